@@ -1,0 +1,295 @@
+package community
+
+import (
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/kith-app/kith/app/identity"
+)
+
+// KeySize is the size of a content (epoch) key.
+const KeySize = identity.KeySize
+
+// Key is a content key of one epoch.
+type Key [KeySize]byte
+
+// ErrNoKey is returned when an event's epoch key is not held here (yet).
+var ErrNoKey = errors.New("community: the key of this event's epoch is not held on this device")
+
+// ErrDecrypt is returned when sealed content does not open with the epoch key.
+var ErrDecrypt = errors.New("community: content does not decrypt with its epoch key")
+
+// contentAAD binds sealed content to its community, epoch, author and kind.
+func contentAAD(community, epoch Hash, author ed25519.PublicKey, k Kind) []byte {
+	b := make([]byte, 0, 32+32+32+2+16)
+	b = append(b, "kith content v1"...)
+	b = append(b, community[:]...)
+	b = append(b, epoch[:]...)
+	b = append(b, author...)
+	return append(b, byte(k>>8), byte(k))
+}
+
+// SealContent encrypts a content body with the epoch key (XChaCha20-Poly1305, random nonce):
+// the bytes to put in Draft.Body.
+func SealContent(key Key, community, epoch Hash, author ed25519.PublicKey, c *Content, rand io.Reader) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return nil, err
+	}
+	plain := EncodeBody(c)
+	out := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(plain)+aead.Overhead())
+	if _, err := io.ReadFull(rand, out); err != nil {
+		return nil, fmt.Errorf("community: reading randomness: %w", err)
+	}
+	return aead.Seal(out, out, plain, contentAAD(community, epoch, author, c.Kind())), nil
+}
+
+// openContent decrypts and decodes a content event's body with key.
+func openContent(key Key, e *Event) (*Content, error) {
+	if !e.Kind.Content() {
+		return nil, fmt.Errorf("%w: %s is not a content kind", ErrMalformed, e.Kind)
+	}
+	if e.Body == nil {
+		return nil, fmt.Errorf("community: the body of %s was dropped", e.ID.Short())
+	}
+	if len(e.Body) < chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead {
+		return nil, ErrDecrypt
+	}
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return nil, err
+	}
+	n := chacha20poly1305.NonceSizeX
+	plain, err := aead.Open(nil, e.Body[:n], e.Body[n:], contentAAD(e.CommunityID(), e.Epoch, e.Author, e.Kind))
+	if err != nil {
+		return nil, ErrDecrypt
+	}
+	c := NewContent(e.Kind)
+	if _, err := decodeBodyInto(c, plain); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// sealPrevKey encrypts the previous epoch's key under the new one, so that a holder of the new
+// key can read back.
+func sealPrevKey(newKey, prevKey Key, prevEpoch Hash, rand io.Reader) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(newKey[:])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+KeySize+aead.Overhead())
+	if _, err := io.ReadFull(rand, out); err != nil {
+		return nil, fmt.Errorf("community: reading randomness: %w", err)
+	}
+	return aead.Seal(out, out, prevKey[:], append([]byte("kith prev key v1"), prevEpoch[:]...)), nil
+}
+
+func openPrevKey(newKey Key, prevEpoch Hash, sealed []byte) (Key, error) {
+	var k Key
+	n := chacha20poly1305.NonceSizeX
+	if len(sealed) != n+KeySize+chacha20poly1305.Overhead {
+		return k, ErrDecrypt
+	}
+	aead, err := chacha20poly1305.NewX(newKey[:])
+	if err != nil {
+		return k, err
+	}
+	if _, err := aead.Open(k[:0], sealed[:n], sealed[n:], append([]byte("kith prev key v1"), prevEpoch[:]...)); err != nil {
+		return Key{}, ErrDecrypt
+	}
+	return k, nil
+}
+
+// Recipient is a member a key is sealed to.
+type Recipient struct {
+	Key    ed25519.PublicKey
+	X25519 []byte
+}
+
+// NewRotation makes the body of a key rotation: a fresh key sealed to every recipient with one
+// ephemeral X25519 key, and the previous epoch's key sealed under the new key. After building
+// the event, add the new key to the keyring under the event's ID (the new epoch's name).
+func NewRotation(prevEpoch Hash, prevKey Key, to []Recipient, rand io.Reader) (*RotateKey, Key, error) {
+	var key Key
+	if _, err := io.ReadFull(rand, key[:]); err != nil {
+		return nil, key, fmt.Errorf("community: reading randomness: %w", err)
+	}
+	eph, err := ecdh.X25519().GenerateKey(rand)
+	if err != nil {
+		return nil, key, err
+	}
+	body := &RotateKey{PrevEpoch: prevEpoch, EphemeralKey: eph.PublicKey().Bytes()}
+	if body.PrevKey, err = sealPrevKey(key, prevKey, prevEpoch, rand); err != nil {
+		return nil, key, err
+	}
+	for _, r := range to {
+		s, err := identity.SealKey(eph, r.X25519, key)
+		if err != nil {
+			return nil, key, fmt.Errorf("community: sealing to %x: %w", r.Key[:4], err)
+		}
+		body.Keys = append(body.Keys, SealedKey{Member: r.Key, Sealed: s})
+	}
+	return body, key, nil
+}
+
+// SealTo seals an epoch key to one recipient with a fresh ephemeral key: the ephemeral public
+// key and the sealed key, as Join and ShareKey carry them.
+func SealTo(key Key, x25519Pub []byte, rand io.Reader) (eph, sealed []byte, err error) {
+	e, err := ecdh.X25519().GenerateKey(rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := identity.SealKey(e, x25519Pub, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.PublicKey().Bytes(), s, nil
+}
+
+// Keyring holds the epoch keys this device can read with, learnt from the log: the genesis key
+// (the owner's), keys sealed to this device in joins, rotations and shares, and previous keys
+// unwrapped from rotations. It is safe for concurrent use.
+type Keyring struct {
+	me KeyHolder
+	mu sync.Mutex
+	// keys and prev are guarded by mu.
+	keys map[Hash]Key
+	prev map[Hash]prevLink // epoch → its rotation's link to the previous epoch
+}
+
+type prevLink struct {
+	epoch  Hash
+	sealed []byte
+}
+
+// KeyHolder is this device's identity as a keyring needs it: the member key that rotations name
+// and the X25519 key they seal to. *identity.Identity is one.
+type KeyHolder interface {
+	identity.Opener
+	PublicKey() ed25519.PublicKey
+}
+
+// NewKeyring returns an empty keyring that opens keys sealed to me.
+func NewKeyring(me KeyHolder) *Keyring {
+	return &Keyring{me: me, keys: map[Hash]Key{}, prev: map[Hash]prevLink{}}
+}
+
+// Add stores the key of an epoch (for example the one this device just made).
+func (k *Keyring) Add(epoch Hash, key Key) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.addLocked(epoch, key)
+}
+
+func (k *Keyring) addLocked(epoch Hash, key Key) {
+	for {
+		if _, ok := k.keys[epoch]; ok {
+			return
+		}
+		k.keys[epoch] = key
+		link, ok := k.prev[epoch]
+		if !ok {
+			return
+		}
+		pk, err := openPrevKey(key, link.epoch, link.sealed)
+		if err != nil {
+			return
+		}
+		epoch, key = link.epoch, pk
+	}
+}
+
+// Key returns the key of an epoch, if held.
+func (k *Keyring) Key(epoch Hash) (Key, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key, ok := k.keys[epoch]
+	return key, ok
+}
+
+// Epochs returns how many epoch keys are held.
+func (k *Keyring) Epochs() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.keys)
+}
+
+// Learn takes the keys an authority event carries for this device: the owner's first key in
+// genesis, a joiner's key in a join, a rotation's new key (and, through it, the previous ones),
+// a shared key. It reports whether a new key was learnt. Events that carry no key for this
+// device are fine: Learn remembers a rotation's link to the previous epoch for later.
+func (k *Keyring) Learn(e *Event) (bool, error) {
+	if !e.Kind.Authority() || e.Body == nil {
+		return false, nil
+	}
+	mine := k.me.X25519Public()
+	var epoch Hash
+	var eph, sealed []byte
+	switch e.Kind {
+	case KindGenesis, KindJoin, KindRotateKey, KindShareKey:
+	default:
+		return false, nil
+	}
+	b, err := DecodeBody(e.Kind, e.Body)
+	if err != nil {
+		return false, err
+	}
+	switch b := b.(type) {
+	case *Genesis:
+		if string(b.OwnerX25519) == string(mine) {
+			epoch, eph, sealed = e.ID, b.EphemeralKey, b.OwnerKey
+		}
+	case *Join:
+		if string(b.JoinerX25519) == string(mine) {
+			epoch, eph, sealed = e.Epoch, b.EphemeralKey, b.SealedKey
+		}
+	case *RotateKey:
+		k.mu.Lock()
+		k.prev[e.ID] = prevLink{epoch: b.PrevEpoch, sealed: b.PrevKey}
+		if key, ok := k.keys[e.ID]; ok { // we made it, or learnt it before the link
+			delete(k.keys, e.ID)
+			k.addLocked(e.ID, key)
+		}
+		k.mu.Unlock()
+		self := k.me.PublicKey()
+		for _, s := range b.Keys {
+			if s.Member.Equal(self) {
+				epoch, eph, sealed = e.ID, b.EphemeralKey, s.Sealed
+				break
+			}
+		}
+	case *ShareKey:
+		if b.Key.Member.Equal(k.me.PublicKey()) {
+			epoch, eph, sealed = b.Epoch, b.EphemeralKey, b.Key.Sealed
+		}
+	}
+	if sealed == nil {
+		return false, nil
+	}
+	key, err := k.me.OpenKey(eph, sealed)
+	if err != nil {
+		if errors.Is(err, identity.ErrNotForMe) {
+			return false, nil
+		}
+		return false, err
+	}
+	before := k.Epochs()
+	k.Add(epoch, key)
+	return k.Epochs() > before, nil
+}
+
+// Open decrypts a content event with the key of its epoch.
+func (k *Keyring) Open(e *Event) (*Content, error) {
+	key, ok := k.Key(e.Epoch)
+	if !ok {
+		return nil, fmt.Errorf("%w (epoch %s)", ErrNoKey, e.Epoch.Short())
+	}
+	return openContent(key, e)
+}

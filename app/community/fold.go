@@ -1,0 +1,621 @@
+package community
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+
+	"github.com/kith-app/kith/app/invite"
+)
+
+// maxRestarts bounds the fold's restarts; each restart voids at least one more event, so the
+// bound is never reached with fewer authority events than this.
+const maxRestarts = 1 << 16
+
+// Fold computes the state of a community from its authority events (the genesis among them), in
+// any order. It is pure and deterministic: the result depends only on the set of events, never
+// on their order, the clock or anything else. Events must have passed Decode and CheckCausal.
+//
+// The rules, in (Lamport, ID) order:
+//   - an event counts only if its author is a member at that point (Admits) with the role its
+//     kind needs, and its body obeys its kind's rules; otherwise it is void, with a reason;
+//   - an author's events from an equivocation onwards are void (found before the fold starts:
+//     proofs in the log and any two events of one author with one sequence number);
+//   - a removal, demotion or ownership transfer carries cutoff_seq: the target's events above it
+//     are void, even those ordered before it. When such an event voids an event the fold has
+//     already applied, the fold starts again with that event void;
+//   - conflicts between concurrent acts on one member: the higher role wins, then (Lamport, ID).
+//     An act that did not see the last act on its target (TargetPrev) and whose author ranks
+//     above that act's author overrides it: the earlier act is void and the fold starts again.
+//
+// Voids are never taken back within one fold, which makes the restarts terminate.
+func Fold(events []*Event) (*State, error) {
+	genesis, rest, err := splitGenesis(events)
+	if err != nil {
+		return nil, err
+	}
+	return foldSorted(genesis, rest)
+}
+
+func splitGenesis(events []*Event) (*Event, []*Event, error) {
+	var genesis *Event
+	rest := make([]*Event, 0, len(events))
+	for _, e := range events {
+		switch {
+		case e.Kind != KindGenesis:
+			rest = append(rest, e)
+		case genesis == nil:
+			genesis = e
+		case genesis.ID != e.ID:
+			return nil, nil, fmt.Errorf("%w: two genesis events", ErrInvalid)
+		}
+	}
+	if genesis == nil {
+		return nil, nil, fmt.Errorf("%w: no genesis event", ErrInvalid)
+	}
+	slices.SortFunc(rest, func(a, b *Event) int { return a.Position().Compare(b.Position()) })
+	rest = slices.CompactFunc(rest, func(a, b *Event) bool { return a.ID == b.ID })
+	return genesis, rest, nil
+}
+
+// foldSorted folds events sorted by position, restarting as cutoffs and overrides require.
+func foldSorted(genesis *Event, sorted []*Event) (*State, error) {
+	forks := findForks(genesis.ID, sorted)
+	sticky := map[Hash]string{}
+	for range maxRestarts {
+		s, err := newState(genesis)
+		if err != nil {
+			return nil, err
+		}
+		s.forks = forks
+		restart := false
+		for _, e := range sorted {
+			if s.step(e, sticky) {
+				restart = true
+				break
+			}
+		}
+		if !restart {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: the fold did not settle", ErrInvalid)
+}
+
+// step folds one event. It reports true when the event voided events already applied: they
+// are added to sticky and the fold must start again.
+func (s *State) step(e *Event, sticky map[Hash]string) bool {
+	s.last = e.Position()
+	if reason, ok := sticky[e.ID]; ok {
+		s.void[e.ID] = reason
+		if e.Kind == KindJoin {
+			s.noteLeakedKey(e)
+		}
+		return false
+	}
+	s.pending = s.pending[:0]
+	if err := s.apply(e); err != nil {
+		s.void[e.ID] = err.Error()
+		if e.Kind == KindJoin {
+			s.noteLeakedKey(e)
+		}
+		return false
+	}
+	if len(s.pending) == 0 {
+		return false
+	}
+	for _, id := range s.pending {
+		sticky[id] = fmt.Sprintf("voided by %s %s", e.Kind, e.ID.Short())
+	}
+	return true
+}
+
+// findForks collects equivocations: proofs in the log, and two events of one author with one
+// sequence number among the events themselves. The earliest forked sequence per author counts.
+func findForks(community Hash, events []*Event) map[string]uint64 {
+	forks := map[string]uint64{}
+	note := func(author ed25519.PublicKey, seq uint64) {
+		if f, ok := forks[string(author)]; !ok || seq < f {
+			forks[string(author)] = seq
+		}
+	}
+	type slot struct {
+		author string
+		seq    uint64
+	}
+	seen := map[slot]Hash{}
+	for _, e := range events {
+		k := slot{string(e.Author), e.Seq}
+		if id, ok := seen[k]; ok && id != e.ID {
+			note(e.Author, e.Seq)
+		}
+		seen[k] = e.ID
+		if e.Kind == KindEquivocation && e.Body != nil {
+			if b, err := DecodeBody(e.Kind, e.Body); err == nil {
+				if a, seq, err := b.(*Equivocation).Verify(community); err == nil {
+					note(a, seq)
+				}
+			}
+		}
+	}
+	return forks
+}
+
+func newState(g *Event) (*State, error) {
+	if g.Kind != KindGenesis || g.Body == nil {
+		return nil, fmt.Errorf("%w: not a genesis event with its body", ErrInvalid)
+	}
+	b, err := DecodeBody(KindGenesis, g.Body)
+	if err != nil {
+		return nil, err
+	}
+	gb := b.(*Genesis)
+	s := &State{
+		ID: g.ID, Name: gb.Name, About: gb.About, MaxMembers: int(gb.MaxMembers), History: gb.History,
+		Owner: g.Author, Recovery: gb.Recovery, Current: g.ID,
+		members:  map[string]*Member{},
+		channels: map[Hash]*Channel{},
+		revoked:  map[invite.ID]bool{},
+		uses:     map[invite.ID]int{},
+		epochs:   map[Hash]*Epoch{},
+		void:     map[Hash]string{},
+		last:     g.Position(),
+	}
+	s.members[string(g.Author)] = &Member{
+		Key: g.Author, X25519: gb.OwnerX25519, Name: gb.OwnerName, Role: RoleOwner, Active: true,
+		Stints: []Stint{{Join: Position{}, FirstSeq: 1}},
+		last:   act{id: g.ID, rank: RoleOwner, kind: KindGenesis},
+	}
+	for i, c := range gb.Channels {
+		s.addChannel(ChannelID(g.ID, i), c.Name, c.Type())
+	}
+	s.epochs[g.ID] = &Epoch{ID: g.ID, holders: map[string]bool{string(g.Author): true}}
+	return s, nil
+}
+
+// Type returns the channel kind, defaulting to chat.
+func (c ChannelSpec) Type() ChannelKind {
+	if c.Kind == ChannelAnnouncements {
+		return c.Kind
+	}
+	return ChannelChat
+}
+
+func (s *State) addChannel(id Hash, name string, t ChannelKind) {
+	if _, ok := s.channels[id]; ok {
+		return
+	}
+	s.channels[id] = &Channel{ID: id, Name: name, Type: t}
+	s.order = append(s.order, id)
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
+// apply checks one authority event against the state at its point and applies it. It changes
+// nothing when it returns an error.
+func (s *State) apply(e *Event) error {
+	if !e.Kind.Authority() {
+		return invalid("%s is not an authority kind", e.Kind)
+	}
+	if e.Community != s.ID {
+		return invalid("event of another community")
+	}
+	if e.Body == nil && e.BodyLen > 0 {
+		return invalid("the body is missing")
+	}
+	if e.Kind == KindTransferOwner {
+		if f := s.forks[string(e.Author)]; f != 0 && e.Seq >= f {
+			return fmt.Errorf("%w: the recovery key equivocated", ErrVoid)
+		}
+		if !e.Author.Equal(s.Recovery) {
+			return fmt.Errorf("%w: only the recovery key transfers ownership", ErrRole)
+		}
+	} else {
+		if err := s.Admits(e.Author, e.Seq, e.Position()); err != nil {
+			return err
+		}
+		if r := s.RoleOf(e.Author); r < e.Kind.MinRole() {
+			return fmt.Errorf("%w: %s needs the %s role, the author is %s", ErrRole, e.Kind, e.Kind.MinRole(), r)
+		}
+	}
+	body, err := DecodeBody(e.Kind, e.Body)
+	if err != nil {
+		return err
+	}
+	switch b := body.(type) {
+	case *Join:
+		err = s.applyJoin(e, b)
+	case *Leave:
+		err = s.applyLeave(e)
+	case *Remove:
+		err = s.applyRemove(e, b)
+	case *SetRole:
+		err = s.applySetRole(e, b)
+	case *RevokeInvite:
+		s.revoked[b.Invite] = true
+	case *RotateKey:
+		err = s.applyRotate(e, b)
+	case *ShareKey:
+		err = s.applyShare(e, b)
+	case *TransferOwner:
+		err = s.applyTransfer(e, b)
+	case *Equivocation:
+		if _, _, err = b.Verify(s.ID); err != nil {
+			err = invalid("equivocation proof: %v", err)
+		}
+	case *ChannelCreate:
+		if err = checkName("channel name", b.Name); err == nil {
+			s.addChannel(ChannelID(e.ID, 0), b.Name, ChannelSpec{Kind: b.Type}.Type())
+		}
+	case *ChannelUpdate:
+		c, ok := s.channels[b.Channel]
+		switch {
+		case !ok:
+			err = invalid("no channel %s", b.Channel.Short())
+		case checkName("channel name", b.Name) != nil:
+			err = invalid("empty channel name")
+		default:
+			c.Name, c.Archived = b.Name, b.Archived
+		}
+	case *CommunityEdit:
+		if err = checkName("community name", b.Name); err == nil {
+			s.Name, s.About, s.MaxMembers = b.Name, b.About, int(b.MaxMembers)
+		}
+	case *Genesis:
+		err = invalid("a second genesis")
+	}
+	if err != nil {
+		return err
+	}
+	s.applied = append(s.applied, applied{id: e.ID, author: string(e.Author), seq: e.Seq, kind: e.Kind})
+	return nil
+}
+
+func (s *State) applyJoin(e *Event, b *Join) error {
+	signed, err := b.Invite()
+	if err != nil {
+		return err
+	}
+	if len(b.Joiner) != ed25519.PublicKeySize || len(b.JoinerX25519) != 32 {
+		return invalid("join without the joiner's keys")
+	}
+	if err := invite.VerifyJoin(signed, b.Joiner, b.JoinerX25519, e.Author, b.Proof); err != nil {
+		return err
+	}
+	// The admitter's countersigned time, never this peer's clock.
+	if err := invite.Check(signed, s.ID, e.WallTime(), s.Ledger()); err != nil {
+		return err
+	}
+	m := s.members[string(b.Joiner)]
+	if m != nil && m.Active {
+		return invalid("already a member")
+	}
+	role := signed.Role
+	first := uint64(1)
+	if m == nil {
+		m = &Member{Key: b.Joiner}
+		s.members[string(b.Joiner)] = m
+	} else if n := len(m.Stints); n > 0 {
+		first = m.Stints[n-1].Cutoff + 1
+	}
+	m.X25519, m.Name, m.Role, m.Active = b.JoinerX25519, b.Name, role, true
+	m.Invite, m.Admitter = signed.ID, e.Author
+	m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first})
+	m.last = act{id: e.ID, rank: s.RoleOf(e.Author), kind: KindJoin}
+	s.uses[signed.ID]++
+	if ep, ok := s.epochs[e.Epoch]; ok && len(b.SealedKey) > 0 {
+		ep.holders[string(b.Joiner)] = true
+	}
+	return nil
+}
+
+// noteLeakedKey records that a refused join still delivered a key to its joiner: the joiner
+// holds it, so the key must rotate.
+func (s *State) noteLeakedKey(e *Event) {
+	b, err := DecodeBody(KindJoin, e.Body)
+	if err != nil {
+		return
+	}
+	j := b.(*Join)
+	if ep, ok := s.epochs[e.Epoch]; ok && len(j.SealedKey) > 0 && len(j.Joiner) == ed25519.PublicKeySize {
+		ep.holders[string(j.Joiner)] = true
+	}
+}
+
+func (s *State) applyLeave(e *Event) error {
+	m := s.members[string(e.Author)]
+	if m.Role == RoleOwner {
+		return invalid("the owner cannot leave: transfer ownership first")
+	}
+	s.end(m, e.Seq)
+	return nil
+}
+
+// end closes a member's current stint at cutoff.
+func (s *State) end(m *Member, cutoff uint64) {
+	if n := len(m.Stints); n > 0 && !m.Stints[n-1].Ended {
+		m.Stints[n-1].Ended, m.Stints[n-1].Cutoff = true, cutoff
+	}
+	m.Active, m.Held, m.Role = false, m.Role, RoleNone
+}
+
+// target finds the active member an act is about and applies the conflict rule. It returns
+// override=true when the act overrides a concurrent act by a lower role (queued as pending).
+func (s *State) target(e *Event, k ed25519.PublicKey, prev Hash) (*Member, bool, error) {
+	m, ok := s.members[string(k)]
+	if !ok {
+		return nil, false, invalid("%x is not a member", []byte(k[:min(4, len(k))]))
+	}
+	rank := s.RoleOf(e.Author)
+	if m.last.id != prev && m.last.kind != KindJoin && m.last.kind != KindGenesis && rank > m.last.rank {
+		// Concurrent with the last act on the target and from a higher role: that act is void.
+		s.pending = append(s.pending, m.last.id)
+		return m, true, nil
+	}
+	if !m.Active {
+		return nil, false, invalid("%x is no longer a member", []byte(k[:4]))
+	}
+	return m, false, nil
+}
+
+// voidAbove queues the target's applied events above cutoff (those of a kind needing at least
+// minRole) to be voided.
+func (s *State) voidAbove(k ed25519.PublicKey, cutoff uint64, minRole Role) {
+	for _, a := range s.applied {
+		if a.author == string(k) && a.seq > cutoff && a.kind.MinRole() >= minRole {
+			if _, done := s.void[a.id]; !done {
+				s.pending = append(s.pending, a.id)
+			}
+		}
+	}
+}
+
+func (s *State) applyRemove(e *Event, b *Remove) error {
+	if b.Target.Equal(e.Author) {
+		return invalid("to leave, use leave")
+	}
+	m, override, err := s.target(e, b.Target, b.TargetPrev)
+	if err != nil || override {
+		return err
+	}
+	if m.Role >= s.RoleOf(e.Author) {
+		return fmt.Errorf("%w: a %s cannot remove a %s", ErrRole, s.RoleOf(e.Author), m.Role)
+	}
+	s.end(m, b.CutoffSeq)
+	m.last = act{id: e.ID, rank: s.RoleOf(e.Author), kind: KindRemove}
+	s.voidAbove(b.Target, b.CutoffSeq, RoleNone)
+	return nil
+}
+
+func (s *State) applySetRole(e *Event, b *SetRole) error {
+	if b.Role != RoleMember && b.Role != RoleModerator {
+		return invalid("a role change grants member or moderator, not %s", b.Role)
+	}
+	if b.Target.Equal(e.Author) {
+		return invalid("the owner's role changes only by transfer")
+	}
+	m, override, err := s.target(e, b.Target, b.TargetPrev)
+	if err != nil || override {
+		return err
+	}
+	demoted := b.Role < m.Role
+	m.Role = b.Role
+	m.last = act{id: e.ID, rank: RoleOwner, kind: KindSetRole}
+	if demoted {
+		s.voidAbove(b.Target, b.CutoffSeq, RoleModerator)
+	}
+	return nil
+}
+
+func (s *State) applyRotate(e *Event, b *RotateKey) error {
+	if len(b.EphemeralKey) != 32 || len(b.Keys) == 0 {
+		return invalid("a rotation needs an ephemeral key and recipients")
+	}
+	ep := &Epoch{ID: e.ID, Prev: b.PrevEpoch, holders: map[string]bool{}}
+	for _, k := range b.Keys {
+		ep.holders[string(k.Member)] = true
+	}
+	s.epochs[e.ID] = ep
+	s.Current = e.ID
+	return nil
+}
+
+func (s *State) applyShare(e *Event, b *ShareKey) error {
+	ep, ok := s.epochs[b.Epoch]
+	if !ok {
+		return invalid("share of unknown epoch %s", b.Epoch.Short())
+	}
+	if !ep.holders[string(e.Author)] {
+		return invalid("the author does not hold the key it shares")
+	}
+	ep.holders[string(b.Key.Member)] = true
+	return nil
+}
+
+func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
+	if len(b.NewOwner) != ed25519.PublicKeySize || len(b.NewOwnerX25519) != 32 {
+		return invalid("transfer without the new owner's keys")
+	}
+	old := s.members[string(s.Owner)]
+	if old != nil {
+		s.end(old, b.OldOwnerCutoff)
+		old.last = act{id: e.ID, rank: RoleOwner + 1, kind: KindTransferOwner}
+		s.voidAbove(s.Owner, b.OldOwnerCutoff, RoleNone)
+	}
+	m := s.members[string(b.NewOwner)]
+	first := uint64(1)
+	if m == nil {
+		m = &Member{Key: b.NewOwner}
+		s.members[string(b.NewOwner)] = m
+	} else if n := len(m.Stints); n > 0 && m.Active {
+		first = 0 // stays in its current stint
+	} else if n > 0 {
+		first = m.Stints[n-1].Cutoff + 1
+	}
+	if first != 0 {
+		m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first})
+	}
+	m.X25519, m.Role, m.Active = b.NewOwnerX25519, RoleOwner, true
+	if b.NewOwnerName != "" {
+		m.Name = b.NewOwnerName
+	}
+	m.last = act{id: e.ID, rank: RoleOwner + 1, kind: KindTransferOwner}
+	s.Owner = b.NewOwner
+	if len(b.NewRecovery) == ed25519.PublicKeySize {
+		s.Recovery = b.NewRecovery
+	}
+	return nil
+}
+
+// Folder keeps a community's state up to date as authority events arrive in any order: an event
+// that sorts after every event folded so far and voids nothing is applied in place; anything
+// else (a late event, a cutoff that reaches back, an equivocation) refolds from the genesis. The
+// result always equals Fold over the same events.
+type Folder struct {
+	genesis *Event
+	events  []*Event // sorted by position, without the genesis
+	ids     map[Hash]bool
+	slots   map[slotKey]Hash
+	state   *State
+	sticky  map[Hash]string
+}
+
+type slotKey struct {
+	author string
+	seq    uint64
+}
+
+// NewFolder starts a Folder from the genesis event.
+func NewFolder(genesis *Event) (*Folder, error) {
+	s, err := foldSorted(genesis, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Folder{genesis: genesis, ids: map[Hash]bool{genesis.ID: true}, slots: map[slotKey]Hash{},
+		state: s, sticky: map[Hash]string{}}, nil
+}
+
+// State returns the current state. It is replaced, not changed, by a refold; callers must not
+// modify it.
+func (f *Folder) State() *State { return f.state }
+
+// Len returns how many authority events have been folded, the genesis included.
+func (f *Folder) Len() int { return len(f.events) + 1 }
+
+// Add folds one more authority event and returns the new state. Adding an event twice is a no-op.
+func (f *Folder) Add(e *Event) (*State, error) {
+	if !e.Kind.Authority() {
+		return f.state, invalid("%s is not an authority kind", e.Kind)
+	}
+	if f.ids[e.ID] {
+		return f.state, nil
+	}
+	f.ids[e.ID] = true
+	k := slotKey{string(e.Author), e.Seq}
+	prior, forked := f.slots[k]
+	forked = forked && prior != e.ID
+	f.slots[k] = e.ID
+	i, _ := slices.BinarySearchFunc(f.events, e, func(a, b *Event) int { return a.Position().Compare(b.Position()) })
+	f.events = slices.Insert(f.events, i, e)
+	if i == len(f.events)-1 && !forked && e.Kind != KindEquivocation && e.Kind != KindGenesis {
+		if !f.state.step(e, f.sticky) {
+			return f.state, nil
+		}
+	}
+	s, err := foldSorted(f.genesis, f.events)
+	if err != nil {
+		return f.state, err
+	}
+	f.state = s
+	f.sticky = map[Hash]string{} // a full refold re-derives its own
+	return s, nil
+}
+
+// Hash is a digest of the whole state in a canonical encoding: two peers with the same hash
+// agree on members, roles, channels, invites, keys and voids.
+func (s *State) Hash() Hash {
+	w := writer{}
+	w.hash(s.ID)
+	w.str(s.Name)
+	w.str(s.About)
+	w.uvarint(uint64(s.MaxMembers))
+	w.byte1(byte(s.History))
+	w.fixed(s.Owner)
+	w.fixed(s.Recovery)
+	w.hash(s.Current)
+	for _, m := range s.Members() {
+		w.fixed(m.Key)
+		w.bytes(m.X25519)
+		w.str(m.Name)
+		w.byte1(byte(m.Role))
+		w.flag(m.Active)
+		w.fixed(m.Invite[:])
+		w.fixed(m.Admitter)
+		for _, st := range m.Stints {
+			w.uvarint(st.Join.Lamport)
+			w.hash(st.Join.ID)
+			w.uvarint(st.FirstSeq)
+			w.flag(st.Ended)
+			w.uvarint(st.Cutoff)
+		}
+	}
+	for _, c := range s.Channels() {
+		w.hash(c.ID)
+		w.str(c.Name)
+		w.byte1(byte(c.Type))
+		w.flag(c.Archived)
+	}
+	sortedKeys := func(m map[string]bool) []string {
+		ks := make([]string, 0, len(m))
+		for k := range m {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	ids := make([]invite.ID, 0, len(s.revoked)+len(s.uses))
+	for id := range s.revoked {
+		ids = append(ids, id)
+	}
+	for id := range s.uses {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b invite.ID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range slices.Compact(ids) {
+		w.fixed(id[:])
+		w.flag(s.revoked[id])
+		w.uvarint(uint64(s.uses[id]))
+	}
+	eps := make([]Hash, 0, len(s.epochs))
+	for id := range s.epochs {
+		eps = append(eps, id)
+	}
+	slices.SortFunc(eps, Hash.Compare)
+	for _, id := range eps {
+		w.hash(id)
+		w.hash(s.epochs[id].Prev)
+		for _, k := range sortedKeys(s.epochs[id].holders) {
+			w.str(k)
+		}
+	}
+	forks := map[string]bool{}
+	for k := range s.forks {
+		forks[k] = true
+	}
+	for _, k := range sortedKeys(forks) {
+		w.str(k)
+		w.uvarint(s.forks[k])
+	}
+	voids := make([]Hash, 0, len(s.void))
+	for id := range s.void {
+		voids = append(voids, id)
+	}
+	slices.SortFunc(voids, Hash.Compare)
+	for _, id := range voids {
+		w.hash(id)
+	}
+	return sum(w.b)
+}

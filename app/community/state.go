@@ -1,0 +1,290 @@
+package community
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/kith-app/kith/app/invite"
+)
+
+// Errors the fold and Admits return; each is wrapped with the reason.
+var (
+	ErrNotMember = errors.New("community: the author is not a member at that point")
+	ErrRole      = errors.New("community: the author's role does not allow this")
+	ErrVoid      = errors.New("community: the event is void")
+	ErrInvalid   = errors.New("community: the event breaks a membership rule")
+)
+
+// Stint is one period of membership: from the join's position, for the member's sequence
+// numbers from FirstSeq, up to Cutoff once Ended (removed, left, or voided).
+type Stint struct {
+	Join     Position
+	FirstSeq uint64
+	Ended    bool
+	Cutoff   uint64
+}
+
+// Member is one member as the log says.
+type Member struct {
+	Key      ed25519.PublicKey
+	X25519   []byte
+	Name     string
+	Role     Role // the live role; RoleNone once no longer active
+	Held     Role // the role it held last while active (for checking what it wrote then)
+	Active   bool
+	Stints   []Stint
+	Invite   invite.ID         // the invite of the latest join (zero for the owner)
+	Admitter ed25519.PublicKey // who admitted the latest join
+
+	last act // the last act on this member (join, role change, removal)
+}
+
+// act remembers the last act on a member, for the conflict rule.
+type act struct {
+	id   Hash
+	rank Role
+	kind Kind
+}
+
+// Channel is a channel as the log says.
+type Channel struct {
+	ID       Hash
+	Name     string
+	Type     ChannelKind
+	Archived bool
+}
+
+// Epoch is a content-key epoch: named by the rotation event that made its key (the genesis
+// for the first), with the members the key was delivered to.
+type Epoch struct {
+	ID      Hash
+	Prev    Hash
+	holders map[string]bool
+}
+
+// applied is an authority event the fold accepted, kept so a later cutoff can void it.
+type applied struct {
+	id     Hash
+	author string
+	seq    uint64
+	kind   Kind
+}
+
+// State is the community as folded from its authority events. It is built by Fold or a Folder
+// and must be treated as read-only by callers.
+type State struct {
+	ID         Hash
+	Name       string
+	About      string
+	MaxMembers int
+	History    HistoryPolicy
+	Owner      ed25519.PublicKey
+	Recovery   ed25519.PublicKey
+	Current    Hash // the current epoch
+
+	members  map[string]*Member
+	channels map[Hash]*Channel
+	order    []Hash // channel IDs in creation order
+	revoked  map[invite.ID]bool
+	uses     map[invite.ID]int
+	epochs   map[Hash]*Epoch
+	forks    map[string]uint64 // author → first void sequence number (equivocation)
+	void     map[Hash]string   // authority event → why it is void or refused
+	applied  []applied
+	last     Position // the position of the last event folded
+	// pending lists events already applied that the last applied event voids (cutoffs,
+	// overrides): the fold restarts with them void.
+	pending []Hash
+}
+
+// ChannelID names the i-th channel made by an event (genesis makes several, a channel-create one).
+func ChannelID(event Hash, i int) Hash {
+	return sum([]byte("kith channel"), event[:], []byte{byte(i)})
+}
+
+// Member returns a member (active or not) by key.
+func (s *State) Member(k ed25519.PublicKey) (Member, bool) {
+	m, ok := s.members[string(k)]
+	if !ok {
+		return Member{}, false
+	}
+	return *m, true
+}
+
+// Members returns every member ever admitted, active ones first, then by key.
+func (s *State) Members() []Member {
+	out := make([]Member, 0, len(s.members))
+	for _, m := range s.members {
+		out = append(out, *m)
+	}
+	slices.SortFunc(out, func(a, b Member) int {
+		if a.Active != b.Active {
+			if a.Active {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(a.Key, b.Key)
+	})
+	return out
+}
+
+// ActiveCount is the number of active members (the owner included).
+func (s *State) ActiveCount() int {
+	n := 0
+	for _, m := range s.members {
+		if m.Active {
+			n++
+		}
+	}
+	return n
+}
+
+// RoleOf returns a member's live role, RoleNone for non-members.
+func (s *State) RoleOf(k ed25519.PublicKey) Role {
+	if m, ok := s.members[string(k)]; ok && m.Active {
+		return m.Role
+	}
+	return RoleNone
+}
+
+// Channels returns the channels in creation order.
+func (s *State) Channels() []Channel {
+	out := make([]Channel, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, *s.channels[id])
+	}
+	return out
+}
+
+// Channel returns a channel by ID.
+func (s *State) Channel(id Hash) (Channel, bool) {
+	c, ok := s.channels[id]
+	if !ok {
+		return Channel{}, false
+	}
+	return *c, true
+}
+
+// LastAct is the ID of the last act on a member (its join, a role change, its removal): an act
+// on the member names it as TargetPrev, so that concurrent acts can be told apart.
+func (s *State) LastAct(k ed25519.PublicKey) Hash {
+	if m, ok := s.members[string(k)]; ok {
+		return m.last.id
+	}
+	return Hash{}
+}
+
+// Revoked reports whether an invite was revoked.
+func (s *State) Revoked(id invite.ID) bool { return s.revoked[id] }
+
+// Uses reports how many joins counted with an invite.
+func (s *State) Uses(id invite.ID) int { return s.uses[id] }
+
+// Void reports whether an authority event was voided or refused by the fold, and why.
+func (s *State) Void(id Hash) (string, bool) {
+	r, ok := s.void[id]
+	return r, ok
+}
+
+// Forked returns the first void sequence number of an author that equivocated (0 if none).
+func (s *State) Forked(k ed25519.PublicKey) uint64 { return s.forks[string(k)] }
+
+// HoldsKey reports whether the key of an epoch was delivered to a member (by genesis, a join,
+// a rotation or a share), whether or not the member is still active.
+func (s *State) HoldsKey(epoch Hash, k ed25519.PublicKey) bool {
+	e, ok := s.epochs[epoch]
+	return ok && e.holders[string(k)]
+}
+
+// KnownEpoch reports whether the log names an epoch.
+func (s *State) KnownEpoch(epoch Hash) bool { _, ok := s.epochs[epoch]; return ok }
+
+// MissingKey lists the active members that lack the current epoch's key (a key share repairs it).
+func (s *State) MissingKey() []ed25519.PublicKey {
+	var out []ed25519.PublicKey
+	for _, m := range s.Members() {
+		if m.Active && !s.HoldsKey(s.Current, m.Key) {
+			out = append(out, m.Key)
+		}
+	}
+	return out
+}
+
+// NeedsRotation lists those who hold the current epoch's key but are not active members
+// (removed, left, or admitted by a void join): the next moderator or owner online rotates.
+func (s *State) NeedsRotation() []ed25519.PublicKey {
+	var out []ed25519.PublicKey
+	e := s.epochs[s.Current]
+	for k := range e.holders {
+		if m, ok := s.members[k]; !ok || !m.Active {
+			out = append(out, ed25519.PublicKey(k))
+		}
+	}
+	slices.SortFunc(out, func(a, b ed25519.PublicKey) int { return bytes.Compare(a, b) })
+	return out
+}
+
+// Admits checks that an author's event with sequence seq at position pos belongs to one of its
+// stints of membership and is not void by an equivocation. It is how content events are checked:
+// the result depends only on the folded log, never on arrival order or the clock.
+func (s *State) Admits(author ed25519.PublicKey, seq uint64, pos Position) error {
+	if f := s.forks[string(author)]; f != 0 && seq >= f {
+		return fmt.Errorf("%w: the author signed two events numbered %d (equivocation)", ErrVoid, f)
+	}
+	m, ok := s.members[string(author)]
+	if !ok {
+		return fmt.Errorf("%w: %x was never admitted", ErrNotMember, []byte(author[:4]))
+	}
+	for _, st := range m.Stints {
+		if st.Join.Less(pos) && seq >= st.FirstSeq && (!st.Ended || seq <= st.Cutoff) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: event %d of %x is outside its membership (removed or left)", ErrVoid, seq, []byte(author[:4]))
+}
+
+// CheckContent checks a content event against the folded log: the author was a member when it
+// wrote it, the event is within its cutoff, and its role allows the kind.
+func (s *State) CheckContent(e *Event) error {
+	if !e.Kind.Content() {
+		return fmt.Errorf("%w: %s is not content", ErrInvalid, e.Kind)
+	}
+	if e.Community != s.ID {
+		return fmt.Errorf("%w: event of another community", ErrInvalid)
+	}
+	if err := s.Admits(e.Author, e.Seq, e.Position()); err != nil {
+		return err
+	}
+	if r := s.roleOfAny(e.Author); r < e.Kind.MinRole() {
+		return fmt.Errorf("%w: %s needs the %s role", ErrRole, e.Kind, e.Kind.MinRole())
+	}
+	return nil
+}
+
+// roleOfAny is the member's role, or the role it had when its membership ended.
+func (s *State) roleOfAny(k ed25519.PublicKey) Role {
+	if m, ok := s.members[string(k)]; ok {
+		if m.Active {
+			return m.Role
+		}
+		return m.Held
+	}
+	return RoleNone
+}
+
+// Members and MaxMembers below make State an invite.Ledger at the point being folded.
+
+type ledger struct{ s *State }
+
+func (l ledger) RoleOf(k ed25519.PublicKey) Role { return l.s.RoleOf(k) }
+func (l ledger) Revoked(id invite.ID) bool       { return l.s.revoked[id] }
+func (l ledger) Uses(id invite.ID) int           { return l.s.uses[id] }
+func (l ledger) Members() int                    { return l.s.ActiveCount() }
+func (l ledger) MaxMembers() int                 { return l.s.MaxMembers }
+
+// Ledger returns the state as the invite package's view of it, for admitting a join.
+func (s *State) Ledger() invite.Ledger { return ledger{s} }

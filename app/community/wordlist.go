@@ -1,0 +1,38 @@
+package community
+
+// wordList is the 256 words recovery phrases are written in: short, concrete, distinct in
+// their first four letters, so a phrase can be typed from them.
+var wordList = [256]string{
+	"acid", "acorn", "actor", "adobe", "agent", "alarm", "album", "alley",
+	"amber", "angle", "ankle", "apple", "apron", "arena", "arrow", "atlas",
+	"attic", "audio", "autumn", "avenue", "bacon", "badge", "bagel", "baker",
+	"bamboo", "banjo", "barn", "basil", "basket", "beach", "beaver", "berry",
+	"bicycle", "bison", "blanket", "blossom", "boat", "bonfire", "bottle", "bread",
+	"brick", "bridge", "broom", "bucket", "buffalo", "butter", "cabin", "cactus",
+	"camel", "candle", "canoe", "canyon", "carpet", "carrot", "castle", "cedar",
+	"cello", "chalk", "cherry", "chess", "cider", "circus", "clock", "cloud",
+	"clover", "cobra", "cocoa", "comet", "copper", "coral", "cotton", "cougar",
+	"crayon", "cricket", "crystal", "cup", "daisy", "delta", "desert", "diamond",
+	"dinner", "dolphin", "donkey", "dragon", "drum", "eagle", "easel", "echo",
+	"eclipse", "elbow", "elephant", "ember", "engine", "falcon", "feather", "fern",
+	"ferry", "fiddle", "flute", "forest", "fossil", "fountain", "fox", "galaxy",
+	"garden", "garlic", "gecko", "ginger", "giraffe", "glacier", "globe", "goose",
+	"granite", "grape", "gravel", "guitar", "hammer", "harbor", "harvest", "hazel",
+	"helmet", "heron", "honey", "horizon", "hotel", "igloo", "island", "ivory",
+	"jacket", "jaguar", "jasmine", "jelly", "jigsaw", "jungle", "kayak", "kernel",
+	"kettle", "kitten", "koala", "ladder", "lagoon", "lantern", "lemon", "lettuce",
+	"library", "lily", "lizard", "lobster", "locket", "lotus", "magnet", "mango",
+	"maple", "marble", "meadow", "melon", "meteor", "mitten", "monkey", "moose",
+	"mosaic", "muffin", "mural", "napkin", "nectar", "needle", "noodle", "oasis",
+	"ocean", "olive", "onion", "orange", "orchid", "otter", "oyster", "paddle",
+	"palace", "panda", "parrot", "pastry", "peanut", "pebble", "pelican", "pepper",
+	"piano", "pickle", "pigeon", "pillow", "pine", "planet", "plum", "pocket",
+	"pony", "poppy", "potato", "pumpkin", "puzzle", "quail", "quartz", "quilt",
+	"rabbit", "radish", "raven", "ribbon", "river", "robin", "rocket", "saddle",
+	"salmon", "sandal", "scarf", "shadow", "shovel", "silver", "sketch", "sled",
+	"sparrow", "spider", "spoon", "squirrel", "stamp", "starfish", "statue", "summit",
+	"sunset", "swan", "teapot", "temple", "thunder", "tiger", "toast", "tomato",
+	"tornado", "trumpet", "tulip", "tunnel", "turtle", "umbrella", "unicorn", "valley",
+	"velvet", "violin", "volcano", "wagon", "walnut", "walrus", "whale", "wheat",
+	"whistle", "willow", "window", "wizard", "wombat", "yogurt", "zebra", "zipper",
+}

@@ -1,0 +1,142 @@
+package invite
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"testing"
+	"time"
+)
+
+// keySigner is a test Signer holding its key in memory.
+type keySigner struct{ key ed25519.PrivateKey }
+
+func (k keySigner) PublicKey() ed25519.PublicKey    { return k.key.Public().(ed25519.PublicKey) }
+func (k keySigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(k.key, msg), nil }
+
+// testKey returns a fixed key named by seed.
+func testKey(seed byte) ed25519.PrivateKey {
+	var s [32]byte
+	for i := range s {
+		s[i] = seed
+	}
+	return ed25519.NewKeyFromSeed(s[:])
+}
+
+var (
+	ownerKey     = testKey(1)
+	moderatorKey = testKey(2)
+	memberKey    = testKey(3)
+	joinerKey    = testKey(4)
+	admitterKey  = testKey(5)
+	strangerKey  = testKey(6)
+
+	community = [32]byte{0xc0, 0x11, 0x3c, 0x7e}
+
+	// t0 is the fake clock's "now".
+	t0 = time.Date(2026, 11, 13, 14, 5, 0, 0, time.UTC)
+)
+
+func pub(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
+
+// detRand is a deterministic random stream so that tests and seed corpora
+// are reproducible.
+type detRand struct {
+	seed [32]byte
+	n    uint64
+	buf  []byte
+}
+
+func newDetRand(label string) *detRand { return &detRand{seed: sha256.Sum256([]byte(label))} }
+
+func (r *detRand) Read(p []byte) (int, error) {
+	for i := range p {
+		if len(r.buf) == 0 {
+			var b [40]byte
+			copy(b[:], r.seed[:])
+			binary.BigEndian.PutUint64(b[32:], r.n)
+			r.n++
+			s := sha256.Sum256(b[:])
+			r.buf = s[:]
+		}
+		p[i], r.buf = r.buf[0], r.buf[1:]
+	}
+	return len(p), nil
+}
+
+// testParams are typical invite parameters: a week-long member invite.
+func testParams() Params {
+	return Params{
+		Community:     community,
+		CommunityName: "Allotment Society — Plot 7",
+		Role:          RoleMember,
+		MaxUses:       3,
+		NotBefore:     t0,
+		Expires:       t0.Add(7 * 24 * time.Hour),
+		Bootstrap: []string{
+			"/ip4/192.0.2.10/tcp/4001/p2p/12D3KooWGzh4Lc9nVxUXh7N3mPXR6ktFnpySrUwW5PyQ4HCBmZ9f",
+			"/ip4/198.51.100.7/udp/4001/quic-v1/p2p/12D3KooWGzh4Lc9nVxUXh7N3mPXR6ktFnpySrUwW5PyQ4HCBmZ9f",
+			"/dns4/relay.example.org/tcp/443/wss/p2p/12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK/p2p-circuit",
+		},
+	}
+}
+
+// issue issues an invite with p signed by key, failing the test on error.
+func issue(tb testing.TB, key ed25519.PrivateKey, p Params) *Invite {
+	tb.Helper()
+	inv, err := Issue(keySigner{key}, p, newDetRand(tb.Name()+string(pub(key))))
+	if err != nil {
+		tb.Fatalf("Issue: %v", err)
+	}
+	return inv
+}
+
+// textOf encodes payload as invite text, recomputing its checksum first
+// when fix is set.
+func textOf(payload []byte, fix bool) string {
+	p := append([]byte(nil), payload...)
+	if fix {
+		sum := sha256.Sum256(p[:len(p)-checksumLen])
+		copy(p[len(p)-checksumLen:], sum[:checksumLen])
+	}
+	return Prefix + b32.EncodeToString(p)
+}
+
+// resign returns a copy of inv whose capability is c, signed by key.
+func resign(tb testing.TB, inv *Invite, c Capability, key ed25519.PrivateKey) *Invite {
+	tb.Helper()
+	raw, err := c.marshal()
+	if err != nil {
+		tb.Fatalf("marshal: %v", err)
+	}
+	out := &Invite{Signed: Signed{Capability: c, Raw: raw, Sig: ed25519.Sign(key, signedMessage(raw))}, Secret: inv.Secret}
+	return out
+}
+
+// ledger is an in-memory Ledger.
+type ledger struct {
+	roles      map[string]Role
+	revoked    map[ID]bool
+	uses       map[ID]int
+	members    int
+	maxMembers int
+}
+
+func newLedger() *ledger {
+	return &ledger{
+		roles: map[string]Role{
+			string(pub(ownerKey)):     RoleOwner,
+			string(pub(moderatorKey)): RoleModerator,
+			string(pub(memberKey)):    RoleMember,
+		},
+		revoked: map[ID]bool{},
+		uses:    map[ID]int{},
+		members: 3,
+	}
+}
+
+func (l *ledger) RoleOf(m ed25519.PublicKey) Role { return l.roles[string(m)] }
+func (l *ledger) Revoked(id ID) bool              { return l.revoked[id] }
+func (l *ledger) Uses(id ID) int                  { return l.uses[id] }
+func (l *ledger) Members() int                    { return l.members }
+func (l *ledger) MaxMembers() int                 { return l.maxMembers }
