@@ -54,7 +54,7 @@ func (r *reader) byte1() byte {
 
 func (r *reader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != uvarintLen(v) {
 		r.fail("bad varint")
 		return 0
 	}
@@ -64,7 +64,7 @@ func (r *reader) uvarint() uint64 {
 
 func (r *reader) varint() int64 {
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
 		r.fail("bad varint")
 		return 0
 	}
@@ -135,4 +135,15 @@ func (r *reader) done() error {
 		r.fail("trailing bytes")
 	}
 	return r.err
+}
+
+// uvarintLen is the length of v's minimal encoding: longer encodings are refused, so every
+// value has exactly one encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }

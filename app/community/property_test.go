@@ -31,9 +31,9 @@ type trace struct {
 	t      *rapid.T
 	c      *community
 	rnd    io.Reader
-	people []*person      // people[0] is the owner
-	views  []*view        // nil until the person is admitted somewhere
-	group  []int          // partition of each person
+	people []*person // people[0] is the owner
+	views  []*view   // nil until the person is admitted somewhere
+	group  []int     // partition of each person
 	invs   []*invite.Invite
 	writes int
 }
