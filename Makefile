@@ -1,0 +1,61 @@
+# Kith build plumbing. `make help` lists the targets.
+#
+#   make run ARGS='--data-dir /tmp/kith'   run the desktop app
+#   make test                              what CI runs (.ci/run)
+#   make test FUZZTIME=1m                  longer fuzzing per target
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO       ?= go
+ARGS     ?=
+FUZZTIME ?= 10s
+
+.PHONY: help run test bench lint build fuzz-smoke
+
+help:
+	@echo "targets: run [ARGS=...], test, bench, lint, build, fuzz-smoke [FUZZTIME=10s]"
+
+# Fyne logs "Error parsing user locale C" under LANG=C.UTF-8.
+test bench fuzz-smoke: export LANG := en_US.UTF-8
+
+run:
+	@echo "==> checking build dependencies"
+	@bash .ci/deps.sh run
+	@echo "==> go run ./cmd/kith $(ARGS)"
+	$(GO) run ./cmd/kith $(ARGS)
+
+test:
+	@echo "==> checking build and test dependencies"
+	@bash .ci/deps.sh test
+	@echo "==> go vet ./..."
+	$(GO) vet ./...
+	@echo "==> go test -race ./... (first run builds Fyne's cgo parts: several minutes)"
+	$(GO) test -race -timeout 20m ./...
+	@echo "==> fuzz smoke ($(FUZZTIME) per target)"
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
+
+fuzz-smoke:
+	@echo "==> fuzz smoke ($(FUZZTIME) per target)"
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
+
+bench:
+	@echo "==> checking build dependencies"
+	@bash .ci/deps.sh
+	@echo "==> go test -bench=. ./... (benchmarks only, once each)"
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
+
+lint:
+	@echo "==> checking build dependencies (go vet runs cgo)"
+	@bash .ci/deps.sh
+	@echo "==> gofmt -l (must list nothing)"
+	@out=$$(gofmt -l .); if [[ -n $$out ]]; then echo "these files need gofmt -w:"; echo "$$out"; exit 1; fi
+	@echo "==> go vet ./..."
+	$(GO) vet ./...
+
+build:
+	@echo "==> checking build dependencies"
+	@bash .ci/deps.sh
+	@echo "==> go build ./..."
+	$(GO) build ./...
