@@ -21,10 +21,11 @@ build | run | test) ;;
 	;;
 esac
 
-# Fyne's cgo build (go-gl/gl, go-gl/glfw). libc6-dev is only a Recommends
+# Fyne's cgo build (go-gl/gl, go-gl/glfw 3.4, which also builds its Wayland backend). libc6-dev is only a Recommends
 # of gcc, and make runs the Makefile: both are missing on minimal images.
 pkgs=(gcc libc6-dev make pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
-	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+	libwayland-dev libxkbcommon-dev wayland-protocols)
 if [[ $mode == test ]]; then
 	# Xvfb for UI screenshot tests; without libgl1-mesa-dri: "GLXBadFBConfig".
 	pkgs+=(xvfb xauth libgl1-mesa-dri)

@@ -1,0 +1,123 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// mountTmpfs mounts a tmpfs of size bytes on a new folder and unmounts it
+// when the test ends. It skips the test when not root.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("disk-full test needs root to mount a small tmpfs (run the tests as root on Linux to include it)")
+	}
+	mnt := t.TempDir()
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v); disk-full test skipped", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(mnt, 0); err != nil {
+			t.Errorf("unmount %s: %v", mnt, err)
+		}
+	})
+	return mnt
+}
+
+// TestDiskFullTmpfs fills a small tmpfs through the store until a write fails
+// with ErrDiskFull, then checks that everything acknowledged is readable,
+// that writes work again once space is freed, and after a reopen.
+func TestDiskFullTmpfs(t *testing.T) {
+	mnt := mountTmpfs(t, "96m")
+	ballast := filepath.Join(mnt, "ballast")
+	if err := os.WriteFile(ballast, make([]byte, 8<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(mnt, "kith")
+	opts := Options{Logger: testLogger(t), MinFreeBytes: 48 << 20} // covers an L0 compaction (4 × 8 MB) and a flush
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			_ = s.Close()
+		}
+	})
+
+	c, ch := community(1), channel(1)
+	var acked []Event
+	seq := map[AuthorKey]uint64{}
+	next := func(w int) Event {
+		a := author(w)
+		seq[a]++
+		e := ev(c, a, seq[a], seq[a], ch, false, "")
+		e.Envelope = noiseFor(e.ID, 16<<10)
+		return e
+	}
+	var fullErr error
+	for round := 0; fullErr == nil && round < 10000; round++ {
+		if round%10 == 0 {
+			e := next(0)
+			if err := s.AppendOwn(context.Background(), e); err != nil {
+				fullErr = err
+				break
+			}
+			acked = append(acked, e)
+		}
+		batch := make([]Event, 20)
+		for i := range batch {
+			batch[i] = next(1 + i%4)
+		}
+		if _, err := s.Append(batch...); err != nil {
+			fullErr = err
+			break
+		}
+		acked = append(acked, batch...)
+	}
+	if !errors.Is(fullErr, ErrDiskFull) {
+		t.Fatalf("filling the disk ended with %v; want ErrDiskFull", fullErr)
+	}
+	t.Logf("disk full after %d events: %v", len(acked), fullErr)
+
+	checkAll := func(stage string) {
+		t.Helper()
+		for _, want := range acked {
+			got, err := s.EventByID(c, want.ID)
+			if err != nil {
+				t.Fatalf("%s: acknowledged event seq %d lost: %v", stage, want.Seq, err)
+			}
+			sameEvent(t, got, want)
+		}
+		if page, err := s.Page(c, ch, Cursor{}, 50); err != nil || len(page) != 50 {
+			t.Fatalf("%s: Page = %d events, %v", stage, len(page), err)
+		}
+	}
+	checkAll("while full")
+
+	// Free some space and try again, as the message says.
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	e := next(0)
+	if err := s.AppendOwn(context.Background(), e); err != nil {
+		t.Fatalf("AppendOwn after freeing space: %v", err)
+	}
+	acked = append(acked, e)
+
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	closed = true
+	s, err = Open(dir, opts)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	closed = false
+	checkAll("after reopen")
+}

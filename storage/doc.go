@@ -1,0 +1,80 @@
+// Package storage is the local Badger store of one Kith install: the signed
+// events of each community (opaque envelope bytes plus the few header fields
+// needed to index them), a page index per channel, the authority index (the
+// membership log), local marks for delta sync, the folded state of each
+// community (opaque bytes), the address book of peers, and settings.
+//
+// It stores records it defines itself and must never import anything under
+// github.com/kith-app/kith (no app/..., no p2p): callers copy the header
+// fields they need into an Event.
+//
+// # Data folder
+//
+//	dir/LOCK   our exclusive lock (flock; LockFileEx on Windows), taken before
+//	           Badger opens, so a second Kith gets ErrAlreadyRunning
+//	dir/db/    the Badger database
+//
+// # Durability
+//
+// Badger runs with SyncWrites=false. AppendOwn hands its events to one
+// committer goroutine that writes whatever is waiting in one transaction and
+// calls db.Sync() once before acknowledging every caller: an acknowledged own
+// event survives a crash of the process and of the machine. Everything else
+// (Append, state, peers, settings) survives a crash of the process (Badger's
+// files are memory-mapped) and is synced by the next AppendOwn or by Close,
+// but a power cut may lose the last writes.
+//
+// # Full disk
+//
+// Badger writes through memory-mapped files, and on a full disk such a write
+// kills the process (SIGBUS) instead of returning ENOSPC. So every write first
+// checks the free space of the disk and refuses with ErrDiskFull when less
+// than Options.MinFreeBytes (128 MiB: room for the flushes and compactions
+// Badger runs on its own) is left; an ENOSPC (or its Windows
+// equivalent) that still comes back from Badger, even flattened to text, is
+// reported as ErrDiskFull too. Reads keep working; what was committed stays.
+//
+// # Key schema
+//
+// All integers are big-endian uint64 (8 bytes), so byte order is numeric
+// order. c is a CommunityID, a an AuthorKey, ch a ChannelID, id an EventID
+// (32 bytes each). Every key is built by a typed function in keys.go.
+//
+//	prefix  key layout                              value
+//	0x00    0x00                                    schema version (1 byte, now 1)
+//	0x01    0x01 c a seq                            event record (below)
+//	0x02    0x02 c id                               pointer: a seq (40 bytes)
+//	0x03    0x03 c ch lamport id                    pointer: a seq
+//	0x04    0x04 c lamport id                       pointer: a seq
+//	0x05    0x05 c local                            pointer: a seq
+//	0x06    0x06 c a                                head: seq id (40 bytes)
+//	0x07    0x07 c                                  folded state (opaque bytes)
+//	0x08    0x08 c                                  community record (below)
+//	0x09    0x09 peerID (text bytes)                peer record (below)
+//	0x0A    0x0A name (text bytes)                  setting value (opaque bytes)
+//
+// 0x01 (eventKey) holds each event's envelope, once. The indexes point at
+// (a, seq): 0x02 (eventIDKey) finds an event by ID; 0x03 (pageKey) lists the
+// events of a channel in (Lamport, ID) order, read backwards for pages; 0x04
+// (authorityKey) lists authority events in (Lamport, ID) order; 0x05
+// (localKey) numbers events in the order this install stored them, 1, 2, ...
+// per community (delta sync). 0x06 (headKey) holds the highest stored seq of
+// each author. 0x08 (communityKey) exists for every community with an event
+// or a state, and holds the last local number given.
+//
+// Records this package defines start with a version byte (now 1):
+//
+//	event record      1 | id (32) | lamport (8) | ch (32, zero: no channel) |
+//	                  flags (1; bit 0: authority) | envelope (rest)
+//	community record  1 | last local number (8)
+//	peer record       1 | uvarint len, peer ID | uvarint n, n × (uvarint len, addr) |
+//	                  seen (1: 0 or 1) | if seen: last seen, Unix nanoseconds (8) |
+//	                  uvarint n, n × community ID (32)
+//
+// Pointers (index values) and heads are fixed 40-byte layouts without a
+// version byte; a change to them is a new schema version (0x00).
+//
+// Every write that reads before it writes (events and their indexes, heads,
+// local marks, community records, state, envelopes) runs under one mutex, so
+// Badger's conflict detection is off.
+package storage
