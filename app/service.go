@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/storage"
+)
+
+// Config is what a Service is built from. Identity and Store are required; the Service does not
+// own them: the caller closes the store after the Service.
+type Config struct {
+	Identity *identity.Identity
+	Store    *storage.Store
+	Logger   *slog.Logger     // nil: slog.Default()
+	Now      func() time.Time // the wall clock for new events; nil: time.Now
+	Rand     io.Reader        // randomness for keys and nonces; nil: crypto/rand
+}
+
+// Service holds the use-cases of one install. It is safe for concurrent use. Its methods do disk
+// work: views call them from goroutines, never from a tap handler directly.
+type Service struct {
+	id    *identity.Identity
+	store *storage.Store
+	log   *slog.Logger
+	now   func() time.Time
+	rand  io.Reader
+
+	mu     sync.Mutex
+	closed bool // guarded by mu
+}
+
+// ErrClosed is returned by every method after Close.
+var ErrClosed = errors.New("app: Kith is shutting down")
+
+// New returns a Service over an open store and a loaded identity.
+func New(cfg Config) (*Service, error) {
+	if cfg.Identity == nil || cfg.Store == nil {
+		return nil, errors.New("app: a Service needs an identity and a store")
+	}
+	s := &Service{id: cfg.Identity, store: cfg.Store, log: cfg.Logger, now: cfg.Now, rand: cfg.Rand}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	return s, nil
+}
+
+// Close stops the Service. It is safe to call twice. It does not close the store.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+func (s *Service) check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// CreateParams are the owner's choices for a new community.
+type CreateParams struct {
+	Name        string
+	About       string
+	MaxMembers  int // 0 = no cap
+	History     community.HistoryPolicy
+	DisplayName string // the owner's name in the community
+}
+
+// Created is a new community: its ID and the recovery words, to be shown to the owner once.
+// Kith does not keep the words.
+type Created struct {
+	ID            community.Hash
+	Name          string
+	RecoveryWords string
+}
+
+// CreateCommunity creates a community owned by this install and stores its genesis durably
+// before returning.
+func (s *Service) CreateCommunity(ctx context.Context, p CreateParams) (Created, error) {
+	if err := s.check(); err != nil {
+		return Created{}, err
+	}
+	if p.MaxMembers < 0 || p.MaxMembers > 1<<20 {
+		return Created{}, fmt.Errorf("app: a member cap of %d is out of range: choose 0 (no cap) up to 1,048,576", p.MaxMembers)
+	}
+	g, _, words, err := community.NewCommunity(s.id, s.id.X25519Public(), community.GenesisParams{
+		Name: strings.TrimSpace(p.Name), About: strings.TrimSpace(p.About), MaxMembers: uint32(p.MaxMembers),
+		History: p.History, OwnerName: strings.TrimSpace(p.DisplayName), Time: s.now(),
+	}, s.rand)
+	if err != nil {
+		return Created{}, err
+	}
+	if err := s.store.AppendOwn(ctx, record(g)); err != nil {
+		return Created{}, fmt.Errorf("app: saving the new community: %w", err)
+	}
+	s.log.Info("created a community", "id", g.ID.Short())
+	return Created{ID: g.ID, Name: strings.TrimSpace(p.Name), RecoveryWords: words}, nil
+}
+
+// record is the store's view of an event.
+func record(e *community.Event) storage.Event {
+	return storage.Event{
+		Community: storage.CommunityID(e.CommunityID()),
+		ID:        storage.EventID(e.ID),
+		Author:    storage.AuthorKey(e.Author),
+		Seq:       e.Seq,
+		Lamport:   e.Lamport,
+		Authority: e.Kind.Authority(),
+		Envelope:  e.Encode(),
+	}
+}
+
+// Summary describes one community of this install for a list.
+type Summary struct {
+	ID      community.Hash
+	Name    string
+	About   string
+	Members int // active members
+	Role    community.Role
+}
+
+// Communities lists the communities this install belongs to, by name.
+func (s *Service) Communities() ([]Summary, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	ids, err := s.store.Communities()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, 0, len(ids))
+	for _, id := range ids {
+		st, err := s.fold(id)
+		if err != nil {
+			s.log.Warn("skipping a community that does not fold", "id", community.Hash(id).Short(), "err", err)
+			continue
+		}
+		out = append(out, Summary{ID: st.ID, Name: st.Name, About: st.About, Members: st.ActiveCount(), Role: st.RoleOf(s.id.PublicKey())})
+	}
+	slices.SortFunc(out, func(a, b Summary) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out, nil
+}
+
+// fold reads a community's authority events and folds them.
+func (s *Service) fold(id storage.CommunityID) (*community.State, error) {
+	var events []*community.Event
+	err := s.store.AuthorityEvents(id, func(r storage.Event) error {
+		e, err := community.Decode(r.Envelope)
+		if err != nil {
+			return fmt.Errorf("stored event %x: %w", r.ID[:4], err)
+		}
+		events = append(events, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return community.Fold(events)
+}
