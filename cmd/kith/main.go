@@ -85,4 +85,3 @@ func defaultDataDir() string {
 	}
 	return filepath.Join(base, "kith")
 }
-
