@@ -4,22 +4,15 @@ package storage
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 )
 
-// dirLock on systems without flock or LockFileEx only creates dir/LOCK; the
+// lockDir on systems without flock or LockFileEx only creates dir/LOCK; the
 // folder is then guarded by Badger's own directory lock alone, so a second
 // Kith gets Badger's error instead of ErrAlreadyRunning.
-type dirLock struct {
-	f *os.File
-}
-
 func lockDir(dir string) (*dirLock, error) {
-	path := filepath.Join(dir, "LOCK")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, _, err := openLockFile(dir)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open lock file %s: %w (check the data folder's permissions)", path, mapWriteErr(err))
+		return nil, err
 	}
 	return &dirLock{f: f}, nil
 }

@@ -5,25 +5,18 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/windows"
 )
 
-// dirLock is our exclusive lock on dir/LOCK, taken before Badger is opened so
+// lockDir takes our exclusive lock on dir/LOCK, taken before Badger is opened so
 // that a second Kith sees ErrAlreadyRunning rather than a Badger error.
 // LockFileEx locks belong to the handle, so a second Open in the same process
 // is refused too.
-type dirLock struct {
-	f *os.File
-}
-
 func lockDir(dir string) (*dirLock, error) {
-	path := filepath.Join(dir, "LOCK")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, path, err := openLockFile(dir)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open lock file %s: %w (check the data folder's permissions)", path, mapWriteErr(err))
+		return nil, err
 	}
 	ol := new(windows.Overlapped)
 	err = windows.LockFileEx(windows.Handle(f.Fd()),
