@@ -14,14 +14,30 @@ import (
 
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/identity"
-	"github.com/kith-app/kith/storage"
 )
+
+// Record is an event as the service hands it to the store.
+type Record struct {
+	Event   *community.Event
+	Channel community.Hash // the channel page it belongs to; zero: none
+}
+
+// Store is the local storage the service needs (a port: app/localstore adapts the Badger store
+// to it, so that this package and the UI above it never import storage).
+type Store interface {
+	// AppendOwn stores events this install authored and returns once they are durable.
+	AppendOwn(ctx context.Context, records ...Record) error
+	// Communities lists the communities with anything stored.
+	Communities() ([]community.Hash, error)
+	// AuthorityEvents calls fn with a community's authority events in (Lamport, ID) order.
+	AuthorityEvents(c community.Hash, fn func(*community.Event) error) error
+}
 
 // Config is what a Service is built from. Identity and Store are required; the Service does not
 // own them: the caller closes the store after the Service.
 type Config struct {
 	Identity *identity.Identity
-	Store    *storage.Store
+	Store    Store
 	Logger   *slog.Logger     // nil: slog.Default()
 	Now      func() time.Time // the wall clock for new events; nil: time.Now
 	Rand     io.Reader        // randomness for keys and nonces; nil: crypto/rand
@@ -31,7 +47,7 @@ type Config struct {
 // work: views call them from goroutines, never from a tap handler directly.
 type Service struct {
 	id    *identity.Identity
-	store *storage.Store
+	store Store
 	log   *slog.Logger
 	now   func() time.Time
 	rand  io.Reader
@@ -111,24 +127,11 @@ func (s *Service) CreateCommunity(ctx context.Context, p CreateParams) (Created,
 	if err != nil {
 		return Created{}, err
 	}
-	if err := s.store.AppendOwn(ctx, record(g)); err != nil {
+	if err := s.store.AppendOwn(ctx, Record{Event: g}); err != nil {
 		return Created{}, fmt.Errorf("app: saving the new community: %w", err)
 	}
 	s.log.Info("created a community", "id", g.ID.Short())
 	return Created{ID: g.ID, Name: strings.TrimSpace(p.Name), RecoveryWords: words}, nil
-}
-
-// record is the store's view of an event.
-func record(e *community.Event) storage.Event {
-	return storage.Event{
-		Community: storage.CommunityID(e.CommunityID()),
-		ID:        storage.EventID(e.ID),
-		Author:    storage.AuthorKey(e.Author),
-		Seq:       e.Seq,
-		Lamport:   e.Lamport,
-		Authority: e.Kind.Authority(),
-		Envelope:  e.Encode(),
-	}
 }
 
 // Summary describes one community of this install for a list.
@@ -153,7 +156,7 @@ func (s *Service) Communities() ([]Summary, error) {
 	for _, id := range ids {
 		st, err := s.fold(id)
 		if err != nil {
-			s.log.Warn("skipping a community that does not fold", "id", community.Hash(id).Short(), "err", err)
+			s.log.Warn("skipping a community that does not fold", "id", id.Short(), "err", err)
 			continue
 		}
 		out = append(out, Summary{ID: st.ID, Name: st.Name, About: st.About, Members: st.ActiveCount(), Role: st.RoleOf(s.id.PublicKey())})
@@ -163,13 +166,9 @@ func (s *Service) Communities() ([]Summary, error) {
 }
 
 // fold reads a community's authority events and folds them.
-func (s *Service) fold(id storage.CommunityID) (*community.State, error) {
+func (s *Service) fold(id community.Hash) (*community.State, error) {
 	var events []*community.Event
-	err := s.store.AuthorityEvents(id, func(r storage.Event) error {
-		e, err := community.Decode(r.Envelope)
-		if err != nil {
-			return fmt.Errorf("stored event %x: %w", r.ID[:4], err)
-		}
+	err := s.store.AuthorityEvents(id, func(e *community.Event) error {
 		events = append(events, e)
 		return nil
 	})

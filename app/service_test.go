@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/localstore"
 	"github.com/kith-app/kith/storage"
 )
 
 // newService opens a real identity and store in a temporary folder.
-func newService(t *testing.T, dir string) *Service {
+func newService(t *testing.T, dir string) (*app.Service, *storage.Store) {
 	t.Helper()
 	id, err := identity.LoadOrCreate(dir, nil)
 	if err != nil {
@@ -22,7 +24,7 @@ func newService(t *testing.T, dir string) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Identity: id, Store: st})
+	s, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,20 +32,20 @@ func newService(t *testing.T, dir string) *Service {
 		s.Close()
 		st.Close()
 	})
-	return s
+	return s, st
 }
 
 func TestCreateCommunityPersists(t *testing.T) {
 	dir := t.TempDir()
-	s := newService(t, dir)
-	c, err := s.CreateCommunity(context.Background(), CreateParams{Name: "  Makers ", About: "hello", MaxMembers: 100, DisplayName: "Ana"})
+	s, st := newService(t, dir)
+	c, err := s.CreateCommunity(context.Background(), app.CreateParams{Name: "  Makers ", About: "hello", MaxMembers: 100, DisplayName: "Ana"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(strings.Fields(c.RecoveryWords)) != community.RecoveryWords {
 		t.Fatalf("recovery words: %q", c.RecoveryWords)
 	}
-	if _, err := s.CreateCommunity(context.Background(), CreateParams{Name: "  "}); err == nil {
+	if _, err := s.CreateCommunity(context.Background(), app.CreateParams{Name: "  "}); err == nil {
 		t.Fatal("an empty name was accepted")
 	}
 	list, err := s.Communities()
@@ -55,12 +57,13 @@ func TestCreateCommunityPersists(t *testing.T) {
 	}
 	s.Close()
 	s.Close()
-	if _, err := s.Communities(); !errors.Is(err, ErrClosed) {
+	if _, err := s.Communities(); !errors.Is(err, app.ErrClosed) {
 		t.Fatalf("after Close: %v", err)
 	}
-	s.store.Close()
+	st.Close()
 	// A new process on the same folder finds the community.
-	again, err := newService(t, dir).Communities()
+	s2, _ := newService(t, dir)
+	again, err := s2.Communities()
 	if err != nil || len(again) != 1 || again[0].ID != c.ID {
 		t.Fatalf("after reopening: %+v, %v", again, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/localstore"
 	"github.com/kith-app/kith/storage"
 )
 
@@ -25,7 +26,7 @@ func newTestService(t *testing.T) *app.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.New(app.Config{Identity: id, Store: st})
+	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/localstore"
 	"github.com/kith-app/kith/app/ui"
 	"github.com/kith-app/kith/storage"
 )
@@ -49,7 +50,7 @@ func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err err
 	if err != nil {
 		return nil, err
 	}
-	svc, err := app.New(app.Config{Identity: id, Store: st, Logger: log})
+	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}, Logger: log})
 	if err != nil {
 		st.Close()
 		return nil, err
