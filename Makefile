@@ -1,6 +1,6 @@
 # Kith build plumbing. `make help` lists the targets.
 #
-#   make run ARGS='--data-dir /tmp/kith'   run the desktop app
+#   make run ARGS='--data /tmp/kith-b'      run the desktop app with another data folder
 #   make test                              what CI runs (.ci/run)
 #   make test FUZZTIME=1m                  longer fuzzing per target
 
