@@ -122,6 +122,7 @@ type Genesis struct {
 	Channels     []ChannelSpec
 	EphemeralKey []byte // X25519 public key that sealed the first content key
 	OwnerKey     []byte // the first content key sealed to the owner (epoch = community ID)
+	KeyCheck     []byte // commitment to the first content key (see KeyCheck)
 }
 
 func (*Genesis) Kind() Kind { return KindGenesis }
@@ -141,22 +142,38 @@ func (g *Genesis) encode(w *writer) {
 	}
 	w.bytes(g.EphemeralKey)
 	w.bytes(g.OwnerKey)
+	w.bytes(g.KeyCheck)
 }
 func (g *Genesis) decode(r *reader) {
 	g.Name = r.str(maxName)
 	g.About = r.str(maxAbout)
-	g.MaxMembers = uint32(min(r.uvarint(), 1<<31))
+	g.MaxMembers = uint32(r.upTo(maxMembersCap))
 	g.History = HistoryPolicy(r.byte1())
+	if g.History != HistoryFull && g.History != HistoryFromJoin {
+		r.fail("unknown history policy")
+	}
 	g.OwnerX25519 = r.bytes(maxX25519)
 	g.OwnerName = r.str(maxName)
 	g.Recovery = r.key()
 	copy(g.Nonce[:], r.fixed(16))
 	n := r.count(maxChannels, 2)
 	for range n {
-		g.Channels = append(g.Channels, ChannelSpec{Name: r.str(maxName), Kind: ChannelKind(r.byte1())})
+		g.Channels = append(g.Channels, ChannelSpec{Name: r.str(maxName), Kind: r.channelKind()})
 	}
 	g.EphemeralKey = r.bytes(maxX25519)
 	g.OwnerKey = r.bytes(64)
+	g.KeyCheck = r.bytes(keyCheckSize)
+}
+
+// maxMembersCap bounds a member cap.
+const maxMembersCap = 1 << 20
+
+func (r *reader) channelKind() ChannelKind {
+	k := ChannelKind(r.byte1())
+	if k != ChannelChat && k != ChannelAnnouncements {
+		r.fail("unknown channel kind")
+	}
+	return k
 }
 
 // Join is written by the admitting member: its signature over the event is the countersignature
@@ -168,6 +185,7 @@ type Join struct {
 	JoinerX25519 []byte
 	Name         string // the joiner's display name
 	Proof        []byte // the joiner's signature with the invite key (invite.VerifyJoin)
+	JoinerSig    []byte // the joiner's signature with its own key: it holds Joiner (see joinerMessage)
 	EphemeralKey []byte // X25519 public key that sealed the current content key to the joiner
 	SealedKey    []byte // the current content key (of the header's epoch) sealed to the joiner
 }
@@ -180,6 +198,7 @@ func (j *Join) encode(w *writer) {
 	w.bytes(j.JoinerX25519)
 	w.str(j.Name)
 	w.bytes(j.Proof)
+	w.bytes(j.JoinerSig)
 	w.bytes(j.EphemeralKey)
 	w.bytes(j.SealedKey)
 }
@@ -190,6 +209,7 @@ func (j *Join) decode(r *reader) {
 	j.JoinerX25519 = r.bytes(maxX25519)
 	j.Name = r.str(maxName)
 	j.Proof = r.bytes(ed25519.SignatureSize)
+	j.JoinerSig = r.bytes(ed25519.SignatureSize)
 	j.EphemeralKey = r.bytes(maxX25519)
 	j.SealedKey = r.bytes(64)
 }
@@ -264,6 +284,7 @@ type RotateKey struct {
 	PrevEpoch    Hash
 	PrevKey      []byte // the previous epoch's key sealed with the new key (see sealPrevKey)
 	EphemeralKey []byte
+	KeyCheck     []byte // commitment to the new key (see KeyCheck)
 	Keys         []SealedKey
 }
 
@@ -272,6 +293,7 @@ func (m *RotateKey) encode(w *writer) {
 	w.hash(m.PrevEpoch)
 	w.bytes(m.PrevKey)
 	w.bytes(m.EphemeralKey)
+	w.bytes(m.KeyCheck)
 	w.uvarint(uint64(len(m.Keys)))
 	for _, k := range m.Keys {
 		w.fixed(k.Member)
@@ -282,6 +304,7 @@ func (m *RotateKey) decode(r *reader) {
 	m.PrevEpoch = r.hash()
 	m.PrevKey = r.bytes(128)
 	m.EphemeralKey = r.bytes(maxX25519)
+	m.KeyCheck = r.bytes(keyCheckSize)
 	n := r.count(maxRecipients, 32+1)
 	m.Keys = make([]SealedKey, 0, n)
 	for range n {
@@ -333,6 +356,9 @@ func (m *TransferOwner) decode(r *reader) {
 	m.NewOwnerName = r.str(maxName)
 	m.OldOwnerCutoff = r.uvarint()
 	m.NewRecovery = ed25519.PublicKey(r.bytes(ed25519.PublicKeySize))
+	if len(m.NewRecovery) != 0 && len(m.NewRecovery) != ed25519.PublicKeySize {
+		r.fail("new recovery key of the wrong size")
+	}
 }
 
 // Equivocation proves that one author signed two events with the same sequence number: the two
@@ -385,7 +411,7 @@ func (m *ChannelCreate) encode(w *writer) {
 }
 func (m *ChannelCreate) decode(r *reader) {
 	m.Name = r.str(maxName)
-	m.Type = ChannelKind(r.byte1())
+	m.Type = r.channelKind()
 }
 
 // ChannelUpdate renames or archives a channel.
@@ -423,7 +449,7 @@ func (m *CommunityEdit) encode(w *writer) {
 func (m *CommunityEdit) decode(r *reader) {
 	m.Name = r.str(maxName)
 	m.About = r.str(maxAbout)
-	m.MaxMembers = uint32(min(r.uvarint(), 1<<31))
+	m.MaxMembers = uint32(r.upTo(maxMembersCap))
 }
 
 // Content is the body of every content kind. Each kind uses the fields it needs:
@@ -464,7 +490,7 @@ func (c *Content) decode(r *reader) {
 	for range n {
 		c.Options = append(c.Options, r.str(maxName))
 	}
-	c.Choice = uint32(min(r.uvarint(), 1<<31))
+	c.Choice = uint32(r.upTo(1 << 16))
 	c.Expires = r.varint()
 	c.Flag = r.flag()
 }

@@ -62,6 +62,17 @@ func (r *reader) uvarint() uint64 {
 	return v
 }
 
+// upTo reads an unsigned varint of at most max; larger values are refused, never clamped, so
+// that every accepted body re-encodes to the same bytes.
+func (r *reader) upTo(max uint64) uint64 {
+	v := r.uvarint()
+	if v > max {
+		r.fail("value out of range")
+		return 0
+	}
+	return v
+}
+
 func (r *reader) varint() int64 {
 	v, n := binary.Varint(r.b)
 	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {

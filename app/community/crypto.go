@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -125,7 +126,7 @@ func NewRotation(prevEpoch Hash, prevKey Key, to []Recipient, rand io.Reader) (*
 	if err != nil {
 		return nil, key, err
 	}
-	body := &RotateKey{PrevEpoch: prevEpoch, EphemeralKey: eph.PublicKey().Bytes()}
+	body := &RotateKey{PrevEpoch: prevEpoch, EphemeralKey: eph.PublicKey().Bytes(), KeyCheck: KeyCheck(key)}
 	if body.PrevKey, err = sealPrevKey(key, prevKey, prevEpoch, rand); err != nil {
 		return nil, key, err
 	}
@@ -153,15 +154,34 @@ func SealTo(key Key, x25519Pub []byte, rand io.Reader) (eph, sealed []byte, err 
 	return e.PublicKey().Bytes(), s, nil
 }
 
+// keyCheckSize is the size of a key commitment.
+const keyCheckSize = 16
+
+// KeyCheck is the commitment to an epoch key that the genesis and every rotation carry: a
+// keyring accepts a key delivered for an epoch (in a join, a share, a rotation's link to the
+// previous key) only when it matches, so a member cannot plant a false key.
+func KeyCheck(key Key) []byte {
+	h := sum([]byte("kith key check v1"), key[:])
+	return h[:keyCheckSize]
+}
+
+// maxCandidates bounds the unverified keys a keyring keeps for one epoch while it waits for the
+// epoch's commitment.
+const maxCandidates = 4
+
 // Keyring holds the epoch keys this device can read with, learnt from the log: the genesis key
 // (the owner's), keys sealed to this device in joins, rotations and shares, and previous keys
-// unwrapped from rotations. It is safe for concurrent use.
+// unwrapped from rotations. Every key is checked against its epoch's commitment (KeyCheck) from
+// the genesis or the rotation that made it; a key that arrives before its commitment waits.
+// It is safe for concurrent use.
 type Keyring struct {
 	me KeyHolder
-	mu sync.Mutex
-	// keys and prev are guarded by mu.
-	keys map[Hash]Key
-	prev map[Hash]prevLink // epoch → its rotation's link to the previous epoch
+
+	mu         sync.Mutex
+	keys       map[Hash]Key      // guarded by mu: verified keys
+	checks     map[Hash][]byte   // guarded by mu: epoch → commitment
+	candidates map[Hash][]Key    // guarded by mu: keys waiting for their epoch's commitment
+	prev       map[Hash]prevLink // guarded by mu: epoch → its rotation's link to the previous epoch
 }
 
 type prevLink struct {
@@ -178,32 +198,51 @@ type KeyHolder interface {
 
 // NewKeyring returns an empty keyring that opens keys sealed to me.
 func NewKeyring(me KeyHolder) *Keyring {
-	return &Keyring{me: me, keys: map[Hash]Key{}, prev: map[Hash]prevLink{}}
+	return &Keyring{me: me, keys: map[Hash]Key{}, checks: map[Hash][]byte{},
+		candidates: map[Hash][]Key{}, prev: map[Hash]prevLink{}}
 }
 
-// Add stores the key of an epoch (for example the one this device just made).
+// Add offers the key of an epoch (for example one this device just made). It is kept once it
+// matches the epoch's commitment, now or when the commitment is learnt.
 func (k *Keyring) Add(epoch Hash, key Key) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.addLocked(epoch, key)
+	k.offerLocked(epoch, key)
 }
 
-func (k *Keyring) addLocked(epoch Hash, key Key) {
-	for {
-		if _, ok := k.keys[epoch]; ok {
-			return
-		}
-		k.keys[epoch] = key
-		link, ok := k.prev[epoch]
-		if !ok {
-			return
-		}
-		pk, err := openPrevKey(key, link.epoch, link.sealed)
-		if err != nil {
-			return
-		}
-		epoch, key = link.epoch, pk
+func (k *Keyring) offerLocked(epoch Hash, key Key) {
+	if _, ok := k.keys[epoch]; ok {
+		return
 	}
+	check, ok := k.checks[epoch]
+	if !ok {
+		if c := k.candidates[epoch]; len(c) < maxCandidates && !slices.Contains(c, key) {
+			k.candidates[epoch] = append(c, key)
+		}
+		return
+	}
+	if string(KeyCheck(key)) != string(check) {
+		return // a false key: ignore it
+	}
+	k.keys[epoch] = key
+	delete(k.candidates, epoch)
+	if link, ok := k.prev[epoch]; ok {
+		if pk, err := openPrevKey(key, link.epoch, link.sealed); err == nil {
+			k.offerLocked(link.epoch, pk)
+		}
+	}
+}
+
+// commitLocked records an epoch's commitment and settles the keys waiting for it.
+func (k *Keyring) commitLocked(epoch Hash, check []byte) {
+	if _, ok := k.checks[epoch]; ok || len(check) != keyCheckSize {
+		return
+	}
+	k.checks[epoch] = check
+	for _, c := range k.candidates[epoch] {
+		k.offerLocked(epoch, c)
+	}
+	delete(k.candidates, epoch)
 }
 
 // Key returns the key of an epoch, if held.
@@ -221,44 +260,46 @@ func (k *Keyring) Epochs() int {
 	return len(k.keys)
 }
 
-// Learn takes the keys an authority event carries for this device: the owner's first key in
-// genesis, a joiner's key in a join, a rotation's new key (and, through it, the previous ones),
-// a shared key. It reports whether a new key was learnt. Events that carry no key for this
-// device are fine: Learn remembers a rotation's link to the previous epoch for later.
+// Learn takes what an authority event carries for this keyring: an epoch's commitment (genesis,
+// rotation), a rotation's link to the previous epoch, and a key sealed to this device (genesis for
+// the owner, a join for the joiner, a rotation, a share). It reports whether a new key became
+// usable. Callers pass only events the fold accepted; a false key is refused by the commitment
+// whatever its source.
 func (k *Keyring) Learn(e *Event) (bool, error) {
-	if !e.Kind.Authority() || e.Body == nil {
-		return false, nil
-	}
-	mine := k.me.X25519Public()
-	var epoch Hash
-	var eph, sealed []byte
 	switch e.Kind {
 	case KindGenesis, KindJoin, KindRotateKey, KindShareKey:
 	default:
+		return false, nil
+	}
+	if e.Body == nil {
 		return false, nil
 	}
 	b, err := DecodeBody(e.Kind, e.Body)
 	if err != nil {
 		return false, err
 	}
+	self := k.me.PublicKey()
+	var epoch Hash
+	var eph, sealed []byte
+	k.mu.Lock()
 	switch b := b.(type) {
 	case *Genesis:
-		if string(b.OwnerX25519) == string(mine) {
+		k.commitLocked(e.ID, b.KeyCheck)
+		if e.Author.Equal(self) {
 			epoch, eph, sealed = e.ID, b.EphemeralKey, b.OwnerKey
 		}
 	case *Join:
-		if string(b.JoinerX25519) == string(mine) {
+		if b.Joiner.Equal(self) {
 			epoch, eph, sealed = e.Epoch, b.EphemeralKey, b.SealedKey
 		}
 	case *RotateKey:
-		k.mu.Lock()
 		k.prev[e.ID] = prevLink{epoch: b.PrevEpoch, sealed: b.PrevKey}
-		if key, ok := k.keys[e.ID]; ok { // we made it, or learnt it before the link
-			delete(k.keys, e.ID)
-			k.addLocked(e.ID, key)
+		k.commitLocked(e.ID, b.KeyCheck)
+		if key, ok := k.keys[e.ID]; ok { // held before the link was known: unwind now
+			if pk, err := openPrevKey(key, b.PrevEpoch, b.PrevKey); err == nil {
+				k.offerLocked(b.PrevEpoch, pk)
+			}
 		}
-		k.mu.Unlock()
-		self := k.me.PublicKey()
 		for _, s := range b.Keys {
 			if s.Member.Equal(self) {
 				epoch, eph, sealed = e.ID, b.EphemeralKey, s.Sealed
@@ -266,10 +307,11 @@ func (k *Keyring) Learn(e *Event) (bool, error) {
 			}
 		}
 	case *ShareKey:
-		if b.Key.Member.Equal(k.me.PublicKey()) {
+		if b.Key.Member.Equal(self) {
 			epoch, eph, sealed = b.Epoch, b.EphemeralKey, b.Key.Sealed
 		}
 	}
+	k.mu.Unlock()
 	if sealed == nil {
 		return false, nil
 	}

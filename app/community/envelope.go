@@ -123,9 +123,12 @@ func (h *Header) check() error {
 	case len(h.Deps) > MaxDeps:
 		return fmt.Errorf("%w: %d deps", ErrMalformed, len(h.Deps))
 	}
-	for i := 1; i < len(h.Deps); i++ {
-		if h.Deps[i-1].Compare(h.Deps[i]) >= 0 {
+	for i, d := range h.Deps {
+		if i > 0 && h.Deps[i-1].Compare(d) >= 0 {
 			return fmt.Errorf("%w: deps not sorted and unique", ErrMalformed)
+		}
+		if d == h.Prev {
+			return fmt.Errorf("%w: the previous event is also listed as a dep", ErrMalformed)
 		}
 	}
 	if h.Kind == KindGenesis {

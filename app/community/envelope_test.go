@@ -98,6 +98,7 @@ func TestHeaderRules(t *testing.T) {
 		"no prev on seq 2+": func(h *Header) { h.Prev = Hash{} },
 		"no community":      func(h *Header) { h.Community = Hash{} },
 		"genesis with deps": func(h *Header) { h.Kind = KindGenesis },
+		"prev among deps":   func(h *Header) { h.Deps = []Hash{h.Prev} },
 		"wrong version":     func(h *Header) { h.Version = 2 },
 	}
 	for name, mutate := range cases {

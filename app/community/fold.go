@@ -3,19 +3,30 @@ package community
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/kith-app/kith/app/invite"
 )
 
-// maxRestarts bounds the fold's restarts; each restart voids at least one more event, so the
-// bound is never reached with fewer authority events than this.
-const maxRestarts = 1 << 16
+// Bounds of the fold's loops. Each restart voids at least one more event and each round frees
+// at least one, so with fewer authority events than these the bounds are never reached; they
+// only make termination obvious.
+const (
+	maxRestarts = 1 << 16
+	maxRounds   = 8
+)
+
+// ErrNoBody is returned for an authority event that arrived without its body: it cannot be
+// folded (fetch the whole event from a peer). Authority bodies are never dropped.
+var ErrNoBody = errors.New("community: an authority event arrived without its body")
 
 // Fold computes the state of a community from its authority events (the genesis among them), in
 // any order. It is pure and deterministic: the result depends only on the set of events, never
 // on their order, the clock or anything else. Events must have passed Decode and CheckCausal.
+// Authority events without their body are left out (State.MissingBodies lists them), as if they
+// had not arrived yet; a copy with the body is preferred over one without.
 //
 // The rules, in (Lamport, ID) order:
 //   - an event counts only if its author is a member at that point (Admits) with the role its
@@ -29,49 +40,149 @@ const maxRestarts = 1 << 16
 //     An act that did not see the last act on its target (TargetPrev) and whose author ranks
 //     above that act's author overrides it: the earlier act is void and the fold starts again.
 //
-// Voids are never taken back within one fold, which makes the restarts terminate.
+// Such voids are kept across restarts, which makes the restarts terminate. When the fold has
+// settled, a void whose cause ended up void itself is unjustified: those are freed and the fold
+// settles again (at most maxRounds times).
 func Fold(events []*Event) (*State, error) {
-	genesis, rest, err := splitGenesis(events)
+	genesis, rest, missing, err := prepare(events)
 	if err != nil {
 		return nil, err
 	}
-	return foldSorted(genesis, rest)
+	f := newFolding(genesis, rest)
+	s, err := f.run()
+	if err != nil {
+		return nil, err
+	}
+	s.missing = missing
+	return s, nil
 }
 
-func splitGenesis(events []*Event) (*Event, []*Event, error) {
+// prepare finds the genesis, drops bodiless copies and duplicates, and sorts the rest.
+func prepare(events []*Event) (*Event, []*Event, []Hash, error) {
 	var genesis *Event
-	rest := make([]*Event, 0, len(events))
+	byID := make(map[Hash]*Event, len(events))
 	for _, e := range events {
-		switch {
-		case e.Kind != KindGenesis:
-			rest = append(rest, e)
-		case genesis == nil:
-			genesis = e
-		case genesis.ID != e.ID:
-			return nil, nil, fmt.Errorf("%w: two genesis events", ErrInvalid)
+		if e.Kind == KindGenesis {
+			switch {
+			case genesis == nil || (genesis.ID == e.ID && genesis.Body == nil):
+				genesis = e
+			case genesis.ID != e.ID:
+				return nil, nil, nil, fmt.Errorf("%w: two genesis events", ErrInvalid)
+			}
+			continue
+		}
+		if old, ok := byID[e.ID]; !ok || (old.Body == nil && e.Body != nil) {
+			byID[e.ID] = e
 		}
 	}
 	if genesis == nil {
-		return nil, nil, fmt.Errorf("%w: no genesis event", ErrInvalid)
+		return nil, nil, nil, fmt.Errorf("%w: no genesis event", ErrInvalid)
+	}
+	rest := make([]*Event, 0, len(byID))
+	var missing []Hash
+	for id, e := range byID {
+		if e.Body == nil && e.BodyLen > 0 {
+			missing = append(missing, id)
+			continue
+		}
+		rest = append(rest, e)
 	}
 	slices.SortFunc(rest, func(a, b *Event) int { return a.Position().Compare(b.Position()) })
-	rest = slices.CompactFunc(rest, func(a, b *Event) bool { return a.ID == b.ID })
-	return genesis, rest, nil
+	slices.SortFunc(missing, Hash.Compare)
+	return genesis, rest, missing, nil
 }
 
-// foldSorted folds events sorted by position, restarting as cutoffs and overrides require.
-func foldSorted(genesis *Event, sorted []*Event) (*State, error) {
-	forks := findForks(genesis.ID, sorted)
-	sticky := map[Hash]string{}
+// folding is one computation of a state: the sorted events, what never changes between passes
+// (equivocations, decoded bodies, verified joins), and the voids found so far with their causes.
+type folding struct {
+	genesis *Event
+	sorted  []*Event
+	forks   map[string]uint64
+	cache   *foldCache
+	sticky  map[Hash]Hash // void event → the event whose cutoff or override voided it
+	rounds  int           // rounds the last run took (1: no void was freed)
+}
+
+// foldCache holds what is pure per event, so that restarts and refolds do not decode bodies or
+// verify signatures again.
+type foldCache struct {
+	bodies map[Hash]Body
+	errs   map[Hash]error
+	joins  map[Hash]joinCheck
+}
+
+type joinCheck struct {
+	signed *invite.Signed
+	err    error
+}
+
+func newFoldCache() *foldCache {
+	return &foldCache{bodies: map[Hash]Body{}, errs: map[Hash]error{}, joins: map[Hash]joinCheck{}}
+}
+
+func (c *foldCache) body(e *Event) (Body, error) {
+	if b, ok := c.bodies[e.ID]; ok {
+		return b, nil
+	}
+	if err, ok := c.errs[e.ID]; ok {
+		return nil, err
+	}
+	b, err := DecodeBody(e.Kind, e.Body)
+	if err != nil {
+		c.errs[e.ID] = err
+		return nil, err
+	}
+	c.bodies[e.ID] = b
+	return b, nil
+}
+
+func (c *foldCache) join(e *Event, j *Join) (*invite.Signed, error) {
+	if r, ok := c.joins[e.ID]; ok {
+		return r.signed, r.err
+	}
+	signed, err := verifyJoin(e.Author, j)
+	c.joins[e.ID] = joinCheck{signed, err}
+	return signed, err
+}
+
+func newFolding(genesis *Event, sorted []*Event) *folding {
+	return &folding{genesis: genesis, sorted: sorted, cache: newFoldCache()}
+}
+
+// run settles the fold, then frees voids whose cause ended void and settles again.
+func (f *folding) run() (*State, error) {
+	f.forks = findForks(f.genesis.ID, f.sorted)
+	f.sticky = map[Hash]Hash{}
+	var s *State
+	for f.rounds = 1; f.rounds <= maxRounds; f.rounds++ {
+		var err error
+		if s, err = f.settle(); err != nil {
+			return nil, err
+		}
+		freed := false
+		for id, cause := range f.sticky {
+			if _, void := s.void[cause]; void {
+				delete(f.sticky, id)
+				freed = true
+			}
+		}
+		if !freed {
+			break
+		}
+	}
+	return s, nil
+}
+
+// settle folds the events from the genesis, restarting whenever an event voids one already applied.
+func (f *folding) settle() (*State, error) {
 	for range maxRestarts {
-		s, err := newState(genesis)
+		s, err := f.newState()
 		if err != nil {
 			return nil, err
 		}
-		s.forks = forks
 		restart := false
-		for _, e := range sorted {
-			if s.step(e, sticky) {
+		for _, e := range f.sorted {
+			if s.step(e, f.sticky) {
 				restart = true
 				break
 			}
@@ -84,11 +195,11 @@ func foldSorted(genesis *Event, sorted []*Event) (*State, error) {
 }
 
 // step folds one event. It reports true when the event voided events already applied: they
-// are added to sticky and the fold must start again.
-func (s *State) step(e *Event, sticky map[Hash]string) bool {
+// are added to sticky (with this event as their cause) and the fold must start again.
+func (s *State) step(e *Event, sticky map[Hash]Hash) bool {
 	s.last = e.Position()
-	if reason, ok := sticky[e.ID]; ok {
-		s.void[e.ID] = reason
+	if cause, ok := sticky[e.ID]; ok {
+		s.void[e.ID] = fmt.Sprintf("voided by %s", cause.Short())
 		if e.Kind == KindJoin {
 			s.noteLeakedKey(e)
 		}
@@ -106,7 +217,7 @@ func (s *State) step(e *Event, sticky map[Hash]string) bool {
 		return false
 	}
 	for _, id := range s.pending {
-		sticky[id] = fmt.Sprintf("voided by %s %s", e.Kind, e.ID.Short())
+		sticky[id] = e.ID
 	}
 	return true
 }
@@ -142,11 +253,12 @@ func findForks(community Hash, events []*Event) map[string]uint64 {
 	return forks
 }
 
-func newState(g *Event) (*State, error) {
+func (f *folding) newState() (*State, error) {
+	g := f.genesis
 	if g.Kind != KindGenesis || g.Body == nil {
 		return nil, fmt.Errorf("%w: not a genesis event with its body", ErrInvalid)
 	}
-	b, err := DecodeBody(KindGenesis, g.Body)
+	b, err := f.cache.body(g)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +273,13 @@ func newState(g *Event) (*State, error) {
 		epochs:   map[Hash]*Epoch{},
 		void:     map[Hash]string{},
 		last:     g.Position(),
+		forks:    f.forks,
+		cache:    f.cache,
 	}
 	s.members[string(g.Author)] = &Member{
 		Key: g.Author, X25519: gb.OwnerX25519, Name: gb.OwnerName, Role: RoleOwner, Active: true,
 		Stints: []Stint{{Join: Position{}, FirstSeq: 1}},
+		roles:  []roleChange{{role: RoleOwner}},
 		last:   act{id: g.ID, rank: RoleOwner, kind: KindGenesis},
 	}
 	for i, c := range gb.Channels {
@@ -204,16 +319,17 @@ func (s *State) apply(e *Event) error {
 		return invalid("event of another community")
 	}
 	if e.Body == nil && e.BodyLen > 0 {
-		return invalid("the body is missing")
+		return ErrNoBody
 	}
-	if e.Kind == KindTransferOwner {
+	switch {
+	case e.Kind == KindTransferOwner:
 		if f := s.forks[string(e.Author)]; f != 0 && e.Seq >= f {
 			return fmt.Errorf("%w: the recovery key equivocated", ErrVoid)
 		}
 		if !e.Author.Equal(s.Recovery) {
 			return fmt.Errorf("%w: only the recovery key transfers ownership", ErrRole)
 		}
-	} else {
+	default:
 		if err := s.Admits(e.Author, e.Seq, e.Position()); err != nil {
 			return err
 		}
@@ -221,13 +337,14 @@ func (s *State) apply(e *Event) error {
 			return fmt.Errorf("%w: %s needs the %s role, the author is %s", ErrRole, e.Kind, e.Kind.MinRole(), r)
 		}
 	}
-	body, err := DecodeBody(e.Kind, e.Body)
+	body, err := s.cache.body(e)
 	if err != nil {
 		return err
 	}
+	var granted Role
 	switch b := body.(type) {
 	case *Join:
-		err = s.applyJoin(e, b)
+		granted, err = s.applyJoin(e, b)
 	case *Leave:
 		err = s.applyLeave(e)
 	case *Remove:
@@ -270,28 +387,23 @@ func (s *State) apply(e *Event) error {
 	if err != nil {
 		return err
 	}
-	s.applied = append(s.applied, applied{id: e.ID, author: string(e.Author), seq: e.Seq, kind: e.Kind})
+	s.applied = append(s.applied, applied{id: e.ID, author: string(e.Author), seq: e.Seq, kind: e.Kind, granted: granted})
 	return nil
 }
 
-func (s *State) applyJoin(e *Event, b *Join) error {
-	signed, err := b.Invite()
+// applyJoin admits a joiner; it returns the role granted.
+func (s *State) applyJoin(e *Event, b *Join) (Role, error) {
+	signed, err := s.cache.join(e, b)
 	if err != nil {
-		return err
-	}
-	if len(b.Joiner) != ed25519.PublicKeySize || len(b.JoinerX25519) != 32 {
-		return invalid("join without the joiner's keys")
-	}
-	if err := invite.VerifyJoin(signed, b.Joiner, b.JoinerX25519, e.Author, b.Proof); err != nil {
-		return err
+		return RoleNone, err
 	}
 	// The admitter's countersigned time, never this peer's clock.
-	if err := invite.Check(signed, s.ID, e.WallTime(), s.Ledger()); err != nil {
-		return err
+	if err := invite.CheckVerified(signed, s.ID, e.WallTime(), s.Ledger()); err != nil {
+		return RoleNone, err
 	}
 	m := s.members[string(b.Joiner)]
 	if m != nil && m.Active {
-		return invalid("already a member")
+		return RoleNone, invalid("already a member")
 	}
 	role := signed.Role
 	first := uint64(1)
@@ -304,18 +416,19 @@ func (s *State) applyJoin(e *Event, b *Join) error {
 	m.X25519, m.Name, m.Role, m.Active = b.JoinerX25519, b.Name, role, true
 	m.Invite, m.Admitter = signed.ID, e.Author
 	m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first})
+	m.roles = append(m.roles, roleChange{at: e.Position(), role: role})
 	m.last = act{id: e.ID, rank: s.RoleOf(e.Author), kind: KindJoin}
 	s.uses[signed.ID]++
 	if ep, ok := s.epochs[e.Epoch]; ok && len(b.SealedKey) > 0 {
 		ep.holders[string(b.Joiner)] = true
 	}
-	return nil
+	return role, nil
 }
 
 // noteLeakedKey records that a refused join still delivered a key to its joiner: the joiner
 // holds it, so the key must rotate.
 func (s *State) noteLeakedKey(e *Event) {
-	b, err := DecodeBody(KindJoin, e.Body)
+	b, err := s.cache.body(e)
 	if err != nil {
 		return
 	}
@@ -339,7 +452,7 @@ func (s *State) end(m *Member, cutoff uint64) {
 	if n := len(m.Stints); n > 0 && !m.Stints[n-1].Ended {
 		m.Stints[n-1].Ended, m.Stints[n-1].Cutoff = true, cutoff
 	}
-	m.Active, m.Held, m.Role = false, m.Role, RoleNone
+	m.Active, m.Role = false, RoleNone
 }
 
 // target finds the active member an act is about and applies the conflict rule. It returns
@@ -361,14 +474,11 @@ func (s *State) target(e *Event, k ed25519.PublicKey, prev Hash) (*Member, bool,
 	return m, false, nil
 }
 
-// voidAbove queues the target's applied events above cutoff (those of a kind needing at least
-// minRole) to be voided.
-func (s *State) voidAbove(k ed25519.PublicKey, cutoff uint64, minRole Role) {
+// voidAbove queues the target's applied events above cutoff for which keep is false.
+func (s *State) voidAbove(k ed25519.PublicKey, cutoff uint64, keep func(applied) bool) {
 	for _, a := range s.applied {
-		if a.author == string(k) && a.seq > cutoff && a.kind.MinRole() >= minRole {
-			if _, done := s.void[a.id]; !done {
-				s.pending = append(s.pending, a.id)
-			}
+		if a.author == string(k) && a.seq > cutoff && !keep(a) {
+			s.pending = append(s.pending, a.id)
 		}
 	}
 }
@@ -381,12 +491,15 @@ func (s *State) applyRemove(e *Event, b *Remove) error {
 	if err != nil || override {
 		return err
 	}
-	if m.Role >= s.RoleOf(e.Author) {
-		return fmt.Errorf("%w: a %s cannot remove a %s", ErrRole, s.RoleOf(e.Author), m.Role)
+	rank := s.RoleOf(e.Author)
+	if m.Role >= rank {
+		return fmt.Errorf("%w: a %s cannot remove a %s", ErrRole, rank, m.Role)
 	}
 	s.end(m, b.CutoffSeq)
-	m.last = act{id: e.ID, rank: s.RoleOf(e.Author), kind: KindRemove}
-	s.voidAbove(b.Target, b.CutoffSeq, RoleNone)
+	m.last = act{id: e.ID, rank: rank, kind: KindRemove}
+	// The target's joins of members with a role at or above the remover's stand: a moderator
+	// cannot evict a moderator by removing whoever admitted it.
+	s.voidAbove(b.Target, b.CutoffSeq, func(a applied) bool { return a.kind == KindJoin && a.granted >= rank })
 	return nil
 }
 
@@ -403,16 +516,18 @@ func (s *State) applySetRole(e *Event, b *SetRole) error {
 	}
 	demoted := b.Role < m.Role
 	m.Role = b.Role
+	m.roles = append(m.roles, roleChange{at: e.Position(), role: b.Role, demote: demoted, keep: b.CutoffSeq})
 	m.last = act{id: e.ID, rank: RoleOwner, kind: KindSetRole}
 	if demoted {
-		s.voidAbove(b.Target, b.CutoffSeq, RoleModerator)
+		// Its moderator acts above the cutoff are void; what any member may do stands.
+		s.voidAbove(b.Target, b.CutoffSeq, func(a applied) bool { return a.kind.MinRole() < RoleModerator })
 	}
 	return nil
 }
 
 func (s *State) applyRotate(e *Event, b *RotateKey) error {
-	if len(b.EphemeralKey) != 32 || len(b.Keys) == 0 {
-		return invalid("a rotation needs an ephemeral key and recipients")
+	if len(b.EphemeralKey) != 32 || len(b.Keys) == 0 || len(b.KeyCheck) != keyCheckSize {
+		return invalid("a rotation needs an ephemeral key, a key check and recipients")
 	}
 	ep := &Epoch{ID: e.ID, Prev: b.PrevEpoch, holders: map[string]bool{}}
 	for _, k := range b.Keys {
@@ -425,11 +540,13 @@ func (s *State) applyRotate(e *Event, b *RotateKey) error {
 
 func (s *State) applyShare(e *Event, b *ShareKey) error {
 	ep, ok := s.epochs[b.Epoch]
-	if !ok {
+	switch {
+	case !ok:
 		return invalid("share of unknown epoch %s", b.Epoch.Short())
-	}
-	if !ep.holders[string(e.Author)] {
+	case !ep.holders[string(e.Author)]:
 		return invalid("the author does not hold the key it shares")
+	case s.RoleOf(b.Key.Member) == RoleNone:
+		return invalid("keys are shared with members only")
 	}
 	ep.holders[string(b.Key.Member)] = true
 	return nil
@@ -443,7 +560,8 @@ func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
 	if old != nil {
 		s.end(old, b.OldOwnerCutoff)
 		old.last = act{id: e.ID, rank: RoleOwner + 1, kind: KindTransferOwner}
-		s.voidAbove(s.Owner, b.OldOwnerCutoff, RoleNone)
+		// A stolen key's acts are undone, its joins included.
+		s.voidAbove(s.Owner, b.OldOwnerCutoff, func(applied) bool { return false })
 	}
 	m := s.members[string(b.NewOwner)]
 	first := uint64(1)
@@ -459,6 +577,7 @@ func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
 		m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first})
 	}
 	m.X25519, m.Role, m.Active = b.NewOwnerX25519, RoleOwner, true
+	m.roles = append(m.roles, roleChange{at: e.Position(), role: RoleOwner})
 	if b.NewOwnerName != "" {
 		m.Name = b.NewOwnerName
 	}
@@ -472,15 +591,14 @@ func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
 
 // Folder keeps a community's state up to date as authority events arrive in any order: an event
 // that sorts after every event folded so far and voids nothing is applied in place; anything
-// else (a late event, a cutoff that reaches back, an equivocation) refolds from the genesis. The
-// result always equals Fold over the same events.
+// else (a late event, a cutoff that reaches back, an equivocation) refolds from the genesis,
+// reusing decoded bodies and verified joins. The result always equals Fold over the same events.
+// A Folder is not safe for concurrent use.
 type Folder struct {
-	genesis *Event
-	events  []*Event // sorted by position, without the genesis
-	ids     map[Hash]bool
-	slots   map[slotKey]Hash
-	state   *State
-	sticky  map[Hash]string
+	f     *folding // its sorted events exclude the genesis
+	ids   map[Hash]bool
+	slots map[slotKey]Hash
+	state *State
 }
 
 type slotKey struct {
@@ -490,27 +608,36 @@ type slotKey struct {
 
 // NewFolder starts a Folder from the genesis event.
 func NewFolder(genesis *Event) (*Folder, error) {
-	s, err := foldSorted(genesis, nil)
+	f := newFolding(genesis, nil)
+	s, err := f.run()
 	if err != nil {
 		return nil, err
 	}
-	return &Folder{genesis: genesis, ids: map[Hash]bool{genesis.ID: true}, slots: map[slotKey]Hash{},
-		state: s, sticky: map[Hash]string{}}, nil
+	return &Folder{f: f, ids: map[Hash]bool{genesis.ID: true}, slots: map[slotKey]Hash{}, state: s}, nil
 }
 
-// State returns the current state. It is replaced, not changed, by a refold; callers must not
-// modify it.
+// State returns the current state. It stays valid until the next Add, which may change it in
+// place; callers must not modify it.
 func (f *Folder) State() *State { return f.state }
 
 // Len returns how many authority events have been folded, the genesis included.
-func (f *Folder) Len() int { return len(f.events) + 1 }
+func (f *Folder) Len() int { return len(f.f.sorted) + 1 }
 
-// Add folds one more authority event and returns the new state. Adding an event twice is a no-op.
+// Add folds one more authority event and returns the new state. Adding an event twice is a
+// no-op. An event without its body is refused with ErrNoBody and not recorded, so that the
+// whole event can be added when it comes.
 func (f *Folder) Add(e *Event) (*State, error) {
-	if !e.Kind.Authority() {
+	switch {
+	case !e.Kind.Authority():
 		return f.state, invalid("%s is not an authority kind", e.Kind)
-	}
-	if f.ids[e.ID] {
+	case e.Kind == KindGenesis:
+		if e.ID != f.f.genesis.ID {
+			return f.state, fmt.Errorf("%w: two genesis events", ErrInvalid)
+		}
+		return f.state, nil
+	case e.Body == nil && e.BodyLen > 0:
+		return f.state, ErrNoBody
+	case f.ids[e.ID]:
 		return f.state, nil
 	}
 	f.ids[e.ID] = true
@@ -518,19 +645,21 @@ func (f *Folder) Add(e *Event) (*State, error) {
 	prior, forked := f.slots[k]
 	forked = forked && prior != e.ID
 	f.slots[k] = e.ID
-	i, _ := slices.BinarySearchFunc(f.events, e, func(a, b *Event) int { return a.Position().Compare(b.Position()) })
-	f.events = slices.Insert(f.events, i, e)
-	if i == len(f.events)-1 && !forked && e.Kind != KindEquivocation && e.Kind != KindGenesis {
-		if !f.state.step(e, f.sticky) {
+	byPos := func(a, b *Event) int { return a.Position().Compare(b.Position()) }
+	i, _ := slices.BinarySearchFunc(f.f.sorted, e, byPos)
+	f.f.sorted = slices.Insert(f.f.sorted, i, e)
+	// In place only when the batch fold would do exactly this: e sorts last, changes no fork,
+	// voids nothing, and the current state came from a single round.
+	if i == len(f.f.sorted)-1 && !forked && e.Kind != KindEquivocation && f.f.rounds == 1 {
+		if !f.state.step(e, f.f.sticky) {
 			return f.state, nil
 		}
 	}
-	s, err := foldSorted(f.genesis, f.events)
+	s, err := f.f.run()
 	if err != nil {
 		return f.state, err
 	}
 	f.state = s
-	f.sticky = map[Hash]string{} // a full refold re-derives its own
 	return s, nil
 }
 
@@ -546,14 +675,17 @@ func (s *State) Hash() Hash {
 	w.fixed(s.Owner)
 	w.fixed(s.Recovery)
 	w.hash(s.Current)
-	for _, m := range s.Members() {
+	members := s.Members()
+	w.uvarint(uint64(len(members)))
+	for _, m := range members {
 		w.fixed(m.Key)
 		w.bytes(m.X25519)
 		w.str(m.Name)
 		w.byte1(byte(m.Role))
 		w.flag(m.Active)
 		w.fixed(m.Invite[:])
-		w.fixed(m.Admitter)
+		w.bytes(m.Admitter)
+		w.uvarint(uint64(len(m.Stints)))
 		for _, st := range m.Stints {
 			w.uvarint(st.Join.Lamport)
 			w.hash(st.Join.ID)
@@ -561,7 +693,16 @@ func (s *State) Hash() Hash {
 			w.flag(st.Ended)
 			w.uvarint(st.Cutoff)
 		}
+		w.uvarint(uint64(len(m.roles)))
+		for _, c := range m.roles {
+			w.uvarint(c.at.Lamport)
+			w.hash(c.at.ID)
+			w.byte1(byte(c.role))
+			w.flag(c.demote)
+			w.uvarint(c.keep)
+		}
 	}
+	w.uvarint(uint64(len(s.order)))
 	for _, c := range s.Channels() {
 		w.hash(c.ID)
 		w.str(c.Name)
@@ -584,7 +725,9 @@ func (s *State) Hash() Hash {
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b invite.ID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range slices.Compact(ids) {
+	ids = slices.Compact(ids)
+	w.uvarint(uint64(len(ids)))
+	for _, id := range ids {
 		w.fixed(id[:])
 		w.flag(s.revoked[id])
 		w.uvarint(uint64(s.uses[id]))
@@ -594,10 +737,13 @@ func (s *State) Hash() Hash {
 		eps = append(eps, id)
 	}
 	slices.SortFunc(eps, Hash.Compare)
+	w.uvarint(uint64(len(eps)))
 	for _, id := range eps {
 		w.hash(id)
 		w.hash(s.epochs[id].Prev)
-		for _, k := range sortedKeys(s.epochs[id].holders) {
+		holders := sortedKeys(s.epochs[id].holders)
+		w.uvarint(uint64(len(holders)))
+		for _, k := range holders {
 			w.str(k)
 		}
 	}
@@ -605,6 +751,7 @@ func (s *State) Hash() Hash {
 	for k := range s.forks {
 		forks[k] = true
 	}
+	w.uvarint(uint64(len(forks)))
 	for _, k := range sortedKeys(forks) {
 		w.str(k)
 		w.uvarint(s.forks[k])
@@ -614,6 +761,7 @@ func (s *State) Hash() Hash {
 		voids = append(voids, id)
 	}
 	slices.SortFunc(voids, Hash.Compare)
+	w.uvarint(uint64(len(voids)))
 	for _, id := range voids {
 		w.hash(id)
 	}

@@ -54,6 +54,7 @@ func NewCommunity(owner Signer, ownerX25519 []byte, p GenesisParams, rand io.Rea
 		OwnerX25519: ownerX25519, OwnerName: p.OwnerName,
 		Recovery: recoveryKey(secret).Public().(ed25519.PublicKey),
 		Channels: []ChannelSpec{{"general", ChannelChat}, {"announcements", ChannelAnnouncements}},
+		KeyCheck: KeyCheck(key),
 	}
 	if _, err := io.ReadFull(rand, g.Nonce[:]); err != nil {
 		return nil, key, "", fmt.Errorf("community: reading randomness: %w", err)

@@ -191,14 +191,24 @@ func (c *community) invite(issuer Signer, role Role, uses uint32) *invite.Invite
 // joinBody is the join of p with inv, admitted by admitter.
 func (c *community) joinBody(inv *invite.Invite, p *person, admitter Signer) *Join {
 	c.t.Helper()
-	j, err := NewJoin(JoinRequest{
-		Invite: &inv.Signed, Joiner: p.PublicKey(), X25519: p.X25519Public(), Name: p.name,
-		Proof: inv.ProveJoin(p.PublicKey(), p.X25519Public(), admitter.PublicKey()),
-	}, c.key, rand.Reader)
+	j, err := NewJoin(joinRequest(c.t, inv, p, admitter), c.key, rand.Reader)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	return j
+}
+
+// joinRequest is p's request to join with inv through admitter.
+func joinRequest(t tb, inv *invite.Invite, p *person, admitter Signer) JoinRequest {
+	t.Helper()
+	sig, err := SignJoin(p, &inv.Signed, p.X25519Public(), admitter.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return JoinRequest{
+		Invite: &inv.Signed, Joiner: p.PublicKey(), X25519: p.X25519Public(), Name: p.name,
+		Proof: inv.ProveJoin(p.PublicKey(), p.X25519Public(), admitter.PublicKey()), JoinerSig: sig,
+	}
 }
 
 // admit has admitter admit p with a fresh member invite from admitter, and p write its first

@@ -2,6 +2,7 @@ package community
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"io"
 	"time"
 
@@ -9,13 +10,42 @@ import (
 )
 
 // JoinRequest is what a joiner sends an admitting member: its keys, its name, the invite's
-// signed capability and its proof (invite.ProveJoin) that it holds the invite's secret.
+// signed capability, its proof (invite.ProveJoin) that it holds the invite's secret, and its
+// signature (SignJoin) proving it holds the key it joins with.
 type JoinRequest struct {
-	Invite *invite.Signed
-	Joiner ed25519.PublicKey
-	X25519 []byte
-	Name   string
-	Proof  []byte
+	Invite    *invite.Signed
+	Joiner    ed25519.PublicKey
+	X25519    []byte
+	Name      string
+	Proof     []byte
+	JoinerSig []byte
+}
+
+// joinerMessage is what a joiner signs with its own key (for the invite's community): it binds the join to the joiner's
+// X25519 key and to one admitter, so nobody can enrol someone else's key with their own
+// X25519 key (and so receive the keys meant for them).
+func joinerMessage(community Hash, id invite.ID, joiner ed25519.PublicKey, x25519 []byte, admitter ed25519.PublicKey) []byte {
+	m := make([]byte, 0, 200)
+	m = append(m, "kith-join-self-v1\x00"...)
+	m = append(m, community[:]...)
+	m = append(m, id[:]...)
+	m = append(m, joiner...)
+	m = append(m, x25519...)
+	return append(m, admitter...)
+}
+
+// SignJoin is the joiner's signature over its join request (JoinRequest.JoinerSig).
+func SignJoin(joiner Signer, inv *invite.Signed, x25519 []byte, admitter ed25519.PublicKey) ([]byte, error) {
+	return joiner.Sign(joinerMessage(inv.Community, inv.ID, joiner.PublicKey(), x25519, admitter))
+}
+
+// verifyJoiner checks the joiner's own signature.
+func verifyJoiner(inv *invite.Signed, joiner ed25519.PublicKey, x25519 []byte, admitter ed25519.PublicKey, sig []byte) error {
+	if len(joiner) != ed25519.PublicKeySize || len(x25519) != 32 || len(sig) != ed25519.SignatureSize ||
+		!ed25519.Verify(joiner, joinerMessage(inv.Community, inv.ID, joiner, x25519, admitter), sig) {
+		return fmt.Errorf("%w: the joiner did not sign its join with its own key", invite.ErrForged)
+	}
+	return nil
 }
 
 // NewJoin makes the body of the join event an admitter signs: the request, and the current
@@ -27,17 +57,37 @@ func NewJoin(req JoinRequest, key Key, rand io.Reader) (*Join, error) {
 	}
 	return &Join{
 		InviteRaw: req.Invite.Raw, InviteSig: req.Invite.Sig,
-		Joiner: req.Joiner, JoinerX25519: req.X25519, Name: req.Name, Proof: req.Proof,
+		Joiner: req.Joiner, JoinerX25519: req.X25519, Name: req.Name, Proof: req.Proof, JoinerSig: req.JoinerSig,
 		EphemeralKey: eph, SealedKey: sealed,
 	}, nil
 }
 
+// verifyJoin checks what a join proves on its own, whatever the state: the capability's
+// signature, the proof of the invite's secret, and the joiner's own signature. The result is
+// the verified capability; the fold caches it per event.
+func verifyJoin(admitter ed25519.PublicKey, j *Join) (*invite.Signed, error) {
+	signed, err := j.Invite()
+	if err != nil {
+		return nil, err
+	}
+	if err := invite.VerifyJoin(signed, j.Joiner, j.JoinerX25519, admitter, j.Proof); err != nil {
+		return nil, err
+	}
+	if err := verifyJoiner(signed, j.Joiner, j.JoinerX25519, admitter, j.JoinerSig); err != nil {
+		return nil, err
+	}
+	return signed, nil
+}
+
 // CheckJoin is the admitter's check of a join request at time at (its own clock): the proof of
-// the invite's secret, the invite against the log (issuer's live role, revocation, uses, the
-// member cap, the time bounds with invite.ClockSkew), and that the joiner is not a member yet.
-// The fold re-checks the same at the join's countersigned time on every peer.
+// the invite's secret and the joiner's signature, the invite against the log (issuer's live role,
+// revocation, uses, the member cap, the time bounds with invite.ClockSkew), and that the joiner
+// is not a member yet. The fold re-checks the same at the join's countersigned time on every peer.
 func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.Time) error {
 	if err := invite.VerifyJoin(req.Invite, req.Joiner, req.X25519, admitter, req.Proof); err != nil {
+		return err
+	}
+	if err := verifyJoiner(req.Invite, req.Joiner, req.X25519, admitter, req.JoinerSig); err != nil {
 		return err
 	}
 	if err := invite.Check(req.Invite, s.ID, at, s.Ledger()); err != nil {

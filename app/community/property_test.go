@@ -117,9 +117,7 @@ func (tr *trace) step() {
 			return
 		}
 		inv := tr.invs[rapid.IntRange(0, len(tr.invs)-1).Draw(t, "invite")]
-		p := tr.people[j]
-		jb, err := NewJoin(JoinRequest{Invite: &inv.Signed, Joiner: p.PublicKey(), X25519: p.X25519Public(), Name: p.name,
-			Proof: inv.ProveJoin(p.PublicKey(), p.X25519Public(), tr.people[i].PublicKey())}, tr.c.key, tr.rnd)
+		jb, err := NewJoin(joinRequest(t, inv, tr.people[j], tr.people[i]), tr.c.key, tr.rnd)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,13 +33,33 @@ type Member struct {
 	X25519   []byte
 	Name     string
 	Role     Role // the live role; RoleNone once no longer active
-	Held     Role // the role it held last while active (for checking what it wrote then)
 	Active   bool
 	Stints   []Stint
 	Invite   invite.ID         // the invite of the latest join (zero for the owner)
 	Admitter ed25519.PublicKey // who admitted the latest join
 
-	last act // the last act on this member (join, role change, removal)
+	last  act          // the last act on this member (join, role change, removal)
+	roles []roleChange // its roles over time, for judging what it wrote at a point
+}
+
+// roleChange is a member's role from a position on. A demotion keeps the former role for the
+// member's events up to its cutoff (the demoter had seen them).
+type roleChange struct {
+	at     Position
+	role   Role
+	demote bool
+	keep   uint64
+}
+
+// roleAt is the role a member had for its event seq at position pos.
+func (m *Member) roleAt(seq uint64, pos Position) Role {
+	r := RoleNone
+	for _, c := range m.roles {
+		if c.at.Less(pos) && !(c.demote && seq <= c.keep) {
+			r = c.role
+		}
+	}
+	return r
 }
 
 // act remembers the last act on a member, for the conflict rule.
@@ -67,10 +87,11 @@ type Epoch struct {
 
 // applied is an authority event the fold accepted, kept so a later cutoff can void it.
 type applied struct {
-	id     Hash
-	author string
-	seq    uint64
-	kind   Kind
+	id      Hash
+	author  string
+	seq     uint64
+	kind    Kind
+	granted Role // for a join: the role it granted
 }
 
 // State is the community as folded from its authority events. It is built by Fold or a Folder
@@ -94,7 +115,9 @@ type State struct {
 	forks    map[string]uint64 // author → first void sequence number (equivocation)
 	void     map[Hash]string   // authority event → why it is void or refused
 	applied  []applied
-	last     Position // the position of the last event folded
+	missing  []Hash     // authority events left out because their body is missing
+	cache    *foldCache // decoded bodies and verified joins, shared by the passes of a fold
+	last     Position   // the position of the last event folded
 	// pending lists events already applied that the last applied event voids (cutoffs,
 	// overrides): the fold restarts with them void.
 	pending []Hash
@@ -190,6 +213,10 @@ func (s *State) Void(id Hash) (string, bool) {
 	return r, ok
 }
 
+// MissingBodies lists authority events that arrived without their body and were left out of
+// the fold: fetch them whole from a peer.
+func (s *State) MissingBodies() []Hash { return slices.Clone(s.missing) }
+
 // Forked returns the first void sequence number of an author that equivocated (0 if none).
 func (s *State) Forked(k ed25519.PublicKey) uint64 { return s.forks[string(k)] }
 
@@ -259,21 +286,10 @@ func (s *State) CheckContent(e *Event) error {
 	if err := s.Admits(e.Author, e.Seq, e.Position()); err != nil {
 		return err
 	}
-	if r := s.roleOfAny(e.Author); r < e.Kind.MinRole() {
-		return fmt.Errorf("%w: %s needs the %s role", ErrRole, e.Kind, e.Kind.MinRole())
+	if r := s.members[string(e.Author)].roleAt(e.Seq, e.Position()); r < e.Kind.MinRole() {
+		return fmt.Errorf("%w: %s needs the %s role, the author was %s", ErrRole, e.Kind, e.Kind.MinRole(), r)
 	}
 	return nil
-}
-
-// roleOfAny is the member's role, or the role it had when its membership ended.
-func (s *State) roleOfAny(k ed25519.PublicKey) Role {
-	if m, ok := s.members[string(k)]; ok {
-		if m.Active {
-			return m.Role
-		}
-		return m.Held
-	}
-	return RoleNone
 }
 
 // Members and MaxMembers below make State an invite.Ledger at the point being folded.

@@ -59,6 +59,25 @@ func Check(s *Signed, c [32]byte, at time.Time, l Ledger) error {
 	if err := s.Verify(); err != nil {
 		return err
 	}
+	return checkPolicy(s, at, l)
+}
+
+// CheckVerified is Check for a capability whose signature was already verified (by
+// [DecodeSigned] or [Signed.Verify]): it makes every other check, in the same order, without
+// repeating the Ed25519 verification. A fold that re-checks the same join on every pass uses it.
+func CheckVerified(s *Signed, c [32]byte, at time.Time, l Ledger) error {
+	if s == nil {
+		return errBadSig
+	}
+	if s.Community != c {
+		return newErr(ErrWrongCommunity, fmt.Sprintf(
+			"this invite is for another community (%q): ask whoever sent it for an invite to this one", s.CommunityName))
+	}
+	return checkPolicy(s, at, l)
+}
+
+// checkPolicy is everything Check decides after the community and the signature.
+func checkPolicy(s *Signed, at time.Time, l Ledger) error {
 	if err := allowed(s, l.RoleOf(s.Issuer)); err != nil {
 		return err
 	}
