@@ -11,5 +11,9 @@ func freeBytes(dir string) (free uint64, ok bool) {
 	if err := unix.Statfs(dir, &st); err != nil {
 		return 0, false
 	}
-	return uint64(st.Bavail) * uint64(st.Bsize), true
+	avail := int64(st.Bavail) // signed on some systems: negative once the root reserve is in use
+	if avail < 0 {
+		avail = 0
+	}
+	return uint64(avail) * uint64(blockSize(&st)), true
 }

@@ -1,9 +1,12 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -120,4 +123,67 @@ func TestDiskFullTmpfs(t *testing.T) {
 	}
 	closed = false
 	checkAll("after reopen")
+}
+
+// TestOpenOnFullDisk: the disk filled up (by another program) after Kith crashed. Opening must
+// say the disk is full, not kill the process while Badger replays its log through mmap.
+func TestOpenOnFullDisk(t *testing.T) {
+	mnt := mountTmpfs(t, "64m")
+	dir := filepath.Join(mnt, "kith")
+	run := func(mode string) ([]byte, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestOpenOnFullDiskChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "KITH_FULL_DIR="+dir, "KITH_FULL_MODE="+mode)
+		return cmd.CombinedOutput()
+	}
+	if out, err := run("write"); err != nil {
+		t.Fatalf("writer: %v\n%s", err, out)
+	}
+	f, err := os.Create(filepath.Join(mnt, "other-program"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
+	for n := len(buf); n > 0; n /= 2 {
+		for {
+			if _, err := f.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+	}
+	f.Close()
+	out, err := run("open")
+	if err != nil {
+		t.Fatalf("opening on a full disk killed the process: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("disk is full")) {
+		t.Fatalf("opening on a full disk said:\n%s", out)
+	}
+}
+
+// TestOpenOnFullDiskChild is the child process of TestOpenOnFullDisk.
+func TestOpenOnFullDiskChild(t *testing.T) {
+	dir, mode := os.Getenv("KITH_FULL_DIR"), os.Getenv("KITH_FULL_MODE")
+	if dir == "" {
+		t.Skip("child process of TestOpenOnFullDisk")
+	}
+	switch mode {
+	case "write": // write, then exit without Close, like a crash
+		s, err := Open(dir, Options{MinFreeBytes: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := community(1)
+		for i := 1; i <= 200; i++ {
+			if err := s.AppendOwn(context.Background(), ev(c, author(1), uint64(i), uint64(i), channel(1), false, "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		os.Exit(0)
+	case "open":
+		_, err := Open(dir, Options{})
+		if !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("Open on a full disk: %v, want ErrDiskFull", err)
+		}
+		fmt.Println(err)
+	}
 }

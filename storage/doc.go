@@ -19,16 +19,23 @@
 // Badger runs with SyncWrites=false. AppendOwn hands its events to one
 // committer goroutine that writes whatever is waiting in one transaction and
 // calls db.Sync() once before acknowledging every caller: an acknowledged own
-// event survives a crash of the process and of the machine. Everything else
-// (Append, state, peers, settings) survives a crash of the process (Badger's
-// files are memory-mapped) and is synced by the next AppendOwn or by Close,
-// but a power cut may lose the last writes.
+// event survives a crash of the process and of the machine. Badger's Sync
+// covers only the active write-ahead log, so the committer holds the write
+// lock from its transaction through the Sync (no other write can switch logs
+// in between), a group always fits one transaction (AppendOwn refuses more at
+// once), and an own event already stored by Append is written again so that
+// it sits in the synced log. Everything else (Append, state, peers, settings)
+// survives a crash of the process (Badger's files are memory-mapped), but a
+// power cut may lose the last writes. Append writes in chunks of 512 events,
+// releasing the lock in between, so one's own messages never wait behind a
+// whole catch-up.
 //
 // # Full disk
 //
 // Badger writes through memory-mapped files, and on a full disk such a write
-// kills the process (SIGBUS) instead of returning ENOSPC. So every write first
-// checks the free space of the disk and refuses with ErrDiskFull when less
+// kills the process (SIGBUS) instead of returning ENOSPC. So Open and every
+// write first check the free space of the disk and refuse with ErrDiskFull
+// when less
 // than Options.MinFreeBytes (128 MiB: room for the flushes and compactions
 // Badger runs on its own) is left; an ENOSPC (or its Windows
 // equivalent) that still comes back from Badger, even flattened to text, is

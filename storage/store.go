@@ -130,7 +130,9 @@ type Store struct {
 	lock    *dirLock
 	minFree int64
 
-	// writeMu serialises every write that reads before it writes: events and
+	// writeMu serialises every write (and the committer's write-then-fsync: Badger's Sync
+	// covers only the active write-ahead log, so no other write may switch it in between)
+	// that reads before it writes: events and
 	// their indexes, heads, local marks, community records, state, envelopes.
 	writeMu sync.Mutex
 
@@ -166,6 +168,16 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	minFree := opts.MinFreeBytes
+	if minFree == 0 {
+		minFree = defaultMinFree
+	}
+	// Opening replays Badger's write-ahead log through memory-mapped files: on a full disk that
+	// kills the process (SIGBUS) instead of failing, so check the reserve first.
+	if err := (&Store{dir: dir, minFree: minFree}).checkSpace("open the database"); err != nil {
+		_ = lock.unlock()
+		return nil, fmt.Errorf("%w; free some space, then start Kith again", err)
+	}
 	dbDir := filepath.Join(dir, "db")
 	db, err := badger.Open(badgerOptions(dbDir, logger))
 	if err != nil {
@@ -174,10 +186,6 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("storage: open database in %s: %w (%w)", dbDir, ErrDiskFull, err)
 		}
 		return nil, fmt.Errorf("storage: open database in %s: %w (if it keeps failing, restore the data folder from a backup)", dbDir, err)
-	}
-	minFree := opts.MinFreeBytes
-	if minFree == 0 {
-		minFree = defaultMinFree
 	}
 	s := &Store{
 		dir:           dir,
@@ -309,6 +317,8 @@ func (s *Store) update(op string, fn func(txn *badger.Txn) error) error {
 	if err := s.checkSpace(op); err != nil {
 		return err
 	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	if err := s.db.Update(fn); err != nil {
 		return s.writeErr(op, err)
 	}

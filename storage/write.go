@@ -8,10 +8,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// maxGroupEvents bounds how many events the committer gathers into one group
-// commit; what is left waits for the next round.
-const maxGroupEvents = 4096
-
 // ownReq is one AppendOwn call waiting for the committer.
 type ownReq struct {
 	evs  []Event
@@ -39,7 +35,16 @@ func (s *Store) AppendOwn(ctx context.Context, evs ...Event) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: save own events: %w", err)
 	}
-	req := &ownReq{evs: append([]Event(nil), evs...), done: make(chan error, 1)}
+	if size := ownSize(evs); size > s.maxOwnBatch() || len(evs) > s.maxOwnEvents() {
+		return fmt.Errorf("storage: save own events: %d events of %d KiB in all are too many for one durable write (at most %d events, %d KiB): save them in several calls",
+			len(evs), size>>10, s.maxOwnEvents(), s.maxOwnBatch()>>10)
+	}
+	// Copy the envelopes: the caller may reuse its buffers once it stops waiting.
+	req := &ownReq{evs: make([]Event, len(evs)), done: make(chan error, 1)}
+	for i, e := range evs {
+		e.Envelope = append([]byte(nil), e.Envelope...)
+		req.evs[i] = e
+	}
 	select {
 	case s.own <- req:
 	case <-ctx.Done():
@@ -78,19 +83,30 @@ func (s *Store) commitLoop(ctx context.Context) {
 				}
 			}
 		case r := <-s.own:
+			// A group is written in one transaction, so that it lands in one write-ahead
+			// log: the one db.Sync then fsyncs. A request that would overflow the group
+			// starts the next one.
 			reqs := []*ownReq{r}
-			n := len(r.evs)
+			n, size := len(r.evs), ownSize(r.evs)
+			var next *ownReq
 		gather:
-			for n < maxGroupEvents {
+			for {
 				select {
 				case r := <-s.own:
+					if size+ownSize(r.evs) > s.maxOwnBatch() || n+len(r.evs) > s.maxOwnEvents() {
+						next = r
+						break gather
+					}
 					reqs = append(reqs, r)
-					n += len(r.evs)
+					n, size = n+len(r.evs), size+ownSize(r.evs)
 				default:
 					break gather
 				}
 			}
 			s.commitGroup(reqs, n)
+			if next != nil {
+				s.commitGroup([]*ownReq{next}, len(next.evs))
+			}
 		}
 	}
 }
@@ -102,15 +118,17 @@ func (s *Store) commitGroup(reqs []*ownReq, n int) {
 	for _, r := range reqs {
 		all = append(all, r.evs...)
 	}
+	// writeMu is held through the fsync: Badger's Sync covers only the active write-ahead log,
+	// and another write in between could switch to a new one, leaving this group in the old,
+	// unsynced log.
 	s.writeMu.Lock()
-	_, errs, err := s.writeEvents("save own events", all)
-	s.writeMu.Unlock()
+	_, errs, err := s.writeEventsMode("save own events", all, true)
 	if err == nil {
-		// One fsync covers this group and anything committed before it.
 		if serr := s.db.Sync(); serr != nil {
 			err = s.writeErr("sync own events to disk", serr)
 		}
 	}
+	s.writeMu.Unlock()
 	off := 0
 	for _, r := range reqs {
 		if err != nil {
@@ -136,13 +154,46 @@ func (s *Store) Append(evs ...Event) (int, error) {
 	if len(evs) == 0 {
 		return 0, nil
 	}
-	s.writeMu.Lock()
-	n, errs, err := s.writeEvents("save events", evs)
-	s.writeMu.Unlock()
-	if err != nil {
-		errs = append(errs, err)
+	// In chunks, releasing writeMu in between, so that one's own messages do not wait behind
+	// a long catch-up.
+	var all []error
+	total := 0
+	for len(evs) > 0 {
+		chunk := evs[:min(len(evs), appendChunk)]
+		evs = evs[len(chunk):]
+		s.writeMu.Lock()
+		n, errs, err := s.writeEvents("save events", chunk)
+		s.writeMu.Unlock()
+		total += n
+		all = append(all, errs...)
+		if err != nil {
+			all = append(all, err)
+			break
+		}
 	}
-	return n, errors.Join(errs...)
+	return total, errors.Join(all...)
+}
+
+// appendChunk is how many events Append writes under one hold of writeMu.
+const appendChunk = 512
+
+// ownSize is what a group of own events adds to a transaction, as eventSize counts it.
+func ownSize(evs []Event) int64 {
+	var n int64
+	for i := range evs {
+		n += eventSize(&evs[i])
+	}
+	return n
+}
+
+// maxOwnBatch is the most a group of own events may add to its one transaction, and
+// maxOwnEvents the most events it may hold: writeEventsMode splits a write at the same bounds.
+func (s *Store) maxOwnBatch() int64 { return s.db.MaxBatchSize() / 2 }
+func (s *Store) maxOwnEvents() int  { return int(s.db.MaxBatchCount()/2)/eventEntries - 1 }
+
+// writeEvents stores events received from others (see writeEventsMode).
+func (s *Store) writeEvents(op string, evs []Event) (int, []error, error) {
+	return s.writeEventsMode(op, evs, false)
 }
 
 // writeEvents stores evs, in as few transactions as Badger's batch limits
@@ -150,12 +201,17 @@ func (s *Store) Append(evs ...Event) (int, error) {
 // is the error of evs[i] alone (sequence taken, invalid); err is an error that
 // stopped the write (events of transactions already committed stay stored).
 // n counts the new events committed.
-func (s *Store) writeEvents(op string, evs []Event) (n int, errs []error, err error) {
+//
+// own marks events this install authored: one already stored is written again, so that it sits
+// in the write-ahead log that the caller's fsync covers (it may have come in by Append before,
+// into a log that was never synced).
+func (s *Store) writeEventsMode(op string, evs []Event, own bool) (n int, errs []error, err error) {
 	if err := s.checkSpace(op); err != nil {
 		return 0, nil, err
 	}
 	b := &batch{
 		s:          s,
+		own:        own,
 		marks:      make(map[CommunityID]uint64),
 		dirty:      make(map[CommunityID]bool),
 		heads:      make(map[headRef]uint64),
@@ -169,6 +225,10 @@ func (s *Store) writeEvents(op string, evs []Event) (n int, errs []error, err er
 		e := &evs[i]
 		if e.Seq == 0 {
 			errs[i] = fmt.Errorf("storage: event %x of author %x has sequence number 0 (sequences start at 1); it was not stored", e.ID, e.Author[:8])
+			continue
+		}
+		if eventSize(e) > b.maxSize {
+			errs[i] = fmt.Errorf("storage: event %x of author %x is %d KiB, over the %d KiB an event may take; it was not stored", e.ID, e.Author[:8], len(e.Envelope)>>10, b.maxSize>>10)
 			continue
 		}
 		if b.entries > 0 && (b.size+eventSize(e) > b.maxSize || b.entries+eventEntries > b.maxEntries) {
@@ -209,6 +269,7 @@ type batch struct {
 	size, entries       int64 // what Badger will count for txn, estimated
 	maxSize, maxEntries int64
 	added               int                    // new events in txn
+	own                 bool                   // rewrite duplicates (see writeEventsMode)
 	marks               map[CommunityID]uint64 // last local number given, per community
 	heads               map[headRef]uint64     // highest seq stored, per author, as far as read
 	dirty               map[CommunityID]bool   // communities whose record txn must write
@@ -292,21 +353,36 @@ func (b *batch) headSeq(c CommunityID, a AuthorKey) (uint64, error) {
 // returned error is a transaction error that stops the whole write.
 func (b *batch) add(e *Event, evErr *error) error {
 	txn := b.txn
-	v, err := getValue(txn, eventKey(e.Community, e.Author, e.Seq))
+	key := eventKey(e.Community, e.Author, e.Seq)
+	item, err := txn.Get(key)
 	switch {
 	case err == nil:
-		stored, err := eventRecordID(v)
-		if err != nil {
+		// Read the stored ID in place: duplicates are common under gossip, and copying the
+		// whole record to compare 32 bytes would be waste.
+		var stored EventID
+		var rewrite []byte
+		if err := item.Value(func(v []byte) error {
+			id, err := eventRecordID(v)
+			stored = id
+			if err == nil && b.own && id == e.ID {
+				rewrite = append([]byte(nil), v...)
+			}
+			return err
+		}); err != nil {
 			return err
 		}
 		if stored != e.ID {
 			*evErr = &SeqTakenError{Community: e.Community, Author: e.Author, Seq: e.Seq, Stored: stored, New: e.ID}
+			return nil
+		}
+		if rewrite != nil {
+			return b.set(key, rewrite)
 		}
 		return nil
-	case !errors.Is(err, ErrNotFound):
+	case !errors.Is(err, badger.ErrKeyNotFound):
 		return err
 	}
-	v, err = getValue(txn, eventIDKey(e.Community, e.ID))
+	v, err := getValue(txn, eventIDKey(e.Community, e.ID))
 	switch {
 	case err == nil:
 		a, seq, derr := decodePtr(v)
@@ -364,8 +440,6 @@ func (b *batch) add(e *Event, evErr *error) error {
 // dropped: deletion, pruning). Indexes are unchanged. ErrNotFound when the
 // event is not stored.
 func (s *Store) ReplaceEnvelope(c CommunityID, id EventID, envelope []byte) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	return s.update("replace the stored envelope", func(txn *badger.Txn) error {
 		v, err := getValue(txn, eventIDKey(c, id))
 		if err != nil {
@@ -392,8 +466,6 @@ func (s *Store) ReplaceEnvelope(c CommunityID, id EventID, envelope []byte) erro
 // PutState stores the folded state of community c (opaque bytes), replacing
 // the previous one.
 func (s *Store) PutState(c CommunityID, state []byte) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	return s.update("save community state", func(txn *badger.Txn) error {
 		if err := txn.Set(stateKey(c), state); err != nil {
 			return err
