@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // CommunityID identifies a community: the hash of its genesis bytes.
@@ -224,7 +225,8 @@ func badgerOptions(dir string, logger *slog.Logger) badger.Options {
 		WithNumGoroutines(2).
 		WithSyncWrites(false).      // own events are made durable by the committer's db.Sync()
 		WithDetectConflicts(false). // every read-then-write runs under writeMu
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		WithCompression(options.None) // envelopes are signed and mostly encrypted: they do not compress
 }
 
 // checkSchema writes the schema version into a new store and refuses a store
