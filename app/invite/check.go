@@ -49,12 +49,8 @@ type Ledger interface {
 //
 // It returns nil when the join may be admitted. l must not be nil.
 func Check(s *Signed, c [32]byte, at time.Time, l Ledger) error {
-	if s == nil {
-		return errBadSig
-	}
-	if s.Community != c {
-		return newErr(ErrWrongCommunity, fmt.Sprintf(
-			"this invite is for another community (%q): ask whoever sent it for an invite to this one", s.CommunityName))
+	if err := checkCommunity(s, c); err != nil {
+		return err
 	}
 	if err := s.Verify(); err != nil {
 		return err
@@ -66,6 +62,14 @@ func Check(s *Signed, c [32]byte, at time.Time, l Ledger) error {
 // [DecodeSigned] or [Signed.Verify]): it makes every other check, in the same order, without
 // repeating the Ed25519 verification. A fold that re-checks the same join on every pass uses it.
 func CheckVerified(s *Signed, c [32]byte, at time.Time, l Ledger) error {
+	if err := checkCommunity(s, c); err != nil {
+		return err
+	}
+	return checkPolicy(s, at, l)
+}
+
+// checkCommunity is the first check of both: an invite, and for this community.
+func checkCommunity(s *Signed, c [32]byte) error {
 	if s == nil {
 		return errBadSig
 	}
@@ -73,7 +77,7 @@ func CheckVerified(s *Signed, c [32]byte, at time.Time, l Ledger) error {
 		return newErr(ErrWrongCommunity, fmt.Sprintf(
 			"this invite is for another community (%q): ask whoever sent it for an invite to this one", s.CommunityName))
 	}
-	return checkPolicy(s, at, l)
+	return nil
 }
 
 // checkPolicy is everything Check decides after the community and the signature.
