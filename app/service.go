@@ -31,6 +31,11 @@ type Store interface {
 	Communities() ([]community.Hash, error)
 	// AuthorityEvents calls fn with a community's authority events in (Lamport, ID) order.
 	AuthorityEvents(c community.Hash, fn func(*community.Event) error) error
+	// Heads returns the latest stored event of each author of a community.
+	Heads(c community.Hash) ([]*community.Event, error)
+	// Page returns up to limit events of a channel that sort before `before` ((Lamport, ID)
+	// order; the zero Position means from the newest), newest first.
+	Page(c, channel community.Hash, before community.Position, limit int) ([]*community.Event, error)
 }
 
 // Config is what a Service is built from. Identity and Store are required; the Service does not
@@ -53,7 +58,8 @@ type Service struct {
 	rand  io.Reader
 
 	mu     sync.Mutex
-	closed bool // guarded by mu
+	closed bool                     // guarded by mu
+	rooms  map[community.Hash]*room // guarded by mu: communities opened so far
 }
 
 // ErrClosed is returned by every method after Close.

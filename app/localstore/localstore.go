@@ -41,9 +41,9 @@ func (s Store) Communities() ([]community.Hash, error) {
 // AuthorityEvents decodes and verifies a community's stored authority events, in order.
 func (s Store) AuthorityEvents(c community.Hash, fn func(*community.Event) error) error {
 	return s.S.AuthorityEvents(storage.CommunityID(c), func(r storage.Event) error {
-		e, err := community.Decode(r.Envelope)
+		e, err := decode(r)
 		if err != nil {
-			return fmt.Errorf("stored event %x does not decode (the store may be damaged): %w", r.ID[:4], err)
+			return err
 		}
 		return fn(e)
 	})
@@ -62,4 +62,56 @@ func Event(r app.Record) storage.Event {
 		Authority: e.Kind.Authority(),
 		Envelope:  e.Encode(),
 	}
+}
+
+// Heads returns the latest stored event of each author, decoded.
+func (s Store) Heads(c community.Hash) ([]*community.Event, error) {
+	heads, err := s.S.Heads(storage.CommunityID(c))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*community.Event, 0, len(heads))
+	for _, h := range heads {
+		r, err := s.S.EventBySeq(storage.CommunityID(c), h.Author, h.Seq)
+		if err != nil {
+			return nil, err
+		}
+		e, err := decode(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Page returns a channel's events before `before`, newest first, decoded.
+func (s Store) Page(c, channel community.Hash, before community.Position, limit int) ([]*community.Event, error) {
+	rs, err := s.S.Page(storage.CommunityID(c), storage.ChannelID(channel),
+		storage.Cursor{Lamport: before.Lamport, ID: storage.EventID(before.ID)}, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*community.Event, 0, len(rs))
+	for _, r := range rs {
+		e, err := decode(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// decode decodes a stored envelope. Events were verified before they were stored; the store
+// checks the body hash and the header rules again, not the signature (the costly step).
+func decode(r storage.Event) (*community.Event, error) {
+	e, err := community.DecodeStored(r.Envelope)
+	if err == nil && e.ID != community.Hash(r.ID) {
+		err = fmt.Errorf("its bytes hash to %s", e.ID.Short())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stored event %x does not decode (the store may be damaged: restore the data folder from a backup): %w", r.ID[:4], err)
+	}
+	return e, nil
 }

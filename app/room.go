@@ -1,0 +1,296 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// room is one community as this install holds it in memory: the folded membership log, the
+// keys it can read with, and the heads it cites when it writes. Loaded from the store on first
+// use; kept up to date by every event the service stores.
+type room struct {
+	id community.Hash
+
+	mu     sync.Mutex // serialises this install's writes, so its sequence numbers chain
+	folder *community.Folder
+	keys   *community.Keyring
+	heads  map[string]*community.Event // author → its latest stored event (header only is used)
+	mine   *community.Event            // this install's latest event here, nil before its first
+}
+
+// ErrUnknownCommunity is returned for a community this install does not belong to.
+var ErrUnknownCommunity = errors.New("app: this install does not belong to that community")
+
+// room returns the loaded community, loading it from the store on first use.
+func (s *Service) room(id community.Hash) (*room, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	r, ok := s.rooms[id]
+	s.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := s.loadRoom(id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rooms == nil {
+		s.rooms = map[community.Hash]*room{}
+	}
+	if prior, ok := s.rooms[id]; ok { // loaded concurrently: keep the first
+		return prior, nil
+	}
+	s.rooms[id] = r
+	return r, nil
+}
+
+func (s *Service) loadRoom(id community.Hash) (*room, error) {
+	var auth []*community.Event
+	err := s.store.AuthorityEvents(id, func(e *community.Event) error {
+		auth = append(auth, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var genesis *community.Event
+	for _, e := range auth {
+		if e.Kind == community.KindGenesis {
+			genesis = e
+		}
+	}
+	if genesis == nil {
+		return nil, fmt.Errorf("%w (%s)", ErrUnknownCommunity, id.Short())
+	}
+	f, err := community.NewFolder(genesis)
+	if err != nil {
+		return nil, err
+	}
+	r := &room{id: id, folder: f, keys: community.NewKeyring(s.id), heads: map[string]*community.Event{}}
+	for _, e := range auth {
+		if _, err := f.Add(e); err != nil && !errors.Is(err, community.ErrNoBody) {
+			return nil, fmt.Errorf("app: folding %s: %w", id.Short(), err)
+		}
+	}
+	r.learnKeys(auth)
+	heads, err := s.store.Heads(id)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range heads {
+		r.noteHead(h, s.id.PublicKey())
+	}
+	return r, nil
+}
+
+// learnKeys feeds the keyring the authority events the fold accepted.
+func (r *room) learnKeys(events []*community.Event) {
+	st := r.folder.State()
+	for _, e := range events {
+		if _, void := st.Void(e.ID); !void {
+			r.keys.Learn(e) // a key not for this device, or false, is simply not learnt
+		}
+	}
+}
+
+// noteHead records e as its author's latest event if it is.
+func (r *room) noteHead(e *community.Event, me []byte) {
+	if h, ok := r.heads[string(e.Author)]; ok && h.Seq >= e.Seq {
+		return
+	}
+	r.heads[string(e.Author)] = e
+	if bytes.Equal(e.Author, me) {
+		r.mine = e
+	}
+}
+
+// deps are the heads this install cites: the latest event of every author it has, the most
+// recent first (Build keeps the 16 with the highest Lamport).
+func (r *room) deps() []community.Position {
+	out := make([]community.Position, 0, len(r.heads))
+	for _, h := range r.heads {
+		out = append(out, h.Position())
+	}
+	return out
+}
+
+// Message is a content event as a view shows it.
+type Message struct {
+	ID      community.Hash
+	Channel community.Hash
+	Author  []byte // Ed25519 public key
+	Name    string // the author's display name, as the log says
+	Role    community.Role
+	Text    string
+	ReplyTo community.Hash // zero when not a reply
+	Time    time.Time      // the author's clock
+	Mine    bool
+	At      community.Position // its place in the channel; pass it as `before` for the older page
+}
+
+// Post writes a message in a channel and returns it once it is stored durably. It works with
+// no peer online: the message waits in the store until a member syncs it.
+func (s *Service) Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (Message, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Message{}, errors.New("app: the message is empty: type something first")
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return Message{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	role := st.RoleOf(me)
+	ch, ok := st.Channel(channel)
+	switch {
+	case role == community.RoleNone:
+		return Message{}, fmt.Errorf("app: you are no longer a member of %q, so you cannot post there", st.Name)
+	case !ok:
+		return Message{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
+	case ch.Archived:
+		return Message{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
+	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
+		return Message{}, fmt.Errorf("app: only the owner and moderators post in #%s", ch.Name)
+	}
+	key, ok := r.keys.Key(st.Current)
+	if !ok {
+		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
+	}
+	c := community.NewContent(community.KindMessage)
+	c.Channel, c.Text, c.Target = channel, text, replyTo
+	body, err := community.SealContent(key, id, st.Current, me, c, s.rand)
+	if err != nil {
+		return Message{}, err
+	}
+	e, err := community.Build(s.id, community.Draft{
+		Community: id, Kind: community.KindMessage, Body: body, Epoch: st.Current, Time: s.now(),
+		Prev: r.mine, Deps: r.deps(),
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	if err := s.store.AppendOwn(ctx, Record{Event: e, Channel: channel}); err != nil {
+		return Message{}, fmt.Errorf("app: saving your message: %w", err)
+	}
+	r.noteHead(e, me)
+	return r.view(st, e, c, me), nil
+}
+
+// view is the Message of a decrypted content event.
+func (r *room) view(st *community.State, e *community.Event, c *community.Content, me []byte) Message {
+	m, _ := st.Member(e.Author)
+	return Message{
+		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: m.Name, Role: m.Role, Text: c.Text,
+		ReplyTo: c.Target, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position(),
+	}
+}
+
+// Messages returns up to limit messages of a channel that come before `before` (the zero
+// Position: the latest), newest first. Messages this device cannot read (no key yet) or that the
+// log voids are left out.
+func (s *Service) Messages(id, channel community.Hash, before community.Position, limit int) ([]Message, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.store.Page(id, channel, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	st := r.folder.State()
+	r.mu.Unlock()
+	me := s.id.PublicKey()
+	out := make([]Message, 0, len(evs))
+	for _, e := range evs {
+		if e.Kind != community.KindMessage || st.CheckContent(e) != nil {
+			continue
+		}
+		c, err := r.keys.Open(e)
+		if err != nil {
+			s.log.Debug("unreadable message", "id", e.ID.Short(), "err", err)
+			continue
+		}
+		out = append(out, r.view(st, e, c, me))
+	}
+	return out, nil
+}
+
+// MemberView is a member as a view shows it.
+type MemberView struct {
+	Key    []byte
+	Name   string
+	Role   community.Role
+	Active bool
+	You    bool
+}
+
+// Channel is a channel as a view shows it.
+type Channel struct {
+	ID       community.Hash
+	Name     string
+	Type     community.ChannelKind
+	Archived bool
+}
+
+// Members lists a community's members: active ones first, then by name.
+func (s *Service) Members(id community.Hash) ([]MemberView, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return nil, err
+	}
+	me := s.id.PublicKey()
+	var out []MemberView
+	for _, m := range st.Members() {
+		out = append(out, MemberView{Key: m.Key, Name: m.Name, Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me)})
+	}
+	slices.SortStableFunc(out, func(a, b MemberView) int {
+		if a.Active != b.Active {
+			if a.Active {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return out, nil
+}
+
+// Channels lists a community's channels in the order they were made.
+func (s *Service) Channels(id community.Hash) ([]Channel, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return nil, err
+	}
+	var out []Channel
+	for _, c := range st.Channels() {
+		out = append(out, Channel{ID: c.ID, Name: c.Name, Type: c.Type, Archived: c.Archived})
+	}
+	return out, nil
+}
+
+// state is a community's folded state.
+func (s *Service) state(id community.Hash) (*community.State, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.folder.State(), nil
+}
