@@ -24,6 +24,9 @@ type room struct {
 	keys   *community.Keyring
 	heads  map[string]*community.Event // author → its latest stored event (header only is used)
 	mine   *community.Event            // this install's latest event here, nil before its first
+	// waiting holds events whose earlier events are not known yet (gossipsub marks a message
+	// seen before it is validated, so an early event dropped now would never come again).
+	waiting map[community.Hash]*community.Event
 }
 
 // ErrUnknownCommunity is returned for a community this install does not belong to.
@@ -177,17 +180,10 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 	if err != nil {
 		return Message{}, err
 	}
-	e, err := community.Build(s.id, community.Draft{
-		Community: id, Kind: community.KindMessage, Body: body, Epoch: st.Current, Time: s.now(),
-		Prev: r.mine, Deps: r.deps(),
-	})
+	e, err := s.writeOwnLocked(ctx, r, community.KindMessage, body, channel)
 	if err != nil {
 		return Message{}, err
 	}
-	if err := s.store.AppendOwn(ctx, Record{Event: e, Channel: channel}); err != nil {
-		return Message{}, fmt.Errorf("app: saving your message: %w", err)
-	}
-	r.noteHead(e, me)
 	return r.view(st, e, c, me), nil
 }
 

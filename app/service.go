@@ -36,7 +36,20 @@ type Store interface {
 	// Page returns up to limit events of a channel that sort before `before` ((Lamport, ID)
 	// order; the zero Position means from the newest), newest first.
 	Page(c, channel community.Hash, before community.Position, limit int) ([]*community.Event, error)
+	// Append stores events received from others, in one batch, not each synced. An event
+	// already stored is skipped; one whose (author, seq) holds another event is refused with
+	// an error wrapping ErrEquivocation. It returns how many were new.
+	Append(records ...Record) (int, error)
+	// Lookup returns what the causal checks need of a stored event.
+	Lookup(c, id community.Hash) (community.Known, bool, error)
+	// Since calls fn with the events stored after local mark `mark`, in the order this
+	// install stored them (a causal order), at most limit; it returns the last mark seen.
+	Since(c community.Hash, mark uint64, limit int, fn func(*community.Event) error) (uint64, error)
 }
+
+// ErrEquivocation wraps the error of a store that found two events of one author with one
+// sequence number.
+var ErrEquivocation = errors.New("app: an author signed two events with the same number")
 
 // Config is what a Service is built from. Identity and Store are required; the Service does not
 // own them: the caller closes the store after the Service.

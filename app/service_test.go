@@ -37,6 +37,14 @@ func newService(t *testing.T, dir string) (*app.Service, *storage.Store) {
 	return s, st
 }
 
+// newLocal is a service over a real store in its own temporary folder, and that store as the
+// service sees it.
+func newLocal(t *testing.T) (*app.Service, localstore.Store) {
+	t.Helper()
+	s, st := newService(t, t.TempDir())
+	return s, localstore.Store{S: st}
+}
+
 func TestCreateCommunityPersists(t *testing.T) {
 	dir := t.TempDir()
 	s, st := newService(t, dir)

@@ -4,6 +4,7 @@ package localstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/kith-app/kith/app"
@@ -114,4 +115,43 @@ func decode(r storage.Event) (*community.Event, error) {
 		return nil, fmt.Errorf("stored event %x does not decode (the store may be damaged: restore the data folder from a backup): %w", r.ID[:4], err)
 	}
 	return e, nil
+}
+
+// Append stores events received from others.
+func (s Store) Append(records ...app.Record) (int, error) {
+	evs := make([]storage.Event, len(records))
+	for i, r := range records {
+		evs[i] = Event(r)
+	}
+	n, err := s.S.Append(evs...)
+	if errors.Is(err, storage.ErrSeqTaken) {
+		err = fmt.Errorf("%w: %w", app.ErrEquivocation, err)
+	}
+	return n, err
+}
+
+// Lookup returns the causal facts of a stored event.
+func (s Store) Lookup(c, id community.Hash) (community.Known, bool, error) {
+	r, err := s.S.EventByID(storage.CommunityID(c), storage.EventID(id))
+	if errors.Is(err, storage.ErrNotFound) {
+		return community.Known{}, false, nil
+	}
+	if err != nil {
+		return community.Known{}, false, err
+	}
+	return community.Known{Author: r.Author[:], Seq: r.Seq, Lamport: r.Lamport}, true, nil
+}
+
+// Since calls fn with events stored after mark, in the order they were stored.
+func (s Store) Since(c community.Hash, mark uint64, limit int, fn func(*community.Event) error) (uint64, error) {
+	last := mark
+	err := s.S.Since(storage.CommunityID(c), mark, limit, func(local uint64, r storage.Event) error {
+		e, err := decode(r)
+		if err != nil {
+			return err
+		}
+		last = local
+		return fn(e)
+	})
+	return last, err
 }

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"time"
+
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
+)
+
+// InviteParams are what an owner or moderator chooses for an invite.
+type InviteParams struct {
+	Role      community.Role // member (default) or moderator (the owner only)
+	Uses      int            // how many people may join with it; 0 = no limit
+	Expires   time.Duration  // from now; 0 = never
+	Bootstrap []string       // addresses of members a joiner can reach (the network fills them in)
+}
+
+// Invite issues an invite to a community and returns it as one line of text.
+func (s *Service) Invite(id community.Hash, p InviteParams) (*invite.Invite, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Role == community.RoleNone {
+		p.Role = community.RoleMember
+	}
+	mine := st.RoleOf(s.id.PublicKey())
+	switch {
+	case mine < community.RoleModerator:
+		return nil, fmt.Errorf("app: only the owner and moderators of %q issue invites", st.Name)
+	case p.Role >= mine:
+		return nil, fmt.Errorf("app: a %s cannot invite a %s: ask the owner", mine, p.Role)
+	case p.Uses < 0 || p.Uses > 1<<20:
+		return nil, fmt.Errorf("app: %d uses is out of range: choose 0 (no limit) up to 1,048,576", p.Uses)
+	case p.Expires < 0:
+		return nil, fmt.Errorf("app: the expiry must be in the future")
+	}
+	ip := invite.Params{Community: id, CommunityName: st.Name, Role: p.Role, MaxUses: uint32(p.Uses), Bootstrap: p.Bootstrap}
+	if p.Expires > 0 {
+		ip.Expires = s.now().Add(p.Expires)
+	}
+	return invite.Issue(s.id, ip, s.rand)
+}
+
+// JoinRequest is what this install sends to an admitting member to join with inv: its keys, its
+// display name, its proof of the invite's secret and its own signature, bound to that admitter.
+func (s *Service) JoinRequest(inv *invite.Invite, admitter ed25519.PublicKey, name string) (community.JoinRequest, error) {
+	sig, err := community.SignJoin(s.id, &inv.Signed, s.id.X25519Public(), admitter)
+	if err != nil {
+		return community.JoinRequest{}, err
+	}
+	return community.JoinRequest{
+		Invite: &inv.Signed, Joiner: s.id.PublicKey(), X25519: s.id.X25519Public(), Name: name,
+		Proof: inv.ProveJoin(s.id.PublicKey(), s.id.X25519Public(), admitter), JoinerSig: sig,
+	}, nil
+}
+
+// Admit is an admitting member's side of a join: it checks the request against the log and its
+// own clock (with invite.ClockSkew), then signs the join event — the countersignature — with
+// the current key sealed to the joiner, and stores it durably. The error says why a join is
+// refused, in words the joiner can be shown.
+func (s *Service) Admit(ctx context.Context, id community.Hash, req community.JoinRequest) (*community.Event, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	if err := st.CheckJoin(req, s.id.PublicKey(), s.now()); err != nil {
+		return nil, err
+	}
+	key, ok := r.keys.Key(st.Current)
+	if !ok {
+		return nil, fmt.Errorf("app: this device lacks the current key of %q, so it cannot admit anyone yet", st.Name)
+	}
+	body, err := community.NewJoin(req, key, s.rand)
+	if err != nil {
+		return nil, err
+	}
+	return s.writeOwnLocked(ctx, r, community.KindJoin, community.EncodeBody(body), community.Hash{})
+}
+
+// writeOwnLocked signs an event of this install on top of what the room knows, stores it
+// durably and folds it in. r.mu must be held.
+func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Kind, body []byte, channel community.Hash) (*community.Event, error) {
+	st := r.folder.State()
+	e, err := community.Build(s.id, community.Draft{
+		Community: r.id, Kind: kind, Body: body, Epoch: st.Current, Time: s.now(),
+		Prev: r.mine, Deps: r.deps(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.AppendOwn(ctx, Record{Event: e, Channel: channel}); err != nil {
+		return nil, fmt.Errorf("app: saving: %w", err)
+	}
+	r.noteHead(e, s.id.PublicKey())
+	if kind.Authority() {
+		if _, err := r.folder.Add(e); err != nil {
+			return nil, err
+		}
+		r.learnKeys([]*community.Event{e})
+	}
+	return e, nil
+}

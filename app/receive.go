@@ -1,0 +1,185 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// maxWaiting bounds the events a community keeps while their earlier events are fetched.
+const maxWaiting = 10_000
+
+// Received says what Receive did with a batch of envelopes.
+type Received struct {
+	Stored   int              // new events stored
+	Waiting  int              // events waiting for earlier ones (see Missing)
+	Missing  []community.Hash // events to fetch from the sender: the waiting ones cite them
+	Rejected []error          // one per refused envelope: forged, malformed, not a member's, ...
+}
+
+// Receive takes envelopes of one community from another peer (gossip or sync), in any order:
+// each is decoded and verified, checked against the events it cites (Lamport rule, chain) and
+// against the membership log, then stored. An event whose earlier events are unknown waits
+// (bounded) and is listed under Missing, so the caller can fetch them at once; it is stored when
+// they come. This install's first contact with a community it is joining carries its genesis:
+// callers pass only communities this install belongs to or is joining.
+//
+// Content this install cannot decrypt with the keys it holds after the batch is stored but not
+// placed in a channel page (placing it later, when its key arrives, is still to do).
+func (s *Service) Receive(id community.Hash, envelopes [][]byte) (Received, error) {
+	var out Received
+	var fresh []*community.Event
+	for _, b := range envelopes {
+		e, err := community.Decode(b)
+		if err != nil {
+			out.Rejected = append(out.Rejected, err)
+			continue
+		}
+		if e.CommunityID() != id {
+			out.Rejected = append(out.Rejected, fmt.Errorf("app: event %s belongs to another community", e.ID.Short()))
+			continue
+		}
+		fresh = append(fresh, e)
+	}
+	r, made, err := s.roomFor(id, fresh)
+	if err != nil {
+		return out, err
+	}
+	if made {
+		out.Stored++ // the genesis
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return s.acceptLocked(r, fresh, out)
+}
+
+// roomFor returns the loaded community, or makes it from a genesis among events when this
+// install does not have it yet (it is joining); made reports the latter.
+func (s *Service) roomFor(id community.Hash, events []*community.Event) (r *room, made bool, err error) {
+	r, err = s.room(id)
+	if !errors.Is(err, ErrUnknownCommunity) {
+		return r, false, err
+	}
+	for _, e := range events {
+		if e.Kind == community.KindGenesis && e.ID == id {
+			if _, err := community.NewFolder(e); err != nil {
+				return nil, false, fmt.Errorf("app: the community's first event is not valid: %w", err)
+			}
+			if _, err := s.store.Append(Record{Event: e}); err != nil {
+				return nil, false, err
+			}
+			r, err = s.room(id)
+			return r, err == nil, err
+		}
+	}
+	return nil, false, err
+}
+
+// acceptLocked validates, stores and folds events, and retries those waiting. r.mu must be held.
+func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) (Received, error) {
+	if r.waiting == nil {
+		r.waiting = map[community.Hash]*community.Event{}
+	}
+	for _, e := range fresh {
+		if len(r.waiting) < maxWaiting || r.waiting[e.ID] != nil {
+			r.waiting[e.ID] = e
+		} else {
+			out.Rejected = append(out.Rejected, fmt.Errorf("app: too many events waiting for earlier ones; %s dropped (sync will bring it again)", e.ID.Short()))
+		}
+	}
+	batch := map[community.Hash]community.Known{} // accepted in this call, not yet stored
+	lookup := func(id community.Hash) (community.Known, bool) {
+		if k, ok := batch[id]; ok {
+			return k, true
+		}
+		k, ok, err := s.store.Lookup(r.id, id)
+		return k, ok && err == nil
+	}
+	var records []Record
+	var authority []*community.Event
+	missing := map[community.Hash]bool{}
+	for progress := true; progress; {
+		progress = false
+		for id, e := range r.waiting {
+			if _, known := lookup(id); known {
+				delete(r.waiting, id) // a duplicate
+				continue
+			}
+			err := community.CheckCausal(&e.Header, lookup)
+			var early *community.MissingError
+			if errors.As(err, &early) {
+				for _, m := range early.IDs {
+					missing[m] = true
+				}
+				continue
+			}
+			delete(r.waiting, id)
+			if err == nil {
+				var rec Record
+				rec, err = s.admitLocked(r, e)
+				if err == nil {
+					records = append(records, rec)
+					batch[e.ID] = community.Known{Author: e.Author, Seq: e.Seq, Lamport: e.Lamport}
+					if e.Kind.Authority() {
+						authority = append(authority, e)
+					}
+					progress = true
+				}
+			}
+			if err != nil {
+				out.Rejected = append(out.Rejected, fmt.Errorf("app: event %s refused: %w", e.ID.Short(), err))
+			}
+		}
+	}
+	// Keys first, then channels: content sorts before the join that gives this install the key
+	// to read it, so it is placed in its channel only once the batch's keys are learnt.
+	r.learnKeys(authority)
+	for i := range records {
+		if e := records[i].Event; e.Kind.Content() {
+			if c, err := r.keys.Open(e); err == nil {
+				records[i].Channel = c.Channel
+			}
+		}
+	}
+	n, err := s.store.Append(records...)
+	out.Stored += n
+	if err != nil {
+		if !errors.Is(err, ErrEquivocation) {
+			return out, err
+		}
+		out.Rejected = append(out.Rejected, err)
+	}
+	me := s.id.PublicKey()
+	for _, rec := range records {
+		r.noteHead(rec.Event, me)
+	}
+	for id := range missing {
+		if _, known := lookup(id); !known && r.waiting[id] == nil {
+			out.Missing = append(out.Missing, id)
+		}
+	}
+	out.Waiting = len(r.waiting)
+	return out, nil
+}
+
+// admitLocked decides whether a causally complete event may be stored, and how: authority
+// events are folded (a void one is still stored: it is part of the log and its verdict can
+// change), content must be a member's at its point.
+func (s *Service) admitLocked(r *room, e *community.Event) (Record, error) {
+	if e.Kind.Authority() {
+		if e.Kind != community.KindGenesis && e.Kind != community.KindTransferOwner {
+			if _, ok := r.folder.State().Member(e.Author); !ok {
+				return Record{}, fmt.Errorf("%w: its author was never admitted", community.ErrNotMember)
+			}
+		}
+		if _, err := r.folder.Add(e); err != nil {
+			return Record{}, err
+		}
+		return Record{Event: e}, nil
+	}
+	if err := r.folder.State().CheckContent(e); err != nil {
+		return Record{}, err
+	}
+	return Record{Event: e}, nil
+}
