@@ -142,3 +142,38 @@ func TestReceiveRefusesForgeriesAndOutsiders(t *testing.T) {
 		t.Fatalf("a peer without the genesis took an event: %+v", got)
 	}
 }
+
+// Content that arrives before the key to read it (a sync in several batches) is placed in its
+// channel when the key comes.
+func TestContentWaitsForItsKey(t *testing.T) {
+	ctx := context.Background()
+	owner, ownerStore := newLocal(t)
+	member, _ := newLocal(t)
+	c, _ := owner.CreateCommunity(ctx, app.CreateParams{Name: "Makers"})
+	chans, _ := owner.Channels(c.ID)
+	for _, text := range []string{"one", "two", "three"} {
+		if _, err := owner.Post(ctx, c.ID, chans[0].ID, text, community.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, _ := owner.Invite(c.ID, app.InviteParams{Uses: 1})
+	req, _ := member.JoinRequest(inv, inv.Issuer, "Bo")
+	if _, err := owner.Admit(ctx, c.ID, req); err != nil {
+		t.Fatal(err)
+	}
+	log := export(t, owner, ownerStore, c.ID) // genesis, three posts, the join
+	first, err := member.Receive(c.ID, log[:4])
+	if err != nil || first.Stored != 4 {
+		t.Fatalf("first batch: %+v, %v", first, err)
+	}
+	if msgs, _ := member.Messages(c.ID, chans[0].ID, community.Position{}, 10); len(msgs) != 0 {
+		t.Fatalf("read %d messages without the key", len(msgs))
+	}
+	if _, err := member.Receive(c.ID, log[4:]); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := member.Messages(c.ID, chans[0].ID, community.Position{}, 10)
+	if err != nil || len(msgs) != 3 || msgs[0].Text != "three" {
+		t.Fatalf("after the key came: %+v, %v", msgs, err)
+	}
+}

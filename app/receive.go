@@ -25,8 +25,8 @@ type Received struct {
 // they come. This install's first contact with a community it is joining carries its genesis:
 // callers pass only communities this install belongs to or is joining.
 //
-// Content this install cannot decrypt with the keys it holds after the batch is stored but not
-// placed in a channel page (placing it later, when its key arrives, is still to do).
+// Content this install cannot decrypt yet is stored in a page of its own and moved into its
+// channel when its key arrives.
 func (s *Service) Receive(id community.Hash, envelopes [][]byte) (Received, error) {
 	var out Received
 	var fresh []*community.Event
@@ -133,10 +133,12 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		}
 	}
 	// Keys first, then channels: content sorts before the join that gives this install the key
-	// to read it, so it is placed in its channel only once the batch's keys are learnt.
-	r.learnKeys(authority)
+	// to read it, so it is placed in its channel only once the batch's keys are learnt. Content
+	// still unreadable waits in the unreadable page until its key comes.
+	learnt := r.learnKeys(authority)
 	for i := range records {
 		if e := records[i].Event; e.Kind.Content() {
+			records[i].Channel = unreadable
 			if c, err := r.keys.Open(e); err == nil {
 				records[i].Channel = c.Channel
 			}
@@ -153,6 +155,11 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	me := s.id.PublicKey()
 	for _, rec := range records {
 		r.noteHead(rec.Event, me)
+	}
+	if learnt {
+		if err := s.placeUnreadable(r); err != nil {
+			return out, err
+		}
 	}
 	for id := range missing {
 		if _, known := lookup(id); !known && r.waiting[id] == nil {
@@ -182,4 +189,29 @@ func (s *Service) admitLocked(r *room, e *community.Event) (Record, error) {
 		return Record{}, err
 	}
 	return Record{Event: e}, nil
+}
+
+// unreadable is the page of content stored before this install held its key: no channel has
+// this ID (channel IDs are hashes).
+var unreadable = community.Hash{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
+// placeUnreadable moves the content that waited for a key this install now holds into its
+// channel. r.mu must be held (or the room not yet shared).
+func (s *Service) placeUnreadable(r *room) error {
+	before := community.Position{}
+	for {
+		evs, err := s.store.Page(r.id, unreadable, before, 500)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		for _, e := range evs {
+			if c, err := r.keys.Open(e); err == nil {
+				if err := s.store.SetChannel(r.id, e.ID, c.Channel); err != nil {
+					return err
+				}
+			}
+			before = e.Position()
+		}
+	}
 }

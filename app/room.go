@@ -88,6 +88,9 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 		}
 	}
 	r.learnKeys(auth)
+	if err := s.placeUnreadable(r); err != nil {
+		return nil, err
+	}
 	heads, err := s.store.Heads(id)
 	if err != nil {
 		return nil, err
@@ -98,14 +101,17 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 	return r, nil
 }
 
-// learnKeys feeds the keyring the authority events the fold accepted.
-func (r *room) learnKeys(events []*community.Event) {
+// learnKeys feeds the keyring the authority events the fold accepted; it reports whether a key
+// became usable.
+func (r *room) learnKeys(events []*community.Event) bool {
 	st := r.folder.State()
+	before := r.keys.Epochs()
 	for _, e := range events {
 		if _, void := st.Void(e.ID); !void {
 			r.keys.Learn(e) // a key not for this device, or false, is simply not learnt
 		}
 	}
+	return r.keys.Epochs() > before
 }
 
 // noteHead records e as its author's latest event if it is.

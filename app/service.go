@@ -42,6 +42,8 @@ type Store interface {
 	Append(records ...Record) (int, error)
 	// Lookup returns what the causal checks need of a stored event.
 	Lookup(c, id community.Hash) (community.Known, bool, error)
+	// SetChannel moves a stored event into a channel's page (from the page it was in).
+	SetChannel(c, id, channel community.Hash) error
 	// Since calls fn with the events stored after local mark `mark`, in the order this
 	// install stored them (a causal order), at most limit; it returns the last mark seen.
 	Since(c community.Hash, mark uint64, limit int, fn func(*community.Event) error) (uint64, error)

@@ -761,3 +761,28 @@ func TestKeyOrderIsNumericOrder(t *testing.T) {
 		t.Fatal("event keys are not in seq order")
 	}
 }
+
+func TestSetChannelMovesAnEventBetweenPages(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	c, pending, general := community(1), channel(9), channel(1)
+	e := ev(c, author(1), 1, 5, pending, false, "")
+	if _, err := s.Append(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetChannel(c, e.ID, general); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.Page(c, pending, Cursor{}, 10); len(p) != 0 {
+		t.Fatalf("still in the old page: %d", len(p))
+	}
+	p, err := s.Page(c, general, Cursor{}, 10)
+	if err != nil || len(p) != 1 || p[0].ID != e.ID || p[0].Channel != general {
+		t.Fatalf("new page = %+v, %v", p, err)
+	}
+	if got, _ := s.EventByID(c, e.ID); got.Channel != general {
+		t.Fatal("the record keeps the old channel")
+	}
+	if err := s.SetChannel(c, EventID{1}, general); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown event: %v", err)
+	}
+}

@@ -478,3 +478,44 @@ func (s *Store) PutState(c CommunityID, state []byte) error {
 		return err
 	})
 }
+
+// SetChannel places a stored event in channel ch's page (moving it from the page it was in, if
+// any): for content whose channel became known after it was stored (its key came later).
+// ErrNotFound when the event is not stored.
+func (s *Store) SetChannel(c CommunityID, id EventID, ch ChannelID) error {
+	return s.update("place an event in its channel", func(txn *badger.Txn) error {
+		v, err := getValue(txn, eventIDKey(c, id))
+		if err != nil {
+			return fmt.Errorf("event %x in community %x: %w", id, c[:8], err)
+		}
+		a, seq, err := decodePtr(v)
+		if err != nil {
+			return err
+		}
+		k := eventKey(c, a, seq)
+		v, err = getValue(txn, k)
+		if err != nil {
+			return fmt.Errorf("event %x (seq %d of author %x): %w", id, seq, a[:8], err)
+		}
+		e, err := decodeEvent(c, a, seq, v)
+		if err != nil {
+			return err
+		}
+		if e.Channel == ch {
+			return nil
+		}
+		if e.Channel != (ChannelID{}) {
+			if err := txn.Delete(pageKey(c, e.Channel, e.Lamport, e.ID)); err != nil {
+				return err
+			}
+		}
+		e.Channel = ch
+		if err := txn.Set(k, encodeEvent(&e)); err != nil {
+			return err
+		}
+		if ch == (ChannelID{}) {
+			return nil
+		}
+		return txn.Set(pageKey(c, ch, e.Lamport, e.ID), encodePtr(a, seq))
+	})
+}

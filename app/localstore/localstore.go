@@ -155,3 +155,8 @@ func (s Store) Since(c community.Hash, mark uint64, limit int, fn func(*communit
 	})
 	return last, err
 }
+
+// SetChannel moves a stored event into a channel's page.
+func (s Store) SetChannel(c, id, channel community.Hash) error {
+	return s.S.SetChannel(storage.CommunityID(c), storage.EventID(id), storage.ChannelID(channel))
+}
