@@ -94,7 +94,8 @@ type Node struct {
 	log       *slog.Logger
 	host      host.Host
 	ps        *pubsub.PubSub
-	stopPS    context.CancelFunc // ends pubsub's goroutines
+	ctx       context.Context    // ends with Close: stream handlers run under it
+	stopPS    context.CancelFunc // ends pubsub's goroutines and ctx
 	closeOnce sync.Once
 	closeErr  error
 
@@ -169,6 +170,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		log:    log,
 		host:   h,
 		ps:     ps,
+		ctx:    psCtx,
 		stopPS: stopPS,
 		topics: make(map[string]*Topic),
 	}

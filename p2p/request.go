@@ -1,0 +1,162 @@
+package p2p
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+)
+
+// Request/response streams (the join and sync protocols ride on them): the asker opens a stream,
+// writes one frame and reads one answer; the stream is then closed.
+//
+//	request  = uvarint(len) | bytes
+//	answer   = status[1] | uvarint(len) | bytes     status 0: the answer; 1: a refusal, bytes are
+//	                                                a sentence for a person
+const (
+	// DefaultRequestTimeout bounds a whole request when ctx has no earlier deadline.
+	DefaultRequestTimeout = 30 * time.Second
+	statusOK              = 0
+	statusRefused         = 1
+)
+
+// ErrRefused wraps the sentence a handler refused a request with.
+var ErrRefused = errors.New("p2p: the peer refused")
+
+// Handler answers one request on a protocol. from is the asking peer's Ed25519 public key (its
+// peer ID's key), which is also its member key: a handler checks membership itself. An error
+// is sent back as a refusal with the error's text, so it must be a sentence fit for the asker.
+type Handler func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error)
+
+// Handle serves protocol proto with h: requests over maxReq bytes are refused unread. The handler
+// runs with a context that ends with the node or after DefaultRequestTimeout.
+func (n *Node) Handle(proto string, maxReq int, h Handler) {
+	n.host.SetStreamHandler(protocol.ID(proto), func(s network.Stream) {
+		defer s.Close()
+		ctx, cancel := context.WithTimeout(n.ctx, DefaultRequestTimeout)
+		defer cancel()
+		_ = s.SetDeadline(time.Now().Add(DefaultRequestTimeout))
+		from, err := peerKey(s.Conn().RemotePeer())
+		if err != nil {
+			_ = s.Reset()
+			return
+		}
+		r := bufio.NewReader(s)
+		req, err := readFrame(r, maxReq)
+		if err != nil {
+			n.log.Debug("bad request", "proto", proto, "peer", s.Conn().RemotePeer(), "err", err)
+			_ = s.Reset()
+			return
+		}
+		resp, herr := h(ctx, from, req)
+		status := byte(statusOK)
+		if herr != nil {
+			status, resp = statusRefused, []byte(herr.Error())
+		}
+		if _, err := s.Write(frame(status, resp)); err != nil {
+			_ = s.Reset()
+		}
+	})
+}
+
+// Request asks peer (a peer ID in text form, already connected or known to the peerstore) on
+// protocol proto and returns its answer, at most maxResp bytes. A refusal comes back as an error
+// wrapping ErrRefused with the peer's sentence.
+func (n *Node) Request(ctx context.Context, peerID, proto string, req []byte, maxResp int) ([]byte, error) {
+	if n.isClosed() {
+		return nil, ErrClosed
+	}
+	id, err := peer.Decode(peerID)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: request: %q is not a peer ID: %w", peerID, err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultRequestTimeout)
+		defer cancel()
+	}
+	s, err := n.host.NewStream(ctx, id, protocol.ID(proto))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: open %s to %s (is the peer reachable and running this version?): %w", proto, short(peerID), err)
+	}
+	defer s.Close()
+	if d, ok := ctx.Deadline(); ok {
+		_ = s.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
+	defer stop()
+	if _, err := s.Write(append(binary.AppendUvarint(nil, uint64(len(req))), req...)); err != nil {
+		return nil, fmt.Errorf("p2p: send %s to %s: %w", proto, short(peerID), err)
+	}
+	if err := s.CloseWrite(); err != nil {
+		return nil, fmt.Errorf("p2p: send %s to %s: %w", proto, short(peerID), err)
+	}
+	r := bufio.NewReader(s)
+	status, err := r.ReadByte()
+	if err != nil {
+		return nil, fmt.Errorf("p2p: %s from %s: no answer: %w", proto, short(peerID), err)
+	}
+	body, err := readFrame(r, maxResp)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: %s from %s: %w", proto, short(peerID), err)
+	}
+	switch status {
+	case statusOK:
+		return body, nil
+	case statusRefused:
+		return nil, fmt.Errorf("%w: %s", ErrRefused, body)
+	default:
+		return nil, fmt.Errorf("p2p: %s from %s: unknown answer status %d", proto, short(peerID), status)
+	}
+}
+
+func frame(status byte, b []byte) []byte {
+	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(b))
+	out = append(out, status)
+	out = binary.AppendUvarint(out, uint64(len(b)))
+	return append(out, b...)
+}
+
+// readFrame reads uvarint(len) | bytes of at most max bytes, refusing a larger length unread.
+func readFrame(r *bufio.Reader, max int) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading a frame: %w", err)
+	}
+	if n > uint64(max) {
+		return nil, fmt.Errorf("a frame of %d bytes is over the %d-byte limit", n, max)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, fmt.Errorf("reading a frame: %w", err)
+	}
+	return b, nil
+}
+
+// peerKey is the Ed25519 public key behind a peer ID.
+func peerKey(id peer.ID) (ed25519.PublicKey, error) {
+	pk, err := id.ExtractPublicKey()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := pk.Raw()
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("p2p: peer %s does not have an Ed25519 key", id)
+	}
+	return ed25519.PublicKey(raw), nil
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[len(id)-8:]
+	}
+	return id
+}

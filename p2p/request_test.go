@@ -1,0 +1,79 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRequestResponse(t *testing.T) {
+	a, b := newNode(t), newNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var seen ed25519.PublicKey
+	b.Handle("/kith/test/echo/1", 1024, func(_ context.Context, from ed25519.PublicKey, req []byte) ([]byte, error) {
+		seen = from
+		if string(req) == "no" {
+			return nil, errors.New("you are not a member of this community")
+		}
+		return append([]byte("echo: "), req...), nil
+	})
+	if err := a.Connect(ctx, b.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Request(ctx, b.ID(), "/kith/test/echo/1", []byte("hello"), 1024)
+	if err != nil || string(got) != "echo: hello" {
+		t.Fatalf("answer %q, %v", got, err)
+	}
+	akey, _ := peerKey(a.host.ID())
+	if !bytes.Equal(seen, akey) {
+		t.Fatal("the handler did not learn who asked")
+	}
+	_, err = a.Request(ctx, b.ID(), "/kith/test/echo/1", []byte("no"), 1024)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not a member") {
+		t.Fatalf("refusal: %v", err)
+	}
+	// A request over the handler's limit is cut off, not read.
+	if _, err := a.Request(ctx, b.ID(), "/kith/test/echo/1", make([]byte, 4096), 1024); err == nil {
+		t.Fatal("an oversized request was answered")
+	}
+	// An answer over the asker's limit is refused.
+	if _, err := a.Request(ctx, b.ID(), "/kith/test/echo/1", make([]byte, 1000), 100); err == nil {
+		t.Fatal("an oversized answer was accepted")
+	}
+	// A protocol the peer does not serve fails with a sentence.
+	if _, err := a.Request(ctx, b.ID(), "/kith/test/none/1", nil, 10); err == nil {
+		t.Fatal("an unknown protocol answered")
+	}
+}
+
+// A handler that never answers does not hold the asker past its deadline.
+func TestRequestDeadline(t *testing.T) {
+	a, b := newNode(t), newNode(t)
+	block := make(chan struct{})
+	defer close(block)
+	b.Handle("/kith/test/slow/1", 64, func(ctx context.Context, _ ed25519.PublicKey, _ []byte) ([]byte, error) {
+		select {
+		case <-block:
+		case <-ctx.Done():
+		}
+		return nil, ctx.Err()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := a.Connect(ctx, b.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel2()
+	if _, err := a.Request(short, b.ID(), "/kith/test/slow/1", []byte("x"), 64); err == nil {
+		t.Fatal("a request past its deadline succeeded")
+	}
+	if short.Err() == nil {
+		t.Fatal("the request returned before its deadline without an answer")
+	}
+}
