@@ -48,7 +48,7 @@ func (s *Service) Invite(id community.Hash, p InviteParams) (*invite.Invite, err
 // JoinRequest is what this install sends to an admitting member to join with inv: its keys, its
 // display name, its proof of the invite's secret and its own signature, bound to that admitter.
 func (s *Service) JoinRequest(inv *invite.Invite, admitter ed25519.PublicKey, name string) (community.JoinRequest, error) {
-	sig, err := community.SignJoin(s.id, &inv.Signed, s.id.X25519Public(), admitter)
+	sig, err := community.SignJoin(s.id, &inv.Signed, s.id.X25519Public(), admitter, name)
 	if err != nil {
 		return community.JoinRequest{}, err
 	}

@@ -3,6 +3,8 @@ package community
 import (
 	"crypto/rand"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/kith-app/kith/app/invite"
@@ -237,4 +239,34 @@ func BenchmarkRestarts(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestJoinRequestRoundTrip(t *testing.T) {
+	c, v := newCommunity(t, 0)
+	p := newPerson(t, "p")
+	inv := c.invite(c.owner, RoleMember, 1)
+	req := joinRequest(t, inv, p, c.owner)
+	got, err := DecodeJoinRequest(req.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.state(t).CheckJoin(got, c.owner.PublicKey(), c.clock); err != nil {
+		t.Fatalf("decoded request does not check: %v", err)
+	}
+	enc := req.Encode()
+	for i := range enc {
+		m := append([]byte(nil), enc...)
+		m[i] ^= 0x40
+		if d, err := DecodeJoinRequest(m); err == nil {
+			if v.state(t).CheckJoin(d, c.owner.PublicKey(), c.clock) == nil {
+				t.Fatalf("byte %d changed and the request still checks", i)
+			}
+		}
+	}
+	// Seed corpus for the fuzz target.
+	if os.Getenv("KITH_WRITE_CORPUS") == "1" {
+		dir := filepath.Join("testdata", "fuzz", "FuzzDecodeJoinRequest")
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "seed000"), []byte("go test fuzz v1\n[]byte("+strconvQuote(enc)+")\n"), 0o644)
+	}
 }

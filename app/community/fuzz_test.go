@@ -60,3 +60,19 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeJoinRequest: the join stream's decoder never panics, and what it accepts encodes
+// back to the same bytes.
+func FuzzDecodeJoinRequest(f *testing.F) {
+	f.Add([]byte{1})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := DecodeJoinRequest(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(req.Encode(), b) {
+			t.Fatal("accepted a non-canonical join request")
+		}
+	})
+}

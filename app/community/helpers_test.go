@@ -201,7 +201,7 @@ func (c *community) joinBody(inv *invite.Invite, p *person, admitter Signer) *Jo
 // joinRequest is p's request to join with inv through admitter.
 func joinRequest(t tb, inv *invite.Invite, p *person, admitter Signer) JoinRequest {
 	t.Helper()
-	sig, err := SignJoin(p, &inv.Signed, p.X25519Public(), admitter.PublicKey())
+	sig, err := SignJoin(p, &inv.Signed, p.X25519Public(), admitter.PublicKey(), p.name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,25 +24,27 @@ type JoinRequest struct {
 // joinerMessage is what a joiner signs with its own key (for the invite's community): it binds the join to the joiner's
 // X25519 key and to one admitter, so nobody can enrol someone else's key with their own
 // X25519 key (and so receive the keys meant for them).
-func joinerMessage(community Hash, id invite.ID, joiner ed25519.PublicKey, x25519 []byte, admitter ed25519.PublicKey) []byte {
-	m := make([]byte, 0, 200)
+func joinerMessage(community Hash, id invite.ID, joiner ed25519.PublicKey, x25519 []byte, admitter ed25519.PublicKey, name string) []byte {
+	m := make([]byte, 0, 200+len(name))
 	m = append(m, "kith-join-self-v1\x00"...)
 	m = append(m, community[:]...)
 	m = append(m, id[:]...)
 	m = append(m, joiner...)
 	m = append(m, x25519...)
-	return append(m, admitter...)
+	m = append(m, admitter...)
+	return append(m, name...)
 }
 
-// SignJoin is the joiner's signature over its join request (JoinRequest.JoinerSig).
-func SignJoin(joiner Signer, inv *invite.Signed, x25519 []byte, admitter ed25519.PublicKey) ([]byte, error) {
-	return joiner.Sign(joinerMessage(inv.Community, inv.ID, joiner.PublicKey(), x25519, admitter))
+// SignJoin is the joiner's signature over its join request (JoinRequest.JoinerSig): it covers
+// the display name too, so the admitter cannot change it.
+func SignJoin(joiner Signer, inv *invite.Signed, x25519 []byte, admitter ed25519.PublicKey, name string) ([]byte, error) {
+	return joiner.Sign(joinerMessage(inv.Community, inv.ID, joiner.PublicKey(), x25519, admitter, name))
 }
 
 // verifyJoiner checks the joiner's own signature.
-func verifyJoiner(inv *invite.Signed, joiner ed25519.PublicKey, x25519 []byte, admitter ed25519.PublicKey, sig []byte) error {
+func verifyJoiner(inv *invite.Signed, joiner ed25519.PublicKey, x25519 []byte, admitter ed25519.PublicKey, name string, sig []byte) error {
 	if len(joiner) != ed25519.PublicKeySize || len(x25519) != 32 || len(sig) != ed25519.SignatureSize ||
-		!ed25519.Verify(joiner, joinerMessage(inv.Community, inv.ID, joiner, x25519, admitter), sig) {
+		!ed25519.Verify(joiner, joinerMessage(inv.Community, inv.ID, joiner, x25519, admitter, name), sig) {
 		return fmt.Errorf("%w: the joiner did not sign its join with its own key", invite.ErrForged)
 	}
 	return nil
@@ -73,7 +75,7 @@ func verifyJoin(admitter ed25519.PublicKey, j *Join) (*invite.Signed, error) {
 	if err := invite.VerifyJoin(signed, j.Joiner, j.JoinerX25519, admitter, j.Proof); err != nil {
 		return nil, err
 	}
-	if err := verifyJoiner(signed, j.Joiner, j.JoinerX25519, admitter, j.JoinerSig); err != nil {
+	if err := verifyJoiner(signed, j.Joiner, j.JoinerX25519, admitter, j.Name, j.JoinerSig); err != nil {
 		return nil, err
 	}
 	return signed, nil
@@ -87,7 +89,7 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	if err := invite.VerifyJoin(req.Invite, req.Joiner, req.X25519, admitter, req.Proof); err != nil {
 		return err
 	}
-	if err := verifyJoiner(req.Invite, req.Joiner, req.X25519, admitter, req.JoinerSig); err != nil {
+	if err := verifyJoiner(req.Invite, req.Joiner, req.X25519, admitter, req.Name, req.JoinerSig); err != nil {
 		return err
 	}
 	if err := invite.Check(req.Invite, s.ID, at, s.Ledger()); err != nil {
@@ -97,4 +99,57 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 		return invalid("you are already a member of %s", s.Name)
 	}
 	return nil
+}
+
+// joinRequestVersion starts an encoded JoinRequest.
+const joinRequestVersion = 1
+
+// MaxJoinRequestSize bounds an encoded JoinRequest.
+const MaxJoinRequestSize = 8 << 10
+
+// Encode returns the request as it travels on the join stream:
+// version | invite (uvarint len Raw | Raw | sig[64]) | joiner[32] | x25519 | name | proof | joiner sig.
+func (req JoinRequest) Encode() []byte {
+	w := writer{}
+	w.byte1(joinRequestVersion)
+	w.bytes(req.Invite.Raw)
+	w.bytes(req.Invite.Sig)
+	w.fixed(req.Joiner)
+	w.bytes(req.X25519)
+	w.str(req.Name)
+	w.bytes(req.Proof)
+	w.bytes(req.JoinerSig)
+	return w.b
+}
+
+// DecodeJoinRequest reads a JoinRequest from the join stream, with bounded allocation. It checks
+// the invite's signature and the sizes; CheckJoin decides the rest.
+func DecodeJoinRequest(b []byte) (JoinRequest, error) {
+	var req JoinRequest
+	if len(b) > MaxJoinRequestSize {
+		return req, fmt.Errorf("%w: join request of %d bytes", ErrMalformed, len(b))
+	}
+	r := reader{b: b}
+	if v := r.byte1(); r.err == nil && v != joinRequestVersion {
+		return req, fmt.Errorf("%w: join request version %d (update Kith)", ErrMalformed, v)
+	}
+	raw := r.bytes(4096)
+	sig := r.bytes(ed25519.SignatureSize)
+	req.Joiner = ed25519.PublicKey(r.fixed(ed25519.PublicKeySize))
+	req.X25519 = r.bytes(maxX25519)
+	req.Name = r.str(maxName)
+	req.Proof = r.bytes(ed25519.SignatureSize)
+	req.JoinerSig = r.bytes(ed25519.SignatureSize)
+	if err := r.done(); err != nil {
+		return JoinRequest{}, err
+	}
+	if len(req.X25519) != 32 {
+		return JoinRequest{}, fmt.Errorf("%w: join request without an X25519 key", ErrMalformed)
+	}
+	signed, err := invite.DecodeSigned(raw, sig)
+	if err != nil {
+		return JoinRequest{}, err
+	}
+	req.Invite = signed
+	return req, nil
 }
