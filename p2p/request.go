@@ -34,7 +34,8 @@ var ErrRefused = errors.New("p2p: the peer refused")
 // Handler answers one request on a protocol. from is the asking peer's Ed25519 public key (its
 // peer ID's key), which is also its member key: a handler checks membership itself. An error
 // is sent back as a refusal with the error's text, so it must be a sentence fit for the asker.
-type Handler func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error)
+// It is an alias, so that packages declaring the same function type need not import p2p.
+type Handler = func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error)
 
 // Handle serves protocol proto with h: requests over maxReq bytes are refused unread. The handler
 // runs with a context that ends with the node or after DefaultRequestTimeout.
@@ -159,4 +160,14 @@ func short(id string) string {
 		return id[len(id)-8:]
 	}
 	return id
+}
+
+// KeyOf returns the Ed25519 public key of a peer ID (in text form): the key a peer proves in
+// every connection, and Kith's member key.
+func (n *Node) KeyOf(peerID string) (ed25519.PublicKey, error) {
+	id, err := peer.Decode(peerID)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: %q is not a peer ID: %w", peerID, err)
+	}
+	return peerKey(id)
 }

@@ -149,3 +149,8 @@ func (id *Identity) Sign(msg []byte) ([]byte, error) {
 func (id *Identity) X25519Public() []byte {
 	return id.x.PublicKey().Bytes()
 }
+
+// TransportKey hands out the Ed25519 private key for one purpose only: the libp2p host's
+// identity, whose handshake (Noise, TLS) must sign with it, so that a peer's ID is its member
+// key. Only cmd/* wiring calls it; everything else signs through Signer.
+func (id *Identity) TransportKey() ed25519.PrivateKey { return id.ed }

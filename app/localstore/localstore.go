@@ -142,7 +142,8 @@ func (s Store) Lookup(c, id community.Hash) (community.Known, bool, error) {
 	return community.Known{Author: r.Author[:], Seq: r.Seq, Lamport: r.Lamport}, true, nil
 }
 
-// Since calls fn with events stored after mark, in the order they were stored.
+// Since calls fn with events stored after mark, in the order they were stored; it returns the
+// mark of the last event fn took (an error from fn stops the walk before that event).
 func (s Store) Since(c community.Hash, mark uint64, limit int, fn func(*community.Event) error) (uint64, error) {
 	last := mark
 	err := s.S.Since(storage.CommunityID(c), mark, limit, func(local uint64, r storage.Event) error {
@@ -150,8 +151,11 @@ func (s Store) Since(c community.Hash, mark uint64, limit int, fn func(*communit
 		if err != nil {
 			return err
 		}
+		if err := fn(e); err != nil {
+			return err
+		}
 		last = local
-		return fn(e)
+		return nil
 	})
 	return last, err
 }
