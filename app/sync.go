@@ -36,7 +36,7 @@ func decodeSyncRequest(b []byte) (syncRequest, error) {
 		return r, fmt.Errorf("%w: a request of %d bytes", errSyncDamaged, len(b))
 	}
 	copy(r.community[:], b[1:33])
-	m, n := binary.Uvarint(b[33:])
+	m, n := uvarint(b[33:])
 	if n <= 0 || 33+n != len(b) {
 		return r, fmt.Errorf("%w: bad mark", errSyncDamaged)
 	}
@@ -74,7 +74,7 @@ func decodeSyncAnswer(b []byte) (syncAnswer, error) {
 	}
 	p := 1
 	uv := func() (uint64, bool) {
-		v, n := binary.Uvarint(b[p:])
+		v, n := uvarint(b[p:])
 		if n <= 0 {
 			return 0, false
 		}
@@ -104,4 +104,14 @@ func decodeSyncAnswer(b []byte) (syncAnswer, error) {
 		return syncAnswer{}, fmt.Errorf("%w: trailing bytes", errSyncDamaged)
 	}
 	return a, nil
+}
+
+// uvarint reads a minimal unsigned varint (a longer encoding of the same value is refused, so
+// every message has one encoding); n <= 0 on error.
+func uvarint(b []byte) (uint64, int) {
+	v, n := binary.Uvarint(b)
+	if n > 0 && n != len(binary.AppendUvarint(nil, v)) {
+		return 0, -1
+	}
+	return v, n
 }
