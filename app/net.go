@@ -13,7 +13,8 @@ import (
 
 // Network is what the service needs of the peer-to-peer layer (a port: p2p.Node provides it,
 // wired in cmd/*): request/response streams that tell the handler who asks, dialing, and the key
-// behind a peer ID.
+// behind a peer ID. A refusal from Request is an error with a method Refused() bool that
+// returns true; any other error means the peer could not be reached or failed.
 type Network interface {
 	Handle(proto string, maxReq int, h func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error))
 	Request(ctx context.Context, peerID, proto string, req []byte, maxResp int) ([]byte, error)
@@ -118,7 +119,12 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 			return id, err
 		}
 		if _, err := n.Request(ctx, peerID, ProtoJoin, req.Encode(), community.MaxEnvelopeSize); err != nil {
-			return id, fmt.Errorf("app: joining %q: %w", inv.CommunityName, err)
+			var no interface{ Refused() bool }
+			if errors.As(err, &no) && no.Refused() {
+				return id, fmt.Errorf("app: joining %q: %w", inv.CommunityName, err) // the invite's own answer
+			}
+			errs = append(errs, err) // unreachable or gone: try the next member
+			continue
 		}
 		if err := s.SyncFrom(ctx, n, peerID, id); err != nil {
 			return id, err

@@ -28,8 +28,18 @@ const (
 	statusRefused         = 1
 )
 
-// ErrRefused wraps the sentence a handler refused a request with.
+// ErrRefused is what a RefusedError matches with errors.Is.
 var ErrRefused = errors.New("p2p: the peer refused")
+
+// RefusedError is a handler's refusal: the peer answered, and said no, in words.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+func (e *RefusedError) Unwrap() error { return ErrRefused }
+
+// Refused marks the error as an answer, not a failure to reach the peer (callers that do not
+// import p2p test for it with an interface).
+func (e *RefusedError) Refused() bool { return true }
 
 // Handler answers one request on a protocol. from is the asking peer's Ed25519 public key (its
 // peer ID's key), which is also its member key: a handler checks membership itself. An error
@@ -103,20 +113,28 @@ func (n *Node) Request(ctx context.Context, peerID, proto string, req []byte, ma
 	r := bufio.NewReader(s)
 	status, err := r.ReadByte()
 	if err != nil {
-		return nil, fmt.Errorf("p2p: %s from %s: no answer: %w", proto, short(peerID), err)
+		return nil, fmt.Errorf("p2p: %s from %s: no answer: %w", proto, short(peerID), deadlineOr(ctx, err))
 	}
 	body, err := readFrame(r, maxResp)
 	if err != nil {
-		return nil, fmt.Errorf("p2p: %s from %s: %w", proto, short(peerID), err)
+		return nil, fmt.Errorf("p2p: %s from %s: %w", proto, short(peerID), deadlineOr(ctx, err))
 	}
 	switch status {
 	case statusOK:
 		return body, nil
 	case statusRefused:
-		return nil, fmt.Errorf("%w: %s", ErrRefused, body)
+		return nil, &RefusedError{Reason: string(body)}
 	default:
 		return nil, fmt.Errorf("p2p: %s from %s: unknown answer status %d", proto, short(peerID), status)
 	}
+}
+
+// deadlineOr says that ctx ended when it did (the stream was reset because of it), else err.
+func deadlineOr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 func frame(status byte, b []byte) []byte {
