@@ -441,26 +441,32 @@ func (b *batch) add(e *Event, evErr *error) error {
 // event is not stored.
 func (s *Store) ReplaceEnvelope(c CommunityID, id EventID, envelope []byte) error {
 	return s.update("replace the stored envelope", func(txn *badger.Txn) error {
-		v, err := getValue(txn, eventIDKey(c, id))
-		if err != nil {
-			return fmt.Errorf("event %x in community %x: %w", id, c[:8], err)
-		}
-		a, seq, err := decodePtr(v)
-		if err != nil {
-			return err
-		}
-		k := eventKey(c, a, seq)
-		v, err = getValue(txn, k)
-		if err != nil {
-			return fmt.Errorf("event %x (seq %d of author %x): %w", id, seq, a[:8], err)
-		}
-		e, err := decodeEvent(c, a, seq, v)
+		k, e, err := recordByID(txn, c, id)
 		if err != nil {
 			return err
 		}
 		e.Envelope = envelope
 		return txn.Set(k, encodeEvent(&e))
 	})
+}
+
+// recordByID finds event id's record through the ID index: its key and the event.
+func recordByID(txn *badger.Txn, c CommunityID, id EventID) ([]byte, Event, error) {
+	v, err := getValue(txn, eventIDKey(c, id))
+	if err != nil {
+		return nil, Event{}, fmt.Errorf("event %x in community %x: %w", id, c[:8], err)
+	}
+	a, seq, err := decodePtr(v)
+	if err != nil {
+		return nil, Event{}, err
+	}
+	k := eventKey(c, a, seq)
+	v, err = getValue(txn, k)
+	if err != nil {
+		return nil, Event{}, fmt.Errorf("event %x (seq %d of author %x): %w", id, seq, a[:8], err)
+	}
+	e, err := decodeEvent(c, a, seq, v)
+	return k, e, err
 }
 
 // PutState stores the folded state of community c (opaque bytes), replacing
@@ -484,20 +490,7 @@ func (s *Store) PutState(c CommunityID, state []byte) error {
 // ErrNotFound when the event is not stored.
 func (s *Store) SetChannel(c CommunityID, id EventID, ch ChannelID) error {
 	return s.update("place an event in its channel", func(txn *badger.Txn) error {
-		v, err := getValue(txn, eventIDKey(c, id))
-		if err != nil {
-			return fmt.Errorf("event %x in community %x: %w", id, c[:8], err)
-		}
-		a, seq, err := decodePtr(v)
-		if err != nil {
-			return err
-		}
-		k := eventKey(c, a, seq)
-		v, err = getValue(txn, k)
-		if err != nil {
-			return fmt.Errorf("event %x (seq %d of author %x): %w", id, seq, a[:8], err)
-		}
-		e, err := decodeEvent(c, a, seq, v)
+		k, e, err := recordByID(txn, c, id)
 		if err != nil {
 			return err
 		}
@@ -516,6 +509,6 @@ func (s *Store) SetChannel(c CommunityID, id EventID, ch ChannelID) error {
 		if ch == (ChannelID{}) {
 			return nil
 		}
-		return txn.Set(pageKey(c, ch, e.Lamport, e.ID), encodePtr(a, seq))
+		return txn.Set(pageKey(c, ch, e.Lamport, e.ID), encodePtr(e.Author, e.Seq))
 	})
 }
