@@ -105,5 +105,6 @@ func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Ki
 		}
 		r.learnKeys([]*community.Event{e})
 	}
+	s.publish(r.id, e)
 	return e, nil
 }

@@ -13,6 +13,7 @@ const maxWaiting = 10_000
 // Received says what Receive did with a batch of envelopes.
 type Received struct {
 	Stored   int              // new events stored
+	Known    int              // events this install already had
 	Waiting  int              // events waiting for earlier ones (see Missing)
 	Missing  []community.Hash // events to fetch from the sender: the waiting ones cite them
 	Rejected []error          // one per refused envelope: forged, malformed, not a member's, ...
@@ -104,6 +105,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		for id, e := range r.waiting {
 			if _, known := lookup(id); known {
 				delete(r.waiting, id) // a duplicate
+				out.Known++
 				continue
 			}
 			err := community.CheckCausal(&e.Header, lookup)

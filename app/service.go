@@ -72,9 +72,28 @@ type Service struct {
 	now   func() time.Time
 	rand  io.Reader
 
-	mu     sync.Mutex
-	closed bool                     // guarded by mu
-	rooms  map[community.Hash]*room // guarded by mu: communities opened so far
+	mu        sync.Mutex
+	closed    bool                                     // guarded by mu
+	rooms     map[community.Hash]*room                 // guarded by mu: communities opened so far
+	publisher func(id community.Hash, envelope []byte) // guarded by mu: see SetPublisher
+}
+
+// SetPublisher sets what is called with every event this install writes, once it is stored
+// durably: the network gossips it. It must not block for long.
+func (s *Service) SetPublisher(p func(id community.Hash, envelope []byte)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publisher = p
+}
+
+// publish hands an own event to the publisher, if any.
+func (s *Service) publish(id community.Hash, e *community.Event) {
+	s.mu.Lock()
+	p := s.publisher
+	s.mu.Unlock()
+	if p != nil {
+		p(id, e.Encode())
+	}
 }
 
 // ErrClosed is returned by every method after Close.

@@ -234,6 +234,24 @@ func decode(b []byte, verify bool) (*Event, error) {
 	return e, nil
 }
 
+// IDOf returns the event ID of an envelope without verifying it (cheap: a hash of the signed
+// header). Gossip uses it as the message ID, before validation; Decode still verifies.
+func IDOf(b []byte) (Hash, error) {
+	if len(b) > MaxEnvelopeSize {
+		return Hash{}, ErrMalformed
+	}
+	r := reader{b: b}
+	if v := r.byte1(); r.err == nil && v != Version {
+		return Hash{}, ErrMalformed
+	}
+	raw := r.bytes(MaxHeaderSize)
+	sig := r.fixed(ed25519.SignatureSize)
+	if r.err != nil {
+		return Hash{}, r.err
+	}
+	return eventID(raw, sig), nil
+}
+
 // VerifyRawHeader checks a signed header on its own (as equivocation proofs carry them) and
 // returns it with its event ID.
 func VerifyRawHeader(raw, sig []byte) (Header, Hash, error) {

@@ -1,0 +1,182 @@
+// Package gossip wires an app.Service to a p2p.Node: one gossipsub topic per community, whose
+// validator is the service's Receive, and the service's own events published on it. It is
+// composition, imported by cmd/* and tests; app itself never imports p2p.
+package gossip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/p2p"
+)
+
+// MessageID is the gossip message ID of an envelope: its event ID (p2p.Config.MessageID), so
+// that an event is one message whichever peer forwards it.
+func MessageID(data []byte) (string, error) {
+	id, err := community.IDOf(data)
+	return string(id[:]), err
+}
+
+// TopicName is the gossip topic of a community.
+func TopicName(id community.Hash) string { return "/kith/community/1/" + id.String() }
+
+// Gossip keeps the topics of a service's communities joined on a node.
+type Gossip struct {
+	svc  *app.Service
+	node *p2p.Node
+	log  *slog.Logger
+	ctx  context.Context
+	stop context.CancelFunc
+	out  chan outgoing // own events to publish, in order, by one goroutine
+	done chan struct{} // closed when that goroutine ends
+
+	mu     sync.Mutex
+	topics map[community.Hash]*p2p.Topic // guarded by mu
+	closed bool                          // guarded by mu
+}
+
+// Attach joins the topics of communities and publishes the service's own events on them.
+func Attach(svc *app.Service, node *p2p.Node, log *slog.Logger, communities ...community.Hash) (*Gossip, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	g := &Gossip{svc: svc, node: node, log: log.With("component", "gossip"), ctx: ctx, stop: stop,
+		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{}}
+	go g.publishLoop()
+	for _, id := range communities {
+		if err := g.Add(id); err != nil {
+			g.Close()
+			return nil, err
+		}
+	}
+	svc.SetPublisher(g.publish)
+	return g, nil
+}
+
+// Add joins the topic of one more community (one this install belongs to).
+func (g *Gossip) Add(id community.Hash) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return p2p.ErrClosed
+	}
+	if _, ok := g.topics[id]; ok {
+		return nil
+	}
+	t, err := g.node.Join(TopicName(id), func(_ context.Context, from string, data []byte) p2p.Verdict {
+		return g.validate(id, from, data)
+	})
+	if err != nil {
+		return fmt.Errorf("gossip: joining the topic of %s: %w", id.Short(), err)
+	}
+	g.topics[id] = t
+	return nil
+}
+
+// validate is the topic validator: the service's Receive of one envelope. Stored or already
+// known: accept (and forward); refused: reject (the forwarder's score falls); early: ignore for
+// now, and fetch what it waits for from the peer that sent it.
+func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdict {
+	got, err := g.svc.Receive(id, [][]byte{data})
+	switch {
+	case err != nil:
+		g.log.Warn("receiving a gossiped event", "community", id.Short(), "err", err)
+		return p2p.Ignore
+	case len(got.Rejected) > 0:
+		g.log.Debug("rejected a gossiped event", "from", from, "err", got.Rejected[0])
+		return p2p.Reject
+	case got.Stored > 0 || got.Known > 0:
+		return p2p.Accept
+	}
+	if len(got.Missing) > 0 && from != g.node.ID() {
+		go g.fetch(id, from)
+	}
+	return p2p.Ignore
+}
+
+// fetch syncs from a peer whose event came early.
+func (g *Gossip) fetch(id community.Hash, from string) {
+	ctx, cancel := context.WithTimeout(g.ctx, time.Minute)
+	defer cancel()
+	if err := g.svc.SyncFrom(ctx, g.node, from, id); err != nil && !errors.Is(err, context.Canceled) {
+		g.log.Debug("fetching missing events", "from", from, "err", err)
+	}
+}
+
+type outgoing struct {
+	id       community.Hash
+	envelope []byte
+}
+
+// outQueue bounds the own events waiting to be published; past it they are left to sync.
+const outQueue = 4096
+
+// publish queues one of this install's own events (already stored durably) for gossip. It never
+// blocks: the service calls it while it holds its locks, and publishing runs our own validator.
+func (g *Gossip) publish(id community.Hash, envelope []byte) {
+	select {
+	case g.out <- outgoing{id, envelope}:
+	default:
+		g.log.Warn("gossip queue full: the event will reach peers by sync", "community", id.Short())
+	}
+}
+
+// publishLoop publishes queued own events in order until Close.
+func (g *Gossip) publishLoop() {
+	defer close(g.done)
+	for {
+		select {
+		case <-g.ctx.Done():
+			return
+		case o := <-g.out:
+			g.mu.Lock()
+			t := g.topics[o.id]
+			g.mu.Unlock()
+			if t == nil {
+				continue // not joined here yet: sync delivers it
+			}
+			if err := t.Publish(g.ctx, o.envelope); err != nil {
+				g.log.Debug("publishing", "community", o.id.Short(), "err", err)
+			}
+		}
+	}
+}
+
+// Peers lists the peers this node sees on a community's topic.
+func (g *Gossip) Peers(id community.Hash) []string {
+	g.mu.Lock()
+	t := g.topics[id]
+	g.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	return t.Peers()
+}
+
+// Close leaves every topic and stops fetching. It is safe to call twice.
+func (g *Gossip) Close() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	topics := g.topics
+	g.topics = nil
+	g.mu.Unlock()
+	g.svc.SetPublisher(nil)
+	g.stop()
+	<-g.done
+	var errs []error
+	for _, t := range topics {
+		errs = append(errs, t.Close())
+	}
+	return errors.Join(errs...)
+}
