@@ -108,3 +108,56 @@ func TestMessagesReachTheOtherPeer(t *testing.T) {
 	}
 	eventually(t, "every message on both peers", func() bool { return len(read(owner)) == 40 && len(read(member)) == 40 })
 }
+
+// TestEarlyMessageIsFetched: a message gossiped before its author's join reached this peer
+// waits, is fetched with what it waits for from the peer that sent it, and is shown.
+func TestEarlyMessageIsFetched(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	owner, a, b := newPeer(t), newPeer(t), newPeer(t)
+	c, err := owner.svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := func(p *peer, name string) {
+		t.Helper()
+		inv, _ := owner.svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.node.Addrs()})
+		if _, err := p.svc.JoinWith(ctx, p.node, inv, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attach := func(p *peer) *gossip.Gossip {
+		t.Helper()
+		g, err := gossip.Attach(p.svc, p.node, nil, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close() })
+		return g
+	}
+	join(a, "Al")
+	ga := attach(a)
+	join(b, "Bo") // nobody gossips b's join: a does not have it
+	attach(owner)
+	gb := attach(b)
+	if err := b.node.Connect(ctx, a.node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a and b on the topic", func() bool { return len(ga.Peers(c.ID)) > 0 && len(gb.Peers(c.ID)) > 0 })
+	if m, _ := a.svc.Members(c.ID); len(m) != 2 {
+		t.Fatalf("test setup: a already knows %d members, want 2 (not b)", len(m))
+	}
+	chans, _ := owner.svc.Channels(c.ID)
+	start := time.Now()
+	if _, err := b.svc.Post(ctx, c.ID, chans[0].ID, "hello from Bo", community.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b's message on a", func() bool {
+		m, _ := a.svc.Messages(c.ID, chans[0].ID, community.Position{}, 10)
+		return len(m) == 1 && m[0].Name == "Bo"
+	})
+	t.Logf("shown on a %v after it was posted", time.Since(start).Round(time.Millisecond))
+	if m, _ := a.svc.Members(c.ID); len(m) != 3 {
+		t.Fatalf("a knows %d members after the fetch, want 3", len(m))
+	}
+}
