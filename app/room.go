@@ -296,3 +296,13 @@ func (s *Service) state(id community.Hash) (*community.State, error) {
 	defer r.mu.Unlock()
 	return r.folder.State(), nil
 }
+
+// IsMember reports whether key is an active member of community id; known is false when this
+// install does not have that community (it may be about to join it).
+func (s *Service) IsMember(id community.Hash, key []byte) (member, known bool) {
+	st, err := s.state(id)
+	if err != nil {
+		return false, false
+	}
+	return st.RoleOf(key) != community.RoleNone, true
+}

@@ -86,6 +86,11 @@ type Config struct {
 	// Logger receives the node's logs (pubsub's included). Nil means
 	// slog.Default().
 	Logger *slog.Logger
+
+	// PeerFilter decides whether a peer, known by its Ed25519 key, may take part in a topic
+	// (receive its messages and send to it); Kith allows members only. It is consulted when the
+	// peer announces its subscription. Nil allows everyone.
+	PeerFilter func(peer ed25519.PublicKey, topic string) bool
 }
 
 // Node is a running libp2p host with its gossipsub router. Its methods are
@@ -160,7 +165,18 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	// Pubsub lives until Close, not until the caller's ctx ends; it keeps
 	// ctx's values.
 	psCtx, stopPS := context.WithCancel(context.WithoutCancel(ctx))
-	ps, err := pubsub.NewGossipSub(psCtx, h, gossipOptions(log, messageIDFunc(cfg.MessageID))...)
+	opts := gossipOptions(log, messageIDFunc(cfg.MessageID))
+	if f := cfg.PeerFilter; f != nil {
+		allowed := func(pid peer.ID, topic string) bool {
+			key, err := peerKey(pid)
+			return err == nil && f(key, topic)
+		}
+		// The peer filter covers gossip's control paths (mesh, IHAVE/IWANT); the subscription
+		// filter keeps a refused peer out of the topic's peers altogether, so that not even a
+		// flood publish reaches it.
+		opts = append(opts, pubsub.WithPeerFilter(allowed), pubsub.WithSubscriptionFilter(subFilter{allowed}))
+	}
+	ps, err := pubsub.NewGossipSub(psCtx, h, opts...)
 	if err != nil {
 		stopPS()
 		_ = h.Close()
@@ -338,4 +354,19 @@ func (n *Node) isClosed() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.closed
+}
+
+// subFilter drops the subscriptions of peers the PeerFilter refuses.
+type subFilter struct{ allowed func(peer.ID, string) bool }
+
+func (subFilter) CanSubscribe(string) bool { return true }
+
+func (f subFilter) FilterIncomingSubscriptions(from peer.ID, subs []*pb.RPC_SubOpts) ([]*pb.RPC_SubOpts, error) {
+	out := subs[:0:0]
+	for _, s := range subs {
+		if f.allowed(from, s.GetTopicid()) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }

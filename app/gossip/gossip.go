@@ -5,9 +5,11 @@ package gossip
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,8 +25,29 @@ func MessageID(data []byte) (string, error) {
 	return string(id[:]), err
 }
 
+// topicPrefix starts every community's topic name; the community ID in hex follows.
+const topicPrefix = "/kith/community/1/"
+
 // TopicName is the gossip topic of a community.
-func TopicName(id community.Hash) string { return "/kith/community/1/" + id.String() }
+func TopicName(id community.Hash) string { return topicPrefix + id.String() }
+
+// PeerFilter is the p2p.Config.PeerFilter that admits only the members of a topic's community
+// (as this install's log says) to its gossip: an outsider who knows the topic name receives
+// nothing and reaches no one. For a community this install does not have yet (it is joining),
+// peers are let through: it is not subscribed, so nothing can leak, and it learns who is.
+func PeerFilter(svc *app.Service) func(peer ed25519.PublicKey, topic string) bool {
+	return func(peer ed25519.PublicKey, topic string) bool {
+		if !strings.HasPrefix(topic, topicPrefix) {
+			return false
+		}
+		id, err := community.ParseHash(topic[len(topicPrefix):])
+		if err != nil {
+			return false
+		}
+		member, known := svc.IsMember(id, peer)
+		return member || !known
+	}
+}
 
 // Gossip keeps the topics of a service's communities joined on a node.
 type Gossip struct {

@@ -39,7 +39,7 @@ func newPeer(t *testing.T) *peer {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	node, err := p2p.New(ctx, p2p.Config{PrivateKey: id.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-		MessageID: gossip.MessageID, Logger: quiet})
+		MessageID: gossip.MessageID, Logger: quiet, PeerFilter: gossip.PeerFilter(svc)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +159,65 @@ func TestEarlyMessageIsFetched(t *testing.T) {
 	t.Logf("shown on a %v after it was posted", time.Since(start).Round(time.Millisecond))
 	if m, _ := a.svc.Members(c.ID); len(m) != 3 {
 		t.Fatalf("a knows %d members after the fetch, want 3", len(m))
+	}
+}
+
+// TestOutsiderReceivesNothing: an outsider that knows the topic and dials a member receives none
+// of the community's messages, and what it publishes reaches no one.
+func TestOutsiderReceivesNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	owner, member, outsider := newPeer(t), newPeer(t), newPeer(t)
+	c, err := owner.svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := owner.svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.node.Addrs()})
+	if _, err := member.svc.JoinWith(ctx, member.node, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	og, _ := gossip.Attach(owner.svc, owner.node, nil, c.ID)
+	mg, _ := gossip.Attach(member.svc, member.node, nil, c.ID)
+	t.Cleanup(func() { og.Close(); mg.Close() })
+	// The outsider subscribes to the topic with a raw node and listens.
+	raw, err := outsider.node.Join(gossip.TopicName(c.ID), func(context.Context, string, []byte) p2p.Verdict { return p2p.Accept })
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard, err := raw.Messages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outsider.node.Connect(ctx, owner.node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := outsider.node.Connect(ctx, member.node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the members on the topic", func() bool { return len(og.Peers(c.ID)) > 0 && len(mg.Peers(c.ID)) > 0 })
+	// The outsider's own event (it forged nothing: it signs as itself) reaches no member.
+	chans, _ := owner.svc.Channels(c.ID)
+	for i := range 10 {
+		if _, err := owner.svc.Post(ctx, c.ID, chans[0].ID, "members only "+string(rune('a'+i)), community.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the member to get every message", func() bool {
+		m, _ := member.svc.Messages(c.ID, chans[0].ID, community.Position{}, 20)
+		return len(m) == 10
+	})
+	// By now the outsider would have had them too, were it let in.
+	for {
+		select {
+		case m := <-heard:
+			if !m.Local {
+				t.Fatalf("the outsider received a message from %s", m.From)
+			}
+		default:
+			if p := og.Peers(c.ID); len(p) != 1 {
+				t.Fatalf("the owner's topic has %d peers, want only the member", len(p))
+			}
+			return
+		}
 	}
 }
