@@ -593,7 +593,7 @@ func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
 // that sorts after every event folded so far and voids nothing is applied in place; anything
 // else (a late event, a cutoff that reaches back, an equivocation) refolds from the genesis,
 // reusing decoded bodies and verified joins. The result always equals Fold over the same events.
-// A Folder is not safe for concurrent use.
+// A Folder is not safe for concurrent use; the states it returns are.
 type Folder struct {
 	f     *folding // its sorted events exclude the genesis
 	ids   map[Hash]bool
@@ -616,8 +616,8 @@ func NewFolder(genesis *Event) (*Folder, error) {
 	return &Folder{f: f, ids: map[Hash]bool{genesis.ID: true}, slots: map[slotKey]Hash{}, state: s}, nil
 }
 
-// State returns the current state. It stays valid until the next Add, which may change it in
-// place; callers must not modify it.
+// State returns the current state. A state once returned never changes (Add works on a copy),
+// so it may be read from any goroutine; callers must not modify it.
 func (f *Folder) State() *State { return f.state }
 
 // Len returns how many authority events have been folded, the genesis included.
@@ -651,8 +651,10 @@ func (f *Folder) Add(e *Event) (*State, error) {
 	// In place only when the batch fold would do exactly this: e sorts last, changes no fork,
 	// voids nothing, and the current state came from a single round.
 	if i == len(f.f.sorted)-1 && !forked && e.Kind != KindEquivocation && f.f.rounds == 1 {
-		if !f.state.step(e, f.f.sticky) {
-			return f.state, nil
+		next := f.state.clone()
+		if !next.step(e, f.f.sticky) {
+			f.state = next
+			return next, nil
 		}
 	}
 	s, err := f.f.run()

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/kith-app/kith/app/invite"
@@ -304,3 +305,34 @@ func (l ledger) MaxMembers() int                 { return l.s.MaxMembers }
 
 // Ledger returns the state as the invite package's view of it, for admitting a join.
 func (s *State) Ledger() invite.Ledger { return ledger{s} }
+
+// clone returns a copy of s that shares nothing it could change: the Folder applies an event to
+// a clone, so that a state it has handed out never changes under its reader.
+func (s *State) clone() *State {
+	c := *s
+	c.members = make(map[string]*Member, len(s.members))
+	for k, m := range s.members {
+		mm := *m
+		mm.Stints = slices.Clone(m.Stints)
+		mm.roles = slices.Clone(m.roles)
+		c.members[k] = &mm
+	}
+	c.channels = make(map[Hash]*Channel, len(s.channels))
+	for k, ch := range s.channels {
+		cc := *ch
+		c.channels[k] = &cc
+	}
+	c.order = slices.Clone(s.order)
+	c.revoked = maps.Clone(s.revoked)
+	c.uses = maps.Clone(s.uses)
+	c.epochs = make(map[Hash]*Epoch, len(s.epochs))
+	for k, e := range s.epochs {
+		ee := *e
+		ee.holders = maps.Clone(e.holders)
+		c.epochs[k] = &ee
+	}
+	c.void = maps.Clone(s.void)
+	c.applied = slices.Clone(s.applied)
+	c.pending = nil
+	return &c
+}
