@@ -59,9 +59,17 @@ type Gossip struct {
 	out  chan outgoing // own events to publish, in order, by one goroutine
 	done chan struct{} // closed when that goroutine ends
 
-	mu     sync.Mutex
-	topics map[community.Hash]*p2p.Topic // guarded by mu
-	closed bool                          // guarded by mu
+	fetches sync.WaitGroup // fetches under way; Close waits for them
+
+	mu       sync.Mutex
+	topics   map[community.Hash]*p2p.Topic // guarded by mu
+	fetching map[fetchKey]bool             // guarded by mu: one fetch per community and peer at a time
+	closed   bool                          // guarded by mu
+}
+
+type fetchKey struct {
+	id   community.Hash
+	peer string
 }
 
 // Attach joins the topics of communities and publishes the service's own events on them.
@@ -71,7 +79,8 @@ func Attach(svc *app.Service, node *p2p.Node, log *slog.Logger, communities ...c
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	g := &Gossip{svc: svc, node: node, log: log.With("component", "gossip"), ctx: ctx, stop: stop,
-		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{}}
+		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{},
+		fetching: map[fetchKey]bool{}}
 	go g.publishLoop()
 	for _, id := range communities {
 		if err := g.Add(id); err != nil {
@@ -119,18 +128,36 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 		return p2p.Accept
 	}
 	if len(got.Missing) > 0 && from != g.node.ID() {
-		go g.fetch(id, from)
+		g.fetch(id, from)
 	}
 	return p2p.Ignore
 }
 
-// fetch syncs from a peer whose event came early.
+// fetch syncs, in the background, from a peer whose event came early; at most one fetch per
+// community and peer runs at a time (a burst of early events needs one sync).
 func (g *Gossip) fetch(id community.Hash, from string) {
-	ctx, cancel := context.WithTimeout(g.ctx, time.Minute)
-	defer cancel()
-	if err := g.svc.SyncFrom(ctx, g.node, from, id); err != nil && !errors.Is(err, context.Canceled) {
-		g.log.Debug("fetching missing events", "from", from, "err", err)
+	k := fetchKey{id, from}
+	g.mu.Lock()
+	if g.closed || g.fetching[k] {
+		g.mu.Unlock()
+		return
 	}
+	g.fetching[k] = true
+	g.fetches.Add(1)
+	g.mu.Unlock()
+	go func() {
+		defer g.fetches.Done()
+		defer func() {
+			g.mu.Lock()
+			delete(g.fetching, k)
+			g.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(g.ctx, time.Minute)
+		defer cancel()
+		if err := g.svc.SyncFrom(ctx, g.node, from, id); err != nil && !errors.Is(err, context.Canceled) {
+			g.log.Debug("fetching missing events", "from", from, "err", err)
+		}
+	}()
 }
 
 type outgoing struct {
@@ -183,7 +210,8 @@ func (g *Gossip) Peers(id community.Hash) []string {
 	return t.Peers()
 }
 
-// Close leaves every topic and stops fetching. It is safe to call twice.
+// Close stops publishing and fetching (waiting for both to end) and leaves every topic. It is
+// safe to call twice.
 func (g *Gossip) Close() error {
 	g.mu.Lock()
 	if g.closed {
@@ -197,6 +225,7 @@ func (g *Gossip) Close() error {
 	g.svc.SetPublisher(nil)
 	g.stop()
 	<-g.done
+	g.fetches.Wait()
 	var errs []error
 	for _, t := range topics {
 		errs = append(errs, t.Close())
