@@ -194,26 +194,13 @@ func (s *Service) Communities() ([]Summary, error) {
 	}
 	out := make([]Summary, 0, len(ids))
 	for _, id := range ids {
-		st, err := s.fold(id)
+		st, err := s.state(id) // loads the community once; later calls reuse it
 		if err != nil {
-			s.log.Warn("skipping a community that does not fold", "id", id.Short(), "err", err)
+			s.log.Warn("skipping a community that does not load", "id", id.Short(), "err", err)
 			continue
 		}
 		out = append(out, Summary{ID: st.ID, Name: st.Name, About: st.About, Members: st.ActiveCount(), Role: st.RoleOf(s.id.PublicKey())})
 	}
 	slices.SortFunc(out, func(a, b Summary) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	return out, nil
-}
-
-// fold reads a community's authority events and folds them.
-func (s *Service) fold(id community.Hash) (*community.State, error) {
-	var events []*community.Event
-	err := s.store.AuthorityEvents(id, func(e *community.Event) error {
-		events = append(events, e)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return community.Fold(events)
 }

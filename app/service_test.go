@@ -9,40 +9,23 @@ import (
 	"testing"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
-	"github.com/kith-app/kith/app/identity"
 	"github.com/kith-app/kith/app/localstore"
-	"github.com/kith-app/kith/storage"
 )
 
-// newService opens a real identity and store in a temporary folder.
-func newService(t *testing.T, dir string) (*app.Service, *storage.Store) {
+// newService starts a service on dir; the returned Local closes it (and its store) early.
+func newService(t *testing.T, dir string) (*app.Service, *apptest.Local) {
 	t.Helper()
-	id, err := identity.LoadOrCreate(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := storage.Open(dir, storage.Options{MinFreeBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Close()
-		st.Close()
-	})
-	return s, st
+	l := apptest.Open(t, dir)
+	return l.Svc, l
 }
 
-// newLocal is a service over a real store in its own temporary folder, and that store as the
-// service sees it.
+// newLocal is a service in its own temporary folder, and its store as the service sees it.
 func newLocal(t *testing.T) (*app.Service, localstore.Store) {
 	t.Helper()
-	s, st := newService(t, t.TempDir())
-	return s, localstore.Store{S: st}
+	l := apptest.New(t)
+	return l.Svc, l.Store
 }
 
 func TestCreateCommunityPersists(t *testing.T) {

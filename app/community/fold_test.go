@@ -589,7 +589,7 @@ func TestEquivocation(t *testing.T) {
 	ha, sa := a.RawHeader()
 	hb, sb := b.RawHeader()
 	proofView := v.clone()
-	proof := c.write(proofView, c.owner, KindEquivocation, &Equivocation{HeaderA: ha, SigA: sa, HeaderB: hb, SigB: sb})
+	c.write(proofView, c.owner, KindEquivocation, &Equivocation{HeaderA: ha, SigA: sa, HeaderB: hb, SigB: sb})
 
 	check := func(s *State, branches ...*Event) {
 		t.Helper()
@@ -626,7 +626,6 @@ func TestEquivocation(t *testing.T) {
 	if s.Forked(mod.PublicKey()) != 0 {
 		t.Fatal("a forged proof voided an author")
 	}
-	_ = proof
 }
 
 func TestLamportRule(t *testing.T) {

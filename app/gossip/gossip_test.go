@@ -2,55 +2,15 @@ package gossip_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
-	"github.com/kith-app/kith/app/identity"
-	"github.com/kith-app/kith/app/localstore"
 	"github.com/kith-app/kith/p2p"
-	"github.com/kith-app/kith/storage"
 )
-
-type peer struct {
-	svc  *app.Service
-	node *p2p.Node
-}
-
-func newPeer(t *testing.T) *peer {
-	t.Helper()
-	quiet := slog.New(slog.DiscardHandler)
-	dir := t.TempDir()
-	id, err := identity.LoadOrCreate(dir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := storage.Open(dir, storage.Options{MinFreeBytes: -1, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	node, err := p2p.New(ctx, p2p.Config{PrivateKey: id.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-		MessageID: gossip.MessageID, Logger: quiet, PeerFilter: gossip.PeerFilter(svc)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Serve(node)
-	t.Cleanup(func() {
-		node.Close()
-		svc.Close()
-		st.Close()
-	})
-	return &peer{svc: svc, node: node}
-}
 
 // eventually waits for cond, with a deadline.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -69,29 +29,29 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestMessagesReachTheOtherPeer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	owner, member := newPeer(t), newPeer(t)
-	c, err := owner.svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	owner, member := apptest.NewPeer(t), apptest.NewPeer(t)
+	c, err := owner.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	og, err := gossip.Attach(owner.svc, owner.node, nil, c.ID)
+	og, err := gossip.Attach(owner.Svc, owner.Node, nil, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { og.Close() })
-	inv, _ := owner.svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.node.Addrs()})
-	if _, err := member.svc.JoinWith(ctx, member.node, inv, "Bo"); err != nil {
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+	if _, err := member.Svc.JoinWith(ctx, member.Node, inv, "Bo"); err != nil {
 		t.Fatal(err)
 	}
-	mg, err := gossip.Attach(member.svc, member.node, nil, c.ID)
+	mg, err := gossip.Attach(member.Svc, member.Node, nil, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mg.Close(); mg.Close() })
-	chans, _ := owner.svc.Channels(c.ID)
+	chans, _ := owner.Svc.Channels(c.ID)
 	general := chans[0].ID
-	read := func(p *peer) []app.Message {
-		m, _ := p.svc.Messages(c.ID, general, community.Position{}, 100)
+	read := func(p *apptest.Peer) []app.Message {
+		m, _ := p.Svc.Messages(c.ID, general, community.Position{}, 100)
 		return m
 	}
 	// The mesh forms in a heartbeat or two: keep posting until one arrives, then all must.
@@ -99,10 +59,10 @@ func TestMessagesReachTheOtherPeer(t *testing.T) {
 		return len(og.Peers(c.ID)) > 0 && len(mg.Peers(c.ID)) > 0
 	})
 	for i := range 20 {
-		if _, err := member.svc.Post(ctx, c.ID, general, "from the member "+string(rune('a'+i)), community.Hash{}); err != nil {
+		if _, err := member.Svc.Post(ctx, c.ID, general, "from the member "+string(rune('a'+i)), community.Hash{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := owner.svc.Post(ctx, c.ID, general, "from the owner "+string(rune('a'+i)), community.Hash{}); err != nil {
+		if _, err := owner.Svc.Post(ctx, c.ID, general, "from the owner "+string(rune('a'+i)), community.Hash{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,21 +74,21 @@ func TestMessagesReachTheOtherPeer(t *testing.T) {
 func TestEarlyMessageIsFetched(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	owner, a, b := newPeer(t), newPeer(t), newPeer(t)
-	c, err := owner.svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	owner, a, b := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	c, err := owner.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	join := func(p *peer, name string) {
+	join := func(p *apptest.Peer, name string) {
 		t.Helper()
-		inv, _ := owner.svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.node.Addrs()})
-		if _, err := p.svc.JoinWith(ctx, p.node, inv, name); err != nil {
+		inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+		if _, err := p.Svc.JoinWith(ctx, p.Node, inv, name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	attach := func(p *peer) *gossip.Gossip {
+	attach := func(p *apptest.Peer) *gossip.Gossip {
 		t.Helper()
-		g, err := gossip.Attach(p.svc, p.node, nil, c.ID)
+		g, err := gossip.Attach(p.Svc, p.Node, nil, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,24 +100,24 @@ func TestEarlyMessageIsFetched(t *testing.T) {
 	join(b, "Bo") // nobody gossips b's join: a does not have it
 	attach(owner)
 	gb := attach(b)
-	if err := b.node.Connect(ctx, a.node.Addrs()[0]); err != nil {
+	if err := b.Node.Connect(ctx, a.Node.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "a and b on the topic", func() bool { return len(ga.Peers(c.ID)) > 0 && len(gb.Peers(c.ID)) > 0 })
-	if m, _ := a.svc.Members(c.ID); len(m) != 2 {
+	if m, _ := a.Svc.Members(c.ID); len(m) != 2 {
 		t.Fatalf("test setup: a already knows %d members, want 2 (not b)", len(m))
 	}
-	chans, _ := owner.svc.Channels(c.ID)
+	chans, _ := owner.Svc.Channels(c.ID)
 	start := time.Now()
-	if _, err := b.svc.Post(ctx, c.ID, chans[0].ID, "hello from Bo", community.Hash{}); err != nil {
+	if _, err := b.Svc.Post(ctx, c.ID, chans[0].ID, "hello from Bo", community.Hash{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "b's message on a", func() bool {
-		m, _ := a.svc.Messages(c.ID, chans[0].ID, community.Position{}, 10)
+		m, _ := a.Svc.Messages(c.ID, chans[0].ID, community.Position{}, 10)
 		return len(m) == 1 && m[0].Name == "Bo"
 	})
 	t.Logf("shown on a %v after it was posted", time.Since(start).Round(time.Millisecond))
-	if m, _ := a.svc.Members(c.ID); len(m) != 3 {
+	if m, _ := a.Svc.Members(c.ID); len(m) != 3 {
 		t.Fatalf("a knows %d members after the fetch, want 3", len(m))
 	}
 }
@@ -167,20 +127,20 @@ func TestEarlyMessageIsFetched(t *testing.T) {
 func TestOutsiderReceivesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	owner, member, outsider := newPeer(t), newPeer(t), newPeer(t)
-	c, err := owner.svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers"})
+	owner, member, outsider := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	c, err := owner.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, _ := owner.svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.node.Addrs()})
-	if _, err := member.svc.JoinWith(ctx, member.node, inv, "Bo"); err != nil {
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+	if _, err := member.Svc.JoinWith(ctx, member.Node, inv, "Bo"); err != nil {
 		t.Fatal(err)
 	}
-	og, _ := gossip.Attach(owner.svc, owner.node, nil, c.ID)
-	mg, _ := gossip.Attach(member.svc, member.node, nil, c.ID)
+	og, _ := gossip.Attach(owner.Svc, owner.Node, nil, c.ID)
+	mg, _ := gossip.Attach(member.Svc, member.Node, nil, c.ID)
 	t.Cleanup(func() { og.Close(); mg.Close() })
 	// The outsider subscribes to the topic with a raw node and listens.
-	raw, err := outsider.node.Join(gossip.TopicName(c.ID), func(context.Context, string, []byte) p2p.Verdict { return p2p.Accept })
+	raw, err := outsider.Node.Join(gossip.TopicName(c.ID), func(context.Context, string, []byte) p2p.Verdict { return p2p.Accept })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,22 +148,22 @@ func TestOutsiderReceivesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := outsider.node.Connect(ctx, owner.node.Addrs()[0]); err != nil {
+	if err := outsider.Node.Connect(ctx, owner.Node.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := outsider.node.Connect(ctx, member.node.Addrs()[0]); err != nil {
+	if err := outsider.Node.Connect(ctx, member.Node.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the members on the topic", func() bool { return len(og.Peers(c.ID)) > 0 && len(mg.Peers(c.ID)) > 0 })
 	// The outsider's own event (it forged nothing: it signs as itself) reaches no member.
-	chans, _ := owner.svc.Channels(c.ID)
+	chans, _ := owner.Svc.Channels(c.ID)
 	for i := range 10 {
-		if _, err := owner.svc.Post(ctx, c.ID, chans[0].ID, "members only "+string(rune('a'+i)), community.Hash{}); err != nil {
+		if _, err := owner.Svc.Post(ctx, c.ID, chans[0].ID, "members only "+string(rune('a'+i)), community.Hash{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	eventually(t, "the member to get every message", func() bool {
-		m, _ := member.svc.Messages(c.ID, chans[0].ID, community.Position{}, 20)
+		m, _ := member.Svc.Messages(c.ID, chans[0].ID, community.Position{}, 20)
 		return len(m) == 10
 	})
 	// By now the outsider would have had them too, were it let in.

@@ -9,30 +9,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/kith-app/kith/app"
-	"github.com/kith-app/kith/app/identity"
-	"github.com/kith-app/kith/app/localstore"
-	"github.com/kith-app/kith/storage"
+	"github.com/kith-app/kith/app/apptest"
 )
-
-func newTestService(t *testing.T) *app.Service {
-	t.Helper()
-	dir := t.TempDir()
-	id, err := identity.LoadOrCreate(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := storage.Open(dir, storage.Options{MinFreeBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close(); st.Close() })
-	return svc
-}
 
 // uiQueue stands in for the Fyne thread in tests: the test driver runs fyne.Do on the calling
 // goroutine, so background work queues its widget updates here and the test goroutine runs them.
@@ -66,7 +44,7 @@ func (q uiQueue) eventually(t *testing.T, what string, cond func() bool) {
 func TestCreateCommunityByTapping(t *testing.T) {
 	a := test.NewTempApp(t)
 	w := a.NewWindow("Kith")
-	svc := newTestService(t)
+	svc := apptest.New(t).Svc
 	q := make(uiQueue, 100)
 	h := newHome(svc, w, q.do)
 	w.SetContent(h.Content())
