@@ -30,10 +30,11 @@ const (
 
 // Limits of the streams.
 const (
-	maxSyncRequest   = 128
+	maxSyncRequest   = 1 + 32 + 10 + 3 + maxSyncHeads*(syncHeadSize+9)
 	maxSyncAnswer    = 8 << 20
 	syncAnswerBudget = 4 << 20 // a sync answer stops adding events past this many bytes
-	syncBatch        = 500
+	syncBatch        = 500     // events per answer
+	syncScan         = 5000    // events read per answer (most may be left out by the heads)
 )
 
 // Serve answers join and sync requests from other peers on n.
@@ -58,34 +59,53 @@ func (s *Service) serveJoin(ctx context.Context, from ed25519.PublicKey, b []byt
 	return e.Encode(), nil
 }
 
-// serveSync sends a member the events stored after its mark, in the order they were stored.
+// serveSync sends a member the events stored after its mark, in the order they were stored,
+// leaving out those its heads say it has. An outsider's stream is reset with no answer: it learns
+// nothing, not even that the community is here.
 func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte) ([]byte, error) {
 	req, err := decodeSyncRequest(b)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.state(req.community)
-	if err != nil || st.RoleOf(from) == community.RoleNone {
-		return nil, errors.New("only members of this community can sync it")
+	if member, _ := s.IsMember(req.community, from); !member {
+		return nil, errOutsider
 	}
-	ans := syncAnswer{next: req.mark}
+	latest, err := s.store.LocalMark(req.community)
+	if err != nil {
+		return nil, err
+	}
+	ans := syncAnswer{next: req.mark, latest: latest}
+	if req.mark >= latest {
+		return ans.encode(), nil // nothing new (or the asker's mark is from another store: it sees latest < mark)
+	}
+	have := req.have()
 	size := 0
-	last, err := s.store.Since(req.community, req.mark, syncBatch, func(e *community.Event) error {
-		if size > syncAnswerBudget {
+	last, err := s.store.Since(req.community, req.mark, syncScan, func(e *community.Event) error {
+		if size > syncAnswerBudget || len(ans.events) >= syncBatch {
 			return errStop
 		}
-		env := e.Encode()
-		size += len(env)
-		ans.events = append(ans.events, env)
+		if !have(e) {
+			env := e.Encode()
+			size += len(env)
+			ans.events = append(ans.events, env)
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
 	ans.next = last
-	ans.more = len(ans.events) > 0
+	ans.more = last < latest
 	return ans.encode(), nil
 }
+
+// errOutsider makes the network reset a stream without an answer.
+var errOutsider = resetError{}
+
+type resetError struct{}
+
+func (resetError) Error() string     { return "not a member" }
+func (resetError) ResetStream() bool { return true }
 
 var errStop = errors.New("stop")
 
@@ -134,32 +154,128 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 	return id, fmt.Errorf("app: no member of %q could be reached: %w", inv.CommunityName, errors.Join(errs...))
 }
 
-// SyncFrom fetches from a member everything it stored that this install has not seen from it,
-// in bounded batches, until it has nothing more.
-func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id community.Hash) error {
-	var mark uint64
+// SyncFrom fetches from a member what it stored since the last sync from it (its marks are
+// remembered per member), in bounded batches, until it has nothing more. On first contact the
+// request carries this install's heads, so the member leaves out what is here already. Progress
+// goes to subscribers as SyncProgress and shows in SyncState.
+func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id community.Hash) (err error) {
+	if err := s.check(); err != nil {
+		return err
+	}
+	mark, err := s.store.SyncMark(id, peerID)
+	if err != nil {
+		return err
+	}
+	start, reset := mark, false
+	p := SyncProgress{Community: id, Peer: peerID}
+	s.noteSync(p)
+	defer func() {
+		p.Finished, p.Err = true, err
+		s.noteSync(p)
+	}()
 	for {
-		b, err := n.Request(ctx, peerID, ProtoSync, syncRequest{community: id, mark: mark}.encode(), maxSyncAnswer)
+		req := syncRequest{community: id, mark: mark}
+		if mark == 0 {
+			if heads, err := s.store.Heads(id); err == nil {
+				req.heads = headsOf(heads)
+			}
+		}
+		b, err := n.Request(ctx, peerID, ProtoSync, req.encode(), maxSyncAnswer)
 		if err != nil {
-			return fmt.Errorf("app: syncing: %w", err)
+			return fmt.Errorf("app: syncing from %s: %w", shortPeer(peerID), err)
 		}
 		ans, err := decodeSyncAnswer(b)
 		if err != nil {
 			return fmt.Errorf("app: syncing: the member sent a damaged answer: %w", err)
 		}
-		if !ans.more {
-			return nil
+		if ans.latest < mark { // the member's store is not the one the mark came from: start over
+			if reset {
+				return errors.New("app: syncing: the member's marks went backwards")
+			}
+			mark, start, reset = 0, 0, true
+			continue
 		}
-		got, err := s.Receive(id, ans.events)
-		if err != nil {
-			return err
+		if len(ans.events) > 0 {
+			got, err := s.Receive(id, ans.events)
+			if err != nil {
+				return err
+			}
+			if len(got.Rejected) > 0 {
+				s.log.Warn("sync: events refused", "from", peerID, "count", len(got.Rejected), "first", got.Rejected[0])
+			}
+			if len(got.Missing) > 0 {
+				// The member's log order is causal, so this means it holds events it did not
+				// send: keep the mark, so the next sync asks again.
+				return fmt.Errorf("app: syncing: %s sent events without their earlier ones", shortPeer(peerID))
+			}
 		}
-		if len(got.Rejected) > 0 {
-			s.log.Warn("sync: events refused", "from", peerID, "count", len(got.Rejected), "first", got.Rejected[0])
-		}
-		if ans.next <= mark {
+		if ans.next < mark {
 			return errors.New("app: syncing: the member's marks went backwards")
 		}
 		mark = ans.next
+		if err := s.store.SetSyncMark(id, peerID, mark); err != nil {
+			return err
+		}
+		p.Done, p.Total = mark-start, ans.latest-start
+		s.noteSync(p)
+		if !ans.more {
+			return nil
+		}
+		if ans.next == req.mark {
+			return errors.New("app: syncing: the member's answer made no progress")
+		}
 	}
+}
+
+// noteSync records a sync's progress for SyncState and tells subscribers.
+func (s *Service) noteSync(p SyncProgress) {
+	s.mu.Lock()
+	if s.syncs == nil {
+		s.syncs = map[community.Hash]map[string]SyncProgress{}
+	}
+	if s.syncs[p.Community] == nil {
+		s.syncs[p.Community] = map[string]SyncProgress{}
+	}
+	if p.Finished {
+		delete(s.syncs[p.Community], p.Peer)
+	} else {
+		s.syncs[p.Community][p.Peer] = p
+	}
+	s.mu.Unlock()
+	s.Emit(p)
+}
+
+// SyncState is how far this install is from having what the members it syncs from have.
+type SyncState struct {
+	Syncing bool
+	Done    uint64 // events of the member logs being synced, received so far
+	Total   uint64
+}
+
+// String is "synced" or "syncing n/N".
+func (st SyncState) String() string {
+	if !st.Syncing {
+		return "synced"
+	}
+	return fmt.Sprintf("syncing %d/%d", st.Done, st.Total)
+}
+
+// Sync returns the sync state of a community: the sum over the syncs under way.
+func (s *Service) Sync(id community.Hash) SyncState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var st SyncState
+	for _, p := range s.syncs[id] {
+		st.Syncing = true
+		st.Done += p.Done
+		st.Total += p.Total
+	}
+	return st
+}
+
+func shortPeer(id string) string {
+	if len(id) > 12 {
+		return "…" + id[len(id)-8:]
+	}
+	return id
 }

@@ -138,11 +138,17 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	// to read it, so it is placed in its channel only once the batch's keys are learnt. Content
 	// still unreadable waits in the unreadable page until its key comes.
 	learnt := r.learnKeys(authority)
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	var added []Message
 	for i := range records {
 		if e := records[i].Event; e.Kind.Content() {
 			records[i].Channel = unreadable
 			if c, err := r.keys.Open(e); err == nil {
 				records[i].Channel = c.Channel
+				if e.Kind == community.KindMessage {
+					added = append(added, r.view(st, e, c, me))
+				}
 			}
 		}
 	}
@@ -153,8 +159,9 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 			return out, err
 		}
 		out.Rejected = append(out.Rejected, err)
+		added = nil // which of them were stored is not known: views reload on CommunityChanged
 	}
-	me := s.id.PublicKey()
+	changed := len(authority) > 0 || learnt || len(added) < countMessages(records)
 	for _, rec := range records {
 		r.noteHead(rec.Event, me)
 	}
@@ -162,6 +169,12 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		if err := s.placeUnreadable(r); err != nil {
 			return out, err
 		}
+	}
+	if changed {
+		s.Emit(CommunityChanged{Community: r.id})
+	}
+	for _, m := range added {
+		s.Emit(MessageAdded{Community: r.id, Message: m})
 	}
 	for id := range missing {
 		if _, known := lookup(id); !known && r.waiting[id] == nil {
@@ -216,4 +229,15 @@ func (s *Service) placeUnreadable(r *room) error {
 			before = e.Position()
 		}
 	}
+}
+
+// countMessages counts the messages among records.
+func countMessages(records []Record) int {
+	n := 0
+	for _, r := range records {
+		if r.Event.Kind == community.KindMessage {
+			n++
+		}
+	}
+	return n
 }

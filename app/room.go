@@ -190,7 +190,9 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 	if err != nil {
 		return Message{}, err
 	}
-	return r.view(st, e, c, me), nil
+	m := r.view(st, e, c, me)
+	s.Emit(MessageAdded{Community: id, Message: m})
+	return m, nil
 }
 
 // view is the Message of a decrypted content event.

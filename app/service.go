@@ -47,6 +47,13 @@ type Store interface {
 	// Since calls fn with the events stored after local mark `mark`, in the order this
 	// install stored them (a causal order), at most limit; it returns the last mark seen.
 	Since(c community.Hash, mark uint64, limit int, fn func(*community.Event) error) (uint64, error)
+	// LocalMark returns the mark of the latest event stored in a community (0: none).
+	LocalMark(c community.Hash) (uint64, error)
+	// SyncMark returns how far this install has synced a community from a peer: that peer's
+	// local mark (0: never).
+	SyncMark(c community.Hash, peer string) (uint64, error)
+	// SetSyncMark records how far this install has synced a community from a peer.
+	SetSyncMark(c community.Hash, peer string, mark uint64) error
 }
 
 // ErrEquivocation wraps the error of a store that found two events of one author with one
@@ -72,10 +79,14 @@ type Service struct {
 	now   func() time.Time
 	rand  io.Reader
 
+	done chan struct{} // closed by Close
+
 	mu        sync.Mutex
-	closed    bool                                     // guarded by mu
-	rooms     map[community.Hash]*room                 // guarded by mu: communities opened so far
-	publisher func(id community.Hash, envelope []byte) // guarded by mu: see SetPublisher
+	closed    bool                                       // guarded by mu
+	rooms     map[community.Hash]*room                   // guarded by mu: communities opened so far
+	publisher func(id community.Hash, envelope []byte)   // guarded by mu: see SetPublisher
+	subs      map[*subscriber]bool                       // guarded by mu: see Subscribe
+	syncs     map[community.Hash]map[string]SyncProgress // guarded by mu: syncs under way
 }
 
 // SetPublisher sets what is called with every event this install writes, once it is stored
@@ -104,7 +115,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Identity == nil || cfg.Store == nil {
 		return nil, errors.New("app: a Service needs an identity and a store")
 	}
-	s := &Service{id: cfg.Identity, store: cfg.Store, log: cfg.Logger, now: cfg.Now, rand: cfg.Rand}
+	s := &Service{id: cfg.Identity, store: cfg.Store, log: cfg.Logger, now: cfg.Now, rand: cfg.Rand, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -117,11 +128,15 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Close stops the Service. It is safe to call twice. It does not close the store.
+// Close stops the Service and ends the streams of Subscribe. It is safe to call twice. It does
+// not close the store.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,50 +10,133 @@ import (
 )
 
 // The sync stream's messages. A request asks for the events the answering member stored after
-// its local mark; the answer carries them in the order they were stored (a causal order) and the
-// mark to ask from next.
+// its local mark `mark`; on first contact (mark 0) it also carries the asker's per-author heads
+// (sequence and head ID), so the answer leaves out what the asker already has. The answer
+// carries events in the order the member stored them (a causal order), the mark to ask from
+// next, and the member's latest mark, which makes progress ("n of N") reportable.
 //
-//	request = version[1]=1 | community[32] | uvarint mark
-//	answer  = version[1]=1 | uvarint next | more[1] | uvarint n | n × (uvarint len | envelope)
+//	request = version[1]=1 | community[32] | uvarint mark | uvarint n | n × head
+//	head    = author[32] | uvarint seq | id[32]
+//	answer  = version[1]=1 | uvarint next | uvarint latest | more[1] | uvarint n | n × (uvarint len | envelope)
 
 const syncVersion = 1
 
+// maxSyncHeads bounds the heads a request carries; a community with more authors syncs its
+// first contact without them (everything is sent; duplicates are skipped on arrival).
+const maxSyncHeads = 4096
+
+const syncHeadSize = 32 + 32 + 1 // the smallest encoding of a head
+
 var errSyncDamaged = errors.New("app: damaged sync message")
+
+type syncHead struct {
+	author [32]byte
+	seq    uint64
+	id     community.Hash
+}
 
 type syncRequest struct {
 	community community.Hash
 	mark      uint64
+	heads     []syncHead
 }
 
 func (r syncRequest) encode() []byte {
-	b := []byte{syncVersion}
+	b := make([]byte, 0, 1+32+10+3+len(r.heads)*(syncHeadSize+9))
+	b = append(b, syncVersion)
 	b = append(b, r.community[:]...)
-	return binary.AppendUvarint(b, r.mark)
+	b = binary.AppendUvarint(b, r.mark)
+	b = binary.AppendUvarint(b, uint64(len(r.heads)))
+	for _, h := range r.heads {
+		b = append(b, h.author[:]...)
+		b = binary.AppendUvarint(b, h.seq)
+		b = append(b, h.id[:]...)
+	}
+	return b
 }
 
 func decodeSyncRequest(b []byte) (syncRequest, error) {
 	var r syncRequest
-	if len(b) < 1+32+1 || len(b) > maxSyncRequest || b[0] != syncVersion {
+	if len(b) < 1+32+2 || len(b) > maxSyncRequest || b[0] != syncVersion {
 		return r, fmt.Errorf("%w: a request of %d bytes", errSyncDamaged, len(b))
 	}
 	copy(r.community[:], b[1:33])
-	m, n := uvarint(b[33:])
-	if n <= 0 || 33+n != len(b) {
+	p := 33
+	m, n := uvarint(b[p:])
+	if n <= 0 {
 		return r, fmt.Errorf("%w: bad mark", errSyncDamaged)
 	}
-	r.mark = m
+	r.mark, p = m, p+n
+	count, n := uvarint(b[p:])
+	if n <= 0 || count > maxSyncHeads || count > uint64(len(b)-p-n)/syncHeadSize {
+		return r, fmt.Errorf("%w: bad head count", errSyncDamaged)
+	}
+	p += n
+	r.heads = make([]syncHead, count)
+	for i := range r.heads {
+		h := &r.heads[i]
+		if len(b)-p < syncHeadSize {
+			return syncRequest{}, fmt.Errorf("%w: short head", errSyncDamaged)
+		}
+		copy(h.author[:], b[p:p+32])
+		p += 32
+		s, n := uvarint(b[p:])
+		if n <= 0 || len(b)-p-n < 32 {
+			return syncRequest{}, fmt.Errorf("%w: bad head", errSyncDamaged)
+		}
+		h.seq, p = s, p+n
+		copy(h.id[:], b[p:p+32])
+		p += 32
+	}
+	if p != len(b) {
+		return syncRequest{}, fmt.Errorf("%w: trailing bytes", errSyncDamaged)
+	}
 	return r, nil
 }
 
+// have reports whether the asker's heads say it already holds e: an earlier event of a chain
+// it holds, or its head itself. An event with the head's number but another ID is sent (the
+// asker's store then sees the equivocation).
+func (r syncRequest) have() func(e *community.Event) bool {
+	if len(r.heads) == 0 {
+		return func(*community.Event) bool { return false }
+	}
+	heads := make(map[[32]byte]syncHead, len(r.heads))
+	for _, h := range r.heads {
+		heads[h.author] = h
+	}
+	return func(e *community.Event) bool {
+		h, ok := heads[[32]byte(e.Author)]
+		return ok && (e.Seq < h.seq || e.Seq == h.seq && e.ID == h.id)
+	}
+}
+
+// headsOf lists what a request carries on first contact: each author's latest stored event.
+func headsOf(heads []*community.Event) []syncHead {
+	if len(heads) > maxSyncHeads {
+		return nil
+	}
+	out := make([]syncHead, 0, len(heads))
+	for _, e := range heads {
+		if len(e.Author) != ed25519.PublicKeySize {
+			continue
+		}
+		out = append(out, syncHead{author: [32]byte(e.Author), seq: e.Seq, id: e.ID})
+	}
+	return out
+}
+
 type syncAnswer struct {
-	next   uint64
-	more   bool
+	next   uint64 // the mark to ask from next
+	latest uint64 // the member's latest mark: how far there is to go
+	more   bool   // the member has events after next
 	events [][]byte
 }
 
 func (a syncAnswer) encode() []byte {
 	b := []byte{syncVersion}
 	b = binary.AppendUvarint(b, a.next)
+	b = binary.AppendUvarint(b, a.latest)
 	more := byte(0)
 	if a.more {
 		more = 1
@@ -69,7 +153,7 @@ func (a syncAnswer) encode() []byte {
 // decodeSyncAnswer reads an answer with bounded allocation: the event slices alias b.
 func decodeSyncAnswer(b []byte) (syncAnswer, error) {
 	var a syncAnswer
-	if len(b) < 4 || len(b) > maxSyncAnswer || b[0] != syncVersion {
+	if len(b) < 5 || len(b) > maxSyncAnswer || b[0] != syncVersion {
 		return a, fmt.Errorf("%w: an answer of %d bytes", errSyncDamaged, len(b))
 	}
 	p := 1
@@ -81,11 +165,12 @@ func decodeSyncAnswer(b []byte) (syncAnswer, error) {
 		p += n
 		return v, true
 	}
-	next, ok := uv()
-	if !ok || p >= len(b) || b[p] > 1 {
+	next, ok1 := uv()
+	latest, ok2 := uv()
+	if !ok1 || !ok2 || p >= len(b) || b[p] > 1 {
 		return a, fmt.Errorf("%w: bad header", errSyncDamaged)
 	}
-	a.next, a.more = next, b[p] == 1
+	a.next, a.latest, a.more = next, latest, b[p] == 1
 	p++
 	count, ok := uv()
 	if !ok || count > uint64(len(b)-p) {

@@ -11,7 +11,8 @@ import (
 // what they accept encodes back to the same bytes.
 func FuzzDecodeSync(f *testing.F) {
 	f.Add(syncRequest{community: community.Hash{1}, mark: 42}.encode())
-	f.Add(syncAnswer{next: 7, more: true, events: [][]byte{[]byte("one"), {}, []byte("three")}}.encode())
+	f.Add(syncRequest{community: community.Hash{2}, heads: []syncHead{{author: [32]byte{3}, seq: 300, id: community.Hash{4}}, {seq: 1}}}.encode())
+	f.Add(syncAnswer{next: 7, latest: 900, more: true, events: [][]byte{[]byte("one"), {}, []byte("three")}}.encode())
 	f.Add(syncAnswer{}.encode())
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -4,6 +4,7 @@ package localstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -163,4 +164,32 @@ func (s Store) Since(c community.Hash, mark uint64, limit int, fn func(*communit
 // SetChannel moves a stored event into a channel's page.
 func (s Store) SetChannel(c, id, channel community.Hash) error {
 	return s.S.SetChannel(storage.CommunityID(c), storage.EventID(id), storage.ChannelID(channel))
+}
+
+// LocalMark returns the mark of the latest event stored in a community.
+func (s Store) LocalMark(c community.Hash) (uint64, error) {
+	return s.S.LocalMark(storage.CommunityID(c))
+}
+
+func syncMarkName(c community.Hash, peer string) string { return "sync/" + c.String() + "/" + peer }
+
+// SyncMark returns how far a community was synced from a peer (0: never).
+func (s Store) SyncMark(c community.Hash, peer string) (uint64, error) {
+	v, err := s.S.Setting(syncMarkName(c, peer))
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	m, n := binary.Uvarint(v)
+	if n <= 0 {
+		return 0, nil // damaged: sync from the start again
+	}
+	return m, nil
+}
+
+// SetSyncMark records how far a community was synced from a peer.
+func (s Store) SetSyncMark(c community.Hash, peer string, mark uint64) error {
+	return s.S.SetSetting(syncMarkName(c, peer), binary.AppendUvarint(nil, mark))
 }

@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// Event is something a view reacts to: one of MessageAdded, CommunityChanged, SyncProgress,
+// PeersChanged and Lagged. Views receive them from Subscribe.
+type Event interface{ isEvent() }
+
+// MessageAdded: a message was stored (written here or received) and can be read.
+type MessageAdded struct {
+	Community community.Hash
+	Message   Message
+}
+
+// CommunityChanged: the membership log of a community changed (members, roles, channels, its
+// name), or it was joined, or messages that waited for a key became readable: reload it.
+type CommunityChanged struct{ Community community.Hash }
+
+// SyncProgress: a sync of a community from a member advanced or ended. Done and Total count
+// events of that member's log (Total is how many it had past where this sync began).
+type SyncProgress struct {
+	Community community.Hash
+	Peer      string
+	Done      uint64
+	Total     uint64
+	Finished  bool
+	Err       error // set when a finished sync failed
+}
+
+// PeersChanged: a member came online or went offline (the network layer reports it).
+type PeersChanged struct{}
+
+// Lagged: the subscriber was too slow and missed events: it should reload what it shows.
+type Lagged struct{}
+
+func (MessageAdded) isEvent()     {}
+func (CommunityChanged) isEvent() {}
+func (SyncProgress) isEvent()     {}
+func (PeersChanged) isEvent()     {}
+func (Lagged) isEvent()           {}
+
+// subscriberBuffer is how many events wait for a slow subscriber before it is told it lagged.
+const subscriberBuffer = 1024
+
+type subscriber struct {
+	ch     chan Event
+	lagged bool // guarded by Service.mu
+}
+
+// Subscribe returns a stream of the service's events. It is closed when ctx ends or the service
+// closes. The stream never blocks the service: a subscriber that falls behind by more than 1,024
+// events loses them and receives Lagged.
+func (s *Service) Subscribe(ctx context.Context) <-chan Event {
+	sub := &subscriber{ch: make(chan Event, subscriberBuffer)}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		close(sub.ch)
+		return sub.ch
+	}
+	if s.subs == nil {
+		s.subs = map[*subscriber]bool{}
+	}
+	s.subs[sub] = true
+	s.mu.Unlock()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.subs[sub] {
+			delete(s.subs, sub)
+			close(sub.ch)
+		}
+	}()
+	return sub.ch
+}
+
+// Emit sends an event to every subscriber without waiting. The network layer uses it for
+// PeersChanged; the service emits the others itself.
+func (s *Service) Emit(e Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sub := range s.subs {
+		if sub.lagged {
+			select {
+			case sub.ch <- Lagged{}:
+				sub.lagged = false
+			default:
+				continue
+			}
+		}
+		select {
+		case sub.ch <- e:
+		default:
+			sub.lagged = true
+		}
+	}
+}
