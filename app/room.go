@@ -308,3 +308,18 @@ func (s *Service) IsMember(id community.Hash, key []byte) (member, known bool) {
 	}
 	return st.RoleOf(key) != community.RoleNone, true
 }
+
+// IsMemberAnywhere reports whether key is an active member of any community this install
+// belongs to (the network admits such peers).
+func (s *Service) IsMemberAnywhere(key []byte) bool {
+	ids, err := s.store.Communities()
+	if err != nil {
+		return false
+	}
+	for _, id := range ids {
+		if member, _ := s.IsMember(id, key); member {
+			return true
+		}
+	}
+	return false
+}

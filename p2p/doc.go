@@ -13,6 +13,9 @@
 //   - [Config.MessageID] derives a message's ID from its bytes, so that the
 //     gossip message ID is the event ID and duplicates are suppressed by
 //     pubsub itself.
+//   - [Config.Member] says whether a peer is a member of any community: the
+//     connection gater admits members and a few short-lived guests (joiners),
+//     the relay serves members only, and mDNS dials members only.
 //
 // Pubsub's own signing is off ([pubsub.StrictNoSign] with no author field):
 // every Kith event carries its author's signature, which makes pubsub's
@@ -24,6 +27,12 @@
 // dropped because a reader fell more than [SubscriptionBuffer] messages
 // behind, is not resent by this package. The sync protocol repairs that.
 //
+// Reachability: peers on a LAN find each other by mDNS; peers behind NATs
+// map ports (UPnP), punch holes, or meet through a member's relay
+// ([Config.Relay], [Config.RelayCandidates]); [Node.Peers] says which path
+// each connection takes.
+//
 // Lifecycle: [New] starts the host, then pubsub; [Node.Join] starts a topic;
-// [Node.Close] stops them in reverse order and is safe to call more than once.
+// [Node.Close] stops them in reverse order, waits for the node's goroutines,
+// and is safe to call more than once.
 package p2p

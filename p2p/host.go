@@ -17,7 +17,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
@@ -91,7 +93,70 @@ type Config struct {
 	// (receive its messages and send to it); Kith allows members only. It is consulted when the
 	// peer announces its subscription. Nil allows everyone.
 	PeerFilter func(peer ed25519.PublicKey, topic string) bool
+
+	// Member reports whether a peer, known by its Ed25519 key, is a member of any community of
+	// this install. It gates inbound connections (see MaxGuests), relay service (see Relay) and
+	// mDNS discovery (see MDNS). It is called from libp2p's goroutines on every inbound
+	// connection, so it must be quick, safe for concurrent use and must not call back into the
+	// Node. Nil means everyone is a member.
+	Member func(peer ed25519.PublicKey) bool
+
+	// MaxGuests is how many non-members may be connected inbound at once: people redeeming an
+	// invite, who are not members yet. Members are always admitted, and connections this node
+	// dials are always allowed (a joiner dials members it does not know as members yet). Zero
+	// means DefaultMaxGuests; a negative value admits no guest at all.
+	MaxGuests int
+
+	// GuestTime is how long an inbound connection from a non-member may stay open: it is closed
+	// that long after it opened unless the peer has become a member meanwhile. It also closes
+	// the inbound connections of a peer who stopped being a member. Zero (or less) means
+	// DefaultGuestTime.
+	GuestTime time.Duration
+
+	// Relay makes this node serve circuit relay v2 for others, so that two members behind NATs
+	// can reach each other through it. Circuits have no time or data limit (libp2p's default of
+	// 2 minutes and 128 KiB per circuit would cut a sync short), so the service is for members
+	// only: only a member (per Member) may reserve a slot, and a circuit is opened only to a
+	// member holding a slot; its source may be a member or a joiner reaching a member. A
+	// joiner's connection to the relay is a guest's (MaxGuests, GuestTime), which bounds its
+	// circuits too. The service runs whenever Relay is set, whatever AutoNAT thinks of this
+	// node's reachability.
+	Relay bool
+
+	// RelayCandidates returns full multiaddrs (ending in /p2p/<peer ID>) of members that may
+	// relay for this node. When it is set, the node assumes it may be unreachable (AutoNAT is
+	// told "private" at once instead of waiting for probes), keeps a reservation with up to two
+	// of them through AutoRelay, and its Addrs include the circuit addresses it gets (only for
+	// relays with public addresses: AutoRelay drops private ones). It is called from libp2p's
+	// goroutines whenever AutoRelay wants candidates, at most every 30 seconds. Nil means no
+	// AutoRelay.
+	RelayCandidates func() []string
+
+	// MDNS runs multicast DNS discovery (service name "kith") on the local network. Peers found
+	// are dialled only if Member says they are members; others on the LAN are ignored. A
+	// network without multicast only logs a warning.
+	MDNS bool
+
+	// NAT turns on what helps peers behind NATs reach this node: UPnP / NAT-PMP port mapping,
+	// AutoNAT v2 (asking peers whether our addresses are reachable, and answering them) and hole
+	// punching (DCUtR) over relayed connections. kithd and the app set it; tests leave it off
+	// (there is no router to ask). go-libp2p's UPnP search cannot be cancelled: it may outlive
+	// Close by up to 5 seconds.
+	NAT bool
+
+	// ForceRelayed is a TEST hook: direct (non-circuit) connections to or from a peer for which
+	// it returns true are refused, which simulates two peers behind NATs that can only meet
+	// through a relay. Nil (the only value outside tests) refuses none.
+	ForceRelayed func(peer ed25519.PublicKey) bool
 }
+
+// Defaults for Config fields left zero.
+const (
+	// DefaultMaxGuests is Config.MaxGuests when zero.
+	DefaultMaxGuests = 8
+	// DefaultGuestTime is Config.GuestTime when zero.
+	DefaultGuestTime = 2 * time.Minute
+)
 
 // Node is a running libp2p host with its gossipsub router. Its methods are
 // safe for concurrent use.
@@ -99,8 +164,13 @@ type Node struct {
 	log       *slog.Logger
 	host      host.Host
 	ps        *pubsub.PubSub
-	ctx       context.Context    // ends with Close: stream handlers run under it
+	gate      *gater
+	relay     *relayv2.Relay     // nil unless Config.Relay
+	mdns      mdns.Service       // nil unless Config.MDNS and it started
+	ctx       context.Context    // ends with Close: stream handlers and the node's goroutines run under it
 	stopPS    context.CancelFunc // ends pubsub's goroutines and ctx
+	wg        sync.WaitGroup     // counts the node's goroutines (events, janitor, mDNS dials)
+	events    *notifier
 	closeOnce sync.Once
 	closeErr  error
 
@@ -139,13 +209,19 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 
+	self, err := peer.IDFromPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: start: peer ID of the private key: %w", err)
+	}
+
 	// Low and high water marks sized for a desktop in a few communities;
-	// member connections will be protected from trimming by the caller.
+	// member connections are protected from trimming by the caller (Protect).
 	cm, err := connmgr.NewConnManager(64, 192, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		return nil, fmt.Errorf("p2p: start: connection manager: %w", err)
 	}
-	h, err := libp2p.New(
+	gate := newGater(cfg, log)
+	opts := []libp2p.Option{
 		libp2p.Identity(priv),
 		libp2p.ListenAddrStrings(listen...),
 		libp2p.Transport(tcp.NewTCPTransport),
@@ -153,19 +229,41 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.DefaultSecurity, // TLS 1.3 and Noise
 		libp2p.DefaultMuxers,
 		libp2p.ConnectionManager(cm),
+		libp2p.ConnectionGater(gate),
 		libp2p.UserAgent("kith"),
 		// Nobody scrapes Prometheus metrics from a desktop app.
 		libp2p.DisableMetrics(),
-	)
+	}
+	if cfg.RelayCandidates != nil {
+		opts = append(opts, autoRelayOptions(self, cfg.RelayCandidates, log)...)
+	}
+	if cfg.NAT {
+		opts = append(opts,
+			libp2p.NATPortMap(),
+			libp2p.EnableAutoNATv2(),
+			libp2p.EnableHolePunching(),
+		)
+	}
+	h, err := libp2p.New(opts...)
 	if err != nil {
 		_ = cm.Close()
 		return nil, fmt.Errorf("p2p: start host on %v (is the port free? is the address on this machine?): %w", listen, err)
+	}
+	var relay *relayv2.Relay
+	if cfg.Relay {
+		// Not libp2p.EnableRelayService: that one serves only while AutoNAT v1 finds this node
+		// public, which needs AutoNAT v1 servers among its peers and never happens on a LAN.
+		relay, err = relayv2.New(h, relayOptions(gate)...)
+		if err != nil {
+			_ = h.Close()
+			return nil, fmt.Errorf("p2p: start the relay service: %w", err)
+		}
 	}
 
 	// Pubsub lives until Close, not until the caller's ctx ends; it keeps
 	// ctx's values.
 	psCtx, stopPS := context.WithCancel(context.WithoutCancel(ctx))
-	opts := gossipOptions(log, messageIDFunc(cfg.MessageID))
+	psOpts := gossipOptions(log, messageIDFunc(cfg.MessageID))
 	if f := cfg.PeerFilter; f != nil {
 		allowed := func(pid peer.ID, topic string) bool {
 			key, err := peerKey(pid)
@@ -174,11 +272,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		// The peer filter covers gossip's control paths (mesh, IHAVE/IWANT); the subscription
 		// filter keeps a refused peer out of the topic's peers altogether, so that not even a
 		// flood publish reaches it.
-		opts = append(opts, pubsub.WithPeerFilter(allowed), pubsub.WithSubscriptionFilter(subFilter{allowed}))
+		psOpts = append(psOpts, pubsub.WithPeerFilter(allowed), pubsub.WithSubscriptionFilter(subFilter{allowed}))
 	}
-	ps, err := pubsub.NewGossipSub(psCtx, h, opts...)
+	ps, err := pubsub.NewGossipSub(psCtx, h, psOpts...)
 	if err != nil {
 		stopPS()
+		if relay != nil {
+			_ = relay.Close()
+		}
 		_ = h.Close()
 		return nil, fmt.Errorf("p2p: start gossipsub: %w", err)
 	}
@@ -186,9 +287,23 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		log:    log,
 		host:   h,
 		ps:     ps,
+		gate:   gate,
+		relay:  relay,
 		ctx:    psCtx,
 		stopPS: stopPS,
+		events: newNotifier(),
 		topics: make(map[string]*Topic),
+	}
+	if err := n.startEvents(); err != nil {
+		_ = n.Close()
+		return nil, err
+	}
+	if gate.member != nil {
+		n.wg.Add(1)
+		go n.guestJanitor()
+	}
+	if cfg.MDNS {
+		n.startMDNS()
 	}
 	log.Info("p2p node started", "id", n.ID(), "addrs", n.Addrs())
 	return n, nil
@@ -291,7 +406,9 @@ func (n *Node) ID() string { return n.host.ID().String() }
 
 // Addrs returns the addresses others can dial this node on, each a full
 // multiaddr ending in /p2p/<ID>, ready for Connect or an invite. Listening on
-// 0.0.0.0 yields one address per interface. After Close it returns none.
+// 0.0.0.0 yields one address per interface. With a relay reservation (see
+// Config.RelayCandidates) it includes the circuit addresses through the
+// relay. After Close it returns none.
 func (n *Node) Addrs() []string {
 	suffix := "/p2p/" + n.host.ID().String()
 	var out []string
@@ -302,8 +419,10 @@ func (n *Node) Addrs() []string {
 }
 
 // Connect dials the peer at addr, a multiaddr that ends in /p2p/<peer ID>
-// (as returned by Addrs), and returns once connected. It is a no-op if
-// already connected. ctx bounds the dial.
+// (as returned by Addrs), and returns once connected. A relayed address,
+// /ip4/.../tcp/.../p2p/<relay ID>/p2p-circuit/p2p/<peer ID>, dials the relay
+// and reaches the peer through it (the peer must hold a reservation there).
+// It is a no-op if already connected. ctx bounds the dial.
 func (n *Node) Connect(ctx context.Context, addr string) error {
 	if n.isClosed() {
 		return ErrClosed
@@ -321,9 +440,11 @@ func (n *Node) Connect(ctx context.Context, addr string) error {
 	return nil
 }
 
-// Close leaves every topic, stops pubsub, then closes the host and its
-// connections (the reverse of the start). It is safe to call more than
-// once and from several goroutines; later calls return the first result.
+// Close leaves every topic, stops mDNS, pubsub and the node's goroutines,
+// then the relay service and the host and its connections (the reverse of
+// the start). It returns once every goroutine the Node started has ended. It
+// is safe to call more than once and from several goroutines; later calls
+// return the first result.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.mu.Lock()
@@ -340,10 +461,21 @@ func (n *Node) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		n.stopPS()
+		if n.mdns != nil {
+			if err := n.mdns.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("p2p: stop mDNS: %w", err))
+			}
+		}
+		n.stopPS() // also ends the node's goroutines
+		if n.relay != nil {
+			if err := n.relay.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("p2p: stop the relay service: %w", err))
+			}
+		}
 		if err := n.host.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("p2p: close host: %w", err))
 		}
+		n.wg.Wait()
 		n.closeErr = errors.Join(errs...)
 		n.log.Info("p2p node closed", "id", n.ID())
 	})

@@ -33,23 +33,40 @@ func newNode(t *testing.T, addrs ...string) *Node {
 	if len(addrs) == 0 {
 		addrs = []string{tcpLoopback}
 	}
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	return newNodeWith(t, newKey(t), func(c *Config) { c.ListenAddrs = addrs })
+}
+
+// newNodeWith starts a Node with key on loopback TCP, after edit (if not nil)
+// has changed its Config, and closes it when the test ends.
+func newNodeWith(t *testing.T, key ed25519.PrivateKey, edit func(*Config)) *Node {
+	t.Helper()
+	cfg := Config{
+		PrivateKey:  key,
+		ListenAddrs: []string{tcpLoopback},
+		MessageID:   func(d []byte) (string, error) { return string(d), nil },
+		Logger:      slog.New(slog.DiscardHandler),
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := New(ctx, Config{
-		PrivateKey:  key,
-		ListenAddrs: addrs,
-		MessageID:   func(d []byte) (string, error) { return string(d), nil },
-		Logger:      slog.New(slog.DiscardHandler),
-	})
+	n, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { _ = n.Close() })
 	return n
+}
+
+// newKey returns a fresh Ed25519 private key.
+func newKey(t *testing.T) ed25519.PrivateKey {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
 
 func acceptAll(context.Context, string, []byte) Verdict { return Accept }
@@ -363,13 +380,32 @@ func TestConfigAndCallErrors(t *testing.T) {
 
 func TestCloseTwiceAndNoGoroutineLeft(t *testing.T) {
 	// Everything this test starts must be gone after Close: nodes, pubsub,
-	// readers. (Measured: 2 goroutines before, about 100 while running, 2
-	// after.)
+	// readers, and with them b's relay service, mDNS, guest janitor and
+	// event goroutines, and a's AutoRelay. (Measured: 2 goroutines before,
+	// about 100 while running, 2 after.)
 	baseline := runtime.NumGoroutine()
 
-	a, b := newNode(t, tcpLoopback, quicLoopback), newNode(t, tcpLoopback, quicLoopback)
+	aKey, bKey := newKey(t), newKey(t)
+	b := newNodeWith(t, bKey, func(c *Config) {
+		c.ListenAddrs = []string{tcpLoopback, quicLoopback}
+		c.Relay, c.MDNS = true, true
+		c.Member = func(k ed25519.PublicKey) bool { return bytes.Equal(k, aKey.Public().(ed25519.PublicKey)) }
+	})
+	a := newNodeWith(t, aKey, func(c *Config) {
+		c.ListenAddrs = []string{tcpLoopback, quicLoopback}
+		c.RelayCandidates = b.Addrs
+		c.Member = func(k ed25519.PublicKey) bool { return bytes.Equal(k, bKey.Public().(ed25519.PublicKey)) }
+	})
+	var notified atomic.Int64
+	a.Notify(func(string, bool) { notified.Add(1) })
 	addrB := b.Addrs()[0]
 	connect(t, a, b)
+	// a holds a reservation on b's relay.
+	waitFor(t, 20*time.Second, "a's relay reservation", func() bool {
+		info := b.host.ConnManager().GetTagInfo(a.host.ID())
+		return info != nil && info.Tags["relay-reservation"] > 0
+	})
+	waitFor(t, 10*time.Second, "a Notify call", func() bool { return notified.Load() > 0 })
 	ta, tb := join(t, a, acceptAll), join(t, b, acceptAll)
 	ctx, cancel := context.WithCancel(context.Background())
 	chB, err := tb.Messages(ctx)

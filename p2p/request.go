@@ -44,11 +44,17 @@ func (e *RefusedError) Refused() bool { return true }
 // Handler answers one request on a protocol. from is the asking peer's Ed25519 public key (its
 // peer ID's key), which is also its member key: a handler checks membership itself. An error
 // is sent back as a refusal with the error's text, so it must be a sentence fit for the asker.
+//
+// An error that has, in its chain (errors.As), a method ResetStream() bool returning true is not
+// sent: the stream is reset with no answer, and the asker gets a plain error, not a
+// RefusedError. Use it for outsiders, who deserve no sentence.
+//
 // It is an alias, so that packages declaring the same function type need not import p2p.
 type Handler = func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error)
 
 // Handle serves protocol proto with h: requests over maxReq bytes are refused unread. The handler
-// runs with a context that ends with the node or after DefaultRequestTimeout.
+// runs with a context that ends with the node or after DefaultRequestTimeout. Its error is sent
+// as a refusal, or resets the stream (see Handler).
 func (n *Node) Handle(proto string, maxReq int, h Handler) {
 	n.host.SetStreamHandler(protocol.ID(proto), func(s network.Stream) {
 		defer s.Close()
@@ -70,6 +76,11 @@ func (n *Node) Handle(proto string, maxReq int, h Handler) {
 		resp, herr := h(ctx, from, req)
 		status := byte(statusOK)
 		if herr != nil {
+			if resetStream(herr) {
+				n.log.Debug("request answered with a reset", "proto", proto, "peer", s.Conn().RemotePeer(), "err", herr)
+				_ = s.Reset()
+				return
+			}
 			status, resp = statusRefused, []byte(herr.Error())
 		}
 		if _, err := s.Write(frame(status, resp)); err != nil {
@@ -127,6 +138,12 @@ func (n *Node) Request(ctx context.Context, peerID, proto string, req []byte, ma
 	default:
 		return nil, fmt.Errorf("p2p: %s from %s: unknown answer status %d", proto, short(peerID), status)
 	}
+}
+
+// resetStream reports whether a handler's error asks for the stream to be reset (see Handler).
+func resetStream(err error) bool {
+	var r interface{ ResetStream() bool }
+	return errors.As(err, &r) && r.ResetStream()
 }
 
 // deadlineOr says that ctx ended when it did (the stream was reset because of it), else err.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +75,45 @@ func TestRequestDeadline(t *testing.T) {
 	var timeout interface{ Timeout() bool }
 	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &timeout) && timeout.Timeout()) {
 		t.Fatalf("a request to a silent peer ended with %v, want its deadline", err)
+	}
+}
+
+// resetErr asks Handle to reset the stream instead of answering.
+type resetErr struct{ reset bool }
+
+func (e resetErr) Error() string     { return "you are not a member" }
+func (e resetErr) ResetStream() bool { return e.reset }
+
+// A handler's ResetStream error leaves the asker with no answer and no refusal.
+func TestHandlerResetStream(t *testing.T) {
+	a, b := newNode(t), newNode(t)
+	b.Handle("/kith/test/sync/1", 64, func(_ context.Context, _ ed25519.PublicKey, req []byte) ([]byte, error) {
+		switch string(req) {
+		case "outsider":
+			return nil, fmt.Errorf("sync: %w", resetErr{reset: true})
+		case "no-reset":
+			return nil, resetErr{reset: false}
+		}
+		return []byte("ok"), nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	connect(t, a, b)
+
+	_, err := a.Request(ctx, b.ID(), "/kith/test/sync/1", []byte("outsider"), 64)
+	var refused *RefusedError
+	if err == nil || errors.As(err, &refused) || errors.Is(err, ErrRefused) {
+		t.Fatalf("request answered by a reset: err = %v, want a plain error", err)
+	}
+	if strings.Contains(err.Error(), "not a member") {
+		t.Errorf("the handler's sentence reached the asker: %v", err)
+	}
+	// ResetStream false is an ordinary refusal.
+	if _, err := a.Request(ctx, b.ID(), "/kith/test/sync/1", []byte("no-reset"), 64); !errors.As(err, &refused) {
+		t.Errorf("ResetStream() false: err = %v, want a RefusedError", err)
+	}
+	// The connection is still fine.
+	if got, err := a.Request(ctx, b.ID(), "/kith/test/sync/1", []byte("member"), 64); err != nil || string(got) != "ok" {
+		t.Errorf("request after a reset: %q %v", got, err)
 	}
 }

@@ -1,0 +1,452 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
+)
+
+// Request is one command of kithd's contract (see cmd/kithd), as it travels over the control
+// socket. Fields a command does not use are left empty.
+type Request struct {
+	Cmd         string `json:"cmd"` // create, invite, join, post, messages, members, status
+	Community   string `json:"community,omitempty"`
+	Name        string `json:"name,omitempty"` // create: the community's name; join: the display name
+	About       string `json:"about,omitempty"`
+	MaxMembers  int    `json:"max_members,omitempty"`
+	DisplayName string `json:"display_name,omitempty"` // create: the owner's name
+	Role        string `json:"role,omitempty"`
+	Uses        int    `json:"uses,omitempty"`
+	Expires     string `json:"expires,omitempty"` // a Go duration: 72h
+	Invite      string `json:"invite,omitempty"`
+	Timeout     string `json:"timeout,omitempty"`
+	Channel     string `json:"channel,omitempty"`
+	Text        string `json:"text,omitempty"`
+	Limit       int    `json:"limit,omitempty"`
+}
+
+// Result is what a command prints: Text for people, JSON for --json, and a Warning for stderr.
+type Result struct {
+	Text    string          `json:"text"`
+	JSON    json.RawMessage `json:"json,omitempty"`
+	Warning string          `json:"warning,omitempty"`
+}
+
+// UsageError is a request that is wrong in itself (kithd exits 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// Do runs one command on this peer. running says whether it is served by a running peer (the
+// control socket) rather than a one-off process, for status.
+func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
+	switch req.Cmd {
+	case "create":
+		return p.doCreate(ctx, req)
+	case "invite":
+		return p.doInvite(req)
+	case "join":
+		return p.doJoin(ctx, req)
+	case "post":
+		return p.doPost(ctx, req)
+	case "messages":
+		return p.doMessages(req)
+	case "members":
+		return p.doMembers(req)
+	case "status":
+		return p.doStatus()
+	}
+	return Result{}, usage("unknown command %q: use create, invite, join, run, post, messages, members or status", req.Cmd)
+}
+
+func jsonResult(text string, v any) (Result, error) {
+	b, err := json.Marshal(v)
+	return Result{Text: text, JSON: b}, err
+}
+
+func (p *Peer) doCreate(ctx context.Context, req Request) (Result, error) {
+	if strings.TrimSpace(req.Name) == "" {
+		return Result{}, usage("create needs --name NAME")
+	}
+	name := req.DisplayName
+	if name == "" {
+		name = "Owner"
+	}
+	c, err := p.Svc.CreateCommunity(ctx, app.CreateParams{Name: req.Name, About: req.About, MaxMembers: req.MaxMembers, DisplayName: name})
+	if err != nil {
+		return Result{}, err
+	}
+	if g := p.gossipOf(); g != nil {
+		if err := g.Add(c.ID); err != nil {
+			return Result{}, err
+		}
+	}
+	return jsonResult(c.ID.String(), map[string]string{"id": c.ID.String(), "name": c.Name, "recovery_words": c.RecoveryWords})
+}
+
+func (p *Peer) doInvite(req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	ip := app.InviteParams{Uses: req.Uses}
+	if req.Role != "" {
+		r, err := invite.ParseRole(req.Role)
+		if err != nil || r == community.RoleOwner {
+			return Result{}, usage("--role is member or moderator, not %q", req.Role)
+		}
+		ip.Role = r
+	}
+	if req.Expires != "" {
+		d, err := time.ParseDuration(req.Expires)
+		if err != nil || d <= 0 {
+			return Result{}, usage("--expires takes a duration such as 24h or 90m, not %q", req.Expires)
+		}
+		ip.Expires = d
+	}
+	if req.Uses < 0 {
+		return Result{}, usage("--uses must be 1 or more (0: no limit)")
+	}
+	addrs, stale := p.Addrs()
+	ip.Bootstrap = bootstrap(addrs)
+	inv, err := p.Svc.Invite(id, ip)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "addrs": ip.Bootstrap})
+	switch {
+	case len(addrs) == 0:
+		res.Warning = "this invite names no address to reach you at: start `kithd run` (or the desktop app) once, then make a new invite"
+	case stale:
+		res.Warning = "Kith is not running here, so this invite carries the addresses it last ran with: keep `kithd run` (or the desktop app) running so that people can join"
+	}
+	return res, err
+}
+
+func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {
+	inv, err := invite.Parse(req.Invite)
+	if err != nil {
+		return Result{}, err
+	}
+	timeout := 60 * time.Second
+	if req.Timeout != "" {
+		if timeout, err = time.ParseDuration(req.Timeout); err != nil || timeout <= 0 {
+			return Result{}, usage("--timeout takes a duration such as 60s, not %q", req.Timeout)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	id, err := p.Join(ctx, inv, req.Name)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no member of %q answered within %s: ask one to open Kith, or for a fresh invite", inv.CommunityName, timeout)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return jsonResult(id.String(), map[string]string{"id": id.String(), "name": inv.CommunityName})
+}
+
+// Join joins the community of inv through one of its members, syncs its history, and joins its
+// gossip. The network must be started.
+func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error) {
+	node := p.Node()
+	if node == nil {
+		return community.Hash{}, errNotRunning
+	}
+	if member, _ := p.Svc.IsMember(community.Hash(inv.Community), p.ID.PublicKey()); member {
+		return community.Hash(inv.Community), fmt.Errorf("you are already a member of %q", inv.CommunityName)
+	}
+	id, err := p.Svc.JoinWith(ctx, node, inv, strings.TrimSpace(name))
+	if err != nil {
+		return id, err
+	}
+	if g := p.gossipOf(); g != nil {
+		if err := g.Add(id); err != nil {
+			return id, err
+		}
+	}
+	// The admitter is a member now: save its address, fetch the others', sync from them.
+	loopCtx := p.loopCtx()
+	for _, pi := range node.Peers() {
+		if member, _ := p.Svc.IsMember(id, pi.Key); member {
+			p.remember(pi.ID, node.AddrsOf(pi.ID), []community.Hash{id})
+			p.spawn(func() { p.exchangeAddrs(loopCtx, pi.ID, []community.Hash{id}) })
+		}
+	}
+	return id, nil
+}
+
+func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	ch, err := p.channel(id, req.Channel)
+	if err != nil {
+		return Result{}, err
+	}
+	m, err := p.Svc.Post(ctx, id, ch.ID, req.Text, community.Hash{})
+	if err != nil {
+		return Result{}, err
+	}
+	return jsonResult(m.ID.String(), p.messageJSON(m, ch.Name))
+}
+
+// MessageJSON is a message as `kithd messages --json` prints it.
+type MessageJSON struct {
+	ID         string `json:"id"`
+	Channel    string `json:"channel"`
+	Author     string `json:"author"`
+	AuthorName string `json:"author_name"`
+	Text       string `json:"text"`
+	Time       string `json:"time"`
+	Mine       bool   `json:"mine"`
+}
+
+func (p *Peer) messageJSON(m app.Message, channel string) MessageJSON {
+	return MessageJSON{ID: m.ID.String(), Channel: channel, Author: fmt.Sprintf("%x", m.Author), AuthorName: m.Name,
+		Text: m.Text, Time: m.Time.UTC().Format(time.RFC3339), Mine: m.Mine}
+}
+
+func (p *Peer) doMessages(req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	ch, err := p.channel(id, req.Channel)
+	if err != nil {
+		return Result{}, err
+	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 0 || limit > 10_000 {
+		return Result{}, usage("--limit is 1 to 10000")
+	}
+	msgs, err := p.Svc.Messages(id, ch.ID, community.Position{}, limit)
+	if err != nil {
+		return Result{}, err
+	}
+	slices.Reverse(msgs) // oldest first
+	out := make([]MessageJSON, 0, len(msgs))
+	var text strings.Builder
+	for _, m := range msgs {
+		out = append(out, p.messageJSON(m, ch.Name))
+		fmt.Fprintf(&text, "%s  %s: %s\n", m.Time.Local().Format("2006-01-02 15:04"), nameOr(m.Name), m.Text)
+	}
+	return jsonResult(strings.TrimSuffix(text.String(), "\n"), out)
+}
+
+func nameOr(name string) string {
+	if name == "" {
+		return "(no name)"
+	}
+	return name
+}
+
+// MemberJSON is a member as `kithd members --json` prints it.
+type MemberJSON struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Online bool   `json:"online"`
+	Path   string `json:"path,omitempty"` // direct, LAN or relayed, when online
+	You    bool   `json:"you"`
+}
+
+func (p *Peer) doMembers(req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	ms, err := p.Svc.Members(id)
+	if err != nil {
+		return Result{}, err
+	}
+	var out []MemberJSON
+	var text strings.Builder
+	for _, m := range ms {
+		if !m.Active {
+			continue
+		}
+		j := MemberJSON{ID: fmt.Sprintf("%x", m.Key), Name: m.Name, Role: m.Role.String(), You: m.You}
+		j.Online, j.Path = p.online(m.Key, m.You)
+		out = append(out, j)
+		state := "offline"
+		if j.Online {
+			state = "online"
+			if j.Path != "" {
+				state += " (" + j.Path + ")"
+			}
+		}
+		you := ""
+		if m.You {
+			you = " (you)"
+		}
+		fmt.Fprintf(&text, "%-24s %-9s %s%s\n", nameOr(m.Name), j.Role, state, you)
+	}
+	if out == nil {
+		out = []MemberJSON{}
+	}
+	return jsonResult(strings.TrimSuffix(text.String(), "\n"), out)
+}
+
+// online says whether a member is online now, and how this install reaches it.
+func (p *Peer) online(key []byte, you bool) (bool, string) {
+	node := p.Node()
+	if node == nil {
+		return false, ""
+	}
+	if you {
+		return true, ""
+	}
+	pid, err := PeerID(key)
+	if err != nil {
+		return false, ""
+	}
+	path, ok := node.PathTo(pid)
+	if !ok {
+		return false, ""
+	}
+	return true, path.String()
+}
+
+// StatusJSON is what `kithd status --json` prints.
+type StatusJSON struct {
+	Running     bool            `json:"running"`
+	PeerID      string          `json:"peer_id"`
+	Addrs       []string        `json:"addrs"`
+	Communities []CommunityJSON `json:"communities"`
+}
+
+// CommunityJSON is one community in StatusJSON.
+type CommunityJSON struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Members int    `json:"members"`
+	Online  int    `json:"online"` // members online, this install included while it runs
+	Sync    string `json:"sync"`   // "synced" or "syncing n/N"
+}
+
+func (p *Peer) doStatus() (Result, error) {
+	pid, err := PeerID(p.ID.PublicKey())
+	if err != nil {
+		return Result{}, err
+	}
+	addrs, stale := p.Addrs()
+	st := StatusJSON{Running: !stale, PeerID: pid, Addrs: addrs, Communities: []CommunityJSON{}}
+	if st.Addrs == nil {
+		st.Addrs = []string{}
+	}
+	cs, err := p.Svc.Communities()
+	if err != nil {
+		return Result{}, err
+	}
+	var text strings.Builder
+	state := "not running (start it with `kithd run`)"
+	if st.Running {
+		state = "running"
+	}
+	fmt.Fprintf(&text, "Kith is %s\npeer ID %s\n", state, pid)
+	for _, c := range cs {
+		cj := CommunityJSON{ID: c.ID.String(), Name: c.Name, Role: c.Role.String(), Members: c.Members, Sync: p.Svc.Sync(c.ID).String()}
+		if ms, err := p.Svc.Members(c.ID); err == nil {
+			for _, m := range ms {
+				if on, _ := p.online(m.Key, m.You); on && m.Active {
+					cj.Online++
+				}
+			}
+		}
+		st.Communities = append(st.Communities, cj)
+		fmt.Fprintf(&text, "%s  %s  %d of %d online  %s  (%s)\n", cj.ID[:12], cj.Name, cj.Online, cj.Members, cj.Sync, cj.Role)
+	}
+	return jsonResult(strings.TrimSuffix(text.String(), "\n"), st)
+}
+
+// community resolves --community: a full ID, a unique prefix of one (4+ characters), or a
+// community's exact name; empty when this install belongs to one community only.
+func (p *Peer) community(arg string) (community.Hash, error) {
+	cs, err := p.Svc.Communities()
+	if err != nil {
+		return community.Hash{}, err
+	}
+	arg = strings.TrimSpace(arg)
+	if arg == "" {
+		switch len(cs) {
+		case 0:
+			return community.Hash{}, errors.New("this install belongs to no community yet: `kithd create --name NAME` or `kithd join INVITE`")
+		case 1:
+			return cs[0].ID, nil
+		}
+		return community.Hash{}, usage("this install belongs to %d communities: pass --community with one of %s", len(cs), listCommunities(cs))
+	}
+	var found []app.Summary
+	for _, c := range cs {
+		id := c.ID.String()
+		if id == strings.ToLower(arg) || len(arg) >= 4 && strings.HasPrefix(id, strings.ToLower(arg)) || strings.EqualFold(c.Name, arg) {
+			found = append(found, c)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0].ID, nil
+	case 0:
+		return community.Hash{}, fmt.Errorf("no community of this install matches %q: use one of %s", arg, listCommunities(cs))
+	}
+	return community.Hash{}, usage("%q matches %d communities: give more of the ID (%s)", arg, len(found), listCommunities(found))
+}
+
+func listCommunities(cs []app.Summary) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("%s (%s)", c.ID.String()[:12], c.Name))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// channel resolves --channel by name (a leading # is fine); empty: general.
+func (p *Peer) channel(id community.Hash, name string) (app.Channel, error) {
+	name = strings.TrimPrefix(strings.TrimSpace(name), "#")
+	if name == "" {
+		name = "general"
+	}
+	chans, err := p.Svc.Channels(id)
+	if err != nil {
+		return app.Channel{}, err
+	}
+	var names []string
+	for _, c := range chans {
+		if strings.EqualFold(c.Name, name) {
+			return c, nil
+		}
+		names = append(names, c.Name)
+	}
+	return app.Channel{}, fmt.Errorf("there is no channel %q here: use one of %s", name, strings.Join(names, ", "))
+}
+
+func (p *Peer) gossipOf() interface{ Add(community.Hash) error } {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gossip == nil {
+		return nil
+	}
+	return p.gossip
+}
+
+func (p *Peer) loopCtx() context.Context {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ctx
+}

@@ -1,0 +1,171 @@
+package peer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// The control socket lets kithd's commands reach the peer that runs on a data folder (kithd run
+// or the desktop app hold its store). It is a Unix socket in the data folder, owner-only (the
+// folder is 0700 and the socket 0600). One connection carries one request and one answer, each
+// a line of JSON:
+//
+//	→ {"cmd":"post","channel":"general","text":"hello"}
+//	← {"ok":true,"result":{"text":"…","json":{…}}}   or   {"ok":false,"error":"…","usage":false}
+
+// ControlSocket is the socket's file name in the data folder.
+const ControlSocket = "kithd.sock"
+
+const maxControlLine = 1 << 20
+
+type controlAnswer struct {
+	OK     bool   `json:"ok"`
+	Result Result `json:"result"`
+	Error  string `json:"error,omitempty"`
+	Usage  bool   `json:"usage,omitempty"`
+}
+
+type controlServer struct {
+	ln    net.Listener
+	path  string
+	stop  context.CancelFunc
+	conns sync.WaitGroup
+	once  sync.Once
+}
+
+// listenControl starts the control socket of p's data folder; this process holds the folder's
+// store, so a socket file left by a crash is stale and is replaced.
+func listenControl(p *Peer) (*controlServer, error) {
+	path := filepath.Join(p.Dir, ControlSocket)
+	if len(path) > 100 {
+		return nil, fmt.Errorf("the data folder's path is too long for a control socket (%d characters; at most ~100)", len(path))
+	}
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	c := &controlServer{ln: ln, path: path, stop: stop}
+	c.conns.Add(1)
+	go func() {
+		defer c.conns.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			c.conns.Add(1)
+			go func() {
+				defer c.conns.Done()
+				defer conn.Close()
+				c.serve(ctx, p, conn)
+			}()
+		}
+	}()
+	return c, nil
+}
+
+func (c *controlServer) serve(ctx context.Context, p *Peer, conn net.Conn) {
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReaderSize(conn, maxControlLine).ReadSlice('\n')
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		return
+	}
+	var req Request
+	var ans controlAnswer
+	if err := json.Unmarshal(line, &req); err != nil {
+		ans = controlAnswer{Error: "a damaged command: " + err.Error(), Usage: true}
+	} else {
+		// A command lives as long as its client waits (a join takes up to its timeout).
+		cctx, cancel := context.WithCancel(ctx)
+		go func() {
+			buf := make([]byte, 1)
+			_ = conn.SetReadDeadline(time.Time{})
+			_, _ = conn.Read(buf) // returns when the client goes away
+			cancel()
+		}()
+		res, err := p.Do(cctx, req)
+		cancel()
+		ans = controlAnswer{OK: err == nil, Result: res}
+		if err != nil {
+			var u *UsageError
+			ans.Error, ans.Usage = err.Error(), errors.As(err, &u)
+		}
+	}
+	b, _ := json.Marshal(ans)
+	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, _ = conn.Write(append(b, '\n'))
+}
+
+// Close stops accepting, ends the commands under way and removes the socket file. It is safe
+// to call twice.
+func (c *controlServer) Close() error {
+	var err error
+	c.once.Do(func() {
+		err = c.ln.Close()
+		c.stop()
+		c.conns.Wait()
+		_ = os.Remove(c.path)
+	})
+	return err
+}
+
+// ErrNoControl is returned by Call when no running peer serves the data folder.
+var ErrNoControl = errors.New("peer: no running Kith serves this data folder")
+
+// Call sends one command to the peer running on data folder dir. It returns ErrNoControl when
+// none runs there, a *UsageError for a usage mistake, and the command's own error otherwise.
+func Call(ctx context.Context, dir string, req Request) (Result, error) {
+	path := filepath.Join(dir, ControlSocket)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w (%v)", ErrNoControl, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	b, _ := json.Marshal(req)
+	if _, err := conn.Write(append(b, '\n')); err != nil {
+		return Result{}, fmt.Errorf("sending the command to the running Kith: %w", err)
+	}
+	r := bufio.NewReaderSize(conn, 64<<10)
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) || len(line) > maxControlLine {
+			if ctx.Err() != nil {
+				return Result{}, ctx.Err()
+			}
+			return Result{}, fmt.Errorf("the running Kith did not answer (it may be shutting down): %w", err)
+		}
+	}
+	var ans controlAnswer
+	if err := json.Unmarshal(line, &ans); err != nil {
+		return Result{}, fmt.Errorf("the running Kith sent a damaged answer: %w", err)
+	}
+	if !ans.OK {
+		if ans.Usage {
+			return ans.Result, &UsageError{Msg: ans.Error}
+		}
+		return ans.Result, errors.New(ans.Error)
+	}
+	return ans.Result, nil
+}

@@ -1,0 +1,500 @@
+// Package peer runs one install of Kith: it opens the data folder (identity, then store, then
+// service), starts the network on demand (libp2p node, join and sync streams, gossip, the member
+// address book, sync on contact and every minute, the local control socket) and stops it all in
+// reverse order. cmd/kith and cmd/kithd are thin shells over it.
+package peer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	lpeer "github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/gossip"
+	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/localstore"
+	"github.com/kith-app/kith/p2p"
+	"github.com/kith-app/kith/storage"
+)
+
+// Options configure Open and Start. The zero value is right for the desktop app, apart from Dir.
+type Options struct {
+	Logger *slog.Logger // nil: slog.Default()
+
+	// MinFreeBytes is the store's free-space reserve (0: the store's default; -1: none, for tests).
+	MinFreeBytes int64
+
+	// Listen are the multiaddrs to listen on; empty: every interface, a port the system picks,
+	// TCP and QUIC.
+	Listen []string
+	// Relay serves circuit relays for other members (for an always-on, reachable host).
+	Relay bool
+	// Offline LAN and internet discovery switches: tests on 127.0.0.1 turn them off.
+	NoMDNS, NoNAT bool
+	// SyncEvery is how often every community is synced from the members online (0: a minute).
+	SyncEvery time.Duration
+	// NoControl leaves the local control socket off (tests that run many peers in one folder tree).
+	NoControl bool
+	// Node adjusts the network's configuration before it starts (tests: p2p.Config.ForceRelayed).
+	Node func(*p2p.Config)
+}
+
+// Peer is one install: its identity, store and service, and its network once started.
+type Peer struct {
+	Dir   string
+	ID    *identity.Identity
+	Store *storage.Store
+	Svc   *app.Service
+
+	opts Options
+	log  *slog.Logger
+
+	startMu sync.Mutex // serialises Start
+	mu      sync.Mutex
+	node    *p2p.Node       // guarded by mu; nil until Start
+	gossip  *gossip.Gossip  // guarded by mu
+	control *controlServer  // guarded by mu
+	ctx     context.Context // guarded by mu: ends with Close (nil before Start)
+	stop    context.CancelFunc
+	loops   sync.WaitGroup
+	syncing map[syncKey]bool // guarded by mu: one sync per community and peer at a time
+	closed  bool             // guarded by mu
+}
+
+type syncKey struct {
+	id   community.Hash
+	peer string
+}
+
+// Open opens the data folder dir: the identity (created on first use), the store (held until
+// Close: a second process gets storage.ErrAlreadyRunning) and the service. The network is not
+// started: commands that only read or write the store need none.
+func Open(dir string, opts Options) (*Peer, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	id, err := identity.LoadOrCreate(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(dir, storage.Options{Logger: log, MinFreeBytes: opts.MinFreeBytes})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, syncing: map[syncKey]bool{}}, nil
+}
+
+// PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
+func PeerID(key ed25519.PublicKey) (string, error) {
+	pk, err := crypto.UnmarshalEd25519PublicKey(key)
+	if err != nil {
+		return "", err
+	}
+	id, err := lpeer.IDFromPublicKey(pk)
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
+// Start starts the network: the node, its join and sync streams and the address book, gossip on
+// every community, sync with members as they come online and every SyncEvery, and the control
+// socket. ctx bounds the start only; the network runs until Close.
+func (p *Peer) Start(ctx context.Context) error {
+	p.startMu.Lock()
+	defer p.startMu.Unlock()
+	p.mu.Lock()
+	closed, started := p.closed, p.node != nil
+	p.mu.Unlock()
+	if closed {
+		return app.ErrClosed
+	}
+	if started {
+		return nil
+	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	cfg := p2p.Config{
+		PrivateKey: p.ID.TransportKey(), ListenAddrs: p.opts.Listen, Logger: p.log,
+		MessageID: gossip.MessageID, PeerFilter: gossip.PeerFilter(p.Svc),
+		Member:          func(k ed25519.PublicKey) bool { return p.Svc.IsMemberAnywhere(k) },
+		Relay:           p.opts.Relay,
+		RelayCandidates: p.relayCandidates,
+		MDNS:            !p.opts.NoMDNS,
+		NAT:             !p.opts.NoNAT,
+	}
+	if p.opts.Relay {
+		cfg.RelayCandidates = nil // a relay is reachable itself
+	}
+	if p.opts.Node != nil {
+		p.opts.Node(&cfg)
+	}
+	node, err := p2p.New(ctx, cfg)
+	if err != nil {
+		stop()
+		return err
+	}
+	p.Svc.Serve(node)
+	node.Handle(ProtoAddrs, maxAddrsRequest, p.serveAddrs)
+	ids, err := p.Svc.Communities()
+	if err != nil {
+		stop()
+		node.Close()
+		return err
+	}
+	var cids []community.Hash
+	for _, c := range ids {
+		cids = append(cids, c.ID)
+	}
+	g, err := gossip.Attach(p.Svc, node, p.log, cids...)
+	if err != nil {
+		stop()
+		node.Close()
+		return err
+	}
+	p.mu.Lock()
+	if p.closed { // closed while starting
+		p.mu.Unlock()
+		stop()
+		return errors.Join(app.ErrClosed, g.Close(), node.Close())
+	}
+	p.node, p.gossip, p.ctx, p.stop = node, g, loopCtx, stop
+	p.loops.Add(1)
+	go p.syncLoop(loopCtx) // p.closed is false under p.mu: Close has not begun waiting
+	p.mu.Unlock()
+	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
+	if !p.opts.NoControl {
+		c, err := listenControl(p)
+		if err != nil {
+			p.log.Warn("no control socket: kithd commands cannot reach this running peer", "err", err)
+		} else {
+			p.mu.Lock()
+			if p.closed {
+				c.Close()
+			} else {
+				p.control = c
+			}
+			p.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// Node is the running network, nil before Start.
+func (p *Peer) Node() *p2p.Node {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.node
+}
+
+// Running reports whether the network is started.
+func (p *Peer) Running() bool { return p.Node() != nil }
+
+// Close stops the control socket, the loops, gossip and the node, then the service and the
+// store: the reverse of the start. It is safe to call twice.
+func (p *Peer) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	node, g, c, stop := p.node, p.gossip, p.control, p.stop
+	p.mu.Unlock()
+	var errs []error
+	if c != nil {
+		errs = append(errs, c.Close())
+	}
+	if stop != nil {
+		stop()
+	}
+	p.loops.Wait()
+	if g != nil {
+		errs = append(errs, g.Close())
+	}
+	if node != nil {
+		p.saveAddrs()
+		errs = append(errs, node.Close())
+	}
+	errs = append(errs, p.Svc.Close(), p.Store.Close())
+	return errors.Join(errs...)
+}
+
+// onPeer reacts to a peer coming online or going offline: members are protected in the
+// connection manager, their addresses saved, every community shared with them synced, and their
+// address books asked for.
+func (p *Peer) onPeer(ctx context.Context, peerID string, connected bool) {
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	key, err := node.KeyOf(peerID)
+	if err != nil {
+		return
+	}
+	shared := p.sharedWith(key)
+	if len(shared) == 0 {
+		return
+	}
+	p.Svc.Emit(app.PeersChanged{})
+	if !connected {
+		node.Unprotect(peerID, "kith-member")
+		return
+	}
+	node.Protect(peerID, "kith-member")
+	p.remember(peerID, node.AddrsOf(peerID), shared)
+	for _, id := range shared {
+		p.syncWith(ctx, id, peerID)
+	}
+	p.spawn(func() { p.exchangeAddrs(ctx, peerID, shared) })
+}
+
+// spawn runs fn in a goroutine that Close waits for; not after Close.
+func (p *Peer) spawn(fn func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.loops.Add(1)
+	go func() {
+		defer p.loops.Done()
+		fn()
+	}()
+	return true
+}
+
+// sharedWith lists this install's communities where key is an active member.
+func (p *Peer) sharedWith(key ed25519.PublicKey) []community.Hash {
+	cs, err := p.Svc.Communities()
+	if err != nil {
+		return nil
+	}
+	var out []community.Hash
+	for _, c := range cs {
+		if member, _ := p.Svc.IsMember(c.ID, key); member && !key.Equal(p.ID.PublicKey()) {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// syncWith syncs a community from a peer in the background, once at a time per pair.
+func (p *Peer) syncWith(ctx context.Context, id community.Hash, peerID string) {
+	k := syncKey{id, peerID}
+	p.mu.Lock()
+	node := p.node
+	busy := p.syncing[k] || node == nil
+	if !busy {
+		p.syncing[k] = true
+	}
+	p.mu.Unlock()
+	if busy {
+		return
+	}
+	ok := p.spawn(func() {
+		defer func() {
+			p.mu.Lock()
+			delete(p.syncing, k)
+			p.mu.Unlock()
+		}()
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		if err := p.Svc.SyncFrom(sctx, node, peerID, id); err != nil && ctx.Err() == nil {
+			p.log.Debug("sync", "community", id.Short(), "peer", peerID, "err", err)
+		}
+	})
+	if !ok {
+		p.mu.Lock()
+		delete(p.syncing, k)
+		p.mu.Unlock()
+	}
+}
+
+// syncLoop dials the members it knows addresses of and syncs every community from the members
+// online, every SyncEvery, until ctx ends.
+func (p *Peer) syncLoop(ctx context.Context) {
+	defer p.loops.Done()
+	every := p.opts.SyncEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		p.dialMembers(ctx)
+		p.syncAll(ctx)
+		p.saveAddrs()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// syncAll syncs every community from every member online.
+func (p *Peer) syncAll(ctx context.Context) {
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	for _, pi := range node.Peers() {
+		for _, id := range p.sharedWith(pi.Key) {
+			p.syncWith(ctx, id, pi.ID)
+		}
+	}
+}
+
+// dialMembers connects to the members of this install's communities that the address book has
+// addresses for and that are not connected.
+func (p *Peer) dialMembers(ctx context.Context) {
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	book, err := p.Store.Peers()
+	if err != nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, e := range book {
+		if _, ok := node.PathTo(e.ID); ok || e.ID == node.ID() || len(e.Addrs) == 0 {
+			continue
+		}
+		key, err := node.KeyOf(e.ID)
+		if err != nil || len(p.sharedWith(key)) == 0 {
+			continue
+		}
+		_ = node.AddAddrs(e.Addrs...)
+		wg.Add(1)
+		go func(addr string) {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			if err := node.Connect(dctx, addr); err != nil {
+				p.log.Debug("dial member", "peer", e.ID, "err", err)
+			}
+		}(e.Addrs[0])
+	}
+	wg.Wait()
+}
+
+// relayCandidates are the members that may relay for this install: those in the address book.
+func (p *Peer) relayCandidates() []string {
+	book, err := p.Store.Peers()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range book {
+		for _, a := range e.Addrs {
+			if !isCircuit(a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// remember saves a member's addresses in the address book.
+func (p *Peer) remember(peerID string, addrs []string, communities []community.Hash) {
+	if len(addrs) == 0 {
+		return
+	}
+	e := storage.Peer{ID: peerID, Addrs: addrs, LastSeen: time.Now()}
+	for _, c := range communities {
+		e.Communities = append(e.Communities, storage.CommunityID(c))
+	}
+	if err := p.Store.PutPeer(e); err != nil {
+		p.log.Debug("saving an address", "peer", peerID, "err", err)
+	}
+}
+
+// settingAddrs holds this install's last known addresses, for invites made while offline.
+const settingAddrs = "node/addrs"
+
+// saveAddrs records the node's current addresses.
+func (p *Peer) saveAddrs() {
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	b, _ := json.Marshal(node.Addrs())
+	if err := p.Store.SetSetting(settingAddrs, b); err != nil {
+		p.log.Debug("saving own addresses", "err", err)
+	}
+}
+
+// Addrs returns the node's addresses while it runs, else the last known ones (stale true).
+func (p *Peer) Addrs() (addrs []string, stale bool) {
+	if node := p.Node(); node != nil {
+		return node.Addrs(), false
+	}
+	b, err := p.Store.Setting(settingAddrs)
+	if err == nil {
+		_ = json.Unmarshal(b, &addrs)
+	}
+	return addrs, true
+}
+
+// bootstrap picks the addresses an invite carries: circuit (relayed) addresses last, at most 8.
+func bootstrap(addrs []string) []string {
+	out := slices.Clone(addrs)
+	slices.SortStableFunc(out, func(a, b string) int {
+		ca, cb := isCircuit(a), isCircuit(b)
+		switch {
+		case ca == cb:
+			return 0
+		case ca:
+			return 1
+		}
+		return -1
+	})
+	if len(out) > 8 {
+		out = out[:8]
+	}
+	return out
+}
+
+func isCircuit(addr string) bool { return containsPart(addr, "/p2p-circuit") }
+
+func containsPart(s, part string) bool {
+	for i := 0; i+len(part) <= len(s); i++ {
+		if s[i:i+len(part)] == part && (i+len(part) == len(s) || s[i+len(part)] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// errNotRunning is returned by what needs the network before Start.
+var errNotRunning = fmt.Errorf("peer: the network is not started")
+
+// DefaultDir is the per-user data folder that the desktop app and kithd share
+// (~/.config/kith on Linux).
+func DefaultDir() string {
+	base, err := os.UserConfigDir()
+	if err != nil {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".config")
+	}
+	return filepath.Join(base, "kith")
+}

@@ -1,0 +1,280 @@
+// Command kithd is Kith's headless peer and command-line client: `kithd run` keeps an install
+// online (for an always-on host); the other commands act on a data folder, through the running
+// peer's control socket when one runs there, else on the store directly. No Fyne: it builds
+// with CGO_ENABLED=0.
+//
+//	kithd [--data DIR] create --name NAME [--about TEXT] [--max-members N] [--display-name NAME]
+//	kithd [--data DIR] invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]
+//	kithd [--data DIR] join [--name DISPLAY_NAME] [--timeout 60s] INVITE
+//	kithd [--data DIR] run [--listen MULTIADDR]... [--relay] [--log-format text|json]
+//	kithd [--data DIR] post [--community ID] [--channel NAME] TEXT
+//	kithd [--data DIR] messages [--community ID] [--channel NAME] [--limit N] [--json]
+//	kithd [--data DIR] members [--community ID] [--json]
+//	kithd [--data DIR] status [--json]
+//
+// Exit status: 0 on success, 1 on an error (one line on stderr says what to do), 2 on a usage
+// error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kith-app/kith/app/peer"
+	"github.com/kith-app/kith/storage"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usageText = `usage: kithd [--data DIR] COMMAND [flags] [args]
+
+commands:
+  create --name NAME [--about TEXT] [--max-members N]     make a community; prints its ID
+  invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]
+                                                          prints one invite (kith1...)
+  join [--name DISPLAY_NAME] [--timeout 60s] INVITE       join a community and sync it
+  run [--listen MULTIADDR]... [--relay]                   stay online until Ctrl-C
+  post [--community ID] [--channel NAME] TEXT             write a message
+  messages [--community ID] [--channel NAME] [--limit N] [--json]
+  members [--community ID] [--json]
+  status [--json]
+
+DIR defaults to the desktop app's data folder (` + "%s" + `).
+`
+
+// run is main with its exit status returned.
+func run(args []string, stdout, stderr io.Writer) int {
+	global := flag.NewFlagSet("kithd", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	dir := global.String("data", peer.DefaultDir(), "data folder")
+	if err := global.Parse(args); err != nil {
+		return usageErr(stderr, err.Error())
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		fmt.Fprintf(stderr, usageText, peer.DefaultDir())
+		return 2
+	}
+	cmd, rest := rest[0], rest[1:]
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprintf(stdout, usageText, peer.DefaultDir())
+		return 0
+	}
+	if cmd == "run" {
+		return runPeer(*dir, rest, stderr)
+	}
+	req, asJSON, err := parseCommand(cmd, rest)
+	if err != nil {
+		return usageErr(stderr, err.Error())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := do(ctx, *dir, req)
+	if res.Warning != "" {
+		fmt.Fprintln(stderr, "kithd: warning:", res.Warning)
+	}
+	var u *peer.UsageError
+	switch {
+	case errors.As(err, &u):
+		return usageErr(stderr, u.Msg)
+	case err != nil:
+		fmt.Fprintln(stderr, "kithd:", oneLine(err))
+		return 1
+	}
+	out := res.Text
+	if asJSON {
+		out = string(res.JSON)
+	}
+	if out != "" {
+		fmt.Fprintln(stdout, out)
+	}
+	return 0
+}
+
+func usageErr(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "kithd: %s (see `kithd help`)\n", msg)
+	return 2
+}
+
+// oneLine keeps an error to one line: the first, joined errors included.
+func oneLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// parseCommand reads one command's flags (anywhere among its arguments) and arguments.
+func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
+	req := peer.Request{Cmd: cmd}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	var positional []string
+	want := 0
+	switch cmd {
+	case "create":
+		fs.StringVar(&req.Name, "name", "", "")
+		fs.StringVar(&req.About, "about", "", "")
+		fs.IntVar(&req.MaxMembers, "max-members", 0, "")
+		fs.StringVar(&req.DisplayName, "display-name", "", "")
+	case "invite":
+		fs.StringVar(&req.Community, "community", "", "")
+		fs.StringVar(&req.Role, "role", "", "")
+		fs.IntVar(&req.Uses, "uses", 0, "")
+		fs.StringVar(&req.Expires, "expires", "", "")
+	case "join":
+		fs.StringVar(&req.Name, "name", "", "")
+		fs.StringVar(&req.Timeout, "timeout", "60s", "")
+		want = 1
+	case "post":
+		fs.StringVar(&req.Community, "community", "", "")
+		fs.StringVar(&req.Channel, "channel", "", "")
+		want = 1
+	case "messages":
+		fs.StringVar(&req.Community, "community", "", "")
+		fs.StringVar(&req.Channel, "channel", "", "")
+		fs.IntVar(&req.Limit, "limit", 50, "")
+	case "members":
+		fs.StringVar(&req.Community, "community", "", "")
+	case "status":
+	default:
+		return req, false, fmt.Errorf("unknown command %q", cmd)
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			return req, false, fmt.Errorf("%s: %v", cmd, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional, args = append(positional, args[0]), args[1:]
+	}
+	if len(positional) != want {
+		switch {
+		case cmd == "join":
+			return req, false, errors.New("join takes one invite (kith1...)")
+		case cmd == "post" && len(positional) > 1:
+			return req, false, errors.New(`post takes the message as one argument: quote it ("hello there")`)
+		case cmd == "post":
+			return req, false, errors.New("post needs the message text")
+		}
+		return req, false, fmt.Errorf("%s takes no argument %q", cmd, positional[0])
+	}
+	switch cmd {
+	case "join":
+		req.Invite = positional[0]
+	case "post":
+		req.Text = positional[0]
+	}
+	return req, *asJSON, nil
+}
+
+// do runs a command through the running peer's control socket or, when none runs, on the data
+// folder itself.
+func do(ctx context.Context, dir string, req peer.Request) (peer.Result, error) {
+	res, err := peer.Call(ctx, dir, req)
+	if !errors.Is(err, peer.ErrNoControl) {
+		return res, err
+	}
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	p, err := peer.Open(dir, peer.Options{Logger: quiet, NoControl: true, NoMDNS: true, NoNAT: true})
+	if errors.Is(err, storage.ErrAlreadyRunning) {
+		// Starting or stopping: its socket may be about to appear.
+		for range 25 {
+			time.Sleep(200 * time.Millisecond)
+			if res, err := peer.Call(ctx, dir, req); !errors.Is(err, peer.ErrNoControl) {
+				return res, err
+			}
+		}
+		return peer.Result{}, errors.New("Kith is already running with this data folder but does not answer: wait for it to start, or stop it")
+	}
+	if err != nil {
+		return peer.Result{}, err
+	}
+	defer p.Close()
+	if req.Cmd == "join" {
+		if err := p.Start(ctx); err != nil {
+			return peer.Result{}, err
+		}
+	}
+	return p.Do(ctx, req)
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// runPeer is `kithd run`: the peer stays online until SIGINT or SIGTERM.
+func runPeer(dir string, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var listen listFlag
+	fs.Var(&listen, "listen", "")
+	relay := fs.Bool("relay", false, "")
+	format := fs.String("log-format", "text", "")
+	level := fs.String("log-level", "info", "")
+	noMDNS := fs.Bool("no-mdns", false, "")
+	noNAT := fs.Bool("no-nat", false, "")
+	syncEvery := fs.Duration("sync-every", time.Minute, "")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(stderr, "run: "+err.Error())
+	}
+	if fs.NArg() > 0 {
+		return usageErr(stderr, fmt.Sprintf("run takes no argument %q", fs.Arg(0)))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return usageErr(stderr, "--log-level is debug, info, warn or error")
+	}
+	var h slog.Handler
+	switch *format {
+	case "text":
+		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})
+	case "json":
+		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl})
+	default:
+		return usageErr(stderr, "--log-format is text or json")
+	}
+	log := slog.New(h)
+	p, err := peer.Open(dir, peer.Options{Logger: log, Listen: listen, Relay: *relay, NoMDNS: *noMDNS, NoNAT: *noNAT, SyncEvery: *syncEvery})
+	if errors.Is(err, storage.ErrAlreadyRunning) {
+		fmt.Fprintln(stderr, "kithd: Kith is already running with this data folder: stop it first, or pass another --data")
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "kithd:", oneLine(err))
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = p.Start(startCtx)
+	cancel()
+	if err != nil {
+		p.Close()
+		fmt.Fprintln(stderr, "kithd:", oneLine(err))
+		return 1
+	}
+	addrs, _ := p.Addrs()
+	log.Info("kithd is online", "data", dir, "addrs", addrs, "relay", *relay)
+	<-ctx.Done()
+	log.Info("kithd is stopping")
+	if err := p.Close(); err != nil {
+		log.Error("stopping", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,129 @@
+package p2p
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+const (
+	// MDNSService is the mDNS service name Kith nodes announce and browse for.
+	MDNSService = "kith"
+
+	// relayBackoff is how long AutoRelay waits before asking a relay that refused a reservation
+	// again (libp2p's default is an hour): a relay refuses a member it has not yet seen join.
+	relayBackoff = 2 * time.Minute
+
+	// discoveryDialTimeout bounds a dial to a peer found by mDNS.
+	discoveryDialTimeout = 15 * time.Second
+)
+
+// autoRelayOptions turn on AutoRelay with candidates from Config.RelayCandidates.
+//
+// Decision: such a node is told it is private (libp2p.ForceReachabilityPrivate) instead of
+// waiting for AutoNAT. AutoRelay only looks for relays once AutoNAT v1 says "private", which
+// takes AutoNAT v1 servers among its peers, and a Kith node has few peers, all members; a
+// reservation with a member's relay costs little. A node with a public address should leave
+// RelayCandidates nil.
+func autoRelayOptions(self peer.ID, candidates func() []string, log *slog.Logger) []libp2p.Option {
+	return []libp2p.Option{
+		libp2p.ForceReachabilityPrivate(),
+		libp2p.EnableAutoRelayWithPeerSource(relaySource(self, candidates, log),
+			// A single member relay is enough to start with; do not wait for more.
+			autorelay.WithMinCandidates(1),
+			autorelay.WithBootDelay(0),
+			autorelay.WithBackoff(relayBackoff),
+		),
+	}
+}
+
+// relaySource is AutoRelay's peer source: the candidates, grouped by peer, this node excluded.
+// The goroutine of each call ends when the candidates are sent or ctx ends (AutoRelay cancels it
+// when satisfied, and when the host closes).
+func relaySource(self peer.ID, candidates func() []string, log *slog.Logger) autorelay.PeerSource {
+	return func(ctx context.Context, num int) <-chan peer.AddrInfo {
+		out := make(chan peer.AddrInfo)
+		go func() {
+			defer close(out)
+			var addrs []ma.Multiaddr
+			for _, s := range candidates() {
+				a, err := ma.NewMultiaddr(s)
+				if err != nil {
+					log.Debug("relay candidate is not a multiaddr; skipped", "addr", s, "err", err)
+					continue
+				}
+				addrs = append(addrs, a)
+			}
+			infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
+			if err != nil {
+				log.Debug("relay candidates without /p2p/<peer ID>; skipped", "err", err)
+				return
+			}
+			sent := 0
+			for _, info := range infos {
+				if info.ID == self || sent >= num {
+					continue
+				}
+				select {
+				case out <- info:
+					sent++
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		return out
+	}
+}
+
+// startMDNS starts mDNS discovery. A failure (no multicast interface) is logged, not fatal:
+// peers are still found through their addresses.
+func (n *Node) startMDNS() {
+	svc := mdns.NewMdnsService(n.host, MDNSService, mdnsNotifee{n})
+	if err := svc.Start(); err != nil {
+		_ = svc.Close()
+		n.log.Warn("mDNS discovery did not start; peers on this network will be found through their addresses only (does this network allow multicast?)", "err", err)
+		return
+	}
+	n.mdns = svc
+}
+
+// mdnsNotifee dials members found on the local network.
+type mdnsNotifee struct{ n *Node }
+
+// HandlePeerFound dials info if it is a member and not yet connected; others are ignored. mDNS
+// calls it on a goroutine of its own; it returns once the dial is over, at the latest when the
+// node closes.
+func (m mdnsNotifee) HandlePeerFound(info peer.AddrInfo) {
+	n := m.n
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	n.wg.Add(1)
+	n.mu.Unlock()
+	defer n.wg.Done()
+
+	if info.ID == n.host.ID() || n.host.Network().Connectedness(info.ID) == network.Connected {
+		return
+	}
+	if !n.gate.isMember(info.ID) {
+		n.log.Debug("mDNS found a peer that is not a member; ignored", "peer", info.ID)
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, discoveryDialTimeout)
+	defer cancel()
+	if err := n.host.Connect(ctx, info); err != nil {
+		n.log.Debug("mDNS found a member that could not be dialled", "peer", info.ID, "addrs", info.Addrs, "err", err)
+		return
+	}
+	n.log.Info("connected to a member found on the local network", "peer", info.ID)
+}
