@@ -33,6 +33,8 @@ test:
 	$(GO) vet ./...
 	@echo "==> go test -race ./... (first run builds Fyne's cgo parts: several minutes)"
 	$(GO) test -race -timeout 20m ./...
+	@echo "==> kithd end to end (.ci/kithd-e2e.sh: three peers on 127.0.0.1)"
+	@GO=$(GO) bash .ci/kithd-e2e.sh
 	@echo "==> fuzz smoke ($(FUZZTIME) per target)"
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
 

@@ -104,6 +104,7 @@ func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Ki
 			return nil, err
 		}
 		r.learnKeys([]*community.Event{e})
+		r.noteJoiners([]*community.Event{e})
 		s.Emit(CommunityChanged{Community: r.id})
 	}
 	s.publish(r.id, e)

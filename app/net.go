@@ -67,9 +67,13 @@ func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte)
 	if err != nil {
 		return nil, err
 	}
-	if member, _ := s.IsMember(req.community, from); !member {
+	member, _ := s.IsMember(req.community, from)
+	if !member && !s.WasAdmitted(req.community, from) {
 		return nil, errOutsider
 	}
+	// A joiner whose join the log voids (it lost a race for an invite's last use, or was
+	// removed) gets the authority events only: enough to learn where it stands, no content.
+	authorityOnly := !member
 	latest, err := s.store.LocalMark(req.community)
 	if err != nil {
 		return nil, err
@@ -84,7 +88,7 @@ func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte)
 		if size > syncAnswerBudget || len(ans.events) >= syncBatch {
 			return errStop
 		}
-		if !have(e) {
+		if !have(e) && (!authorityOnly || e.Kind.Authority()) {
 			env := e.Encode()
 			size += len(env)
 			ans.events = append(ans.events, env)

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -81,13 +82,7 @@ func (s *Service) roomFor(id community.Hash, events []*community.Event) (r *room
 func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) (Received, error) {
 	if r.waiting == nil {
 		r.waiting = map[community.Hash]*community.Event{}
-	}
-	for _, e := range fresh {
-		if len(r.waiting) < maxWaiting || r.waiting[e.ID] != nil {
-			r.waiting[e.ID] = e
-		} else {
-			out.Rejected = append(out.Rejected, fmt.Errorf("app: too many events waiting for earlier ones; %s dropped (sync will bring it again)", e.ID.Short()))
-		}
+		r.blocked = map[community.Hash][]community.Hash{}
 	}
 	batch := map[community.Hash]community.Known{} // accepted in this call, not yet stored
 	lookup := func(id community.Hash) (community.Known, bool) {
@@ -100,44 +95,67 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	var records []Record
 	var authority []*community.Event
 	missing := map[community.Hash]bool{}
-	for progress := true; progress; {
-		progress = false
-		for id, e := range r.waiting {
-			if _, known := lookup(id); known {
-				delete(r.waiting, id) // a duplicate
-				out.Known++
+	// The queue holds the fresh events in (Lamport, ID) order — an event's earlier events sort
+	// before it, so a causally complete batch goes through in one pass — and then the waiting
+	// events that an accepted event unblocks. Waiting events are looked at again only when
+	// something they wait for arrives: a full buffer costs nothing per call.
+	queue := slices.Clone(fresh)
+	slices.SortFunc(queue, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
+	for len(queue) > 0 {
+		e := queue[0]
+		queue = queue[1:]
+		id := e.ID
+		if _, known := lookup(id); known {
+			delete(r.waiting, id) // a duplicate
+			out.Known++
+			continue
+		}
+		err := community.CheckCausal(&e.Header, lookup)
+		var early *community.MissingError
+		if errors.As(err, &early) {
+			if r.waiting[id] == nil && len(r.waiting) >= maxWaiting {
+				out.Rejected = append(out.Rejected, fmt.Errorf("app: too many events waiting for earlier ones; %s dropped (sync will bring it again)", id.Short()))
 				continue
 			}
-			err := community.CheckCausal(&e.Header, lookup)
-			var early *community.MissingError
-			if errors.As(err, &early) {
-				for _, m := range early.IDs {
-					missing[m] = true
+			r.waiting[id] = e
+			for _, m := range early.IDs {
+				missing[m] = true
+				if !slices.Contains(r.blocked[m], id) {
+					r.blocked[m] = append(r.blocked[m], id)
 				}
-				continue
 			}
-			delete(r.waiting, id)
+			continue
+		}
+		delete(r.waiting, id)
+		if err == nil {
+			var rec Record
+			rec, err = s.admitLocked(r, e)
 			if err == nil {
-				var rec Record
-				rec, err = s.admitLocked(r, e)
-				if err == nil {
-					records = append(records, rec)
-					batch[e.ID] = community.Known{Author: e.Author, Seq: e.Seq, Lamport: e.Lamport}
-					if e.Kind.Authority() {
-						authority = append(authority, e)
-					}
-					progress = true
+				records = append(records, rec)
+				batch[id] = community.Known{Author: e.Author, Seq: e.Seq, Lamport: e.Lamport}
+				if e.Kind.Authority() {
+					authority = append(authority, e)
 				}
-			}
-			if err != nil {
-				out.Rejected = append(out.Rejected, fmt.Errorf("app: event %s refused: %w", e.ID.Short(), err))
+				for _, w := range r.blocked[id] {
+					if we := r.waiting[w]; we != nil {
+						queue = append(queue, we)
+					}
+				}
+				delete(r.blocked, id)
 			}
 		}
+		if err != nil {
+			out.Rejected = append(out.Rejected, fmt.Errorf("app: event %s refused: %w", id.Short(), err))
+		}
+	}
+	if len(r.waiting) == 0 {
+		clear(r.blocked) // entries of events dropped or refused meanwhile
 	}
 	// Keys first, then channels: content sorts before the join that gives this install the key
 	// to read it, so it is placed in its channel only once the batch's keys are learnt. Content
 	// still unreadable waits in the unreadable page until its key comes.
 	learnt := r.learnKeys(authority)
+	r.noteJoiners(authority)
 	st := r.folder.State()
 	me := s.id.PublicKey()
 	var added []Message

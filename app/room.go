@@ -27,6 +27,25 @@ type room struct {
 	// waiting holds events whose earlier events are not known yet (gossipsub marks a message
 	// seen before it is validated, so an early event dropped now would never come again).
 	waiting map[community.Hash]*community.Event
+	blocked map[community.Hash][]community.Hash // a missing event → the waiting events that cite it
+	// joiners are the keys of every join event stored, void ones too: a joiner whose admission
+	// lost a race (an invite's last use, the member cap) may still sync the log's authority
+	// events, to learn that it lost.
+	joiners map[string]bool
+}
+
+// noteJoiners records the joiners of join events.
+func (r *room) noteJoiners(events []*community.Event) {
+	for _, e := range events {
+		if e.Kind != community.KindJoin {
+			continue
+		}
+		if b, err := community.DecodeBody(e.Kind, e.Body); err == nil {
+			if j, ok := b.(*community.Join); ok {
+				r.joiners[string(j.Joiner)] = true
+			}
+		}
+	}
 }
 
 // ErrUnknownCommunity is returned for a community this install does not belong to.
@@ -81,13 +100,14 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &room{id: id, folder: f, keys: community.NewKeyring(s.id), heads: map[string]*community.Event{}}
+	r := &room{id: id, folder: f, keys: community.NewKeyring(s.id), heads: map[string]*community.Event{}, joiners: map[string]bool{}}
 	for _, e := range auth {
 		if _, err := f.Add(e); err != nil && !errors.Is(err, community.ErrNoBody) {
 			return nil, fmt.Errorf("app: folding %s: %w", id.Short(), err)
 		}
 	}
 	r.learnKeys(auth)
+	r.noteJoiners(auth)
 	if err := s.placeUnreadable(r); err != nil {
 		return nil, err
 	}
@@ -322,4 +342,25 @@ func (s *Service) IsMemberAnywhere(key []byte) bool {
 		}
 	}
 	return false
+}
+
+// StateHash is a digest of a community's folded membership state: two installs with the same
+// log have the same hash (tests and diagnostics compare them).
+func (s *Service) StateHash(id community.Hash) (community.Hash, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	return st.Hash(), nil
+}
+
+// WasAdmitted reports whether the log of community id holds a join of key, valid or void.
+func (s *Service) WasAdmitted(id community.Hash, key []byte) bool {
+	r, err := s.room(id)
+	if err != nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.joiners[string(key)]
 }

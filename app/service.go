@@ -186,6 +186,7 @@ func (s *Service) CreateCommunity(ctx context.Context, p CreateParams) (Created,
 		return Created{}, fmt.Errorf("app: saving the new community: %w", err)
 	}
 	s.log.Info("created a community", "id", g.ID.Short())
+	s.Emit(CommunityChanged{Community: g.ID})
 	return Created{ID: g.ID, Name: strings.TrimSpace(p.Name), RecoveryWords: words}, nil
 }
 

@@ -114,21 +114,28 @@ func create(path string, log *slog.Logger) (*Identity, error) {
 	data = append(data, fileMagic...)
 	data = append(data, id.ed.Seed()...)
 	data = append(data, id.x.Bytes()...)
-	// Write to a temporary file and rename, so a crash never leaves half a key behind.
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// Write a temporary file of our own, then link it in place: a crash never leaves half a key
+	// behind, and when two processes start on a new folder at once, the second one loads the key
+	// the first saved instead of replacing it (which would give the install two identities).
+	f, err := os.CreateTemp(filepath.Dir(path), FileName+".tmp*")
 	if err != nil {
-		return nil, fmt.Errorf("identity: creating %s: %w (check the data folder's permissions)", tmp, err)
+		return nil, fmt.Errorf("identity: creating a key file in %s: %w (check the data folder's permissions)", filepath.Dir(path), err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	_, werr := f.Write(data)
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
-		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("identity: writing %s: %w (is the disk full?)", tmp, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("identity: reading %s: %w", path, err)
+		}
+		return load(path, b, log)
+	} else if err != nil {
 		return nil, fmt.Errorf("identity: saving %s: %w", path, err)
 	}
 	log.Info("identity: created a new key", "path", path)

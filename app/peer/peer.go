@@ -70,6 +70,7 @@ type Peer struct {
 	stop    context.CancelFunc
 	loops   sync.WaitGroup
 	syncing map[syncKey]bool // guarded by mu: one sync per community and peer at a time
+	greeted map[string]bool  // guarded by mu: connected member peers already greeted
 	closed  bool             // guarded by mu
 }
 
@@ -99,7 +100,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, syncing: map[syncKey]bool{}}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, syncing: map[syncKey]bool{}, greeted: map[string]bool{}}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -176,8 +177,9 @@ func (p *Peer) Start(ctx context.Context) error {
 		return errors.Join(app.ErrClosed, g.Close(), node.Close())
 	}
 	p.node, p.gossip, p.ctx, p.stop = node, g, loopCtx, stop
-	p.loops.Add(1)
-	go p.syncLoop(loopCtx) // p.closed is false under p.mu: Close has not begun waiting
+	p.loops.Add(2) // p.closed is false under p.mu: Close has not begun waiting
+	go p.syncLoop(loopCtx)
+	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
 	p.mu.Unlock()
 	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
 	if !p.opts.NoControl {
@@ -195,6 +197,53 @@ func (p *Peer) Start(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// followCommunities joins the gossip of every community this install comes to belong to
+// (created or joined through the service, by the desktop app or a command), until ctx ends.
+func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
+	defer p.loops.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			var id community.Hash
+			switch ev := ev.(type) {
+			case app.CommunityChanged:
+				id = ev.Community
+			case app.Lagged:
+				p.addAll()
+				p.greetAll(ctx)
+				continue
+			default:
+				continue
+			}
+			if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
+				if g := p.gossipOf(); g != nil {
+					if err := g.Add(id); err != nil {
+						p.log.Debug("joining gossip", "community", id.Short(), "err", err)
+					}
+				}
+			}
+			p.greetAll(ctx)
+		}
+	}
+}
+
+// addAll joins the gossip of every community of this install.
+func (p *Peer) addAll() {
+	g := p.gossipOf()
+	cs, err := p.Svc.Communities()
+	if g == nil || err != nil {
+		return
+	}
+	for _, c := range cs {
+		_ = g.Add(c.ID)
+	}
 }
 
 // Node is the running network, nil before Start.
@@ -237,10 +286,28 @@ func (p *Peer) Close() error {
 	return errors.Join(errs...)
 }
 
-// onPeer reacts to a peer coming online or going offline: members are protected in the
-// connection manager, their addresses saved, every community shared with them synced, and their
-// address books asked for.
+// onPeer reacts to a peer coming online or going offline.
 func (p *Peer) onPeer(ctx context.Context, peerID string, connected bool) {
+	if !connected {
+		p.mu.Lock()
+		was := p.greeted[peerID]
+		delete(p.greeted, peerID)
+		node := p.node
+		p.mu.Unlock()
+		if was && node != nil {
+			node.Unprotect(peerID, "kith-member")
+			p.Svc.Emit(app.PeersChanged{})
+		}
+		return
+	}
+	p.greet(ctx, peerID)
+}
+
+// greet welcomes a connected peer that is a member of a community of this install, once per
+// connection: its connection is protected in the connection manager, its addresses saved, every
+// community shared with it synced, and its address book asked for. A peer that connected as a
+// joiner is greeted when its join arrives (followCommunities).
+func (p *Peer) greet(ctx context.Context, peerID string) {
 	node := p.Node()
 	if node == nil {
 		return
@@ -253,17 +320,36 @@ func (p *Peer) onPeer(ctx context.Context, peerID string, connected bool) {
 	if len(shared) == 0 {
 		return
 	}
-	p.Svc.Emit(app.PeersChanged{})
-	if !connected {
-		node.Unprotect(peerID, "kith-member")
+	p.mu.Lock()
+	if p.greeted[peerID] || p.closed {
+		p.mu.Unlock()
 		return
 	}
+	p.greeted[peerID] = true
+	p.mu.Unlock()
+	p.Svc.Emit(app.PeersChanged{})
 	node.Protect(peerID, "kith-member")
 	p.remember(peerID, node.AddrsOf(peerID), shared)
 	for _, id := range shared {
 		p.syncWith(ctx, id, peerID)
 	}
 	p.spawn(func() { p.exchangeAddrs(ctx, peerID, shared) })
+}
+
+// greetAll greets the connected peers not greeted yet (after the membership log changed).
+func (p *Peer) greetAll(ctx context.Context) {
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	for _, pi := range node.Peers() {
+		p.mu.Lock()
+		done := p.greeted[pi.ID]
+		p.mu.Unlock()
+		if !done {
+			p.greet(ctx, pi.ID)
+		}
+	}
 }
 
 // spawn runs fn in a goroutine that Close waits for; not after Close.

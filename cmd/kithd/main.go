@@ -58,7 +58,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	global := flag.NewFlagSet("kithd", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	dir := global.String("data", peer.DefaultDir(), "data folder")
-	if err := global.Parse(args); err != nil {
+	if err := global.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, usageText, peer.DefaultDir())
+		return 0
+	} else if err != nil {
 		return usageErr(stderr, err.Error())
 	}
 	rest := global.Args()
@@ -249,7 +252,16 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 		return usageErr(stderr, "--log-format is text or json")
 	}
 	log := slog.New(h)
-	p, err := peer.Open(dir, peer.Options{Logger: log, Listen: listen, Relay: *relay, NoMDNS: *noMDNS, NoNAT: *noNAT, SyncEvery: *syncEvery})
+	opts := peer.Options{Logger: log, Listen: listen, Relay: *relay, NoMDNS: *noMDNS, NoNAT: *noNAT, SyncEvery: *syncEvery}
+	p, err := peer.Open(dir, opts)
+	// A one-off command may hold the folder for a moment; a running peer answers on its socket.
+	for i := 0; i < 25 && errors.Is(err, storage.ErrAlreadyRunning); i++ {
+		if _, cerr := peer.Call(context.Background(), dir, peer.Request{Cmd: "status"}); !errors.Is(cerr, peer.ErrNoControl) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+		p, err = peer.Open(dir, opts)
+	}
 	if errors.Is(err, storage.ErrAlreadyRunning) {
 		fmt.Fprintln(stderr, "kithd: Kith is already running with this data folder: stop it first, or pass another --data")
 		return 1

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kith-app/kith/app/peer"
+)
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		want   peer.Request
+		asJSON bool
+	}{
+		{"create", []string{"create", "--name", "Makers", "--display-name", "Ana", "--about", "we make", "--max-members", "12"},
+			peer.Request{Cmd: "create", Name: "Makers", DisplayName: "Ana", About: "we make", MaxMembers: 12}, false},
+		{"invite", []string{"invite", "--community", "abcd", "--role", "moderator", "--uses", "3", "--expires", "24h"},
+			peer.Request{Cmd: "invite", Community: "abcd", Role: "moderator", Uses: 3, Expires: "24h"}, false},
+		{"join with its default timeout", []string{"join", "kith1abc"},
+			peer.Request{Cmd: "join", Invite: "kith1abc", Timeout: "60s"}, false},
+		{"join with flags after the invite", []string{"join", "kith1abc", "--name", "Bo", "--timeout", "5s"},
+			peer.Request{Cmd: "join", Invite: "kith1abc", Name: "Bo", Timeout: "5s"}, false},
+		{"post with flags before the text", []string{"post", "--channel", "random", "hello there"},
+			peer.Request{Cmd: "post", Channel: "random", Text: "hello there"}, false},
+		{"post with flags after the text", []string{"post", "hello there", "--channel", "random"},
+			peer.Request{Cmd: "post", Channel: "random", Text: "hello there"}, false},
+		{"post with flags on both sides", []string{"post", "--community", "Makers", "hi", "--channel", "#general"},
+			peer.Request{Cmd: "post", Community: "Makers", Channel: "#general", Text: "hi"}, false},
+		{"post of a text that starts with a dash, after --", []string{"post", "--", "-5 degrees outside"},
+			peer.Request{Cmd: "post", Text: "-5 degrees outside"}, false},
+		{"messages with its default limit", []string{"messages"},
+			peer.Request{Cmd: "messages", Limit: 50}, false},
+		{"messages --json anywhere", []string{"messages", "--limit", "5", "--json", "--channel", "random"},
+			peer.Request{Cmd: "messages", Channel: "random", Limit: 5}, true},
+		{"members --json", []string{"members", "--json", "--community", "Makers"},
+			peer.Request{Cmd: "members", Community: "Makers"}, true},
+		{"status", []string{"status"}, peer.Request{Cmd: "status"}, false},
+		{"status --json", []string{"status", "--json"}, peer.Request{Cmd: "status"}, true},
+		{"status --json=false", []string{"status", "--json=false"}, peer.Request{Cmd: "status"}, false},
+		{"invite --json", []string{"invite", "--json"}, peer.Request{Cmd: "invite"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, asJSON, err := parseCommand(tt.args[0], tt.args[1:])
+			if err != nil {
+				t.Fatalf("parseCommand(%q): %v", tt.args, err)
+			}
+			if got != tt.want {
+				t.Errorf("parseCommand(%q) = %+v, want %+v", tt.args, got, tt.want)
+			}
+			if asJSON != tt.asJSON {
+				t.Errorf("parseCommand(%q): asJSON = %v, want %v", tt.args, asJSON, tt.asJSON)
+			}
+		})
+	}
+}
+
+func TestParseCommandErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // in the error
+	}{
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"run is not parsed here", []string{"run"}, `unknown command "run"`},
+		{"post without text", []string{"post"}, "post needs the message text"},
+		{"post without text, flags only", []string{"post", "--channel", "random"}, "post needs the message text"},
+		{"post of two words unquoted", []string{"post", "hello", "there"}, "quote it"},
+		{"post of two words around a flag", []string{"post", "hello", "--channel", "random", "there"}, "quote it"},
+		{"join without an invite", []string{"join", "--name", "Bo"}, "join takes one invite"},
+		{"join with two invites", []string{"join", "kith1a", "kith1b"}, "join takes one invite"},
+		{"status with an argument", []string{"status", "extra"}, `status takes no argument "extra"`},
+		{"members with an argument after --json", []string{"members", "--json", "Makers"}, `members takes no argument "Makers"`},
+		{"create with an argument", []string{"create", "--name", "Makers", "extra"}, `create takes no argument "extra"`},
+		{"messages with two arguments", []string{"messages", "a", "b"}, `messages takes no argument "a"`},
+		{"an unknown flag", []string{"status", "--bogus"}, "status: flag provided but not defined: -bogus"},
+		{"a flag of another command", []string{"post", "--limit", "5", "hi"}, "post: flag provided but not defined: -limit"},
+		{"a flag without its value", []string{"create", "--name"}, "create: flag needs an argument: -name"},
+		{"a number that is not one", []string{"invite", "--uses", "three"}, "invite: invalid value"},
+		{"a number that is not one, late", []string{"messages", "--json", "--limit", "lots"}, "messages: invalid value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parseCommand(tt.args[0], tt.args[1:])
+			if err == nil {
+				t.Fatalf("parseCommand(%q) succeeded, want an error with %q", tt.args, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("parseCommand(%q) = %q, want an error with %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+// runKithd runs kithd's run with args and returns its exit status, stdout and stderr.
+func runKithd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string // on stderr
+	}{
+		{"no command", []string{"--data", dir}, "usage: kithd"},
+		{"no arguments at all", nil, "usage: kithd"},
+		{"an unknown global flag", []string{"--data", dir, "--bogus", "status"}, "flag provided but not defined: -bogus"},
+		{"an unknown command", []string{"--data", dir, "frobnicate"}, `unknown command "frobnicate"`},
+		{"post without text", []string{"--data", dir, "post"}, "post needs the message text"},
+		{"post of two words", []string{"--data", dir, "post", "hello", "there"}, "quote it"},
+		{"join without an invite", []string{"--data", dir, "join"}, "join takes one invite"},
+		{"status with an argument", []string{"--data", dir, "status", "now"}, `status takes no argument "now"`},
+		{"run with an argument", []string{"--data", dir, "run", "now"}, `run takes no argument "now"`},
+		{"run with an unknown flag", []string{"--data", dir, "run", "--bogus"}, "run: flag provided but not defined: -bogus"},
+		{"run with a bad log format", []string{"--data", dir, "run", "--log-format", "xml"}, "--log-format is text or json"},
+		{"run with a bad log level", []string{"--data", dir, "run", "--log-level", "loud"}, "--log-level is"},
+		{"run with a bad duration", []string{"--data", dir, "run", "--sync-every", "often"}, "run: invalid value"},
+		// Found by the peer, not the parser: still a usage error.
+		{"create without a name", []string{"--data", dir, "create"}, "create needs --name NAME"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runKithd(t, tt.args...)
+			if code != 2 {
+				t.Errorf("kithd %q exited %d, want 2 (stderr %q)", tt.args, code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("kithd %q said %q on stderr, want %q in it", tt.args, stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("kithd %q printed %q on stdout, want nothing", tt.args, stdout)
+			}
+		})
+	}
+}
+
+func TestRunErrorsAreOneLine(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a damaged invite", []string{"--data", dir, "join", "kith1garbage"}, "invite"},
+		{"a post with no community", []string{"--data", dir, "post", "hello"}, "belongs to no community yet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runKithd(t, tt.args...)
+			if code != 1 {
+				t.Errorf("kithd %q exited %d, want 1 (stderr %q)", tt.args, code, stderr)
+			}
+			if !strings.HasPrefix(stderr, "kithd: ") || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("kithd %q said %q on stderr, want one line \"kithd: ...\" with %q", tt.args, stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("kithd %q printed %q on stdout, want nothing", tt.args, stdout)
+			}
+		})
+	}
+}
+
+// TestRunHelp: `help`, -h and --help print the usage on stdout and exit 0.
+func TestRunHelp(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"help", []string{"help"}},
+		{"help with a data folder", []string{"--data", dir, "help"}},
+		{"-h", []string{"-h"}},
+		{"--help", []string{"--help"}},
+		{"--help with a data folder", []string{"--data", dir, "--help"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runKithd(t, tt.args...)
+			if code != 0 {
+				t.Fatalf("kithd %q exited %d with %q on stderr, want 0 and the usage on stdout", tt.args, code, stderr)
+			}
+			if !strings.HasPrefix(stdout, "usage: kithd") || !strings.Contains(stdout, "commands:") {
+				t.Errorf("kithd %q printed %q, want the usage", tt.args, stdout)
+			}
+			if stderr != "" {
+				t.Errorf("kithd %q said %q on stderr, want nothing", tt.args, stderr)
+			}
+		})
+	}
+}
+
+// TestRunOffline creates a community in a folder where no peer runs and reads it back: every
+// command but join and run works on the store directly, with no network.
+func TestRunOffline(t *testing.T) {
+	dir := t.TempDir()
+	kithd := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
+		if code != 0 {
+			t.Fatalf("kithd %q exited %d: %s", args, code, stderr)
+		}
+		return strings.TrimSuffix(stdout, "\n")
+	}
+
+	id := kithd("create", "--name", "Makers", "--display-name", "Ana")
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("create printed %q, want a 64-hex community ID", id)
+	}
+
+	var st peer.StatusJSON
+	out := kithd("status", "--json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status --json printed %q: %v", out, err)
+	}
+	if st.Running {
+		t.Errorf("status: running = true with no peer running")
+	}
+	if !strings.HasPrefix(st.PeerID, "12D3KooW") {
+		t.Errorf("status: peer_id = %q, want an Ed25519 libp2p peer ID", st.PeerID)
+	}
+	if st.Addrs == nil || len(st.Addrs) != 0 {
+		t.Errorf("status: addrs = %#v, want [] (it never ran)", st.Addrs)
+	}
+	want := []peer.CommunityJSON{{ID: id, Name: "Makers", Role: "owner", Members: 1, Online: 0, Sync: "synced"}}
+	if len(st.Communities) != 1 || st.Communities[0] != want[0] {
+		t.Errorf("status: communities = %+v, want %+v", st.Communities, want)
+	}
+	for _, key := range []string{`"running":false`, `"peer_id":`, `"addrs":[]`, `"communities":[`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("status --json printed %s, want %s in it", out, key)
+		}
+	}
+	if text := kithd("status"); !strings.Contains(text, "not running") || !strings.Contains(text, "Makers") {
+		t.Errorf("status printed %q, want it to say Kith is not running, and name Makers", text)
+	}
+
+	msgID := kithd("post", "hello, offline")
+	var msgs []peer.MessageJSON
+	if err := json.Unmarshal([]byte(kithd("messages", "--json")), &msgs); err != nil {
+		t.Fatalf("messages --json: %v", err)
+	}
+	if len(msgs) != 1 || msgs[0].ID != msgID || msgs[0].Text != "hello, offline" || msgs[0].AuthorName != "Ana" || !msgs[0].Mine {
+		t.Errorf("messages --json = %+v, want Ana's one message %s", msgs, msgID)
+	}
+
+	var members []peer.MemberJSON
+	if err := json.Unmarshal([]byte(kithd("members", "--json")), &members); err != nil {
+		t.Fatalf("members --json: %v", err)
+	}
+	if len(members) != 1 || members[0].Name != "Ana" || members[0].Role != "owner" || !members[0].You || members[0].Online {
+		t.Errorf("members --json = %+v, want Ana alone, owner, you, offline", members)
+	}
+
+	// An invite made offline names no address: it still prints, with a warning on stderr.
+	code, stdout, stderr := runKithd(t, "--data", dir, "invite")
+	if code != 0 || !strings.HasPrefix(stdout, "kith1") || !strings.Contains(stderr, "warning") {
+		t.Errorf("invite offline: exit %d, stdout %q, stderr %q; want 0, kith1..., and a warning", code, stdout, stderr)
+	}
+}
