@@ -256,7 +256,6 @@ func TestOwnerAndFourMembers(t *testing.T) {
 	}
 }
 
-
 // postMany writes n messages through the service, several writers at once (as a busy owner's
 // app would), and returns once all are stored.
 func postMany(t *testing.T, p *peer.Peer, id community.Hash, n int, prefix string) {
