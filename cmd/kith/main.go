@@ -1,27 +1,28 @@
-// Command kith is the Kith desktop app: it opens the data folder (identity and store), builds the
-// application service and shows the window. Wiring only: the screens live in app/ui.
+// Command kith is the Kith desktop app: it opens the data folder (identity, store, service),
+// shows the window and starts the network in the background (app/peer). Wiring only: the
+// screens live in app/ui.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"log/slog"
 	"os"
-	"path/filepath"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kith-app/kith/app"
-	"github.com/kith-app/kith/app/identity"
-	"github.com/kith-app/kith/app/localstore"
+	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/app/ui"
 	"github.com/kith-app/kith/storage"
 )
 
 func main() {
-	data := flag.String("data", defaultDataDir(), "the data folder: this install's key and store (use another to run a second Kith)")
+	data := flag.String("data", peer.DefaultDir(), "the data folder: this install's key and store (use another to run a second Kith)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -39,28 +40,32 @@ func main() {
 	}
 }
 
-// start opens the data folder and shows the main window. The returned stop closes everything in
-// reverse order of opening.
+// start opens the data folder and shows the main window; the network starts in the background
+// (the window never waits for it). The returned stop closes everything in reverse order.
 func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err error) {
-	id, err := identity.LoadOrCreate(dir, log)
+	p, err := peer.Open(dir, peer.Options{Logger: log})
 	if err != nil {
-		return nil, err
-	}
-	st, err := storage.Open(dir, storage.Options{Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}, Logger: log})
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	w := a.NewWindow("Kith")
-	w.SetContent(ui.NewHome(svc, w).Content())
+	w.SetContent(ui.NewHome(p.Svc, w).Content())
 	w.Resize(fyne.NewSize(1000, 640))
 	w.SetMaster()
 	w.Show()
-	return func() error { return errors.Join(svc.Close(), st.Close()) }, nil
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		defer cancel()
+		if err := p.Start(ctx); err != nil && !errors.Is(err, app.ErrClosed) {
+			log.Error("the network did not start: Kith works offline until the next start", "err", err)
+		}
+	}()
+	return func() error {
+		cancel()
+		<-started
+		return p.Close()
+	}, nil
 }
 
 // showError shows why Kith cannot start, in a window of its own, until it is closed.
@@ -77,12 +82,3 @@ func showError(a fyne.App, err error) {
 	w.ShowAndRun()
 }
 
-// defaultDataDir is the per-user data folder that the desktop app and kithd share.
-func defaultDataDir() string {
-	base, err := os.UserConfigDir()
-	if err != nil {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".config")
-	}
-	return filepath.Join(base, "kith")
-}
