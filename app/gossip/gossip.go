@@ -115,7 +115,20 @@ func (g *Gossip) Add(id community.Hash) error {
 // validate is the topic validator: the service's Receive of one envelope. Stored or already
 // known: accept (and forward); refused: reject (the forwarder's score falls); early: ignore for
 // now, and fetch what it waits for from the peer that sent it.
+//
+// Only members' forwards are looked at: pubsub's peer filter governs what this node sends, not
+// what it accepts, so an outsider that knows the topic could otherwise fill the waiting buffer
+// with early events and draw syncs (with this install's heads) to itself. A forwarder this
+// install does not know as a member yet (its join may not be here) is ignored, not penalised:
+// sync brings what it had.
 func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdict {
+	if from != g.node.ID() {
+		key, err := g.node.KeyOf(from)
+		if member, _ := g.svc.IsMember(id, key); err != nil || !member {
+			g.log.Debug("ignored gossip forwarded by a non-member", "community", id.Short(), "from", from)
+			return p2p.Ignore
+		}
+	}
 	got, err := g.svc.Receive(id, [][]byte{data})
 	switch {
 	case err != nil:
