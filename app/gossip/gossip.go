@@ -60,6 +60,7 @@ type Gossip struct {
 	done chan struct{} // closed when that goroutine ends
 
 	fetches sync.WaitGroup // fetches under way; Close waits for them
+	limit   *limiter       // per-author rate of gossiped events
 
 	mu       sync.Mutex
 	topics   map[community.Hash]*p2p.Topic // guarded by mu
@@ -80,6 +81,7 @@ func Attach(svc *app.Service, node *p2p.Node, log *slog.Logger, communities ...c
 	ctx, stop := context.WithCancel(context.Background())
 	g := &Gossip{svc: svc, node: node, log: log.With("component", "gossip"), ctx: ctx, stop: stop,
 		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{},
+		limit:    newLimiter(time.Now),
 		fetching: map[fetchKey]bool{}}
 	go g.publishLoop()
 	for _, id := range communities {
@@ -120,12 +122,18 @@ func (g *Gossip) Add(id community.Hash) error {
 // what it accepts, so an outsider that knows the topic could otherwise fill the waiting buffer
 // with early events and draw syncs (with this install's heads) to itself. A forwarder this
 // install does not know as a member yet (its join may not be here) is ignored, not penalised:
-// sync brings what it had.
+// sync brings what it had. A member author over its rate (see limiter) is ignored too.
 func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdict {
 	if from != g.node.ID() {
 		key, err := g.node.KeyOf(from)
 		if member, _ := g.svc.IsMember(id, key); err != nil || !member {
 			g.log.Debug("ignored gossip forwarded by a non-member", "community", id.Short(), "from", from)
+			return p2p.Ignore
+		}
+	}
+	if e, err := community.DecodeStored(data); err == nil && from != g.node.ID() {
+		if member, _ := g.svc.IsMember(id, e.Author); member && !g.limit.allow(id, e.Author) {
+			g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "event", e.ID.Short())
 			return p2p.Ignore
 		}
 	}
