@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,5 +52,126 @@ func TestJoinOverTheNetwork(t *testing.T) {
 	// A non-member's sync stream is reset: no answer, not even a refusal.
 	if err := stranger.Svc.SyncFrom(ctx, stranger.Node, owner.Node.ID(), c.ID); err == nil || errors.Is(err, p2p.ErrRefused) {
 		t.Fatalf("stranger sync: %v", err)
+	}
+}
+
+// counting is an app.Network that counts the requests and answer bytes of the sync stream.
+type counting struct {
+	app.Network
+	requests, bytes int
+}
+
+func (c *counting) Request(ctx context.Context, peerID, proto string, req []byte, maxResp int) ([]byte, error) {
+	b, err := c.Network.Request(ctx, peerID, proto, req, maxResp)
+	if proto == app.ProtoSync {
+		c.requests++
+		c.bytes += len(b)
+	}
+	return b, err
+}
+
+// TestSyncMarksAndHeads: a second sync from the same member asks only for what is new (its mark
+// is remembered); a first sync from another member that holds the same history sends almost
+// nothing (the request's heads leave out what the asker has); progress reaches subscribers and
+// ends in "synced".
+func TestSyncMarksAndHeads(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	owner, a, b := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	c, err := owner.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chans, _ := owner.Svc.Channels(c.ID)
+	for i := range 1200 {
+		if _, err := owner.Svc.Post(ctx, c.ID, chans[0].ID, fmt.Sprintf("message %d", i), community.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Bootstrap: owner.Node.Addrs()})
+	events := a.Svc.Subscribe(ctx)
+	if _, err := a.Svc.JoinWith(ctx, a.Node, inv, "Al"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	// a's join synced 1,200+ events in batches, reported as progress that ends.
+	var progress []app.SyncProgress
+	for done := false; !done; {
+		select {
+		case ev := <-events:
+			if p, ok := ev.(app.SyncProgress); ok {
+				progress = append(progress, p)
+				done = p.Finished
+			}
+		case <-ctx.Done():
+			t.Fatal("no finished SyncProgress")
+		}
+	}
+	last := progress[len(progress)-1]
+	if len(progress) < 4 || last.Err != nil || last.Done != last.Total || last.Total < 1200 {
+		t.Fatalf("progress %+v", progress)
+	}
+	if s := a.Svc.Sync(c.ID).String(); s != "synced" {
+		t.Fatalf("a's sync state: %s", s)
+	}
+
+	// Again from the owner: b's join is new; then nothing is: one round trip, a few bytes.
+	if err := a.Svc.SyncFrom(ctx, a.Node, owner.Node.ID(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	n := &counting{Network: a.Node}
+	if err := a.Svc.SyncFrom(ctx, n, owner.Node.ID(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n.requests != 1 || n.bytes > 16 {
+		t.Fatalf("a second sync with nothing new took %d requests, %d bytes", n.requests, n.bytes)
+	}
+	// One new message: one round trip carrying it.
+	if _, err := owner.Svc.Post(ctx, c.ID, chans[0].ID, "one more", community.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	n = &counting{Network: a.Node}
+	if err := a.Svc.SyncFrom(ctx, n, owner.Node.ID(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _ := a.Svc.Messages(c.ID, chans[0].ID, community.Position{}, 1); len(msgs) != 1 || msgs[0].Text != "one more" {
+		t.Fatalf("a reads %v", msgs)
+	}
+	if n.requests != 1 || n.bytes > 2048 {
+		t.Fatalf("a sync of one new event took %d requests, %d bytes", n.requests, n.bytes)
+	}
+
+	// b has never synced from a, and a holds what b holds (and b's join, and "one more"):
+	// a first contact carries b's heads, so a sends only what b lacks.
+	if err := b.Node.Connect(ctx, a.Node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	n = &counting{Network: b.Node}
+	if err := b.Svc.SyncFrom(ctx, n, a.Node.ID(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _ := b.Svc.Messages(c.ID, chans[0].ID, community.Position{}, 1); len(msgs) != 1 || msgs[0].Text != "one more" {
+		t.Fatalf("b reads %v", msgs)
+	}
+	if n.bytes > 8<<10 {
+		t.Fatalf("b's first sync from a moved %d bytes in %d requests: the heads did not leave out what b had", n.bytes, n.requests)
+	}
+	t.Logf("first contact: %d bytes in %d requests (history ~%d KiB)", n.bytes, n.requests, 1200*300>>10)
+
+	// A mark the member's store never gave (it was restored from a backup): start over, with
+	// heads, and end at the member's latest mark.
+	if err := a.Store.SetSyncMark(c.ID, owner.Node.ID(), 1<<40); err != nil {
+		t.Fatal(err)
+	}
+	n = &counting{Network: a.Node}
+	if err := a.Svc.SyncFrom(ctx, n, owner.Node.ID(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := a.Store.SyncMark(c.ID, owner.Node.ID())
+	latest, _ := owner.Store.LocalMark(c.ID)
+	if got != latest || n.requests != 2 || n.bytes > 8<<10 {
+		t.Fatalf("after a foreign mark: mark %d (owner's latest %d), %d requests, %d bytes", got, latest, n.requests, n.bytes)
 	}
 }
