@@ -21,7 +21,8 @@ type Received struct {
 }
 
 // Receive takes envelopes of one community from another peer (gossip or sync), in any order:
-// each is decoded and verified, checked against the events it cites (Lamport rule, chain) and
+// each is decoded and verified (one signature per run of an author's linked events: see
+// community.DecodeBatch), checked against the events it cites (Lamport rule, chain) and
 // against the membership log, then stored. An event whose earlier events are unknown waits
 // (bounded) and is listed under Missing, so the caller can fetch them at once; it is stored when
 // they come. This install's first contact with a community it is joining carries its genesis:
@@ -32,12 +33,9 @@ type Received struct {
 func (s *Service) Receive(id community.Hash, envelopes [][]byte) (Received, error) {
 	var out Received
 	var fresh []*community.Event
-	for _, b := range envelopes {
-		e, err := community.Decode(b)
-		if err != nil {
-			out.Rejected = append(out.Rejected, err)
-			continue
-		}
+	decoded, errs := community.DecodeBatch(envelopes)
+	out.Rejected = append(out.Rejected, errs...)
+	for _, e := range decoded {
 		if e.CommunityID() != id {
 			out.Rejected = append(out.Rejected, fmt.Errorf("app: event %s belongs to another community", e.ID.Short()))
 			continue

@@ -219,3 +219,55 @@ func writeSeed(t *testing.T, dir string, i int, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestDecodeBatchVouchesByChain: in a batch, the newest event of an author's linked run is
+// verified and vouches for the ones it names; a forged head vouches for nothing, and an event
+// cannot vouch for another author's or for a number that is not its previous one.
+func TestDecodeBatchVouchesByChain(t *testing.T) {
+	c, v := newCommunity(t, 0)
+	var chain []*Event
+	for i := range 5 {
+		chain = append(chain, c.say(v, c.owner, fmt.Sprintf("message %d", i)))
+	}
+	envs := func(evs ...*Event) [][]byte {
+		var out [][]byte
+		for _, e := range evs {
+			out = append(out, e.Encode())
+		}
+		return out
+	}
+	withSig := func(e *Event, sig []byte) []byte {
+		raw, _ := e.RawHeader()
+		w := writer{}
+		w.byte1(Version)
+		w.bytes(raw)
+		w.fixed(sig)
+		w.bytes(e.Body)
+		return w.b
+	}
+	// The honest batch passes whole, in its order.
+	got, errs := DecodeBatch(envs(chain[2], chain[0], chain[4], chain[1], chain[3]))
+	if len(errs) != 0 || len(got) != 5 || got[0].ID != chain[2].ID {
+		t.Fatalf("honest batch: %d events, errors %v", len(got), errs)
+	}
+	// A bad signature on the newest event: nothing it would vouch for passes on its word.
+	bad := bytes.Repeat([]byte{1}, 64)
+	forgedTop := withSig(chain[4], bad)
+	got, errs = DecodeBatch(append(envs(chain[0], chain[1], chain[2], chain[3]), forgedTop))
+	if len(got) != 4 || len(errs) != 1 || !errors.Is(errs[0], ErrSignature) {
+		t.Fatalf("forged head: %d passed, errors %v", len(got), errs)
+	}
+	// A predecessor whose signature was swapped has another ID (the ID covers the signature), so
+	// its successor does not name it: refused, the successor kept.
+	got, errs = DecodeBatch([][]byte{withSig(chain[3], bad), chain[4].Encode()})
+	if len(got) != 1 || got[0].ID != chain[4].ID || len(errs) != 1 {
+		t.Fatalf("swapped predecessor: %d passed, errors %v", len(got), errs)
+	}
+	// Another author's event is never vouched for by this chain, even if named.
+	m := newPerson(t, "mallory")
+	c.admit(v, c.owner, m, RoleMember)
+	other := c.say(v, m, "mine")
+	if got, _ = DecodeBatch([][]byte{withSig(other, bad), chain[4].Encode()}); len(got) != 1 || got[0].ID != chain[4].ID {
+		t.Fatalf("cross-author vouching: %d passed", len(got))
+	}
+}

@@ -59,8 +59,9 @@ type Gossip struct {
 	out  chan outgoing // own events to publish, in order, by one goroutine
 	done chan struct{} // closed when that goroutine ends
 
-	fetches sync.WaitGroup // fetches under way; Close waits for them
-	limit   *limiter       // per-author rate of gossiped events
+	fetches   sync.WaitGroup // fetches under way; Close waits for them
+	limit     *limiter       // per-author rate of gossiped events
+	strangers *limiter       // the rate of events forwarded by peers not known as members
 
 	mu       sync.Mutex
 	topics   map[community.Hash]*p2p.Topic // guarded by mu
@@ -81,7 +82,7 @@ func Attach(svc *app.Service, node *p2p.Node, log *slog.Logger, communities ...c
 	ctx, stop := context.WithCancel(context.Background())
 	g := &Gossip{svc: svc, node: node, log: log.With("component", "gossip"), ctx: ctx, stop: stop,
 		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{},
-		limit:    newLimiter(time.Now),
+		limit: newLimiter(time.Now, rateBurst, rateRefill), strangers: newLimiter(time.Now, strangerBurst, strangerRefill),
 		fetching: map[fetchKey]bool{}}
 	go g.publishLoop()
 	for _, id := range communities {
@@ -116,25 +117,40 @@ func (g *Gossip) Add(id community.Hash) error {
 
 // validate is the topic validator: the service's Receive of one envelope. Stored or already
 // known: accept (and forward); refused: reject (the forwarder's score falls); early: ignore for
-// now, and fetch what it waits for from the peer that sent it.
+// now, and fetch what it waits for.
 //
-// Only members' forwards are looked at: pubsub's peer filter governs what this node sends, not
-// what it accepts, so an outsider that knows the topic could otherwise fill the waiting buffer
-// with early events and draw syncs (with this install's heads) to itself. A forwarder this
-// install does not know as a member yet (its join may not be here) is ignored, not penalised:
-// sync brings what it had. A member author over its rate (see limiter) is ignored too.
+// Pubsub's peer filter governs what this node sends, not what it accepts, so a forwarder this
+// install does not know as a member is handled with care: it may be a new member whose join is
+// not here yet, sending its first message, or an outsider that knows the topic. Only its own
+// events are looked at (a new member forwards nobody else's before its join is known), at a
+// trickle (strangerBurst, then one a minute), and what they wait for is fetched from a member on
+// the topic, never from it: a sync request carries this install's heads. A member author over its
+// rate (see limiter) is ignored.
 func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdict {
-	if from != g.node.ID() {
+	self := from == g.node.ID()
+	member := self
+	if !self {
 		key, err := g.node.KeyOf(from)
-		if member, _ := g.svc.IsMember(id, key); err != nil || !member {
+		if err != nil {
+			return p2p.Reject
+		}
+		member, _ = g.svc.IsMember(id, key)
+		e, err := community.DecodeStored(data)
+		switch {
+		case err != nil:
+			g.log.Debug("rejected a gossiped event", "from", from, "err", err)
+			return p2p.Reject
+		case !member && !key.Equal(e.Author):
 			g.log.Debug("ignored gossip forwarded by a non-member", "community", id.Short(), "from", from)
 			return p2p.Ignore
-		}
-	}
-	if e, err := community.DecodeStored(data); err == nil && from != g.node.ID() {
-		if member, _ := g.svc.IsMember(id, e.Author); member && !g.limit.allow(id, e.Author) {
-			g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "event", e.ID.Short())
+		case !member && !g.strangers.allow(id, e.Author):
+			g.log.Debug("ignored gossip forwarded by a non-member", "community", id.Short(), "from", from, "why", "over the rate of strangers")
 			return p2p.Ignore
+		case member:
+			if author, _ := g.svc.IsMember(id, e.Author); author && !g.limit.allow(id, e.Author) {
+				g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "event", e.ID.Short())
+				return p2p.Ignore
+			}
 		}
 	}
 	got, err := g.svc.Receive(id, [][]byte{data})
@@ -148,10 +164,27 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 	case got.Stored > 0 || got.Known > 0:
 		return p2p.Accept
 	}
-	if len(got.Missing) > 0 && from != g.node.ID() {
-		g.fetch(id, from)
+	if len(got.Missing) > 0 && !self {
+		if member {
+			g.fetch(id, from)
+		} else {
+			g.fetchFromMember(id)
+		}
 	}
 	return p2p.Ignore
+}
+
+// fetchFromMember syncs from a member on the community's topic (what an early event from a
+// stranger waits for), if one is there.
+func (g *Gossip) fetchFromMember(id community.Hash) {
+	for _, p := range g.Peers(id) {
+		if key, err := g.node.KeyOf(p); err == nil {
+			if member, _ := g.svc.IsMember(id, key); member {
+				g.fetch(id, p)
+				return
+			}
+		}
+	}
 }
 
 // fetch syncs, in the background, from a peer whose event came early; at most one fetch per

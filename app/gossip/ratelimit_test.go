@@ -9,7 +9,7 @@ import (
 // authors and communities have buckets of their own.
 func TestLimiter(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	l := newLimiter(func() time.Time { return now })
+	l := newLimiter(func() time.Time { return now }, rateBurst, rateRefill)
 	c, other := [32]byte{1}, [32]byte{2}
 	a, b := []byte("author a"), []byte("author b")
 	passed := 0
