@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -72,7 +73,8 @@ func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte)
 		return nil, errOutsider
 	}
 	// A joiner whose join the log voids (it lost a race for an invite's last use, or was
-	// removed) gets the authority events only: enough to learn where it stands, no content.
+	// removed) gets the authority events, and content without its body: enough to learn where
+	// it stands, no content.
 	authorityOnly := !member
 	latest, err := s.store.LocalMark(req.community)
 	if err != nil {
@@ -82,14 +84,22 @@ func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte)
 	if req.mark >= latest {
 		return ans.encode(), nil // nothing new (or the asker's mark is from another store: it sees latest < mark)
 	}
-	have := req.have()
+	have := req.have(func(h syncHead) bool {
+		k, ok, err := s.store.Lookup(req.community, h.id)
+		return err == nil && ok && bytes.Equal(k.Author, h.author[:]) && k.Seq == h.seq
+	})
 	size := 0
 	last, err := s.store.Since(req.community, req.mark, syncScan, func(e *community.Event) error {
 		if size > syncAnswerBudget || len(ans.events) >= syncBatch {
 			return errStop
 		}
-		if !have(e) && (!authorityOnly || e.Kind.Authority()) {
+		if !have(e) {
 			env := e.Encode()
+			if authorityOnly && !e.Kind.Authority() {
+				// Without its body: the authority events after it cite it, so the asker needs its
+				// header to place them; the content stays with the members.
+				env = e.EncodeWithoutBody()
+			}
 			size += len(env)
 			ans.events = append(ans.events, env)
 		}
@@ -179,7 +189,7 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 	}()
 	for {
 		req := syncRequest{community: id, mark: mark}
-		if mark == 0 {
+		if start == 0 { // a first contact, every batch of it: the heads leave out what is here
 			if heads, err := s.store.Heads(id); err == nil {
 				req.heads = headsOf(heads)
 			}
@@ -207,10 +217,11 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 			if len(got.Rejected) > 0 {
 				s.log.Warn("sync: events refused", "from", peerID, "count", len(got.Rejected), "first", got.Rejected[0])
 			}
-			if len(got.Missing) > 0 {
-				// The member's log order is causal, so this means it holds events it did not
-				// send: keep the mark, so the next sync asks again.
-				return fmt.Errorf("app: syncing: %s sent events without their earlier ones", shortPeer(peerID))
+			if got.Held > 0 || got.Dropped > 0 {
+				// The member's log order is causal, so events left waiting mean it holds events
+				// it did not send (or the waiting buffer is full): keep the mark, so that the
+				// next sync asks again.
+				return fmt.Errorf("app: syncing: %d events from %s wait for earlier ones it did not send", got.Held+got.Dropped, shortPeer(peerID))
 			}
 		}
 		if ans.next < mark {

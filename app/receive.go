@@ -15,7 +15,9 @@ const maxWaiting = 10_000
 type Received struct {
 	Stored   int              // new events stored
 	Known    int              // events this install already had
-	Waiting  int              // events waiting for earlier ones (see Missing)
+	Waiting  int              // events waiting for earlier ones, in all (see Missing)
+	Held     int              // events of this call left waiting (Missing names what they wait for)
+	Dropped  int              // early events of this call not kept: the waiting buffer is full
 	Missing  []community.Hash // events to fetch from the sender: the waiting ones cite them
 	Rejected []error          // one per refused envelope: forged, malformed, not a member's, ...
 }
@@ -76,6 +78,19 @@ func (s *Service) roomFor(id community.Hash, events []*community.Event) (r *room
 	return nil, false, err
 }
 
+// Bounds of the waiting buffer, a community: events, and bytes of them.
+const maxWaitingBytes = 64 << 20
+
+func waitSize(e *community.Event) int { return len(e.Body) + 512 }
+
+// unwait takes an event out of the waiting buffer, if it is there.
+func (r *room) unwait(id community.Hash) {
+	if e := r.waiting[id]; e != nil {
+		r.waitingBytes -= waitSize(e)
+		delete(r.waiting, id)
+	}
+}
+
 // acceptLocked validates, stores and folds events, and retries those waiting. r.mu must be held.
 func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) (Received, error) {
 	if r.waiting == nil {
@@ -98,24 +113,34 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	// events that an accepted event unblocks. Waiting events are looked at again only when
 	// something they wait for arrives: a full buffer costs nothing per call.
 	queue := slices.Clone(fresh)
+	isFresh := make(map[community.Hash]bool, len(fresh))
+	for _, e := range fresh {
+		isFresh[e.ID] = true
+	}
 	slices.SortFunc(queue, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
 	for len(queue) > 0 {
 		e := queue[0]
 		queue = queue[1:]
 		id := e.ID
 		if _, known := lookup(id); known {
-			delete(r.waiting, id) // a duplicate
+			r.unwait(id) // a duplicate
 			out.Known++
 			continue
 		}
 		err := community.CheckCausal(&e.Header, lookup)
 		var early *community.MissingError
 		if errors.As(err, &early) {
-			if r.waiting[id] == nil && len(r.waiting) >= maxWaiting {
-				out.Rejected = append(out.Rejected, fmt.Errorf("app: too many events waiting for earlier ones; %s dropped (sync will bring it again)", id.Short()))
+			if r.waiting[id] == nil && (len(r.waiting) >= maxWaiting || r.waitingBytes+waitSize(e) > maxWaitingBytes) {
+				out.Dropped++ // not an error of the event's: sync brings it again
 				continue
 			}
-			r.waiting[id] = e
+			if r.waiting[id] == nil {
+				r.waiting[id] = e
+				r.waitingBytes += waitSize(e)
+			}
+			if isFresh[id] {
+				out.Held++
+			}
 			for _, m := range early.IDs {
 				missing[m] = true
 				if !slices.Contains(r.blocked[m], id) {
@@ -124,7 +149,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 			}
 			continue
 		}
-		delete(r.waiting, id)
+		r.unwait(id)
 		if err == nil {
 			var rec Record
 			rec, err = s.admitLocked(r, e)

@@ -26,8 +26,9 @@ type room struct {
 	mine   *community.Event            // this install's latest event here, nil before its first
 	// waiting holds events whose earlier events are not known yet (gossipsub marks a message
 	// seen before it is validated, so an early event dropped now would never come again).
-	waiting map[community.Hash]*community.Event
-	blocked map[community.Hash][]community.Hash // a missing event → the waiting events that cite it
+	waiting      map[community.Hash]*community.Event
+	blocked      map[community.Hash][]community.Hash // a missing event → the waiting events that cite it
+	waitingBytes int                                 // guarded by mu: the size of the waiting events (see maxWaitingBytes)
 	// joiners are the keys of every join event stored, void ones too: a joiner whose admission
 	// lost a race (an invite's last use, the member cap) may still sync the log's authority
 	// events, to learn that it lost.

@@ -94,20 +94,23 @@ func decodeSyncRequest(b []byte) (syncRequest, error) {
 	return r, nil
 }
 
-// have reports whether the asker's heads say it already holds e: an earlier event of a chain
-// it holds, or its head itself. An event with the head's number but another ID is sent (the
-// asker's store then sees the equivocation).
-func (r syncRequest) have() func(e *community.Event) bool {
-	if len(r.heads) == 0 {
-		return func(*community.Event) bool { return false }
-	}
-	heads := make(map[[32]byte]syncHead, len(r.heads))
+// have reports whether the asker's heads say it already holds e. held says whether the
+// answering store holds a head itself, as the same event (same ID, author and number): then the
+// asker's chain of that author up to it is the one here (each event names its previous one's ID,
+// which covers its header and signature), and the events up to that number are left out. For an
+// author whose head is not held here — the asker is ahead, or holds another branch of a fork —
+// nothing is left out: duplicates are cheap on arrival, and a fork reaches the asker's store,
+// which sees the equivocation.
+func (r syncRequest) have(held func(syncHead) bool) func(e *community.Event) bool {
+	heads := make(map[[32]byte]uint64, len(r.heads))
 	for _, h := range r.heads {
-		heads[h.author] = h
+		if held(h) {
+			heads[h.author] = h.seq
+		}
 	}
 	return func(e *community.Event) bool {
-		h, ok := heads[[32]byte(e.Author)]
-		return ok && (e.Seq < h.seq || e.Seq == h.seq && e.ID == h.id)
+		seq, ok := heads[[32]byte(e.Author)]
+		return ok && e.Seq <= seq
 	}
 }
 
@@ -173,13 +176,13 @@ func decodeSyncAnswer(b []byte) (syncAnswer, error) {
 	a.next, a.latest, a.more = next, latest, b[p] == 1
 	p++
 	count, ok := uv()
-	if !ok || count > uint64(len(b)-p) {
+	if !ok || count > syncBatch || count > uint64(len(b)-p)/2 {
 		return a, fmt.Errorf("%w: bad count", errSyncDamaged)
 	}
 	a.events = make([][]byte, 0, count)
 	for range count {
 		l, ok := uv()
-		if !ok || l > uint64(len(b)-p) || l > community.MaxEnvelopeSize {
+		if !ok || l == 0 || l > uint64(len(b)-p) || l > community.MaxEnvelopeSize {
 			return syncAnswer{}, fmt.Errorf("%w: bad event length", errSyncDamaged)
 		}
 		a.events = append(a.events, b[p:p+int(l)])

@@ -174,6 +174,8 @@ type Node struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	subs *subFilter // nil without Config.PeerFilter
+
 	mu     sync.Mutex
 	topics map[string]*Topic // guarded by mu; joined and not yet closed
 	closed bool              // guarded by mu
@@ -264,6 +266,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	// ctx's values.
 	psCtx, stopPS := context.WithCancel(context.WithoutCancel(ctx))
 	psOpts := gossipOptions(log, messageIDFunc(cfg.MessageID))
+	var subs *subFilter
 	if f := cfg.PeerFilter; f != nil {
 		allowed := func(pid peer.ID, topic string) bool {
 			key, err := peerKey(pid)
@@ -272,7 +275,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		// The peer filter covers gossip's control paths (mesh, IHAVE/IWANT); the subscription
 		// filter keeps a refused peer out of the topic's peers altogether, so that not even a
 		// flood publish reaches it.
-		psOpts = append(psOpts, pubsub.WithPeerFilter(allowed), pubsub.WithSubscriptionFilter(subFilter{allowed}))
+		subs = &subFilter{allowed: allowed, refused: map[peer.ID]map[string]bool{}}
+		psOpts = append(psOpts, pubsub.WithPeerFilter(allowed), pubsub.WithSubscriptionFilter(subs))
 	}
 	ps, err := pubsub.NewGossipSub(psCtx, h, psOpts...)
 	if err != nil {
@@ -293,6 +297,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		stopPS: stopPS,
 		events: newNotifier(),
 		topics: make(map[string]*Topic),
+		subs:   subs,
 	}
 	if err := n.startEvents(); err != nil {
 		_ = n.Close()
@@ -488,17 +493,61 @@ func (n *Node) isClosed() bool {
 	return n.closed
 }
 
-// subFilter drops the subscriptions of peers the PeerFilter refuses.
-type subFilter struct{ allowed func(peer.ID, string) bool }
+// subFilter drops the subscriptions of peers the PeerFilter refuses, and remembers them: pubsub
+// looks at a peer's subscriptions once, when they arrive, so a peer refused then (a new member
+// whose join was not known yet) stays out of the topic until it subscribes again — on a new
+// connection. SubscriptionRefused tells the caller when to renew one.
+type subFilter struct {
+	allowed func(peer.ID, string) bool
 
-func (subFilter) CanSubscribe(string) bool { return true }
+	mu      sync.Mutex
+	refused map[peer.ID]map[string]bool // guarded by mu
+}
 
-func (f subFilter) FilterIncomingSubscriptions(from peer.ID, subs []*pb.RPC_SubOpts) ([]*pb.RPC_SubOpts, error) {
+func (*subFilter) CanSubscribe(string) bool { return true }
+
+func (f *subFilter) FilterIncomingSubscriptions(from peer.ID, subs []*pb.RPC_SubOpts) ([]*pb.RPC_SubOpts, error) {
 	out := subs[:0:0]
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, s := range subs {
-		if f.allowed(from, s.GetTopicid()) {
+		topic := s.GetTopicid()
+		if f.allowed(from, topic) {
 			out = append(out, s)
+			delete(f.refused[from], topic)
+			if len(f.refused[from]) == 0 {
+				delete(f.refused, from)
+			}
+			continue
+		}
+		if s.GetSubscribe() {
+			if f.refused[from] == nil {
+				f.refused[from] = map[string]bool{}
+			}
+			f.refused[from][topic] = true
 		}
 	}
 	return out, nil
+}
+
+func (f *subFilter) forget(p peer.ID) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.refused, p)
+}
+
+// SubscriptionRefused reports whether the peer asked to join topic on its current connection and
+// Config.PeerFilter refused it then. A caller that now admits the peer renews the connection
+// (Disconnect, then Connect) so that the peer's subscription is looked at again.
+func (n *Node) SubscriptionRefused(peerID, topic string) bool {
+	if n.subs == nil {
+		return false
+	}
+	id, err := peer.Decode(peerID)
+	if err != nil {
+		return false
+	}
+	n.subs.mu.Lock()
+	defer n.subs.mu.Unlock()
+	return n.subs.refused[id][topic]
 }

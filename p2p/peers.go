@@ -205,6 +205,9 @@ func (n *Node) readEvents(sub event.Subscription) {
 			connected := ev.Connectedness == network.Connected || ev.Connectedness == network.Limited
 			if !connected && n.host.Network().Connectedness(ev.Peer) == network.NotConnected {
 				n.gate.leave(ev.Peer)
+				if n.subs != nil {
+					n.subs.forget(ev.Peer) // a new connection subscribes anew
+				}
 			}
 			n.events.push(connEvent{peer: ev.Peer, connected: connected})
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/invite"
 )
 
@@ -436,12 +437,10 @@ func (p *Peer) channel(id community.Hash, name string) (app.Channel, error) {
 	return app.Channel{}, fmt.Errorf("there is no channel %q here: use one of %s", name, strings.Join(names, ", "))
 }
 
-func (p *Peer) gossipOf() interface{ Add(community.Hash) error } {
+// gossipOf is the running gossip, nil before Start.
+func (p *Peer) gossipOf() *gossip.Gossip {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.gossip == nil {
-		return nil
-	}
 	return p.gossip
 }
 

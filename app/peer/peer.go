@@ -69,9 +69,10 @@ type Peer struct {
 	ctx     context.Context // guarded by mu: ends with Close (nil before Start)
 	stop    context.CancelFunc
 	loops   sync.WaitGroup
-	syncing map[syncKey]bool // guarded by mu: one sync per community and peer at a time
-	greeted map[string]bool  // guarded by mu: connected member peers already greeted
-	closed  bool             // guarded by mu
+	syncing map[syncKey]bool     // guarded by mu: one sync per community and peer at a time
+	greeted map[string]int       // guarded by mu: connected member peers greeted, and in how many communities
+	renewed map[string]time.Time // guarded by mu: when checkSubscribed last renewed a peer's connection
+	closed  bool                 // guarded by mu
 }
 
 type syncKey struct {
@@ -100,7 +101,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, syncing: map[syncKey]bool{}, greeted: map[string]bool{}}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -177,11 +178,17 @@ func (p *Peer) Start(ctx context.Context) error {
 		return errors.Join(app.ErrClosed, g.Close(), node.Close())
 	}
 	p.node, p.gossip, p.ctx, p.stop = node, g, loopCtx, stop
-	p.loops.Add(2) // p.closed is false under p.mu: Close has not begun waiting
-	go p.syncLoop(loopCtx)
-	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
 	p.mu.Unlock()
+	// Notifications first, then whoever connected meanwhile (mDNS, a quick dialer), then loops.
 	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
+	p.greetAll(loopCtx)
+	p.mu.Lock()
+	if !p.closed {
+		p.loops.Add(2) // p.closed is false under p.mu: Close has not begun waiting
+		go p.syncLoop(loopCtx)
+		go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
+	}
+	p.mu.Unlock()
 	if !p.opts.NoControl {
 		c, err := listenControl(p)
 		if err != nil {
@@ -259,6 +266,8 @@ func (p *Peer) Running() bool { return p.Node() != nil }
 // Close stops the control socket, the loops, gossip and the node, then the service and the
 // store: the reverse of the start. It is safe to call twice.
 func (p *Peer) Close() error {
+	p.startMu.Lock() // a Start under way finishes first (its ctx bounds it)
+	defer p.startMu.Unlock()
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -290,7 +299,7 @@ func (p *Peer) Close() error {
 func (p *Peer) onPeer(ctx context.Context, peerID string, connected bool) {
 	if !connected {
 		p.mu.Lock()
-		was := p.greeted[peerID]
+		was := p.greeted[peerID] > 0
 		delete(p.greeted, peerID)
 		node := p.node
 		p.mu.Unlock()
@@ -321,11 +330,11 @@ func (p *Peer) greet(ctx context.Context, peerID string) {
 		return
 	}
 	p.mu.Lock()
-	if p.greeted[peerID] || p.closed {
+	if p.greeted[peerID] >= len(shared) || p.closed {
 		p.mu.Unlock()
 		return
 	}
-	p.greeted[peerID] = true
+	p.greeted[peerID] = len(shared)
 	p.mu.Unlock()
 	p.Svc.Emit(app.PeersChanged{})
 	node.Protect(peerID, "kith-member")
@@ -334,6 +343,51 @@ func (p *Peer) greet(ctx context.Context, peerID string) {
 		p.syncWith(ctx, id, peerID)
 	}
 	p.spawn(func() { p.exchangeAddrs(ctx, peerID, shared) })
+	p.spawn(func() { p.checkSubscribed(ctx, peerID, shared) })
+}
+
+// resubscribeEvery bounds how often one peer's connection is renewed by checkSubscribed.
+const resubscribeEvery = 10 * time.Minute
+
+// checkSubscribed renews the connection of a member whose subscription to a shared community's
+// topic was refused on this connection (before its join reached this install: a new member
+// dialing in). Pubsub looks at a peer's subscriptions once, when they arrive, and would not send
+// it gossip until it subscribes again, on a new connection.
+func (p *Peer) checkSubscribed(ctx context.Context, peerID string, shared []community.Hash) {
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	if _, ok := node.PathTo(peerID); !ok {
+		return
+	}
+	for _, id := range shared {
+		if !node.SubscriptionRefused(peerID, gossip.TopicName(id)) {
+			continue
+		}
+		p.mu.Lock()
+		last, renew := p.renewed[peerID], time.Since(p.renewed[peerID]) > resubscribeEvery
+		if renew {
+			p.renewed[peerID] = time.Now()
+		}
+		p.mu.Unlock()
+		if !renew {
+			p.log.Debug("a member is not on a shared topic; renewed recently", "peer", peerID, "at", last)
+			return
+		}
+		p.log.Debug("renewing the connection of a member missing from a shared topic", "peer", peerID, "community", id.Short())
+		addrs := node.AddrsOf(peerID)
+		_ = node.Disconnect(peerID)
+		for _, a := range addrs {
+			dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := node.Connect(dctx, a)
+			cancel()
+			if err == nil {
+				break
+			}
+		}
+		return
+	}
 }
 
 // greetAll greets the connected peers not greeted yet (after the membership log changed).
@@ -343,12 +397,7 @@ func (p *Peer) greetAll(ctx context.Context) {
 		return
 	}
 	for _, pi := range node.Peers() {
-		p.mu.Lock()
-		done := p.greeted[pi.ID]
-		p.mu.Unlock()
-		if !done {
-			p.greet(ctx, pi.ID)
-		}
+		p.greet(ctx, pi.ID) // a no-op for a peer greeted in as many communities as it shares
 	}
 }
 
