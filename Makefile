@@ -61,3 +61,5 @@ build:
 	@bash .ci/deps.sh
 	@echo "==> go build ./..."
 	$(GO) build ./...
+	@echo "==> CGO_ENABLED=0 go build ./cmd/kithd (the headless peer needs no C toolchain)"
+	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/kithd
