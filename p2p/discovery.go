@@ -52,19 +52,26 @@ func relaySource(self peer.ID, candidates func() []string, log *slog.Logger) aut
 		out := make(chan peer.AddrInfo)
 		go func() {
 			defer close(out)
-			var addrs []ma.Multiaddr
+			// Each address on its own: one bad candidate must not hide the others.
+			var infos []peer.AddrInfo
+			index := map[peer.ID]int{}
 			for _, s := range candidates() {
 				a, err := ma.NewMultiaddr(s)
 				if err != nil {
 					log.Debug("relay candidate is not a multiaddr; skipped", "addr", s, "err", err)
 					continue
 				}
-				addrs = append(addrs, a)
-			}
-			infos, err := peer.AddrInfosFromP2pAddrs(addrs...)
-			if err != nil {
-				log.Debug("relay candidates without /p2p/<peer ID>; skipped", "err", err)
-				return
+				info, err := peer.AddrInfoFromP2pAddr(a)
+				if err != nil {
+					log.Debug("relay candidate without /p2p/<peer ID>; skipped", "addr", s, "err", err)
+					continue
+				}
+				if i, ok := index[info.ID]; ok {
+					infos[i].Addrs = append(infos[i].Addrs, info.Addrs...)
+					continue
+				}
+				index[info.ID] = len(infos)
+				infos = append(infos, *info)
 			}
 			sent := 0
 			for _, info := range infos {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,7 +25,10 @@ import (
 // ControlSocket is the socket's file name in the data folder.
 const ControlSocket = "kithd.sock"
 
-const maxControlLine = 1 << 20
+const (
+	maxControlLine  = 1 << 20
+	maxControlConns = 16 // commands served at once
+)
 
 type controlAnswer struct {
 	OK     bool   `json:"ok"`
@@ -59,6 +63,7 @@ func listenControl(p *Peer) (*controlServer, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	c := &controlServer{ln: ln, path: path, stop: stop}
+	slots := make(chan struct{}, maxControlConns)
 	c.conns.Add(1)
 	go func() {
 		defer c.conns.Done()
@@ -67,9 +72,21 @@ func listenControl(p *Peer) (*controlServer, error) {
 			if err != nil {
 				return // closed
 			}
+			if err := checkCaller(conn); err != nil {
+				p.log.Warn("control socket: refused a connection", "err", err)
+				conn.Close()
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			default:
+				conn.Close() // a runaway script: the peer keeps serving its own work
+				continue
+			}
 			c.conns.Add(1)
 			go func() {
 				defer c.conns.Done()
+				defer func() { <-slots }()
 				defer conn.Close()
 				c.serve(ctx, p, conn)
 			}()
@@ -81,8 +98,8 @@ func listenControl(p *Peer) (*controlServer, error) {
 func (c *controlServer) serve(ctx context.Context, p *Peer, conn net.Conn) {
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReaderSize(conn, maxControlLine).ReadSlice('\n')
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-		return
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) && (!errors.Is(err, io.EOF) || len(line) == 0) {
+		return // nothing came (a request without its newline is still answered)
 	}
 	var req Request
 	var ans controlAnswer

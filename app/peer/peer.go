@@ -549,14 +549,37 @@ func (p *Peer) relayCandidates() []string {
 	return out
 }
 
-// remember saves a member's addresses in the address book.
+// maxBookAddrs bounds the addresses the address book keeps of one peer.
+const maxBookAddrs = 16
+
+// remember adds a member's addresses to its address-book entry: the new ones first, then those
+// known before (another member's answer never erases what this install learnt itself), and the
+// communities it is known in.
 func (p *Peer) remember(peerID string, addrs []string, communities []community.Hash) {
 	if len(addrs) == 0 {
 		return
 	}
-	e := storage.Peer{ID: peerID, Addrs: addrs, LastSeen: time.Now()}
+	e := storage.Peer{ID: peerID, Addrs: slices.Clone(addrs), LastSeen: time.Now()}
+	if book, err := p.Store.Peers(); err == nil {
+		for _, old := range book {
+			if old.ID != peerID {
+				continue
+			}
+			for _, a := range old.Addrs {
+				if !slices.Contains(e.Addrs, a) {
+					e.Addrs = append(e.Addrs, a)
+				}
+			}
+			e.Communities = old.Communities
+		}
+	}
+	if len(e.Addrs) > maxBookAddrs {
+		e.Addrs = e.Addrs[:maxBookAddrs]
+	}
 	for _, c := range communities {
-		e.Communities = append(e.Communities, storage.CommunityID(c))
+		if !slices.Contains(e.Communities, storage.CommunityID(c)) {
+			e.Communities = append(e.Communities, storage.CommunityID(c))
+		}
 	}
 	if err := p.Store.PutPeer(e); err != nil {
 		p.log.Debug("saving an address", "peer", peerID, "err", err)

@@ -78,6 +78,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runPeer(*dir, rest, stderr)
 	}
 	req, asJSON, err := parseCommand(cmd, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, usageText, peer.DefaultDir())
+		return 0
+	}
 	if err != nil {
 		return usageErr(stderr, err.Error())
 	}
@@ -155,7 +159,7 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	}
 	for {
 		if err := fs.Parse(args); err != nil {
-			return req, false, fmt.Errorf("%s: %v", cmd, err)
+			return req, false, fmt.Errorf("%s: %w", cmd, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -232,7 +236,10 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 	noMDNS := fs.Bool("no-mdns", false, "")
 	noNAT := fs.Bool("no-nat", false, "")
 	syncEvery := fs.Duration("sync-every", time.Minute, "")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stderr, usageText, peer.DefaultDir())
+		return 0
+	} else if err != nil {
 		return usageErr(stderr, "run: "+err.Error())
 	}
 	if fs.NArg() > 0 {
