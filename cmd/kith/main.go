@@ -81,4 +81,3 @@ func showError(a fyne.App, err error) {
 	w.Resize(fyne.NewSize(480, 160))
 	w.ShowAndRun()
 }
-
