@@ -188,11 +188,7 @@ func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (commu
 }
 
 func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
-	id, err := p.community(req.Community)
-	if err != nil {
-		return Result{}, err
-	}
-	ch, err := p.channel(id, req.Channel)
+	id, ch, err := p.place(req)
 	if err != nil {
 		return Result{}, err
 	}
@@ -220,11 +216,7 @@ func (p *Peer) messageJSON(m app.Message, channel string) MessageJSON {
 }
 
 func (p *Peer) doMessages(req Request) (Result, error) {
-	id, err := p.community(req.Community)
-	if err != nil {
-		return Result{}, err
-	}
-	ch, err := p.channel(id, req.Channel)
+	id, ch, err := p.place(req)
 	if err != nil {
 		return Result{}, err
 	}
@@ -415,6 +407,16 @@ func listCommunities(cs []app.Summary) string {
 		parts = append(parts, fmt.Sprintf("%s (%s)", c.ID.String()[:12], c.Name))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// place resolves a request's --community and --channel.
+func (p *Peer) place(req Request) (community.Hash, app.Channel, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return id, app.Channel{}, err
+	}
+	ch, err := p.channel(id, req.Channel)
+	return id, ch, err
 }
 
 // channel resolves --channel by name (a leading # is fine); empty: general.
