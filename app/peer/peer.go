@@ -613,23 +613,20 @@ func (p *Peer) Addrs() (addrs []string, stale bool) {
 	return addrs, true
 }
 
-// bootstrap picks the addresses an invite carries: circuit (relayed) addresses last, at most 8.
+// bootstrap picks the addresses an invite carries (8 at most): direct ones first, and room kept
+// for two relayed ones, which are what a joiner behind another NAT can reach.
 func bootstrap(addrs []string) []string {
-	out := slices.Clone(addrs)
-	slices.SortStableFunc(out, func(a, b string) int {
-		ca, cb := isCircuit(a), isCircuit(b)
-		switch {
-		case ca == cb:
-			return 0
-		case ca:
-			return 1
+	var direct, relayed []string
+	for _, a := range addrs {
+		if isCircuit(a) {
+			relayed = append(relayed, a)
+		} else {
+			direct = append(direct, a)
 		}
-		return -1
-	})
-	if len(out) > 8 {
-		out = out[:8]
 	}
-	return out
+	relayed = relayed[:min(len(relayed), 2)]
+	direct = direct[:min(len(direct), 8-len(relayed))]
+	return append(direct, relayed...)
 }
 
 func isCircuit(addr string) bool { return containsPart(addr, "/p2p-circuit") }
