@@ -70,7 +70,7 @@ func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte)
 	}
 	member, _ := s.IsMember(req.community, from)
 	if !member && !s.WasAdmitted(req.community, from) {
-		return nil, errOutsider
+		return nil, ErrOutsider
 	}
 	// A joiner whose join the log voids (it lost a race for an invite's last use, or was
 	// removed) gets the authority events, and content without its body: enough to learn where
@@ -113,8 +113,10 @@ func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte)
 	return ans.encode(), nil
 }
 
-// errOutsider makes the network reset a stream without an answer.
-var errOutsider = resetError{}
+// ErrOutsider is what a stream handler returns to an outsider: the network resets the stream
+// with no answer (it has ResetStream() true), so the asker learns nothing, not even that the
+// community is here.
+var ErrOutsider error = resetError{}
 
 type resetError struct{}
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/peer/book"
 )
@@ -22,11 +23,6 @@ const (
 	maxAddrsRequest = 33
 )
 
-type resetError struct{}
-
-func (resetError) Error() string     { return "not a member" }
-func (resetError) ResetStream() bool { return true }
-
 // serveAddrs answers a member with the addresses of the community's members this install knows:
 // those connected now (their current addresses) and those in its address book.
 func (p *Peer) serveAddrs(_ context.Context, from ed25519.PublicKey, req []byte) ([]byte, error) {
@@ -35,7 +31,7 @@ func (p *Peer) serveAddrs(_ context.Context, from ed25519.PublicKey, req []byte)
 	}
 	id := community.Hash(req[1:33])
 	if member, _ := p.Svc.IsMember(id, from); !member {
-		return nil, resetError{}
+		return nil, app.ErrOutsider
 	}
 	return book.Encode(p.membersBook(id, from)), nil
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -641,7 +640,7 @@ func containsPart(s, part string) bool {
 }
 
 // errNotRunning is returned by what needs the network before Start.
-var errNotRunning = fmt.Errorf("peer: the network is not started")
+var errNotRunning = errors.New("peer: Kith is not online: start it (kithd run, or the desktop app) and try again")
 
 // DefaultDir is the per-user data folder that the desktop app and kithd share
 // (~/.config/kith on Linux).
