@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/kith-app/kith/app"
@@ -110,7 +111,7 @@ func (p *Peer) exchangeAddrs(ctx context.Context, peerID string, shared []commun
 			}
 			var full []string
 			for _, a := range e.Addrs {
-				if hasPeerSuffix(a, e.PeerID) {
+				if strings.HasSuffix(a, "/p2p/"+e.PeerID) {
 					full = append(full, a)
 				}
 			}
@@ -122,9 +123,4 @@ func (p *Peer) exchangeAddrs(ctx context.Context, peerID string, shared []commun
 		}
 	}
 	p.dialMembers(ctx)
-}
-
-func hasPeerSuffix(addr, peerID string) bool {
-	suffix := "/p2p/" + peerID
-	return len(addr) > len(suffix) && addr[len(addr)-len(suffix):] == suffix
 }

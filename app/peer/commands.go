@@ -48,8 +48,8 @@ func (e *UsageError) Error() string { return e.Msg }
 
 func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
 
-// Do runs one command on this peer. running says whether it is served by a running peer (the
-// control socket) rather than a one-off process, for status.
+// Do runs one command of kithd's contract on this peer (for kithd itself, or for the control
+// socket of a running peer). A mistake in the request is a *UsageError.
 func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
 	switch req.Cmd {
 	case "create":

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -170,35 +171,22 @@ func (p *Peer) Start(ctx context.Context) error {
 		node.Close()
 		return err
 	}
-	p.mu.Lock()
-	if p.closed { // closed while starting
-		p.mu.Unlock()
-		stop()
-		return errors.Join(app.ErrClosed, g.Close(), node.Close())
-	}
+	p.mu.Lock() // Close waits for startMu: p.closed is still false
 	p.node, p.gossip, p.ctx, p.stop = node, g, loopCtx, stop
 	p.mu.Unlock()
 	// Notifications first, then whoever connected meanwhile (mDNS, a quick dialer), then loops.
 	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
 	p.greetAll(loopCtx)
-	p.mu.Lock()
-	if !p.closed {
-		p.loops.Add(2) // p.closed is false under p.mu: Close has not begun waiting
-		go p.syncLoop(loopCtx)
-		go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
-	}
-	p.mu.Unlock()
+	p.loops.Add(2)
+	go p.syncLoop(loopCtx)
+	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
 	if !p.opts.NoControl {
 		c, err := listenControl(p)
 		if err != nil {
 			p.log.Warn("no control socket: kithd commands cannot reach this running peer", "err", err)
 		} else {
 			p.mu.Lock()
-			if p.closed {
-				c.Close()
-			} else {
-				p.control = c
-			}
+			p.control = c
 			p.mu.Unlock()
 		}
 	}
@@ -628,16 +616,8 @@ func bootstrap(addrs []string) []string {
 	return append(direct, relayed...)
 }
 
-func isCircuit(addr string) bool { return containsPart(addr, "/p2p-circuit") }
-
-func containsPart(s, part string) bool {
-	for i := 0; i+len(part) <= len(s); i++ {
-		if s[i:i+len(part)] == part && (i+len(part) == len(s) || s[i+len(part)] == '/') {
-			return true
-		}
-	}
-	return false
-}
+// isCircuit reports whether a full multiaddr goes through a relay.
+func isCircuit(addr string) bool { return strings.Contains(addr, "/p2p-circuit") }
 
 // errNotRunning is returned by what needs the network before Start.
 var errNotRunning = errors.New("peer: Kith is not online: start it (kithd run, or the desktop app) and try again")
