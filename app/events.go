@@ -7,7 +7,7 @@ import (
 )
 
 // Event is something a view reacts to: one of MessageAdded, CommunityChanged, SyncProgress,
-// PeersChanged and Lagged. Views receive them from Subscribe.
+// JoinProgress, PeersChanged and Lagged. Views receive them from Subscribe.
 type Event interface{ isEvent() }
 
 // MessageAdded: a message was stored (written here or received) and can be read.
@@ -31,6 +31,25 @@ type SyncProgress struct {
 	Err       error // set when a finished sync failed
 }
 
+// JoinStage is where a join stands (DESIGN section 1's staged progress).
+type JoinStage int
+
+const (
+	JoinFinding   JoinStage = iota + 1 // dialing the invite's members, one address after another
+	JoinVerifying                      // a member answered: it checks the invite and admits
+	JoinSyncing                        // admitted: the history comes (SyncProgress counts it)
+)
+
+// JoinProgress: a join of this install advanced. Peer is the member being tried (Finding: the
+// address's peer; from Verifying on: the member that answered); Tried and Of count the
+// invite's addresses.
+type JoinProgress struct {
+	Community community.Hash
+	Stage     JoinStage
+	Peer      string
+	Tried, Of int
+}
+
 // PeersChanged: a member came online or went offline (the network layer reports it).
 type PeersChanged struct{}
 
@@ -40,6 +59,7 @@ type Lagged struct{}
 func (MessageAdded) isEvent()     {}
 func (CommunityChanged) isEvent() {}
 func (SyncProgress) isEvent()     {}
+func (JoinProgress) isEvent()     {}
 func (PeersChanged) isEvent()     {}
 func (Lagged) isEvent()           {}
 

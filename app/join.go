@@ -42,7 +42,41 @@ func (s *Service) Invite(id community.Hash, p InviteParams) (*invite.Invite, err
 	if p.Expires > 0 {
 		ip.Expires = s.now().Add(p.Expires)
 	}
-	return invite.Issue(s.id, ip, s.rand)
+	inv, err := invite.Issue(s.id, ip, s.rand)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.AddIssued(id, inv.String()); err != nil {
+		return nil, fmt.Errorf("app: the invite was made but could not be recorded: %w", err)
+	}
+	return inv, nil
+}
+
+// Issued is an invite this install issued, with what the log says of it.
+type Issued struct {
+	Invite *invite.Invite
+	Uses   int // joins that counted with it, in the log as this install has it
+}
+
+// Invites lists the invites this install issued to a community, oldest first.
+func (s *Service) Invites(id community.Hash) ([]Issued, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return nil, err
+	}
+	texts, err := s.store.Issued(id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Issued, 0, len(texts))
+	for _, t := range texts {
+		inv, err := invite.Parse(t)
+		if err != nil {
+			continue // not this install's writing: skip it
+		}
+		out = append(out, Issued{Invite: inv, Uses: st.Uses(inv.ID)})
+	}
+	return out, nil
 }
 
 // JoinRequest is what this install sends to an admitting member to join with inv: its keys, its

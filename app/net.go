@@ -135,12 +135,13 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 		return id, errors.New("app: this invite names no member to reach: ask for a new invite")
 	}
 	var errs []error
-	for _, addr := range inv.Bootstrap {
+	for k, addr := range inv.Bootstrap {
 		i := strings.LastIndex(addr, "/p2p/")
 		if i < 0 {
 			continue
 		}
 		peerID := addr[i+len("/p2p/"):]
+		s.Emit(JoinProgress{Community: id, Stage: JoinFinding, Peer: peerID, Tried: k + 1, Of: len(inv.Bootstrap)})
 		if err := n.Connect(ctx, addr); err != nil {
 			errs = append(errs, err)
 			continue
@@ -154,6 +155,7 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 		if err != nil {
 			return id, err
 		}
+		s.Emit(JoinProgress{Community: id, Stage: JoinVerifying, Peer: peerID, Tried: k + 1, Of: len(inv.Bootstrap)})
 		if _, err := n.Request(ctx, peerID, ProtoJoin, req.Encode(), community.MaxEnvelopeSize); err != nil {
 			var no interface{ Refused() bool }
 			if errors.As(err, &no) && no.Refused() {
@@ -162,13 +164,18 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 			errs = append(errs, err) // unreachable or gone: try the next member
 			continue
 		}
+		s.Emit(JoinProgress{Community: id, Stage: JoinSyncing, Peer: peerID, Tried: k + 1, Of: len(inv.Bootstrap)})
 		if err := s.SyncFrom(ctx, n, peerID, id); err != nil {
 			return id, err
 		}
 		return id, nil
 	}
-	return id, fmt.Errorf("app: no member of %q could be reached: %w", inv.CommunityName, errors.Join(errs...))
+	return id, fmt.Errorf("app: no member of %q could be reached: %w", inv.CommunityName, errors.Join(append([]error{ErrNoMemberReachable}, errs...)...))
 }
+
+// ErrNoMemberReachable: none of an invite's members answered (offline, or not reachable from
+// here): trying again later may work.
+var ErrNoMemberReachable = errors.New("no member answered")
 
 // SyncFrom fetches from a member what it stored since the last sync from it (its marks are
 // remembered per member), in bounded batches, until it has nothing more. On first contact the

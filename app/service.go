@@ -54,6 +54,10 @@ type Store interface {
 	SyncMark(c community.Hash, peer string) (uint64, error)
 	// SetSyncMark records how far this install has synced a community from a peer.
 	SetSyncMark(c community.Hash, peer string, mark uint64) error
+	// AddIssued records the text of an invite this install issued to a community.
+	AddIssued(c community.Hash, text string) error
+	// Issued returns the invites this install issued to a community, oldest first.
+	Issued(c community.Hash) ([]string, error)
 }
 
 // ErrEquivocation wraps the error of a store that found two events of one author with one

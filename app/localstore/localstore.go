@@ -5,8 +5,10 @@ package localstore
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
@@ -192,4 +194,41 @@ func (s Store) SyncMark(c community.Hash, peer string) (uint64, error) {
 // SetSyncMark records how far a community was synced from a peer.
 func (s Store) SetSyncMark(c community.Hash, peer string, mark uint64) error {
 	return s.S.SetSetting(syncMarkName(c, peer), binary.AppendUvarint(nil, mark))
+}
+
+// issuedMu serializes the read-modify-write of AddIssued (one store per process).
+var issuedMu sync.Mutex
+
+func issuedName(c community.Hash) string { return "invites/" + c.String() }
+
+// AddIssued records an invite this install issued (its text, secret included: the issuer can
+// copy it again).
+func (s Store) AddIssued(c community.Hash, text string) error {
+	issuedMu.Lock()
+	defer issuedMu.Unlock()
+	texts, err := s.Issued(c)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(append(texts, text))
+	if err != nil {
+		return err
+	}
+	return s.S.SetSetting(issuedName(c), b)
+}
+
+// Issued returns the invites issued to a community, oldest first.
+func (s Store) Issued(c community.Hash) ([]string, error) {
+	v, err := s.S.Setting(issuedName(c))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var texts []string
+	if err := json.Unmarshal(v, &texts); err != nil {
+		return nil, fmt.Errorf("localstore: the list of issued invites is damaged: %w", err)
+	}
+	return texts, nil
 }

@@ -118,20 +118,32 @@ func (p *Peer) doInvite(req Request) (Result, error) {
 	if req.Uses < 0 {
 		return Result{}, usage("--uses must be 1 or more (0: no limit)")
 	}
-	addrs, stale := p.Addrs()
-	ip.Bootstrap = bootstrap(addrs)
-	inv, err := p.Svc.Invite(id, ip)
+	inv, warning, err := p.Invite(id, ip)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "addrs": ip.Bootstrap})
+	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "addrs": inv.Bootstrap})
+	res.Warning = warning
+	return res, err
+}
+
+// Invite issues an invite that carries this install's addresses (current, or the last known
+// ones when the network is not running). The warning, when not empty, says why joiners may not
+// reach this install with it.
+func (p *Peer) Invite(id community.Hash, ip app.InviteParams) (inv *invite.Invite, warning string, err error) {
+	addrs, stale := p.Addrs()
+	ip.Bootstrap = bootstrap(addrs)
+	inv, err = p.Svc.Invite(id, ip)
+	if err != nil {
+		return nil, "", err
+	}
 	switch {
 	case len(addrs) == 0:
-		res.Warning = "this invite names no address to reach you at: start `kithd run` (or the desktop app) once, then make a new invite"
+		warning = "this invite names no address to reach you at: start `kithd run` (or the desktop app) once, then make a new invite"
 	case stale:
-		res.Warning = "Kith is not running here, so this invite carries the addresses it last ran with: keep `kithd run` (or the desktop app) running so that people can join"
+		warning = "Kith is not running here, so this invite carries the addresses it last ran with: keep `kithd run` (or the desktop app) running so that people can join"
 	}
-	return res, err
+	return inv, warning, nil
 }
 
 func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {
@@ -161,8 +173,15 @@ func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {
 // gossip. The network must be started.
 func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error) {
 	node := p.Node()
-	if node == nil {
-		return community.Hash{}, errNotRunning
+	if node == nil { // the desktop app starts the network in the background: wait for it
+		select {
+		case <-p.started:
+			node = p.Node()
+		case <-ctx.Done():
+		}
+		if node == nil {
+			return community.Hash{}, errNotRunning
+		}
 	}
 	if member, _ := p.Svc.IsMember(community.Hash(inv.Community), p.ID.PublicKey()); member {
 		return community.Hash(inv.Community), fmt.Errorf("you are already a member of %q", inv.CommunityName)
@@ -297,22 +316,34 @@ func (p *Peer) doMembers(req Request) (Result, error) {
 
 // online says whether a member is online now, and how this install reaches it.
 func (p *Peer) online(key []byte, you bool) (bool, string) {
-	node := p.Node()
-	if node == nil {
-		return false, ""
-	}
 	if you {
-		return true, ""
+		return p.Node() != nil, ""
 	}
+	return p.Online(key)
+}
+
+// Online says whether the member with this key is connected to this install now, and how:
+// "direct", "LAN" or "relayed".
+func (p *Peer) Online(key []byte) (online bool, path string) {
 	pid, err := PeerID(key)
 	if err != nil {
 		return false, ""
 	}
-	path, ok := node.PathTo(pid)
+	return p.PathTo(pid)
+}
+
+// PathTo says whether a peer is connected to this install now, and how ("direct", "LAN" or
+// "relayed").
+func (p *Peer) PathTo(peerID string) (connected bool, path string) {
+	node := p.Node()
+	if node == nil {
+		return false, ""
+	}
+	pa, ok := node.PathTo(peerID)
 	if !ok {
 		return false, ""
 	}
-	return true, path.String()
+	return true, pa.String()
 }
 
 // StatusJSON is what `kithd status --json` prints.

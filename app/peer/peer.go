@@ -61,7 +61,8 @@ type Peer struct {
 	opts Options
 	log  *slog.Logger
 
-	startMu sync.Mutex // serialises Start
+	startMu sync.Mutex    // serialises Start
+	started chan struct{} // closed when Start succeeds
 	mu      sync.Mutex
 	node    *p2p.Node       // guarded by mu; nil until Start
 	gossip  *gossip.Gossip  // guarded by mu
@@ -101,7 +102,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, started: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -174,6 +175,7 @@ func (p *Peer) Start(ctx context.Context) error {
 	p.mu.Lock() // Close waits for startMu: p.closed is still false
 	p.node, p.gossip, p.ctx, p.stop = node, g, loopCtx, stop
 	p.mu.Unlock()
+	close(p.started)
 	// Notifications first, then whoever connected meanwhile (mDNS, a quick dialer), then loops.
 	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
 	p.greetAll(loopCtx)
