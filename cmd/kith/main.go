@@ -9,6 +9,9 @@ import (
 	"flag"
 	"log/slog"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -27,6 +30,14 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	a := fyneapp.NewWithID("app.kith.desktop")
+	// SIGINT or SIGTERM (a logout, a service manager) quits like the tray's Quit: the network
+	// and the store close in order.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fyne.Do(a.Quit)
+	}()
 	stop, err := start(a, *data, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -43,13 +54,18 @@ func main() {
 // start opens the data folder and shows the main window; the network starts in the background
 // (the window never waits for it). The returned stop closes everything in reverse order.
 func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err error) {
-	p, err := peer.Open(dir, peer.Options{Logger: log})
+	settingsFile := filepath.Join(dir, "settings.json")
+	settings, err := ui.LoadSettings(settingsFile)
+	if err != nil {
+		log.Warn("settings", "err", err)
+	}
+	p, err := peer.Open(dir, peer.Options{Logger: log, Listen: settings.Listen(), Relay: settings.Relay})
 	if err != nil {
 		return nil, err
 	}
 	w := a.NewWindow("Kith")
-	w.SetContent(ui.NewHome(p.Svc, w).Content())
-	w.Resize(fyne.NewSize(1000, 640))
+	shell := ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, DataDir: dir})
+	w.Resize(fyne.NewSize(1180, 760))
 	w.SetMaster()
 	w.Show()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -62,6 +78,7 @@ func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err err
 		}
 	}()
 	return func() error {
+		shell.Close()
 		cancel()
 		<-started
 		return p.Close()

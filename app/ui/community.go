@@ -1,0 +1,557 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+)
+
+// CommunityView is the main window once the person belongs to a community: the sidebar
+// (communities, then the community's channels), the channel (header, messages, composer) and
+// the members panel.
+type CommunityView struct {
+	s       *Shell
+	content fyne.CanvasObject
+
+	commList  *widget.List
+	chanList  *widget.List
+	title     *widget.Label
+	online    *widget.Label
+	chip      *widget.Label
+	msgs      *messageList
+	composer  *composer
+	send      *widget.Button
+	inviteBtn *widget.Button
+	memList   *widget.List
+	memHead   *widget.Label
+	memEmpty  *widget.Label
+	memPanel  fyne.CanvasObject
+	body      *container.Split
+
+	// Fyne thread only.
+	comms   []app.Summary
+	chans   []app.Channel
+	members []memberRow
+	unread  map[community.Hash]int // by channel, of the community shown
+	cur     community.Hash
+	curCh   community.Hash
+	gen     int // bumped on every switch: late answers for an older choice are dropped
+	hidden  bool
+	ticking bool
+	invite  *inviteDialog // the last one opened
+}
+
+type memberRow struct {
+	app.MemberView
+	online bool
+	path   string
+}
+
+func newCommunityView(s *Shell) *CommunityView {
+	v := &CommunityView{s: s, unread: map[community.Hash]int{}}
+	v.commList = widget.NewList(
+		func() int { return len(v.comms) },
+		func() fyne.CanvasObject {
+			n := widget.NewLabel("community")
+			n.TextStyle.Bold = true
+			n.Truncation = fyne.TextTruncateEllipsis
+			d := widget.NewLabel("details")
+			d.SizeName = theme.SizeNameCaptionText
+			return container.New(tightColumn{}, n, d)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			box := o.(*fyne.Container)
+			c := v.comms[i]
+			box.Objects[0].(*widget.Label).SetText(c.Name)
+			box.Objects[1].(*widget.Label).SetText(fmt.Sprintf("%s · %s", c.Role, members(c.Members)))
+		},
+	)
+	v.commList.OnSelected = func(i widget.ListItemID) {
+		if i < len(v.comms) && v.comms[i].ID != v.cur {
+			v.reload(v.comms[i].ID)
+		}
+	}
+	v.chanList = widget.NewList(
+		func() int { return len(v.chans) },
+		func() fyne.CanvasObject {
+			n := widget.NewLabel("# channel")
+			n.Truncation = fyne.TextTruncateEllipsis
+			u := widget.NewLabel("")
+			u.TextStyle.Bold = true
+			return container.NewBorder(nil, nil, nil, u, n)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			box := o.(*fyne.Container)
+			c := v.chans[i]
+			name := "# " + c.Name
+			box.Objects[0].(*widget.Label).SetText(name)
+			u := box.Objects[1].(*widget.Label)
+			if n := v.unread[c.ID]; n > 0 && c.ID != v.curCh {
+				u.SetText(fmt.Sprint(n))
+			} else {
+				u.SetText("")
+			}
+		},
+	)
+	v.chanList.OnSelected = func(i widget.ListItemID) {
+		if i < len(v.chans) && v.chans[i].ID != v.curCh {
+			v.openChannel(v.chans[i].ID)
+		}
+	}
+	another := widget.NewButtonWithIcon("Create or join", theme.ContentAddIcon(), func() { s.showWelcome(true) })
+	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), s.openSettings)
+	sidebar := container.NewBorder(
+		heading("Communities"),
+		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, settings, another)),
+		nil, nil,
+		container.NewVSplit(v.commList, container.NewBorder(heading("Channels"), nil, nil, nil, v.chanList)),
+	)
+
+	v.title = widget.NewLabel("")
+	v.title.TextStyle.Bold = true
+	v.title.Truncation = fyne.TextTruncateEllipsis
+	v.online = widget.NewLabel("")
+	v.chip = widget.NewLabel("")
+	v.chip.Importance = widget.LowImportance
+	toggle := widget.NewButtonWithIcon("", theme.AccountIcon(), v.toggleMembers)
+	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.online, v.chip, toggle), v.title)
+
+	v.msgs = newMessageList(v)
+	v.composer = newComposer(v.submit)
+	v.composer.SetPlaceHolder("Write a message. Enter sends, Shift+Enter adds a line.")
+	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
+	v.send.Importance = widget.HighImportance
+	center := container.NewBorder(
+		container.NewVBox(header, widget.NewSeparator()),
+		container.NewBorder(nil, nil, nil, v.send, v.composer),
+		nil, nil, v.msgs.content)
+
+	v.memHead = heading("Members")
+	v.inviteBtn = widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), v.openInvite)
+	v.memEmpty = wrapped("Invite your first members: they show here, with who is online.")
+	v.memEmpty.Importance = widget.LowImportance
+	v.memList = widget.NewList(
+		func() int { return len(v.members) },
+		func() fyne.CanvasObject {
+			n := widget.NewLabel("name")
+			n.Truncation = fyne.TextTruncateEllipsis
+			st := widget.NewLabel("state")
+			st.SizeName = theme.SizeNameCaptionText
+			st.Importance = widget.LowImportance
+			return container.NewBorder(nil, nil, container.NewCenter(newAvatar()), nil, container.New(tightColumn{}, n, st))
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			m := v.members[i]
+			box := o.(*fyne.Container)
+			texts := box.Objects[0].(*fyne.Container)
+			box.Objects[1].(*fyne.Container).Objects[0].(*avatar).set(m.Key, m.Name)
+			name := nameOr(m.Name)
+			if m.You {
+				name += " (you)"
+			}
+			if m.Role >= community.RoleModerator {
+				name += " · " + m.Role.String()
+			}
+			texts.Objects[0].(*widget.Label).SetText(name)
+			st := texts.Objects[1].(*widget.Label)
+			switch {
+			case m.online && m.path != "":
+				st.SetText("online · " + m.path)
+				st.Importance = widget.SuccessImportance
+			case m.online:
+				st.SetText("online")
+				st.Importance = widget.SuccessImportance
+			default:
+				st.SetText("offline")
+				st.Importance = widget.LowImportance
+			}
+			st.Refresh()
+		},
+	)
+	v.memPanel = container.NewBorder(
+		container.NewVBox(container.NewBorder(nil, nil, nil, v.inviteBtn, v.memHead), v.memEmpty), nil, nil, nil, v.memList)
+	v.body = container.NewHSplit(center, v.memPanel)
+	v.body.Offset = 0.74
+	main := container.NewHSplit(container.NewPadded(sidebar), v.body)
+	main.Offset = 0.22
+	v.content = main
+	return v
+}
+
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// summary returns the shown summary of a community, if listed.
+func (v *CommunityView) summary(id community.Hash) *app.Summary {
+	for i := range v.comms {
+		if v.comms[i].ID == id {
+			return &v.comms[i]
+		}
+	}
+	return nil
+}
+
+// reload reads the communities, and the channels and members of id (zero: the one shown, or
+// the first), in the background.
+func (v *CommunityView) reload(id community.Hash) {
+	if id == (community.Hash{}) {
+		id = v.cur
+	}
+	switched := id != v.cur
+	if switched {
+		v.gen++
+		v.cur, v.curCh = id, community.Hash{}
+		v.unread = map[community.Hash]int{}
+		v.msgs.clear()
+	}
+	gen := v.gen
+	v.startTicker()
+	go func() {
+		comms, err := v.s.svc.Communities()
+		if err == nil && id == (community.Hash{}) && len(comms) > 0 {
+			id = comms[0].ID
+		}
+		var chans []app.Channel
+		var ms []app.MemberView
+		if err == nil && id != (community.Hash{}) {
+			chans, err = v.s.svc.Channels(id)
+		}
+		if err == nil && id != (community.Hash{}) {
+			ms, err = v.s.svc.Members(id)
+		}
+		v.s.do(func() {
+			if gen != v.gen {
+				return
+			}
+			if err != nil {
+				v.msgs.showError(sentence(err))
+				return
+			}
+			if v.cur == (community.Hash{}) {
+				v.cur = id
+			}
+			v.comms, v.chans = comms, chans
+			v.setMembers(ms)
+			v.commList.Refresh()
+			for i, c := range comms {
+				if c.ID == v.cur {
+					v.commList.Select(i)
+				}
+			}
+			v.chanList.Refresh()
+			want := v.curCh
+			if want == (community.Hash{}) {
+				for _, c := range chans {
+					if !c.Archived {
+						want = c.ID
+						break
+					}
+				}
+			}
+			if want != (community.Hash{}) && (v.msgs.comm != v.cur || v.msgs.ch != want) {
+				v.openChannel(want)
+			} else {
+				v.selectChannelRow()
+			}
+			v.refreshHeader()
+		})
+	}()
+}
+
+// openChannel shows a channel: its latest page at once, older pages as the list scrolls up.
+func (v *CommunityView) openChannel(ch community.Hash) {
+	v.curCh = ch
+	delete(v.unread, ch)
+	v.selectChannelRow()
+	v.chanList.Refresh()
+	v.refreshHeader()
+	v.msgs.open(v.cur, ch)
+	v.s.win.Canvas().Focus(v.composer)
+}
+
+func (v *CommunityView) selectChannelRow() {
+	for i, c := range v.chans {
+		if c.ID == v.curCh {
+			v.chanList.Select(i)
+		}
+	}
+}
+
+func (v *CommunityView) channel() (app.Channel, bool) {
+	for _, c := range v.chans {
+		if c.ID == v.curCh {
+			return c, true
+		}
+	}
+	return app.Channel{}, false
+}
+
+func (v *CommunityView) setMembers(ms []app.MemberView) {
+	v.members = v.members[:0]
+	for _, m := range ms {
+		if m.Active {
+			v.members = append(v.members, memberRow{MemberView: m})
+		}
+	}
+	v.refreshPresence()
+}
+
+// refreshPresence reads who is online from the running network (memory only) and redraws the
+// members panel and the header.
+func (v *CommunityView) refreshPresence() {
+	running := v.s.net != nil && v.s.net.Running()
+	for i := range v.members {
+		m := &v.members[i]
+		if m.You {
+			m.online, m.path = running, ""
+		} else if running {
+			m.online, m.path = v.s.net.Online(m.Key)
+		} else {
+			m.online, m.path = false, ""
+		}
+	}
+	sort.SliceStable(v.members, func(i, j int) bool {
+		a, b := v.members[i], v.members[j]
+		if a.online != b.online {
+			return a.online
+		}
+		if a.Role != b.Role {
+			return a.Role > b.Role
+		}
+		return strings.ToLower(a.Name) < strings.ToLower(b.Name)
+	})
+	v.memList.Refresh()
+	v.memEmpty.Hidden = len(v.members) > 1
+	v.memEmpty.Refresh()
+	v.refreshHeader()
+}
+
+// refreshHeader redraws the header: names, "n of m online" and the sync chip.
+func (v *CommunityView) refreshHeader() {
+	c := v.summary(v.cur)
+	if c == nil {
+		v.title.SetText("")
+		return
+	}
+	title := c.Name
+	if ch, ok := v.channel(); ok {
+		title += "  ·  # " + ch.Name
+	}
+	v.title.SetText(title)
+	on, others := 0, 0
+	var role community.Role
+	for _, m := range v.members {
+		if m.online {
+			on++
+			if !m.You {
+				others++
+			}
+		}
+		if m.You {
+			role = m.Role
+		}
+	}
+	v.online.SetText(fmt.Sprintf("%d of %d online", on, len(v.members)))
+	v.memHead.SetText(fmt.Sprintf("Members · %d of %d online", on, len(v.members)))
+	st := v.s.svc.Sync(v.cur)
+	switch {
+	case st.Syncing:
+		v.chip.SetText(st.String())
+	case len(v.members) > 1 && others == 0:
+		v.chip.SetText("offline — messages will be sent when a member is reachable")
+	default:
+		v.chip.SetText("synced")
+	}
+	if role >= community.RoleModerator {
+		v.inviteBtn.Show()
+	} else {
+		v.inviteBtn.Hide()
+	}
+	ch, ok := v.channel()
+	canWrite := ok && !ch.Archived && (ch.Type != community.ChannelAnnouncements || role >= community.RoleModerator)
+	if canWrite {
+		v.composer.Enable()
+		v.send.Enable()
+	} else {
+		v.composer.Disable()
+		v.send.Disable()
+	}
+}
+
+// startTicker refreshes presence every few seconds: a path can change (relayed to direct)
+// without a connect or disconnect.
+func (v *CommunityView) startTicker() {
+	if v.ticking {
+		return
+	}
+	v.ticking = true
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-v.s.ctx.Done():
+				return
+			case <-t.C:
+				v.s.do(v.refreshPresence)
+			}
+		}
+	}()
+}
+
+// handle reacts to the service's events (on the Fyne thread, through the shell's bridge).
+func (v *CommunityView) handle(ev app.Event) {
+	switch e := ev.(type) {
+	case app.MessageAdded:
+		if e.Community != v.cur {
+			return
+		}
+		if e.Message.Channel == v.curCh {
+			v.msgs.add(e.Message)
+		} else if !e.Message.Mine {
+			v.unread[e.Message.Channel]++
+			v.chanList.Refresh()
+		}
+	case app.CommunityChanged:
+		if v.cur == (community.Hash{}) || e.Community == v.cur {
+			v.reload(community.Hash{})
+			if e.Community == v.cur && v.msgs.atBottom() {
+				v.msgs.reloadLatest() // messages that waited for a key may be readable now
+			}
+		} else {
+			v.reload(community.Hash{}) // another community's name or size: the sidebar
+		}
+	case app.PeersChanged:
+		v.refreshPresence()
+	case app.SyncProgress:
+		if e.Community == v.cur {
+			v.refreshHeader()
+		}
+	case app.Lagged:
+		v.reload(community.Hash{})
+		v.msgs.reloadLatest()
+	}
+}
+
+// submit sends the composer's text: shown at once as pending, stored and published in the
+// background.
+func (v *CommunityView) submit() {
+	text := strings.TrimSpace(v.composer.Text)
+	if text == "" || v.composer.Disabled() {
+		return
+	}
+	v.composer.SetText("")
+	v.msgs.post(text)
+}
+
+func (v *CommunityView) toggleMembers() {
+	v.hidden = !v.hidden
+	if v.hidden {
+		v.body.Trailing.Hide()
+		v.body.Offset = 1
+	} else {
+		v.body.Trailing.Show()
+		v.body.Offset = 0.74
+	}
+	v.body.Refresh()
+}
+
+// openSwitcher is Ctrl+K: type to find a channel in any community, Enter to go there.
+func (v *CommunityView) openSwitcher() {
+	if len(v.comms) == 0 {
+		return
+	}
+	type target struct {
+		comm, ch community.Hash
+		label    string
+	}
+	var all []target
+	// Channels of the community shown are known; the others' are read in the background.
+	for _, c := range v.chans {
+		all = append(all, target{v.cur, c.ID, v.summary(v.cur).Name + "  ›  # " + c.Name})
+	}
+	shown := append([]target(nil), all...)
+	var d dialog.Dialog
+	list := widget.NewList(func() int { return len(shown) },
+		func() fyne.CanvasObject { return widget.NewLabel("community › channel") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(shown[i].label) })
+	filter := widget.NewEntry()
+	filter.SetPlaceHolder("Jump to a channel: type part of its name")
+	apply := func(q string) {
+		q = strings.ToLower(strings.TrimSpace(q))
+		shown = shown[:0]
+		for _, t := range all {
+			if strings.Contains(strings.ToLower(t.label), q) {
+				shown = append(shown, t)
+			}
+		}
+		list.Refresh()
+	}
+	pick := func(t target) {
+		d.Hide()
+		if t.comm != v.cur {
+			v.reload(t.comm)
+			v.curCh = t.ch
+			return
+		}
+		v.openChannel(t.ch)
+	}
+	filter.OnChanged = apply
+	filter.OnSubmitted = func(string) {
+		if len(shown) > 0 {
+			pick(shown[0])
+		}
+	}
+	list.OnSelected = func(i widget.ListItemID) { pick(shown[i]) }
+	d = dialog.NewCustom("Switch channel", "Close", container.NewBorder(filter, nil, nil, nil, list), v.s.win)
+	d.Resize(fyne.NewSize(480, 380))
+	v.s.show(d)
+	v.s.win.Canvas().Focus(filter)
+	cur, gen := v.cur, v.gen
+	comms := append([]app.Summary(nil), v.comms...)
+	go func() {
+		var more []target
+		for _, c := range comms {
+			if c.ID == cur {
+				continue
+			}
+			chans, err := v.s.svc.Channels(c.ID)
+			if err != nil {
+				continue
+			}
+			for _, ch := range chans {
+				more = append(more, target{c.ID, ch.ID, c.Name + "  ›  # " + ch.Name})
+			}
+		}
+		v.s.do(func() {
+			if gen == v.gen {
+				all = append(all, more...)
+				apply(filter.Text)
+			}
+		})
+	}()
+}
+
+// myKey is this install's key in the shown community, from the members list.
+func (v *CommunityView) myRole() community.Role {
+	for _, m := range v.members {
+		if m.You {
+			return m.Role
+		}
+	}
+	return community.RoleNone
+}
+
+func sameKey(a, b []byte) bool { return bytes.Equal(a, b) }

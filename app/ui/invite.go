@@ -1,0 +1,216 @@
+package ui
+
+import (
+	"fmt"
+	"image"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+)
+
+// The invite dialog's choices.
+var (
+	inviteUses    = []string{"1 person", "5 people", "10 people", "25 people", "100 people", "No limit"}
+	inviteUsesN   = []int{1, 5, 10, 25, 100, 0}
+	inviteExpiry  = []string{"1 hour", "1 day", "7 days", "30 days", "Never"}
+	inviteExpiryD = []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 0}
+)
+
+// inviteDialog is the owner's and moderators' invite maker: role, uses and expiry; the invite
+// text with Copy and a QR code; the invites issued so far with their uses.
+type inviteDialog struct {
+	v       *CommunityView
+	comm    community.Hash
+	d       dialog.Dialog
+	role    *widget.Select
+	uses    *widget.Select
+	expiry  *widget.Select
+	make    *widget.Button
+	text    *widget.Entry
+	current string // the invite text shown
+	copy    *widget.Button
+	qr      *canvas.Image
+	note    *widget.Label
+	result  *fyne.Container
+	issued  []app.Issued // Fyne thread only
+	list    *widget.List
+	noneYet *widget.Label
+}
+
+// openInvite is Ctrl+I: the invite dialog of the community shown.
+func (v *CommunityView) openInvite() {
+	c := v.summary(v.cur)
+	if c == nil {
+		return
+	}
+	role := v.myRole()
+	if role < community.RoleModerator {
+		dialog.ShowInformation("Invite people", fmt.Sprintf("In %q the owner and moderators invite people: ask one of them for an invite.", c.Name), v.s.win)
+		return
+	}
+	in := &inviteDialog{v: v, comm: v.cur}
+	v.invite = in
+	roles := []string{"Member"}
+	if role == community.RoleOwner {
+		roles = append(roles, "Moderator")
+	}
+	in.role = widget.NewSelect(roles, nil)
+	in.role.SetSelected("Member")
+	in.uses = widget.NewSelect(inviteUses, nil)
+	in.uses.SetSelected(inviteUses[0])
+	in.expiry = widget.NewSelect(inviteExpiry, nil)
+	in.expiry.SetSelected(inviteExpiry[2])
+	in.make = widget.NewButtonWithIcon("Create invite", theme.ContentAddIcon(), in.create)
+	in.make.Importance = widget.HighImportance
+	in.text = widget.NewMultiLineEntry()
+	in.text.Wrapping = fyne.TextWrapBreak
+	in.text.SetMinRowsVisible(5)
+	in.text.OnChanged = func(t string) { // read-only, yet selectable: typing puts it back
+		if t != in.current {
+			in.text.SetText(in.current)
+		}
+	}
+	in.copy = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		v.s.app.Clipboard().SetContent(in.text.Text)
+		in.note.SetText("Copied. Send it to the person you invite, by any channel you trust.")
+	})
+	in.copy.Importance = widget.HighImportance
+	in.qr = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
+	in.qr.FillMode = canvas.ImageFillContain
+	in.qr.ScaleMode = canvas.ImageScalePixels
+	in.qr.SetMinSize(fyne.NewSize(200, 200))
+	in.note = wrapped("")
+	in.result = container.NewBorder(nil, nil, nil, in.qr, container.NewVBox(in.text, container.NewHBox(in.copy), in.note))
+	in.result.Hide()
+
+	in.noneYet = wrapped("No invites yet.")
+	in.noneYet.Importance = widget.LowImportance
+	in.list = widget.NewList(func() int { return len(in.issued) },
+		func() fyne.CanvasObject {
+			return container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("", theme.ContentCopyIcon(), nil), widget.NewLabel("invite"))
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			it := in.issued[i]
+			box := o.(*fyne.Container)
+			box.Objects[0].(*widget.Label).SetText(describeIssued(it, time.Now()))
+			box.Objects[1].(*widget.Button).OnTapped = func() {
+				v.s.app.Clipboard().SetContent(it.Invite.String())
+				in.showText(it.Invite.String())
+				in.note.SetText("Copied an earlier invite.")
+			}
+		})
+	choices := container.NewGridWithColumns(3,
+		widget.NewForm(widget.NewFormItem("Role", in.role)),
+		widget.NewForm(widget.NewFormItem("Uses", in.uses)),
+		widget.NewForm(widget.NewFormItem("Expires", in.expiry)))
+	issued := container.NewBorder(container.NewVBox(widget.NewSeparator(), heading("Invites you issued"), in.noneYet), nil, nil, nil, in.list)
+	top := container.NewVBox(
+		wrapped(fmt.Sprintf("Invite someone to %q: choose who they will be and how long the invite lasts, then send them the text (or let them scan the code).", c.Name)),
+		choices, container.NewHBox(in.make), in.result)
+	in.d = dialog.NewCustom("Invite people", "Done", container.NewBorder(top, nil, nil, nil, issued), v.s.win)
+	in.d.Resize(fyne.NewSize(820, 640))
+	v.s.show(in.d)
+	v.s.win.Canvas().Focus(in.make) // Space makes one
+	in.reloadIssued()
+}
+
+// showText shows an invite's text and its QR code.
+func (in *inviteDialog) showText(text string) {
+	in.current = text
+	in.text.SetText(text)
+	if img := qrImage(text); img != nil {
+		in.qr.Image = img
+		in.qr.Show()
+	} else {
+		in.qr.Hide()
+	}
+	in.qr.Refresh()
+	in.result.Show()
+}
+
+// qrImage is the QR code of text, or nil when it does not fit one.
+func qrImage(text string) image.Image {
+	q, err := qrcode.New(text, qrcode.Low)
+	if err != nil {
+		return nil
+	}
+	q.DisableBorder = false
+	return q.Image(-4)
+}
+
+func (in *inviteDialog) create() {
+	p := app.InviteParams{Role: community.RoleMember}
+	if in.role.Selected == "Moderator" {
+		p.Role = community.RoleModerator
+	}
+	p.Uses = inviteUsesN[max(in.uses.SelectedIndex(), 0)]
+	p.Expires = inviteExpiryD[max(in.expiry.SelectedIndex(), 0)]
+	in.make.Disable()
+	in.note.SetText("Making the invite…")
+	s := in.v.s
+	go func() {
+		inv, warning, err := s.net.Invite(in.comm, p)
+		s.do(func() {
+			in.make.Enable()
+			if err != nil {
+				in.note.SetText("No invite was made: " + sentence(err))
+				return
+			}
+			in.showText(inv.String())
+			in.note.SetText("Press Copy and send it to the person you invite.")
+			if warning != "" {
+				in.note.SetText(sentence(fmt.Errorf("%s", warning)))
+			}
+			in.reloadIssued()
+		})
+	}()
+}
+
+func (in *inviteDialog) reloadIssued() {
+	s := in.v.s
+	go func() {
+		issued, err := s.svc.Invites(in.comm)
+		s.do(func() {
+			if err != nil {
+				in.noneYet.SetText("Kith could not read the invites issued: " + sentence(err))
+				in.noneYet.Show()
+				return
+			}
+			// Newest first: the one just made is on top.
+			in.issued = in.issued[:0]
+			for i := len(issued) - 1; i >= 0; i-- {
+				in.issued = append(in.issued, issued[i])
+			}
+			in.noneYet.Hidden = len(in.issued) > 0
+			in.noneYet.Refresh()
+			in.list.Refresh()
+		})
+	}()
+}
+
+// describeIssued says what an issued invite is and how far it was used.
+func describeIssued(it app.Issued, now time.Time) string {
+	inv := it.Invite
+	uses := fmt.Sprintf("%d used", it.Uses)
+	if inv.MaxUses > 0 {
+		uses = fmt.Sprintf("%d of %d used", it.Uses, inv.MaxUses)
+	}
+	exp := "never expires"
+	switch {
+	case inv.Expires.IsZero():
+	case now.After(inv.Expires):
+		exp = "expired"
+	default:
+		exp = "expires in " + until(inv.Expires.Sub(now))
+	}
+	return fmt.Sprintf("%s · %s · %s · %s", inv.ID.String()[:8], inv.Role, uses, exp)
+}

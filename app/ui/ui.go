@@ -1,0 +1,250 @@
+// Package ui is Kith's desktop interface: Fyne views over app.Service, one file per screen.
+// Views never touch the disk or the network in a tap handler: they call the service from a
+// goroutine and bring results back to widgets through one bridge (Shell.do: fyne.Do).
+//
+// It imports app and Fyne only, never p2p or storage: what it needs of the running network is
+// the Network port, which app/peer provides.
+package ui
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
+)
+
+// Network is what the views need of the running peer (a port: app/peer.Peer provides it,
+// wired in cmd/kith). Its methods may wait on the network: views call them from goroutines.
+type Network interface {
+	// Join joins the community of inv through one of its members and syncs its history;
+	// progress comes as app.JoinProgress and app.SyncProgress events.
+	Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error)
+	// Invite issues an invite carrying this install's addresses; warning, when not empty,
+	// says why joiners may not reach this install with it.
+	Invite(id community.Hash, p app.InviteParams) (inv *invite.Invite, warning string, err error)
+	// Online says whether the member with this key is connected now, and how: "direct",
+	// "LAN" or "relayed".
+	Online(key []byte) (online bool, path string)
+	// PathTo is Online for a peer ID.
+	PathTo(peerID string) (connected bool, path string)
+	// Running reports whether the network is started.
+	Running() bool
+}
+
+// Options configure a Shell.
+type Options struct {
+	// SettingsFile is where the settings are kept (cmd/kith: settings.json in the data folder).
+	SettingsFile string
+	// DataDir is shown in the settings.
+	DataDir string
+	// Do runs a widget update on the Fyne thread; nil: fyne.Do. Tests pass a queue.
+	Do func(func())
+}
+
+// Shell is the app's one window: the welcome screen until the person belongs to a community,
+// then the community view. It owns the bridge from the service's events to the widgets.
+type Shell struct {
+	svc  *app.Service
+	net  Network
+	app  fyne.App
+	win  fyne.Window
+	do   func(func())
+	opts Options
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Read and written on the Fyne thread only.
+	settings Settings
+	focused  bool
+	welcome  *Welcome
+	view     *CommunityView
+	tray     bool
+	quitting bool
+	dialogs  []dialog.Dialog // open, newest last: Escape closes the newest
+	notified time.Time       // the last notification
+}
+
+// NewShell builds the window's content and starts loading what it shows. Call Close when the
+// app stops.
+func NewShell(a fyne.App, win fyne.Window, svc *app.Service, net Network, opts Options) *Shell {
+	do := opts.Do
+	if do == nil {
+		do = fyne.Do
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Shell{svc: svc, net: net, app: a, win: win, do: do, opts: opts, ctx: ctx, cancel: cancel, focused: true}
+	s.settings, _ = LoadSettings(opts.SettingsFile) // a damaged file: the defaults, saved over it on the next change
+	applyTheme(a, s.settings.Theme)
+	a.Lifecycle().SetOnEnteredForeground(func() { s.focused = true })
+	a.Lifecycle().SetOnExitedForeground(func() { s.focused = false })
+	s.view = newCommunityView(s)
+	s.welcome = newWelcome(s)
+	win.SetContent(container.NewStack(widget.NewLabel("")))
+	s.installMenu()
+	win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape && len(s.dialogs) > 0 {
+			s.dialogs[len(s.dialogs)-1].Hide()
+		}
+	})
+	events := svc.Subscribe(ctx)
+	go s.bridge(events)
+	go func() {
+		items, err := svc.Communities()
+		s.do(func() {
+			if err != nil || len(items) == 0 {
+				s.showWelcome(false)
+				if err != nil {
+					s.welcome.createStatus.SetText(sentence(err))
+				}
+				return
+			}
+			s.showCommunities(items[0].ID)
+		})
+	}()
+	return s
+}
+
+// bridge is the one path from the service's events to the widgets: each event is handled on
+// the Fyne thread, in order.
+func (s *Shell) bridge(events <-chan app.Event) {
+	for ev := range events {
+		s.do(func() { s.handle(ev) })
+	}
+}
+
+func (s *Shell) handle(ev app.Event) {
+	switch e := ev.(type) {
+	case app.JoinProgress, app.SyncProgress:
+		s.welcome.progress(e)
+	}
+	s.view.handle(ev)
+	if e, ok := ev.(app.MessageAdded); ok && !e.Message.Mine {
+		s.notify(e)
+	}
+}
+
+// notify shows a desktop notification of a new message while the window is not in front.
+func (s *Shell) notify(e app.MessageAdded) {
+	// Not for history arriving in a catch-up, and not more than one every few seconds.
+	now := time.Now()
+	if s.focused || !s.settings.Notifications || now.Sub(e.Message.Time) > 5*time.Minute || now.Sub(s.notified) < 5*time.Second {
+		return
+	}
+	s.notified = now
+	title := nameOr(e.Message.Name)
+	if c := s.view.summary(e.Community); c != nil {
+		title += " in " + c.Name
+	}
+	s.app.SendNotification(fyne.NewNotification(title, clip(e.Message.Text, 200)))
+}
+
+// showWelcome shows the welcome screen; back offers a way back to the communities.
+func (s *Shell) showWelcome(back bool) {
+	s.welcome.back.Hidden = !back
+	s.welcome.focus()
+	s.win.SetContent(s.welcome.content)
+	s.win.Canvas().Focus(s.welcome.firstEntry())
+}
+
+// showCommunities shows the community view with community id selected.
+func (s *Shell) showCommunities(id community.Hash) {
+	s.win.SetContent(s.view.content)
+	s.view.reload(id)
+}
+
+// installMenu adds the main menu (its shortcuts work wherever the focus is), the window's
+// shortcuts and, on desktops that have one, the tray menu.
+func (s *Shell) installMenu() {
+	invite := fyne.NewMenuItem("Invite people…", func() { s.view.openInvite() })
+	invite.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyI, Modifier: fyne.KeyModifierShortcutDefault}
+	jump := fyne.NewMenuItem("Switch channel…", func() { s.view.openSwitcher() })
+	jump.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault}
+	members := fyne.NewMenuItem("Show or hide members", func() { s.view.toggleMembers() })
+	members.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyM, Modifier: fyne.KeyModifierShortcutDefault}
+	settings := fyne.NewMenuItem("Settings…", func() { s.openSettings() })
+	settings.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
+	another := fyne.NewMenuItem("Create or join a community…", func() { s.showWelcome(true) })
+	s.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Kith", another, invite, jump, members, fyne.NewMenuItemSeparator(), settings)))
+	for _, it := range []*fyne.MenuItem{invite, jump, members, settings} {
+		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
+	}
+	if d, ok := s.app.(desktop.App); ok {
+		show := fyne.NewMenuItem("Show Kith", func() { s.win.Show(); s.win.RequestFocus() })
+		d.SetSystemTrayMenu(fyne.NewMenu("Kith", show)) // Fyne adds Quit
+		s.tray = true
+	}
+	s.win.SetCloseIntercept(func() {
+		if s.tray && s.settings.KeepInTray && !s.quitting {
+			s.win.Hide() // the laptop stays part of the network; Quit is in the tray menu
+			return
+		}
+		s.app.Quit()
+	})
+}
+
+// show shows a dialog that Escape closes.
+func (s *Shell) show(d dialog.Dialog) {
+	s.dialogs = append(s.dialogs, d)
+	d.SetOnClosed(func() {
+		for i, o := range s.dialogs {
+			if o == d {
+				s.dialogs = append(s.dialogs[:i], s.dialogs[i+1:]...)
+				break
+			}
+		}
+	})
+	d.Show()
+}
+
+// Close stops the bridge. The service and the network are closed by their owner.
+func (s *Shell) Close() { s.cancel() }
+
+// sentence turns an error into what a person reads: the package prefixes go, the first
+// letter is upper case.
+func sentence(err error) string {
+	if err == nil {
+		return ""
+	}
+	if errors.Is(err, context.Canceled) {
+		return "Cancelled."
+	}
+	msg := prefixes.ReplaceAllString(err.Error(), "$1")
+	r, n := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
+
+var prefixes = regexp.MustCompile(`(^|: )(?:app|peer|p2p|ui|invite|storage|localstore|gossip|community): `)
+
+func nameOr(name string) string {
+	if strings.TrimSpace(name) == "" {
+		return "(no name)"
+	}
+	return name
+}
+
+// clip shortens s to at most n runes, with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

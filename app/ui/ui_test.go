@@ -1,0 +1,404 @@
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
+	"github.com/kith-app/kith/app/peer"
+)
+
+// uiQueue stands in for the Fyne thread in tests: the test driver runs fyne.Do on the calling
+// goroutine, so background work queues its widget updates here and the test goroutine runs them.
+type uiQueue chan func()
+
+func (q uiQueue) do(f func()) { q <- f }
+
+// eventually runs the queued widget updates of every shell until cond holds, with a deadline.
+func eventually(t *testing.T, what string, cond func() bool, qs ...uiQueue) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for _, q := range qs {
+			for drained := false; !drained; {
+				select {
+				case f := <-q:
+					f()
+				default:
+					drained = true
+				}
+			}
+		}
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// kith is one install with its window: a real peer (identity, Badger store, libp2p host on
+// 127.0.0.1) and the shell over it.
+type kith struct {
+	p     *peer.Peer
+	shell *Shell
+	win   fyne.Window
+	q     uiQueue
+}
+
+func open(t *testing.T, a fyne.App) *kith {
+	t.Helper()
+	k := openIn(t, a, t.TempDir())
+	t.Cleanup(k.close)
+	return k
+}
+
+func (k *kith) close() {
+	k.shell.Close()
+	k.p.Close()
+}
+
+// openIn opens the install in dir; the caller closes it.
+func openIn(t testing.TB, a fyne.App, dir string) *kith {
+	t.Helper()
+	p, err := peer.Open(dir, peer.Options{
+		Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1,
+		Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoMDNS: true, NoNAT: true, NoControl: true,
+		SyncEvery: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		p.Close()
+		t.Fatal(err)
+	}
+	k := &kith{p: p, win: a.NewWindow("Kith"), q: make(uiQueue, 1<<14)}
+	k.shell = NewShell(a, k.win, p.Svc, p, Options{SettingsFile: filepath.Join(dir, "settings.json"), DataDir: dir, Do: k.q.do})
+	k.win.Resize(fyne.NewSize(1180, 760))
+	return k
+}
+
+// create taps through the welcome screen to create a community.
+func (k *kith) create(t *testing.T, you, name string) {
+	t.Helper()
+	w := k.shell.welcome
+	eventually(t, "the welcome screen", func() bool { return k.win.Content() == w.content }, k.q)
+	test.Tap(w.create) // nothing typed: a sentence, no community
+	if !strings.Contains(w.createStatus.Text, "name") {
+		t.Fatalf("create with nothing typed says %q", w.createStatus.Text)
+	}
+	test.Type(w.you, you)
+	test.Type(w.name, name)
+	test.Type(w.cap, "1")
+	test.Tap(w.create)
+	if !strings.Contains(w.createStatus.Text, "Member cap") {
+		t.Fatalf("a cap of 1 says %q", w.createStatus.Text)
+	}
+	w.cap.SetText("")
+	test.Type(w.cap, "100")
+	test.Tap(w.create)
+	v := k.shell.view
+	eventually(t, "the community window", func() bool {
+		return k.win.Content() == v.content && strings.Contains(v.title.Text, name) && strings.Contains(v.title.Text, "# general")
+	}, k.q)
+}
+
+// send types a message in the composer and presses Enter.
+func (k *kith) send(t *testing.T, text string) {
+	t.Helper()
+	c := k.shell.view.composer
+	k.win.Canvas().Focus(c)
+	test.Type(c, text)
+	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+}
+
+func (k *kith) rows() []msgRow { return k.shell.view.msgs.rows }
+
+func hasMessage(rows []msgRow, text string, pending bool) bool {
+	for _, r := range rows {
+		if r.m.Text == text && r.pending == pending {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCreateCommunityAndWriteByTapping(t *testing.T) {
+	a := test.NewTempApp(t)
+	k := open(t, a)
+	k.create(t, "Ana", "Clay Studio Friends")
+	v := k.shell.view
+	if got := v.online.Text; got != "1 of 1 online" {
+		t.Errorf("header says %q, want 1 of 1 online", got)
+	}
+	if v.chip.Text != "synced" {
+		t.Errorf("chip says %q, want synced", v.chip.Text)
+	}
+	if v.inviteBtn.Hidden {
+		t.Error("the owner has no Invite button")
+	}
+	if v.msgs.empty.Hidden || !strings.Contains(v.msgs.empty.Text, "say hello") {
+		t.Errorf("empty channel says %q", v.msgs.empty.Text)
+	}
+
+	// Enter sends; Shift+Enter adds a line.
+	c := v.composer
+	k.win.Canvas().Focus(c)
+	test.Type(c, "first line")
+	c.KeyDown(&fyne.KeyEvent{Name: "LeftShift"})
+	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	c.KeyUp(&fyne.KeyEvent{Name: "LeftShift"})
+	test.Type(c, "second line")
+	if c.Text != "first line\nsecond line" {
+		t.Fatalf("composer holds %q after Shift+Enter", c.Text)
+	}
+	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if c.Text != "" {
+		t.Fatalf("composer still holds %q after Enter", c.Text)
+	}
+	// Pending at once (before the store answered), then stored.
+	if !hasMessage(k.rows(), "first line\nsecond line", true) {
+		t.Fatal("the message is not shown as pending at once")
+	}
+	eventually(t, "the message stored", func() bool { return hasMessage(k.rows(), "first line\nsecond line", false) }, k.q)
+	if n := len(k.rows()); n != 1 {
+		t.Fatalf("%d rows after one message, want 1 (the pending row becomes the message)", n)
+	}
+	if !v.msgs.empty.Hidden {
+		t.Error("the empty-channel text still shows")
+	}
+	// The store has it: a new window over the same service reads it back.
+	ms, err := k.p.Svc.Messages(v.cur, v.curCh, community.Position{}, 10)
+	if err != nil || len(ms) != 1 || ms[0].Text != "first line\nsecond line" {
+		t.Fatalf("store has %v, %v", ms, err)
+	}
+}
+
+func TestPastedInviteIsCheckedAsItIsPasted(t *testing.T) {
+	a := test.NewTempApp(t)
+	owner := open(t, a)
+	owner.create(t, "Ana", "Clay Studio Friends")
+	inv, _, err := owner.p.Invite(owner.shell.view.cur, appInvite(2, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := open(t, a)
+	w := k.shell.welcome
+	eventually(t, "the welcome screen", func() bool { return k.win.Content() == w.content }, k.q)
+
+	good := inv.String()
+	damaged := good[:40] + string("abcdefgh"[strings.IndexByte("abcdefgh", good[40])+1&7]) + good[41:]
+	expired, err := invite.Issue(owner.p.ID, invite.Params{
+		Community: inv.Community, CommunityName: inv.CommunityName, Role: community.RoleMember,
+		Expires: time.Now().Add(-time.Hour), Bootstrap: inv.Bootstrap,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ text, want string }{
+		{damaged, "damaged"},
+		{good[:len(good)-10], "damaged"},
+		{"hello, this is my invite", "not a Kith invite"},
+		{expired.String(), "expired"},
+	} {
+		w.paste.SetText("")
+		test.Type(w.paste, c.text)
+		if !strings.Contains(w.check.Text, c.want) || w.check.Importance != widget.DangerImportance || !w.join.Disabled() {
+			t.Errorf("pasting %.30q… says %q (join disabled: %v), want %q", c.text, w.check.Text, w.join.Disabled(), c.want)
+		}
+	}
+	w.paste.SetText("")
+	test.Type(w.paste, "Join us: "+good+" see you there")
+	if !strings.Contains(w.check.Text, `"Clay Studio Friends"`) || !strings.Contains(w.check.Text, "up to 2 people") || w.join.Disabled() {
+		t.Fatalf("a good invite says %q (join disabled: %v)", w.check.Text, w.join.Disabled())
+	}
+}
+
+func TestTwoInstallsInviteJoinAndTalk(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	bo := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+
+	// Ana: Ctrl+I, Create invite, Copy.
+	v := ana.shell.view
+	v.openInvite()
+	in := v.invite
+	if in == nil {
+		t.Fatal("no invite dialog")
+	}
+	in.role.SetSelected("Member")
+	in.uses.SetSelected("5 people")
+	test.Tap(in.make)
+	eventually(t, "the invite text", func() bool { return strings.HasPrefix(in.text.Text, "kith1") }, ana.q)
+	if in.qr.Hidden {
+		t.Error("no QR code")
+	}
+	test.Tap(in.copy)
+	copied := a.Clipboard().Content()
+	if !strings.HasPrefix(copied, "kith1") {
+		t.Fatalf("clipboard holds %q", copied)
+	}
+	eventually(t, "the issued list", func() bool { return len(in.issued) == 1 }, ana.q)
+	if got := describeIssued(in.issued[0], time.Now()); !strings.Contains(got, "0 of 5 used") {
+		t.Errorf("issued invite reads %q", got)
+	}
+	in.d.Hide()
+
+	// Bo: paste, name, Join: staged progress, then the community window.
+	w := bo.shell.welcome
+	eventually(t, "Bo's welcome screen", func() bool { return bo.win.Content() == w.content }, bo.q)
+	test.Type(w.you, "Bo")
+	test.Type(w.paste, copied)
+	if w.join.Disabled() {
+		t.Fatalf("join disabled with a good invite: %q", w.check.Text)
+	}
+	test.Tap(w.join)
+	var stages []string
+	bv := bo.shell.view
+	eventually(t, "Bo in the community", func() bool {
+		if s := w.stage.Text; s != "" && (len(stages) == 0 || stages[len(stages)-1] != s) {
+			stages = append(stages, s)
+		}
+		return bo.win.Content() == bv.content && strings.Contains(bv.title.Text, "# general")
+	}, ana.q, bo.q)
+	if w.joinStatus.Text != "" {
+		t.Errorf("join status says %q after joining", w.joinStatus.Text)
+	}
+	t.Logf("join stages seen: %q", stages)
+
+	// Each sees the other online, with how.
+	online := func(k *kith, name string) bool {
+		for _, m := range k.shell.view.members {
+			if m.Name == name && m.online && m.path != "" {
+				return true
+			}
+		}
+		return false
+	}
+	eventually(t, "each member online in the other's panel", func() bool {
+		ana.shell.view.refreshPresence()
+		bo.shell.view.refreshPresence()
+		return online(ana, "Bo") && online(bo, "Ana") && v.online.Text == "2 of 2 online" && bv.online.Text == "2 of 2 online"
+	}, ana.q, bo.q)
+
+	// Typed in one, shown in the other.
+	ana.send(t, "Welcome, Bo!")
+	eventually(t, "Ana's message in Bo's list", func() bool { return hasMessage(bo.rows(), "Welcome, Bo!", false) }, ana.q, bo.q)
+	bo.send(t, "Thanks! Glad to be here.")
+	eventually(t, "Bo's message in Ana's list", func() bool { return hasMessage(ana.rows(), "Thanks! Glad to be here.", false) }, ana.q, bo.q)
+	for _, r := range ana.rows() {
+		if r.m.Text == "Thanks! Glad to be here." && (r.m.Name != "Bo" || r.m.Mine) {
+			t.Errorf("Bo's message in Ana's list: name %q, mine %v", r.m.Name, r.m.Mine)
+		}
+	}
+
+	// The invite's use shows in Ana's list of issued invites.
+	v.openInvite()
+	eventually(t, "uses so far", func() bool {
+		return len(v.invite.issued) == 1 && strings.Contains(describeIssued(v.invite.issued[0], time.Now()), "1 of 5 used")
+	}, ana.q, bo.q)
+}
+
+func TestJoinWithNoMemberOnlineFailsClearly(t *testing.T) {
+	a := test.NewTempApp(t)
+	owner := open(t, a)
+	owner.create(t, "Ana", "Clay Studio Friends")
+	inv, _, err := owner.p.Invite(owner.shell.view.cur, appInvite(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.shell.Close()
+	if err := owner.p.Close(); err != nil { // the only member goes away
+		t.Fatal(err)
+	}
+	old := JoinTimeout
+	JoinTimeout = 2 * time.Second
+	t.Cleanup(func() { JoinTimeout = old })
+	k := open(t, a)
+	w := k.shell.welcome
+	eventually(t, "the welcome screen", func() bool { return k.win.Content() == w.content }, k.q)
+	test.Type(w.you, "Bo")
+	test.Type(w.paste, inv.String())
+	test.Tap(w.join)
+	eventually(t, "a clear failure", func() bool { return w.joinStatus.Text != "" }, k.q)
+	if !strings.Contains(w.joinStatus.Text, "No member of \"Clay Studio Friends\" is online right now") {
+		t.Fatalf("join with no member online says %q", w.joinStatus.Text)
+	}
+	if w.join.Disabled() || w.paste.Disabled() {
+		t.Error("the join form stays disabled after the failure")
+	}
+}
+
+func appInvite(uses int, expires time.Duration) app.InviteParams {
+	return app.InviteParams{Role: community.RoleMember, Uses: uses, Expires: expires}
+}
+
+// TestKeyboard: Ctrl+I opens the invite dialog and Escape closes it; Ctrl+K finds a channel by
+// typing and Enter goes there.
+func TestKeyboard(t *testing.T) {
+	a := test.NewTempApp(t)
+	k := open(t, a)
+	k.create(t, "Ana", "Clay Studio Friends")
+	v := k.shell.view
+	c := k.win.Canvas()
+	// The test canvas takes no shortcuts: press them through the main menu, whose items carry
+	// them (the real window routes them there wherever the focus is).
+	press := func(key fyne.KeyName) {
+		t.Helper()
+		for _, m := range k.win.MainMenu().Items {
+			for _, it := range m.Items {
+				if s, ok := it.Shortcut.(*desktop.CustomShortcut); ok && s.KeyName == key && s.Modifier == fyne.KeyModifierShortcutDefault {
+					it.Action()
+					return
+				}
+			}
+		}
+		t.Fatalf("no menu item has the shortcut Ctrl+%s", key)
+	}
+	typeKey := c.OnTypedKey()
+	press(fyne.KeyI)
+	if v.invite == nil || len(k.shell.dialogs) != 1 {
+		t.Fatalf("Ctrl+I opened no invite dialog (%d dialogs)", len(k.shell.dialogs))
+	}
+	typeKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if len(k.shell.dialogs) != 0 {
+		t.Fatal("Escape left the dialog open")
+	}
+
+	press(fyne.KeyK)
+	if len(k.shell.dialogs) != 1 {
+		t.Fatal("Ctrl+K opened no switcher")
+	}
+	filter, ok := c.Focused().(*widget.Entry)
+	if !ok {
+		t.Fatalf("the switcher's filter is not focused: %T", c.Focused())
+	}
+	test.Type(filter, "annou")
+	filter.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if ch, _ := v.channel(); ch.Name != "announcements" || !strings.Contains(v.title.Text, "# announcements") {
+		t.Fatalf("after Ctrl+K, annou, Enter: channel %q, title %q", ch.Name, v.title.Text)
+	}
+	if len(k.shell.dialogs) != 0 {
+		t.Error("the switcher stays open after Enter")
+	}
+	if v.composer.Disabled() {
+		t.Error("the owner cannot write in #announcements")
+	}
+}

@@ -1,0 +1,410 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
+)
+
+// JoinTimeout is how long a join looks for a member before it says none is online.
+var JoinTimeout = 60 * time.Second
+
+// Welcome is the first screen: the person's name, then create a community or join one with an
+// invite.
+type Welcome struct {
+	s       *Shell
+	content fyne.CanvasObject
+	back    *widget.Button
+	you     *widget.Entry
+
+	name         *widget.Entry
+	about        *widget.Entry
+	cap          *widget.Entry
+	history      *widget.RadioGroup
+	create       *widget.Button
+	createStatus *widget.Label
+
+	paste      *widget.Entry
+	check      *widget.Label
+	join       *widget.Button
+	cancel     *widget.Button
+	stage      *widget.Label
+	bar        *widget.ProgressBar
+	spinner    *widget.ProgressBarInfinite
+	joinStatus *widget.Label
+
+	// Fyne thread only.
+	inv        *invite.Invite // the pasted invite, when it reads well
+	joining    bool
+	stopJoin   context.CancelFunc
+	joinTarget community.Hash
+}
+
+func newWelcome(s *Shell) *Welcome {
+	h := &Welcome{s: s}
+	h.back = widget.NewButton("← Back to your communities", func() { s.showCommunities(community.Hash{}) })
+	h.you = widget.NewEntry()
+	h.you.SetPlaceHolder("How members will see you, e.g. Ana")
+	h.you.SetText(s.settings.DisplayName)
+
+	h.name = widget.NewEntry()
+	h.name.SetPlaceHolder("e.g. Clay Studio Friends")
+	h.about = widget.NewMultiLineEntry()
+	h.about.SetPlaceHolder("What the community is for (optional)")
+	h.about.Wrapping = fyne.TextWrapWord
+	h.about.SetMinRowsVisible(3)
+	h.cap = widget.NewEntry()
+	h.cap.SetPlaceHolder("No cap")
+	h.cap.Validator = func(t string) error { _, err := parseCap(t); return err }
+	h.history = widget.NewRadioGroup([]string{historyFull, historyFromJoin}, nil)
+	h.history.SetSelected(historyFull)
+	h.createStatus = wrapped("")
+	h.create = widget.NewButton("Create community", h.submit)
+	h.create.Importance = widget.HighImportance
+	form := widget.NewForm(
+		widget.NewFormItem("Name", h.name),
+		widget.NewFormItem("About", h.about),
+		widget.NewFormItem("Member cap", h.cap),
+		widget.NewFormItem("History", h.history),
+	)
+	form.Items[2].HintText = "Small by design: 100 is a good start."
+	createCard := widget.NewCard("Create a community", "You own it and invite its members. No account, no server.",
+		container.NewVBox(form, container.NewHBox(h.create), h.createStatus))
+
+	h.paste = widget.NewMultiLineEntry()
+	h.paste.Wrapping = fyne.TextWrapBreak
+	h.paste.SetMinRowsVisible(4)
+	h.paste.SetPlaceHolder("Paste the invite you were sent: one line that starts with kith1")
+	h.paste.OnChanged = func(string) { h.checkInvite() }
+	h.check = wrapped("")
+	h.join = widget.NewButton("Join", h.startJoin)
+	h.join.Importance = widget.HighImportance
+	h.join.Disable()
+	h.cancel = widget.NewButton("Cancel", func() {
+		if h.stopJoin != nil {
+			h.stopJoin()
+		}
+	})
+	h.cancel.Hide()
+	h.stage = wrapped("")
+	h.bar = widget.NewProgressBar()
+	h.bar.Hide()
+	h.spinner = widget.NewProgressBarInfinite()
+	h.spinner.Hide()
+	h.spinner.Stop()
+	h.joinStatus = wrapped("")
+	joinCard := widget.NewCard("Join with an invite", "An invite from a member lets you in: paste it below.",
+		container.NewVBox(h.paste, h.check, container.NewHBox(h.join, h.cancel), h.stage, h.spinner, h.bar, h.joinStatus))
+
+	title := widget.NewLabelWithStyle("Welcome to Kith", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = "headingText"
+	intro := wrapped("A private space for a small community, run by its members' computers. Choose your name, then create a community or join one.")
+	name := widget.NewForm(widget.NewFormItem("Your name", h.you))
+	h.content = container.NewVScroll(container.NewPadded(container.NewVBox(
+		container.NewHBox(h.back),
+		title, intro, name,
+		container.NewGridWithColumns(2, createCard, joinCard),
+	)))
+	return h
+}
+
+const (
+	historyFull     = "New members read everything"
+	historyFromJoin = "Only from their join on"
+)
+
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func (h *Welcome) focus() {
+	if strings.TrimSpace(h.you.Text) == "" {
+		h.you.SetText(h.s.settings.DisplayName)
+	}
+}
+
+func (h *Welcome) firstEntry() fyne.Focusable {
+	if strings.TrimSpace(h.you.Text) == "" {
+		return h.you
+	}
+	return h.name
+}
+
+func members(n int) string {
+	if n == 1 {
+		return "1 member"
+	}
+	return fmt.Sprintf("%d members", n)
+}
+
+func parseCap(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 2 || n > 1<<20 {
+		return 0, fmt.Errorf("a whole number from 2 up, or empty for no cap")
+	}
+	return n, nil
+}
+
+// yourName is the name typed, remembered as the default for next time.
+func (h *Welcome) yourName() (string, bool) {
+	name := strings.TrimSpace(h.you.Text)
+	if name == "" {
+		return "", false
+	}
+	if name != h.s.settings.DisplayName {
+		h.s.settings.DisplayName = name
+		next, file := h.s.settings, h.s.opts.SettingsFile
+		go func() { _ = next.Save(file) }() // only a default for next time: losing it loses nothing
+	}
+	return name, true
+}
+
+// submit creates the community from the form, in the background.
+func (h *Welcome) submit() {
+	maxMembers, err := parseCap(h.cap.Text)
+	if err != nil {
+		h.createStatus.SetText("Member cap: " + err.Error() + ".")
+		return
+	}
+	you, ok := h.yourName()
+	if !ok {
+		h.createStatus.SetText("Choose your name first: it is how members will see you.")
+		h.s.win.Canvas().Focus(h.you)
+		return
+	}
+	if strings.TrimSpace(h.name.Text) == "" {
+		h.createStatus.SetText("Give the community a name first.")
+		h.s.win.Canvas().Focus(h.name)
+		return
+	}
+	p := app.CreateParams{
+		Name: h.name.Text, About: h.about.Text, MaxMembers: maxMembers,
+		DisplayName: you, History: community.HistoryFull,
+	}
+	if h.history.Selected == historyFromJoin {
+		p.History = community.HistoryFromJoin
+	}
+	h.create.Disable()
+	h.createStatus.SetText("Creating…")
+	go func() {
+		created, err := h.s.svc.CreateCommunity(context.Background(), p)
+		h.s.do(func() {
+			h.create.Enable()
+			if err != nil {
+				h.createStatus.SetText("Could not create the community: " + sentence(err))
+				return
+			}
+			h.createStatus.SetText("")
+			h.name.SetText("")
+			h.about.SetText("")
+			h.cap.SetText("")
+			h.s.showCommunities(created.ID)
+			showRecoveryWords(h.s.win, created)
+		})
+	}()
+}
+
+// showRecoveryWords shows the recovery words once.
+func showRecoveryWords(win fyne.Window, c app.Created) {
+	words := strings.Fields(c.RecoveryWords)
+	grid := container.NewGridWithColumns(3)
+	for i, w := range words {
+		grid.Add(widget.NewLabel(fmt.Sprintf("%2d. %s", i+1, w)))
+	}
+	intro := wrapped("These words can move ownership of " + strconv.Quote(c.Name) +
+		" to a new key if this computer is lost or its key is stolen. Write them down on paper and keep them safe. Kith shows them only now and does not keep them.")
+	d := dialog.NewCustom("Write down your recovery words", "I have written them down",
+		container.NewVBox(intro, grid), win)
+	d.Resize(fyne.NewSize(560, 420))
+	d.Show()
+}
+
+// checkInvite reads the pasted text as it changes: no network, no disk.
+func (h *Welcome) checkInvite() {
+	h.inv = nil
+	h.join.Disable()
+	h.joinStatus.SetText("")
+	text := strings.TrimSpace(h.paste.Text)
+	if text == "" {
+		h.check.SetText("")
+		return
+	}
+	inv, err := invite.Parse(text)
+	if err != nil {
+		h.check.Importance = widget.DangerImportance
+		h.check.SetText(sentence(err))
+		return
+	}
+	now := time.Now()
+	switch {
+	case !inv.Expires.IsZero() && now.After(inv.Expires.Add(invite.ClockSkew)):
+		h.check.Importance = widget.DangerImportance
+		h.check.SetText(fmt.Sprintf("This invite to %q expired on %s: ask whoever sent it for a new one.", inv.CommunityName, inv.Expires.Local().Format("2 January 2006 at 15:04")))
+		return
+	case !inv.NotBefore.IsZero() && now.Before(inv.NotBefore.Add(-invite.ClockSkew)):
+		h.check.Importance = widget.DangerImportance
+		h.check.SetText(fmt.Sprintf("This invite to %q is valid from %s on: try again then.", inv.CommunityName, inv.NotBefore.Local().Format("2 January 2006 at 15:04")))
+		return
+	}
+	h.inv = inv
+	h.check.Importance = widget.SuccessImportance
+	h.check.SetText("✓ " + describeInvite(inv, now))
+	if !h.joining {
+		h.join.Enable()
+	}
+}
+
+// describeInvite says what an invite grants, in one line.
+func describeInvite(inv *invite.Invite, now time.Time) string {
+	parts := []string{fmt.Sprintf("An invite to %q as a %s", inv.CommunityName, inv.Role)}
+	if inv.MaxUses > 0 {
+		parts = append(parts, fmt.Sprintf("for up to %d %s", inv.MaxUses, plural(int(inv.MaxUses), "person", "people")))
+	}
+	if !inv.Expires.IsZero() {
+		parts = append(parts, "valid for "+until(inv.Expires.Sub(now)))
+	}
+	return strings.Join(parts, ", ") + "."
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// until says a duration the way people do: "3 days", "5 hours", "12 minutes".
+func until(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	case d >= 2*time.Minute:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	}
+	return "a minute or so"
+}
+
+// startJoin joins with the pasted invite in the background; progress comes through the bridge.
+func (h *Welcome) startJoin() {
+	inv := h.inv
+	if inv == nil || h.joining {
+		return
+	}
+	you, ok := h.yourName()
+	if !ok {
+		h.joinStatus.SetText("Choose your name first: it is how members will see you.")
+		h.s.win.Canvas().Focus(h.you)
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.s.ctx, JoinTimeout)
+	h.joining, h.stopJoin, h.joinTarget = true, cancel, community.Hash(inv.Community)
+	h.join.Disable()
+	h.paste.Disable()
+	h.cancel.Show()
+	h.joinStatus.SetText("")
+	h.setStage(fmt.Sprintf("Finding a member of %q…", inv.CommunityName), -1)
+	go func() {
+		// Members come and go: while none answers, try again until the time is up.
+		id, err := h.s.net.Join(ctx, inv, you)
+		for errors.Is(err, app.ErrNoMemberReachable) && ctx.Err() == nil {
+			h.s.do(func() { h.setStage("No member answered yet. Trying again…", -1) })
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+				id, err = h.s.net.Join(ctx, inv, you)
+			}
+		}
+		timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+		cancel()
+		h.s.do(func() {
+			h.joining = false
+			h.cancel.Hide()
+			h.paste.Enable()
+			h.setStage("", 0)
+			if err != nil {
+				h.join.Enable()
+				switch {
+				case timedOut:
+					h.joinStatus.SetText(fmt.Sprintf("No member of %q is online right now (Kith tried for %s). Ask one of them to open Kith, or ask for a new invite, then press Join again.", inv.CommunityName, JoinTimeout.Round(time.Second)))
+				case errors.Is(err, context.Canceled):
+					h.joinStatus.SetText("Join cancelled.")
+				default:
+					h.joinStatus.SetText(sentence(err))
+				}
+				return
+			}
+			h.paste.SetText("")
+			h.s.showCommunities(id)
+		})
+	}()
+}
+
+// setStage shows a join stage: frac < 0 spins, 0 hides the bar, else fills it.
+func (h *Welcome) setStage(text string, frac float64) {
+	h.stage.SetText(text)
+	switch {
+	case frac < 0:
+		h.bar.Hide()
+		h.spinner.Show()
+		h.spinner.Start()
+	case text == "":
+		h.bar.Hide()
+		h.spinner.Stop()
+		h.spinner.Hide()
+	default:
+		h.spinner.Stop()
+		h.spinner.Hide()
+		h.bar.Show()
+		h.bar.SetValue(frac)
+	}
+}
+
+// progress shows the stages of the join under way (DESIGN section 1).
+func (h *Welcome) progress(ev app.Event) {
+	if !h.joining {
+		return
+	}
+	switch e := ev.(type) {
+	case app.JoinProgress:
+		if e.Community != h.joinTarget {
+			return
+		}
+		switch e.Stage {
+		case app.JoinFinding:
+			h.setStage(fmt.Sprintf("Finding a member (address %d of %d)…", e.Tried, e.Of), -1)
+		case app.JoinVerifying:
+			how := ""
+			if ok, path := h.s.net.PathTo(e.Peer); ok && path != "" {
+				how = " (" + path + ")"
+			}
+			h.setStage("Found a member"+how+". Verifying the invite…", -1)
+		case app.JoinSyncing:
+			h.setStage("Admitted. Syncing history…", -1)
+		}
+	case app.SyncProgress:
+		if e.Community != h.joinTarget || e.Finished || e.Total == 0 {
+			return
+		}
+		h.setStage(fmt.Sprintf("Syncing history %d/%d", e.Done, e.Total), float64(e.Done)/float64(e.Total))
+	}
+}
