@@ -3,6 +3,7 @@
 #   make run ARGS='--data /tmp/kith-b'      run the desktop app with another data folder
 #   make test                              what CI runs (.ci/run)
 #   make test FUZZTIME=1m                  longer fuzzing per target
+#   make screenshots                       the real app under Xvfb -> docs/screenshots/*.png
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,13 +13,13 @@ GO       ?= go
 ARGS     ?=
 FUZZTIME ?= 10s
 
-.PHONY: help run test bench lint build fuzz-smoke
+.PHONY: help run test bench lint build fuzz-smoke screenshots
 
 help:
-	@echo "targets: run [ARGS=...], test, bench, lint, build, fuzz-smoke [FUZZTIME=10s]"
+	@echo "targets: run [ARGS=...], test, bench, lint, build, fuzz-smoke [FUZZTIME=10s], screenshots"
 
 # Fyne logs "Error parsing user locale C" under LANG=C.UTF-8.
-test bench fuzz-smoke: export LANG := en_US.UTF-8
+test bench fuzz-smoke screenshots: export LANG := en_US.UTF-8
 
 run:
 	@echo "==> checking build dependencies"
@@ -35,6 +36,8 @@ test:
 	$(GO) test -race -timeout 20m ./...
 	@echo "==> kithd end to end (.ci/kithd-e2e.sh: three peers on 127.0.0.1)"
 	@GO=$(GO) bash .ci/kithd-e2e.sh
+	@echo "==> desktop smoke (.ci/desktop-smoke.sh: the real app under Xvfb)"
+	@GO=$(GO) bash .ci/desktop-smoke.sh
 	@echo "==> fuzz smoke ($(FUZZTIME) per target)"
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
 
@@ -63,3 +66,9 @@ build:
 	$(GO) build ./...
 	@echo "==> CGO_ENABLED=0 go build ./cmd/kithd (the headless peer needs no C toolchain)"
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/kithd
+
+screenshots:
+	@echo "==> checking build dependencies (Xvfb, xdotool, ImageMagick)"
+	@bash .ci/deps.sh screenshots
+	@echo "==> .ci/screenshots.sh (three peers on 127.0.0.1, the desktop app under Xvfb)"
+	@GO=$(GO) bash .ci/screenshots.sh

@@ -7,16 +7,17 @@
 #
 #   (no argument)  build packages only
 #   run            same as no argument: a desktop user already has a display
-#   test           also Xvfb and Mesa's software GL, for headless UI tests
+#   test           also Xvfb, Mesa's software GL and xdotool: the desktop smoke test
+#   screenshots    test's, and ImageMagick's `import`
 #
 # The Go toolchain itself is not installed here.
 set -euo pipefail
 
 mode=${1:-build}
 case $mode in
-build | run | test) ;;
+build | run | test | screenshots) ;;
 *)
-	echo "usage: $0 [run|test]" >&2
+	echo "usage: $0 [run|test|screenshots]" >&2
 	exit 2
 	;;
 esac
@@ -26,9 +27,13 @@ esac
 pkgs=(gcc libc6-dev make pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 	libwayland-dev libxkbcommon-dev wayland-protocols)
-if [[ $mode == test ]]; then
-	# Xvfb for UI screenshot tests; without libgl1-mesa-dri: "GLXBadFBConfig".
-	pkgs+=(xvfb xauth libgl1-mesa-dri)
+if [[ $mode == test || $mode == screenshots ]]; then
+	# Xvfb runs the real app; without libgl1-mesa-dri: "GLXBadFBConfig". xdotool finds its
+	# windows and presses keys; x11-utils has xdpyinfo (is the display up?).
+	pkgs+=(xvfb xauth libgl1-mesa-dri xdotool x11-utils)
+fi
+if [[ $mode == screenshots ]]; then
+	pkgs+=(imagemagick)
 fi
 
 cd "$(dirname "$0")/.."
