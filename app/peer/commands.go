@@ -170,16 +170,23 @@ func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {
 }
 
 // Join joins the community of inv through one of its members, syncs its history, and joins its
-// gossip. The network must be started.
+// gossip. The network must be started, or be starting: Join waits for the first Start to end
+// (within ctx), and says why when it failed.
 func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error) {
 	node := p.Node()
 	if node == nil { // the desktop app starts the network in the background: wait for it
 		select {
-		case <-p.started:
+		case <-p.tried:
 			node = p.Node()
 		case <-ctx.Done():
 		}
-		if node == nil {
+		p.mu.Lock()
+		err := p.startErr
+		p.mu.Unlock()
+		switch {
+		case node == nil && err != nil:
+			return community.Hash{}, fmt.Errorf("peer: Kith could not go online (%w): if a listen port is set in the settings, choose another or none, then start Kith again", err)
+		case node == nil:
 			return community.Hash{}, errNotRunning
 		}
 	}

@@ -61,19 +61,21 @@ type Peer struct {
 	opts Options
 	log  *slog.Logger
 
-	startMu sync.Mutex    // serialises Start
-	started chan struct{} // closed when Start succeeds
-	mu      sync.Mutex
-	node    *p2p.Node       // guarded by mu; nil until Start
-	gossip  *gossip.Gossip  // guarded by mu
-	control *controlServer  // guarded by mu
-	ctx     context.Context // guarded by mu: ends with Close (nil before Start)
-	stop    context.CancelFunc
-	loops   sync.WaitGroup
-	syncing map[syncKey]bool     // guarded by mu: one sync per community and peer at a time
-	greeted map[string]int       // guarded by mu: connected member peers greeted, and in how many communities
-	renewed map[string]time.Time // guarded by mu: when checkSubscribed last renewed a peer's connection
-	closed  bool                 // guarded by mu
+	startMu  sync.Mutex    // serialises Start
+	tried    chan struct{} // closed when the first Start ends, started or not
+	triedOne sync.Once
+	startErr error // guarded by mu: why the last Start failed
+	mu       sync.Mutex
+	node     *p2p.Node       // guarded by mu; nil until Start
+	gossip   *gossip.Gossip  // guarded by mu
+	control  *controlServer  // guarded by mu
+	ctx      context.Context // guarded by mu: ends with Close (nil before Start)
+	stop     context.CancelFunc
+	loops    sync.WaitGroup
+	syncing  map[syncKey]bool     // guarded by mu: one sync per community and peer at a time
+	greeted  map[string]int       // guarded by mu: connected member peers greeted, and in how many communities
+	renewed  map[string]time.Time // guarded by mu: when checkSubscribed last renewed a peer's connection
+	closed   bool                 // guarded by mu
 }
 
 type syncKey struct {
@@ -102,7 +104,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, started: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -122,6 +124,15 @@ func PeerID(key ed25519.PublicKey) (string, error) {
 // every community, sync with members as they come online and every SyncEvery, and the control
 // socket. ctx bounds the start only; the network runs until Close.
 func (p *Peer) Start(ctx context.Context) error {
+	err := p.start(ctx)
+	p.mu.Lock()
+	p.startErr = err
+	p.mu.Unlock()
+	p.triedOne.Do(func() { close(p.tried) })
+	return err
+}
+
+func (p *Peer) start(ctx context.Context) error {
 	p.startMu.Lock()
 	defer p.startMu.Unlock()
 	p.mu.Lock()
@@ -175,7 +186,6 @@ func (p *Peer) Start(ctx context.Context) error {
 	p.mu.Lock() // Close waits for startMu: p.closed is still false
 	p.node, p.gossip, p.ctx, p.stop = node, g, loopCtx, stop
 	p.mu.Unlock()
-	close(p.started)
 	// Notifications first, then whoever connected meanwhile (mDNS, a quick dialer), then loops.
 	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
 	p.greetAll(loopCtx)

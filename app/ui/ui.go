@@ -196,6 +196,16 @@ func (s *Shell) installMenu() {
 	})
 }
 
+// NetworkFailed tells the person that the network did not start, and why (safe from any
+// goroutine).
+func (s *Shell) NetworkFailed(err error) {
+	s.do(func() {
+		s.show(dialog.NewInformation("Kith is offline",
+			"Kith could not go online: "+sentence(err)+"\n\nIt keeps working offline: what you write is sent once it is online again. If a listen port is set in Settings, choose another or none, then start Kith again.", s.win))
+		s.view.refreshPresence()
+	})
+}
+
 // show shows a dialog that Escape closes.
 func (s *Shell) show(d dialog.Dialog) {
 	s.dialogs = append(s.dialogs, d)

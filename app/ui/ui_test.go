@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -298,11 +300,17 @@ func TestTwoInstallsInviteJoinAndTalk(t *testing.T) {
 		return online(ana, "Bo") && online(bo, "Ana") && v.online.Text == "2 of 2 online" && bv.online.Text == "2 of 2 online"
 	}, ana.q, bo.q)
 
-	// Typed in one, shown in the other.
-	ana.send(t, "Welcome, Bo!")
-	eventually(t, "Ana's message in Bo's list", func() bool { return hasMessage(bo.rows(), "Welcome, Bo!", false) }, ana.q, bo.q)
-	bo.send(t, "Thanks! Glad to be here.")
-	eventually(t, "Bo's message in Ana's list", func() bool { return hasMessage(ana.rows(), "Thanks! Glad to be here.", false) }, ana.q, bo.q)
+	// Typed in one, shown in the other: Bo's window is in the background, so he is notified.
+	bo.shell.focused = false
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Ana in Clay Studio Friends", Content: "Welcome, Bo!"}, func() {
+		ana.send(t, "Welcome, Bo!")
+		eventually(t, "Ana's message in Bo's list", func() bool { return hasMessage(bo.rows(), "Welcome, Bo!", false) }, ana.q, bo.q)
+	})
+	bo.shell.focused = true
+	test.AssertNotificationSent(t, nil, func() { // Ana's window is in front: no notification
+		bo.send(t, "Thanks! Glad to be here.")
+		eventually(t, "Bo's message in Ana's list", func() bool { return hasMessage(ana.rows(), "Thanks! Glad to be here.", false) }, ana.q, bo.q)
+	})
 	for _, r := range ana.rows() {
 		if r.m.Text == "Thanks! Glad to be here." && (r.m.Name != "Bo" || r.m.Mine) {
 			t.Errorf("Bo's message in Ana's list: name %q, mine %v", r.m.Name, r.m.Mine)
@@ -400,5 +408,50 @@ func TestKeyboard(t *testing.T) {
 	}
 	if v.composer.Disabled() {
 		t.Error("the owner cannot write in #announcements")
+	}
+}
+
+// TestJoinWhileOfflineSaysWhy: when the network could not start (its port is taken), a join
+// says so at once instead of waiting for a member.
+func TestJoinWhileOfflineSaysWhy(t *testing.T) {
+	a := test.NewTempApp(t)
+	owner := open(t, a)
+	owner.create(t, "Ana", "Clay Studio Friends")
+	inv, _, err := owner.p.Invite(owner.shell.view.cur, appInvite(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	p, err := peer.Open(dir, peer.Options{
+		Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoMDNS: true, NoNAT: true, NoControl: true,
+		Listen: []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", taken.Addr().(*net.TCPAddr).Port)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &kith{p: p, win: a.NewWindow("Kith"), q: make(uiQueue, 1<<14)}
+	k.shell = NewShell(a, k.win, p.Svc, p, Options{SettingsFile: filepath.Join(dir, "settings.json"), DataDir: dir, Do: k.q.do})
+	t.Cleanup(k.close)
+	if err := p.Start(context.Background()); err == nil {
+		t.Fatal("the network started on a port already taken")
+	} else {
+		k.shell.NetworkFailed(err)
+	}
+	w := k.shell.welcome
+	eventually(t, "the welcome screen", func() bool { return k.win.Content() == w.content }, k.q)
+	if len(k.shell.dialogs) != 1 {
+		t.Error("no dialog says Kith is offline")
+	}
+	test.Type(w.you, "Bo")
+	test.Type(w.paste, inv.String())
+	test.Tap(w.join)
+	eventually(t, "the join's answer", func() bool { return w.joinStatus.Text != "" }, k.q)
+	if !strings.Contains(w.joinStatus.Text, "could not go online") {
+		t.Fatalf("join while offline says %q", w.joinStatus.Text)
 	}
 }

@@ -75,6 +75,7 @@ func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err err
 		defer cancel()
 		if err := p.Start(ctx); err != nil && !errors.Is(err, app.ErrClosed) {
 			log.Error("the network did not start: Kith works offline until the next start", "err", err)
+			shell.NetworkFailed(err)
 		}
 	}()
 	return func() error {
