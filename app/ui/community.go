@@ -140,7 +140,7 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.memHead = heading("Members")
 	v.inviteBtn = widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), v.openInvite)
 	v.memEmpty = wrapped("Invite your first members: they show here, with who is online.")
-	v.memEmpty.Importance = widget.LowImportance
+	v.memEmpty.TextStyle.Italic = true
 	v.memList = widget.NewList(
 		func() int { return len(v.members) },
 		func() fyne.CanvasObject {
@@ -278,7 +278,9 @@ func (v *CommunityView) openChannel(ch community.Hash) {
 	v.chanList.Refresh()
 	v.refreshHeader()
 	v.msgs.open(v.cur, ch)
-	v.s.win.Canvas().Focus(v.composer)
+	if len(v.s.dialogs) == 0 { // typing must not go behind a dialog
+		v.s.win.Canvas().Focus(v.composer)
+	}
 }
 
 func (v *CommunityView) selectChannelRow() {

@@ -119,6 +119,14 @@ func (k *kith) create(t *testing.T, you, name string) {
 	eventually(t, "the community window", func() bool {
 		return k.win.Content() == v.content && strings.Contains(v.title.Text, name) && strings.Contains(v.title.Text, "# general")
 	}, k.q)
+	// The recovery words show once, in front; the composer waits behind them.
+	if len(k.shell.dialogs) != 1 {
+		t.Fatalf("%d dialogs after creating, want the recovery words", len(k.shell.dialogs))
+	}
+	if k.win.Canvas().Focused() == v.composer {
+		t.Error("the composer has the focus behind the recovery words")
+	}
+	k.shell.dialogs[0].Hide()
 }
 
 // send types a message in the composer and presses Enter.
@@ -155,9 +163,7 @@ func TestCreateCommunityAndWriteByTapping(t *testing.T) {
 	if v.inviteBtn.Hidden {
 		t.Error("the owner has no Invite button")
 	}
-	if v.msgs.empty.Hidden || !strings.Contains(v.msgs.empty.Text, "say hello") {
-		t.Errorf("empty channel says %q", v.msgs.empty.Text)
-	}
+	eventually(t, "the empty channel's hint", func() bool { return !v.msgs.empty.Hidden && strings.Contains(v.msgs.empty.Text, "say hello") }, k.q)
 
 	// Enter sends; Shift+Enter adds a line.
 	c := v.composer

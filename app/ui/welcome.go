@@ -217,13 +217,13 @@ func (h *Welcome) submit() {
 			h.about.SetText("")
 			h.cap.SetText("")
 			h.s.showCommunities(created.ID)
-			showRecoveryWords(h.s.win, created)
+			h.s.show(recoveryWords(h.s.win, created))
 		})
 	}()
 }
 
-// showRecoveryWords shows the recovery words once.
-func showRecoveryWords(win fyne.Window, c app.Created) {
+// recoveryWords is the dialog that shows the recovery words, once.
+func recoveryWords(win fyne.Window, c app.Created) dialog.Dialog {
 	words := strings.Fields(c.RecoveryWords)
 	grid := container.NewGridWithColumns(3)
 	for i, w := range words {
@@ -234,7 +234,7 @@ func showRecoveryWords(win fyne.Window, c app.Created) {
 	d := dialog.NewCustom("Write down your recovery words", "I have written them down",
 		container.NewVBox(intro, grid), win)
 	d.Resize(fyne.NewSize(560, 420))
-	d.Show()
+	return d
 }
 
 // checkInvite reads the pasted text as it changes: no network, no disk.
