@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/identity"
 	"github.com/kith-app/kith/app/localstore"
@@ -81,4 +83,29 @@ func NewPeer(t testing.TB) *Peer {
 	l.Svc.Serve(node)
 	t.Cleanup(func() { node.Close() }) // runs before the Local's cleanup: network, then store
 	return &Peer{Local: l, Node: node}
+}
+
+// PostMany writes n messages in a channel from 8 goroutines (the store groups their commits),
+// message i reading text(i).
+func PostMany(tb testing.TB, svc *app.Service, id, channel community.Hash, n int, text func(i int) string) {
+	tb.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				if _, err := svc.Post(context.Background(), id, channel, text(i), community.Hash{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
 }

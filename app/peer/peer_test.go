@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/peer"
@@ -260,26 +261,7 @@ func TestOwnerAndFourMembers(t *testing.T) {
 // app would), and returns once all are stored.
 func postMany(t *testing.T, p *peer.Peer, id community.Hash, n int, prefix string) {
 	t.Helper()
-	ch := general(t, p, id)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 8 {
-				if _, err := p.Svc.Post(context.Background(), id, ch, fmt.Sprintf("%s %d", prefix, i), community.Hash{}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	apptest.PostMany(t, p.Svc, id, general(t, p, id), n, func(i int) string { return fmt.Sprintf("%s %d", prefix, i) })
 }
 
 // TestCatchUpAfter10000Events: a member that was stopped while 10,000 events were written, and

@@ -13,39 +13,21 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
 )
 
-// postMany writes n messages of varied length in the community's first channel, from 8
-// goroutines (the store groups their commits).
+// postMany writes n messages of varied length in the community's first channel.
 func postMany(tb testing.TB, svc *app.Service, id community.Hash, n int) community.Hash {
 	tb.Helper()
 	chans, err := svc.Channels(id)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ch := chans[0].ID
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 8 {
-				text := fmt.Sprintf("message %d", i) + strings.Repeat(" and some more words", i%9)
-				if _, err := svc.Post(context.Background(), id, ch, text, community.Hash{}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		tb.Fatal(err)
-	}
-	return ch
+	apptest.PostMany(tb, svc, id, chans[0].ID, n, func(i int) string {
+		return fmt.Sprintf("message %d", i) + strings.Repeat(" and some more words", i%9)
+	})
+	return chans[0].ID
 }
 
 // scrollBack scrolls the list to its top until it holds want rows (or no older page is left).

@@ -200,12 +200,7 @@ func TestCreateCommunityAndWriteByTapping(t *testing.T) {
 
 func TestPastedInviteIsCheckedAsItIsPasted(t *testing.T) {
 	a := test.NewTempApp(t)
-	owner := open(t, a)
-	owner.create(t, "Ana", "Clay Studio Friends")
-	inv, _, err := owner.p.Invite(owner.shell.view.cur, appInvite(2, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner, inv := ownerWithInvite(t, a, 2)
 	k := open(t, a)
 	w := k.shell.welcome
 	eventually(t, "the welcome screen", func() bool { return k.win.Content() == w.content }, k.q)
@@ -332,12 +327,7 @@ func TestTwoInstallsInviteJoinAndTalk(t *testing.T) {
 
 func TestJoinWithNoMemberOnlineFailsClearly(t *testing.T) {
 	a := test.NewTempApp(t)
-	owner := open(t, a)
-	owner.create(t, "Ana", "Clay Studio Friends")
-	inv, _, err := owner.p.Invite(owner.shell.view.cur, appInvite(1, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner, inv := ownerWithInvite(t, a, 1)
 	owner.shell.Close()
 	if err := owner.p.Close(); err != nil { // the only member goes away
 		t.Fatal(err)
@@ -360,8 +350,16 @@ func TestJoinWithNoMemberOnlineFailsClearly(t *testing.T) {
 	}
 }
 
-func appInvite(uses int, expires time.Duration) app.InviteParams {
-	return app.InviteParams{Role: community.RoleMember, Uses: uses, Expires: expires}
+// ownerWithInvite is Ana's install with a community and an invite for uses people.
+func ownerWithInvite(t *testing.T, a fyne.App, uses int) (*kith, *invite.Invite) {
+	t.Helper()
+	owner := open(t, a)
+	owner.create(t, "Ana", "Clay Studio Friends")
+	inv, _, err := owner.p.Invite(owner.shell.view.cur, app.InviteParams{Role: community.RoleMember, Uses: uses})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return owner, inv
 }
 
 // TestKeyboard: Ctrl+I opens the invite dialog and Escape closes it; Ctrl+K finds a channel by
@@ -421,12 +419,7 @@ func TestKeyboard(t *testing.T) {
 // says so at once instead of waiting for a member.
 func TestJoinWhileOfflineSaysWhy(t *testing.T) {
 	a := test.NewTempApp(t)
-	owner := open(t, a)
-	owner.create(t, "Ana", "Clay Studio Friends")
-	inv, _, err := owner.p.Invite(owner.shell.view.cur, appInvite(1, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, inv := ownerWithInvite(t, a, 1)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -163,10 +163,13 @@ func parseCap(s string) (int, error) {
 	return n, nil
 }
 
-// yourName is the name typed, remembered as the default for next time.
-func (h *Welcome) yourName() (string, bool) {
+// yourName is the name typed, remembered as the default for next time; without one, status
+// asks for it.
+func (h *Welcome) yourName(status *widget.Label) (string, bool) {
 	name := strings.TrimSpace(h.you.Text)
 	if name == "" {
+		status.SetText("Choose your name first: it is how members will see you.")
+		h.s.win.Canvas().Focus(h.you)
 		return "", false
 	}
 	if name != h.s.settings.DisplayName {
@@ -184,10 +187,8 @@ func (h *Welcome) submit() {
 		h.createStatus.SetText("Member cap: " + err.Error() + ".")
 		return
 	}
-	you, ok := h.yourName()
+	you, ok := h.yourName(h.createStatus)
 	if !ok {
-		h.createStatus.SetText("Choose your name first: it is how members will see you.")
-		h.s.win.Canvas().Focus(h.you)
 		return
 	}
 	if strings.TrimSpace(h.name.Text) == "" {
@@ -310,10 +311,8 @@ func (h *Welcome) startJoin() {
 	if inv == nil || h.joining {
 		return
 	}
-	you, ok := h.yourName()
+	you, ok := h.yourName(h.joinStatus)
 	if !ok {
-		h.joinStatus.SetText("Choose your name first: it is how members will see you.")
-		h.s.win.Canvas().Focus(h.you)
 		return
 	}
 	ctx, cancel := context.WithTimeout(h.s.ctx, JoinTimeout)
