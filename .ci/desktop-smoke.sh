@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # .ci/desktop-smoke.sh — the real desktop app under Xvfb (run by make test, ≈ 10 s after the
-# build): it opens its window on a fresh data folder; a second copy on the same folder says
-# "Kith is already running with this data folder" in a window of its own and exits 1 once that
-# is closed; SIGTERM quits the first cleanly (exit 0, the store closed: kithd can open it).
+# build): it opens its window on a fresh data folder; a second start on the same folder shows
+# that window (hidden, as in the tray) and exits 0; on a folder kithd holds, it says "Kith is
+# already running with this data folder" in a window of its own; SIGTERM quits the first
+# cleanly (exit 0, the store closed: kithd can open it).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -47,16 +48,29 @@ pids+=("$first")
 wait_window Kith
 echo "ok   the window opens on a fresh data folder"
 
-"$tmp/kith" --data "$tmp/data" >"$tmp/second.log" 2>&1 &
-second=$!
-pids+=("$second")
-wait_window "Kith cannot start"
-grep -q "already running" "$tmp/second.log" || fail "the second copy did not say why it cannot start"
-kill -TERM "$second" # as closing its window would
+# A second start on the same folder brings the first window to the front, and exits 0.
+xdotool search --onlyvisible --name '^Kith$' | head -n 1 | xargs xdotool windowunmap # as if closed to the tray
 rc=0
-wait "$second" || rc=$?
-((rc != 0)) || fail "the second copy exited 0, want an error status"
-echo "ok   a second copy on the same folder says Kith is already running (exit $rc)"
+timeout 60 "$tmp/kith" --data "$tmp/data" >"$tmp/second.log" 2>&1 || rc=$?
+((rc == 0)) || fail "a second start exited $rc, want 0 (the running one shows its window)"
+wait_window Kith
+echo "ok   a second start on the same folder shows the running window"
+
+# A folder that kithd holds has no window to show: the app says it is already running, in a
+# window of its own, and exits non-zero once that is closed.
+"$tmp/kithd" --data "$tmp/headless" run --listen /ip4/127.0.0.1/tcp/0 --no-mdns --no-nat >"$tmp/kithd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do "$tmp/kithd" --data "$tmp/headless" status --json 2>/dev/null | grep -q '"running":true' && break; sleep 0.1; done
+"$tmp/kith" --data "$tmp/headless" >"$tmp/third.log" 2>&1 &
+third=$!
+pids+=("$third")
+wait_window "Kith cannot start"
+grep -q "already running" "$tmp/third.log" || fail "the app did not say why it cannot start"
+kill -TERM "$third" # as closing its window would
+rc=0
+wait "$third" || rc=$?
+((rc != 0)) || fail "the app exited 0 on a folder kithd holds, want an error status"
+echo "ok   on a folder kithd holds, the app says Kith is already running (exit $rc)"
 
 kill -TERM "$first"
 rc=0

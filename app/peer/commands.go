@@ -18,7 +18,7 @@ import (
 // Request is one command of kithd's contract (see cmd/kithd), as it travels over the control
 // socket. Fields a command does not use are left empty.
 type Request struct {
-	Cmd         string `json:"cmd"` // create, invite, join, post, messages, members, status
+	Cmd         string `json:"cmd"` // create, invite, join, post, messages, members, status; show (the desktop app's window)
 	Community   string `json:"community,omitempty"`
 	Name        string `json:"name,omitempty"` // create: the community's name; join: the display name
 	About       string `json:"about,omitempty"`
@@ -66,6 +66,12 @@ func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
 		return p.doMembers(req)
 	case "status":
 		return p.doStatus()
+	case "show":
+		if p.opts.OnShow == nil {
+			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
+		}
+		p.opts.OnShow()
+		return Result{Text: "shown"}, nil
 	}
 	return Result{}, usage("unknown command %q: use create, invite, join, run, post, messages, members or status", req.Cmd)
 }

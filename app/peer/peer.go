@@ -47,6 +47,9 @@ type Options struct {
 	SyncEvery time.Duration
 	// NoControl leaves the local control socket off (tests that run many peers in one folder tree).
 	NoControl bool
+	// OnShow brings the desktop app's window to the front: a second start of the app on the same
+	// folder asks for it through the control socket ("show") instead of failing. Nil: kithd.
+	OnShow func()
 	// Node adjusts the network's configuration before it starts (tests: p2p.Config.ForceRelayed).
 	Node func(*p2p.Config)
 }

@@ -39,6 +39,10 @@ func main() {
 		fyne.Do(a.Quit)
 	}()
 	stop, err := start(a, *data, log)
+	if errors.Is(err, storage.ErrAlreadyRunning) && showRunning(*data) {
+		log.Info("Kith is already running with this data folder: its window is in front now")
+		return
+	}
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		showError(a, err)
@@ -59,11 +63,20 @@ func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err err
 	if err != nil {
 		log.Warn("settings", "err", err)
 	}
-	p, err := peer.Open(dir, peer.Options{Logger: log, Listen: settings.Listen(), Relay: settings.Relay})
+	var w fyne.Window // made once the folder is ours; show runs after Start, on the Fyne thread
+	show := func() {
+		fyne.Do(func() {
+			if w != nil {
+				w.Show()
+				w.RequestFocus()
+			}
+		})
+	}
+	p, err := peer.Open(dir, peer.Options{Logger: log, Listen: settings.Listen(), Relay: settings.Relay, OnShow: show})
 	if err != nil {
 		return nil, err
 	}
-	w := a.NewWindow("Kith")
+	w = a.NewWindow("Kith")
 	shell := ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, DataDir: dir})
 	w.Resize(fyne.NewSize(1180, 760))
 	w.SetMaster()
@@ -84,6 +97,24 @@ func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err err
 		<-started
 		return p.Close()
 	}, nil
+}
+
+// showRunning asks the Kith running on dir to bring its window to the front (the usual desktop
+// answer to a second start); false when none answers or it has no window (kithd).
+func showRunning(dir string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, err := peer.Call(ctx, dir, peer.Request{Cmd: "show"})
+		if !errors.Is(err, peer.ErrNoControl) {
+			return err == nil
+		}
+		select { // it may be starting: its socket comes with its network
+		case <-ctx.Done():
+			return false
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // showError shows why Kith cannot start, in a window of its own, until it is closed.
