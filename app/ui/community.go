@@ -40,16 +40,17 @@ type CommunityView struct {
 	body      *container.Split
 
 	// Fyne thread only.
-	comms   []app.Summary
-	chans   []app.Channel
-	members []memberRow
-	unread  map[community.Hash]int // by channel, of the community shown
-	cur     community.Hash
-	curCh   community.Hash
-	gen     int // bumped on every switch: late answers for an older choice are dropped
-	hidden  bool
-	ticking bool
-	invite  *inviteDialog // the last one opened
+	comms    []app.Summary
+	chans    []app.Channel
+	members  []memberRow
+	unread   map[community.Hash]int // by channel, of the community shown
+	unreadIn map[community.Hash]int // by community, for the others
+	cur      community.Hash
+	curCh    community.Hash
+	gen      int // bumped on every switch: late answers for an older choice are dropped
+	hidden   bool
+	ticking  bool
+	invite   *inviteDialog // the last one opened
 }
 
 type memberRow struct {
@@ -59,7 +60,7 @@ type memberRow struct {
 }
 
 func newCommunityView(s *Shell) *CommunityView {
-	v := &CommunityView{s: s, unread: map[community.Hash]int{}}
+	v := &CommunityView{s: s, unread: map[community.Hash]int{}, unreadIn: map[community.Hash]int{}}
 	v.commList = widget.NewList(
 		func() int { return len(v.comms) },
 		func() fyne.CanvasObject {
@@ -74,7 +75,11 @@ func newCommunityView(s *Shell) *CommunityView {
 			box := o.(*fyne.Container)
 			c := v.comms[i]
 			box.Objects[0].(*widget.Label).SetText(c.Name)
-			box.Objects[1].(*widget.Label).SetText(fmt.Sprintf("%s · %s", c.Role, members(c.Members)))
+			details := fmt.Sprintf("%s · %s", c.Role, members(c.Members))
+			if n := v.unreadIn[c.ID]; n > 0 && c.ID != v.cur {
+				details += fmt.Sprintf(" · %d new", n)
+			}
+			box.Objects[1].(*widget.Label).SetText(details)
 		},
 	)
 	v.commList.OnSelected = func(i widget.ListItemID) {
@@ -214,6 +219,7 @@ func (v *CommunityView) reload(id community.Hash) {
 		v.gen++
 		v.cur, v.curCh = id, community.Hash{}
 		v.unread = map[community.Hash]int{}
+		delete(v.unreadIn, id)
 		v.msgs.clear()
 	}
 	gen := v.gen
@@ -418,6 +424,10 @@ func (v *CommunityView) handle(ev app.Event) {
 	switch e := ev.(type) {
 	case app.MessageAdded:
 		if e.Community != v.cur {
+			if !e.Message.Mine {
+				v.unreadIn[e.Community]++
+				v.commList.Refresh()
+			}
 			return
 		}
 		if e.Message.Channel == v.curCh {

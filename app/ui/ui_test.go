@@ -318,6 +318,27 @@ func TestTwoInstallsInviteJoinAndTalk(t *testing.T) {
 		}
 	}
 
+	// A message in another channel counts as unread there until it is opened.
+	var announcements community.Hash
+	for _, c := range v.chans {
+		if c.Name == "announcements" {
+			announcements = c.ID
+		}
+	}
+	if _, err := ana.p.Svc.Post(context.Background(), v.cur, announcements, "Kiln day on Saturday", community.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "an unread count on Bo's #announcements", func() bool { return bv.unread[announcements] == 1 }, ana.q, bo.q)
+	for i, c := range bv.chans {
+		if c.ID == announcements {
+			bv.chanList.Select(i)
+		}
+	}
+	eventually(t, "#announcements opened", func() bool { return hasMessage(bo.rows(), "Kiln day on Saturday", false) }, ana.q, bo.q)
+	if bv.unread[announcements] != 0 {
+		t.Error("the unread count stays after opening the channel")
+	}
+
 	// The invite's use shows in Ana's list of issued invites.
 	v.openInvite()
 	eventually(t, "uses so far", func() bool {
