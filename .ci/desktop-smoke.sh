@@ -42,11 +42,29 @@ wait_window() {
 	fail "no window titled \"$1\" within 30 s"
 }
 
+"$tmp/kithd" --data "$tmp/data" create --name Smoke --display-name Ana >/dev/null
 "$tmp/kith" --data "$tmp/data" >"$tmp/first.log" 2>&1 &
 first=$!
 pids+=("$first")
 wait_window Kith
-echo "ok   the window opens on a fresh data folder"
+echo "ok   the window opens"
+
+# Typed into the composer (it has the focus): Shift+Enter adds a line, Enter sends.
+id=$(xdotool search --onlyvisible --name '^Kith$' | head -n 1)
+for _ in $(seq 50); do "$tmp/kithd" --data "$tmp/data" status >/dev/null 2>&1 && break; sleep 0.2; done # the network (and socket) is up
+sleep 1
+xdotool type --window "$id" --delay 20 "line one"
+xdotool key --window "$id" shift+Return
+xdotool type --window "$id" --delay 20 "line two"
+xdotool key --window "$id" Return
+sent=''
+for _ in $(seq 50); do
+	sent=$("$tmp/kithd" --data "$tmp/data" messages --json 2>/dev/null || true)
+	[[ $sent == *'line one\nline two'* ]] && break
+	sleep 0.2
+done
+[[ $sent == *'"text":"line one\nline two"'* ]] || fail "typing and Enter did not send \"line one\nline two\": kithd messages says $sent"
+echo "ok   Shift+Enter adds a line and Enter sends, in the real window"
 
 # A second start on the same folder brings the first window to the front, and exits 0.
 xdotool search --onlyvisible --name '^Kith$' | head -n 1 | xargs xdotool windowunmap # as if closed to the tray

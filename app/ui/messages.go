@@ -491,32 +491,64 @@ func newMsgItem() *msgItem {
 	return it
 }
 
+// set shows a row. Only the labels whose text changed are refreshed (shaping text is the cost
+// of a list row), and the row itself is laid out again, not redrawn child by child.
 func (it *msgItem) set(r msgRow) {
-	it.day.SetText(r.day)
+	setText(it.day, r.day)
 	it.day.Hidden = r.day == ""
 	it.head.Hidden = !r.head
 	it.av.Hidden = !r.head
-	it.av.set(r.m.Author, r.m.Name)
-	it.name.SetText(nameOr(r.m.Name))
-	badge := ""
-	if r.m.Role >= community.RoleModerator {
-		badge = r.m.Role.String()
+	if r.head {
+		it.av.set(r.m.Author, r.m.Name)
+		setText(it.name, nameOr(r.m.Name))
+		badge := ""
+		if r.m.Role >= community.RoleModerator {
+			badge = r.m.Role.String()
+		}
+		setText(it.badge, badge)
+		it.badge.Hidden = badge == ""
+		when := r.m.Time.Local().Format("15:04")
+		if r.pending {
+			when += " · sending…"
+		}
+		setText(it.when, when)
 	}
-	it.badge.SetText(badge)
-	it.badge.Hidden = badge == ""
-	when := r.m.Time.Local().Format("15:04")
-	if r.pending {
-		when += " · sending…"
-	}
-	it.when.SetText(when)
-	it.text.SetText(r.m.Text)
-	it.failed.SetText("Not sent: " + r.failed)
+	setText(it.text, r.m.Text)
 	it.failed.Hidden = r.failed == ""
+	if r.failed != "" {
+		setText(it.failed, "Not sent: "+r.failed)
+	}
 	it.Refresh()
 }
 
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
+}
+
 func (it *msgItem) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.New(&msgLayout{it: it}, it.day, it.av, it.head, it.text, it.failed))
+	r := &msgRenderer{it: it, lay: msgLayout{it: it}}
+	r.objs = []fyne.CanvasObject{it.day, it.av, it.head, it.text, it.failed}
+	return r
+}
+
+// msgRenderer lays a row out on Refresh without refreshing its labels (set did what was needed).
+type msgRenderer struct {
+	it   *msgItem
+	lay  msgLayout
+	objs []fyne.CanvasObject
+}
+
+func (r *msgRenderer) Layout(size fyne.Size)        { r.lay.Layout(r.objs, size) }
+func (r *msgRenderer) MinSize() fyne.Size           { return r.lay.MinSize(r.objs) }
+func (r *msgRenderer) Objects() []fyne.CanvasObject { return r.objs }
+func (r *msgRenderer) Destroy()                     {}
+func (r *msgRenderer) Refresh() {
+	r.Layout(r.it.Size())
+	h := r.it.head // a badge may have come or gone: lay it out, without redrawing its labels
+	h.Layout.Layout(h.Objects, h.Size())
+	canvas.Refresh(r.it)
 }
 
 // msgLayout places a row's parts as rowGeometry counts them.
