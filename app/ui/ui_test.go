@@ -479,3 +479,43 @@ func TestJoinWhileOfflineSaysWhy(t *testing.T) {
 		t.Fatalf("join while offline says %q", w.joinStatus.Text)
 	}
 }
+
+// TestRefusedInvitesSayWhy: an invite used up, and one signed by someone who may not invite,
+// are refused by the member the joiner reaches, and the welcome screen says why.
+func TestRefusedInvitesSayWhy(t *testing.T) {
+	a := test.NewTempApp(t)
+	owner, inv := ownerWithInvite(t, a, 1)
+	bo := open(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	stranger := open(t, a) // a valid signature, but not the owner's or a moderator's
+	forged, err := invite.Issue(stranger.p.ID, invite.Params{
+		Community: inv.Community, CommunityName: inv.CommunityName, Role: community.RoleMember, Bootstrap: inv.Bootstrap,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cy := open(t, a)
+	w := cy.shell.welcome
+	eventually(t, "the welcome screen", func() bool { return cy.win.Content() == w.content }, cy.q)
+	test.Type(w.you, "Cy")
+	for _, c := range []struct {
+		inv  *invite.Invite
+		want string
+	}{{inv, "used"}, {forged, "not a member of the community"}} {
+		w.paste.SetText("")
+		test.Type(w.paste, c.inv.String())
+		if w.join.Disabled() {
+			t.Fatalf("join disabled before asking a member: %q", w.check.Text)
+		}
+		test.Tap(w.join)
+		eventually(t, "the member's answer", func() bool { return !w.joining && w.joinStatus.Text != "" }, cy.q, owner.q)
+		if !strings.Contains(w.joinStatus.Text, c.want) {
+			t.Errorf("joining says %q, want it to say %q", w.joinStatus.Text, c.want)
+		}
+		t.Logf("refusal shown: %s", w.joinStatus.Text)
+	}
+}
