@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -556,7 +555,7 @@ func (v *CommunityView) openSwitcher() {
 	}()
 }
 
-// myKey is this install's key in the shown community, from the members list.
+// myRole is this install's role in the shown community, from the members list.
 func (v *CommunityView) myRole() community.Role {
 	for _, m := range v.members {
 		if m.You {
@@ -565,5 +564,3 @@ func (v *CommunityView) myRole() community.Role {
 	}
 	return community.RoleNone
 }
-
-func sameKey(a, b []byte) bool { return bytes.Equal(a, b) }

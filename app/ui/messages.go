@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"image/color"
@@ -362,7 +363,7 @@ func (l *messageList) regroup(from int) {
 			r.day = day
 			continue
 		}
-		r.head = !sameKey(p.m.Author, r.m.Author) || p.m.Name != r.m.Name || r.m.Time.Sub(p.m.Time) > 5*time.Minute
+		r.head = !bytes.Equal(p.m.Author, r.m.Author) || p.m.Name != r.m.Name || r.m.Time.Sub(p.m.Time) > 5*time.Minute
 	}
 }
 
