@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ type CommunityView struct {
 	cur      community.Hash
 	curCh    community.Hash
 	gen      int // bumped on every switch: late answers for an older choice are dropped
+	seq      int // bumped on every reload: only the latest one's answer is shown
 	hidden   bool
 	ticking  bool
 	invite   *inviteDialog // the last one opened
@@ -219,9 +221,15 @@ func (v *CommunityView) reload(id community.Hash) {
 		v.cur, v.curCh = id, community.Hash{}
 		v.unread = map[community.Hash]int{}
 		delete(v.unreadIn, id)
+		v.chans, v.members = nil, nil // the other community's: not clickable meanwhile
+		v.chanList.UnselectAll()
+		v.chanList.Refresh()
+		v.memList.Refresh()
 		v.msgs.clear()
+		v.refreshHeader()
 	}
-	gen := v.gen
+	v.seq++
+	gen, seq := v.gen, v.seq
 	v.startTicker()
 	go func() {
 		comms, err := v.s.svc.Communities()
@@ -237,8 +245,8 @@ func (v *CommunityView) reload(id community.Hash) {
 			ms, err = v.s.svc.Members(id)
 		}
 		v.s.do(func() {
-			if gen != v.gen {
-				return
+			if gen != v.gen || seq != v.seq {
+				return // a newer reload is under way
 			}
 			if err != nil {
 				v.msgs.showError(sentence(err))
@@ -257,6 +265,9 @@ func (v *CommunityView) reload(id community.Hash) {
 			}
 			v.chanList.Refresh()
 			want := v.curCh
+			if !slices.ContainsFunc(chans, func(c app.Channel) bool { return c.ID == want }) {
+				want = community.Hash{}
+			}
 			if want == (community.Hash{}) {
 				for _, c := range chans {
 					if !c.Archived {
@@ -481,8 +492,9 @@ func (v *CommunityView) toggleMembers() {
 
 // openSwitcher is Ctrl+K: type to find a channel in any community, Enter to go there.
 func (v *CommunityView) openSwitcher() {
-	if len(v.comms) == 0 {
-		return
+	here := v.summary(v.cur)
+	if here == nil {
+		return // not loaded yet
 	}
 	type target struct {
 		comm, ch community.Hash
@@ -491,14 +503,14 @@ func (v *CommunityView) openSwitcher() {
 	var all []target
 	// Channels of the community shown are known; the others' are read in the background.
 	for _, c := range v.chans {
-		all = append(all, target{v.cur, c.ID, v.summary(v.cur).Name + "  ›  # " + c.Name})
+		all = append(all, target{v.cur, c.ID, here.Name + "  ›  # " + c.Name})
 	}
 	shown := append([]target(nil), all...)
 	var d dialog.Dialog
 	list := widget.NewList(func() int { return len(shown) },
 		func() fyne.CanvasObject { return widget.NewLabel("community › channel") },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(shown[i].label) })
-	filter := widget.NewEntry()
+	filter := newEscEntry(v.s.closeTop)
 	filter.SetPlaceHolder("Jump to a channel: type part of its name")
 	apply := func(q string) {
 		q = strings.ToLower(strings.TrimSpace(q))

@@ -34,7 +34,7 @@ type inviteDialog struct {
 	role    *widget.Select
 	uses    *widget.Select
 	expiry  *widget.Select
-	make    *widget.Button
+	make    *escButton
 	text    *widget.Entry
 	current string // the invite text shown
 	copy    *widget.Button
@@ -69,7 +69,7 @@ func (v *CommunityView) openInvite() {
 	in.uses.SetSelected(inviteUses[0])
 	in.expiry = widget.NewSelect(inviteExpiry, nil)
 	in.expiry.SetSelected(inviteExpiry[2])
-	in.make = widget.NewButtonWithIcon("Create invite", theme.ContentAddIcon(), in.create)
+	in.make = newEscButton("Create invite", theme.ContentAddIcon(), in.create, v.s.closeTop)
 	in.make.Importance = widget.HighImportance
 	in.text = widget.NewMultiLineEntry()
 	in.text.Wrapping = fyne.TextWrapBreak

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"image/color"
 	"strings"
@@ -62,6 +61,7 @@ type messageList struct {
 	gen      int
 	width    float32 // of the list, the last time heights were set
 	tokens   int     // pending rows numbered so far
+	epoch    int     // bumped when another channel is shown (gen also moves on reloads)
 }
 
 func newMessageList(v *CommunityView) *messageList {
@@ -121,6 +121,7 @@ func (w *widthWatch) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 func (l *messageList) clear() {
 	l.gen++
+	l.epoch++
 	l.comm, l.ch, l.rows, l.more, l.loading = community.Hash{}, community.Hash{}, nil, false, false
 	l.rebuild()
 	l.showEmpty("")
@@ -161,17 +162,26 @@ func (l *messageList) reloadLatest() {
 				l.showEmpty("Kith could not read this channel: " + sentence(err))
 				return
 			}
-			var pending []msgRow
+			// Kept: messages that arrived while the page was read (newer than its newest), then
+			// own messages still pending or not sent.
+			inPage := make(map[community.Hash]bool, len(page))
+			for _, m := range page {
+				inPage[m.ID] = true
+			}
+			var later, pending []msgRow
 			for _, r := range l.rows {
-				if r.pending || r.failed != "" {
+				switch {
+				case r.pending || r.failed != "":
 					pending = append(pending, r)
+				case !inPage[r.m.ID] && (len(page) == 0 || page[0].At.Less(r.m.At)):
+					later = append(later, r)
 				}
 			}
-			l.rows = l.rows[:0]
+			rows := make([]msgRow, 0, len(page)+len(later)+len(pending))
 			for i := len(page) - 1; i >= 0; i-- {
-				l.rows = append(l.rows, msgRow{m: page[i]})
+				rows = append(rows, msgRow{m: page[i]})
 			}
-			l.rows = append(l.rows, pending...)
+			l.rows = append(append(rows, later...), pending...)
 			l.more = len(page) == PageSize
 			l.regroup(0)
 			l.pinning = true
@@ -223,10 +233,13 @@ func (l *messageList) loadOlder() {
 				older = append(older, msgRow{m: page[i]})
 			}
 			offset := l.list.GetScrollOffset()
+			wasFirst := l.rows[0].h
 			l.rows = append(older, l.rows...)
 			l.regroup(0)
 			l.rebuild()
-			var added float32
+			// What was on top moves down by the new rows, and by its own change of height (it
+			// may lose its header or its day line now that older rows sit above it).
+			added := l.rows[len(page)].h - wasFirst
 			for _, r := range l.rows[:len(page)] {
 				added += r.h + theme.Padding()
 			}
@@ -240,6 +253,15 @@ func (l *messageList) loadOlder() {
 // An own pending row with the same text becomes this message.
 func (l *messageList) add(m app.Message) {
 	if l.index(m.ID) >= 0 {
+		if m.Mine { // shown already (a page read it): its pending row goes
+			for i, r := range l.rows {
+				if r.pending && r.m.Text == m.Text {
+					l.rows = append(l.rows[:i], l.rows[i+1:]...)
+					l.settle(i)
+					break
+				}
+			}
+		}
 		return
 	}
 	if m.Mine {
@@ -302,12 +324,12 @@ func (l *messageList) post(text string) {
 	l.rows = append(l.rows, row)
 	l.settle(len(l.rows) - 1)
 	l.list.ScrollToBottom()
-	gen := l.gen
+	epoch := l.epoch
 	go func() {
-		m, err := l.v.s.svc.Post(context.Background(), comm, ch, text, community.Hash{})
+		m, err := l.v.s.svc.Post(l.v.s.ctx, comm, ch, text, community.Hash{})
 		l.v.s.do(func() {
-			if gen != l.gen {
-				return
+			if epoch != l.epoch {
+				return // another channel is shown: the message is in its own when it comes back
 			}
 			for i, r := range l.rows {
 				if !r.pending || r.token != token {

@@ -169,3 +169,41 @@ func openBig(b *testing.B, a fyne.App) *kith {
 	b.Cleanup(k.close)
 	return k
 }
+
+// TestListKeepsWhatArrivesDuringAReload: a page read again (after a lag, or a key arriving)
+// neither drops a message that came while it was read nor leaves a sent message pending.
+func TestListKeepsWhatArrivesDuringAReload(t *testing.T) {
+	a := test.NewTempApp(t)
+	k := open(t, a)
+	k.create(t, "Ana", "Makers")
+	v := k.shell.view
+	eventually(t, "the channel open", func() bool { return !v.msgs.loading }, k.q)
+
+	// A message handled before the page read earlier is answered.
+	v.msgs.reloadLatest()
+	time.Sleep(200 * time.Millisecond) // the read is done; its answer waits in the queue
+	m, err := k.p.Svc.Post(context.Background(), v.cur, v.curCh, "arrived meanwhile", community.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.msgs.add(m)
+	eventually(t, "the reload's answer", func() bool { return !v.msgs.loading }, k.q)
+	if !hasMessage(k.rows(), "arrived meanwhile", false) {
+		t.Fatal("the reload dropped a message that arrived while the page was read")
+	}
+
+	// Sent, then the page read again before the store's answer came back.
+	k.send(t, "sent during a reload")
+	v.msgs.reloadLatest()
+	eventually(t, "the message stored", func() bool { return hasMessage(k.rows(), "sent during a reload", false) }, k.q)
+	eventually(t, "no pending row left", func() bool { return !hasMessage(k.rows(), "sent during a reload", true) }, k.q)
+	n := 0
+	for _, r := range k.rows() {
+		if r.m.Text == "sent during a reload" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d rows for one message", n)
+	}
+}

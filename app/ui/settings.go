@@ -135,7 +135,7 @@ func (s *Shell) openSettings() {
 		{Text: "Your name", Widget: name, HintText: "Offered when you create or join a community"},
 		{Text: "Listen port", Widget: port, HintText: "Empty: automatic. A fixed port helps a router forward it. Applies at the next start"},
 		{Text: "Relay", Widget: relay, HintText: "For an always-on computer that others can reach. Applies at the next start"},
-		{Text: "Window", Widget: tray},
+		{Text: "Window", Widget: tray, HintText: "Quit from the tray menu; where there is no tray, start Kith again to bring the window back"},
 		{Text: "Notifications", Widget: notes},
 		{Text: "Theme", Widget: look},
 		{Text: "Data folder", Widget: folder},

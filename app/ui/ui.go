@@ -73,9 +73,8 @@ type Shell struct {
 	welcome  *Welcome
 	view     *CommunityView
 	tray     bool
-	quitting bool
-	dialogs  []dialog.Dialog // open, newest last: Escape closes the newest
-	notified time.Time       // the last notification
+	dialogs  []openDialog // open, newest last: Escape closes the newest
+	notified time.Time    // the last notification
 }
 
 // NewShell builds the window's content and starts loading what it shows. Call Close when the
@@ -95,9 +94,9 @@ func NewShell(a fyne.App, win fyne.Window, svc *app.Service, net Network, opts O
 	s.welcome = newWelcome(s)
 	win.SetContent(container.NewStack(widget.NewLabel("")))
 	s.installMenu()
-	win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-		if k.Name == fyne.KeyEscape && len(s.dialogs) > 0 {
-			s.dialogs[len(s.dialogs)-1].Hide()
+	win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) { // when no widget has the focus
+		if k.Name == fyne.KeyEscape {
+			s.closeTop()
 		}
 	})
 	events := svc.Subscribe(ctx)
@@ -122,7 +121,11 @@ func NewShell(a fyne.App, win fyne.Window, svc *app.Service, net Network, opts O
 // the Fyne thread, in order.
 func (s *Shell) bridge(events <-chan app.Event) {
 	for ev := range events {
-		s.do(func() { s.handle(ev) })
+		s.do(func() {
+			if s.ctx.Err() == nil { // at shutdown fyne.Do may run this here, off the Fyne thread
+				s.handle(ev)
+			}
+		})
 	}
 }
 
@@ -188,8 +191,10 @@ func (s *Shell) installMenu() {
 		s.tray = true
 	}
 	s.win.SetCloseIntercept(func() {
-		if s.tray && s.settings.KeepInTray && !s.quitting {
-			s.win.Hide() // the laptop stays part of the network; Quit is in the tray menu
+		if s.tray && s.settings.KeepInTray {
+			// The laptop stays part of the network. Quit is in the tray menu; where the desktop
+			// shows no tray, starting Kith again brings the window back.
+			s.win.Hide()
 			return
 		}
 		s.app.Quit()
@@ -206,12 +211,23 @@ func (s *Shell) NetworkFailed(err error) {
 	})
 }
 
+// openDialog is a dialog on screen.
+type openDialog struct {
+	d      dialog.Dialog
+	sticky bool // Escape does not close it (the recovery words: shown once)
+}
+
 // show shows a dialog that Escape closes.
-func (s *Shell) show(d dialog.Dialog) {
-	s.dialogs = append(s.dialogs, d)
+func (s *Shell) show(d dialog.Dialog) { s.open(d, false) }
+
+// showSticky shows a dialog that only its own button closes.
+func (s *Shell) showSticky(d dialog.Dialog) { s.open(d, true) }
+
+func (s *Shell) open(d dialog.Dialog, sticky bool) {
+	s.dialogs = append(s.dialogs, openDialog{d, sticky})
 	d.SetOnClosed(func() {
 		for i, o := range s.dialogs {
-			if o == d {
+			if o.d == d {
 				s.dialogs = append(s.dialogs[:i], s.dialogs[i+1:]...)
 				break
 			}
@@ -220,11 +236,62 @@ func (s *Shell) show(d dialog.Dialog) {
 	d.Show()
 }
 
+// closeTop closes the newest dialog, unless it is sticky (Escape).
+func (s *Shell) closeTop() {
+	if n := len(s.dialogs); n > 0 && !s.dialogs[n-1].sticky {
+		s.dialogs[n-1].d.Hide()
+	}
+}
+
+// escEntry is an entry in a dialog: Escape closes the dialog (the focused widget gets the keys,
+// so the window's handler would not see it).
+type escEntry struct {
+	widget.Entry
+	esc func()
+}
+
+func newEscEntry(esc func()) *escEntry {
+	e := &escEntry{esc: esc}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *escEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		e.esc()
+		return
+	}
+	e.Entry.TypedKey(k)
+}
+
+// escButton is escEntry's button.
+type escButton struct {
+	widget.Button
+	esc func()
+}
+
+func newEscButton(label string, icon fyne.Resource, tapped, esc func()) *escButton {
+	b := &escButton{esc: esc}
+	b.Text, b.Icon, b.OnTapped = label, icon, tapped
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+func (b *escButton) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		b.esc()
+		return
+	}
+	b.Button.TypedKey(k)
+}
+
 // Close stops the bridge. The service and the network are closed by their owner.
 func (s *Shell) Close() { s.cancel() }
 
-// sentence turns an error into what a person reads: the package prefixes go, the first
+// Sentence turns an error into what a person reads: the package prefixes go, the first
 // letter is upper case.
+func Sentence(err error) string { return sentence(err) }
+
 func sentence(err error) string {
 	if err == nil {
 		return ""

@@ -126,7 +126,11 @@ func (k *kith) create(t *testing.T, you, name string) {
 	if k.win.Canvas().Focused() == v.composer {
 		t.Error("the composer has the focus behind the recovery words")
 	}
-	k.shell.dialogs[0].Hide()
+	k.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if len(k.shell.dialogs) != 1 {
+		t.Fatal("Escape closed the recovery words, which show only once")
+	}
+	k.shell.dialogs[0].d.Hide()
 }
 
 // send types a message in the composer and presses Enter.
@@ -409,21 +413,32 @@ func TestKeyboard(t *testing.T) {
 		}
 		t.Fatalf("no menu item has the shortcut Ctrl+%s", key)
 	}
-	typeKey := c.OnTypedKey()
+	escape := func() { // to the focused widget, as the window sends keys; else to the window
+		if f := c.Focused(); f != nil {
+			f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		} else {
+			c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		}
+	}
 	press(fyne.KeyI)
 	if v.invite == nil || len(k.shell.dialogs) != 1 {
 		t.Fatalf("Ctrl+I opened no invite dialog (%d dialogs)", len(k.shell.dialogs))
 	}
-	typeKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	escape()
 	if len(k.shell.dialogs) != 0 {
-		t.Fatal("Escape left the dialog open")
+		t.Fatal("Escape left the invite dialog open")
+	}
+	press(fyne.KeyK)
+	escape()
+	if len(k.shell.dialogs) != 0 {
+		t.Fatal("Escape left the switcher open")
 	}
 
 	press(fyne.KeyK)
 	if len(k.shell.dialogs) != 1 {
 		t.Fatal("Ctrl+K opened no switcher")
 	}
-	filter, ok := c.Focused().(*widget.Entry)
+	filter, ok := c.Focused().(*escEntry)
 	if !ok {
 		t.Fatalf("the switcher's filter is not focused: %T", c.Focused())
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -48,7 +49,8 @@ type Welcome struct {
 	// Fyne thread only.
 	inv        *invite.Invite // the pasted invite, when it reads well
 	joining    bool
-	stopJoin   context.CancelFunc
+	admitted   *atomic.Bool // set once the member admitted this install: the time limit stops
+	stopJoin   func()
 	joinTarget community.Hash
 }
 
@@ -206,7 +208,7 @@ func (h *Welcome) submit() {
 	h.create.Disable()
 	h.createStatus.SetText("Creating…")
 	go func() {
-		created, err := h.s.svc.CreateCommunity(context.Background(), p)
+		created, err := h.s.svc.CreateCommunity(h.s.ctx, p)
 		h.s.do(func() {
 			h.create.Enable()
 			if err != nil {
@@ -218,7 +220,7 @@ func (h *Welcome) submit() {
 			h.about.SetText("")
 			h.cap.SetText("")
 			h.s.showCommunities(created.ID)
-			h.s.show(recoveryWords(h.s.win, created))
+			h.s.showSticky(recoveryWords(h.s.win, created))
 		})
 	}()
 }
@@ -315,8 +317,17 @@ func (h *Welcome) startJoin() {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(h.s.ctx, JoinTimeout)
-	h.joining, h.stopJoin, h.joinTarget = true, cancel, community.Hash(inv.Community)
+	// JoinTimeout bounds finding a member and being admitted; the history sync that follows
+	// takes what it takes (its progress shows).
+	ctx, cancel := context.WithCancelCause(h.s.ctx)
+	admitted := new(atomic.Bool)
+	timer := time.AfterFunc(JoinTimeout, func() {
+		if !admitted.Load() {
+			cancel(errJoinTimeout)
+		}
+	})
+	h.joining, h.admitted, h.joinTarget = true, admitted, community.Hash(inv.Community)
+	h.stopJoin = func() { cancel(context.Canceled) }
 	h.join.Disable()
 	h.paste.Disable()
 	h.cancel.Show()
@@ -333,29 +344,60 @@ func (h *Welcome) startJoin() {
 				id, err = h.s.net.Join(ctx, inv, you)
 			}
 		}
-		timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
-		cancel()
+		timer.Stop()
+		cause := context.Cause(ctx)
+		cancel(nil)
+		// Admitted is what counts: a sync cut short goes on in the background, and an invite
+		// to a community this install is in already opens it.
+		member := h.s.isMember(community.Hash(inv.Community))
 		h.s.do(func() {
 			h.joining = false
 			h.cancel.Hide()
 			h.paste.Enable()
 			h.setStage("", 0)
-			if err != nil {
-				h.join.Enable()
-				switch {
-				case timedOut:
-					h.joinStatus.SetText(fmt.Sprintf("No member of %q is online right now (Kith tried for %s). Ask one of them to open Kith, or ask for a new invite, then press Join again.", inv.CommunityName, JoinTimeout.Round(time.Second)))
-				case errors.Is(err, context.Canceled):
-					h.joinStatus.SetText("Join cancelled.")
-				default:
-					h.joinStatus.SetText(sentence(err))
-				}
+			if member {
+				h.paste.SetText("")
+				h.s.showCommunities(community.Hash(inv.Community))
 				return
 			}
-			h.paste.SetText("")
-			h.s.showCommunities(id)
+			h.join.Enable()
+			switch {
+			case errors.Is(cause, errJoinTimeout):
+				h.joinStatus.SetText(fmt.Sprintf("No member of %q is online right now (Kith tried for %s). Ask one of them to open Kith, or ask for a new invite, then press Join again.", inv.CommunityName, spoken(JoinTimeout)))
+			case cause != nil:
+				h.joinStatus.SetText("Join cancelled.")
+			case err != nil:
+				h.joinStatus.SetText(sentence(err))
+			default:
+				h.paste.SetText("")
+				h.s.showCommunities(id)
+			}
 		})
 	}()
+}
+
+var errJoinTimeout = errors.New("ui: no member answered in time")
+
+// isMember reports whether this install is an active member of community id (a disk read).
+func (s *Shell) isMember(id community.Hash) bool {
+	ms, err := s.svc.Members(id)
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if m.You {
+			return m.Active
+		}
+	}
+	return false
+}
+
+// spoken says a duration in words: "60 seconds", "5 minutes".
+func spoken(d time.Duration) string {
+	if d < 2*time.Minute {
+		return fmt.Sprintf("%d seconds", int(d.Round(time.Second).Seconds()))
+	}
+	return until(d)
 }
 
 // setStage shows a join stage: frac < 0 spins, 0 hides the bar, else fills it.
@@ -398,6 +440,7 @@ func (h *Welcome) progress(ev app.Event) {
 			}
 			h.setStage("Found a member"+how+". Verifying the invite…", -1)
 		case app.JoinSyncing:
+			h.admitted.Store(true)
 			h.setStage("Admitted. Syncing history…", -1)
 		}
 	case app.SyncProgress:

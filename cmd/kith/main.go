@@ -119,7 +119,7 @@ func showRunning(dir string) bool {
 
 // showError shows why Kith cannot start, in a window of its own, until it is closed.
 func showError(a fyne.App, err error) {
-	msg := err.Error()
+	msg := ui.Sentence(err)
 	if errors.Is(err, storage.ErrAlreadyRunning) {
 		msg = "Kith is already running with this data folder. Switch to the open Kith window, or close it and start Kith again."
 	}
