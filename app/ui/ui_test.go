@@ -352,6 +352,13 @@ func TestTwoInstallsInviteJoinAndTalk(t *testing.T) {
 	eventually(t, "uses so far", func() bool {
 		return len(v.invite.issued) == 1 && strings.Contains(describeIssued(v.invite.issued[0], time.Now()), "1 of 5 used")
 	}, ana.q, bo.q)
+
+	// Bo's header: synced while Ana is there; offline, with what it means, once she is gone.
+	eventually(t, "Bo synced", func() bool { return bv.chip.Text == "synced" }, ana.q, bo.q)
+	ana.close()
+	eventually(t, "Bo's header saying he is offline", func() bool {
+		return bv.online.Text == "1 of 2 online" && strings.HasPrefix(bv.chip.Text, "offline — messages will be sent")
+	}, bo.q)
 }
 
 func TestJoinWithNoMemberOnlineFailsClearly(t *testing.T) {
