@@ -249,7 +249,7 @@ func (v *CommunityView) reload(id community.Hash) {
 				return // a newer reload is under way
 			}
 			if err != nil {
-				v.msgs.showError(sentence(err))
+				v.msgs.showEmpty(sentence(err))
 				return
 			}
 			if v.cur == (community.Hash{}) {

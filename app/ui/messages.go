@@ -133,8 +133,6 @@ func (l *messageList) showEmpty(text string) {
 	l.empty.Refresh()
 }
 
-func (l *messageList) showError(text string) { l.showEmpty(text) }
-
 // open shows a channel: its latest page, read in the background.
 func (l *messageList) open(comm, ch community.Hash) {
 	l.clear()
@@ -162,35 +160,40 @@ func (l *messageList) reloadLatest() {
 				l.showEmpty("Kith could not read this channel: " + sentence(err))
 				return
 			}
-			// Kept: messages that arrived while the page was read (newer than its newest), then
-			// own messages still pending or not sent.
-			inPage := make(map[community.Hash]bool, len(page))
-			for _, m := range page {
-				inPage[m.ID] = true
-			}
-			var later, pending []msgRow
-			for _, r := range l.rows {
-				switch {
-				case r.pending || r.failed != "":
-					pending = append(pending, r)
-				case !inPage[r.m.ID] && (len(page) == 0 || page[0].At.Less(r.m.At)):
-					later = append(later, r)
-				}
-			}
-			rows := make([]msgRow, 0, len(page)+len(later)+len(pending))
-			for i := len(page) - 1; i >= 0; i-- {
-				rows = append(rows, msgRow{m: page[i]})
-			}
-			l.rows = append(append(rows, later...), pending...)
-			l.more = len(page) == PageSize
-			l.regroup(0)
-			l.pinning = true
-			l.relayout(l.width)
-			l.list.ScrollToBottom()
-			l.pinning = false
-			l.updateEmpty()
+			l.applyLatest(page)
 		})
 	}()
+}
+
+// applyLatest shows the latest page read, newest first.
+func (l *messageList) applyLatest(page []app.Message) {
+	// Kept: messages that arrived while the page was read (newer than its newest), then
+	// own messages still pending or not sent.
+	inPage := make(map[community.Hash]bool, len(page))
+	for _, m := range page {
+		inPage[m.ID] = true
+	}
+	var later, pending []msgRow
+	for _, r := range l.rows {
+		switch {
+		case r.pending || r.failed != "":
+			pending = append(pending, r)
+		case !inPage[r.m.ID] && (len(page) == 0 || page[0].At.Less(r.m.At)):
+			later = append(later, r)
+		}
+	}
+	rows := make([]msgRow, 0, len(page)+len(later)+len(pending))
+	for i := len(page) - 1; i >= 0; i-- {
+		rows = append(rows, msgRow{m: page[i]})
+	}
+	l.rows = append(append(rows, later...), pending...)
+	l.more = len(page) == PageSize
+	l.regroup(0)
+	l.pinning = true
+	l.relayout(l.width)
+	l.list.ScrollToBottom()
+	l.pinning = false
+	l.updateEmpty()
 }
 
 func (l *messageList) updateEmpty() {
@@ -366,9 +369,8 @@ func (l *messageList) atBottom() bool {
 	return l.list.GetScrollOffset()+l.list.Size().Height >= total-60
 }
 
-// regroup marks the rows that start a group (another author, 5 minutes apart, another day) and
-// a day.
-// Rows before from keep their marks.
+// regroup marks, from row `from` on, the rows that start a group (another author, 5 minutes
+// apart) and those that start a day.
 func (l *messageList) regroup(from int) {
 	for i := max(from, 0); i < len(l.rows); i++ {
 		r := &l.rows[i]
