@@ -48,6 +48,8 @@ type Network interface {
 type Options struct {
 	// SettingsFile is where the settings are kept (cmd/kith: settings.json in the data folder).
 	SettingsFile string
+	// Settings are the settings already read from SettingsFile (nil: the Shell reads them).
+	Settings *Settings
 	// DataDir is shown in the settings.
 	DataDir string
 	// Do runs a widget update on the Fyne thread; nil: fyne.Do. Tests pass a queue.
@@ -86,7 +88,11 @@ func NewShell(a fyne.App, win fyne.Window, svc *app.Service, net Network, opts O
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Shell{svc: svc, net: net, app: a, win: win, do: do, opts: opts, ctx: ctx, cancel: cancel, focused: true}
-	s.settings, _ = LoadSettings(opts.SettingsFile) // a damaged file: the defaults, saved over it on the next change
+	if opts.Settings != nil {
+		s.settings = *opts.Settings
+	} else {
+		s.settings, _ = LoadSettings(opts.SettingsFile) // a damaged file: the defaults, saved over it on the next change
+	}
 	applyTheme(a, s.settings.Theme)
 	a.Lifecycle().SetOnEnteredForeground(func() { s.focused = true })
 	a.Lifecycle().SetOnExitedForeground(func() { s.focused = false })

@@ -77,7 +77,7 @@ func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err err
 		return nil, err
 	}
 	w = a.NewWindow("Kith")
-	shell := ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, DataDir: dir})
+	shell := ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir})
 	w.Resize(fyne.NewSize(1180, 760))
 	w.SetMaster()
 	w.Show()
