@@ -107,3 +107,18 @@ func BenchmarkEventByID(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkLocate(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	all := buildChannel(b, s, 100_000)
+	s = reopened(b, s)
+	c := community(1)
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, _, _, err := s.Locate(c, all[(i*7919)%len(all)].ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -240,6 +240,14 @@ func eventRecordID(v []byte) (EventID, error) {
 	return id, nil
 }
 
+// eventRecordLamport reads only the Lamport time of an event record.
+func eventRecordLamport(v []byte) (uint64, error) {
+	if _, err := eventRecordID(v); err != nil {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(v[1+hashLen:]), nil
+}
+
 // encodeCommunity encodes a community record: version | last local number.
 func encodeCommunity(lastLocal uint64) []byte {
 	v := make([]byte, 0, 9)

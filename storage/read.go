@@ -87,6 +87,42 @@ func (s *Store) EventByID(c CommunityID, id EventID) (Event, error) {
 	return e, nil
 }
 
+// Locate returns the author, sequence number and Lamport time of event id of community c, or an
+// error wrapping ErrNotFound. It reads neither the envelope nor a copy of it: causal checks call it
+// for what every received event cites.
+func (s *Store) Locate(c CommunityID, id EventID) (a AuthorKey, seq, lamport uint64, err error) {
+	err = s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(eventIDKey(c, id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := item.Value(func(v []byte) error {
+			a, seq, err = decodePtr(v)
+			return err
+		}); err != nil {
+			return err
+		}
+		item, err = txn.Get(eventKey(c, a, seq))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return errDamaged("index", fmt.Sprintf("entry points at seq %d of author %x, which is not stored", seq, a[:8]))
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			lamport, err = eventRecordLamport(v)
+			return err
+		})
+	})
+	if err != nil {
+		return AuthorKey{}, 0, 0, fmt.Errorf("storage: locate event %x in community %x: %w", id, c[:8], err)
+	}
+	return a, seq, lamport, nil
+}
+
 // Has reports whether event id of community c is stored.
 func (s *Store) Has(c CommunityID, id EventID) (bool, error) {
 	found := false

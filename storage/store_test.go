@@ -48,6 +48,12 @@ func TestRoundTrip(t *testing.T) {
 		if ok, err := s.Has(want.Community, want.ID); !ok || err != nil {
 			t.Fatalf("Has = %v, %v; want true", ok, err)
 		}
+		if a, seq, lamport, err := s.Locate(want.Community, want.ID); err != nil || a != want.Author || seq != want.Seq || lamport != want.Lamport {
+			t.Fatalf("Locate = %x, %d, %d, %v; want %x, %d, %d", a[:4], seq, lamport, err, want.Author[:4], want.Seq, want.Lamport)
+		}
+	}
+	if _, _, _, err := s.Locate(c2, evs[0].ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Locate(other community) error = %v; want ErrNotFound", err)
 	}
 	if _, err := s.EventBySeq(c1, a1, 9); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("EventBySeq(missing) error = %v; want ErrNotFound", err)

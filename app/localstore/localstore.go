@@ -135,14 +135,14 @@ func (s Store) Append(records ...app.Record) (int, error) {
 
 // Lookup returns the causal facts of a stored event.
 func (s Store) Lookup(c, id community.Hash) (community.Known, bool, error) {
-	r, err := s.S.EventByID(storage.CommunityID(c), storage.EventID(id))
+	a, seq, lamport, err := s.S.Locate(storage.CommunityID(c), storage.EventID(id))
 	if errors.Is(err, storage.ErrNotFound) {
 		return community.Known{}, false, nil
 	}
 	if err != nil {
 		return community.Known{}, false, err
 	}
-	return community.Known{Author: r.Author[:], Seq: r.Seq, Lamport: r.Lamport}, true, nil
+	return community.Known{Author: a[:], Seq: seq, Lamport: lamport}, true, nil
 }
 
 // Since calls fn with events stored after mark, in the order they were stored; it returns the
