@@ -102,6 +102,9 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		if k, ok := batch[id]; ok {
 			return k, true
 		}
+		if k, ok := r.recent[id]; ok {
+			return k, true
+		}
 		k, ok, err := s.store.Lookup(r.id, id)
 		return k, ok && err == nil
 	}

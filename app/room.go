@@ -33,6 +33,30 @@ type room struct {
 	// lost a race (an invite's last use, the member cap) may still sync the log's authority
 	// events, to learn that it lost.
 	joiners map[string]bool
+	// recent remembers what causal checks need of the events stored last (what new events cite:
+	// their authors' previous events and the heads), so that most checks never read the store.
+	recent     map[community.Hash]community.Known
+	recentRing [recentSize]community.Hash // the order they came in, to forget the oldest
+	recentNext int
+}
+
+// recentSize bounds room.recent.
+const recentSize = 4096
+
+// remember adds a stored event to recent, forgetting the oldest past recentSize.
+func (r *room) remember(e *community.Event) {
+	if r.recent == nil {
+		r.recent = make(map[community.Hash]community.Known, recentSize)
+	}
+	if _, ok := r.recent[e.ID]; ok {
+		return
+	}
+	if old := r.recentRing[r.recentNext]; !old.IsZero() {
+		delete(r.recent, old)
+	}
+	r.recentRing[r.recentNext] = e.ID
+	r.recentNext = (r.recentNext + 1) % recentSize
+	r.recent[e.ID] = community.Known{Author: e.Author, Seq: e.Seq, Lamport: e.Lamport}
 }
 
 // noteJoiners records the joiners of join events.
@@ -135,8 +159,9 @@ func (r *room) learnKeys(events []*community.Event) bool {
 	return r.keys.Epochs() > before
 }
 
-// noteHead records e as its author's latest event if it is.
+// noteHead records a stored event: in recent, and as its author's latest event if it is.
 func (r *room) noteHead(e *community.Event, me []byte) {
+	r.remember(e)
 	if h, ok := r.heads[string(e.Author)]; ok && h.Seq >= e.Seq {
 		return
 	}
@@ -318,6 +343,12 @@ func (s *Service) state(id community.Hash) (*community.State, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.folder.State(), nil
+}
+
+// Has reports whether this install has stored an event of a community.
+func (s *Service) Has(id, event community.Hash) bool {
+	_, ok, err := s.store.Lookup(id, event)
+	return ok && err == nil
 }
 
 // IsMember reports whether key is an active member of community id; known is false when this
