@@ -2,6 +2,7 @@ package gossip_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -183,5 +184,68 @@ func TestOutsiderReceivesNothing(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestEarlyEventIsForwarded: in a line a — b — c, a message that reaches b before the message it
+// follows is kept there and forwarded at once (its signature checked, its author a member), so c
+// hears of it by gossip and fetches what it waits for; nothing else is published and no periodic
+// sync runs. Before, b kept it to itself and c never learnt of either message.
+func TestEarlyEventIsForwarded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a, b, c := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	com, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chans, _ := a.Svc.Channels(com.ID)
+	general := chans[0].ID
+	inv, _ := a.Svc.Invite(com.ID, app.InviteParams{Uses: 1, Bootstrap: a.Node.Addrs()})
+	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	inv, _ = a.Svc.Invite(com.ID, app.InviteParams{Uses: 1, Bootstrap: b.Node.Addrs()}) // c joins through b
+	if _, err := c.Svc.JoinWith(ctx, c.Node, inv, "Cy"); err != nil {
+		t.Fatal(err)
+	}
+	attach := func(p *apptest.Peer) *gossip.Gossip {
+		g, err := gossip.Attach(p.Svc, p.Node, nil, com.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close() })
+		return g
+	}
+	ga, gb := attach(a), attach(b)
+	attach(c)
+	// Messages of a's reach c once b has c in its gossip mesh (a heartbeat or two).
+	for i := 0; ; i++ {
+		if _, err := a.Svc.Post(ctx, com.ID, general, fmt.Sprintf("warm-up %d", i), community.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if m, _ := c.Svc.Messages(com.ID, general, community.Position{}, 1); len(m) == 1 || ctx.Err() != nil {
+			break
+		}
+	}
+	ga.Close() // a's next message is stored, not gossiped
+	first, err := a.Svc.Post(ctx, com.ID, general, "first, never gossiped", community.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga = attach(a)
+	eventually(t, "a back on the topic", func() bool { return len(ga.Peers(com.ID)) == 1 && len(gb.Peers(com.ID)) == 2 })
+	second, err := a.Svc.Post(ctx, com.ID, general, "second, gossiped", community.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p *apptest.Peer) []app.Message {
+		m, _ := p.Svc.Messages(com.ID, general, community.Position{}, 10)
+		return m
+	}
+	eventually(t, "both messages on c", func() bool { m := read(c); return len(m) > 1 && m[0].ID == second.ID })
+	if m := read(c); m[1].ID != first.ID { // newest first
+		t.Fatalf("c shows %q, %q", m[1].Text, m[0].Text)
 	}
 }
