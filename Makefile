@@ -4,6 +4,7 @@
 #   make test                              what CI runs (.ci/run)
 #   make test FUZZTIME=1m                  longer fuzzing per target
 #   make screenshots                       the real app under Xvfb -> docs/screenshots/*.png
+#   make bench ARGS=--json                 kith-bench --quick, as one JSON document
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,13 +14,13 @@ GO       ?= go
 ARGS     ?=
 FUZZTIME ?= 10s
 
-.PHONY: help run test bench lint build fuzz-smoke screenshots
+.PHONY: help run test bench bench-go lint build fuzz-smoke screenshots
 
 help:
-	@echo "targets: run [ARGS=...], test, bench, lint, build, fuzz-smoke [FUZZTIME=10s], screenshots"
+	@echo "targets: run [ARGS=...], test, bench [ARGS=--json], bench-go, lint, build, fuzz-smoke [FUZZTIME=10s], screenshots"
 
 # Fyne logs "Error parsing user locale C" under LANG=C.UTF-8.
-test bench fuzz-smoke screenshots: export LANG := en_US.UTF-8
+test bench-go fuzz-smoke screenshots: export LANG := en_US.UTF-8
 
 run:
 	@echo "==> checking build dependencies"
@@ -46,6 +47,12 @@ fuzz-smoke:
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
 
 bench:
+	@echo "==> checking build dependencies"
+	@bash .ci/deps.sh
+	@echo "==> go run ./cmd/kith-bench --quick $(ARGS) (docs/PERFORMANCE.md says what each figure means)"
+	$(GO) run ./cmd/kith-bench --quick $(ARGS)
+
+bench-go:
 	@echo "==> checking build dependencies"
 	@bash .ci/deps.sh
 	@echo "==> go test -bench=. ./... (benchmarks only, once each)"

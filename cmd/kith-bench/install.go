@@ -152,14 +152,28 @@ func (g *group) join(ctx context.Context, in, via *install) error {
 func (g *group) knowsAll(ctx context.Context) error {
 	for _, a := range g.installs {
 		for _, b := range g.installs {
-			for {
-				if ok, _ := a.svc.IsMember(g.id, b.id.PublicKey()); ok {
-					break
-				}
-				if err := sleep(ctx, 10*time.Millisecond); err != nil {
-					return fmt.Errorf("%s never learnt that %s joined: %w", a.name, b.name, err)
-				}
+			err := waitFor(ctx, func() bool { ok, _ := a.svc.IsMember(g.id, b.id.PublicKey()); return ok },
+				func() string { return fmt.Sprintf("%s never learnt that %s joined", a.name, b.name) })
+			if err != nil {
+				return err
 			}
+		}
+	}
+	return nil
+}
+
+// setupTime bounds every wait while a topology is built.
+const setupTime = time.Minute
+
+// waitFor polls cond until it holds, for at most setupTime; the error says what did not happen.
+func waitFor(ctx context.Context, cond func() bool, what func() string) error {
+	deadline := time.Now().Add(setupTime)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s (waited %v)", what(), setupTime)
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return fmt.Errorf("%s: %w", what(), err)
 		}
 	}
 	return nil
