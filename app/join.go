@@ -133,6 +133,7 @@ func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Ki
 		return nil, fmt.Errorf("app: saving: %w", err)
 	}
 	r.noteHead(e, s.id.PublicKey())
+	r.remember(e)
 	if kind.Authority() {
 		if _, err := r.folder.Add(e); err != nil {
 			return nil, err

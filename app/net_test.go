@@ -175,3 +175,56 @@ func TestSyncMarksAndHeads(t *testing.T) {
 		t.Fatalf("after a foreign mark: mark %d (owner's latest %d), %d requests, %d bytes", got, latest, n.requests, n.bytes)
 	}
 }
+
+// TestOneAuthorsShareOfTheWaitingBuffer: early events wait, but one author's take at most a
+// sixteenth of the buffer (625 events): past it they are dropped (sync brings them), and another
+// author's early events are still kept. When what they wait for arrives, the kept ones are stored.
+func TestOneAuthorsShareOfTheWaitingBuffer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	owner, a, b := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	c, err := owner.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chans, _ := owner.Svc.Channels(c.ID)
+	for _, p := range []*apptest.Peer{a, b} {
+		inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+		if _, err := p.Svc.JoinWith(ctx, p.Node, inv, "member"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	written := func(p *apptest.Peer, n int) [][]byte {
+		var envs [][]byte
+		p.Svc.SetPublisher(func(_ community.Hash, env []byte) { envs = append(envs, env) })
+		for i := range n {
+			if _, err := p.Svc.Post(ctx, c.ID, chans[0].ID, fmt.Sprintf("message %d", i), community.Hash{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p.Svc.SetPublisher(nil)
+		return envs
+	}
+	fromA, fromB := written(a, 701), written(b, 2)
+	kept, dropped := 0, 0
+	for _, env := range fromA[1:] { // each cites the one before: all early
+		got, err := owner.Svc.Receive(c.ID, [][]byte{env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, dropped = kept+got.Held, dropped+got.Dropped
+	}
+	if kept != 625 || dropped != 75 {
+		t.Fatalf("a's early events: %d kept, %d dropped; want 625 and 75", kept, dropped)
+	}
+	if got, _ := owner.Svc.Receive(c.ID, fromB[1:]); got.Held != 1 {
+		t.Fatalf("b's early event with a's share full: %+v, want it kept", got)
+	}
+	got, err := owner.Svc.Receive(c.ID, fromA[:1])
+	if err != nil || got.Stored != 626 {
+		t.Fatalf("a's first message: %+v, %v; want it and the 625 kept after it stored", got, err)
+	}
+	if got, _ := owner.Svc.Receive(c.ID, fromB[:1]); got.Stored != 2 {
+		t.Fatalf("b's first message: %+v, want both of b's stored", got)
+	}
+}

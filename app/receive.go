@@ -78,16 +78,48 @@ func (s *Service) roomFor(id community.Hash, events []*community.Event) (r *room
 	return nil, false, err
 }
 
-// Bounds of the waiting buffer, a community: events, and bytes of them.
-const maxWaitingBytes = 64 << 20
+// Bounds of the waiting buffer, a community: events, and bytes of them; and what one author's
+// events may take of it (a sixteenth), so that one member sending events that cite what does not
+// exist — which gossip forwards, see docs/PROTOCOL.md, "Early events" — cannot crowd out the
+// others' early events.
+const (
+	maxWaitingBytes       = 64 << 20
+	maxWaitingAuthor      = maxWaiting / 16
+	maxWaitingAuthorBytes = maxWaitingBytes / 16
+)
 
 func waitSize(e *community.Event) int { return len(e.Body) + 512 }
+
+// waitShare is what one author's events take of the waiting buffer.
+type waitShare struct{ events, bytes int }
+
+// wait puts an early event in the waiting buffer, if the buffer and its author's share of it
+// have room; it reports whether it is there.
+func (r *room) wait(e *community.Event) bool {
+	if r.waiting[e.ID] != nil {
+		return true
+	}
+	share := r.waitingBy[string(e.Author)]
+	if len(r.waiting) >= maxWaiting || r.waitingBytes+waitSize(e) > maxWaitingBytes ||
+		share.events >= maxWaitingAuthor || share.bytes+waitSize(e) > maxWaitingAuthorBytes {
+		return false
+	}
+	r.waiting[e.ID] = e
+	r.waitingBytes += waitSize(e)
+	r.waitingBy[string(e.Author)] = waitShare{share.events + 1, share.bytes + waitSize(e)}
+	return true
+}
 
 // unwait takes an event out of the waiting buffer, if it is there.
 func (r *room) unwait(id community.Hash) {
 	if e := r.waiting[id]; e != nil {
 		r.waitingBytes -= waitSize(e)
 		delete(r.waiting, id)
+		if share := r.waitingBy[string(e.Author)]; share.events > 1 {
+			r.waitingBy[string(e.Author)] = waitShare{share.events - 1, share.bytes - waitSize(e)}
+		} else {
+			delete(r.waitingBy, string(e.Author))
+		}
 	}
 }
 
@@ -95,6 +127,7 @@ func (r *room) unwait(id community.Hash) {
 func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) (Received, error) {
 	if r.waiting == nil {
 		r.waiting = map[community.Hash]*community.Event{}
+		r.waitingBy = map[string]waitShare{}
 		r.blocked = map[community.Hash][]community.Hash{}
 	}
 	batch := map[community.Hash]community.Known{} // accepted in this call, not yet stored
@@ -133,13 +166,9 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		err := community.CheckCausal(&e.Header, lookup)
 		var early *community.MissingError
 		if errors.As(err, &early) {
-			if r.waiting[id] == nil && (len(r.waiting) >= maxWaiting || r.waitingBytes+waitSize(e) > maxWaitingBytes) {
+			if !r.wait(e) {
 				out.Dropped++ // not an error of the event's: sync brings it again
 				continue
-			}
-			if r.waiting[id] == nil {
-				r.waiting[id] = e
-				r.waitingBytes += waitSize(e)
 			}
 			if isFresh[id] {
 				out.Held++
@@ -204,6 +233,10 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		}
 		out.Rejected = append(out.Rejected, err)
 		added = nil // which of them were stored is not known: views reload on CommunityChanged
+	} else {
+		for _, rec := range records {
+			r.remember(rec.Event)
+		}
 	}
 	changed := len(authority) > 0 || learnt || len(added) < countMessages(records)
 	for _, rec := range records {

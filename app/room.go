@@ -29,6 +29,7 @@ type room struct {
 	waiting      map[community.Hash]*community.Event
 	blocked      map[community.Hash][]community.Hash // a missing event → the waiting events that cite it
 	waitingBytes int                                 // guarded by mu: the size of the waiting events (see maxWaitingBytes)
+	waitingBy    map[string]waitShare                // guarded by mu: each author's share of waiting
 	// joiners are the keys of every join event stored, void ones too: a joiner whose admission
 	// lost a race (an invite's last use, the member cap) may still sync the log's authority
 	// events, to learn that it lost.
@@ -43,7 +44,7 @@ type room struct {
 // recentSize bounds room.recent.
 const recentSize = 4096
 
-// remember adds a stored event to recent, forgetting the oldest past recentSize.
+// remember adds an event the store holds to recent (never one it may have refused: a fork), forgetting the oldest past recentSize.
 func (r *room) remember(e *community.Event) {
 	if r.recent == nil {
 		r.recent = make(map[community.Hash]community.Known, recentSize)
@@ -56,7 +57,8 @@ func (r *room) remember(e *community.Event) {
 	}
 	r.recentRing[r.recentNext] = e.ID
 	r.recentNext = (r.recentNext + 1) % recentSize
-	r.recent[e.ID] = community.Known{Author: e.Author, Seq: e.Seq, Lamport: e.Lamport}
+	// A copy of the key: e.Author points into the envelope, or into a whole sync answer.
+	r.recent[e.ID] = community.Known{Author: bytes.Clone(e.Author), Seq: e.Seq, Lamport: e.Lamport}
 }
 
 // noteJoiners records the joiners of join events.
@@ -142,6 +144,7 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 	}
 	for _, h := range heads {
 		r.noteHead(h, s.id.PublicKey())
+		r.remember(h)
 	}
 	return r, nil
 }
@@ -159,9 +162,8 @@ func (r *room) learnKeys(events []*community.Event) bool {
 	return r.keys.Epochs() > before
 }
 
-// noteHead records a stored event: in recent, and as its author's latest event if it is.
+// noteHead records e as its author's latest event if it is.
 func (r *room) noteHead(e *community.Event, me []byte) {
-	r.remember(e)
 	if h, ok := r.heads[string(e.Author)]; ok && h.Seq >= e.Seq {
 		return
 	}

@@ -222,13 +222,8 @@ func (g *Gossip) fetchLater(id community.Hash, from string, missing []community.
 	}
 	go func() {
 		defer g.fetches.Done()
-		defer func() {
-			g.mu.Lock()
-			delete(g.later, k)
-			g.mu.Unlock()
-		}()
 		wait := earlyGrace
-		for range earlyTries {
+		for tries := 0; ; {
 			t := time.NewTimer(wait)
 			select {
 			case <-g.ctx.Done():
@@ -236,11 +231,19 @@ func (g *Gossip) fetchLater(id community.Hash, from string, missing []community.
 				return
 			case <-t.C:
 			}
-			if !g.stillMissing(k) {
+			left := g.stillMissing(k)
+			g.mu.Lock()
+			if tries == earlyTries || len(g.later[k]) == 0 { // given up, or nothing left (checked under mu: no ID added meanwhile is lost)
+				delete(g.later, k)
+				g.mu.Unlock()
 				return
 			}
-			g.syncNow(id, from)
-			wait *= 2
+			g.mu.Unlock()
+			if left {
+				g.syncNow(id, from)
+				tries++
+				wait *= 2
+			}
 		}
 	}()
 }
@@ -280,7 +283,7 @@ func (g *Gossip) fetchFromMember(id community.Hash) {
 // fetch syncs, in the background, from a peer whose event came early.
 func (g *Gossip) fetch(id community.Hash, from string) {
 	g.mu.Lock()
-	if g.closed {
+	if g.closed || g.fetching[fetchKey{id, from}] {
 		g.mu.Unlock()
 		return
 	}

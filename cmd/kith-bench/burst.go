@@ -9,7 +9,7 @@ import (
 // burstResult is one side of the burst: how many arrived, and how fast.
 type burstResult struct {
 	delivered float64 // share of messages the worst-served receiver got
-	rate      float64 // messages a second, first publish to the last arrival anywhere
+	rate      float64 // messages the worst-served receiver got, a second from the first publish to the last arrival anywhere
 	published float64 // messages a second the author got out
 }
 
@@ -31,10 +31,13 @@ func (b *bench) runBurst(ctx context.Context, s swarm, arr *arrivals, n int, lab
 	}
 	published := float64(n) / time.Since(start).Seconds()
 	arr.wait(ctx, 10*time.Second)
+	if arr.isLagged() {
+		return burstResult{}, errLagged
+	}
 	_, _, last := arr.latencies(sent)
 	r := burstResult{delivered: arr.minDelivered(), published: published}
 	if !last.IsZero() {
-		r.rate = float64(n) / last.Sub(start).Seconds()
+		r.rate = r.delivered * float64(n) / last.Sub(start).Seconds()
 	}
 	return r, nil
 }

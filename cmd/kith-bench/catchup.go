@@ -22,7 +22,9 @@ func (b *bench) catchupSuite(ctx context.Context, c *corpus) (*suite, error) {
 		return nil, err
 	}
 	b.progress.stepf("catch-up: %d events", b.size.catchup)
-	events := late.svc.Subscribe(ctx)
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	events := late.svc.Subscribe(sctx)
 	go func() {
 		for e := range events {
 			if p, ok := e.(app.SyncProgress); ok && !p.Finished {

@@ -47,11 +47,12 @@ type topology struct {
 
 // arrivals records when each message reached each receiver.
 type arrivals struct {
-	mu    sync.Mutex
-	at    [][]time.Time // receiver (index in topology.receivers) → message → when; zero: not yet
-	count int
-	warm  []bool // receiver got a warm-up message
-	wake  chan struct{}
+	mu     sync.Mutex
+	at     [][]time.Time // receiver (index in topology.receivers) → message → when; zero: not yet
+	count  int
+	warm   []bool // receiver got a warm-up message
+	lagged bool   // a receiver's event stream skipped events: its arrivals are incomplete
+	wake   chan struct{}
 }
 
 func newArrivals(receivers, messages int) *arrivals {
@@ -73,6 +74,12 @@ func (a *arrivals) record(r, i int, t time.Time) {
 	case a.wake <- struct{}{}:
 	default:
 	}
+}
+
+func (a *arrivals) lag() {
+	a.mu.Lock()
+	a.lagged = true
+	a.mu.Unlock()
 }
 
 func (a *arrivals) warmed(r int) {
@@ -127,6 +134,15 @@ func (a *arrivals) latencies(sent []time.Time) (lat []time.Duration, delivered f
 		}
 	}
 	return lat, float64(a.count) / float64(len(a.at)*len(a.at[0])), last
+}
+
+// errLagged: the harness read a service's events too slowly and some were dropped for it.
+var errLagged = errors.New("the harness fell behind a receiver's events (app.Lagged), so arrivals were not all seen: the machine is overloaded; run again")
+
+func (a *arrivals) isLagged() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lagged
 }
 
 // minDelivered is the share of messages the worst-served receiver got.
@@ -265,6 +281,9 @@ func (b *bench) newKithSwarm(ctx context.Context, topo *topology, arr *arrivals)
 		go func() {
 			defer k.wg.Done()
 			for e := range events {
+				if _, ok := e.(app.Lagged); ok {
+					arr.lag()
+				}
 				m, ok := e.(app.MessageAdded)
 				if !ok {
 					continue
@@ -484,6 +503,9 @@ func (b *bench) runLatency(ctx context.Context, s swarm, arr *arrivals, n int, l
 		}
 	}
 	arr.wait(ctx, 5*time.Second)
+	if arr.isLagged() {
+		return measured{}, errLagged
+	}
 	lat, delivered, _ := arr.latencies(sent)
 	return measured{p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), delivered: delivered, publish: quantile(calls, 0.5)}, nil
 }
@@ -552,7 +574,7 @@ func (b *bench) gossipSuites(ctx context.Context) ([]*suite, error) {
 		}
 		s.Figures.add("extra_per_hop_us", us(perHop))
 		s.Baseline.add("verify_us", b.verifyNs/1000)
-		p99ok := float64(s.Ratio) <= 3
+		p99ok := float64(s.Ratio) <= 3 && kith.delivered == 1
 		if k == 1 {
 			s.Target = "p99 ratio ≤ 3; p50 < 1 ms; p99 < 5 ms"
 			s.Met = p99ok && kith.p50 < time.Millisecond && kith.p99 < 5*time.Millisecond
@@ -571,7 +593,7 @@ func (b *bench) gossipSuites(ctx context.Context) ([]*suite, error) {
 	}
 	s := latencySuite(topo, kith, raw)
 	s.Target = "p99 ratio ≤ 3; p99 < 100 ms"
-	s.Met = float64(s.Ratio) <= 3 && kith.p99 < 100*time.Millisecond
+	s.Met = float64(s.Ratio) <= 3 && kith.p99 < 100*time.Millisecond && kith.delivered == 1
 	s.Seconds = time.Since(start).Seconds()
 	return append(out, s), nil
 }
@@ -581,7 +603,7 @@ func latencySuite(topo *topology, kith, raw measured) *suite {
 	if topo.hops == 0 {
 		title = fmt.Sprintf("publish → stored on each of %d hosts of a mesh", topo.hosts-1)
 	}
-	s := &suite{Name: "gossip/" + topo.name, Title: title, RatioOf: "Kith p99 ÷ raw gossipsub p99"}
+	s := &suite{Name: "gossip/" + topo.name, Title: title, RatioOf: "Kith p99 ÷ raw gossipsub p99 (targets also need every message delivered)"}
 	s.Figures.add("p50_ms", ms(kith.p50))
 	s.Figures.add("p99_ms", ms(kith.p99))
 	s.Figures.add("delivered_pct", 100*kith.delivered)

@@ -215,7 +215,7 @@ func (b *bench) all(ctx context.Context, mode string) (*report, error) {
 // corpusSuites writes the corpus (the late member syncing the part it did not miss), then runs
 // the store, catch-up and memory suites on it.
 func (b *bench) corpusSuites(ctx context.Context, timed func(func() (*suite, error)) error) error {
-	b.progress.stepf("corpus: five installs join a community")
+	b.progress.stepf("corpus: nine installs join a community")
 	c, err := b.newCorpus(ctx)
 	if err != nil {
 		return fmt.Errorf("corpus: %w", err)
@@ -223,7 +223,7 @@ func (b *bench) corpusSuites(ctx context.Context, timed func(func() (*suite, err
 	defer c.close()
 	start := time.Now()
 	if first := b.size.corpus - b.size.catchup; first > 0 {
-		b.progress.stepf("corpus: 4 authors write %d messages", first)
+		b.progress.stepf("corpus: %d authors write %d messages", len(c.authors), first)
 		if err := c.write(ctx, first, b.progress); err != nil {
 			return fmt.Errorf("corpus: %w", err)
 		}
@@ -232,12 +232,10 @@ func (b *bench) corpusSuites(ctx context.Context, timed func(func() (*suite, err
 			return fmt.Errorf("corpus: %w", err)
 		}
 	}
-	b.progress.stepf("corpus: 4 authors write %d messages while the late member is away", b.size.catchup)
-	written := time.Now()
+	b.progress.stepf("corpus: %d authors write %d messages while the late member is away", len(c.authors), b.size.catchup)
 	if err := c.write(ctx, b.size.catchup, b.progress); err != nil {
 		return fmt.Errorf("corpus: %w", err)
 	}
-	c.postRate = float64(b.size.catchup) / time.Since(written).Seconds()
 	b.log.Debug("corpus written", "seconds", time.Since(start).Seconds())
 	// The store suite runs whenever the catch-up suite does: it measures the rate catch-up is
 	// compared with.

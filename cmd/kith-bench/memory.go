@@ -134,6 +134,17 @@ func (b *bench) child(ctx context.Context, kind, dir string) (float64, error) {
 	return res.RSSMiB, nil
 }
 
+// childTwice runs a child on dir twice and returns the RSS of each: the first start after the
+// folder was written may find Badger compacting what was just imported (its table reads and
+// buffers count), the second is the steady state.
+func (b *bench) childTwice(ctx context.Context, kind, dir string) (first, second float64, err error) {
+	if first, err = b.child(ctx, kind, dir); err != nil {
+		return 0, 0, err
+	}
+	second, err = b.child(ctx, kind, dir)
+	return first, second, err
+}
+
 // memorySuite measures a peer alone in its process holding the corpus (the late member's folder,
 // the whole community synced), against the same peer holding an empty community.
 func (b *bench) memorySuite(ctx context.Context, c *corpus) (*suite, error) {
@@ -148,7 +159,7 @@ func (b *bench) memorySuite(ctx context.Context, c *corpus) (*suite, error) {
 		}
 		held = c.written
 	}
-	s := &suite{Name: "memory", Title: fmt.Sprintf("one peer holding a %s-message community, idle", human(float64(held))),
+	s := &suite{Name: "memory", Title: fmt.Sprintf("one peer holding a %s-message community, idle (its second start)", human(float64(held))),
 		RatioOf: "RSS with the community ÷ RSS with an empty one", Target: "RSS ≤ 150 MiB"}
 	b.progress.stepf("memory: an empty community")
 	emptyDir := filepath.Join(b.tmp, "empty")
@@ -171,18 +182,19 @@ func (b *bench) memorySuite(ctx context.Context, c *corpus) (*suite, error) {
 	if err := c.late.Close(); err != nil {
 		return nil, err
 	}
-	full, err := b.child(ctx, "peer", c.late.dir)
+	first, full, err := b.childTwice(ctx, "peer", c.late.dir)
 	if err != nil {
 		return nil, err
 	}
 	s.Figures.add("messages", float64(held))
 	s.Figures.add("rss_mib", full)
+	s.Figures.add("rss_first_start_mib", first)
 	s.Figures.add("idle_s", b.size.idle.Seconds())
 	s.Baseline.add("rss_empty_mib", empty)
 	s.Ratio = num(full / empty)
 	s.Met = full <= 150
 	if !s.Met {
-		s.Why = fmt.Sprintf("%.0f MiB with the community, %.0f MiB with an empty one", full, empty)
+		s.Why = fmt.Sprintf("%.0f MiB with the community (%.0f MiB on the first start after the sync), %.0f MiB with an empty one", full, first, empty)
 	}
 	return s, nil
 }
