@@ -43,7 +43,7 @@ func TestSmokeRun(t *testing.T) {
 		t.Fatalf("suites %v, want %v", got, want)
 	}
 	figures := map[string][]string{
-		"crypto":   {"validate_ns", "envelope_bytes", "verify_ceiling_per_s", "verify_ns"},
+		"crypto":   {"validate_ns", "validate_store_lookups_ns", "envelope_bytes", "verify_ceiling_per_s", "verify_ns"},
 		"store":    {"events", "bulk_import_per_s", "durable_grouped_per_s", "posts_8_authors_per_s", "latest_page_p50_ms", "latest_page_store_p50_ms", "open_ms", "disk_bytes_per_event", "rss_after_open_mib", "rss_first_open_mib", "bare_badger_per_s", "durable_one_by_one_per_s"},
 		"catch-up": {"events", "seconds", "per_s", "bulk_import_per_s"},
 		"memory":   {"messages", "rss_mib", "rss_first_start_mib", "idle_s", "rss_empty_mib"},
