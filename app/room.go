@@ -34,14 +34,15 @@ type room struct {
 	// lost a race (an invite's last use, the member cap) may still sync the log's authority
 	// events, to learn that it lost.
 	joiners map[string]bool
-	// recent remembers what causal checks need of the events stored last (what new events cite:
-	// their authors' previous events and the heads), so that most checks never read the store.
+	// recent remembers what causal checks need of the events stored last and of every authority
+	// event (what new events cite: their authors' previous events and the heads, among which the
+	// joins and role changes stay for long), so that most checks never read the store.
 	recent     map[community.Hash]community.Known
 	recentRing [recentSize]community.Hash // the order they came in, to forget the oldest
 	recentNext int
 }
 
-// recentSize bounds room.recent.
+// recentSize bounds the content events in room.recent (authority events stay).
 const recentSize = 4096
 
 // remember adds an event the store holds to recent (never one it may have refused: a fork), forgetting the oldest past recentSize.
@@ -52,13 +53,18 @@ func (r *room) remember(e *community.Event) {
 	if _, ok := r.recent[e.ID]; ok {
 		return
 	}
+	// A copy of the key: e.Author points into the envelope, or into a whole sync answer.
+	k := community.Known{Author: bytes.Clone(e.Author), Seq: e.Seq, Lamport: e.Lamport}
+	if e.Kind.Authority() { // few, and cited as heads long after: kept for good
+		r.recent[e.ID] = k
+		return
+	}
 	if old := r.recentRing[r.recentNext]; !old.IsZero() {
 		delete(r.recent, old)
 	}
 	r.recentRing[r.recentNext] = e.ID
 	r.recentNext = (r.recentNext + 1) % recentSize
-	// A copy of the key: e.Author points into the envelope, or into a whole sync answer.
-	r.recent[e.ID] = community.Known{Author: bytes.Clone(e.Author), Seq: e.Seq, Lamport: e.Lamport}
+	r.recent[e.ID] = k
 }
 
 // noteJoiners records the joiners of join events.
@@ -134,6 +140,9 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 		}
 	}
 	r.learnKeys(auth)
+	for _, e := range auth {
+		r.remember(e)
+	}
 	r.noteJoiners(auth)
 	if err := s.placeUnreadable(r); err != nil {
 		return nil, err
