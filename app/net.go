@@ -196,27 +196,54 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 		p.Finished, p.Err = true, err
 		s.noteSync(p)
 	}()
-	for {
+	// The next batch is asked for while this one is verified and stored: the member's reading
+	// and the transfer overlap with the work here (measured by kith-bench's catch-up suite).
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a batch asked for ahead, not needed after all
+	ask := func(mark, start uint64) (syncRequest, <-chan syncReply) {
 		req := syncRequest{community: id, mark: mark}
 		if start == 0 { // a first contact, every batch of it: the heads leave out what is here
 			if heads, err := s.store.Heads(id); err == nil {
 				req.heads = headsOf(heads)
 			}
 		}
-		b, err := n.Request(ctx, peerID, ProtoSync, req.encode(), maxSyncAnswer)
-		if err != nil {
-			return fmt.Errorf("app: syncing from %s: %w", shortPeer(peerID), err)
+		reply := make(chan syncReply, 1)
+		go func() {
+			b, err := n.Request(rctx, peerID, ProtoSync, req.encode(), maxSyncAnswer)
+			if err != nil {
+				reply <- syncReply{err: fmt.Errorf("app: syncing from %s: %w", shortPeer(peerID), err)}
+				return
+			}
+			ans, err := decodeSyncAnswer(b)
+			if err != nil {
+				err = fmt.Errorf("app: syncing: the member sent a damaged answer: %w", err)
+			}
+			reply <- syncReply{ans, err}
+		}()
+		return req, reply
+	}
+	req, reply := ask(mark, start)
+	for {
+		r := <-reply // the request ends with rctx
+		if r.err != nil {
+			return r.err
 		}
-		ans, err := decodeSyncAnswer(b)
-		if err != nil {
-			return fmt.Errorf("app: syncing: the member sent a damaged answer: %w", err)
-		}
+		ans := r.ans
 		if ans.latest < mark { // the member's store is not the one the mark came from: start over
 			if reset {
 				return errors.New("app: syncing: the member's marks went backwards")
 			}
 			mark, start, reset = 0, 0, true
+			req, reply = ask(mark, start)
 			continue
+		}
+		if ans.next < mark {
+			return errors.New("app: syncing: the member's marks went backwards")
+		}
+		var nextReq syncRequest
+		var next <-chan syncReply
+		if ans.more && ans.next != req.mark {
+			nextReq, next = ask(ans.next, start)
 		}
 		if len(ans.events) > 0 {
 			got, err := s.Receive(id, ans.events)
@@ -233,9 +260,6 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 				return fmt.Errorf("app: syncing: %d events from %s wait for earlier ones it did not send", got.Held+got.Dropped, shortPeer(peerID))
 			}
 		}
-		if ans.next < mark {
-			return errors.New("app: syncing: the member's marks went backwards")
-		}
 		mark = ans.next
 		if err := s.store.SetSyncMark(id, peerID, mark); err != nil {
 			return err
@@ -245,10 +269,17 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 		if !ans.more {
 			return nil
 		}
-		if ans.next == req.mark {
+		if next == nil { // ans.next == req.mark
 			return errors.New("app: syncing: the member's answer made no progress")
 		}
+		req, reply = nextReq, next
 	}
+}
+
+// syncReply is one sync answer, or why there is none.
+type syncReply struct {
+	ans syncAnswer
+	err error
 }
 
 // noteSync records a sync's progress for SyncState and tells subscribers.

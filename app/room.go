@@ -36,7 +36,7 @@ type room struct {
 	joiners map[string]bool
 	// recent remembers what causal checks need of the events stored last and of every authority
 	// event (what new events cite: their authors' previous events and the heads, among which the
-	// joins and role changes stay for long), so that most checks never read the store.
+	// joins and role changes stay for long), so that most checks never read the store. Guarded by mu.
 	recent     map[community.Hash]community.Known
 	recentRing [recentSize]community.Hash // the order they came in, to forget the oldest
 	recentNext int
@@ -45,7 +45,8 @@ type room struct {
 // recentSize bounds the content events in room.recent (authority events stay).
 const recentSize = 4096
 
-// remember adds an event the store holds to recent (never one it may have refused: a fork), forgetting the oldest past recentSize.
+// remember adds an event the store holds to recent (never one it may have refused: a fork),
+// forgetting the oldest content event past recentSize. r.mu must be held (or the room not shared).
 func (r *room) remember(e *community.Event) {
 	if r.recent == nil {
 		r.recent = make(map[community.Hash]community.Known, recentSize)
