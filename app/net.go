@@ -203,6 +203,8 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 	ask := func(mark, start uint64) (syncRequest, <-chan syncReply) {
 		req := syncRequest{community: id, mark: mark}
 		if start == 0 { // a first contact, every batch of it: the heads leave out what is here
+			// (read before the batch ahead of it is stored: the member may send some of that
+			// batch's authors' events again, which Receive counts as known)
 			if heads, err := s.store.Heads(id); err == nil {
 				req.heads = headsOf(heads)
 			}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/identity"
 	"github.com/kith-app/kith/p2p"
 )
 
@@ -178,7 +180,8 @@ func TestSyncMarksAndHeads(t *testing.T) {
 
 // TestOneAuthorsShareOfTheWaitingBuffer: early events wait, but one author's take at most a
 // sixteenth of the buffer (625 events): past it they are dropped (sync brings them), and another
-// author's early events are still kept. When what they wait for arrives, the kept ones are stored.
+// author's early events are still kept; keys never admitted share one sixteenth. When what they
+// wait for arrives, the kept ones are stored.
 func TestOneAuthorsShareOfTheWaitingBuffer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -219,6 +222,27 @@ func TestOneAuthorsShareOfTheWaitingBuffer(t *testing.T) {
 	}
 	if got, _ := owner.Svc.Receive(c.ID, fromB[1:]); got.Held != 1 {
 		t.Fatalf("b's early event with a's share full: %+v, want it kept", got)
+	}
+	// Keys never admitted share one sixteenth between them: fresh keys buy no more room.
+	kept, dropped = 0, 0
+	for i := range 700 {
+		stranger, err := identity.New(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := community.Build(stranger, community.Draft{Community: c.ID, Kind: community.KindMessage,
+			Body: []byte(fmt.Sprintf("noise %d", i)), Time: time.Now(), Deps: []community.Position{{Lamport: 5, ID: community.Hash{1, byte(i)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := owner.Svc.Receive(c.ID, [][]byte{e.Encode()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, dropped = kept+got.Held, dropped+got.Dropped
+	}
+	if kept != 625 || dropped != 75 {
+		t.Fatalf("early events of 700 keys never admitted: %d kept, %d dropped; want 625 and 75", kept, dropped)
 	}
 	got, err := owner.Svc.Receive(c.ID, fromA[:1])
 	if err != nil || got.Stored != 626 {

@@ -26,8 +26,8 @@ type Received struct {
 // each is decoded and verified (one signature per run of an author's linked events: see
 // community.DecodeBatch), checked against the events it cites (Lamport rule, chain) and
 // against the membership log, then stored. An event whose earlier events are unknown waits
-// (bounded) and is listed under Missing, so the caller can fetch them at once; it is stored when
-// they come. This install's first contact with a community it is joining carries its genesis:
+// (bounded) and is listed under Missing, so the caller can fetch them; it is stored when they
+// come. This install's first contact with a community it is joining carries its genesis:
 // callers pass only communities this install belongs to or is joining.
 //
 // Content this install cannot decrypt yet is stored in a page of its own and moved into its
@@ -93,33 +93,47 @@ func waitSize(e *community.Event) int { return len(e.Body) + 512 }
 // waitShare is what one author's events take of the waiting buffer.
 type waitShare struct{ events, bytes int }
 
+// strangers is the share that the early events of keys never admitted (as far as this install
+// knows) are charged to together: a member could sign early events with fresh keys otherwise, a
+// share each.
+const strangers = ""
+
 // wait puts an early event in the waiting buffer, if the buffer and its author's share of it
 // have room; it reports whether it is there.
 func (r *room) wait(e *community.Event) bool {
 	if r.waiting[e.ID] != nil {
 		return true
 	}
-	share := r.waitingBy[string(e.Author)]
+	charge := string(e.Author)
+	if _, ok := r.folder.State().Member(e.Author); !ok {
+		charge = strangers
+	}
+	share := r.waitingBy[charge]
 	if len(r.waiting) >= maxWaiting || r.waitingBytes+waitSize(e) > maxWaitingBytes ||
 		share.events >= maxWaitingAuthor || share.bytes+waitSize(e) > maxWaitingAuthorBytes {
 		return false
 	}
 	r.waiting[e.ID] = e
 	r.waitingBytes += waitSize(e)
-	r.waitingBy[string(e.Author)] = waitShare{share.events + 1, share.bytes + waitSize(e)}
+	r.waitingBy[charge] = waitShare{share.events + 1, share.bytes + waitSize(e)}
+	r.charged[e.ID] = charge
 	return true
 }
 
 // unwait takes an event out of the waiting buffer, if it is there.
 func (r *room) unwait(id community.Hash) {
-	if e := r.waiting[id]; e != nil {
-		r.waitingBytes -= waitSize(e)
-		delete(r.waiting, id)
-		if share := r.waitingBy[string(e.Author)]; share.events > 1 {
-			r.waitingBy[string(e.Author)] = waitShare{share.events - 1, share.bytes - waitSize(e)}
-		} else {
-			delete(r.waitingBy, string(e.Author))
-		}
+	e := r.waiting[id]
+	if e == nil {
+		return
+	}
+	r.waitingBytes -= waitSize(e)
+	delete(r.waiting, id)
+	charge := r.charged[id] // as charged then: the author may have joined since
+	delete(r.charged, id)
+	if share := r.waitingBy[charge]; share.events > 1 {
+		r.waitingBy[charge] = waitShare{share.events - 1, share.bytes - waitSize(e)}
+	} else {
+		delete(r.waitingBy, charge)
 	}
 }
 
@@ -128,6 +142,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	if r.waiting == nil {
 		r.waiting = map[community.Hash]*community.Event{}
 		r.waitingBy = map[string]waitShare{}
+		r.charged = map[community.Hash]string{}
 		r.blocked = map[community.Hash][]community.Hash{}
 	}
 	batch := map[community.Hash]community.Known{} // accepted in this call, not yet stored

@@ -29,7 +29,8 @@ type room struct {
 	waiting      map[community.Hash]*community.Event
 	blocked      map[community.Hash][]community.Hash // a missing event → the waiting events that cite it
 	waitingBytes int                                 // guarded by mu: the size of the waiting events (see maxWaitingBytes)
-	waitingBy    map[string]waitShare                // guarded by mu: each author's share of waiting
+	waitingBy    map[string]waitShare                // guarded by mu: each author's share of waiting (see wait)
+	charged      map[community.Hash]string           // guarded by mu: the share each waiting event is charged to
 	// joiners are the keys of every join event stored, void ones too: a joiner whose admission
 	// lost a race (an invite's last use, the member cap) may still sync the log's authority
 	// events, to learn that it lost.

@@ -66,10 +66,10 @@ type Gossip struct {
 	strangers *limiter       // the rate of events forwarded by peers not known as members
 
 	mu       sync.Mutex
-	topics   map[community.Hash]*p2p.Topic        // guarded by mu
-	fetching map[fetchKey]bool                    // guarded by mu: one fetch per community and peer at a time
-	later    map[fetchKey]map[community.Hash]bool // guarded by mu: what early events wait for, to fetch if gossip does not bring it
-	closed   bool                                 // guarded by mu
+	topics   map[community.Hash]*p2p.Topic // guarded by mu
+	fetching map[fetchKey]bool             // guarded by mu: one fetch per community and peer at a time
+	later    map[fetchKey]*awaited         // guarded by mu: what early events wait for, to fetch if gossip does not bring it
+	closed   bool                          // guarded by mu
 }
 
 type fetchKey struct {
@@ -86,7 +86,7 @@ func Attach(svc *app.Service, node *p2p.Node, log *slog.Logger, communities ...c
 	g := &Gossip{svc: svc, node: node, log: log.With("component", "gossip"), ctx: ctx, stop: stop,
 		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{},
 		limit: newLimiter(time.Now, rateBurst, rateRefill), strangers: newLimiter(time.Now, strangerBurst, strangerRefill),
-		fetching: map[fetchKey]bool{}, later: map[fetchKey]map[community.Hash]bool{}}
+		fetching: map[fetchKey]bool{}, later: map[fetchKey]*awaited{}}
 	go g.publishLoop()
 	for _, id := range communities {
 		if err := g.Add(id); err != nil {
@@ -153,8 +153,13 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 		g.log.Debug("ignored gossip forwarded by a non-member", "community", id.Short(), "from", from, "why", "over the rate of strangers")
 		return p2p.Ignore
 	case member:
-		if author, _ = g.svc.IsMember(id, e.Author); author && !g.limit.allow(id, e.Author) {
+		author, _ = g.svc.IsMember(id, e.Author)
+		if author && !g.limit.allow(id, e.Author) {
 			g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "event", e.ID.Short())
+			return p2p.Ignore
+		}
+		if !author && !g.strangers.allow(id, e.Author) { // a new member's first events, or keys made up
+			g.log.Debug("ignored an event of a non-member", "community", id.Short(), "event", e.ID.Short(), "why", "over the rate of strangers")
 			return p2p.Ignore
 		}
 	}
@@ -197,6 +202,12 @@ const (
 	earlyTries = 4
 )
 
+// awaited is what early events from one peer wait for.
+type awaited struct {
+	ids   map[community.Hash]bool
+	fresh bool // ids were added since the last sync
+}
+
 // fetchLater fetches from a member what its early events wait for, unless gossip brings it first.
 // One wait per community and peer gathers the events of a burst.
 func (g *Gossip) fetchLater(id community.Hash, from string, missing []community.Hash) {
@@ -206,16 +217,17 @@ func (g *Gossip) fetchLater(id community.Hash, from string, missing []community.
 		g.mu.Unlock()
 		return
 	}
-	set := g.later[k]
-	waiting := set != nil
+	w := g.later[k]
+	waiting := w != nil
 	if !waiting {
-		set = map[community.Hash]bool{}
-		g.later[k] = set
+		w = &awaited{ids: map[community.Hash]bool{}}
+		g.later[k] = w
 		g.fetches.Add(1)
 	}
 	for _, m := range missing {
-		set[m] = true
+		w.ids[m] = true
 	}
+	w.fresh = true
 	g.mu.Unlock()
 	if waiting {
 		return
@@ -233,10 +245,20 @@ func (g *Gossip) fetchLater(id community.Hash, from string, missing []community.
 			}
 			left := g.stillMissing(k)
 			g.mu.Lock()
-			if tries == earlyTries || len(g.later[k]) == 0 { // given up, or nothing left (checked under mu: no ID added meanwhile is lost)
+			switch {
+			case len(w.ids) == 0: // checked under mu: nothing added since is lost
 				delete(g.later, k)
 				g.mu.Unlock()
 				return
+			case tries == earlyTries && !w.fresh:
+				delete(g.later, k) // given up: the periodic sync repairs
+				g.mu.Unlock()
+				return
+			case tries == earlyTries: // more came since the last sync: they get their own tries
+				tries, wait = 0, earlyGrace
+			}
+			if left {
+				w.fresh = false // what comes during the sync is fresh again
 			}
 			g.mu.Unlock()
 			if left {
@@ -252,13 +274,13 @@ func (g *Gossip) fetchLater(id community.Hash, from string, missing []community.
 // anything is left.
 func (g *Gossip) stillMissing(k fetchKey) bool {
 	g.mu.Lock()
-	ids := slices.Collect(maps.Keys(g.later[k]))
+	ids := slices.Collect(maps.Keys(g.later[k].ids))
 	g.mu.Unlock()
 	left := false
 	for _, m := range ids {
 		if g.svc.Has(k.id, m) {
 			g.mu.Lock()
-			delete(g.later[k], m)
+			delete(g.later[k].ids, m)
 			g.mu.Unlock()
 		} else {
 			left = true
@@ -280,7 +302,7 @@ func (g *Gossip) fetchFromMember(id community.Hash) {
 	}
 }
 
-// fetch syncs, in the background, from a peer whose event came early.
+// fetch syncs from a member in the background (fetchFromMember).
 func (g *Gossip) fetch(id community.Hash, from string) {
 	g.mu.Lock()
 	if g.closed || g.fetching[fetchKey{id, from}] {
