@@ -54,8 +54,9 @@ func (s *Service) Invite(id community.Hash, p InviteParams) (*invite.Invite, err
 
 // Issued is an invite this install issued, with what the log says of it.
 type Issued struct {
-	Invite *invite.Invite
-	Uses   int // joins that counted with it, in the log as this install has it
+	Invite  *invite.Invite
+	Uses    int  // joins that counted with it, in the log as this install has it
+	Revoked bool // a revocation of it is in the log
 }
 
 // Invites lists the invites this install issued to a community, oldest first.
@@ -74,9 +75,30 @@ func (s *Service) Invites(id community.Hash) ([]Issued, error) {
 		if err != nil {
 			continue // not this install's writing: skip it
 		}
-		out = append(out, Issued{Invite: inv, Uses: st.Uses(inv.ID)})
+		out = append(out, Issued{Invite: inv, Uses: st.Uses(inv.ID), Revoked: st.Revoked(inv.ID)})
 	}
 	return out, nil
+}
+
+// RevokeInvite revokes an invite of a community (the owner and moderators may): a revocation
+// event enters the log, and every member that has it refuses joins with the invite ("this invite
+// was revoked"). Revoking an invite already revoked writes nothing.
+func (s *Service) RevokeInvite(ctx context.Context, id community.Hash, inv invite.ID) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) < community.RoleModerator {
+		return fmt.Errorf("app: only the owner and moderators of %q revoke invites", st.Name)
+	}
+	if st.Revoked(inv) {
+		return nil
+	}
+	_, err = s.writeOwnLocked(ctx, r, community.KindRevokeInvite, community.EncodeBody(&community.RevokeInvite{Invite: inv}), community.Hash{})
+	return err
 }
 
 // JoinRequest is what this install sends to an admitting member to join with inv: its keys, its

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -250,5 +251,43 @@ func TestOneAuthorsShareOfTheWaitingBuffer(t *testing.T) {
 	}
 	if got, _ := owner.Svc.Receive(c.ID, fromB[:1]); got.Stored != 2 {
 		t.Fatalf("b's first message: %+v, want both of b's stored", got)
+	}
+}
+
+// TestRevokedInviteIsRefusedEverywhere: the owner revokes an invite; a member that learns of it by
+// sync refuses a join with it, saying the invite was revoked; a plain member cannot revoke; the
+// owner's list shows the invite revoked.
+func TestRevokedInviteIsRefusedEverywhere(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	owner, member, joiner := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	c, err := owner.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+	if _, err := member.Svc.JoinWith(ctx, member.Node, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	revoked, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 5, Bootstrap: member.Node.Addrs()}) // the member admits with it
+	if err := member.Svc.RevokeInvite(ctx, c.ID, revoked.ID); err == nil || !strings.Contains(err.Error(), "only the owner and moderators") {
+		t.Fatalf("a member revoking: %v, want it refused", err)
+	}
+	if err := owner.Svc.RevokeInvite(ctx, c.ID, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Svc.RevokeInvite(ctx, c.ID, revoked.ID); err != nil { // again: nothing to do
+		t.Fatal(err)
+	}
+	if err := member.Svc.SyncFrom(ctx, member.Node, owner.Node.ID(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = joiner.Svc.JoinWith(ctx, joiner.Node, revoked, "Cy")
+	if err == nil || !strings.Contains(err.Error(), "this invite was revoked") {
+		t.Fatalf("joining with the revoked invite through the member: %v, want \"this invite was revoked\"", err)
+	}
+	issued, err := owner.Svc.Invites(c.ID)
+	if err != nil || len(issued) != 2 || issued[0].Revoked || !issued[1].Revoked || issued[1].Invite.ID != revoked.ID {
+		t.Fatalf("the owner's invites: %+v, %v; want the second revoked", issued, err)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // Request is one command of kithd's contract (see cmd/kithd), as it travels over the control
 // socket. Fields a command does not use are left empty.
 type Request struct {
-	Cmd         string `json:"cmd"` // create, invite, join, post, messages, members, status; show (the desktop app's window)
+	Cmd         string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status; show (the desktop app's window)
 	Community   string `json:"community,omitempty"`
 	Name        string `json:"name,omitempty"` // create: the community's name; join: the display name
 	About       string `json:"about,omitempty"`
@@ -27,7 +27,7 @@ type Request struct {
 	Role        string `json:"role,omitempty"`
 	Uses        int    `json:"uses,omitempty"`
 	Expires     string `json:"expires,omitempty"` // a Go duration: 72h
-	Invite      string `json:"invite,omitempty"`
+	Invite      string `json:"invite,omitempty"`  // join: the invite text; revoke: the invite's ID
 	Timeout     string `json:"timeout,omitempty"`
 	Channel     string `json:"channel,omitempty"`
 	Text        string `json:"text,omitempty"`
@@ -66,6 +66,10 @@ func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
 		return p.doMembers(req)
 	case "status":
 		return p.doStatus()
+	case "invites":
+		return p.doInvites(req)
+	case "revoke":
+		return p.doRevoke(ctx, req)
 	case "show":
 		if p.opts.OnShow == nil {
 			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
@@ -73,7 +77,7 @@ func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
 		p.opts.OnShow()
 		return Result{Text: "shown"}, nil
 	}
-	return Result{}, usage("unknown command %q: use create, invite, join, run, post, messages, members or status", req.Cmd)
+	return Result{}, usage("unknown command %q: use create, invite, invites, revoke, join, run, post, messages, members or status", req.Cmd)
 }
 
 func jsonResult(text string, v any) (Result, error) {
@@ -150,6 +154,65 @@ func (p *Peer) Invite(id community.Hash, ip app.InviteParams) (inv *invite.Invit
 		warning = "Kith is not running here, so this invite carries the addresses it last ran with: keep `kithd run` (or the desktop app) running so that people can join"
 	}
 	return inv, warning, nil
+}
+
+// InviteJSON is one invite this install issued, as `kithd invites --json` prints it.
+type InviteJSON struct {
+	ID      string `json:"id"`
+	Role    string `json:"role"`
+	Uses    int    `json:"uses"`
+	MaxUses int    `json:"max_uses"` // 0: no limit
+	Expires string `json:"expires"`  // RFC 3339; empty: never
+	Revoked bool   `json:"revoked"`
+}
+
+func (p *Peer) doInvites(req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	issued, err := p.Svc.Invites(id)
+	if err != nil {
+		return Result{}, err
+	}
+	out := make([]InviteJSON, 0, len(issued))
+	var text strings.Builder
+	for _, is := range issued {
+		c := is.Invite.Capability
+		j := InviteJSON{ID: is.Invite.ID.String(), Role: c.Role.String(), Uses: is.Uses, MaxUses: int(c.MaxUses), Revoked: is.Revoked}
+		limit, expires, state := "no limit", "never expires", ""
+		if c.MaxUses > 0 {
+			limit = fmt.Sprint(c.MaxUses)
+		}
+		if !c.Expires.IsZero() {
+			j.Expires = c.Expires.UTC().Format(time.RFC3339)
+			expires = "expires " + j.Expires
+		}
+		if is.Revoked {
+			state = " · revoked"
+		}
+		out = append(out, j)
+		fmt.Fprintf(&text, "%s  %s  %d of %s used  %s%s\n", j.ID, j.Role, j.Uses, limit, expires, state)
+	}
+	if len(out) == 0 {
+		text.WriteString("no invites issued from this device: make one with `kithd invite`\n")
+	}
+	return jsonResult(strings.TrimSuffix(text.String(), "\n"), out)
+}
+
+func (p *Peer) doRevoke(ctx context.Context, req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	inv, err := invite.ParseID(strings.TrimSpace(req.Invite))
+	if err != nil {
+		return Result{}, usage("revoke takes an invite ID, as `kithd invites` prints it (32 hex digits): %v", err)
+	}
+	if err := p.Svc.RevokeInvite(ctx, id, inv); err != nil {
+		return Result{}, err
+	}
+	return jsonResult("revoked "+inv.String()+": members refuse joins with it once they have the revocation", map[string]any{"id": inv.String(), "revoked": true})
 }
 
 func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {

@@ -5,6 +5,8 @@
 //
 //	kithd [--data DIR] create --name NAME [--about TEXT] [--max-members N] [--display-name NAME]
 //	kithd [--data DIR] invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]
+//	kithd [--data DIR] invites [--community ID] [--json]
+//	kithd [--data DIR] revoke [--community ID] INVITE_ID
 //	kithd [--data DIR] join [--name DISPLAY_NAME] [--timeout 60s] INVITE
 //	kithd [--data DIR] run [--listen MULTIADDR]... [--relay] [--log-format text|json]
 //	kithd [--data DIR] post [--community ID] [--channel NAME] TEXT
@@ -43,6 +45,8 @@ commands:
   create --name NAME [--about TEXT] [--max-members N]     make a community; prints its ID
   invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]
                                                           prints one invite (kith1...)
+  invites [--community ID] [--json]                       the invites this device issued, oldest first
+  revoke [--community ID] INVITE_ID                       revoke an invite: joins with it are refused
   join [--name DISPLAY_NAME] [--timeout 60s] INVITE       join a community and sync it
   run [--listen MULTIADDR]... [--relay]                   stay online until Ctrl-C
   post [--community ID] [--channel NAME] TEXT             write a message
@@ -151,8 +155,11 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		fs.StringVar(&req.Community, "community", "", "")
 		fs.StringVar(&req.Channel, "channel", "", "")
 		fs.IntVar(&req.Limit, "limit", 50, "")
-	case "members":
+	case "members", "invites":
 		fs.StringVar(&req.Community, "community", "", "")
+	case "revoke":
+		fs.StringVar(&req.Community, "community", "", "")
+		want = 1
 	case "status":
 	default:
 		return req, false, fmt.Errorf("unknown command %q", cmd)
@@ -175,6 +182,8 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 			return req, false, errors.New(`post takes the message as one argument: quote it ("hello there")`)
 		case cmd == "post":
 			return req, false, errors.New("post needs the message text")
+		case cmd == "revoke":
+			return req, false, errors.New("revoke takes one invite ID (see `kithd invites`)")
 		}
 		return req, false, fmt.Errorf("%s takes no argument %q", cmd, positional[0])
 	}
@@ -183,6 +192,8 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		req.Invite = positional[0]
 	case "post":
 		req.Text = positional[0]
+	case "revoke":
+		req.Invite = positional[0]
 	}
 	return req, *asJSON, nil
 }

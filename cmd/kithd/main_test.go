@@ -43,6 +43,8 @@ func TestParseCommand(t *testing.T) {
 		{"status --json", []string{"status", "--json"}, peer.Request{Cmd: "status"}, true},
 		{"status --json=false", []string{"status", "--json=false"}, peer.Request{Cmd: "status"}, false},
 		{"invite --json", []string{"invite", "--json"}, peer.Request{Cmd: "invite"}, true},
+		{"invites --json", []string{"invites", "--json", "--community", "Makers"}, peer.Request{Cmd: "invites", Community: "Makers"}, true},
+		{"revoke", []string{"revoke", "0123456789abcdef0123456789abcdef"}, peer.Request{Cmd: "revoke", Invite: "0123456789abcdef0123456789abcdef"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,5 +266,32 @@ func TestRunOffline(t *testing.T) {
 	code, stdout, stderr := runKithd(t, "--data", dir, "invite")
 	if code != 0 || !strings.HasPrefix(stdout, "kith1") || !strings.Contains(stderr, "warning") {
 		t.Errorf("invite offline: exit %d, stdout %q, stderr %q; want 0, kith1..., and a warning", code, stdout, stderr)
+	}
+
+	// The invites issued here, oldest first; one revoked by its ID.
+	kithd("invite", "--uses", "5", "--expires", "24h")
+	var invs []peer.InviteJSON
+	if err := json.Unmarshal([]byte(kithd("invites", "--json")), &invs); err != nil {
+		t.Fatalf("invites --json: %v", err)
+	}
+	if len(invs) != 2 || invs[0].MaxUses != 0 || invs[0].Expires != "" || invs[1].MaxUses != 5 || invs[1].Expires == "" ||
+		invs[0].Role != "member" || invs[0].Revoked || invs[1].Revoked || len(invs[0].ID) != 32 {
+		t.Fatalf("invites --json = %+v, want the unlimited one, then the 5-use one expiring, neither revoked", invs)
+	}
+	if out := kithd("revoke", invs[1].ID); !strings.Contains(out, "revoked") {
+		t.Errorf("revoke printed %q", out)
+	}
+	invs = nil
+	if err := json.Unmarshal([]byte(kithd("invites", "--json")), &invs); err != nil {
+		t.Fatalf("invites --json: %v", err)
+	}
+	if len(invs) != 2 || invs[0].Revoked || !invs[1].Revoked {
+		t.Errorf("after revoke: %+v, want the second revoked", invs)
+	}
+	if text := kithd("invites"); !strings.Contains(text, invs[1].ID) || !strings.Contains(text, "revoked") || !strings.Contains(text, "0 of 5 used") {
+		t.Errorf("invites printed %q", text)
+	}
+	if code, _, stderr := runKithd(t, "--data", dir, "revoke", "not-an-id"); code != 2 || !strings.Contains(stderr, "kithd invites") {
+		t.Errorf("revoke not-an-id: exit %d, %q; want 2 and where to find IDs", code, stderr)
 	}
 }
