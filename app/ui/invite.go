@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"time"
@@ -44,6 +45,8 @@ type inviteDialog struct {
 	issued  []app.Issued // Fyne thread only
 	list    *widget.List
 	noneYet *widget.Label
+	said    *widget.Label // what became of a revocation
+	confirm dialog.Dialog // the open "Revoke this invite?", if any
 }
 
 // openInvite is Ctrl+I: the invite dialog of the community shown.
@@ -94,25 +97,37 @@ func (v *CommunityView) openInvite() {
 
 	in.noneYet = wrapped("No invites yet.")
 	in.noneYet.Importance = widget.LowImportance
+	in.said = wrapped("")
+	in.said.Hide()
 	in.list = widget.NewList(func() int { return len(in.issued) },
 		func() fyne.CanvasObject {
-			return container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("", theme.ContentCopyIcon(), nil), widget.NewLabel("invite"))
+			buttons := container.NewHBox(widget.NewButtonWithIcon("", theme.ContentCopyIcon(), nil),
+				widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil))
+			return container.NewBorder(nil, nil, nil, buttons, widget.NewLabel("invite"))
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			it := in.issued[i]
 			box := o.(*fyne.Container)
 			box.Objects[0].(*widget.Label).SetText(describeIssued(it, time.Now()))
-			box.Objects[1].(*widget.Button).OnTapped = func() {
+			buttons := box.Objects[1].(*fyne.Container).Objects
+			copyIt, revoke := buttons[0].(*widget.Button), buttons[1].(*widget.Button)
+			copyIt.OnTapped = func() {
 				v.s.app.Clipboard().SetContent(it.Invite.String())
 				in.showText(it.Invite.String())
 				in.note.SetText("Copied an earlier invite.")
+			}
+			revoke.OnTapped = func() { in.askRevoke(it) }
+			if it.Revoked {
+				revoke.Disable()
+			} else {
+				revoke.Enable()
 			}
 		})
 	choices := container.NewGridWithColumns(3,
 		widget.NewForm(widget.NewFormItem("Role", in.role)),
 		widget.NewForm(widget.NewFormItem("Uses", in.uses)),
 		widget.NewForm(widget.NewFormItem("Expires", in.expiry)))
-	issued := container.NewBorder(container.NewVBox(widget.NewSeparator(), heading("Invites you issued"), in.noneYet), nil, nil, nil, in.list)
+	issued := container.NewBorder(container.NewVBox(widget.NewSeparator(), heading("Invites you issued"), in.noneYet, in.said), nil, nil, nil, in.list)
 	top := container.NewVBox(
 		wrapped(fmt.Sprintf("Invite someone to %q: choose who they will be and how long the invite lasts, then send them the text (or let them scan the code).", c.Name)),
 		choices, container.NewHBox(in.make), in.result)
@@ -197,6 +212,40 @@ func (in *inviteDialog) reloadIssued() {
 	}()
 }
 
+// askRevoke asks before revoking an issued invite, then revokes it off the Fyne thread.
+func (in *inviteDialog) askRevoke(it app.Issued) {
+	s := in.v.s
+	short := it.Invite.ID.String()[:8]
+	msg := wrapped(fmt.Sprintf("Nobody will be able to join with invite %s once the members who admit people have the revocation: it reaches them as messages do. People who already joined with it stay.", short))
+	in.confirm = dialog.NewCustomConfirm("Revoke this invite?", "Revoke", "Keep it", msg, func(ok bool) {
+		in.confirm = nil
+		if !ok {
+			return
+		}
+		in.say("Revoking invite " + short + "…")
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := s.svc.RevokeInvite(ctx, in.comm, it.Invite.ID)
+			s.do(func() {
+				if err != nil {
+					in.say("Invite " + short + " was not revoked: " + sentence(err))
+					return
+				}
+				in.say("Invite " + short + " is revoked: joins with it are refused.")
+				in.reloadIssued()
+			})
+		}()
+	}, s.win)
+	s.show(in.confirm)
+}
+
+// say shows what became of a revocation above the list.
+func (in *inviteDialog) say(text string) {
+	in.said.SetText(text)
+	in.said.Show()
+}
+
 // describeIssued says what an issued invite is and how far it was used.
 func describeIssued(it app.Issued, now time.Time) string {
 	inv := it.Invite
@@ -211,6 +260,9 @@ func describeIssued(it app.Issued, now time.Time) string {
 		exp = "expired"
 	default:
 		exp = "expires in " + until(inv.Expires.Sub(now))
+	}
+	if it.Revoked {
+		exp = "revoked"
 	}
 	return fmt.Sprintf("%s · %s · %s · %s", inv.ID.String()[:8], inv.Role, uses, exp)
 }

@@ -541,3 +541,70 @@ func TestRefusedInvitesSayWhy(t *testing.T) {
 		t.Logf("refusal shown: %s", w.joinStatus.Text)
 	}
 }
+
+// find returns the first button labelled text under o, looking into widgets' renderers (a list's
+// rows are there).
+func find(o fyne.CanvasObject, text string) *widget.Button {
+	switch x := o.(type) {
+	case *widget.Button:
+		if x.Text == text {
+			return x
+		}
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if b := find(c, text); b != nil {
+				return b
+			}
+		}
+		return nil
+	}
+	if w, ok := o.(fyne.Widget); ok {
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			if b := find(c, text); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// TestRevokeAnInviteFromTheList: Revoke on an issued invite asks first; "Keep it" leaves it be,
+// "Revoke" revokes it (the log says so, the row says so and its Revoke is disabled).
+func TestRevokeAnInviteFromTheList(t *testing.T) {
+	a := test.NewTempApp(t)
+	k := open(t, a)
+	k.create(t, "Ana", "Clay Studio Friends")
+	v := k.shell.view
+	v.openInvite()
+	in := v.invite
+	test.Tap(in.make)
+	eventually(t, "the issued list", func() bool { return len(in.issued) == 1 }, k.q)
+	revoke := find(in.list, "Revoke")
+	if revoke == nil || revoke.Disabled() {
+		t.Fatalf("no enabled Revoke button on the issued invite (%v)", revoke)
+	}
+	test.Tap(revoke)
+	if in.confirm == nil || len(k.shell.dialogs) != 2 {
+		t.Fatalf("Revoke asked nothing (%d dialogs)", len(k.shell.dialogs))
+	}
+	keep := find(k.win.Canvas().Overlays().Top(), "Keep it")
+	if keep == nil {
+		t.Fatal("no Keep it button")
+	}
+	test.Tap(keep)
+	if issued, _ := k.p.Svc.Invites(v.cur); issued[0].Revoked {
+		t.Fatal("Keep it revoked the invite")
+	}
+	test.Tap(revoke)
+	test.Tap(find(k.win.Canvas().Overlays().Top(), "Revoke"))
+	eventually(t, "the invite revoked", func() bool {
+		return strings.Contains(describeIssued(in.issued[0], time.Now()), "revoked") && strings.Contains(in.said.Text, "is revoked")
+	}, k.q)
+	if issued, _ := k.p.Svc.Invites(v.cur); !issued[0].Revoked {
+		t.Fatal("the log does not have the revocation")
+	}
+	in.list.Refresh()
+	if b := find(in.list, "Revoke"); b == nil || !b.Disabled() {
+		t.Errorf("the revoked invite's Revoke button is still enabled")
+	}
+}
