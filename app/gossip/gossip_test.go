@@ -220,15 +220,17 @@ func TestEarlyEventIsForwarded(t *testing.T) {
 	ga, gb := attach(a), attach(b)
 	attach(c)
 	// Messages of a's reach c once b has c in its gossip mesh (a heartbeat or two).
-	for i := 0; ; i++ {
-		if _, err := a.Svc.Post(ctx, com.ID, general, fmt.Sprintf("warm-up %d", i), community.Hash{}); err != nil {
+	warmups := 0
+	eventually(t, "a warm-up message of a's on c", func() bool {
+		if m, _ := c.Svc.Messages(com.ID, general, community.Position{}, 1); len(m) == 1 {
+			return true
+		}
+		if _, err := a.Svc.Post(ctx, com.ID, general, fmt.Sprintf("warm-up %d", warmups), community.Hash{}); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
-		if m, _ := c.Svc.Messages(com.ID, general, community.Position{}, 1); len(m) == 1 || ctx.Err() != nil {
-			break
-		}
-	}
+		warmups++
+		return false
+	})
 	ga.Close() // a's next message is stored, not gossiped
 	first, err := a.Svc.Post(ctx, com.ID, general, "first, never gossiped", community.Hash{})
 	if err != nil {

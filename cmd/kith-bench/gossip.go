@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -395,7 +396,7 @@ func newRawSwarm(ctx context.Context, topo *topology, size int, arr *arrivals) (
 	}
 	// Relay on every host that does not read, so that it forwards, as Kith's nodes do.
 	for i, t := range topics {
-		if !contains(topo.receivers, i) {
+		if !slices.Contains(topo.receivers, i) {
 			if _, err := t.Relay(); err != nil {
 				return fail(err)
 			}
@@ -420,15 +421,6 @@ func newRawSwarm(ctx context.Context, topo *topology, size int, arr *arrivals) (
 		}
 	}
 	return s, nil
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *rawSwarm) message(kind byte, i int) []byte {

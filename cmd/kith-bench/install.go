@@ -198,9 +198,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// dirSize is the disk space the files under dir take (allocated blocks, as du counts), and
-// their apparent size.
-func dirSize(dir string) (allocated, apparent int64, err error) {
+// dirSize is the disk space the files under dir take (allocated blocks, as du counts).
+func dirSize(dir string) (allocated int64, err error) {
 	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -209,11 +208,10 @@ func dirSize(dir string) (allocated, apparent int64, err error) {
 		if err != nil {
 			return err
 		}
-		apparent += info.Size()
 		allocated += blocks(info)
 		return nil
 	})
-	return allocated, apparent, err
+	return allocated, err
 }
 
 // text is message i's text: about 200 characters, different each time.

@@ -195,7 +195,7 @@ func (b *bench) storeSuite(ctx context.Context, c *corpus) (*suite, error) {
 
 	// Open time and disk use of the imported store (closed: memtables flushed).
 	b.progress.stepf("store: open and read")
-	alloc, _, err := dirSize(dir)
+	alloc, err := dirSize(dir)
 	if err != nil {
 		return nil, err
 	}
