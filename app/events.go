@@ -7,7 +7,7 @@ import (
 )
 
 // Event is something a view reacts to: one of MessageAdded, CommunityChanged, SyncProgress,
-// JoinProgress, PeersChanged and Lagged. Views receive them from Subscribe.
+// JoinProgress, PeersChanged, MessageDeleted and Lagged. Views receive them from Subscribe.
 type Event interface{ isEvent() }
 
 // MessageAdded: a message was stored (written here or received) and can be read.
@@ -53,6 +53,13 @@ type JoinProgress struct {
 // PeersChanged: a member came online or went offline (the network layer reports it).
 type PeersChanged struct{}
 
+// MessageDeleted: a message's text is gone (its author or a moderator deleted it): views take
+// it out.
+type MessageDeleted struct {
+	Community community.Hash
+	Message   community.Hash
+}
+
 // Lagged: the subscriber was too slow and missed events: it should reload what it shows.
 type Lagged struct{}
 
@@ -62,6 +69,7 @@ func (SyncProgress) isEvent()     {}
 func (JoinProgress) isEvent()     {}
 func (PeersChanged) isEvent()     {}
 func (Lagged) isEvent()           {}
+func (MessageDeleted) isEvent()   {}
 
 // subscriberBuffer is how many events wait for a slow subscriber before it is told it lagged.
 const subscriberBuffer = 1024

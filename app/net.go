@@ -69,11 +69,11 @@ func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte)
 		return nil, err
 	}
 	member, _ := s.IsMember(req.community, from)
-	if !member && !s.WasAdmitted(req.community, from) {
+	if !member && (!s.WasAdmitted(req.community, from) || s.removed(req.community, from)) {
 		return nil, ErrOutsider
 	}
-	// A joiner whose join the log voids (it lost a race for an invite's last use, or was
-	// removed) gets the authority events, and content without its body: enough to learn where
+	// A joiner whose join the log voids (it lost a race for an invite's last use) or a member
+	// that left gets the authority events, and content without its body: enough to learn where
 	// it stands, no content.
 	authorityOnly := !member
 	latest, err := s.store.LocalMark(req.community)

@@ -229,13 +229,22 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	st := r.folder.State()
 	me := s.id.PublicKey()
 	var added []Message
+	type deletion struct {
+		e *community.Event
+		c *community.Content
+	}
+	var deletes []deletion
 	for i := range records {
-		if e := records[i].Event; e.Kind.Content() {
+		if e := records[i].Event; e.Kind.Content() && e.HasBody() { // bodiless: deleted, in no page
 			records[i].Channel = unreadable
 			if c, err := r.keys.Open(e); err == nil {
 				records[i].Channel = c.Channel
-				if e.Kind == community.KindMessage {
+				switch e.Kind {
+				case community.KindMessage:
 					added = append(added, r.view(st, e, c, me))
+				case community.KindDelete:
+					records[i].Channel = community.Hash{}
+					deletes = append(deletes, deletion{e, c})
 				}
 			}
 		}
@@ -267,6 +276,11 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	}
 	for _, m := range added {
 		s.Emit(MessageAdded{Community: r.id, Message: m})
+	}
+	for _, d := range deletes { // after the batch is stored: a message and its deletion may come together
+		if err := s.applyDeleteLocked(r, st, d.e, d.c); err != nil {
+			return out, err
+		}
 	}
 	for id := range missing {
 		if _, known := lookup(id); !known && r.waiting[id] == nil {
@@ -314,7 +328,13 @@ func (s *Service) placeUnreadable(r *room) error {
 		}
 		for _, e := range evs {
 			if c, err := r.keys.Open(e); err == nil {
-				if err := s.store.SetChannel(r.id, e.ID, c.Channel); err != nil {
+				if e.Kind == community.KindDelete {
+					err = s.applyDeleteLocked(r, r.folder.State(), e, c)
+				}
+				if err == nil {
+					err = s.store.SetChannel(r.id, e.ID, c.Channel)
+				}
+				if err != nil {
 					return err
 				}
 			}

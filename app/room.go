@@ -389,6 +389,48 @@ func (s *Service) IsMemberAnywhere(key []byte) bool {
 	return false
 }
 
+// FormerMember reports whether key was a member of community id whose membership ended
+// (removed or left).
+func (s *Service) FormerMember(id community.Hash, key []byte) bool {
+	st, err := s.state(id)
+	if err != nil {
+		return false
+	}
+	m, ok := st.Member(key)
+	return ok && !m.Active
+}
+
+// RemovedAnywhere reports whether key was removed from a community of this install and is a
+// member of none (the network refuses such peers, even as guests).
+func (s *Service) RemovedAnywhere(key []byte) bool {
+	ids, err := s.store.Communities()
+	if err != nil {
+		return false
+	}
+	removed := false
+	for _, id := range ids {
+		st, err := s.state(id)
+		if err != nil {
+			continue
+		}
+		if st.RoleOf(key) != community.RoleNone {
+			return false
+		}
+		removed = removed || st.Removed(key)
+	}
+	return removed
+}
+
+// Epoch returns the current content-key epoch of a community (the ID of the rotation that made
+// its key; the community's ID before any rotation).
+func (s *Service) Epoch(id community.Hash) (community.Hash, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	return st.Current, nil
+}
+
 // StateHash is a digest of a community's folded membership state: two installs with the same
 // log have the same hash (tests and diagnostics compare them).
 func (s *Service) StateHash(id community.Hash) (community.Hash, error) {
@@ -408,4 +450,10 @@ func (s *Service) WasAdmitted(id community.Hash, key []byte) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.joiners[string(key)]
+}
+
+// removed reports whether key was removed from community id (and is not a member again).
+func (s *Service) removed(id community.Hash, key []byte) bool {
+	st, err := s.state(id)
+	return err == nil && st.Removed(key)
 }

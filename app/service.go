@@ -42,6 +42,11 @@ type Store interface {
 	Append(records ...Record) (int, error)
 	// Lookup returns what the causal checks need of a stored event.
 	Lookup(c, id community.Hash) (community.Known, bool, error)
+	// Event returns a stored event (ok false when it is not stored).
+	Event(c, id community.Hash) (e *community.Event, ok bool, err error)
+	// DropBody keeps a stored event's header and forgets its body (a deleted message): the
+	// chain and the fold still verify; the text is gone from what the store returns.
+	DropBody(c, id community.Hash) error
 	// SetChannel moves a stored event into a channel's page (from the page it was in).
 	SetChannel(c, id, channel community.Hash) error
 	// Since calls fn with the events stored after local mark `mark`, in the order this

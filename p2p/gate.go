@@ -27,6 +27,7 @@ const guestSettle = 2 * time.Second
 type gater struct {
 	log          *slog.Logger
 	member       func(ed25519.PublicKey) bool // nil: everyone is a member
+	refused      func(ed25519.PublicKey) bool // nil: no one is refused a guest slot
 	forceRelayed func(ed25519.PublicKey) bool // nil: none
 	maxGuests    int
 	guestTime    time.Duration
@@ -42,6 +43,7 @@ func newGater(cfg Config, log *slog.Logger) *gater {
 	g := &gater{
 		log:          log,
 		member:       cfg.Member,
+		refused:      cfg.Refused,
 		forceRelayed: cfg.ForceRelayed,
 		maxGuests:    cfg.MaxGuests,
 		guestTime:    cfg.GuestTime,
@@ -94,6 +96,10 @@ func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, c network.Con
 	}
 	if dir != network.DirInbound || g.isMember(p) {
 		return true
+	}
+	if key, err := peerKey(p); g.refused != nil && err == nil && g.refused(key) {
+		g.log.Debug("connection of a removed member refused", "peer", p)
+		return false
 	}
 	if !g.admitGuest(p, time.Now()) {
 		g.log.Debug("connection of a non-member refused: no guest slot left", "peer", p, "max_guests", g.maxGuests)

@@ -101,6 +101,10 @@ type Config struct {
 	// Node. Nil means everyone is a member.
 	Member func(peer ed25519.PublicKey) bool
 
+	// Refused reports whether a non-member is refused even as a guest (Kith: a member removed
+	// from a community and a member of none). Same constraints as Member. Nil refuses no one.
+	Refused func(peer ed25519.PublicKey) bool
+
 	// MaxGuests is how many non-members may be connected inbound at once: people redeeming an
 	// invite, who are not members yet. Members are always admitted, and connections this node
 	// dials are always allowed (a joiner dials members it does not know as members yet). Zero
@@ -174,7 +178,8 @@ type Node struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	subs *subFilter // nil without Config.PeerFilter
+	subs   *subFilter // nil without Config.PeerFilter
+	scores *scoreBook
 
 	mu     sync.Mutex
 	topics map[string]*Topic // guarded by mu; joined and not yet closed
@@ -278,6 +283,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		subs = &subFilter{allowed: allowed, refused: map[peer.ID]map[string]bool{}}
 		psOpts = append(psOpts, pubsub.WithPeerFilter(allowed), pubsub.WithSubscriptionFilter(subs))
 	}
+	scores := &scoreBook{}
+	psOpts = append(psOpts, pubsub.WithPeerScoreInspect(scores.set, scoreInspectEvery))
 	ps, err := pubsub.NewGossipSub(psCtx, h, psOpts...)
 	if err != nil {
 		stopPS()
@@ -298,6 +305,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		events: newNotifier(),
 		topics: make(map[string]*Topic),
 		subs:   subs,
+		scores: scores,
 	}
 	if err := n.startEvents(); err != nil {
 		_ = n.Close()
@@ -550,4 +558,33 @@ func (n *Node) SubscriptionRefused(peerID, topic string) bool {
 	n.subs.mu.Lock()
 	defer n.subs.mu.Unlock()
 	return n.subs.refused[id][topic]
+}
+
+// scoreInspectEvery is how often pubsub reports the peers' scores to the Node.
+const scoreInspectEvery = time.Second
+
+// scoreBook keeps the latest gossipsub scores pubsub reported.
+type scoreBook struct {
+	mu     sync.Mutex
+	latest map[peer.ID]float64 // guarded by mu
+}
+
+func (b *scoreBook) set(m map[peer.ID]float64) {
+	b.mu.Lock()
+	b.latest = m
+	b.mu.Unlock()
+}
+
+// Score returns a connected peer's gossipsub score as pubsub last reported it (every second):
+// below zero once it forwarded messages the validator rejected. ok is false for a peer pubsub
+// does not score (not connected, or no report yet).
+func (n *Node) Score(peerID string) (score float64, ok bool) {
+	id, err := peer.Decode(peerID)
+	if err != nil {
+		return 0, false
+	}
+	n.scores.mu.Lock()
+	defer n.scores.mu.Unlock()
+	score, ok = n.scores.latest[id]
+	return score, ok
 }

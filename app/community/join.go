@@ -98,6 +98,9 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	if s.RoleOf(req.Joiner) != RoleNone {
 		return invalid("you are already a member of %s", s.Name)
 	}
+	if s.Removed(req.Joiner) {
+		return invalid("you were removed from %s: a removal is final for this device", s.Name)
+	}
 	return nil
 }
 

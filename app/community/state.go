@@ -202,6 +202,32 @@ func (s *State) LastAct(k ed25519.PublicKey) Hash {
 	return Hash{}
 }
 
+// RoleAt is the role a member had for its event seq at position pos (a demotion keeps the former
+// role for the events its cutoff covers); RoleNone for keys never admitted.
+func (s *State) RoleAt(k ed25519.PublicKey, seq uint64, pos Position) Role {
+	if m, ok := s.members[string(k)]; ok {
+		return m.roleAt(seq, pos)
+	}
+	return RoleNone
+}
+
+// Removed reports whether a member's latest stint was ended by a removal (not a leave).
+func (s *State) Removed(k ed25519.PublicKey) bool {
+	m, ok := s.members[string(k)]
+	return ok && !m.Active && m.last.kind == KindRemove
+}
+
+// CanDelete reports whether the author of a deletion (deleter, its event seq at pos) may delete
+// a message written by author: its own, or, for a moderator or the owner at that point, one
+// whose author ranks below it.
+func (s *State) CanDelete(deleter ed25519.PublicKey, seq uint64, pos Position, author ed25519.PublicKey) bool {
+	if deleter.Equal(author) {
+		return true
+	}
+	r := s.RoleAt(deleter, seq, pos)
+	return r >= RoleModerator && r > s.RoleOf(author)
+}
+
 // Revoked reports whether an invite was revoked.
 func (s *State) Revoked(id invite.ID) bool { return s.revoked[id] }
 

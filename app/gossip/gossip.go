@@ -159,7 +159,7 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 			return p2p.Ignore
 		}
 		if !author && !g.strangers.allow(id, e.Author) { // a new member's first events, or keys made up
-			g.log.Debug("ignored an event of a non-member", "community", id.Short(), "event", e.ID.Short(), "why", "over the rate of strangers")
+			g.log.Debug("ignored an event of a non-member", "community", id.Short(), "from", from, "event", e.ID.Short(), "why", "over the rate of strangers")
 			return p2p.Ignore
 		}
 	}

@@ -145,6 +145,28 @@ func (s Store) Lookup(c, id community.Hash) (community.Known, bool, error) {
 	return community.Known{Author: a[:], Seq: seq, Lamport: lamport}, true, nil
 }
 
+// Event returns a stored event, decoded.
+func (s Store) Event(c, id community.Hash) (*community.Event, bool, error) {
+	r, err := s.S.EventByID(storage.CommunityID(c), storage.EventID(id))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	e, err := decode(r)
+	return e, err == nil, err
+}
+
+// DropBody replaces a stored event's envelope with its header alone.
+func (s Store) DropBody(c, id community.Hash) error {
+	e, ok, err := s.Event(c, id)
+	if err != nil || !ok || !e.HasBody() || e.BodyLen == 0 {
+		return err
+	}
+	return s.S.ReplaceEnvelope(storage.CommunityID(c), storage.EventID(id), e.EncodeWithoutBody())
+}
+
 // Since calls fn with events stored after mark, in the order they were stored; it returns the
 // mark of the last event fn took (an error from fn stops the walk before that event).
 func (s Store) Since(c community.Hash, mark uint64, limit int, fn func(*community.Event) error) (uint64, error) {

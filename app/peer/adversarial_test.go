@@ -51,7 +51,9 @@ func (r *rejections) WithAttrs([]slog.Attr) slog.Handler       { return r }
 func (r *rejections) WithGroup(string) slog.Handler            { return r }
 
 func (r *rejections) Handle(_ context.Context, rec slog.Record) error {
-	if rec.Message != "rejected a gossiped event" && rec.Message != "ignored gossip forwarded by a non-member" {
+	switch rec.Message {
+	case "rejected a gossiped event", "ignored gossip forwarded by a non-member", "ignored an event of a non-member":
+	default:
 		return nil
 	}
 	rec.Attrs(func(a slog.Attr) bool {

@@ -75,10 +75,11 @@ type Peer struct {
 	ctx      context.Context // guarded by mu: ends with Close (nil before Start)
 	stop     context.CancelFunc
 	loops    sync.WaitGroup
-	syncing  map[syncKey]bool     // guarded by mu: one sync per community and peer at a time
-	greeted  map[string]int       // guarded by mu: connected member peers greeted, and in how many communities
-	renewed  map[string]time.Time // guarded by mu: when checkSubscribed last renewed a peer's connection
-	closed   bool                 // guarded by mu
+	syncing  map[syncKey]bool        // guarded by mu: one sync per community and peer at a time
+	greeted  map[string]int          // guarded by mu: connected member peers greeted, and in how many communities
+	renewed  map[string]time.Time    // guarded by mu: when checkSubscribed last renewed a peer's connection
+	repairs  map[community.Hash]bool // guarded by mu: key repairs scheduled (see scheduleRepair)
+	closed   bool                    // guarded by mu
 }
 
 type syncKey struct {
@@ -107,7 +108,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -152,6 +153,7 @@ func (p *Peer) start(ctx context.Context) error {
 		PrivateKey: p.ID.TransportKey(), ListenAddrs: p.opts.Listen, Logger: p.log,
 		MessageID: gossip.MessageID, PeerFilter: gossip.PeerFilter(p.Svc),
 		Member:          func(k ed25519.PublicKey) bool { return p.Svc.IsMemberAnywhere(k) },
+		Refused:         func(k ed25519.PublicKey) bool { return p.Svc.RemovedAnywhere(k) },
 		Relay:           p.opts.Relay,
 		RelayCandidates: p.relayCandidates,
 		MDNS:            !p.opts.NoMDNS,
@@ -237,9 +239,69 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 						p.log.Debug("joining gossip", "community", id.Short(), "err", err)
 					}
 				}
+				p.scheduleRepair(ctx, id)
 			}
+			p.dropFormerMembers(id)
 			p.greetAll(ctx)
 		}
+	}
+}
+
+// dropFormerMembers disconnects the connected peers that the log of community id says were
+// removed or left, unless they are members of another community of this install: the gater
+// refuses them from now on (DESIGN section 5: a removed member is disconnected and refused).
+func (p *Peer) dropFormerMembers(id community.Hash) {
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	for _, pi := range node.Peers() {
+		if p.Svc.FormerMember(id, pi.Key) && !p.Svc.IsMemberAnywhere(pi.Key) {
+			p.log.Info("disconnecting a former member", "community", id.Short(), "peer", pi.ID)
+			_ = node.Disconnect(pi.ID)
+		}
+	}
+}
+
+// repairDelay is how long a key repair waits after the log changed: a removal and the rotation
+// its author writes right after it arrive together, and a rotation written meanwhile by another
+// moderator would only be a second one.
+const repairDelay = 2 * time.Second
+
+// scheduleRepair runs the service's key repair for a community (a rotation when a former member
+// holds the current key, key shares for members that lack it) after repairDelay, once for any
+// number of changes meanwhile.
+func (p *Peer) scheduleRepair(ctx context.Context, id community.Hash) {
+	p.mu.Lock()
+	busy := p.repairs[id]
+	p.repairs[id] = true
+	p.mu.Unlock()
+	if busy {
+		return
+	}
+	ok := p.spawn(func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(repairDelay):
+		}
+		p.mu.Lock()
+		delete(p.repairs, id)
+		p.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if n, err := p.Svc.Repair(rctx, id); err != nil {
+			p.log.Warn("repairing the community's keys", "community", id.Short(), "err", err)
+		} else if n > 0 {
+			p.log.Info("repaired the community's keys", "community", id.Short(), "events", n)
+		}
+	})
+	if !ok {
+		p.mu.Lock()
+		delete(p.repairs, id)
+		p.mu.Unlock()
 	}
 }
 

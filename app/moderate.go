@@ -1,0 +1,265 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// memberOf returns an active member of the room's community, or an error a person can act on.
+func memberOf(st *community.State, k ed25519.PublicKey) (community.Member, error) {
+	m, ok := st.Member(k)
+	switch {
+	case !ok:
+		return m, fmt.Errorf("app: %x is not a member of %q: copy the id that the members list shows", []byte(k[:min(4, len(k))]), st.Name)
+	case !m.Active:
+		return m, fmt.Errorf("app: %s is no longer a member of %q", displayName(m), st.Name)
+	}
+	return m, nil
+}
+
+func displayName(m community.Member) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return fmt.Sprintf("%x", []byte(m.Key[:4]))
+}
+
+// cutoffOf is the highest sequence number of an author this install has stored: a removal or a
+// demotion voids what the target writes above it.
+func (r *room) cutoffOf(k ed25519.PublicKey) uint64 {
+	if h, ok := r.heads[string(k)]; ok {
+		return h.Seq
+	}
+	return 0
+}
+
+// Remove removes a member (the owner may remove anyone else; a moderator, members only). The
+// removal enters the log with the member's cutoff (whatever it writes after what this install
+// has seen is void everywhere), then the content key rotates to the remaining members, so that
+// nothing written from now on can be read by the removed member.
+func (s *Service) Remove(ctx context.Context, id community.Hash, member ed25519.PublicKey, reason string) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	mine := st.RoleOf(me)
+	if member.Equal(me) {
+		return errors.New("app: to leave a community yourself, use Leave")
+	}
+	m, err := memberOf(st, member)
+	if err != nil {
+		return err
+	}
+	switch {
+	case mine < community.RoleModerator:
+		return fmt.Errorf("app: only the owner and moderators of %q remove members", st.Name)
+	case m.Role >= mine:
+		return fmt.Errorf("app: a %s cannot remove a %s (%s): ask the owner", mine, m.Role, displayName(m))
+	}
+	body := community.EncodeBody(&community.Remove{
+		Target: member, CutoffSeq: r.cutoffOf(member), TargetPrev: st.LastAct(member), Reason: reason,
+	})
+	if _, err := s.writeOwnLocked(ctx, r, community.KindRemove, body, community.Hash{}); err != nil {
+		return err
+	}
+	if _, err := s.rotateLocked(ctx, r); err != nil {
+		return fmt.Errorf("app: %s is removed, but the key did not rotate yet (it will when this device is next online): %w", displayName(m), err)
+	}
+	return nil
+}
+
+// SetRole makes a member a moderator or a member again (the owner only). A demotion carries the
+// member's cutoff: its moderator acts after what this install has seen are void everywhere.
+func (s *Service) SetRole(ctx context.Context, id community.Hash, member ed25519.PublicKey, role community.Role) error {
+	if role != community.RoleMember && role != community.RoleModerator {
+		return fmt.Errorf("app: a member can be made a moderator or a member, not %s", role)
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) != community.RoleOwner {
+		return fmt.Errorf("app: only the owner of %q promotes and demotes", st.Name)
+	}
+	if member.Equal(s.id.PublicKey()) {
+		return errors.New("app: the owner's role changes only by a transfer of ownership")
+	}
+	m, err := memberOf(st, member)
+	if err != nil {
+		return err
+	}
+	if m.Role == role {
+		return nil
+	}
+	body := community.EncodeBody(&community.SetRole{
+		Target: member, Role: role, CutoffSeq: r.cutoffOf(member), TargetPrev: st.LastAct(member),
+	})
+	_, err = s.writeOwnLocked(ctx, r, community.KindSetRole, body, community.Hash{})
+	return err
+}
+
+// Leave takes this install out of a community: the leave enters the log, and the next moderator
+// or owner online rotates the key. The owner cannot leave (ownership moves only by recovery).
+func (s *Service) Leave(ctx context.Context, id community.Hash) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	switch st.RoleOf(s.id.PublicKey()) {
+	case community.RoleNone:
+		return fmt.Errorf("app: you are not a member of %q any more", st.Name)
+	case community.RoleOwner:
+		return fmt.Errorf("app: the owner of %q cannot leave it", st.Name)
+	}
+	_, err = s.writeOwnLocked(ctx, r, community.KindLeave, community.EncodeBody(&community.Leave{}), community.Hash{})
+	return err
+}
+
+// rotateLocked starts a new epoch: a fresh key sealed to every active member (this install
+// included) in one rotation event, with the previous key sealed under it. It returns the event.
+func (s *Service) rotateLocked(ctx context.Context, r *room) (*community.Event, error) {
+	st := r.folder.State()
+	prev, ok := r.keys.Key(st.Current)
+	if !ok {
+		return nil, errors.New("app: this device lacks the current key")
+	}
+	var to []community.Recipient
+	for _, m := range st.Members() {
+		if m.Active {
+			to = append(to, community.Recipient{Key: m.Key, X25519: m.X25519})
+		}
+	}
+	body, key, err := community.NewRotation(st.Current, prev, to, s.rand)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.writeOwnLocked(ctx, r, community.KindRotateKey, community.EncodeBody(body), community.Hash{})
+	if err != nil {
+		return nil, err
+	}
+	r.keys.Add(e.ID, key)
+	return e, nil
+}
+
+// Repair mends what the folded log says about keys, as far as this install may (DESIGN
+// section 5): when someone who is no longer a member holds the current key (removed, left, or
+// admitted by a join that lost a race) a moderator or the owner rotates it; when an active
+// member lacks the current key (admitted during a concurrent rotation), a moderator, the owner
+// or the member's admitter seals it to it in a key share. It returns how many events it wrote.
+func (s *Service) Repair(ctx context.Context, id community.Hash) (int, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	role := st.RoleOf(me)
+	key, held := r.keys.Key(st.Current)
+	if role == community.RoleNone || !held {
+		return 0, nil
+	}
+	if role >= community.RoleModerator && len(st.NeedsRotation()) > 0 {
+		if _, err := s.rotateLocked(ctx, r); err != nil {
+			return 0, err
+		}
+		return 1, nil // a rotation seals to every active member: nothing else to share
+	}
+	n := 0
+	for _, k := range st.MissingKey() {
+		m, _ := st.Member(k)
+		if role < community.RoleModerator && !m.Admitter.Equal(me) {
+			continue
+		}
+		eph, sealed, err := community.SealTo(key, m.X25519, s.rand)
+		if err != nil {
+			return n, err
+		}
+		body := community.EncodeBody(&community.ShareKey{
+			Epoch: st.Current, EphemeralKey: eph, Key: community.SealedKey{Member: m.Key, Sealed: sealed},
+		})
+		if _, err := s.writeOwnLocked(ctx, r, community.KindShareKey, body, community.Hash{}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// DeleteMessage deletes a message: its author may, and so may a moderator or the owner for a
+// member's message. A deletion event (a tombstone) enters the log; every member that reads it
+// drops the message's text from its store and its views.
+func (s *Service) DeleteMessage(ctx context.Context, id, message community.Hash) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	target, ok, err := s.store.Event(id, message)
+	switch {
+	case err != nil:
+		return err
+	case !ok || target.Kind != community.KindMessage:
+		return fmt.Errorf("app: %q has no message %s on this device", st.Name, message.Short())
+	case !target.HasBody():
+		return nil // deleted already
+	case st.RoleOf(me) == community.RoleNone:
+		return fmt.Errorf("app: you are no longer a member of %q", st.Name)
+	case !target.Author.Equal(me) && !(st.RoleOf(me) >= community.RoleModerator && st.RoleOf(me) > st.RoleOf(target.Author)):
+		return errors.New("app: you may delete your own messages; moderators delete members' messages")
+	}
+	key, ok := r.keys.Key(st.Current)
+	if !ok {
+		return fmt.Errorf("app: this device does not have the current key of %q yet", st.Name)
+	}
+	c := community.NewContent(community.KindDelete)
+	c.Target = message
+	body, err := community.SealContent(key, id, st.Current, me, c, s.rand)
+	if err != nil {
+		return err
+	}
+	e, err := s.writeOwnLocked(ctx, r, community.KindDelete, body, community.Hash{})
+	if err != nil {
+		return err
+	}
+	return s.applyDeleteLocked(r, r.folder.State(), e, c)
+}
+
+// applyDeleteLocked carries out a deletion this install can read: when its author may delete
+// the message it names, the message's body is dropped from the store and views are told.
+func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.Event, c *community.Content) error {
+	target, ok, err := s.store.Event(r.id, c.Target)
+	if err != nil || !ok || target.Kind != community.KindMessage || !target.HasBody() {
+		return err
+	}
+	if !st.CanDelete(e.Author, e.Seq, e.Position(), target.Author) {
+		s.log.Debug("a deletion its author may not make", "id", e.ID.Short(), "target", c.Target.Short())
+		return nil
+	}
+	if err := s.store.DropBody(r.id, c.Target); err != nil {
+		return fmt.Errorf("app: deleting message %s: %w", c.Target.Short(), err)
+	}
+	if err := s.store.SetChannel(r.id, c.Target, community.Hash{}); err != nil { // out of its page
+		return fmt.Errorf("app: deleting message %s: %w", c.Target.Short(), err)
+	}
+	s.Emit(MessageDeleted{Community: r.id, Message: c.Target})
+	return nil
+}
