@@ -1,10 +1,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -158,8 +161,10 @@ func (s *Service) rotateLocked(ctx context.Context, r *room) (*community.Event, 
 // Repair mends what the folded log says about keys, as far as this install may (DESIGN
 // section 5): when someone who is no longer a member holds the current key (removed, left, or
 // admitted by a join that lost a race) a moderator or the owner rotates it; when an active
-// member lacks the current key (admitted during a concurrent rotation), a moderator, the owner
-// or the member's admitter seals it to it in a key share. It returns how many events it wrote.
+// member lacks the current key (admitted during a concurrent rotation) or the key of an epoch
+// made after its join (one that left it out while a removal of it stood that the log later
+// voided), a moderator, the owner or the member's admitter seals it to it in a key share. It
+// returns how many events it wrote.
 func (s *Service) Repair(ctx context.Context, id community.Hash) (int, error) {
 	r, err := s.room(id)
 	if err != nil {
@@ -170,8 +175,7 @@ func (s *Service) Repair(ctx context.Context, id community.Hash) (int, error) {
 	st := r.folder.State()
 	me := s.id.PublicKey()
 	role := st.RoleOf(me)
-	key, held := r.keys.Key(st.Current)
-	if role == community.RoleNone || !held {
+	if _, held := r.keys.Key(st.Current); role == community.RoleNone || !held {
 		return 0, nil
 	}
 	if role >= community.RoleModerator && len(st.NeedsRotation()) > 0 {
@@ -181,17 +185,21 @@ func (s *Service) Repair(ctx context.Context, id community.Hash) (int, error) {
 		return 1, nil // a rotation seals to every active member: nothing else to share
 	}
 	n := 0
-	for _, k := range st.MissingKey() {
-		m, _ := st.Member(k)
+	for _, gap := range st.KeyGaps() {
+		m, _ := st.Member(gap.Member)
 		if role < community.RoleModerator && !m.Admitter.Equal(me) {
 			continue
+		}
+		key, held := r.keys.Key(gap.Epoch)
+		if !held || !st.HoldsKey(gap.Epoch, me) {
+			continue // a share's author must hold the key as the log says
 		}
 		eph, sealed, err := community.SealTo(key, m.X25519, s.rand)
 		if err != nil {
 			return n, err
 		}
 		body := community.EncodeBody(&community.ShareKey{
-			Epoch: st.Current, EphemeralKey: eph, Key: community.SealedKey{Member: m.Key, Sealed: sealed},
+			Epoch: gap.Epoch, EphemeralKey: eph, Key: community.SealedKey{Member: m.Key, Sealed: sealed},
 		})
 		if _, err := s.writeOwnLocked(ctx, r, community.KindShareKey, body, community.Hash{}); err != nil {
 			return n, err
@@ -262,4 +270,109 @@ func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.E
 	}
 	s.Emit(MessageDeleted{Community: r.id, Message: c.Target})
 	return nil
+}
+
+// OwnerAct is one authority act of the current owner key, as a recovery shows it so that the
+// person recovering can choose where the old key stops counting.
+type OwnerAct struct {
+	ID     community.Hash
+	Seq    uint64 // the owner key's sequence number: pass it as the cutoff to keep this act
+	Kind   community.Kind
+	Target string // the member it is about, by name, when it is about one
+	Time   time.Time
+	Void   bool
+}
+
+// OwnerActs lists the current owner key's authority acts in a community, oldest first.
+func (s *Service) OwnerActs(id community.Hash) ([]OwnerAct, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	st := r.folder.State()
+	r.mu.Unlock()
+	var out []OwnerAct
+	err = s.store.AuthorityEvents(id, func(e *community.Event) error {
+		if !e.Author.Equal(st.Owner) || e.Kind == community.KindGenesis {
+			return nil
+		}
+		a := OwnerAct{ID: e.ID, Seq: e.Seq, Kind: e.Kind, Time: e.WallTime()}
+		_, a.Void = st.Void(e.ID)
+		if b, err := community.DecodeBody(e.Kind, e.Body); err == nil {
+			var target ed25519.PublicKey
+			switch b := b.(type) {
+			case *community.Remove:
+				target = b.Target
+			case *community.SetRole:
+				target = b.Target
+			case *community.Join:
+				target = b.Joiner
+			}
+			if m, ok := st.Member(target); ok && target != nil {
+				a.Target = displayName(m)
+			}
+		}
+		out = append(out, a)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b OwnerAct) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, err
+}
+
+// Recovered is what a recovery made: the community's new recovery words (the old ones are
+// spent), to be written down.
+type Recovered struct {
+	RecoveryWords string
+}
+
+// Recover moves the ownership of a community to this install's key with the recovery words
+// from its creation: the recovery key signs the transfer, the old owner key's acts after its
+// sequence number cutoff are void everywhere (a stolen key's removals are undone; pass the
+// sequence number of its last act to keep, see OwnerActs), a new recovery key replaces the
+// spent one, and the content key rotates away from the old owner key. This install must hold
+// the community (a member, or a member that the stolen key removed) and must not be the old
+// owner key itself.
+func (s *Service) Recover(ctx context.Context, id community.Hash, words string, cutoff uint64) (Recovered, error) {
+	signer, err := community.RecoverySigner(words)
+	if err != nil {
+		return Recovered{}, err
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return Recovered{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	switch {
+	case !signer.PublicKey().Equal(st.Recovery):
+		return Recovered{}, fmt.Errorf("app: these are not the recovery words of %q (or they were already used: a recovery replaces them)", st.Name)
+	case st.Owner.Equal(me):
+		return Recovered{}, errors.New("app: this device holds the owner key already: recover on another device that is a member, so that ownership moves to a key the thief does not have")
+	}
+	newRecovery, newWords, err := community.NewRecovery(s.rand)
+	if err != nil {
+		return Recovered{}, err
+	}
+	name := ""
+	if m, ok := st.Member(me); ok {
+		name = m.Name
+	}
+	body := community.EncodeBody(&community.TransferOwner{
+		NewOwner: me, NewOwnerX25519: s.id.X25519Public(), NewOwnerName: name,
+		OldOwnerCutoff: cutoff, NewRecovery: newRecovery,
+	})
+	e, err := s.writeAsLocked(ctx, r, signer, r.heads[string(st.Recovery)], community.KindTransferOwner, body, community.Hash{})
+	if err != nil {
+		return Recovered{}, err
+	}
+	if why, void := r.folder.State().Void(e.ID); void {
+		return Recovered{}, fmt.Errorf("app: the transfer was refused: %s", why)
+	}
+	if _, err := s.rotateLocked(ctx, r); err != nil {
+		return Recovered{RecoveryWords: newWords}, fmt.Errorf("app: ownership moved, but the key did not rotate yet (it will when this device is next online): %w", err)
+	}
+	return Recovered{RecoveryWords: newWords}, nil
 }

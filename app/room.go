@@ -160,15 +160,14 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 	return r, nil
 }
 
-// learnKeys feeds the keyring the authority events the fold accepted; it reports whether a key
-// became usable.
+// learnKeys feeds the keyring the stored authority events, void ones too: a rotation that the
+// log voids later (its author was demoted or removed concurrently) still made the key its
+// members wrote with, and every key is checked against its epoch's commitment, which names the
+// epoch by the event that made it. It reports whether a key became usable.
 func (r *room) learnKeys(events []*community.Event) bool {
-	st := r.folder.State()
 	before := r.keys.Epochs()
 	for _, e := range events {
-		if _, void := st.Void(e.ID); !void {
-			r.keys.Learn(e) // a key not for this device, or false, is simply not learnt
-		}
+		r.keys.Learn(e) // a key not for this device, or false, is simply not learnt
 	}
 	return r.keys.Epochs() > before
 }

@@ -200,8 +200,11 @@ func (s *State) step(e *Event, sticky map[Hash]Hash) bool {
 	s.last = e.Position()
 	if cause, ok := sticky[e.ID]; ok {
 		s.void[e.ID] = fmt.Sprintf("voided by %s", cause.Short())
-		if e.Kind == KindJoin {
+		switch e.Kind {
+		case KindJoin:
 			s.noteLeakedKey(e)
+		case KindRotateKey:
+			s.noteVoidEpoch(e)
 		}
 		return false
 	}
@@ -285,7 +288,7 @@ func (f *folding) newState() (*State, error) {
 	for i, c := range gb.Channels {
 		s.addChannel(ChannelID(g.ID, i), c.Name, c.Type())
 	}
-	s.epochs[g.ID] = &Epoch{ID: g.ID, holders: map[string]bool{string(g.Author): true}}
+	s.epochs[g.ID] = &Epoch{ID: g.ID, At: g.Position(), holders: map[string]bool{string(g.Author): true}}
 	return s, nil
 }
 
@@ -438,6 +441,25 @@ func (s *State) noteLeakedKey(e *Event) {
 	}
 }
 
+// noteVoidEpoch records the epoch of a rotation that a later act voided (its author's demotion
+// or removal reached back past it): its members wrote with its key meanwhile, so the epoch stays
+// known — members that lack its key get it in a key share — but it never becomes current.
+func (s *State) noteVoidEpoch(e *Event) {
+	b, err := s.cache.body(e)
+	if err != nil {
+		return
+	}
+	r := b.(*RotateKey)
+	if _, ok := s.epochs[e.ID]; ok || len(r.KeyCheck) != keyCheckSize {
+		return
+	}
+	ep := &Epoch{ID: e.ID, Prev: r.PrevEpoch, At: e.Position(), holders: map[string]bool{}}
+	for _, k := range r.Keys {
+		ep.holders[string(k.Member)] = true
+	}
+	s.epochs[e.ID] = ep
+}
+
 func (s *State) applyLeave(e *Event) error {
 	m := s.members[string(e.Author)]
 	if m.Role == RoleOwner {
@@ -529,7 +551,7 @@ func (s *State) applyRotate(e *Event, b *RotateKey) error {
 	if len(b.EphemeralKey) != 32 || len(b.Keys) == 0 || len(b.KeyCheck) != keyCheckSize {
 		return invalid("a rotation needs an ephemeral key, a key check and recipients")
 	}
-	ep := &Epoch{ID: e.ID, Prev: b.PrevEpoch, holders: map[string]bool{}}
+	ep := &Epoch{ID: e.ID, Prev: b.PrevEpoch, At: e.Position(), holders: map[string]bool{}}
 	for _, k := range b.Keys {
 		ep.holders[string(k.Member)] = true
 	}

@@ -137,3 +137,13 @@ type keySigner struct{ k ed25519.PrivateKey }
 
 func (s keySigner) PublicKey() ed25519.PublicKey    { return s.k.Public().(ed25519.PublicKey) }
 func (s keySigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.k, msg), nil }
+
+// NewRecovery makes a fresh recovery key: its public half (for TransferOwner.NewRecovery) and
+// the words that give it back (shown once, to be written down).
+func NewRecovery(rand io.Reader) (ed25519.PublicKey, string, error) {
+	var secret [16]byte
+	if _, err := io.ReadFull(rand, secret[:]); err != nil {
+		return nil, "", fmt.Errorf("community: reading randomness: %w", err)
+	}
+	return recoveryKey(secret).Public().(ed25519.PublicKey), wordsOf(secret), nil
+}

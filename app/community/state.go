@@ -83,6 +83,7 @@ type Channel struct {
 type Epoch struct {
 	ID      Hash
 	Prev    Hash
+	At      Position // the position of the event that made it
 	holders map[string]bool
 }
 
@@ -263,6 +264,37 @@ func (s *State) MissingKey() []ed25519.PublicKey {
 	for _, m := range s.Members() {
 		if m.Active && !s.HoldsKey(s.Current, m.Key) {
 			out = append(out, m.Key)
+		}
+	}
+	return out
+}
+
+// KeyGap is an epoch key an active member lacks and should hold.
+type KeyGap struct {
+	Epoch  Hash
+	Member ed25519.PublicKey
+}
+
+// KeyGaps lists the epoch keys active members lack: the current one, and every epoch made after
+// the member's latest join (a rotation concurrent with its join, or one that left it out while a
+// removal of it stood that the log later voided), so that it can read what was written in them.
+// Epochs from before its join are its history: the rotations' links to their previous keys
+// cover them as far as the history policy allows. In (epoch position, member key) order.
+func (s *State) KeyGaps() []KeyGap {
+	eps := make([]*Epoch, 0, len(s.epochs))
+	for _, e := range s.epochs {
+		eps = append(eps, e)
+	}
+	slices.SortFunc(eps, func(a, b *Epoch) int { return a.At.Compare(b.At) })
+	var out []KeyGap
+	for _, e := range eps {
+		for _, m := range s.Members() {
+			if !m.Active || e.holders[string(m.Key)] || len(m.Stints) == 0 {
+				continue
+			}
+			if e.ID == s.Current || m.Stints[len(m.Stints)-1].Join.Less(e.At) {
+				out = append(out, KeyGap{Epoch: e.ID, Member: m.Key})
+			}
 		}
 	}
 	return out

@@ -2,6 +2,8 @@ package peer_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -240,5 +242,293 @@ func TestRemovedMemberIsCutOff(t *testing.T) {
 	}
 	if !texts(a, id, 50)["hello from Bo"] {
 		t.Fatal("the removal voided what Bo wrote before it")
+	}
+}
+
+// roleOf returns a member's role as a peer's members list shows it (RoleNone once inactive).
+func roleOf(p *peer.Peer, id community.Hash, key []byte) community.Role {
+	ms, _ := p.Svc.Members(id)
+	for _, m := range ms {
+		if m.Active && string(m.Key) == string(key) {
+			return m.Role
+		}
+	}
+	return community.RoleNone
+}
+
+// TestConcurrentActsConverge: during a partition the owner (side 0) demotes moderator M1 and
+// removes Y, while on side 1 M1 removes Z and moderator M2 removes Y too, each removal rotating
+// the key. After healing every peer folds the same state: M1's removal of Z, written after the
+// cutoff of its demotion, is void (Z is back), Y is out (the owner's act wins over M2's), and
+// every active member reads what both sides wrote, keys repaired by rotation and shares.
+func TestConcurrentActsConverge(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	x := n.start("", 0)
+	join(t, x, inv, "X")
+	m1, m2, y, z := n.start("", 1), n.start("", 1), n.start("", 1), n.start("", 1)
+	join(t, m1, inv, "M1")
+	join(t, m2, inv, "M2")
+	join(t, y, inv, "Y")
+	join(t, z, inv, "Z")
+	all := []*peer.Peer{owner, x, m1, m2, y, z}
+	connected(t, id, all...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for _, m := range []*peer.Peer{m1, m2} {
+		if err := owner.Svc.SetRole(ctx, id, m.ID.PublicKey(), community.RoleModerator); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range all {
+		eventually(t, 30*time.Second, "everyone to see two moderators", func() bool {
+			return roleOf(p, id, m1.ID.PublicKey()) == community.RoleModerator && roleOf(p, id, m2.ID.PublicKey()) == community.RoleModerator
+		})
+	}
+	n.split(all...)
+	yKey, zKey := y.ID.PublicKey(), z.ID.PublicKey()
+	// Side 1.
+	if err := m1.Svc.Remove(ctx, id, zKey, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Svc.Remove(ctx, id, yKey, ""); err != nil {
+		t.Fatal(err)
+	}
+	// A moderator cannot remove another moderator, nor the owner.
+	if err := m2.Svc.Remove(ctx, id, m1.ID.PublicKey(), ""); err == nil {
+		t.Fatal("a moderator removed a moderator")
+	}
+	if err := m2.Svc.Remove(ctx, id, owner.ID.PublicKey(), ""); err == nil {
+		t.Fatal("a moderator removed the owner")
+	}
+	// Side 0.
+	if err := owner.Svc.SetRole(ctx, id, m1.ID.PublicKey(), community.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Svc.Remove(ctx, id, yKey, ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "side 1 to see its removals", func() bool {
+		return !isActive(m2, id, zKey) && !isActive(m1, id, yKey)
+	})
+	post(t, m2, id, "side 1, apart")
+	post(t, x, id, "side 0, apart")
+
+	n.partitioned.Store(false)
+	stay := []*peer.Peer{owner, x, m1, m2, z}
+	eventually(t, 90*time.Second, "one state on every peer that stays", func() bool {
+		h0, _ := owner.Svc.StateHash(id)
+		for _, p := range stay {
+			if h, _ := p.Svc.StateHash(id); h != h0 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, p := range stay {
+		if !isActive(p, id, zKey) || isActive(p, id, yKey) {
+			t.Fatalf("peer %d: Z active %v (want true), Y active %v (want false)", i, isActive(p, id, zKey), isActive(p, id, yKey))
+		}
+		if r := roleOf(p, id, m1.ID.PublicKey()); r != community.RoleMember {
+			t.Fatalf("peer %d: M1 is %s, want member", i, r)
+		}
+	}
+	for i, p := range stay {
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			got := texts(p, id, 50)
+			if got["side 1, apart"] && got["side 0, apart"] {
+				break
+			}
+			if time.Now().After(deadline) {
+				for j, q := range stay {
+					t.Logf("peer %d: epoch %s texts %v", j, epochOf(t, q, id).Short(), texts(q, id, 50))
+				}
+				t.Fatalf("peer %d does not read both sides", i)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// The keys are repaired: whatever the current epoch is, every member that stays can write in
+	// it and be read by the others.
+	post(t, z, id, "Z is back")
+	for i, p := range stay {
+		eventually(t, 60*time.Second, fmt.Sprintf("peer %d to read Z", i), func() bool { return texts(p, id, 50)["Z is back"] })
+	}
+}
+
+// bodyGone reports whether a peer stores event ev without its body (a tombstone).
+func bodyGone(t *testing.T, p *peer.Peer, id, ev community.Hash) bool {
+	t.Helper()
+	se, err := p.Store.EventByID(storage.CommunityID(id), storage.EventID(ev))
+	if err != nil {
+		return false
+	}
+	e, err := community.DecodeStored(se.Envelope)
+	return err == nil && !e.HasBody() && !strings.Contains(string(se.Envelope), "x's secret")
+}
+
+// TestModeratorActsWhileOwnerIsAway: with the owner and a member offline, a moderator deletes a
+// member's message and removes that member. When the two come back they learn both by sync: the
+// message's text is gone from their stores and views, the member is out, and they read what the
+// moderator wrote in the new epoch.
+func TestModeratorActsWhileOwnerIsAway(t *testing.T) {
+	n := newNet(t)
+	oDir, wDir := t.TempDir(), t.TempDir()
+	owner := n.start(oDir, 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	m, x, w := n.start("", 0), n.start("", 0), n.start(wDir, 0)
+	join(t, m, inv, "Mo")
+	join(t, x, inv, "X")
+	join(t, w, inv, "W")
+	all := []*peer.Peer{owner, m, x, w}
+	connected(t, id, all...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := owner.Svc.SetRole(ctx, id, m.ID.PublicKey(), community.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := x.Svc.Post(ctx, id, general(t, x, id), "x's secret", community.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range all {
+		eventually(t, 30*time.Second, "everyone to read X and see the moderator", func() bool {
+			return texts(p, id, 10)["x's secret"] && roleOf(p, id, m.ID.PublicKey()) == community.RoleModerator
+		})
+	}
+	// A member cannot delete someone else's message.
+	if err := w.Svc.DeleteMessage(ctx, id, msg.ID); err == nil {
+		t.Fatal("a member deleted another member's message")
+	}
+	for _, p := range []*peer.Peer{w, owner} {
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Svc.DeleteMessage(ctx, id, msg.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Svc.Remove(ctx, id, x.ID.PublicKey(), "off-topic"); err != nil {
+		t.Fatal(err)
+	}
+	epoch := epochOf(t, m, id)
+	eventually(t, 30*time.Second, "X's own copy to lose the text", func() bool { return bodyGone(t, x, id, msg.ID) })
+	if texts(m, id, 10)["x's secret"] || !bodyGone(t, m, id, msg.ID) {
+		t.Fatal("the moderator still shows or stores the deleted text")
+	}
+	post(t, m, id, "while the owner was away")
+
+	owner, w = n.start(oDir, 0), n.start(wDir, 0)
+	for _, p := range []*peer.Peer{owner, w} {
+		eventually(t, 60*time.Second, "the returning peer to learn the removal and the new key by sync", func() bool {
+			return !isActive(p, id, x.ID.PublicKey()) && epochOf(t, p, id) == epoch && texts(p, id, 10)["while the owner was away"]
+		})
+		if texts(p, id, 10)["x's secret"] || !bodyGone(t, p, id, msg.ID) {
+			t.Fatal("a returning peer still shows or stores the deleted text")
+		}
+	}
+}
+
+// TestStolenOwnerKeyIsRecovered: a thief with the owner key removes three members. A member
+// types the recovery words: ownership moves to its key, the three removals are void on every
+// peer, the three are back, and the thief's key reads nothing written afterwards.
+func TestStolenOwnerKeyIsRecovered(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := owner.Do(ctx, peer.Request{Cmd: "create", Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		ID            string `json:"id"`
+		RecoveryWords string `json:"recovery_words"`
+	}
+	if err := json.Unmarshal(res.JSON, &c); err != nil {
+		t.Fatal(err)
+	}
+	id, err := community.ParseHash(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := inviteOf(t, owner, id, 0)
+	rec := n.start("", 0)
+	join(t, rec, inv, "Rae")
+	victims := []*peer.Peer{n.start("", 0), n.start("", 0), n.start("", 0)}
+	for i, v := range victims {
+		join(t, v, inv, fmt.Sprintf("V%d", i))
+	}
+	all := append([]*peer.Peer{owner, rec}, victims...)
+	connected(t, id, all...)
+	acts, err := owner.Svc.OwnerActs(id)
+	if err != nil || len(acts) == 0 {
+		t.Fatalf("owner acts: %v, %v", acts, err)
+	}
+	honest := acts[len(acts)-1].Seq
+
+	// The thief, with the owner key.
+	for _, v := range victims {
+		if err := owner.Svc.Remove(ctx, id, v.ID.PublicKey(), "stolen key"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range victims {
+		eventually(t, 30*time.Second, "the removals to reach the member who recovers", func() bool {
+			return !isActive(rec, id, v.ID.PublicKey())
+		})
+	}
+	// Wrong words are refused with a clear sentence; the right ones move ownership.
+	if _, err := rec.Svc.Recover(ctx, id, "not the words", honest); err == nil || !strings.Contains(err.Error(), "recovery words") {
+		t.Fatalf("wrong words: %v", err)
+	}
+	if _, err := owner.Svc.Recover(ctx, id, c.RecoveryWords, honest); err == nil {
+		t.Fatal("the stolen owner key itself recovered")
+	}
+	got, err := rec.Svc.Recover(ctx, id, c.RecoveryWords, honest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RecoveryWords == "" || got.RecoveryWords == c.RecoveryWords {
+		t.Fatal("the recovery did not replace the spent words")
+	}
+	if _, err := rec.Svc.Recover(ctx, id, c.RecoveryWords, honest); err == nil {
+		t.Fatal("spent recovery words worked twice")
+	}
+	stay := append([]*peer.Peer{rec}, victims...)
+	for i, p := range stay {
+		eventually(t, 60*time.Second, fmt.Sprintf("peer %d to see the three back and the new owner", i), func() bool {
+			for _, v := range victims {
+				if !isActive(p, id, v.ID.PublicKey()) {
+					return false
+				}
+			}
+			return roleOf(p, id, rec.ID.PublicKey()) == community.RoleOwner && !isActive(p, id, owner.ID.PublicKey())
+		})
+	}
+	post(t, rec, id, "ownership recovered")
+	for i, v := range victims {
+		eventually(t, 60*time.Second, fmt.Sprintf("victim %d to read the new owner", i), func() bool {
+			return texts(v, id, 10)["ownership recovered"]
+		})
+	}
+	// The thief may hold the bytes; it cannot read them.
+	var raw [][]byte
+	err = rec.Store.Since(storage.CommunityID(id), 0, 0, func(_ uint64, se storage.Event) error {
+		raw = append(raw, slices.Clone(se.Envelope))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.Svc.Receive(id, raw); err != nil {
+		t.Fatal(err)
+	}
+	if texts(owner, id, 50)["ownership recovered"] {
+		t.Fatal("the stolen owner key read a message written after the recovery")
 	}
 }

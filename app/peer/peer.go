@@ -194,6 +194,9 @@ func (p *Peer) start(ctx context.Context) error {
 	// Notifications first, then whoever connected meanwhile (mDNS, a quick dialer), then loops.
 	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
 	p.greetAll(loopCtx)
+	for _, id := range cids { // what changed while this install was offline, or a repair cut short
+		p.scheduleRepair(loopCtx, id)
+	}
 	p.loops.Add(2)
 	go p.syncLoop(loopCtx)
 	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
