@@ -18,7 +18,7 @@ import (
 // Request is one command of kithd's contract (see cmd/kithd), as it travels over the control
 // socket. Fields a command does not use are left empty.
 type Request struct {
-	Cmd         string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status; show (the desktop app's window)
+	Cmd         string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status, remove, promote, demote, delete, leave, recover; show (the desktop app's window)
 	Community   string `json:"community,omitempty"`
 	Name        string `json:"name,omitempty"` // create: the community's name; join: the display name
 	About       string `json:"about,omitempty"`
@@ -32,6 +32,13 @@ type Request struct {
 	Channel     string `json:"channel,omitempty"`
 	Text        string `json:"text,omitempty"`
 	Limit       int    `json:"limit,omitempty"`
+	Member      string `json:"member,omitempty"`  // remove, promote, demote: the member's id (or a unique prefix, or its name)
+	Message     string `json:"message,omitempty"` // delete: the message's id
+	Reason      string `json:"reason,omitempty"`  // remove: why, kept in the log
+	Words       string `json:"words,omitempty"`   // recover: the recovery words
+	Cutoff      uint64 `json:"cutoff,omitempty"`  // recover: the old owner key's last act that stands (0: none)
+	KeepAll     bool   `json:"keep_all,omitempty"`
+	List        bool   `json:"list,omitempty"` // recover: list the owner key's acts instead
 }
 
 // Result is what a command prints: Text for people, JSON for --json, and a Warning for stderr.
@@ -70,6 +77,14 @@ func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
 		return p.doInvites(req)
 	case "revoke":
 		return p.doRevoke(ctx, req)
+	case "remove", "promote", "demote":
+		return p.doMemberAct(ctx, req)
+	case "delete":
+		return p.doDelete(ctx, req)
+	case "leave":
+		return p.doLeave(ctx, req)
+	case "recover":
+		return p.doRecover(ctx, req)
 	case "show":
 		if p.opts.OnShow == nil {
 			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
@@ -77,7 +92,7 @@ func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
 		p.opts.OnShow()
 		return Result{Text: "shown"}, nil
 	}
-	return Result{}, usage("unknown command %q: use create, invite, invites, revoke, join, run, post, messages, members or status", req.Cmd)
+	return Result{}, usage("unknown command %q: use create, invite, invites, revoke, join, run, post, messages, members, status, remove, promote, demote, delete, leave or recover", req.Cmd)
 }
 
 func jsonResult(text string, v any) (Result, error) {

@@ -532,3 +532,83 @@ func TestStolenOwnerKeyIsRecovered(t *testing.T) {
 		t.Fatal("the stolen owner key read a message written after the recovery")
 	}
 }
+
+// TestModerationCommands: kithd's contract for moderation (peer.Do, as the control socket runs
+// it): promote and demote by member id, delete by message id, remove by name, leave, and the
+// owner key's acts for a recovery.
+func TestModerationCommands(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	a, b := n.start("", 0), n.start("", 0)
+	join(t, a, inv, "Al")
+	join(t, b, inv, "Bo")
+	connected(t, id, owner, a, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	do := func(p *peer.Peer, req peer.Request) peer.Result {
+		t.Helper()
+		res, err := p.Do(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: %v", req.Cmd, err)
+		}
+		return res
+	}
+	var members []peer.MemberJSON
+	if err := json.Unmarshal(do(owner, peer.Request{Cmd: "members"}).JSON, &members); err != nil {
+		t.Fatal(err)
+	}
+	var alID string
+	for _, m := range members {
+		if m.Name == "Al" {
+			alID = m.ID
+		}
+	}
+	do(owner, peer.Request{Cmd: "promote", Member: alID})
+	eventually(t, 30*time.Second, "Al to be a moderator on Bo's side", func() bool {
+		return roleOf(b, id, a.ID.PublicKey()) == community.RoleModerator
+	})
+	if _, err := b.Do(ctx, peer.Request{Cmd: "promote", Member: alID[:8]}); err == nil {
+		t.Fatal("a member promoted someone")
+	}
+	do(b, peer.Request{Cmd: "post", Text: "delete me"})
+	var msgs []peer.MessageJSON
+	eventually(t, 30*time.Second, "Al to read Bo", func() bool {
+		msgs = nil
+		_ = json.Unmarshal(do(a, peer.Request{Cmd: "messages"}).JSON, &msgs)
+		return len(msgs) > 0 && msgs[len(msgs)-1].Text == "delete me"
+	})
+	do(a, peer.Request{Cmd: "delete", Message: msgs[len(msgs)-1].ID})
+	eventually(t, 30*time.Second, "the text to be gone everywhere", func() bool {
+		return !texts(owner, id, 10)["delete me"] && !texts(b, id, 10)["delete me"]
+	})
+	if _, err := a.Do(ctx, peer.Request{Cmd: "remove", Member: "Ana"}); err == nil {
+		t.Fatal("a moderator removed the owner")
+	}
+	do(a, peer.Request{Cmd: "remove", Member: "bo", Reason: "test"})
+	eventually(t, 30*time.Second, "Bo to be out at the owner's", func() bool { return !isActive(owner, id, b.ID.PublicKey()) })
+	do(owner, peer.Request{Cmd: "demote", Member: alID})
+	eventually(t, 30*time.Second, "Al to be a member again", func() bool {
+		return roleOf(a, id, a.ID.PublicKey()) == community.RoleMember
+	})
+	var acts []peer.OwnerActJSON
+	if err := json.Unmarshal(do(a, peer.Request{Cmd: "recover", List: true}).JSON, &acts); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, act := range acts {
+		kinds = append(kinds, act.Kind)
+	}
+	if !slices.Contains(kinds, "set-role") || !slices.Contains(kinds, "join") {
+		t.Fatalf("the owner's acts: %v", kinds)
+	}
+	if _, err := a.Do(ctx, peer.Request{Cmd: "recover", Words: "x"}); err == nil || !strings.Contains(err.Error(), "--cutoff") {
+		t.Fatalf("recover without a cutoff: %v", err)
+	}
+	do(a, peer.Request{Cmd: "leave"})
+	eventually(t, 30*time.Second, "Al's leave to reach the owner", func() bool { return !isActive(owner, id, a.ID.PublicKey()) })
+	if _, err := owner.Do(ctx, peer.Request{Cmd: "leave"}); err == nil {
+		t.Fatal("the owner left")
+	}
+}

@@ -13,12 +13,18 @@
 //	kithd [--data DIR] messages [--community ID] [--channel NAME] [--limit N] [--json]
 //	kithd [--data DIR] members [--community ID] [--json]
 //	kithd [--data DIR] status [--json]
+//	kithd [--data DIR] remove [--community ID] [--reason TEXT] MEMBER
+//	kithd [--data DIR] promote|demote [--community ID] MEMBER
+//	kithd [--data DIR] delete [--community ID] MESSAGE_ID
+//	kithd [--data DIR] leave [--community ID]
+//	kithd [--data DIR] recover [--community ID] (--cutoff SEQ | --keep-all | --list) < words
 //
 // Exit status: 0 on success, 1 on an error (one line on stderr says what to do), 2 on a usage
 // error.
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -53,6 +59,14 @@ commands:
   messages [--community ID] [--channel NAME] [--limit N] [--json]
   members [--community ID] [--json]
   status [--json]
+  remove [--community ID] [--reason TEXT] MEMBER           remove a member (MEMBER: the id members --json prints)
+  promote [--community ID] MEMBER                         make a member a moderator (the owner)
+  demote [--community ID] MEMBER                          make a moderator a member again (the owner)
+  delete [--community ID] MESSAGE_ID                      delete a message (yours; a moderator: members')
+  leave [--community ID]                                  leave a community
+  recover [--community ID] (--cutoff SEQ | --keep-all | --list)
+                                                          take ownership with the recovery words (read on
+                                                          standard input); --list: the owner key's acts
 
 DIR defaults to the desktop app's data folder (` + "%s" + `).
 `
@@ -89,6 +103,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr(stderr, err.Error())
 	}
+	if req.Cmd == "recover" && !req.List {
+		if req.Words, err = readWords(stdin, stderr); err != nil {
+			fmt.Fprintln(stderr, "kithd:", oneLine(err))
+			return 1
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := do(ctx, *dir, req)
@@ -111,6 +131,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, out)
 	}
 	return 0
+}
+
+// stdin is where recover reads the recovery words (never from the command line, which other
+// users of the machine and the shell's history can see).
+var stdin io.Reader = os.Stdin
+
+// readWords reads the recovery words: one line of standard input.
+func readWords(in io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprintln(stderr, "Type the recovery words you wrote down when the community was created, then Enter:")
+		}
+	}
+	line, err := bufio.NewReader(io.LimitReader(in, 4<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the recovery words: %w", err)
+	}
+	if strings.TrimSpace(line) == "" {
+		return "", errors.New("recover reads the recovery words on standard input: type them, or pipe them in")
+	}
+	return line, nil
 }
 
 func usageErr(stderr io.Writer, msg string) int {
@@ -157,9 +198,20 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		fs.IntVar(&req.Limit, "limit", 50, "")
 	case "members", "invites":
 		fs.StringVar(&req.Community, "community", "", "")
-	case "revoke":
+	case "revoke", "promote", "demote", "delete":
 		fs.StringVar(&req.Community, "community", "", "")
 		want = 1
+	case "remove":
+		fs.StringVar(&req.Community, "community", "", "")
+		fs.StringVar(&req.Reason, "reason", "", "")
+		want = 1
+	case "leave":
+		fs.StringVar(&req.Community, "community", "", "")
+	case "recover":
+		fs.StringVar(&req.Community, "community", "", "")
+		fs.Uint64Var(&req.Cutoff, "cutoff", 0, "")
+		fs.BoolVar(&req.KeepAll, "keep-all", false, "")
+		fs.BoolVar(&req.List, "list", false, "")
 	case "status":
 	default:
 		return req, false, fmt.Errorf("unknown command %q", cmd)
@@ -184,6 +236,10 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 			return req, false, errors.New("post needs the message text")
 		case cmd == "revoke":
 			return req, false, errors.New("revoke takes one invite ID (see `kithd invites`)")
+		case cmd == "remove" || cmd == "promote" || cmd == "demote":
+			return req, false, fmt.Errorf("%s takes one member id (see `kithd members --json`)", cmd)
+		case cmd == "delete":
+			return req, false, errors.New("delete takes one message id (see `kithd messages --json`)")
 		}
 		return req, false, fmt.Errorf("%s takes no argument %q", cmd, positional[0])
 	}
@@ -194,6 +250,13 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		req.Text = positional[0]
 	case "revoke":
 		req.Invite = positional[0]
+	case "remove", "promote", "demote":
+		req.Member = positional[0]
+	case "delete":
+		req.Message = positional[0]
+	}
+	if cmd == "recover" && req.KeepAll && req.Cutoff != 0 {
+		return req, false, errors.New("recover takes --cutoff SEQ or --keep-all, not both")
 	}
 	return req, *asJSON, nil
 }

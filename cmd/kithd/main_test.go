@@ -45,6 +45,14 @@ func TestParseCommand(t *testing.T) {
 		{"invite --json", []string{"invite", "--json"}, peer.Request{Cmd: "invite"}, true},
 		{"invites --json", []string{"invites", "--json", "--community", "Makers"}, peer.Request{Cmd: "invites", Community: "Makers"}, true},
 		{"revoke", []string{"revoke", "0123456789abcdef0123456789abcdef"}, peer.Request{Cmd: "revoke", Invite: "0123456789abcdef0123456789abcdef"}, false},
+		{"remove with a reason after the member", []string{"remove", "ab12cd34", "--reason", "spam"}, peer.Request{Cmd: "remove", Member: "ab12cd34", Reason: "spam"}, false},
+		{"promote", []string{"promote", "--community", "Makers", "ab12cd34"}, peer.Request{Cmd: "promote", Community: "Makers", Member: "ab12cd34"}, false},
+		{"demote --json", []string{"demote", "ab12cd34", "--json"}, peer.Request{Cmd: "demote", Member: "ab12cd34"}, true},
+		{"delete", []string{"delete", "ffee"}, peer.Request{Cmd: "delete", Message: "ffee"}, false},
+		{"leave", []string{"leave", "--community", "Makers"}, peer.Request{Cmd: "leave", Community: "Makers"}, false},
+		{"recover --cutoff", []string{"recover", "--cutoff", "7"}, peer.Request{Cmd: "recover", Cutoff: 7}, false},
+		{"recover --keep-all", []string{"recover", "--keep-all"}, peer.Request{Cmd: "recover", KeepAll: true}, false},
+		{"recover --list --json", []string{"recover", "--list", "--json"}, peer.Request{Cmd: "recover", List: true}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +93,11 @@ func TestParseCommandErrors(t *testing.T) {
 		{"a flag without its value", []string{"create", "--name"}, "create: flag needs an argument: -name"},
 		{"a number that is not one", []string{"invite", "--uses", "three"}, "invite: invalid value"},
 		{"a number that is not one, late", []string{"messages", "--json", "--limit", "lots"}, "messages: invalid value"},
+		{"remove without a member", []string{"remove", "--reason", "spam"}, "remove takes one member id"},
+		{"promote of two members", []string{"promote", "a", "b"}, "promote takes one member id"},
+		{"delete without a message", []string{"delete"}, "delete takes one message id"},
+		{"recover with both cutoffs", []string{"recover", "--cutoff", "3", "--keep-all"}, "not both"},
+		{"recover with words on the command line", []string{"recover", "abandon", "ability"}, `recover takes no argument "abandon"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
