@@ -293,6 +293,32 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 	return out, nil
 }
 
+// Message returns one message of a community (ok false when this install does not store it);
+// a deleted message comes back with its text empty.
+func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return Message{}, false, err
+	}
+	e, ok, err := s.store.Event(id, message)
+	if err != nil || !ok || e.Kind != community.KindMessage {
+		return Message{}, false, err
+	}
+	r.mu.Lock()
+	st := r.folder.State()
+	r.mu.Unlock()
+	me := s.id.PublicKey()
+	if !e.HasBody() {
+		m, _ := st.Member(e.Author)
+		return Message{ID: e.ID, Author: e.Author, Name: m.Name, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position()}, true, nil
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return Message{}, false, nil // not readable here (yet)
+	}
+	return r.view(st, e, c, me), true, nil
+}
+
 // MemberView is a member as a view shows it.
 type MemberView struct {
 	Key    []byte

@@ -52,6 +52,10 @@ type CommunityView struct {
 	hidden   bool
 	ticking  bool
 	invite   *inviteDialog // the last one opened
+	// The last dialogs of moderation opened (tests find their buttons).
+	memberDialog  dialog.Dialog
+	confirm       dialog.Dialog
+	recoverDialog dialog.Dialog
 }
 
 type memberRow struct {
@@ -185,6 +189,12 @@ func newCommunityView(s *Shell) *CommunityView {
 			st.Refresh()
 		},
 	)
+	v.memList.OnSelected = func(i widget.ListItemID) {
+		v.memList.UnselectAll()
+		if i >= 0 && i < len(v.members) {
+			v.openMember(v.members[i].MemberView)
+		}
+	}
 	v.memPanel = container.NewBorder(
 		container.NewVBox(container.NewBorder(nil, nil, nil, v.inviteBtn, v.memHead), v.memEmpty), nil, nil, nil, v.memList)
 	v.body = container.NewHSplit(center, v.memPanel)
@@ -454,6 +464,10 @@ func (v *CommunityView) handle(ev app.Event) {
 			}
 		} else {
 			v.reload(community.Hash{}) // another community's name or size: the sidebar
+		}
+	case app.MessageDeleted:
+		if e.Community == v.cur {
+			v.msgs.remove(e.Message)
 		}
 	case app.PeersChanged:
 		v.refreshPresence()

@@ -87,7 +87,9 @@ func (l *messageList) makeList() *widget.List {
 			if i >= len(l.rows) {
 				return
 			}
-			o.(*msgItem).set(l.rows[i])
+			it := o.(*msgItem)
+			it.onMenu = l.showMenu
+			it.set(l.rows[i])
 			if i < 5 && l.more && !l.loading && !l.pinning {
 				l.loadOlder()
 			}
@@ -491,6 +493,16 @@ type msgItem struct {
 	text   *widget.Label
 	failed *widget.Label
 	head   *fyne.Container
+	menu   *widget.Button // the message's menu (copy, delete), on a group's first row
+	row    msgRow
+	onMenu func(r msgRow, at fyne.Position, to fyne.CanvasObject) // nil: no menu
+}
+
+// TappedSecondary opens the message's menu (right click, or a long press), on any row.
+func (it *msgItem) TappedSecondary(e *fyne.PointEvent) {
+	if it.onMenu != nil {
+		it.onMenu(it.row, e.Position, it)
+	}
 }
 
 func newMsgItem() *msgItem {
@@ -511,7 +523,14 @@ func newMsgItem() *msgItem {
 	it.failed.Importance = widget.DangerImportance
 	it.failed.SizeName = theme.SizeNameCaptionText
 	it.failed.Truncation = fyne.TextTruncateEllipsis
-	it.head = container.New(&tightRow{}, it.name, it.badge, it.when)
+	it.menu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), nil)
+	it.menu.Importance = widget.LowImportance
+	it.menu.OnTapped = func() {
+		if it.onMenu != nil {
+			it.onMenu(it.row, fyne.NewPos(0, it.menu.Size().Height), it.menu)
+		}
+	}
+	it.head = container.New(&tightRow{}, it.name, it.badge, it.when, it.menu)
 	it.ExtendBaseWidget(it)
 	return it
 }
@@ -519,6 +538,7 @@ func newMsgItem() *msgItem {
 // set shows a row. Only the labels whose text changed are refreshed (shaping text is the cost
 // of a list row), and the row itself is laid out again, not redrawn child by child.
 func (it *msgItem) set(r msgRow) {
+	it.row = r
 	setText(it.day, r.day)
 	it.day.Hidden = r.day == ""
 	it.head.Hidden = !r.head

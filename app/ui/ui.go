@@ -187,7 +187,8 @@ func (s *Shell) installMenu() {
 	settings := fyne.NewMenuItem("Settings…", func() { s.openSettings() })
 	settings.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
 	another := fyne.NewMenuItem("Create or join a community…", func() { s.showWelcome(true) })
-	s.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Kith", another, invite, jump, members, fyne.NewMenuItemSeparator(), settings)))
+	recover := fyne.NewMenuItem("Recover ownership…", func() { s.view.openRecover() })
+	s.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Kith", another, invite, jump, members, fyne.NewMenuItemSeparator(), recover, settings)))
 	for _, it := range []*fyne.MenuItem{invite, jump, members, settings} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
 	}

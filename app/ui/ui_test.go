@@ -608,3 +608,137 @@ func TestRevokeAnInviteFromTheList(t *testing.T) {
 		t.Errorf("the revoked invite's Revoke button is still enabled")
 	}
 }
+
+// labelWith finds a label whose text contains text in a widget tree.
+func labelWith(o fyne.CanvasObject, text string) *widget.Label {
+	switch x := o.(type) {
+	case *widget.Label:
+		if strings.Contains(x.Text, text) {
+			return x
+		}
+		return nil
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if l := labelWith(c, text); l != nil {
+				return l
+			}
+		}
+		return nil
+	}
+	if w, ok := o.(fyne.Widget); ok {
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			if l := labelWith(c, text); l != nil {
+				return l
+			}
+		}
+	}
+	return nil
+}
+
+// TestModerateFromTheDesktop: the owner deletes a member's message from its menu, makes the
+// member a moderator and then removes it from the members panel, each after a confirmation;
+// the recovery dialog refuses words that are not the community's.
+func TestModerateFromTheDesktop(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo := open(t, a), open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := bo.p.Svc.Post(ctx, v.cur, v.curCh, "a message to delete", community.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var boRow msgRow
+	eventually(t, "Bo's message and Bo in Ana's window", func() bool {
+		for _, r := range ana.rows() {
+			if r.m.ID == msg.ID {
+				boRow = r
+			}
+		}
+		return boRow.m.ID == msg.ID && len(v.members) == 2
+	}, ana.q, bo.q)
+
+	// The message's menu: Copy, and Delete for the owner; Delete asks first.
+	menu := v.msgs.messageMenu(boRow)
+	if len(menu.Items) != 2 || menu.Items[1].Label != "Delete message…" {
+		t.Fatalf("the menu of a member's message for the owner: %v", menu.Items)
+	}
+	menu.Items[1].Action()
+	if v.confirm == nil {
+		t.Fatal("Delete asked nothing")
+	}
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Delete"))
+	eventually(t, "the row gone and the text gone from the store", func() bool {
+		for _, r := range ana.rows() {
+			if r.m.ID == msg.ID {
+				return false
+			}
+		}
+		e, ok, err := ana.p.Svc.Message(v.cur, msg.ID)
+		return err == nil && ok && e.Text == ""
+	}, ana.q, bo.q)
+	eventually(t, "the deletion to reach Bo's store", func() bool {
+		e, ok, err := bo.p.Svc.Message(v.cur, msg.ID)
+		return err == nil && ok && e.Text == ""
+	}, ana.q, bo.q)
+
+	// The members panel: Bo's actions for the owner.
+	var bob app.MemberView
+	for _, m := range v.members {
+		if m.Name == "Bo" {
+			bob = m.MemberView
+		}
+	}
+	v.openMember(bob)
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Make moderator"))
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Make moderator")) // the confirmation's button
+	eventually(t, "Bo a moderator", func() bool {
+		st := labelWith(ana.win.Canvas().Overlays().Top(), "is a moderator")
+		return st != nil && roleOfIn(v, "Bo") == community.RoleModerator
+	}, ana.q, bo.q)
+	v.memberDialog.Hide()
+	for _, m := range v.members {
+		if m.Name == "Bo" {
+			bob = m.MemberView
+		}
+	}
+	v.openMember(bob)
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Remove from the community"))
+	cancelBtn := find(ana.win.Canvas().Overlays().Top(), "Cancel")
+	test.Tap(cancelBtn)
+	if member, _ := ana.p.Svc.IsMember(v.cur, bob.Key); !member {
+		t.Fatal("Cancel removed Bo")
+	}
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Remove from the community"))
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Remove"))
+	eventually(t, "Bo removed", func() bool {
+		member, _ := ana.p.Svc.IsMember(v.cur, bob.Key)
+		return !member && labelWith(ana.win.Canvas().Overlays().Top(), "was removed") != nil
+	}, ana.q, bo.q)
+	v.memberDialog.Hide()
+
+	// Recovery: words that are not the community's are refused, with what to check.
+	v.openRecover()
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Recover ownership"))
+	eventually(t, "the recovery to refuse empty words", func() bool {
+		return labelWith(ana.win.Canvas().Overlays().Top(), "words") != nil &&
+			labelWith(ana.win.Canvas().Overlays().Top(), "there should be 18") != nil
+	}, ana.q)
+}
+
+func roleOfIn(v *CommunityView, name string) community.Role {
+	for _, m := range v.members {
+		if m.Name == name && m.Active {
+			return m.Role
+		}
+	}
+	return community.RoleNone
+}

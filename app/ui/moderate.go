@@ -1,0 +1,247 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+)
+
+// Moderation in the desktop app: a member's actions from the members panel (make moderator or
+// member, remove), a message's menu (copy, delete) and ownership recovery from the main menu.
+// Every act asks first; the service call runs off the Fyne thread and its outcome shows in the
+// window.
+
+// act runs a service call in the background and reports its outcome on the Fyne thread.
+func (s *Shell) act(call func(ctx context.Context) error, done func(err error)) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := call(ctx)
+		s.do(func() { done(err) })
+	}()
+}
+
+// memberActions are what this install may do to a member, as (button text, confirmation title,
+// confirmation text, confirm button, call).
+type memberAction struct {
+	label, title, text, confirm string
+	call                        func(ctx context.Context) error
+	done                        string
+}
+
+func (v *CommunityView) memberActions(m app.MemberView) []memberAction {
+	mine := v.myRole()
+	if m.You || !m.Active || mine < community.RoleModerator {
+		return nil
+	}
+	svc, id, name := v.s.svc, v.cur, nameOr(m.Name)
+	var out []memberAction
+	if mine == community.RoleOwner {
+		switch m.Role {
+		case community.RoleMember:
+			out = append(out, memberAction{
+				label: "Make moderator", title: "Make " + name + " a moderator?", confirm: "Make moderator",
+				text: name + " will be able to invite people, remove members, delete members' messages and revoke invites.",
+				call: func(ctx context.Context) error { return svc.SetRole(ctx, id, m.Key, community.RoleModerator) },
+				done: name + " is a moderator.",
+			})
+		case community.RoleModerator:
+			out = append(out, memberAction{
+				label: "Make member", title: "Make " + name + " a member again?", confirm: "Make member",
+				text: "What " + name + " did as a moderator after the last of its events this device has stays undone on every device.",
+				call: func(ctx context.Context) error { return svc.SetRole(ctx, id, m.Key, community.RoleMember) },
+				done: name + " is a member again.",
+			})
+		}
+	}
+	if m.Role < mine {
+		out = append(out, memberAction{
+			label: "Remove from the community", title: "Remove " + name + "?", confirm: "Remove",
+			text: name + " will be disconnected and refused by every member, and will not be able to read anything written from now on. What " +
+				name + " already read stays on their device. This cannot be undone for this device of theirs.",
+			call: func(ctx context.Context) error { return svc.Remove(ctx, id, m.Key, "") },
+			done: name + " was removed.",
+		})
+	}
+	return out
+}
+
+// openMember shows a member with the actions this install may take on it.
+func (v *CommunityView) openMember(m app.MemberView) {
+	role := m.Role.String()
+	if !m.Active {
+		role = "no longer a member"
+	}
+	info := widget.NewLabel(fmt.Sprintf("%s · %s\nid %x", nameOr(m.Name), role, m.Key))
+	info.Wrapping = fyne.TextWrapWord
+	said := wrapped("")
+	box := container.NewVBox(info)
+	var d dialog.Dialog
+	for _, a := range v.memberActions(m) {
+		b := widget.NewButton(a.label, nil)
+		if a.confirm == "Remove" {
+			b.Importance = widget.DangerImportance
+		}
+		b.OnTapped = func() {
+			v.ask(a.title, a.confirm, a.text, func() {
+				said.SetText("Working…")
+				b.Disable()
+				v.s.act(a.call, func(err error) {
+					if err != nil {
+						said.SetText(sentence(err))
+						b.Enable()
+						return
+					}
+					said.SetText(a.done)
+				})
+			})
+		}
+		box.Add(b)
+	}
+	if len(box.Objects) == 1 {
+		box.Add(wrapped("The owner and moderators can act on members here."))
+	}
+	box.Add(said)
+	d = dialog.NewCustom(nameOr(m.Name), "Close", box, v.s.win)
+	v.memberDialog = d
+	v.s.show(d)
+}
+
+// ask shows a confirmation; yes runs on the Fyne thread if the person confirms.
+func (v *CommunityView) ask(title, confirm, text string, yes func()) {
+	c := dialog.NewCustomConfirm(title, confirm, "Cancel", wrapped(text), func(ok bool) {
+		v.confirm = nil
+		if ok {
+			yes()
+		}
+	}, v.s.win)
+	v.confirm = c
+	v.s.show(c)
+}
+
+// canDelete reports whether this install may delete a message (its own, or a member's for a
+// moderator or the owner).
+func (v *CommunityView) canDelete(m app.Message) bool {
+	mine := v.myRole()
+	return m.Mine || mine >= community.RoleModerator && mine > m.Role
+}
+
+// messageMenu is a message's menu: copy its text, delete it when allowed.
+func (l *messageList) messageMenu(r msgRow) *fyne.Menu {
+	v := l.v
+	items := []*fyne.MenuItem{fyne.NewMenuItem("Copy text", func() {
+		v.s.win.Clipboard().SetContent(r.m.Text)
+	})}
+	if !r.pending && r.failed == "" && v.canDelete(r.m) {
+		items = append(items, fyne.NewMenuItem("Delete message…", func() { l.askDelete(r.m) }))
+	}
+	return fyne.NewMenu("", items...)
+}
+
+// showMenu pops a message's menu up where it was asked for.
+func (l *messageList) showMenu(r msgRow, at fyne.Position, to fyne.CanvasObject) {
+	widget.ShowPopUpMenuAtRelativePosition(l.messageMenu(r), l.v.s.win.Canvas(), at, to)
+}
+
+// askDelete deletes a message after a confirmation.
+func (l *messageList) askDelete(m app.Message) {
+	v := l.v
+	whose := "your message"
+	if !m.Mine {
+		whose = nameOr(m.Name) + "'s message"
+	}
+	v.ask("Delete "+whose+"?", "Delete", "Its text goes from every member's device as they receive the deletion; a note that a message was deleted stays in the log.", func() {
+		comm := l.comm
+		v.s.act(func(ctx context.Context) error { return v.s.svc.DeleteMessage(ctx, comm, m.ID) }, func(err error) {
+			if err != nil {
+				v.s.show(dialog.NewInformation("The message was not deleted", sentence(err), v.s.win))
+				return
+			}
+			l.remove(m.ID)
+		})
+	})
+}
+
+// remove takes a deleted message out of the list.
+func (l *messageList) remove(id community.Hash) {
+	i := l.index(id)
+	if i < 0 {
+		return
+	}
+	l.rows = append(l.rows[:i], l.rows[i+1:]...)
+	l.regroup(max(i-1, 0))
+	l.settle(max(i-1, 0))
+	l.updateEmpty()
+}
+
+// openRecover is the ownership recovery: the recovery words, and where the old owner key stops
+// counting (none of its acts, some, or all), then the new words to write down.
+func (v *CommunityView) openRecover() {
+	s, id := v.s, v.cur
+	if id == (community.Hash{}) {
+		return
+	}
+	words := widget.NewMultiLineEntry()
+	words.SetPlaceHolder("the 18 words you wrote down when the community was created")
+	words.Wrapping = fyne.TextWrapWord
+	acts, err := s.svc.OwnerActs(id)
+	if err != nil {
+		s.show(dialog.NewInformation("Cannot recover ownership", sentence(err), s.win))
+		return
+	}
+	options := []string{"Undo everything the old owner key did (it was stolen before it acted)"}
+	cutoffs := []uint64{0}
+	for _, a := range acts {
+		what := a.Kind.String()
+		if a.Target != "" {
+			what += " " + a.Target
+		}
+		options = append(options, fmt.Sprintf("Keep up to #%d: %s, %s", a.Seq, what, a.Time.Local().Format("Jan 2 15:04")))
+		cutoffs = append(cutoffs, a.Seq)
+	}
+	keep := widget.NewSelect(options, nil)
+	keep.SetSelectedIndex(len(options) - 1)
+	said := wrapped("Ownership moves to this device's key. The old owner key's acts after the point you choose are undone on every device (its removals too), and the key rotates away from it.")
+	var d *dialog.CustomDialog
+	recover := widget.NewButton("Recover ownership", nil)
+	recover.Importance = widget.DangerImportance
+	recover.OnTapped = func() {
+		text, cutoff := words.Text, cutoffs[keep.SelectedIndex()]
+		recover.Disable()
+		said.SetText("Recovering…")
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			got, err := s.svc.Recover(ctx, id, text, cutoff)
+			s.do(func() {
+				if err != nil && got.RecoveryWords == "" {
+					said.SetText(sentence(err))
+					recover.Enable()
+					return
+				}
+				d.Hide()
+				newWords := widget.NewLabel(got.RecoveryWords)
+				newWords.Wrapping = fyne.TextWrapWord
+				newWords.TextStyle.Monospace = true
+				note := "This device owns the community now. Write down the NEW recovery words: the old ones are spent."
+				if err != nil {
+					note += " " + sentence(err)
+				}
+				s.show(dialog.NewCustom("New recovery words", "I wrote them down", container.NewVBox(wrapped(note), newWords), s.win))
+			})
+		}()
+	}
+	box := container.NewVBox(wrapped("Recovery words"), words, wrapped("The old owner key's acts"), keep, said, recover)
+	d = dialog.NewCustom("Recover ownership", "Cancel", box, s.win)
+	d.Resize(fyne.NewSize(560, 420))
+	v.recoverDialog = d
+	s.show(d)
+}
