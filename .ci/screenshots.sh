@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # .ci/screenshots.sh — run the real desktop app under Xvfb and write docs/screenshots/*.png:
-# the welcome screen, the community window with messages, the invite dialog and the settings.
+# the welcome screen, the community window with messages, the invite dialog, the settings and a
+# member's actions.
 #
 # Three data folders on 127.0.0.1: Ana creates "Clay Studio Friends" with kithd, Bo and Cy join
 # with her invite and write; then Ana opens the desktop app, which finds the others online.
@@ -113,3 +114,9 @@ echo "==> settings (Ctrl+comma)"
 sleep 1
 xdotool key --window "$id" ctrl+comma
 shot "$id" settings 2
+xdotool key --window "$id" Escape
+
+echo "==> a member's actions (a click on Bo in the members panel)"
+sleep 1
+xdotool mousemove --window "$id" 1060 160 click 1
+shot "$id" member 2

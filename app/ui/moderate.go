@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kith-app/kith/app"
@@ -80,10 +81,14 @@ func (v *CommunityView) openMember(m app.MemberView) {
 	if !m.Active {
 		role = "no longer a member"
 	}
-	info := widget.NewLabel(fmt.Sprintf("%s · %s\nid %x", nameOr(m.Name), role, m.Key))
-	info.Wrapping = fyne.TextWrapWord
+	info := widget.NewLabel(fmt.Sprintf("%s · %s", nameOr(m.Name), role))
+	key := widget.NewLabel(fmt.Sprintf("id %x", m.Key))
+	key.Wrapping = fyne.TextWrapBreak
+	key.SizeName = theme.SizeNameCaptionText
+	key.Importance = widget.LowImportance
+	key.Selectable = true
 	said := wrapped("")
-	box := container.NewVBox(info)
+	box := container.NewVBox(info, key)
 	var d dialog.Dialog
 	for _, a := range v.memberActions(m) {
 		b := widget.NewButton(a.label, nil)
@@ -106,11 +111,19 @@ func (v *CommunityView) openMember(m app.MemberView) {
 		}
 		box.Add(b)
 	}
-	if len(box.Objects) == 1 {
-		box.Add(wrapped("The owner and moderators can act on members here."))
+	if len(box.Objects) == 2 {
+		switch {
+		case m.You:
+			box.Add(wrapped("This is you."))
+		case m.Active && v.myRole() >= community.RoleModerator:
+			box.Add(wrapped("Only the owner acts on moderators."))
+		case m.Active:
+			box.Add(wrapped("The owner and moderators can make members moderators or remove them here."))
+		}
 	}
 	box.Add(said)
 	d = dialog.NewCustom(nameOr(m.Name), "Close", box, v.s.win)
+	d.Resize(fyne.NewSize(440, 0))
 	v.memberDialog = d
 	v.s.show(d)
 }
