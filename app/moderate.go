@@ -227,12 +227,12 @@ func (s *Service) DeleteMessage(ctx context.Context, id, message community.Hash)
 		return err
 	case !ok || target.Kind != community.KindMessage:
 		return fmt.Errorf("app: %q has no message %s on this device", st.Name, message.Short())
-	case !target.HasBody():
-		return nil // deleted already
 	case st.RoleOf(me) == community.RoleNone:
 		return fmt.Errorf("app: you are no longer a member of %q", st.Name)
 	case !target.Author.Equal(me) && !(st.RoleOf(me) >= community.RoleModerator && st.RoleOf(me) > st.RoleOf(target.Author)):
 		return errors.New("app: you may delete your own messages; moderators delete members' messages")
+	case !target.HasBody():
+		return nil // deleted already
 	}
 	key, ok := r.keys.Key(st.Current)
 	if !ok {
@@ -318,6 +318,18 @@ func (s *Service) OwnerActs(id community.Hash) ([]OwnerAct, error) {
 	})
 	slices.SortFunc(out, func(a, b OwnerAct) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, err
+}
+
+// OwnerLatest is the highest sequence number of the current owner key that this install stores:
+// the cutoff that keeps everything it wrote (a lost device, not a stolen one).
+func (s *Service) OwnerLatest(id community.Hash) (uint64, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cutoffOf(r.folder.State().Owner), nil
 }
 
 // Recovered is what a recovery made: the community's new recovery words (the old ones are

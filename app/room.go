@@ -414,17 +414,6 @@ func (s *Service) IsMemberAnywhere(key []byte) bool {
 	return false
 }
 
-// FormerMember reports whether key was a member of community id whose membership ended
-// (removed or left).
-func (s *Service) FormerMember(id community.Hash, key []byte) bool {
-	st, err := s.state(id)
-	if err != nil {
-		return false
-	}
-	m, ok := st.Member(key)
-	return ok && !m.Active
-}
-
 // RemovedAnywhere reports whether key was removed from a community of this install and is a
 // member of none (the network refuses such peers, even as guests).
 func (s *Service) RemovedAnywhere(key []byte) bool {

@@ -211,8 +211,13 @@ func (s *State) step(e *Event, sticky map[Hash]Hash) bool {
 	s.pending = s.pending[:0]
 	if err := s.apply(e); err != nil {
 		s.void[e.ID] = err.Error()
-		if e.Kind == KindJoin {
+		switch {
+		case e.Kind == KindJoin:
 			s.noteLeakedKey(e)
+		case e.Kind == KindRotateKey && errors.Is(err, ErrRole) && s.wasModerator(e.Author, e.Position()):
+			// A moderator demoted concurrently: whether the demotion sorts before or after its
+			// rotation, its members wrote with the key (see noteVoidEpoch).
+			s.noteVoidEpoch(e)
 		}
 		return false
 	}

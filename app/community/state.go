@@ -226,7 +226,37 @@ func (s *State) CanDelete(deleter ed25519.PublicKey, seq uint64, pos Position, a
 		return true
 	}
 	r := s.RoleAt(deleter, seq, pos)
-	return r >= RoleModerator && r > s.RoleOf(author)
+	return r >= RoleModerator && r > s.roleAtPoint(author, pos)
+}
+
+// roleAtPoint is the role a member held at position pos (its last role change before it).
+func (s *State) roleAtPoint(k ed25519.PublicKey, pos Position) Role {
+	m, ok := s.members[string(k)]
+	if !ok {
+		return RoleNone
+	}
+	r := RoleNone
+	for _, c := range m.roles {
+		if c.at.Less(pos) {
+			r = c.role
+		}
+	}
+	return r
+}
+
+// wasModerator reports whether a member held the moderator role or above at some point
+// before pos.
+func (s *State) wasModerator(k ed25519.PublicKey, pos Position) bool {
+	m, ok := s.members[string(k)]
+	if !ok {
+		return false
+	}
+	for _, c := range m.roles {
+		if c.at.Less(pos) && c.role >= RoleModerator {
+			return true
+		}
+	}
+	return false
 }
 
 // Revoked reports whether an invite was revoked.

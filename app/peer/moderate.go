@@ -134,17 +134,21 @@ func (p *Peer) doRecover(ctx context.Context, req Request) (Result, error) {
 	}
 	cutoff := req.Cutoff
 	if req.KeepAll {
-		for _, a := range acts {
-			cutoff = max(cutoff, a.Seq)
+		if cutoff, err = p.Svc.OwnerLatest(id); err != nil {
+			return Result{}, err
 		}
 	} else if cutoff == 0 && len(acts) > 0 {
 		return Result{}, usage("recover needs --cutoff SEQ (the owner key's last act to keep; see `kithd recover --list`) or --keep-all (a lost device, not a stolen one)")
 	}
 	got, err := p.Svc.Recover(ctx, id, req.Words, cutoff)
-	if err != nil {
+	if err != nil && got.RecoveryWords == "" {
 		return Result{}, err
 	}
 	text := "this device owns the community now; the old owner key's acts after " + fmt.Sprint(cutoff) +
 		" are void. Write down the NEW recovery words (the old ones are spent):\n" + got.RecoveryWords
-	return jsonResult(text, map[string]any{"community": id.String(), "cutoff": cutoff, "recovery_words": got.RecoveryWords})
+	res, jerr := jsonResult(text, map[string]any{"community": id.String(), "cutoff": cutoff, "recovery_words": got.RecoveryWords})
+	if err != nil { // ownership moved and the words changed: they must be shown whatever else failed
+		res.Warning = err.Error()
+	}
+	return res, jerr
 }

@@ -234,6 +234,14 @@ func TestRemovedMemberIsCutOff(t *testing.T) {
 	if epochOf(t, bOff, id) != newEpoch {
 		t.Fatal("Bo's copy of the log does not name the new epoch")
 	}
+	after := lastMessage(t, owner, id)
+	afterEv, err := community.Decode(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bOff.Svc.Has(id, afterEv.ID) {
+		t.Fatal("Bo did not even store the bytes of the message written after its removal")
+	}
 	if texts(bOff, id, 50)["after the removal"] {
 		t.Fatal("a removed member read a message written after its removal")
 	}
@@ -528,6 +536,13 @@ func TestStolenOwnerKeyIsRecovered(t *testing.T) {
 	if _, err := owner.Svc.Receive(id, raw); err != nil {
 		t.Fatal(err)
 	}
+	last, err := community.Decode(lastMessage(t, rec, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !owner.Svc.Has(id, last.ID) {
+		t.Fatal("the thief's install did not store the bytes of the message written after the recovery")
+	}
 	if texts(owner, id, 50)["ownership recovered"] {
 		t.Fatal("the stolen owner key read a message written after the recovery")
 	}
@@ -579,6 +594,7 @@ func TestModerationCommands(t *testing.T) {
 		_ = json.Unmarshal(do(a, peer.Request{Cmd: "messages"}).JSON, &msgs)
 		return len(msgs) > 0 && msgs[len(msgs)-1].Text == "delete me"
 	})
+	eventually(t, 30*time.Second, "the owner to read Bo", func() bool { return texts(owner, id, 10)["delete me"] })
 	do(a, peer.Request{Cmd: "delete", Message: msgs[len(msgs)-1].ID})
 	eventually(t, 30*time.Second, "the text to be gone everywhere", func() bool {
 		return !texts(owner, id, 10)["delete me"] && !texts(b, id, 10)["delete me"]

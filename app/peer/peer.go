@@ -250,16 +250,18 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 	}
 }
 
-// dropFormerMembers disconnects the connected peers that the log of community id says were
-// removed or left, unless they are members of another community of this install: the gater
-// refuses them from now on (DESIGN section 5: a removed member is disconnected and refused).
+// dropFormerMembers disconnects the connected peers that were removed from a community of this
+// install and are members of none (id: the community whose log changed, for the log line); the
+// gater refuses them from now on (DESIGN section 5: a removed member is disconnected and
+// refused). A member that left, or a joiner whose join lost a race, may stay to sync the
+// membership events and learn where it stands.
 func (p *Peer) dropFormerMembers(id community.Hash) {
 	node := p.Node()
 	if node == nil {
 		return
 	}
 	for _, pi := range node.Peers() {
-		if p.Svc.FormerMember(id, pi.Key) && !p.Svc.IsMemberAnywhere(pi.Key) {
+		if p.Svc.RemovedAnywhere(pi.Key) {
 			p.log.Info("disconnecting a former member", "community", id.Short(), "peer", pi.ID)
 			_ = node.Disconnect(pi.ID)
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -202,14 +203,25 @@ func (v *CommunityView) openRecover() {
 	if id == (community.Hash{}) {
 		return
 	}
+	go func() { // the owner key's acts are read from the store: off the Fyne thread
+		acts, err := s.svc.OwnerActs(id)
+		latest, lerr := s.svc.OwnerLatest(id)
+		s.do(func() {
+			if err != nil || lerr != nil {
+				s.show(dialog.NewInformation("Cannot recover ownership", sentence(errors.Join(err, lerr)), s.win))
+				return
+			}
+			v.showRecover(id, acts, latest)
+		})
+	}()
+}
+
+// showRecover is the recovery dialog, once the owner key's acts are read.
+func (v *CommunityView) showRecover(id community.Hash, acts []app.OwnerAct, latest uint64) {
+	s := v.s
 	words := widget.NewMultiLineEntry()
 	words.SetPlaceHolder("the 18 words you wrote down when the community was created")
 	words.Wrapping = fyne.TextWrapWord
-	acts, err := s.svc.OwnerActs(id)
-	if err != nil {
-		s.show(dialog.NewInformation("Cannot recover ownership", sentence(err), s.win))
-		return
-	}
 	options := []string{"Undo everything the old owner key did (it was stolen before it acted)"}
 	cutoffs := []uint64{0}
 	for _, a := range acts {
@@ -217,9 +229,11 @@ func (v *CommunityView) openRecover() {
 		if a.Target != "" {
 			what += " " + a.Target
 		}
-		options = append(options, fmt.Sprintf("Keep up to #%d: %s, %s", a.Seq, what, a.Time.Local().Format("Jan 2 15:04")))
+		options = append(options, fmt.Sprintf("Keep up to #%d: %s, %s (and its messages before it)", a.Seq, what, a.Time.Local().Format("Jan 2 15:04")))
 		cutoffs = append(cutoffs, a.Seq)
 	}
+	options = append(options, "Keep everything it did and wrote (the device was lost, not stolen)")
+	cutoffs = append(cutoffs, latest)
 	keep := widget.NewSelect(options, nil)
 	keep.SetSelectedIndex(len(options) - 1)
 	said := wrapped("Ownership moves to this device's key. The old owner key's acts after the point you choose are undone on every device (its removals too), and the key rotates away from it.")
