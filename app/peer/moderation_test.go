@@ -66,20 +66,18 @@ func forge(t *testing.T, p *peer.Peer, id community.Hash, n int) []*community.Ev
 	return out
 }
 
-// keyOf returns a member's key as the members list shows it.
-func keyOf(t *testing.T, p *peer.Peer, id community.Hash, name string) []byte {
+// envelopes returns every envelope a peer stores for a community, as it stored them.
+func envelopes(t *testing.T, p *peer.Peer, id community.Hash) [][]byte {
 	t.Helper()
-	ms, err := p.Svc.Members(id)
+	var raw [][]byte
+	err := p.Store.Since(storage.CommunityID(id), 0, 0, func(_ uint64, se storage.Event) error {
+		raw = append(raw, slices.Clone(se.Envelope))
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range ms {
-		if m.Name == name {
-			return m.Key
-		}
-	}
-	t.Fatalf("no member %q", name)
-	return nil
+	return raw
 }
 
 func isActive(p *peer.Peer, id community.Hash, key []byte) bool {
@@ -220,15 +218,7 @@ func TestRemovedMemberIsCutOff(t *testing.T) {
 
 	// Bo gets the raw bytes of the rotation and of the message written after its removal: it
 	// keeps them and cannot read them.
-	var raw [][]byte
-	err = owner.Store.Since(storage.CommunityID(id), 0, 0, func(_ uint64, se storage.Event) error {
-		raw = append(raw, slices.Clone(se.Envelope))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bOff.Svc.Receive(id, raw); err != nil {
+	if _, err := bOff.Svc.Receive(id, envelopes(t, owner, id)); err != nil {
 		t.Fatal(err)
 	}
 	if epochOf(t, bOff, id) != newEpoch {
@@ -525,15 +515,7 @@ func TestStolenOwnerKeyIsRecovered(t *testing.T) {
 		})
 	}
 	// The thief may hold the bytes; it cannot read them.
-	var raw [][]byte
-	err = rec.Store.Since(storage.CommunityID(id), 0, 0, func(_ uint64, se storage.Event) error {
-		raw = append(raw, slices.Clone(se.Envelope))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := owner.Svc.Receive(id, raw); err != nil {
+	if _, err := owner.Svc.Receive(id, envelopes(t, rec, id)); err != nil {
 		t.Fatal(err)
 	}
 	last, err := community.Decode(lastMessage(t, rec, id))
