@@ -297,8 +297,13 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 func (s *Service) admitLocked(r *room, e *community.Event) (Record, error) {
 	if e.Kind.Authority() {
 		if e.Kind != community.KindGenesis && e.Kind != community.KindTransferOwner {
-			if _, ok := r.folder.State().Member(e.Author); !ok {
+			st := r.folder.State()
+			if _, ok := st.Member(e.Author); !ok {
 				return Record{}, fmt.Errorf("%w: its author was never admitted", community.ErrNotMember)
+			}
+			if need := e.Kind.MinRole(); need > community.RoleMember && !st.EverHeld(e.Author, need) {
+				// A member promoting itself, removing someone, rotating keys...: forged authority.
+				return Record{}, fmt.Errorf("%w: %s needs the %s role, which its author never held", community.ErrRole, e.Kind, need)
 			}
 		}
 		if _, err := r.folder.Add(e); err != nil {

@@ -101,6 +101,10 @@ type Config struct {
 	// Node. Nil means everyone is a member.
 	Member func(peer ed25519.PublicKey) bool
 
+	// SeenTTL is how long gossipsub remembers a message ID to drop copies of it (0: pubsub's
+	// default, 2 minutes). Tests shorten it to replay messages after it.
+	SeenTTL time.Duration
+
 	// Refused reports whether a non-member is refused even as a guest (Kith: a member removed
 	// from a community and a member of none). Same constraints as Member. Nil refuses no one.
 	Refused func(peer ed25519.PublicKey) bool
@@ -285,6 +289,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	scores := &scoreBook{}
 	psOpts = append(psOpts, pubsub.WithPeerScoreInspect(scores.set, scoreInspectEvery))
+	if cfg.SeenTTL > 0 {
+		psOpts = append(psOpts, pubsub.WithSeenMessagesTTL(cfg.SeenTTL))
+	}
 	ps, err := pubsub.NewGossipSub(psCtx, h, psOpts...)
 	if err != nil {
 		stopPS()

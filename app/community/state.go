@@ -244,6 +244,23 @@ func (s *State) roleAtPoint(k ed25519.PublicKey, pos Position) Role {
 	return r
 }
 
+// EverHeld reports whether a member held role (or a higher one) at any point of the log this
+// state folds. An authority act that needs a role its author never held cannot become valid by
+// later events (the role would have had to come before it, and what an event cites arrives
+// before it): receivers refuse it outright instead of keeping it as void.
+func (s *State) EverHeld(k ed25519.PublicKey, role Role) bool {
+	m, ok := s.members[string(k)]
+	if !ok {
+		return false
+	}
+	for _, c := range m.roles {
+		if c.role >= role {
+			return true
+		}
+	}
+	return false
+}
+
 // wasModerator reports whether a member held the moderator role or above at some point
 // before pos.
 func (s *State) wasModerator(k ed25519.PublicKey, pos Position) bool {

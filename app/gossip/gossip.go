@@ -171,7 +171,12 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 	case len(got.Rejected) > 0:
 		g.log.Debug("rejected a gossiped event", "from", from, "err", got.Rejected[0])
 		return p2p.Reject
-	case got.Stored > 0 || got.Known > 0:
+	case got.Stored > 0:
+		return p2p.Accept
+	case got.Known > 0:
+		// Stored already: a copy that came another way, or a replay after pubsub forgot its
+		// ID. Valid, so forwarded; nothing is stored or shown twice.
+		g.log.Debug("a gossiped event already stored", "community", id.Short(), "from", from)
 		return p2p.Accept
 	case !member:
 		if len(got.Missing) > 0 {

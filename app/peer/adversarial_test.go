@@ -31,11 +31,19 @@ func acceptAll(context.Context, string, []byte) p2p.Verdict { return p2p.Accept 
 // gossip forwarded by a non-member"): the proof that an attacker's messages reached the peer and
 // were judged, rather than lost on the way.
 type rejections struct {
-	mu sync.Mutex
-	by map[string]int // guarded by mu: forwarder's peer ID → events rejected
+	mu   sync.Mutex
+	by   map[string]int // guarded by mu: forwarder's peer ID → events rejected
+	knew map[string]int // guarded by mu: forwarder's peer ID → events it sent that were stored already
 }
 
-func newRejections() *rejections { return &rejections{by: map[string]int{}} }
+func newRejections() *rejections { return &rejections{by: map[string]int{}, knew: map[string]int{}} }
+
+// known counts the gossiped events from a forwarder that the peer had stored already.
+func (r *rejections) known(from string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.knew[from]
+}
 
 // logTo makes a peer log to r (a start option).
 func (r *rejections) logTo(o *peer.Options) { o.Logger = slog.New(r) }
@@ -51,8 +59,11 @@ func (r *rejections) WithAttrs([]slog.Attr) slog.Handler       { return r }
 func (r *rejections) WithGroup(string) slog.Handler            { return r }
 
 func (r *rejections) Handle(_ context.Context, rec slog.Record) error {
+	counts := r.by
 	switch rec.Message {
 	case "rejected a gossiped event", "ignored gossip forwarded by a non-member", "ignored an event of a non-member":
+	case "a gossiped event already stored":
+		counts = r.knew
 	default:
 		return nil
 	}
@@ -61,7 +72,7 @@ func (r *rejections) Handle(_ context.Context, rec slog.Record) error {
 			return true
 		}
 		r.mu.Lock()
-		r.by[a.Value.String()]++
+		counts[a.Value.String()]++
 		r.mu.Unlock()
 		return false
 	})

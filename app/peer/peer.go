@@ -36,6 +36,10 @@ type Options struct {
 	// MinFreeBytes is the store's free-space reserve (0: the store's default; -1: none, for tests).
 	MinFreeBytes int64
 
+	// Now is this install's wall clock, for the times events carry and invites are checked
+	// against (nil: time.Now; tests set a clock that is off).
+	Now func() time.Time
+
 	// Listen are the multiaddrs to listen on; empty: every interface, a port the system picks,
 	// TCP and QUIC.
 	Listen []string
@@ -103,7 +107,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}, Logger: log})
+	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}, Logger: log, Now: opts.Now})
 	if err != nil {
 		st.Close()
 		return nil, err

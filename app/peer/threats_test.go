@@ -1,0 +1,304 @@
+package peer_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/gossip"
+	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/peer"
+	"github.com/kith-app/kith/p2p"
+)
+
+// The threat-model rows of docs/SECURITY.md that the moderation tests do not cover.
+
+// attacker is a member's folder, offline, and a bare libp2p node with its key on the community's
+// topic with a validator that takes anything: it publishes whatever it is given.
+type attacker struct {
+	off   *peer.Peer
+	node  *p2p.Node
+	topic *p2p.Topic
+}
+
+// newAttacker closes p, opens its folder offline and puts its key on a bare node connected to
+// every peer in to, on the topic of community id, with pubsub's seen cache set to seen (0:
+// pubsub's default).
+func newAttacker(t *testing.T, ctx context.Context, p *peer.Peer, id community.Hash, to []*peer.Peer, seen time.Duration) *attacker {
+	t.Helper()
+	dir := p.Dir
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a := &attacker{off: offline(t, dir)}
+	var err error
+	a.node, err = p2p.New(ctx, p2p.Config{
+		PrivateKey: a.off.ID.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
+		Logger: slog.New(slog.DiscardHandler), MessageID: gossip.MessageID, SeenTTL: seen,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.node.Close() })
+	if a.topic, err = a.node.Join(gossip.TopicName(id), acceptAll); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range to {
+		if err := a.node.Connect(ctx, q.Node().Addrs()[0]); err != nil {
+			t.Fatalf("the attacker's node connects: %v", err)
+		}
+		qid := q.Node().ID()
+		eventually(t, 30*time.Second, "the attacker's node to see a member on the topic", func() bool {
+			return slices.Contains(a.topic.Peers(), qid)
+		})
+	}
+	return a
+}
+
+func (a *attacker) publish(t *testing.T, ctx context.Context, envs ...[]byte) {
+	t.Helper()
+	for _, env := range envs {
+		if err := a.topic.Publish(ctx, env); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// build signs an event as signer on top of what p's store holds (its latest event by that
+// author, citing p's latest event).
+func build(t *testing.T, p *peer.Peer, signer community.Signer, id community.Hash, kind community.Kind, body []byte) *community.Event {
+	t.Helper()
+	var prev, latest *community.Event
+	for _, env := range envelopes(t, p, id) {
+		e, err := community.DecodeStored(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if latest == nil || latest.Position().Less(e.Position()) {
+			latest = e
+		}
+		if e.Author.Equal(signer.PublicKey()) && (prev == nil || e.Seq > prev.Seq) {
+			prev = e
+		}
+	}
+	e, err := community.Build(signer, community.Draft{
+		Community: id, Kind: kind, Body: body, Epoch: id, Time: time.Now(),
+		Prev: prev, Deps: []community.Position{latest.Position()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// impostor claims another key and signs with its own.
+type impostor struct {
+	claims ed25519.PublicKey
+	signs  *identity.Identity
+}
+
+func (i impostor) PublicKey() ed25519.PublicKey    { return i.claims }
+func (i impostor) Sign(msg []byte) ([]byte, error) { return i.signs.Sign(msg) }
+
+// TestForgedAuthorityIsDropped: a member publishes, on a node that forwards anything, a
+// promotion of itself, a removal of another member, a rotation and a message signed in the
+// owner's name. Every peer rejects each one, none is stored anywhere, nothing changes, and the
+// forwarding node's gossipsub score falls below zero.
+func TestForgedAuthorityIsDropped(t *testing.T) {
+	n := newNet(t)
+	judged := newRejections()
+	owner := n.start("", 0, judged.logTo)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	h, m := n.start("", 0), n.start("", 0)
+	join(t, h, inv, "Hal")
+	join(t, m, inv, "Mal")
+	connected(t, id, owner, h, m)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	before, _ := owner.Svc.StateHash(id)
+	mal := newAttacker(t, ctx, m, id, []*peer.Peer{owner, h}, 0)
+
+	self := build(t, mal.off, mal.off.ID, id, community.KindSetRole, community.EncodeBody(&community.SetRole{
+		Target: mal.off.ID.PublicKey(), Role: community.RoleModerator,
+	}))
+	remove := build(t, mal.off, mal.off.ID, id, community.KindRemove, community.EncodeBody(&community.Remove{
+		Target: h.ID.PublicKey(), CutoffSeq: 1,
+	}))
+	rotation, _, err := community.NewRotation(id, community.Key{}, []community.Recipient{{Key: mal.off.ID.PublicKey(), X25519: mal.off.ID.X25519Public()}}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotate := build(t, mal.off, mal.off.ID, id, community.KindRotateKey, community.EncodeBody(rotation))
+	posing := build(t, mal.off, impostor{claims: owner.ID.PublicKey(), signs: mal.off.ID}, id, community.KindMessage, randomBytes(t, 80))
+	forged := []*community.Event{self, remove, rotate, posing}
+	for _, e := range forged {
+		mal.publish(t, ctx, e.Encode())
+	}
+	eventually(t, 30*time.Second, "the owner to reject the forgeries", func() bool {
+		return judged.count(mal.node.ID()) > 0
+	})
+	eventually(t, 30*time.Second, "the forwarding node's score to fall below zero at the owner", func() bool {
+		score, ok := owner.Node().Score(mal.node.ID())
+		return ok && score < 0
+	})
+	post(t, owner, id, "after the forgeries")
+	eventually(t, 30*time.Second, "Hal to read the owner", func() bool { return texts(h, id, 10)["after the forgeries"] })
+	for _, p := range []*peer.Peer{owner, h} {
+		for _, e := range forged {
+			if p.Svc.Has(id, e.ID) {
+				t.Fatalf("a forged %s was stored", e.Kind)
+			}
+		}
+		if roleOf(p, id, mal.off.ID.PublicKey()) != community.RoleMember || !isActive(p, id, h.ID.PublicKey()) {
+			t.Fatal("a forgery changed the membership")
+		}
+	}
+	if after, _ := owner.Svc.StateHash(id); after != before {
+		t.Fatal("the owner's state changed")
+	}
+}
+
+// seen counts, per event, the MessageAdded events a service emitted.
+type seen struct {
+	mu sync.Mutex
+	by map[community.Hash]int
+}
+
+func watch(ctx context.Context, p *peer.Peer) *seen {
+	s := &seen{by: map[community.Hash]int{}}
+	events := p.Svc.Subscribe(ctx)
+	go func() {
+		for ev := range events {
+			if m, ok := ev.(app.MessageAdded); ok {
+				s.mu.Lock()
+				s.by[m.Message.ID]++
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *seen) count(id community.Hash) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.by[id]
+}
+
+// TestReplayAfterTheSeenCache: a member replays an old message of the owner's after the pubsub
+// seen cache forgot its ID (its time shortened to a second here; pubsub sweeps the cache every
+// minute, so this test takes one). The receiver judges the copy again, and
+// it is stored and shown once: no second row, no second notification.
+func TestReplayAfterTheSeenCache(t *testing.T) {
+	n := newNet(t)
+	judged := newRejections()
+	short := func(o *peer.Options) {
+		prev := o.Node
+		o.Node = func(c *p2p.Config) {
+			if prev != nil {
+				prev(c)
+			}
+			c.SeenTTL = time.Second
+		}
+	}
+	owner := n.start("", 0, short)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	h := n.start("", 0, short, judged.logTo)
+	join(t, h, inv, "Hal")
+	m := n.start("", 0, short)
+	join(t, m, inv, "Mal")
+	connected(t, id, owner, h, m)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	shown := watch(ctx, h)
+	post(t, owner, id, "said once")
+	eventually(t, 30*time.Second, "Hal to read the owner", func() bool { return texts(h, id, 10)["said once"] })
+	old := lastMessage(t, owner, id)
+	e, err := community.Decode(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "Hal's view to be told once", func() bool { return shown.count(e.ID) == 1 })
+	mal := newAttacker(t, ctx, m, id, []*peer.Peer{h}, time.Second)
+	stored := len(logOf(t, h, id))
+	// Pubsub forgets seen IDs when its cache is swept (every minute) after their time is up: the
+	// copy is sent again every two seconds until Hal's validator judges one.
+	deadline := time.Now().Add(150 * time.Second)
+	for judged.known(mal.node.ID()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the replayed copy never reached Hal's validator")
+		}
+		_ = mal.topic.Publish(ctx, old) // the attacker's own pubsub may still drop it as seen
+		time.Sleep(2 * time.Second)
+	}
+	if got := len(logOf(t, h, id)); got != stored {
+		t.Fatalf("the replay changed Hal's log: %d events, was %d", got, stored)
+	}
+	msgs, err := h.Svc.Messages(id, general(t, h, id), community.Position{}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, msg := range msgs {
+		if msg.ID == e.ID {
+			rows++
+		}
+	}
+	if rows != 1 || shown.count(e.ID) != 1 {
+		t.Fatalf("the replayed message shows %d times and was announced %d times, want once", rows, shown.count(e.ID))
+	}
+}
+
+// TestClockAnHourOff: a member whose clock is an hour ahead, and one an hour behind, join with
+// an invite, write, and converge with the owner: the log orders by Lamport, and admission checks
+// the admitter's clock and countersigned time, not the joiner's.
+func TestClockAnHourOff(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	ahead := n.start("", 0, func(o *peer.Options) { o.Now = func() time.Time { return time.Now().Add(time.Hour) } })
+	behind := n.start("", 0, func(o *peer.Options) { o.Now = func() time.Time { return time.Now().Add(-time.Hour) } })
+	join(t, ahead, inv, "Ahead")
+	join(t, behind, inv, "Behind")
+	all := []*peer.Peer{owner, ahead, behind}
+	connected(t, id, all...)
+	for i, p := range all {
+		post(t, p, id, fmt.Sprintf("from %d", i))
+	}
+	for i, p := range all {
+		eventually(t, 30*time.Second, fmt.Sprintf("peer %d to read everyone", i), func() bool {
+			got := texts(p, id, 10)
+			return got["from 0"] && got["from 1"] && got["from 2"]
+		})
+	}
+	eventually(t, 30*time.Second, "one log and one state", func() bool {
+		want := logOf(t, owner, id)
+		h0, _ := owner.Svc.StateHash(id)
+		for _, p := range all[1:] {
+			if h, _ := p.Svc.StateHash(id); h != h0 || !slices.Equal(logOf(t, p, id), want) {
+				return false
+			}
+		}
+		return true
+	})
+	// The member an hour ahead admits someone (the invite names only its address): the join it
+	// countersigns carries its time, and every peer accepts it.
+	late := n.start("", 0)
+	join(t, late, inviteOf(t, owner, id, 1, ahead.Node().Addrs()...), "Late")
+	for i, p := range all {
+		eventually(t, 30*time.Second, fmt.Sprintf("peer %d to see the late joiner", i), func() bool {
+			return slices.Contains(activeNames(p, id), "Late")
+		})
+	}
+}
