@@ -77,15 +77,34 @@ type fetchKey struct {
 	peer string
 }
 
+// Rate is a per-author rate limit of gossiped events: a bucket of Burst events that refills at
+// PerSecond. The zero Rate means Kith's own (DefaultRate).
+type Rate struct {
+	Burst     float64
+	PerSecond float64
+}
+
+// DefaultRate lets a burst of 2,000 messages pass and then 50 a second (see ratelimit.go).
+var DefaultRate = Rate{Burst: rateBurst, PerSecond: rateRefill}
+
 // Attach joins the topics of communities and publishes the service's own events on them.
 func Attach(svc *app.Service, node *p2p.Node, log *slog.Logger, communities ...community.Hash) (*Gossip, error) {
+	return AttachWithRate(svc, node, log, Rate{}, communities...)
+}
+
+// AttachWithRate is Attach with another per-author rate limit (tests make a flood visible with a
+// small one).
+func AttachWithRate(svc *app.Service, node *p2p.Node, log *slog.Logger, rate Rate, communities ...community.Hash) (*Gossip, error) {
 	if log == nil {
 		log = slog.Default()
+	}
+	if rate.Burst <= 0 || rate.PerSecond <= 0 {
+		rate = DefaultRate
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	g := &Gossip{svc: svc, node: node, log: log.With("component", "gossip"), ctx: ctx, stop: stop,
 		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{},
-		limit: newLimiter(time.Now, rateBurst, rateRefill), strangers: newLimiter(time.Now, strangerBurst, strangerRefill),
+		limit: newLimiter(time.Now, rate.Burst, rate.PerSecond), strangers: newLimiter(time.Now, strangerBurst, strangerRefill),
 		fetching: map[fetchKey]bool{}, later: map[fetchKey]*awaited{}}
 	go g.publishLoop()
 	for _, id := range communities {
@@ -155,7 +174,7 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 	case member:
 		author, _ = g.svc.IsMember(id, e.Author)
 		if author && !g.limit.allow(id, e.Author) {
-			g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "event", e.ID.Short())
+			g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "from", from, "event", e.ID.Short())
 			return p2p.Ignore
 		}
 		if !author && !g.strangers.allow(id, e.Author) { // a new member's first events, or keys made up

@@ -27,16 +27,27 @@ import (
 func acceptAll(context.Context, string, []byte) p2p.Verdict { return p2p.Accept }
 
 // rejections is a slog.Handler that counts, per forwarding peer, the gossiped events a peer's
-// topic validator turned down (gossip's debug records "rejected a gossiped event" and "ignored
-// gossip forwarded by a non-member"): the proof that an attacker's messages reached the peer and
-// were judged, rather than lost on the way.
+// topic validator turned down (gossip's debug records "rejected a gossiped event", "ignored
+// gossip forwarded by a non-member", "ignored an event of a non-member"), and apart from those
+// the copies of events stored already and the events over their author's rate: the proof that
+// an attacker's messages reached the peer and were judged, rather than lost on the way.
 type rejections struct {
 	mu   sync.Mutex
 	by   map[string]int // guarded by mu: forwarder's peer ID → events rejected
 	knew map[string]int // guarded by mu: forwarder's peer ID → events it sent that were stored already
+	over map[string]int // guarded by mu: forwarder's peer ID → events over their author's rate
 }
 
-func newRejections() *rejections { return &rejections{by: map[string]int{}, knew: map[string]int{}} }
+func newRejections() *rejections {
+	return &rejections{by: map[string]int{}, knew: map[string]int{}, over: map[string]int{}}
+}
+
+// overRate counts the gossiped events from a forwarder that were over their author's rate.
+func (r *rejections) overRate(from string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.over[from]
+}
 
 // known counts the gossiped events from a forwarder that the peer had stored already.
 func (r *rejections) known(from string) int {
@@ -64,6 +75,8 @@ func (r *rejections) Handle(_ context.Context, rec slog.Record) error {
 	case "rejected a gossiped event", "ignored gossip forwarded by a non-member", "ignored an event of a non-member":
 	case "a gossiped event already stored":
 		counts = r.knew
+	case "ignored an event over its author's rate":
+		counts = r.over
 	default:
 		return nil
 	}

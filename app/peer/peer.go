@@ -56,6 +56,8 @@ type Options struct {
 	OnShow func()
 	// Node adjusts the network's configuration before it starts (tests: p2p.Config.ForceRelayed).
 	Node func(*p2p.Config)
+	// Rate is the per-author rate limit of gossip (zero: gossip.DefaultRate; tests make it small).
+	Rate gossip.Rate
 }
 
 // Peer is one install: its identity, store and service, and its network once started.
@@ -186,7 +188,7 @@ func (p *Peer) start(ctx context.Context) error {
 	for _, c := range ids {
 		cids = append(cids, c.ID)
 	}
-	g, err := gossip.Attach(p.Svc, node, p.log, cids...)
+	g, err := gossip.AttachWithRate(p.Svc, node, p.log, p.opts.Rate, cids...)
 	if err != nil {
 		stop()
 		node.Close()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/p2p"
 )
@@ -301,4 +303,165 @@ func TestClockAnHourOff(t *testing.T) {
 			return slices.Contains(activeNames(p, id), "Late")
 		})
 	}
+}
+
+// TestEveryRefusedInviteSaysWhy: invites that must not admit anyone — forged (signed by a plain
+// member), expired, not yet valid beyond the skew allowance, revoked, and one of another
+// community — are refused by every admitter (the owner and a member) with their own sentence;
+// one that becomes valid within the skew allowance admits. Nothing changes in the log apart from
+// that one join, on every peer. (An invite's uses raced across a partition:
+// TestTwoUseInviteRedeemedThrice.)
+func TestEveryRefusedInviteSaysWhy(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	m := n.start("", 0)
+	join(t, m, inviteOf(t, owner, id, 1), "Mo")
+	connected(t, id, owner, m)
+	elsewhere := n.start("", 0)
+	other := create(t, elsewhere, "Elsewhere")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	issue := func(signer invite.Signer, c community.Hash, p invite.Params) *invite.Invite {
+		t.Helper()
+		p.Community, p.Role = c, community.RoleMember
+		if p.CommunityName == "" {
+			p.CommunityName = "Makers"
+		}
+		inv, err := invite.Issue(signer, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inv
+	}
+	now := time.Now()
+	revoked := issue(owner.ID, id, invite.Params{})
+	if err := owner.Svc.RevokeInvite(ctx, id, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the member to have the revocation", func() bool {
+		h0, _ := owner.Svc.StateHash(id)
+		h1, _ := m.Svc.StateHash(id)
+		return h0 == h1
+	})
+	before, _ := owner.Svc.StateHash(id)
+	cases := []struct {
+		name string
+		inv  *invite.Invite
+		want string
+	}{
+		{"forged", issue(m.ID, id, invite.Params{}), "only moderators and the owner may issue invites"},
+		{"expired", issue(owner.ID, id, invite.Params{Expires: now.Add(-time.Hour)}), "expired"},
+		{"not yet valid", issue(owner.ID, id, invite.Params{NotBefore: now.Add(time.Hour)}), "becomes valid on"},
+		{"revoked", revoked, "this invite was revoked"},
+		{"another community", issue(elsewhere.ID, other, invite.Params{CommunityName: "Elsewhere"}), "does not belong to that community"},
+	}
+	joiner := n.start("", 0)
+	for _, admitter := range []*peer.Peer{owner, m} {
+		said := map[string]string{}
+		for _, c := range cases {
+			inv := *c.inv
+			inv.Bootstrap = admitter.Node().Addrs()
+			_, err := joiner.Join(ctx, &inv, "Jo")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("%s invite at %s: %v, want a refusal saying %q", c.name, admitter.Dir, err, c.want)
+			}
+			said[err.Error()] = c.name
+		}
+		if len(said) != len(cases) {
+			t.Fatalf("two refusals say the same thing: %v", said)
+		}
+	}
+	for _, p := range []*peer.Peer{owner, m} {
+		if h, _ := p.Svc.StateHash(id); h != before {
+			t.Fatal("a refused invite changed the log")
+		}
+	}
+	// Within the skew allowance (5 minutes), an invite that starts soon admits.
+	soon := issue(owner.ID, id, invite.Params{NotBefore: now.Add(2 * time.Minute)})
+	soon.Bootstrap = m.Node().Addrs()
+	if _, err := joiner.Join(ctx, soon, "Jo"); err != nil {
+		t.Fatalf("an invite valid within the skew allowance: %v", err)
+	}
+	eventually(t, 30*time.Second, "one state with Jo in it everywhere", func() bool {
+		h0, _ := owner.Svc.StateHash(id)
+		h1, _ := m.Svc.StateHash(id)
+		h2, _ := joiner.Svc.StateHash(id)
+		return h0 == h1 && h1 == h2 && slices.Contains(activeNames(owner, id), "Jo")
+	})
+}
+
+// TestFloodIsCutToTheRateLimit: one member floods 1,000 valid messages at 1,000 a second (from
+// a node that publishes whatever it is given: a member's own install would be slowed by its
+// durable writes) while two others talk. Every message of the two reaches every peer; the
+// flooder's gossip is cut to its rate limit (here a burst of 100, then 20 a second, so that the
+// cut shows within a second): past it, its events are ignored by the validator, neither stored
+// from gossip nor forwarded.
+func TestFloodIsCutToTheRateLimit(t *testing.T) {
+	const flood, burst, perSecond = 1000, 100, 20.0
+	n := newNet(t)
+	judged := newRejections()
+	limited := func(o *peer.Options) {
+		o.SyncEvery = 10 * time.Minute // the limit is gossip's: sync would bring the rest
+		o.Rate = gossip.Rate{Burst: burst, PerSecond: perSecond}
+	}
+	owner := n.start("", 0, limited, judged.logTo)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	h, f := n.start("", 0, limited), n.start("", 0, limited)
+	join(t, h, inv, "Hal")
+	join(t, f, inv, "Flo")
+	connected(t, id, owner, h, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	flo := newAttacker(t, ctx, f, id, []*peer.Peer{owner, h}, 0)
+	events := forge(t, flo.off, id, flood) // a member's valid events, chained
+	envs := make([][]byte, len(events))
+	for i, e := range events {
+		envs[i] = e.Encode()
+	}
+
+	var wg sync.WaitGroup
+	honest := func(p *peer.Peer, who string) {
+		defer wg.Done()
+		for i := range 20 {
+			if _, err := p.Svc.Post(context.Background(), id, general(t, p, id), fmt.Sprintf("%s %d", who, i), community.Hash{}); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wg.Add(2)
+	start := time.Now()
+	go honest(owner, "owner")
+	go honest(h, "hal")
+	for i, env := range envs {
+		flo.publish(t, ctx, env)
+		if ahead := time.Duration(i+1)*time.Millisecond - time.Since(start); ahead > 0 {
+			time.Sleep(ahead)
+		}
+	}
+	took := time.Since(start)
+	wg.Wait()
+	t.Logf("flooded %d messages in %s (%.0f a second)", flood, took.Round(time.Millisecond), flood/took.Seconds())
+	for i, p := range []*peer.Peer{owner, h} {
+		eventually(t, 60*time.Second, fmt.Sprintf("peer %d to read every honest message", i), func() bool {
+			got := texts(p, id, 100)
+			for j := range 20 {
+				if !got[fmt.Sprintf("owner %d", j)] || !got[fmt.Sprintf("hal %d", j)] {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	// At most burst + perSecond × (the flood's time, and two seconds for the last to arrive) of
+	// the flooder's events passed the owner's validator; the rest were ignored.
+	allowed := burst + int(perSecond*(took.Seconds()+2))
+	eventually(t, 30*time.Second, "the owner's validator to have cut the flood", func() bool {
+		return judged.overRate(flo.node.ID()) >= flood-allowed
+	})
+	t.Logf("the owner ignored %d of the flood's %d events over the rate (at most %d may pass)", judged.overRate(flo.node.ID()), flood, allowed)
 }
