@@ -158,6 +158,20 @@ func (s *Service) rotateLocked(ctx context.Context, r *room) (*community.Event, 
 	return e, nil
 }
 
+// sealingStateLocked returns the state to seal new content under. When a former member still
+// holds the current key (the repair has not run yet: a removal just arrived, a partition just
+// healed) and this install may rotate, it rotates first, so that what it writes next is not
+// readable with the key the former member has. r.mu must be held.
+func (s *Service) sealingStateLocked(ctx context.Context, r *room) *community.State {
+	st := r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) >= community.RoleModerator && len(st.NeedsRotation()) > 0 {
+		if _, err := s.rotateLocked(ctx, r); err != nil {
+			s.log.Warn("rotating the key before writing", "community", r.id.Short(), "err", err)
+		}
+	}
+	return r.folder.State()
+}
+
 // Repair mends what the folded log says about keys, as far as this install may (DESIGN
 // section 5): when someone who is no longer a member holds the current key (removed, left, or
 // admitted by a join that lost a race) a moderator or the owner rotates it; when an active
@@ -234,6 +248,7 @@ func (s *Service) DeleteMessage(ctx context.Context, id, message community.Hash)
 	case !target.HasBody():
 		return nil // deleted already
 	}
+	st = s.sealingStateLocked(ctx, r)
 	key, ok := r.keys.Key(st.Current)
 	if !ok {
 		return fmt.Errorf("app: this device does not have the current key of %q yet", st.Name)

@@ -650,3 +650,42 @@ func TestLamportRule(t *testing.T) {
 		t.Fatalf("unknown prev: %v, want *MissingError naming it", err)
 	}
 }
+
+// TestKeyGapsCoverSideBranches: the owner rotates while, concurrently, a moderator admits b and
+// then rotates itself. The moderator's rotation ends up current and b holds it, but the owner's
+// epoch is on a side branch that b cannot unwrap from any key it holds — and it sorts before b's
+// join. KeyGaps lists it for b (the full history policy), and nothing else: epochs on the chain
+// behind a key a member holds are never listed.
+func TestKeyGapsCoverSideBranches(t *testing.T) {
+	c, v := newCommunity(t, 0)
+	a, b := newPerson(t, "a"), newPerson(t, "b")
+	c.admit(v, c.owner, a, RoleMember)
+	c.write(v, c.owner, KindSetRole, &SetRole{Target: a.PublicKey(), Role: RoleModerator, TargetPrev: v.state(t).LastAct(a.PublicKey())})
+	if gaps := v.state(t).KeyGaps(); len(gaps) != 0 {
+		t.Fatalf("gaps before any rotation: %v", gaps)
+	}
+	owner := Recipient{c.owner.PublicKey(), c.owner.X25519Public()}
+	side := v.clone()
+	rot1, _, err := NewRotation(c.genesis.ID, c.key, []Recipient{owner, {a.PublicKey(), a.X25519Public()}}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := c.write(v, c.owner, KindRotateKey, rot1)
+	c.say(side, a, "one")
+	c.say(side, a, "two")
+	join := c.admit(side, a, b, RoleMember)
+	rot2, _, err := NewRotation(c.genesis.ID, c.key, []Recipient{owner, {a.PublicKey(), a.X25519Public()}, {b.PublicKey(), b.X25519Public()}}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := c.write(side, a, KindRotateKey, rot2)
+	v.merge(side)
+	s := v.state(t)
+	if !r1.Position().Less(join.Position()) || s.Current != r2.ID {
+		t.Fatalf("the setting is off: owner's rotation before the join %v, current is the moderator's %v", r1.Position().Less(join.Position()), s.Current == r2.ID)
+	}
+	gaps := s.KeyGaps()
+	if len(gaps) != 1 || gaps[0].Epoch != r1.ID || !gaps[0].Member.Equal(b.PublicKey()) {
+		t.Fatalf("gaps = %+v, want only b lacking the owner's side branch %s", gaps, r1.ID.Short())
+	}
+}

@@ -322,11 +322,11 @@ type KeyGap struct {
 	Member ed25519.PublicKey
 }
 
-// KeyGaps lists the epoch keys active members lack: the current one, and every epoch made after
-// the member's latest join (a rotation concurrent with its join, or one that left it out while a
-// removal of it stood that the log later voided), so that it can read what was written in them.
-// Epochs from before its join are its history: the rotations' links to their previous keys
-// cover them as far as the history policy allows. In (epoch position, member key) order.
+// KeyGaps lists the epoch keys active members lack and cannot unwrap from a key they hold (a
+// rotation carries its previous epoch's key): the current one; under the full history policy,
+// every other one (an epoch on a side branch: a rotation concurrent with the member's join, or
+// one that left it out while a removal of it stood that the log later voided); under from-join,
+// those made after the member's latest join. In (epoch position, member key) order.
 func (s *State) KeyGaps() []KeyGap {
 	eps := make([]*Epoch, 0, len(s.epochs))
 	for _, e := range s.epochs {
@@ -334,17 +334,38 @@ func (s *State) KeyGaps() []KeyGap {
 	}
 	slices.SortFunc(eps, func(a, b *Epoch) int { return a.At.Compare(b.At) })
 	var out []KeyGap
-	for _, e := range eps {
-		for _, m := range s.Members() {
-			if !m.Active || e.holders[string(m.Key)] || len(m.Stints) == 0 {
+	for _, m := range s.Members() {
+		if !m.Active || len(m.Stints) == 0 {
+			continue
+		}
+		reach := s.reachable(m.Key)
+		joined := m.Stints[len(m.Stints)-1].Join
+		for _, e := range eps {
+			if reach[e.ID] {
 				continue
 			}
-			if e.ID == s.Current || m.Stints[len(m.Stints)-1].Join.Less(e.At) {
+			if e.ID == s.Current || s.History != HistoryFromJoin || joined.Less(e.At) {
 				out = append(out, KeyGap{Epoch: e.ID, Member: m.Key})
 			}
 		}
 	}
+	slices.SortStableFunc(out, func(a, b KeyGap) int { return s.epochs[a.Epoch].At.Compare(s.epochs[b.Epoch].At) })
 	return out
+}
+
+// reachable is the set of epochs whose key a member holds, as the log says, or can unwrap from
+// one it holds by following the rotations' links to their previous epochs.
+func (s *State) reachable(k ed25519.PublicKey) map[Hash]bool {
+	reach := map[Hash]bool{}
+	for _, e := range s.epochs {
+		if !e.holders[string(k)] {
+			continue
+		}
+		for cur := e; cur != nil && !reach[cur.ID]; cur = s.epochs[cur.Prev] {
+			reach[cur.ID] = true
+		}
+	}
+	return reach
 }
 
 // NeedsRotation lists those who hold the current epoch's key but are not active members

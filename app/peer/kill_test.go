@@ -70,7 +70,9 @@ func TestKillChild(t *testing.T) {
 	if mode == "" {
 		t.Skip("only runs as the child of the kill tests")
 	}
-	say := func(format string, a ...any) { _, _ = os.Stdout.WriteString("kill-child " + fmt.Sprintf(format, a...) + "\n") }
+	say := func(format string, a ...any) {
+		_, _ = os.Stdout.WriteString("kill-child " + fmt.Sprintf(format, a...) + "\n")
+	}
 	p, err := peer.Open(os.Getenv("KITH_PEER_KILL_DIR"), peer.Options{
 		Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoControl: true, NoMDNS: true, NoNAT: true,
 		Listen: []string{"/ip4/127.0.0.1/tcp/0"}, SyncEvery: time.Hour,
@@ -220,7 +222,9 @@ func TestKilledWhileSyncing(t *testing.T) {
 	inv := inviteOf(t, owner, id, 0)
 	dir := t.TempDir()
 	lines := killChild(t, "sync", []string{"KITH_PEER_KILL_DIR=" + dir, "KITH_PEER_KILL_INVITE=" + inv.String()},
-		func(line string, _ int) bool { return strings.HasPrefix(line, "sync ") && !strings.HasPrefix(line, "sync 0 ") })
+		func(line string, _ int) bool {
+			return strings.HasPrefix(line, "sync ") && !strings.HasPrefix(line, "sync 0 ")
+		})
 	p := offline(t, dir)
 	stored := verifyLog(t, p, id)
 	if err := p.Close(); err != nil {

@@ -610,3 +610,88 @@ func TestModerationCommands(t *testing.T) {
 		t.Fatal("the owner left")
 	}
 }
+
+// TestRotationAndJoinAcrossAPartition: during a partition the owner removes R0 on one side
+// (rotating the key) while on the other a moderator removes R1 (rotating too) and admits a
+// joiner with the key it had. After healing, the peers agree on one current epoch, which the
+// joiner holds and neither removed member does: the joiner reads what is written in it, each
+// removed member, handed the bytes, cannot.
+func TestRotationAndJoinAcrossAPartition(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 0)
+	mod, r0, r1 := n.start("", 1), n.start("", 0), n.start("", 1)
+	join(t, mod, inv, "Mod")
+	join(t, r0, inv, "R0")
+	join(t, r1, inv, "R1")
+	all := []*peer.Peer{owner, mod, r0, r1}
+	connected(t, id, all...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := owner.Svc.SetRole(ctx, id, mod.ID.PublicKey(), community.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the moderator to know it", func() bool {
+		return roleOf(mod, id, mod.ID.PublicKey()) == community.RoleModerator
+	})
+	joiner := n.start("", 1)
+	n.split(append(all, joiner)...)
+	if err := owner.Svc.Remove(ctx, id, r0.ID.PublicKey(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := mod.Svc.Remove(ctx, id, r1.ID.PublicKey(), ""); err != nil {
+		t.Fatal(err)
+	}
+	join(t, joiner, inviteOf(t, mod, id, 1, mod.Node().Addrs()...), "Jo")
+	post(t, mod, id, "side 1, with Jo")
+	post(t, owner, id, "side 0, without R0")
+
+	n.partitioned.Store(false)
+	stay := []*peer.Peer{owner, mod, joiner}
+	var epoch community.Hash
+	eventually(t, 90*time.Second, "one state and one epoch on the three that stay", func() bool {
+		h0, _ := owner.Svc.StateHash(id)
+		epoch = epochOf(t, owner, id)
+		for _, p := range stay[1:] {
+			if h, _ := p.Svc.StateHash(id); h != h0 || epochOf(t, p, id) != epoch {
+				return false
+			}
+		}
+		return !isActive(owner, id, r0.ID.PublicKey()) && !isActive(owner, id, r1.ID.PublicKey())
+	})
+	post(t, owner, id, "after healing")
+	for i, p := range stay {
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			got := texts(p, id, 50)
+			if got["side 1, with Jo"] && got["side 0, without R0"] && got["after healing"] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("peer %d reads %v, not both sides and the new epoch", i, got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	after, err := community.Decode(lastMessage(t, owner, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []*peer.Peer{r0, r1} {
+		dir := r.Dir
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		off := offline(t, dir)
+		if _, err := off.Svc.Receive(id, envelopes(t, owner, id)); err != nil {
+			t.Fatal(err)
+		}
+		if !off.Svc.Has(id, after.ID) {
+			t.Fatalf("removed member %d did not store the bytes", i)
+		}
+		if texts(off, id, 50)["after healing"] {
+			t.Fatalf("removed member %d read the epoch after healing", i)
+		}
+	}
+}
