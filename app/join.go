@@ -142,17 +142,17 @@ func (s *Service) Admit(ctx context.Context, id community.Hash, req community.Jo
 
 // writeOwnLocked signs an event of this install on top of what the room knows, stores it
 // durably and folds it in. r.mu must be held.
-func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Kind, body []byte, channel community.Hash) (*community.Event, error) {
-	return s.writeAsLocked(ctx, r, s.id, r.mine, kind, body, channel)
+func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Kind, body []byte, channel community.Hash, cite ...community.Position) (*community.Event, error) {
+	return s.writeAsLocked(ctx, r, s.id, r.mine, kind, body, channel, cite...)
 }
 
 // writeAsLocked is writeOwnLocked with another signer (the recovery key), whose latest event in
 // the community is prev. r.mu must be held.
-func (s *Service) writeAsLocked(ctx context.Context, r *room, signer community.Signer, prev *community.Event, kind community.Kind, body []byte, channel community.Hash) (*community.Event, error) {
+func (s *Service) writeAsLocked(ctx context.Context, r *room, signer community.Signer, prev *community.Event, kind community.Kind, body []byte, channel community.Hash, cite ...community.Position) (*community.Event, error) {
 	st := r.folder.State()
 	e, err := community.Build(signer, community.Draft{
 		Community: r.id, Kind: kind, Body: body, Epoch: st.Current, Time: s.now(),
-		Prev: prev, Deps: r.deps(),
+		Prev: prev, Deps: r.deps(), Cite: cite,
 	})
 	if err != nil {
 		return nil, err

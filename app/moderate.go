@@ -259,7 +259,8 @@ func (s *Service) DeleteMessage(ctx context.Context, id, message community.Hash)
 	if err != nil {
 		return err
 	}
-	e, err := s.writeOwnLocked(ctx, r, community.KindDelete, body, community.Hash{})
+	// It cites the message: no peer accepts the deletion before it has the message.
+	e, err := s.writeOwnLocked(ctx, r, community.KindDelete, body, community.Hash{}, target.Position())
 	if err != nil {
 		return err
 	}

@@ -325,27 +325,40 @@ var unreadable = community.Hash{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 
 // placeUnreadable moves the content that waited for a key this install now holds into its
 // channel. r.mu must be held (or the room not yet shared).
 func (s *Service) placeUnreadable(r *room) error {
+	type deletion struct {
+		e *community.Event
+		c *community.Content
+	}
+	var deletes []deletion
 	before := community.Position{}
 	for {
 		evs, err := s.store.Page(r.id, unreadable, before, 500)
-		if err != nil || len(evs) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(evs) == 0 {
+			break
 		}
 		for _, e := range evs {
 			if c, err := r.keys.Open(e); err == nil {
-				if e.Kind == community.KindDelete {
-					err = s.applyDeleteLocked(r, r.folder.State(), e, c)
-				}
-				if err == nil {
-					err = s.store.SetChannel(r.id, e.ID, c.Channel)
-				}
-				if err != nil {
+				if err := s.store.SetChannel(r.id, e.ID, c.Channel); err != nil {
 					return err
+				}
+				if e.Kind == community.KindDelete {
+					deletes = append(deletes, deletion{e, c})
 				}
 			}
 			before = e.Position()
 		}
 	}
+	// Deletions last: a message and its deletion may both have waited for this key, and the
+	// message must not be placed in its page after its deletion took it out.
+	for _, d := range deletes {
+		if err := s.applyDeleteLocked(r, r.folder.State(), d.e, d.c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // countMessages counts the messages among records.

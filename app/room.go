@@ -436,6 +436,15 @@ func (s *Service) RemovedAnywhere(key []byte) bool {
 	return removed
 }
 
+// Role returns this install's role in a community (RoleNone once it is no longer a member).
+func (s *Service) Role(id community.Hash) (community.Role, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return community.RoleNone, err
+	}
+	return st.RoleOf(s.id.PublicKey()), nil
+}
+
 // Epoch returns the current content-key epoch of a community (the ID of the rotation that made
 // its key; the community's ID before any rotation).
 func (s *Service) Epoch(id community.Hash) (community.Hash, error) {

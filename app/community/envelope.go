@@ -344,6 +344,9 @@ type Draft struct {
 	// Deps are the heads the author has seen, with their Lamport values. Build sorts them,
 	// drops duplicates and the previous event, and keeps the MaxDeps with the highest Lamport.
 	Deps []Position
+	// Cite are events the new one must cite whatever their age, before the heads (a deletion
+	// cites the message it deletes, so that no peer accepts the deletion before the message).
+	Cite []Position
 }
 
 // Build signs a new event from d. Lamport is derived by the rule, never chosen.
@@ -351,10 +354,13 @@ func Build(s Signer, d Draft) (*Event, error) {
 	if len(d.Body) > MaxBodySize {
 		return nil, fmt.Errorf("community: body of %d bytes is over the %d-byte limit: shorten it", len(d.Body), MaxBodySize)
 	}
+	if len(d.Cite) > MaxDeps {
+		return nil, fmt.Errorf("community: an event cites at most %d events, not %d", MaxDeps, len(d.Cite))
+	}
 	deps := slices.Clone(d.Deps)
-	// Highest Lamport first, so trimming keeps the most recent heads.
+	// Highest Lamport first, so trimming keeps the most recent heads; what must be cited first.
 	slices.SortFunc(deps, func(a, b Position) int { return b.Compare(a) })
-	deps = slices.CompactFunc(deps, func(a, b Position) bool { return a.ID == b.ID })
+	deps = append(slices.Clone(d.Cite), deps...)
 	h := Header{
 		Version:   Version,
 		Community: d.Community,
@@ -377,7 +383,7 @@ func Build(s Signer, d Draft) (*Event, error) {
 		if len(h.Deps) == MaxDeps {
 			break
 		}
-		if d.Prev != nil && p.ID == d.Prev.ID {
+		if d.Prev != nil && p.ID == d.Prev.ID || slices.Contains(h.Deps, p.ID) {
 			continue
 		}
 		h.Deps = append(h.Deps, p.ID)

@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,17 @@ func TestBuildKeepsNewestDeps(t *testing.T) {
 	}
 	if len(e.Deps) != MaxDeps || e.Lamport != 41 {
 		t.Fatalf("deps %d, Lamport %d", len(e.Deps), e.Lamport)
+	}
+	// An old event that must be cited (a deletion's message) is kept among the newest heads.
+	e, err = Build(a, Draft{Community: Hash{1}, Kind: KindDelete, Deps: deps, Cite: []Position{deps[0]}, Time: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Deps) != MaxDeps || !slices.Contains(e.Deps, deps[0].ID) || e.Lamport != 41 {
+		t.Fatalf("with a citation: deps %d, cites the old one %v, Lamport %d", len(e.Deps), slices.Contains(e.Deps, deps[0].ID), e.Lamport)
+	}
+	if _, err := Build(a, Draft{Community: Hash{1}, Kind: KindDelete, Cite: deps[:MaxDeps+1], Time: t0}); err == nil {
+		t.Fatal("Build cited more than MaxDeps events")
 	}
 }
 

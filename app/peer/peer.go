@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -279,6 +280,16 @@ func (p *Peer) dropFormerMembers(id community.Hash) {
 // moderator would only be a second one.
 const repairDelay = 2 * time.Second
 
+// repairWait is how long a repair of community id waits: repairDelay for its owner, and up to
+// three seconds more, at random, for the others, so that the moderators online do not all
+// rotate at once (the first rotation makes the others' repairs find nothing to do).
+func (p *Peer) repairWait(id community.Hash) time.Duration {
+	if role, _ := p.Svc.Role(id); role == community.RoleOwner {
+		return repairDelay
+	}
+	return repairDelay + time.Duration(rand.Int64N(int64(3*time.Second)))
+}
+
 // scheduleRepair runs the service's key repair for a community (a rotation when a former member
 // holds the current key, key shares for members that lack it) after repairDelay, once for any
 // number of changes meanwhile.
@@ -293,7 +304,7 @@ func (p *Peer) scheduleRepair(ctx context.Context, id community.Hash) {
 	ok := p.spawn(func() {
 		select {
 		case <-ctx.Done():
-		case <-time.After(repairDelay):
+		case <-time.After(p.repairWait(id)):
 		}
 		p.mu.Lock()
 		delete(p.repairs, id)
