@@ -139,7 +139,7 @@ func newCommunityView(s *Shell) *CommunityView {
 
 	v.msgs = newMessageList(v)
 	v.composer = newComposer(v.submit)
-	v.composer.SetPlaceHolder("Write a message. Enter sends, Shift+Enter adds a line.")
+	v.composer.SetPlaceHolder(composerHint)
 	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
 	v.send.Importance = widget.HighImportance
 	center := container.NewBorder(
@@ -408,7 +408,14 @@ func (v *CommunityView) refreshHeader() {
 		v.inviteBtn.Hide()
 	}
 	ch, ok := v.channel()
-	canWrite := ok && !ch.Archived && (ch.Type != community.ChannelAnnouncements || role >= community.RoleModerator)
+	canWrite := ok && !ch.Archived && role != community.RoleNone && (ch.Type != community.ChannelAnnouncements || role >= community.RoleModerator)
+	if role == community.RoleNone {
+		// Removed, or left: what this device had stays readable; nothing new comes.
+		v.chip.SetText("no longer a member")
+		v.composer.SetPlaceHolder("You are no longer a member of " + c.Name + ": what you had stays readable here.")
+	} else if v.composer.PlaceHolder != composerHint {
+		v.composer.SetPlaceHolder(composerHint)
+	}
 	if canWrite {
 		v.composer.Enable()
 		v.send.Enable()
@@ -417,6 +424,9 @@ func (v *CommunityView) refreshHeader() {
 		v.send.Disable()
 	}
 }
+
+// composerHint is the composer's placeholder for a member.
+const composerHint = "Write a message. Enter sends, Shift+Enter adds a line."
 
 // startTicker refreshes presence every few seconds: a path can change (relayed to direct)
 // without a connect or disconnect.

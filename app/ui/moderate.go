@@ -41,10 +41,22 @@ type memberAction struct {
 
 func (v *CommunityView) memberActions(m app.MemberView) []memberAction {
 	mine := v.myRole()
+	svc, id, name := v.s.svc, v.cur, nameOr(m.Name)
+	if m.You && m.Active && mine != community.RoleOwner {
+		title := "this community"
+		if c := v.summary(id); c != nil {
+			title = c.Name
+		}
+		return []memberAction{{
+			label: "Leave " + title, title: "Leave " + title + "?", confirm: "Leave",
+			text: "You will no longer receive or read what is written there. What you already have stays on this device. To come back you need a new invite.",
+			call: func(ctx context.Context) error { return svc.Leave(ctx, id) },
+			done: "You left " + title + ".",
+		}}
+	}
 	if m.You || !m.Active || mine < community.RoleModerator {
 		return nil
 	}
-	svc, id, name := v.s.svc, v.cur, nameOr(m.Name)
 	var out []memberAction
 	if mine == community.RoleOwner {
 		switch m.Role {
@@ -93,7 +105,7 @@ func (v *CommunityView) openMember(m app.MemberView) {
 	var d dialog.Dialog
 	for _, a := range v.memberActions(m) {
 		b := widget.NewButton(a.label, nil)
-		if a.confirm == "Remove" {
+		if a.confirm == "Remove" || a.confirm == "Leave" {
 			b.Importance = widget.DangerImportance
 		}
 		b.OnTapped = func() {
@@ -114,6 +126,8 @@ func (v *CommunityView) openMember(m app.MemberView) {
 	}
 	if len(box.Objects) == 2 {
 		switch {
+		case m.You && m.Role == community.RoleOwner:
+			box.Add(wrapped("This is you, the owner. Ownership moves only with the recovery words (Recover ownership… in the menu, on another member's device)."))
 		case m.You:
 			box.Add(wrapped("This is you."))
 		case m.Active && v.myRole() >= community.RoleModerator:

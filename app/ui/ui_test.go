@@ -690,6 +690,11 @@ func TestModerateFromTheDesktop(t *testing.T) {
 		return err == nil && ok && e.Text == ""
 	}, ana.q, bo.q)
 
+	// Bo's own entry offers to leave; the owner's own entry does not.
+	if acts := v.memberActions(app.MemberView{Key: ana.p.ID.PublicKey(), Name: "Ana", Role: community.RoleOwner, Active: true, You: true}); len(acts) != 0 {
+		t.Fatalf("the owner is offered %d actions on itself", len(acts))
+	}
+
 	// The members panel: Bo's actions for the owner.
 	var bob app.MemberView
 	for _, m := range v.members {
@@ -727,6 +732,34 @@ func TestModerateFromTheDesktop(t *testing.T) {
 		return !member && labelWith(ana.win.Canvas().Overlays().Top(), "was removed") != nil
 	}, ana.q, bo.q)
 	v.memberDialog.Hide()
+
+	// Cy, a member, leaves from its own entry, after a confirmation.
+	cy := open(t, a)
+	inv3, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cy.p.Join(ctx, inv3, "Cy"); err != nil {
+		t.Fatal(err)
+	}
+	cv := cy.shell.view
+	eventually(t, "Cy's window on the community", func() bool { return cv.cur == v.cur && cv.myRole() == community.RoleMember }, cy.q, ana.q)
+	var me app.MemberView
+	for _, m := range cv.members {
+		if m.You {
+			me = m.MemberView
+		}
+	}
+	cv.openMember(me)
+	test.Tap(find(cy.win.Canvas().Overlays().Top(), "Leave Clay Studio Friends"))
+	test.Tap(find(cy.win.Canvas().Overlays().Top(), "Leave"))
+	eventually(t, "Cy's leave to reach the owner", func() bool {
+		member, _ := ana.p.Svc.IsMember(v.cur, cy.p.ID.PublicKey())
+		return !member
+	}, ana.q, cy.q)
+	eventually(t, "Cy's window to say it is no longer a member", func() bool {
+		return cv.composer.Disabled() && strings.Contains(cv.composer.PlaceHolder, "no longer a member")
+	}, cy.q)
 
 	// Recovery: words that are not the community's are refused, with what to check.
 	v.openRecover()
