@@ -143,6 +143,12 @@ func (s *Service) Admit(ctx context.Context, id community.Hash, req community.Jo
 // writeOwnLocked signs an event of this install on top of what the room knows, stores it
 // durably and folds it in. r.mu must be held.
 func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Kind, body []byte, channel community.Hash, cite ...community.Position) (*community.Event, error) {
+	if kind.MinRole() >= community.RoleModerator {
+		// The grant of this install's role, however old: receivers judge the act knowing it.
+		if at, ok := r.folder.State().RoleGrant(s.id.PublicKey()); ok {
+			cite = append(cite, at)
+		}
+	}
 	return s.writeAsLocked(ctx, r, s.id, r.mine, kind, body, channel, cite...)
 }
 

@@ -161,15 +161,16 @@ func (s *Service) rotateLocked(ctx context.Context, r *room) (*community.Event, 
 // sealingStateLocked returns the state to seal new content under. When a former member still
 // holds the current key (the repair has not run yet: a removal just arrived, a partition just
 // healed) and this install may rotate, it rotates first, so that what it writes next is not
-// readable with the key the former member has. r.mu must be held.
-func (s *Service) sealingStateLocked(ctx context.Context, r *room) *community.State {
+// readable with the key the former member has; if the rotation fails, nothing is written.
+// r.mu must be held.
+func (s *Service) sealingStateLocked(ctx context.Context, r *room) (*community.State, error) {
 	st := r.folder.State()
 	if st.RoleOf(s.id.PublicKey()) >= community.RoleModerator && len(st.NeedsRotation()) > 0 {
 		if _, err := s.rotateLocked(ctx, r); err != nil {
-			s.log.Warn("rotating the key before writing", "community", r.id.Short(), "err", err)
+			return nil, fmt.Errorf("app: a former member still holds the key of %q and it could not be changed, so nothing was written: %w", st.Name, err)
 		}
 	}
-	return r.folder.State()
+	return r.folder.State(), nil
 }
 
 // Repair mends what the folded log says about keys, as far as this install may (DESIGN
@@ -247,8 +248,14 @@ func (s *Service) DeleteMessage(ctx context.Context, id, message community.Hash)
 		return errors.New("app: you may delete your own messages; moderators delete members' messages")
 	case !target.HasBody():
 		return nil // deleted already
+	case st.CheckContent(target) != nil:
+		// Void everywhere already (written after its author's removal or cutoff): shown nowhere,
+		// and a deletion citing it would never be accepted by the peers that refused it.
+		return nil
 	}
-	st = s.sealingStateLocked(ctx, r)
+	if st, err = s.sealingStateLocked(ctx, r); err != nil {
+		return err
+	}
 	key, ok := r.keys.Key(st.Current)
 	if !ok {
 		return fmt.Errorf("app: this device does not have the current key of %q yet", st.Name)

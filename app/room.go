@@ -234,7 +234,9 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
 		return Message{}, fmt.Errorf("app: only the owner and moderators post in #%s", ch.Name)
 	}
-	st = s.sealingStateLocked(ctx, r)
+	if st, err = s.sealingStateLocked(ctx, r); err != nil {
+		return Message{}, err
+	}
 	key, ok := r.keys.Key(st.Current)
 	if !ok {
 		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)

@@ -205,6 +205,8 @@ func (s *State) step(e *Event, sticky map[Hash]Hash) bool {
 			s.noteLeakedKey(e)
 		case KindRotateKey:
 			s.noteVoidEpoch(e)
+		case KindSetRole:
+			s.noteVoidGrant(e)
 		}
 		return false
 	}
@@ -441,10 +443,34 @@ func (s *State) noteLeakedKey(e *Event) {
 		return
 	}
 	j := b.(*Join)
+	if _, err := s.cache.join(e, j); err != nil {
+		// Not a join that lost a race (a use limit, the cap, a removal reaching back) but one
+		// that never proved anything: its "joiner" may be a key made up to force rotations.
+		return
+	}
 	if ep, ok := s.epochs[e.Epoch]; ok && len(j.SealedKey) > 0 && len(j.Joiner) == ed25519.PublicKeySize {
 		ep.holders[string(j.Joiner)] = true
 	}
 }
+
+// noteVoidGrant records the role a promotion granted when a later cutoff voided it (a
+// recovery undoing a stolen key's acts): if the cutoff is itself undone, the promoted member's
+// acts count again, so receivers keep them as void rather than refuse them (see EverHeld).
+func (s *State) noteVoidGrant(e *Event) {
+	b, err := s.cache.body(e)
+	if err != nil {
+		return
+	}
+	r := b.(*SetRole)
+	if m, ok := s.members[string(r.Target)]; ok && r.Role > m.voidGrant {
+		m.voidGrant = r.Role
+	}
+}
+
+// maxVoidEpochs bounds the void epochs one author's rotations may add (see noteVoidEpoch): each
+// may cost key shares to every member, so a demoted moderator writing rotations cannot make
+// the others write without end.
+const maxVoidEpochs = 4
 
 // noteVoidEpoch records the epoch of a rotation that a later act voided (its author's demotion
 // or removal reached back past it): its members wrote with its key meanwhile, so the epoch stays
@@ -458,7 +484,16 @@ func (s *State) noteVoidEpoch(e *Event) {
 	if _, ok := s.epochs[e.ID]; ok || len(r.KeyCheck) != keyCheckSize {
 		return
 	}
-	ep := &Epoch{ID: e.ID, Prev: r.PrevEpoch, At: e.Position(), holders: map[string]bool{}}
+	n := 0
+	for _, ep := range s.epochs {
+		if ep.Void && ep.author == string(e.Author) {
+			n++
+		}
+	}
+	if n >= maxVoidEpochs {
+		return
+	}
+	ep := &Epoch{ID: e.ID, Prev: r.PrevEpoch, At: e.Position(), Void: true, author: string(e.Author), holders: map[string]bool{}}
 	for _, k := range r.Keys {
 		ep.holders[string(k.Member)] = true
 	}
@@ -722,6 +757,7 @@ func (s *State) Hash() Hash {
 			w.flag(st.Ended)
 			w.uvarint(st.Cutoff)
 		}
+		w.byte1(byte(m.voidGrant))
 		w.uvarint(uint64(len(m.roles)))
 		for _, c := range m.roles {
 			w.uvarint(c.at.Lamport)
@@ -770,6 +806,7 @@ func (s *State) Hash() Hash {
 	for _, id := range eps {
 		w.hash(id)
 		w.hash(s.epochs[id].Prev)
+		w.flag(s.epochs[id].Void)
 		holders := sortedKeys(s.epochs[id].holders)
 		w.uvarint(uint64(len(holders)))
 		for _, k := range holders {

@@ -39,8 +39,9 @@ type Member struct {
 	Invite   invite.ID         // the invite of the latest join (zero for the owner)
 	Admitter ed25519.PublicKey // who admitted the latest join
 
-	last  act          // the last act on this member (join, role change, removal)
-	roles []roleChange // its roles over time, for judging what it wrote at a point
+	last      act          // the last act on this member (join, role change, removal)
+	roles     []roleChange // its roles over time, for judging what it wrote at a point
+	voidGrant Role         // the highest role a promotion of it granted that a cutoff voided
 }
 
 // roleChange is a member's role from a position on. A demotion keeps the former role for the
@@ -84,6 +85,8 @@ type Epoch struct {
 	ID      Hash
 	Prev    Hash
 	At      Position // the position of the event that made it
+	Void    bool     // made by a rotation the log voids (kept for its key: see noteVoidEpoch)
+	author  string   // a void epoch's rotation's author
 	holders map[string]bool
 }
 
@@ -258,7 +261,19 @@ func (s *State) EverHeld(k ed25519.PublicKey, role Role) bool {
 			return true
 		}
 	}
-	return false
+	return m.voidGrant >= role
+}
+
+// RoleGrant is the position of the event that gave a member its live role (a promotion, or a
+// join with a moderator's invite); ok is false for the genesis owner and non-members. An act that
+// needs the role cites it, so that no peer judges the act before it knows the grant.
+func (s *State) RoleGrant(k ed25519.PublicKey) (Position, bool) {
+	m, ok := s.members[string(k)]
+	if !ok || !m.Active || len(m.roles) == 0 {
+		return Position{}, false
+	}
+	at := m.roles[len(m.roles)-1].at
+	return at, at != (Position{})
 }
 
 // wasModerator reports whether a member held the moderator role or above at some point
@@ -363,6 +378,9 @@ func (s *State) reachable(k ed25519.PublicKey) map[Hash]bool {
 		}
 		for cur := e; cur != nil && !reach[cur.ID]; cur = s.epochs[cur.Prev] {
 			reach[cur.ID] = true
+			if cur.Void { // its link to a previous key is its author's word only
+				break
+			}
 		}
 	}
 	return reach

@@ -42,6 +42,17 @@ func newRejections() *rejections {
 	return &rejections{by: map[string]int{}, knew: map[string]int{}, over: map[string]int{}}
 }
 
+// overRateAll counts the gossiped events over their author's rate, whoever forwarded them.
+func (r *rejections) overRateAll() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.over {
+		n += c
+	}
+	return n
+}
+
 // overRate counts the gossiped events from a forwarder that were over their author's rate.
 func (r *rejections) overRate(from string) int {
 	r.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,6 +59,9 @@ func killChild(t *testing.T, mode string, env []string, stop func(line string, n
 	_ = cmd.Wait()
 	if len(lines) == 0 {
 		t.Fatalf("the child printed nothing:\n%s", stderr.String())
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the child was not killed but ended on its own (%v):\n%s", cmd.ProcessState, stderr.String())
 	}
 	return lines
 }
@@ -231,6 +235,9 @@ func TestKilledWhileSyncing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("killed with %d of the owner's %d events stored (lines: %q)", stored, len(logOf(t, owner, id)), lines)
+	if stored >= len(logOf(t, owner, id)) {
+		t.Fatal("the kill came after the sync had finished: nothing was tested")
+	}
 	j := n.start(dir, 0)
 	want := logOf(t, owner, id)
 	eventually(t, 60*time.Second, "the restarted joiner to hold the owner's whole log", func() bool {

@@ -236,6 +236,13 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 			switch ev := ev.(type) {
 			case app.CommunityChanged:
 				id = ev.Community
+			case app.JoinProgress:
+				// Admitted: its admitter's address is saved now, not after the first sync, so that
+				// an install stopped (or killed) during that sync finds the community again.
+				if node := p.Node(); ev.Stage == app.JoinSyncing && node != nil {
+					p.remember(ev.Peer, node.AddrsOf(ev.Peer), []community.Hash{ev.Community})
+				}
+				continue
 			case app.Lagged:
 				p.addAll()
 				p.greetAll(ctx)
