@@ -13,7 +13,6 @@ import (
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/peer"
-	"github.com/kith-app/kith/p2p"
 	"github.com/kith-app/kith/storage"
 )
 
@@ -155,18 +154,7 @@ func TestRemovedMemberIsCutOff(t *testing.T) {
 	forged := forge(t, bOff, id, 5)
 
 	// Bo's own node: refused at the door by every member.
-	bare := func(p *peer.Peer) *p2p.Node {
-		node, err := p2p.New(ctx, p2p.Config{
-			PrivateKey: p.ID.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-			Logger: slog.New(slog.DiscardHandler), MessageID: gossip.MessageID,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { node.Close() })
-		return node
-	}
-	bNode := bare(bOff)
+	bNode := bareNode(t, ctx, bOff, 0)
 	for _, p := range []*peer.Peer{owner, a} {
 		// The dial may complete on Bo's side before the member's gater closes it.
 		_ = bNode.Connect(ctx, p.Node().Addrs()[0])
@@ -178,7 +166,7 @@ func TestRemovedMemberIsCutOff(t *testing.T) {
 	}
 
 	// Fi's node, forwarding whatever it is given: Bo's raw events reach the owner and Al.
-	fNode := bare(fOff)
+	fNode := bareNode(t, ctx, fOff, 0)
 	topic, err := fNode.Join(gossip.TopicName(id), acceptAll)
 	if err != nil {
 		t.Fatal(err)

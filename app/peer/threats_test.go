@@ -41,15 +41,8 @@ func newAttacker(t *testing.T, ctx context.Context, p *peer.Peer, id community.H
 		t.Fatal(err)
 	}
 	a := &attacker{off: offline(t, dir)}
+	a.node = bareNode(t, ctx, a.off, seen)
 	var err error
-	a.node, err = p2p.New(ctx, p2p.Config{
-		PrivateKey: a.off.ID.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-		Logger: slog.New(slog.DiscardHandler), MessageID: gossip.MessageID, SeenTTL: seen,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.node.Close() })
 	if a.topic, err = a.node.Join(gossip.TopicName(id), acceptAll); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +56,21 @@ func newAttacker(t *testing.T, ctx context.Context, p *peer.Peer, id community.H
 		})
 	}
 	return a
+}
+
+// bareNode is a libp2p node with p's key and none of Kith's rules (no gater, no validator of its
+// own), with pubsub's seen cache set to seen (0: pubsub's default).
+func bareNode(t *testing.T, ctx context.Context, p *peer.Peer, seen time.Duration) *p2p.Node {
+	t.Helper()
+	node, err := p2p.New(ctx, p2p.Config{
+		PrivateKey: p.ID.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
+		Logger: slog.New(slog.DiscardHandler), MessageID: gossip.MessageID, SeenTTL: seen,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	return node
 }
 
 func (a *attacker) publish(t *testing.T, ctx context.Context, envs ...[]byte) {
