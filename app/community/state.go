@@ -320,17 +320,6 @@ func (s *State) HoldsKey(epoch Hash, k ed25519.PublicKey) bool {
 // KnownEpoch reports whether the log names an epoch.
 func (s *State) KnownEpoch(epoch Hash) bool { _, ok := s.epochs[epoch]; return ok }
 
-// MissingKey lists the active members that lack the current epoch's key (a key share repairs it).
-func (s *State) MissingKey() []ed25519.PublicKey {
-	var out []ed25519.PublicKey
-	for _, m := range s.Members() {
-		if m.Active && !s.HoldsKey(s.Current, m.Key) {
-			out = append(out, m.Key)
-		}
-	}
-	return out
-}
-
 // KeyGap is an epoch key an active member lacks and should hold.
 type KeyGap struct {
 	Epoch  Hash
