@@ -398,21 +398,10 @@ func TestMalformedGossipFromAMember(t *testing.T) {
 	}
 
 	// M's folder, offline: its identity keys the bare node, its service signs a genuine post later.
-	mOff, err := peer.Open(mDir, peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoControl: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mOff.Close() })
+	mOff := offline(t, mDir)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bare, err := p2p.New(ctx, p2p.Config{
-		PrivateKey: mOff.ID.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-		Logger: slog.New(slog.DiscardHandler), MessageID: gossip.MessageID,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bare.Close() })
+	bare := bareNode(t, ctx, mOff, 0)
 	ownerID, bareID := owner.Node().ID(), bare.ID()
 	if err := bare.Connect(ctx, owner.Node().Addrs()[0]); err != nil {
 		t.Fatalf("M's bare node connects: %v", err)
