@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,7 +23,6 @@ import (
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
-	ma "github.com/multiformats/go-multiaddr"
 )
 
 // Limits and queue sizes. The pubsub defaults (32-deep queues) drop bursts
@@ -45,10 +45,14 @@ const (
 	rpcOverhead = 64 << 10
 )
 
-// defaultListenAddrs are used when Config.ListenAddrs is empty.
+// defaultListenAddrs are used when Config.ListenAddrs is empty: every interface, IPv4 and IPv6
+// (a home often has a global IPv6 address, which needs no NAT traversal), TCP and QUIC, on
+// automatic ports (see Config.Ports).
 var defaultListenAddrs = []string{
 	"/ip4/0.0.0.0/tcp/0",
 	"/ip4/0.0.0.0/udp/0/quic-v1",
+	"/ip6/::/tcp/0",
+	"/ip6/::/udp/0/quic-v1",
 }
 
 // Sentinel errors, for callers that branch on them (use errors.Is).
@@ -70,11 +74,19 @@ type Config struct {
 	PrivateKey ed25519.PrivateKey
 
 	// ListenAddrs are the multiaddrs to listen on, such as
-	// "/ip4/127.0.0.1/tcp/0" or "/ip4/0.0.0.0/udp/4001/quic-v1". Empty means
-	// every IPv4 interface on a port chosen by the system, over TCP and QUIC
-	// (/ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/udp/0/quic-v1). Tests should bind
-	// 127.0.0.1 explicitly.
+	// "/ip4/127.0.0.1/tcp/0" or "/ip4/0.0.0.0/udp/4001/quic-v1". Port 0 means
+	// automatic (see Ports). Empty means every IPv4 and IPv6 interface on
+	// automatic ports, over TCP and QUIC. Tests should bind 127.0.0.1
+	// explicitly. An address that cannot be listened on is logged and left
+	// out, as long as one can.
 	ListenAddrs []string
+
+	// Ports are the ports to ask for first where a listen address says port 0, "automatic":
+	// TCP for /tcp/0, UDP for /udp/0/quic-v1. A data folder keeps what Node.Ports returns and
+	// passes it here at the next start, so that the addresses in the invites it handed out stay
+	// true across restarts. A preferred port that is taken (or zero) gives a free one, QUIC
+	// being offered the TCP number first. Addresses with a port of their own are kept as given.
+	Ports Ports
 
 	// MessageID derives the ID of a message from its data; Kith passes a
 	// function returning the event ID. Pubsub uses it to suppress
@@ -214,10 +226,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if len(listen) == 0 {
 		listen = defaultListenAddrs
 	}
-	for _, a := range listen {
-		if _, err := ma.NewMultiaddr(a); err != nil {
-			return nil, fmt.Errorf("p2p: start: listen address %q is not a multiaddr (want e.g. /ip4/0.0.0.0/tcp/0): %w", a, err)
-		}
+	resolved, err := autoListen(listen, cfg.Ports)
+	if err != nil {
+		return nil, err
 	}
 
 	self, err := peer.IDFromPrivateKey(priv)
@@ -225,41 +236,54 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("p2p: start: peer ID of the private key: %w", err)
 	}
 
-	// Low and high water marks sized for a desktop in a few communities;
-	// member connections are protected from trimming by the caller (Protect).
-	cm, err := connmgr.NewConnManager(64, 192, connmgr.WithGracePeriod(time.Minute))
-	if err != nil {
-		return nil, fmt.Errorf("p2p: start: connection manager: %w", err)
-	}
 	gate := newGater(cfg, log)
-	opts := []libp2p.Option{
-		libp2p.Identity(priv),
-		libp2p.ListenAddrStrings(listen...),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.DefaultSecurity, // TLS 1.3 and Noise
-		libp2p.DefaultMuxers,
-		libp2p.ConnectionManager(cm),
-		libp2p.ConnectionGater(gate),
-		libp2p.UserAgent("kith"),
-		// Nobody scrapes Prometheus metrics from a desktop app.
-		libp2p.DisableMetrics(),
+	newHost := func(listen []string) (host.Host, error) {
+		// Low and high water marks sized for a desktop in a few communities;
+		// member connections are protected from trimming by the caller (Protect).
+		cm, err := connmgr.NewConnManager(64, 192, connmgr.WithGracePeriod(time.Minute))
+		if err != nil {
+			return nil, fmt.Errorf("p2p: start: connection manager: %w", err)
+		}
+		opts := []libp2p.Option{
+			libp2p.Identity(priv),
+			libp2p.ListenAddrStrings(listen...),
+			libp2p.Transport(tcp.NewTCPTransport),
+			libp2p.Transport(quic.NewTransport),
+			libp2p.DefaultSecurity, // TLS 1.3 and Noise
+			libp2p.DefaultMuxers,
+			libp2p.ConnectionManager(cm),
+			libp2p.ConnectionGater(gate),
+			libp2p.UserAgent("kith"),
+			// Nobody scrapes Prometheus metrics from a desktop app.
+			libp2p.DisableMetrics(),
+		}
+		if cfg.RelayCandidates != nil {
+			opts = append(opts, autoRelayOptions(self, cfg.RelayCandidates, log)...)
+		}
+		if cfg.NAT {
+			opts = append(opts,
+				libp2p.NATPortMap(),
+				libp2p.EnableAutoNATv2(),
+				libp2p.EnableHolePunching(),
+			)
+		}
+		h, err := libp2p.New(opts...)
+		if err != nil {
+			_ = cm.Close()
+			return nil, fmt.Errorf("p2p: start host on %v (is the port free? is the address on this machine?): %w", listen, err)
+		}
+		return h, nil
 	}
-	if cfg.RelayCandidates != nil {
-		opts = append(opts, autoRelayOptions(self, cfg.RelayCandidates, log)...)
+	h, err := newHost(resolved)
+	if err != nil && !slices.Equal(resolved, listen) {
+		// Every chosen port was taken in the meantime: let the system pick.
+		log.Debug("the kept ports are taken; listening on others", "err", err)
+		h, err = newHost(listen)
 	}
-	if cfg.NAT {
-		opts = append(opts,
-			libp2p.NATPortMap(),
-			libp2p.EnableAutoNATv2(),
-			libp2p.EnableHolePunching(),
-		)
-	}
-	h, err := libp2p.New(opts...)
 	if err != nil {
-		_ = cm.Close()
-		return nil, fmt.Errorf("p2p: start host on %v (is the port free? is the address on this machine?): %w", listen, err)
+		return nil, err
 	}
+	relisten(h, log, listen, resolved)
 	var relay *relayv2.Relay
 	if cfg.Relay {
 		// Not libp2p.EnableRelayService: that one serves only while AutoNAT v1 finds this node

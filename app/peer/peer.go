@@ -41,8 +41,10 @@ type Options struct {
 	// against (nil: time.Now; tests set a clock that is off).
 	Now func() time.Time
 
-	// Listen are the multiaddrs to listen on; empty: every interface, a port the system picks,
-	// TCP and QUIC.
+	// Listen are the multiaddrs to listen on; empty: every interface, TCP and QUIC. Port 0 is
+	// automatic: the first start picks free ports and the data folder keeps them (later starts
+	// ask for them again, and pick and keep new ones only when they are taken), so that the
+	// addresses in the invites handed out stay true.
 	Listen []string
 	// Relay serves circuit relays for other members (for an always-on, reachable host).
 	Relay bool
@@ -165,6 +167,7 @@ func (p *Peer) start(ctx context.Context) error {
 		RelayCandidates: p.relayCandidates,
 		MDNS:            !p.opts.NoMDNS,
 		NAT:             !p.opts.NoNAT,
+		Ports:           p.keptPorts(),
 	}
 	if p.opts.Relay {
 		cfg.RelayCandidates = nil // a relay is reachable itself
@@ -177,6 +180,7 @@ func (p *Peer) start(ctx context.Context) error {
 		stop()
 		return err
 	}
+	p.keepPorts(cfg.Ports, node.Ports())
 	p.Svc.Serve(node)
 	node.Handle(ProtoAddrs, maxAddrsRequest, p.serveAddrs)
 	ids, err := p.Svc.Communities()
@@ -679,8 +683,37 @@ func (p *Peer) remember(peerID string, addrs []string, communities []community.H
 	}
 }
 
-// settingAddrs holds this install's last known addresses, for invites made while offline.
-const settingAddrs = "node/addrs"
+// Settings of the network kept in the store.
+const (
+	// settingAddrs holds this install's last known addresses, for invites made while offline.
+	settingAddrs = "node/addrs"
+	// settingPorts holds the ports the node listened on (JSON p2p.Ports): listen addresses with
+	// port 0 ask for them again, so that the addresses in invites handed out stay true.
+	settingPorts = "node/ports"
+)
+
+// keptPorts are the ports this data folder listened on last time (zero: none yet).
+func (p *Peer) keptPorts() p2p.Ports {
+	var ports p2p.Ports
+	if b, err := p.Store.Setting(settingPorts); err == nil {
+		_ = json.Unmarshal(b, &ports)
+	}
+	return ports
+}
+
+// keepPorts saves the ports the node listens on when they differ from those kept.
+func (p *Peer) keepPorts(kept, now p2p.Ports) {
+	if now == kept || now == (p2p.Ports{}) {
+		return
+	}
+	if kept != (p2p.Ports{}) {
+		p.log.Info("listening on new ports (the kept ones are taken or not asked for)", "tcp", now.TCP, "udp", now.UDP, "kept_tcp", kept.TCP, "kept_udp", kept.UDP)
+	}
+	b, _ := json.Marshal(now)
+	if err := p.Store.SetSetting(settingPorts, b); err != nil {
+		p.log.Warn("the ports could not be kept: the next start may listen on others", "err", err)
+	}
+}
 
 // saveAddrs records the node's current addresses.
 func (p *Peer) saveAddrs() {
