@@ -2,12 +2,13 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/kith-app/kith/app/community"
 )
 
 // Event is something a view reacts to: one of MessageAdded, CommunityChanged, SyncProgress,
-// JoinProgress, PeersChanged, MessageDeleted and Lagged. Views receive them from Subscribe.
+// JoinProgress, JoinEnded, PeersChanged, MessageDeleted and Lagged. Views receive them from Subscribe.
 type Event interface{ isEvent() }
 
 // MessageAdded: a message was stored (written here or received) and can be read.
@@ -35,19 +36,42 @@ type SyncProgress struct {
 type JoinStage int
 
 const (
-	JoinFinding   JoinStage = iota + 1 // dialing the invite's members, one address after another
+	JoinFinding   JoinStage = iota + 1 // dialing the members the invite names
 	JoinVerifying                      // a member answered: it checks the invite and admits
 	JoinSyncing                        // admitted: the history comes (SyncProgress counts it)
+	JoinSearching                      // none of the invite's members answered: looking on the LAN and the rendezvous
+	JoinWaiting                        // no member is online yet: another try comes at Retry, until the invite expires
+)
+
+// JoinVia is how a joiner found the member it tries.
+type JoinVia string
+
+// Ways a joiner finds members.
+const (
+	ViaInvite     JoinVia = "invite"     // a member the invite names, at an address it gives
+	ViaLAN        JoinVia = "LAN"        // found on the local network (mDNS)
+	ViaRendezvous JoinVia = "rendezvous" // found under the community's rendezvous key on the DHT
 )
 
 // JoinProgress: a join of this install advanced. Peer is the member being tried (Finding: the
-// address's peer; from Verifying on: the member that answered); Tried and Of count the
-// invite's addresses.
+// member dialled; from Verifying on: the member that answered) and Via how it was found; Tried
+// and Of count the invite's members while Finding. Retry is when a Waiting join tries again.
 type JoinProgress struct {
 	Community community.Hash
 	Stage     JoinStage
 	Peer      string
 	Tried, Of int
+	Via       JoinVia
+	Retry     time.Time
+}
+
+// JoinEnded: a join that was under way ended: admitted (Err nil), refused by the invite's
+// rules, expired while waiting, or cancelled. Name is the community's name as the invite gives
+// it. A join that was resumed after a restart ends only with this event.
+type JoinEnded struct {
+	Community community.Hash
+	Name      string
+	Err       error
 }
 
 // PeersChanged: a member came online or went offline (the network layer reports it).
@@ -67,6 +91,7 @@ func (MessageAdded) isEvent()     {}
 func (CommunityChanged) isEvent() {}
 func (SyncProgress) isEvent()     {}
 func (JoinProgress) isEvent()     {}
+func (JoinEnded) isEvent()        {}
 func (PeersChanged) isEvent()     {}
 func (Lagged) isEvent()           {}
 func (MessageDeleted) isEvent()   {}

@@ -12,10 +12,10 @@ import (
 
 // InviteParams are what an owner or moderator chooses for an invite.
 type InviteParams struct {
-	Role      community.Role // member (default) or moderator (the owner only)
-	Uses      int            // how many people may join with it; 0 = no limit
-	Expires   time.Duration  // from now; 0 = never
-	Bootstrap []string       // addresses of members a joiner can reach (the network fills them in)
+	Role    community.Role  // member (default) or moderator (the owner only)
+	Uses    int             // how many people may join with it; 0 = no limit
+	Expires time.Duration   // from now; 0 = never
+	Members []invite.Member // members a joiner can reach, the most reachable first (the network fills them in)
 }
 
 // Invite issues an invite to a community and returns it as one line of text.
@@ -38,7 +38,7 @@ func (s *Service) Invite(id community.Hash, p InviteParams) (*invite.Invite, err
 	case p.Expires < 0:
 		return nil, fmt.Errorf("app: the expiry must be in the future")
 	}
-	ip := invite.Params{Community: id, CommunityName: st.Name, Role: p.Role, MaxUses: uint32(p.Uses), Bootstrap: p.Bootstrap}
+	ip := invite.Params{Community: id, CommunityName: st.Name, Role: p.Role, MaxUses: uint32(p.Uses), Members: p.Members}
 	if p.Expires > 0 {
 		ip.Expires = s.now().Add(p.Expires)
 	}

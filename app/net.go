@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kith-app/kith/app/community"
@@ -14,13 +15,16 @@ import (
 
 // Network is what the service needs of the peer-to-peer layer (a port: p2p.Node provides it,
 // wired in cmd/*): request/response streams that tell the handler who asks, dialing, and the key
-// behind a peer ID. A refusal from Request is an error with a method Refused() bool that
-// returns true; any other error means the peer could not be reached or failed.
+// behind a peer ID and back. A refusal from Request is an error with a method Refused() bool
+// that returns true; any other error means the peer could not be reached or failed.
 type Network interface {
 	Handle(proto string, maxReq int, h func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error))
 	Request(ctx context.Context, peerID, proto string, req []byte, maxResp int) ([]byte, error)
-	Connect(ctx context.Context, addr string) error
+	// Dial connects to a peer through any of its addresses (full multiaddrs ending in
+	// /p2p/<peerID>, relayed ones included), tried together; a no-op when connected.
+	Dial(ctx context.Context, peerID string, addrs []string) error
 	KeyOf(peerID string) (ed25519.PublicKey, error)
+	PeerID(key ed25519.PublicKey) (string, error)
 }
 
 // Protocol IDs of Kith's streams.
@@ -125,52 +129,122 @@ func (resetError) ResetStream() bool { return true }
 
 var errStop = errors.New("stop")
 
-// JoinWith joins the community of inv through the first of its bootstrap members that answers:
-// it proves it holds the invite, is admitted, then syncs the whole history from that member.
-// It returns the community's ID. The error says why, in words: the invite's own refusal
-// (expired, used up, ...) or that no member could be reached.
-func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, name string) (community.Hash, error) {
-	id := community.Hash(inv.Community)
-	if len(inv.Bootstrap) == 0 {
-		return id, errors.New("app: this invite names no member to reach: ask for a new invite")
+// Candidate is a member to try when joining: its peer ID and the addresses to dial it on (full
+// multiaddrs ending in /p2p/<ID>, relayed ones included).
+type Candidate struct {
+	PeerID string
+	Addrs  []string
+}
+
+// Candidates lists the members an invite names, in its order (the most reachable first), each
+// with its direct addresses, then its addresses through the members that relay for it. A
+// version-1 invite gives its bootstrap addresses, grouped by peer. peerID turns a member's key
+// into its peer ID (Network.PeerID).
+func Candidates(inv *invite.Invite, peerID func(ed25519.PublicKey) (string, error)) []Candidate {
+	var out []Candidate
+	ids := make([]string, len(inv.Members))
+	for i, m := range inv.Members {
+		ids[i], _ = peerID(m.Key)
 	}
-	var errs []error
-	for k, addr := range inv.Bootstrap {
+	for i, m := range inv.Members {
+		if ids[i] == "" {
+			continue
+		}
+		c := Candidate{PeerID: ids[i]}
+		for _, a := range m.Addrs {
+			c.Addrs = append(c.Addrs, a+"/p2p/"+ids[i])
+		}
+		for _, v := range m.Via {
+			if v < 0 || v >= len(inv.Members) || ids[v] == "" {
+				continue
+			}
+			for _, a := range inv.Members[v].Addrs {
+				c.Addrs = append(c.Addrs, a+"/p2p/"+ids[v]+"/p2p-circuit/p2p/"+ids[i])
+			}
+		}
+		out = append(out, c)
+	}
+	for _, addr := range inv.Bootstrap { // version 1
 		i := strings.LastIndex(addr, "/p2p/")
 		if i < 0 {
 			continue
 		}
-		peerID := addr[i+len("/p2p/"):]
-		s.Emit(JoinProgress{Community: id, Stage: JoinFinding, Peer: peerID, Tried: k + 1, Of: len(inv.Bootstrap)})
-		if err := n.Connect(ctx, addr); err != nil {
+		id := addr[i+len("/p2p/"):]
+		k := slices.IndexFunc(out, func(c Candidate) bool { return c.PeerID == id })
+		if k < 0 {
+			k = len(out)
+			out = append(out, Candidate{PeerID: id})
+		}
+		out[k].Addrs = append(out[k].Addrs, addr)
+	}
+	return out
+}
+
+// JoinWith joins the community of inv through the members it names, tried in its order: it
+// proves it holds the invite to the first that answers, is admitted, then syncs the whole
+// history from that member. It returns the community's ID. The error says why, in words: the
+// invite's own refusal (expired, used up, ...) or that no member could be reached
+// (ErrNoMemberReachable: trying again later, or finding members another way, may work).
+func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, name string) (community.Hash, error) {
+	id := community.Hash(inv.Community)
+	cands := Candidates(inv, n.PeerID)
+	if len(cands) == 0 {
+		return id, fmt.Errorf("app: no member of %q could be reached: %w", inv.CommunityName,
+			errors.Join(ErrNoMemberReachable, errors.New("the invite names no member to reach: ask for a new invite")))
+	}
+	var errs []error
+	for k, c := range cands {
+		s.Emit(JoinProgress{Community: id, Stage: JoinFinding, Peer: c.PeerID, Tried: k + 1, Of: len(cands), Via: ViaInvite})
+		if err := n.Dial(ctx, c.PeerID, c.Addrs); err != nil {
 			errs = append(errs, err)
-			continue
-		}
-		key, err := n.KeyOf(peerID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		req, err := s.JoinRequest(inv, key, name)
-		if err != nil {
-			return id, err
-		}
-		s.Emit(JoinProgress{Community: id, Stage: JoinVerifying, Peer: peerID, Tried: k + 1, Of: len(inv.Bootstrap)})
-		if _, err := n.Request(ctx, peerID, ProtoJoin, req.Encode(), community.MaxEnvelopeSize); err != nil {
-			var no interface{ Refused() bool }
-			if errors.As(err, &no) && no.Refused() {
-				return id, fmt.Errorf("app: joining %q: %w", inv.CommunityName, err) // the invite's own answer
+			if ctx.Err() != nil {
+				break
 			}
-			errs = append(errs, err) // unreachable or gone: try the next member
 			continue
 		}
-		s.Emit(JoinProgress{Community: id, Stage: JoinSyncing, Peer: peerID, Tried: k + 1, Of: len(inv.Bootstrap)})
-		if err := s.SyncFrom(ctx, n, peerID, id); err != nil {
-			return id, err
+		got, err := s.JoinThrough(ctx, n, c.PeerID, inv, name, ViaInvite)
+		if err == nil || Refused(err) || ctx.Err() != nil {
+			return got, err
 		}
-		return id, nil
+		errs = append(errs, err) // unreachable or gone: try the next member
 	}
 	return id, fmt.Errorf("app: no member of %q could be reached: %w", inv.CommunityName, errors.Join(append([]error{ErrNoMemberReachable}, errs...)...))
+}
+
+// Refused reports whether err is a member's refusal of a join, in words for the person (the
+// invite expired, was revoked, is used up, the community is full, ...): trying again with the
+// same invite will not help.
+func Refused(err error) bool {
+	var no interface{ Refused() bool }
+	return errors.As(err, &no) && no.Refused()
+}
+
+// JoinThrough joins the community of inv through one member (peerID, connected or reachable
+// from here): it proves it holds the invite, is admitted, then syncs the whole history from that
+// member. via says how the member was found, for the progress events. A refusal (see Refused)
+// is the invite's own answer; any other error means the member could not be reached or failed.
+func (s *Service) JoinThrough(ctx context.Context, n Network, peerID string, inv *invite.Invite, name string, via JoinVia) (community.Hash, error) {
+	id := community.Hash(inv.Community)
+	key, err := n.KeyOf(peerID)
+	if err != nil {
+		return id, err
+	}
+	req, err := s.JoinRequest(inv, key, name)
+	if err != nil {
+		return id, err
+	}
+	s.Emit(JoinProgress{Community: id, Stage: JoinVerifying, Peer: peerID, Via: via})
+	if _, err := n.Request(ctx, peerID, ProtoJoin, req.Encode(), community.MaxEnvelopeSize); err != nil {
+		if Refused(err) {
+			return id, fmt.Errorf("app: joining %q: %w", inv.CommunityName, err) // the invite's own answer
+		}
+		return id, err
+	}
+	s.Emit(JoinProgress{Community: id, Stage: JoinSyncing, Peer: peerID, Via: via})
+	if err := s.SyncFrom(ctx, n, peerID, id); err != nil {
+		return id, err
+	}
+	return id, nil
 }
 
 // ErrNoMemberReachable: none of an invite's members answered (offline, or not reachable from

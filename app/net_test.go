@@ -13,6 +13,7 @@ import (
 	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/p2p"
 )
 
@@ -32,7 +33,7 @@ func TestJoinOverTheNetwork(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inv, err := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+	inv, err := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Members: []invite.Member{owner.Member()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestSyncMarksAndHeads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Bootstrap: owner.Node.Addrs()})
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Members: []invite.Member{owner.Member()}})
 	events := a.Svc.Subscribe(ctx)
 	if _, err := a.Svc.JoinWith(ctx, a.Node, inv, "Al"); err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestOneAuthorsShareOfTheWaitingBuffer(t *testing.T) {
 	}
 	chans, _ := owner.Svc.Channels(c.ID)
 	for _, p := range []*apptest.Peer{a, b} {
-		inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+		inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Members: []invite.Member{owner.Member()}})
 		if _, err := p.Svc.JoinWith(ctx, p.Node, inv, "member"); err != nil {
 			t.Fatal(err)
 		}
@@ -265,11 +266,11 @@ func TestRevokedInviteIsRefusedEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Members: []invite.Member{owner.Member()}})
 	if _, err := member.Svc.JoinWith(ctx, member.Node, inv, "Bo"); err != nil {
 		t.Fatal(err)
 	}
-	revoked, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 5, Bootstrap: member.Node.Addrs()}) // the member admits with it
+	revoked, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 5, Members: []invite.Member{member.Member()}}) // the member admits with it
 	if err := member.Svc.RevokeInvite(ctx, c.ID, revoked.ID); err == nil || !strings.Contains(err.Error(), "only the owner and moderators") {
 		t.Fatalf("a member revoking: %v, want it refused", err)
 	}

@@ -2,17 +2,20 @@ package p2p
 
 import (
 	"cmp"
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
+	circuitproto "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/proto"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 )
@@ -324,4 +327,64 @@ func (n *Node) Unprotect(peerID, tag string) bool {
 		return false
 	}
 	return n.host.ConnManager().Unprotect(id, tag)
+}
+
+// Dial connects to peerID through any of addrs: full multiaddrs ending in /p2p/<peerID>, relayed
+// ones (/p2p/<relay>/p2p-circuit/p2p/<peerID>) included. libp2p tries them together, the better
+// ones first, and keeps them in the peerstore. It is a no-op when already connected; ctx bounds
+// the dial. Addresses of another peer, and strings that are not multiaddrs, are skipped.
+func (n *Node) Dial(ctx context.Context, peerID string, addrs []string) error {
+	if n.isClosed() {
+		return ErrClosed
+	}
+	id, err := peer.Decode(peerID)
+	if err != nil {
+		return fmt.Errorf("p2p: dial: %q is not a peer ID: %w", peerID, err)
+	}
+	if id == n.host.ID() {
+		return errors.New("p2p: dial: that is this node's own peer ID")
+	}
+	info := peer.AddrInfo{ID: id}
+	for _, s := range addrs {
+		ai, err := peer.AddrInfoFromString(s)
+		if err != nil || ai.ID != id {
+			continue
+		}
+		info.Addrs = append(info.Addrs, ai.Addrs...)
+	}
+	if len(info.Addrs) == 0 && n.host.Network().Connectedness(id) != network.Connected {
+		if len(n.host.Peerstore().Addrs(id)) == 0 {
+			return fmt.Errorf("p2p: dial %s: no address to dial", short(peerID))
+		}
+	}
+	if err := n.host.Connect(ctx, info); err != nil {
+		return fmt.Errorf("p2p: could not reach %s at any of its %d addresses: %w", short(peerID), len(info.Addrs), err)
+	}
+	return nil
+}
+
+// PeerID returns the peer ID, in text form, of an Ed25519 public key: the ID of the peer whose
+// member key it is.
+func (n *Node) PeerID(key ed25519.PublicKey) (string, error) {
+	pk, err := crypto.UnmarshalEd25519PublicKey(key)
+	if err != nil {
+		return "", fmt.Errorf("p2p: not an Ed25519 public key: %w", err)
+	}
+	id, err := peer.IDFromPublicKey(pk)
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
+// IsRelay reports whether a peer said (in identify) that it serves circuit relay v2: a member
+// running `kithd run --relay`, reachable and able to relay for others. False for a peer this
+// node has not talked to lately.
+func (n *Node) IsRelay(peerID string) bool {
+	id, err := peer.Decode(peerID)
+	if err != nil {
+		return false
+	}
+	ok, err := n.host.Peerstore().SupportsProtocols(id, circuitproto.ProtoIDv2Hop)
+	return err == nil && len(ok) > 0
 }

@@ -69,14 +69,15 @@
 // each author. 0x08 (communityKey) exists for every community with an event
 // or a state, and holds the last local number given.
 //
-// Records this package defines start with a version byte (now 1):
+// Records this package defines start with a version byte (now 1, the peer record 2):
 //
 //	event record      1 | id (32) | lamport (8) | ch (32, zero: no channel) |
 //	                  flags (1; bit 0: authority) | envelope (rest)
 //	community record  1 | last local number (8)
-//	peer record       1 | uvarint len, peer ID | uvarint n, n × (uvarint len, addr) |
+//	peer record       2 | uvarint len, peer ID | uvarint n, n × (uvarint len, addr) |
 //	                  seen (1: 0 or 1) | if seen: last seen, Unix nanoseconds (8) |
-//	                  uvarint n, n × community ID (32)
+//	                  uvarint n, n × community ID (32) | flags (1; bit 0: relay)
+//	                  (version 1, still read, has no flags)
 //
 // Pointers (index values) and heads are fixed 40-byte layouts without a
 // version byte; a change to them is a new schema version (0x00).

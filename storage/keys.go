@@ -31,6 +31,7 @@ const (
 	eventRecordV1     byte = 1
 	communityRecordV1 byte = 1
 	peerRecordV1      byte = 1
+	peerRecordV2      byte = 2 // v1 and a flags byte (bit 0: the peer serves a relay)
 )
 
 const (
@@ -266,10 +267,11 @@ func decodeCommunity(v []byte) (uint64, error) {
 }
 
 // encodePeer encodes a peer record:
-// version | uvarint len, ID | uvarint count, (uvarint len, addr)... |
-// seen flag (0 or 1) | int64 unix nanoseconds if seen | uvarint count, community IDs.
+// version (2) | uvarint len, ID | uvarint count, (uvarint len, addr)... |
+// seen flag (0 or 1) | int64 unix nanoseconds if seen | uvarint count, community IDs |
+// flags (bit 0: relay). Version 1, which decodePeer still reads, has no flags.
 func encodePeer(p *Peer) []byte {
-	v := []byte{peerRecordV1}
+	v := []byte{peerRecordV2}
 	v = binary.AppendUvarint(v, uint64(len(p.ID)))
 	v = append(v, p.ID...)
 	v = binary.AppendUvarint(v, uint64(len(p.Addrs)))
@@ -287,7 +289,11 @@ func encodePeer(p *Peer) []byte {
 	for _, c := range p.Communities {
 		v = append(v, c[:]...)
 	}
-	return v
+	var flags byte
+	if p.Relay {
+		flags |= 1
+	}
+	return append(v, flags)
 }
 
 var errShortPeer = errors.New("record ends early")
@@ -297,7 +303,7 @@ func decodePeer(v []byte) (Peer, error) {
 	if len(v) == 0 {
 		return p, errDamaged("peer record", "empty")
 	}
-	if v[0] != peerRecordV1 {
+	if v[0] != peerRecordV1 && v[0] != peerRecordV2 {
 		return p, errVersion("peer record", v[0])
 	}
 	r := reader{b: v[1:]}
@@ -314,6 +320,11 @@ func decodePeer(v []byte) (Peer, error) {
 		var c CommunityID
 		copy(c[:], r.next(hashLen))
 		p.Communities = append(p.Communities, c)
+	}
+	if v[0] == peerRecordV2 {
+		if f := r.next(1); r.err == nil {
+			p.Relay = f[0]&1 != 0
+		}
 	}
 	if r.err != nil {
 		return Peer{}, errDamaged("peer record", r.err.Error())

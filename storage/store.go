@@ -59,6 +59,7 @@ type Peer struct {
 	Addrs       []string
 	LastSeen    time.Time // zero: never seen
 	Communities []CommunityID
+	Relay       bool // it serves a circuit relay (kithd run --relay): the most reachable kind of member
 }
 
 // Options configure Open. The zero value is the right choice for the desktop app.

@@ -161,7 +161,7 @@ func TestRoundTrip(t *testing.T) {
 	// Peers and settings.
 	seen := time.Date(2026, 11, 20, 10, 0, 0, 123, time.UTC)
 	peers := []Peer{
-		{ID: "12D3KooWB", Addrs: []string{"/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.2/udp/4001/quic-v1"}, LastSeen: seen, Communities: []CommunityID{c1, c2}},
+		{ID: "12D3KooWB", Addrs: []string{"/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.2/udp/4001/quic-v1"}, LastSeen: seen, Communities: []CommunityID{c1, c2}, Relay: true},
 		{ID: "12D3KooWA"},
 	}
 	for _, p := range peers {
@@ -202,7 +202,7 @@ func TestRoundTrip(t *testing.T) {
 
 func samePeer(a, b Peer) bool {
 	return a.ID == b.ID && slices.Equal(a.Addrs, b.Addrs) && a.LastSeen.Equal(b.LastSeen) &&
-		a.LastSeen.IsZero() == b.LastSeen.IsZero() && slices.Equal(a.Communities, b.Communities)
+		a.LastSeen.IsZero() == b.LastSeen.IsZero() && slices.Equal(a.Communities, b.Communities) && a.Relay == b.Relay
 }
 
 func TestSince(t *testing.T) {
@@ -738,6 +738,17 @@ func TestPeerRecordDamaged(t *testing.T) {
 	v[0] = 9
 	if _, err := decodePeer(v); err == nil || !strings.Contains(err.Error(), "update Kith") {
 		t.Fatalf("decodePeer(version 9) = %v", err)
+	}
+	// A version-1 record (no flags byte), as earlier versions wrote it, still reads.
+	v1 := encodePeer(&p)
+	v1 = v1[:len(v1)-1]
+	v1[0] = peerRecordV1
+	if got, err := decodePeer(v1); err != nil || !samePeer(got, p) {
+		t.Fatalf("decodePeer(version 1) = %+v, %v", got, err)
+	}
+	p.Relay = true
+	if got, err := decodePeer(encodePeer(&p)); err != nil || !got.Relay {
+		t.Fatalf("the relay flag did not come back: %+v, %v", got, err)
 	}
 }
 

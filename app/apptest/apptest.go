@@ -5,8 +5,10 @@ package apptest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/localstore"
 	"github.com/kith-app/kith/p2p"
 	"github.com/kith-app/kith/storage"
@@ -60,6 +63,16 @@ func (l *Local) Close() error { return errors.Join(l.Svc.Close(), l.Store.S.Clos
 type Peer struct {
 	*Local
 	Node *p2p.Node
+	Key  ed25519.PublicKey
+}
+
+// Member is this peer as an invite names it: its key and its addresses on 127.0.0.1.
+func (p *Peer) Member() invite.Member {
+	m := invite.Member{Key: p.Key}
+	for _, a := range p.Node.Addrs() {
+		m.Addrs = append(m.Addrs, strings.TrimSuffix(a, "/p2p/"+p.Node.ID()))
+	}
+	return m
 }
 
 // NewPeer starts a Peer in a fresh folder; it stops, network first, when the test ends.
@@ -82,7 +95,7 @@ func NewPeer(t testing.TB) *Peer {
 	}
 	l.Svc.Serve(node)
 	t.Cleanup(func() { node.Close() }) // runs before the Local's cleanup: network, then store
-	return &Peer{Local: l, Node: node}
+	return &Peer{Local: l, Node: node, Key: id.PublicKey()}
 }
 
 // PostMany writes n messages in a channel from 8 goroutines (the store groups their commits),

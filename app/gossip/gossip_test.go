@@ -9,6 +9,7 @@ import (
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/p2p"
 )
@@ -40,7 +41,7 @@ func TestMessagesReachTheOtherPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { og.Close() })
-	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Members: []invite.Member{owner.Member()}})
 	if _, err := member.Svc.JoinWith(ctx, member.Node, inv, "Bo"); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestEarlyMessageIsFetched(t *testing.T) {
 	}
 	join := func(p *apptest.Peer, name string) {
 		t.Helper()
-		inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+		inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Members: []invite.Member{owner.Member()}})
 		if _, err := p.Svc.JoinWith(ctx, p.Node, inv, name); err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +138,7 @@ func TestOutsiderReceivesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Bootstrap: owner.Node.Addrs()})
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Members: []invite.Member{owner.Member()}})
 	if _, err := member.Svc.JoinWith(ctx, member.Node, inv, "Bo"); err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +202,11 @@ func TestEarlyEventIsForwarded(t *testing.T) {
 	}
 	chans, _ := a.Svc.Channels(com.ID)
 	general := chans[0].ID
-	inv, _ := a.Svc.Invite(com.ID, app.InviteParams{Uses: 1, Bootstrap: a.Node.Addrs()})
+	inv, _ := a.Svc.Invite(com.ID, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
 	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
 		t.Fatal(err)
 	}
-	inv, _ = a.Svc.Invite(com.ID, app.InviteParams{Uses: 1, Bootstrap: b.Node.Addrs()}) // c joins through b
+	inv, _ = a.Svc.Invite(com.ID, app.InviteParams{Uses: 1, Members: []invite.Member{b.Member()}}) // c joins through b
 	if _, err := c.Svc.JoinWith(ctx, c.Node, inv, "Cy"); err != nil {
 		t.Fatal(err)
 	}

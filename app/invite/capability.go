@@ -12,19 +12,28 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of a capability, part of the version-1 format.
+// Limits of a capability.
 const (
 	MaxNameLen      = 100 // bytes of CommunityName
-	MaxBootstrap    = 8   // bootstrap addresses
-	MaxBootstrapLen = 256 // bytes of one bootstrap address
+	MaxBootstrap    = 8   // bootstrap addresses (version 1 only)
+	MaxBootstrapLen = 256 // bytes of one bootstrap address (version 1 only)
 
-	// MaxRawLen is the length of the largest valid Raw (a 100-byte name and
-	// eight 256-byte addresses). Decoders refuse anything longer unread.
+	// MaxRawLen is the length of the largest valid Raw (version 1: a 100-byte
+	// name and eight 256-byte addresses). Decoders refuse anything longer
+	// unread.
 	MaxRawLen = 1 + 32 + (1 + MaxNameLen) + 32 + 1 + 4 + 8 + 8 + 16 + 32 + 1 + MaxBootstrap*(2+MaxBootstrapLen)
+
+	// maxRawLenV2 is the length of the largest valid version-2 Raw.
+	maxRawLenV2 = 1 + 32 + (1 + MaxNameLen) + 32 + 1 + 5 + 6 + 6 + 16 + 32 // uvarints: uses 5 bytes, times 6
 )
 
+// Capability encoding versions. Issue makes version 2; version 1, which
+// carried the issuer's addresses inside the signed part (and so in every join
+// event of the log), is still read: the logs hold such joins, and invites
+// made before the change are still handed around.
 const (
-	capVersion = 1
+	capVersion1 = 1
+	capVersion2 = 2
 	// maxUnix is 9999-12-31 23:59:59 UTC, the last time the format allows.
 	maxUnix = 253402300799
 )
@@ -50,6 +59,7 @@ func ParseID(s string) (ID, error) {
 // Capability is what an invite grants and under which conditions. Its
 // canonical encoding is described in the package documentation.
 type Capability struct {
+	Version       uint8 // 1 or 2: the encoding of Raw ([Issue] makes 2)
 	Community     [32]byte
 	CommunityName string            // 1..100 bytes of UTF-8, no control characters
 	Issuer        ed25519.PublicKey // 32 bytes
@@ -59,7 +69,7 @@ type Capability struct {
 	Expires       time.Time         // Unix-second precision; zero = never
 	ID            ID
 	InviteKey     ed25519.PublicKey // public half of InviteKey(secret)
-	Bootstrap     []string          // at most 8 multiaddrs, each 1..256 bytes
+	Bootstrap     []string          // version 1 only: at most 8 multiaddrs, each 1..256 bytes (version 2 invites name members outside the signed part: Invite.Members)
 }
 
 // validName reports whether s may be a community name in an invite.
@@ -104,6 +114,10 @@ func unixField(t time.Time) (int64, bool) {
 // check returns a description of the first rule c breaks, or "".
 func (c *Capability) check() string {
 	switch {
+	case c.Version != capVersion1 && c.Version != capVersion2:
+		return "its version is unknown"
+	case c.Version == capVersion2 && len(c.Bootstrap) > 0:
+		return "a version-2 capability carries no addresses"
 	case !validName(c.CommunityName):
 		return "the community name is empty, longer than 100 bytes or not plain text"
 	case len(c.Issuer) != ed25519.PublicKeySize:
@@ -137,12 +151,15 @@ func (c *Capability) marshal() ([]byte, error) {
 	if why := c.check(); why != "" {
 		return nil, errors.New(why)
 	}
+	if c.Version == capVersion2 {
+		return c.marshalV2(), nil
+	}
 	n := 1 + 32 + binary.MaxVarintLen64 + len(c.CommunityName) + 32 + 1 + 4 + 8 + 8 + 16 + 32 + 1
 	for _, a := range c.Bootstrap {
 		n += binary.MaxVarintLen64 + len(a)
 	}
 	b := make([]byte, 0, n)
-	b = append(b, capVersion)
+	b = append(b, capVersion1)
 	b = append(b, c.Community[:]...)
 	b = binary.AppendUvarint(b, uint64(len(c.CommunityName)))
 	b = append(b, c.CommunityName...)
@@ -161,6 +178,26 @@ func (c *Capability) marshal() ([]byte, error) {
 		b = append(b, a...)
 	}
 	return b, nil
+}
+
+// marshalV2 is the version-2 Raw of a checked capability: times and the use
+// limit as minimal uvarints, no addresses, and the invite key last (the text
+// leaves it out: it is derived from the secret).
+func (c *Capability) marshalV2() []byte {
+	b := make([]byte, 0, maxRawLenV2)
+	b = append(b, capVersion2)
+	b = append(b, c.Community[:]...)
+	b = binary.AppendUvarint(b, uint64(len(c.CommunityName)))
+	b = append(b, c.CommunityName...)
+	b = append(b, c.Issuer...)
+	b = append(b, byte(c.Role))
+	nb, _ := unixField(c.NotBefore)
+	ex, _ := unixField(c.Expires)
+	b = binary.AppendUvarint(b, uint64(c.MaxUses))
+	b = binary.AppendUvarint(b, uint64(nb))
+	b = binary.AppendUvarint(b, uint64(ex))
+	b = append(b, c.ID[:]...)
+	return append(b, c.InviteKey...)
 }
 
 // reader reads a bounded byte slice; after the first short read every read
@@ -201,6 +238,30 @@ func (r *reader) lenPrefixed(max int) []byte {
 	return r.take(int(n))
 }
 
+// uvarint reads a uvarint of at most max (canonical form is left to the
+// re-encoding check).
+func (r *reader) uvarint(max uint64) uint64 {
+	if !r.ok {
+		return 0
+	}
+	v, k := binary.Uvarint(r.b)
+	if k <= 0 || v > max {
+		r.ok = false
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+// unixVarint reads a time as a uvarint of Unix seconds, 0 meaning "not set".
+func (r *reader) unixVarint() time.Time {
+	u := r.uvarint(maxUnix)
+	if u == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(u), 0).UTC()
+}
+
 func (r *reader) unix() time.Time {
 	v := r.take(8)
 	if v == nil {
@@ -225,10 +286,15 @@ func unmarshalCapability(raw []byte) (*Capability, error) {
 		return nil, malformed("it is too long")
 	}
 	r := reader{b: raw, ok: true}
-	if v := r.u8(); r.ok && v != capVersion {
+	c := new(Capability)
+	switch c.Version = r.u8(); {
+	case !r.ok:
+		return nil, malformed("it is cut short or a length is wrong")
+	case c.Version == capVersion2:
+		return unmarshalV2(raw, r, c)
+	case c.Version != capVersion1:
 		return nil, errVersion
 	}
-	c := new(Capability)
 	copy(c.Community[:], r.take(32))
 	c.CommunityName = string(r.lenPrefixed(MaxNameLen))
 	if k := r.take(ed25519.PublicKeySize); k != nil {
@@ -260,6 +326,35 @@ func unmarshalCapability(raw []byte) (*Capability, error) {
 	if len(r.b) != 0 {
 		return nil, malformed("it has extra bytes at the end")
 	}
+	return canonical(c, raw)
+}
+
+// unmarshalV2 reads the rest of a version-2 Raw (r is past the version byte).
+func unmarshalV2(raw []byte, r reader, c *Capability) (*Capability, error) {
+	copy(c.Community[:], r.take(32))
+	c.CommunityName = string(r.lenPrefixed(MaxNameLen))
+	if k := r.take(ed25519.PublicKeySize); k != nil {
+		c.Issuer = bytes.Clone(k)
+	}
+	c.Role = Role(r.u8())
+	c.MaxUses = uint32(r.uvarint(1<<32 - 1))
+	c.NotBefore = r.unixVarint()
+	c.Expires = r.unixVarint()
+	copy(c.ID[:], r.take(16))
+	if k := r.take(ed25519.PublicKeySize); k != nil {
+		c.InviteKey = bytes.Clone(k)
+	}
+	if !r.ok {
+		return nil, malformed("it is cut short or a length is wrong")
+	}
+	if len(r.b) != 0 {
+		return nil, malformed("it has extra bytes at the end")
+	}
+	return canonical(c, raw)
+}
+
+// canonical returns c if it encodes back to raw exactly.
+func canonical(c *Capability, raw []byte) (*Capability, error) {
 	again, err := c.marshal()
 	if err != nil {
 		return nil, malformed(err.Error())
@@ -268,4 +363,22 @@ func unmarshalCapability(raw []byte) (*Capability, error) {
 		return nil, malformed("it is not in canonical form")
 	}
 	return c, nil
+}
+
+// coreLenV2 is the length of a version-2 Raw's fields between its version
+// byte and its invite key, read from the start of b (an invite's text holds
+// them in that order); false when b is too short or malformed.
+func coreLenV2(b []byte) (int, bool) {
+	r := reader{b: b, ok: true}
+	r.take(32)
+	r.lenPrefixed(MaxNameLen)
+	r.take(32 + 1)
+	r.uvarint(1<<32 - 1)
+	r.uvarint(maxUnix)
+	r.uvarint(maxUnix)
+	r.take(16)
+	if !r.ok {
+		return 0, false
+	}
+	return len(b) - len(r.b), true
 }

@@ -12,35 +12,57 @@
 // Kith packages: app/community imports it to re-check joins in its fold, and
 // nothing here reads the clock (callers pass the time to [Check]).
 //
-// # Text format (version 1)
+// # Text format
 //
 //	text    = "kith1" base32lower(payload)
-//	payload = 0x01 | uvarint(len(Raw)) | Raw | sig[64] | secret[32] | sum[4]
+//	base32  = RFC 4648 alphabet in lower case (a-z, 2-7), no padding
 //	sum     = SHA-256(everything before sum)[0:4]
 //	sig     = Ed25519(issuer, "kith-invite-v1\x00" || Raw)
-//	base32  = RFC 4648 alphabet in lower case (a-z, 2-7), no padding
+//
+// Version 2, which [Issue] makes:
+//
+//	payload = 0x02 | uvarint(len body) | body | sum[4]
+//	body    = Raw without its version byte and its invite key | sig[64] | secret[32] | members
+//	members = uvarint n (0..3) | n × (flags[1] | key[32] unless flags = 1 | uvarint k (0..8) | k × entry)
+//	entry   = kind[1] | ip4[4] (kind&3 = 1) or ip6[16] (kind&3 = 2) | port[2]   kind&4: TCP, kind&8: QUIC
+//	        | kind[1] = 3 | index[1]                                          relayed by member #index
+//
+// flags = 1 marks the issuer, whose key the capability holds already. The
+// invite key is derived from the secret, so the text leaves it out. The
+// members ([Member]) are hints the checksum guards but the issuer does not
+// sign: they stay out of the join events, which carry the signed capability
+// into the log for good.
+//
+// Version 1 (read, no longer issued):
+//
+//	payload = 0x01 | uvarint(len(Raw)) | Raw | sig[64] | secret[32] | sum[4]
 //
 // The text uses only [a-z0-9], so chat apps and mail neither wrap it at a
 // hyphen nor "smarten" it. The trailing bits of the last base32 character are
-// zero: each payload has exactly one text. A version-1 invite is at most
+// zero: each payload has exactly one text. An invite is at most
 // [MaxInviteLen] characters; [Parse] refuses any input longer than
 // [MaxTextLen] before looking at it.
 //
 // # Raw: the canonical capability encoding
 //
-// All integers are big-endian; uvarint is the minimal unsigned LEB128 of
-// encoding/binary; times are Unix seconds, 0 meaning "not set".
+// Version 2: uvarint is the minimal unsigned LEB128 of encoding/binary;
+// times are Unix seconds, 0 meaning "not set".
 //
-//	0x01                       capability encoding version
+//	0x02                       capability encoding version
 //	community[32]
 //	uvarint(len) name          1..100 bytes of UTF-8, no control characters
 //	issuer[32]                 Ed25519 public key
 //	role[1]                    1 member, 2 moderator (0 and 3 decode; Check refuses them)
-//	max_uses[4]                0 = unlimited
-//	not_before[8]              int64, 0 = valid from the start
-//	expires[8]                 int64, 0 = never; if both set, expires > not_before
+//	uvarint max_uses           0 = unlimited, at most 2^32-1
+//	uvarint not_before         0 = valid from the start
+//	uvarint expires            0 = never; if both set, expires > not_before
 //	id[16]                     random
 //	invite_key[32]             Ed25519 public key derived from the secret
+//
+// Version 1: integers big-endian.
+//
+//	0x01 | community[32] | uvarint(len) name | issuer[32] | role[1]
+//	max_uses[4] | not_before[8] | expires[8] | id[16] | invite_key[32]
 //	count[1]                   0..8 bootstrap addresses, then for each:
 //	uvarint(len) addr          1..256 bytes of printable ASCII starting with "/"
 //

@@ -30,6 +30,7 @@ var (
 	joinerKey    = testKey(4)
 	admitterKey  = testKey(5)
 	strangerKey  = testKey(6)
+	relayKey     = testKey(7)
 
 	community = [32]byte{0xc0, 0x11, 0x3c, 0x7e}
 
@@ -73,12 +74,39 @@ func testParams() Params {
 		MaxUses:       3,
 		NotBefore:     t0,
 		Expires:       t0.Add(7 * 24 * time.Hour),
-		Bootstrap: []string{
-			"/ip4/192.0.2.10/tcp/4001/p2p/12D3KooWGzh4Lc9nVxUXh7N3mPXR6ktFnpySrUwW5PyQ4HCBmZ9f",
-			"/ip4/198.51.100.7/udp/4001/quic-v1/p2p/12D3KooWGzh4Lc9nVxUXh7N3mPXR6ktFnpySrUwW5PyQ4HCBmZ9f",
-			"/dns4/relay.example.org/tcp/443/wss/p2p/12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK/p2p-circuit",
+		Members: []Member{
+			{Key: pub(relayKey), Addrs: []string{"/ip4/203.0.113.9/tcp/4001", "/ip4/203.0.113.9/udp/4001/quic-v1"}},
+			{Key: pub(ownerKey), Addrs: []string{
+				"/ip4/192.168.1.20/tcp/41234", "/ip4/192.168.1.20/udp/41234/quic-v1",
+				"/ip6/2001:db8::20/udp/41234/quic-v1", "/ip4/198.51.100.7/tcp/41234",
+			}, Via: []int{0}},
+			{Key: pub(memberKey), Addrs: []string{"/ip4/10.0.0.5/tcp/4001"}, Via: []int{0}},
 		},
 	}
+}
+
+// v1Bootstrap are the addresses of a version-1 invite.
+var v1Bootstrap = []string{
+	"/ip4/192.0.2.10/tcp/4001/p2p/12D3KooWGzh4Lc9nVxUXh7N3mPXR6ktFnpySrUwW5PyQ4HCBmZ9f",
+	"/ip4/198.51.100.7/udp/4001/quic-v1/p2p/12D3KooWGzh4Lc9nVxUXh7N3mPXR6ktFnpySrUwW5PyQ4HCBmZ9f",
+	"/dns4/relay.example.org/tcp/443/wss/p2p/12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK/p2p-circuit",
+}
+
+// issueV1 makes a version-1 invite (the format before members were named outside the signed
+// part) with p's capability and these bootstrap addresses, signed by key: what earlier versions
+// of Kith issued, which this one still reads.
+func issueV1(tb testing.TB, key ed25519.PrivateKey, p Params, bootstrap []string) *Invite {
+	tb.Helper()
+	var secret [32]byte
+	if _, err := newDetRand(tb.Name() + "v1").Read(secret[:]); err != nil {
+		tb.Fatal(err)
+	}
+	c := Capability{
+		Version: capVersion1, Community: p.Community, CommunityName: p.CommunityName, Issuer: pub(key),
+		Role: p.Role, MaxUses: p.MaxUses, NotBefore: unixTime(p.NotBefore), Expires: unixTime(p.Expires),
+		ID: ID{0x11, byte(len(bootstrap))}, InviteKey: InviteKey(secret).Public().(ed25519.PublicKey), Bootstrap: bootstrap,
+	}
+	return resign(tb, &Invite{Secret: secret}, c, key)
 }
 
 // issue issues an invite with p signed by key, failing the test on error.

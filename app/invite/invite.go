@@ -29,11 +29,14 @@ const (
 )
 
 const (
-	payloadVersion = 1
-	checksumLen    = 4
-	secretLen      = 32
-	tailLen        = ed25519.SignatureSize + secretLen + checksumLen
-	maxPayloadLen  = 1 + 2 + MaxRawLen + tailLen // uvarint(MaxRawLen) takes 2 bytes
+	payloadVersion  = 1 // the text of a version-1 capability
+	payloadVersion2 = 2 // the text of a version-2 capability, with the members to try
+	checksumLen     = 4
+	secretLen       = 32
+	tailLen         = ed25519.SignatureSize + secretLen + checksumLen
+	maxPayloadLen   = 1 + 2 + MaxRawLen + tailLen // uvarint(MaxRawLen) takes 2 bytes
+	maxMembersLen   = 1 + MaxMembers*(1+32+1+MaxMemberAddrs*19)
+	maxBodyLenV2    = maxRawLenV2 - 1 - 32 + ed25519.SignatureSize + secretLen + maxMembersLen
 	// inviteKeyInfo separates the invite key derivation from any other use
 	// of HKDF.
 	inviteKeyInfo = "kith invite key v1"
@@ -56,6 +59,10 @@ type Signer interface {
 type Invite struct {
 	Signed
 	Secret [32]byte
+	// Members are the members to try first when joining, the most reachable first (version 2;
+	// a version-1 invite has its issuer's addresses in Capability.Bootstrap instead). They are
+	// not signed: see [Member].
+	Members []Member
 }
 
 // Params are what the issuer chooses for a new invite.
@@ -66,7 +73,7 @@ type Params struct {
 	MaxUses       uint32    // 0 = unlimited
 	NotBefore     time.Time // zero = valid from the start; truncated to seconds
 	Expires       time.Time // zero = never; truncated to seconds
-	Bootstrap     []string  // at most 8 multiaddrs, each at most 256 bytes
+	Members       []Member  // at most 3 members to try, the most reachable first
 }
 
 // Issue makes a new invite signed by s, with a random ID and secret read from
@@ -88,6 +95,7 @@ func Issue(s Signer, p Params, rand io.Reader) (*Invite, error) {
 		return nil, fmt.Errorf("invite: reading random secret: %w", err)
 	}
 	c := &inv.Capability
+	c.Version = capVersion2
 	c.Community = p.Community
 	c.CommunityName = p.CommunityName
 	c.Issuer = bytes.Clone(s.PublicKey())
@@ -96,8 +104,15 @@ func Issue(s Signer, p Params, rand io.Reader) (*Invite, error) {
 	c.NotBefore = unixTime(p.NotBefore)
 	c.Expires = unixTime(p.Expires)
 	c.InviteKey = InviteKey(inv.Secret).Public().(ed25519.PublicKey)
-	if len(p.Bootstrap) > 0 {
-		c.Bootstrap = append([]string(nil), p.Bootstrap...)
+	members, err := encodeMembers(c.Issuer, p.Members)
+	if err != nil {
+		return nil, fmt.Errorf("invite: cannot issue: %v", err)
+	}
+	if len(p.Members) > 0 {
+		// The members as a reader sees them (addresses in canonical text).
+		if inv.Members, err = decodeMembers(c.Issuer, members); err != nil {
+			return nil, fmt.Errorf("invite: cannot issue: %v", err)
+		}
 	}
 	raw, err := c.marshal()
 	if err != nil {
@@ -136,12 +151,39 @@ func InviteKey(secret [32]byte) ed25519.PrivateKey {
 
 // payload returns the bytes the text encodes, checksum included.
 func (inv *Invite) payload() []byte {
+	if inv.Version == capVersion2 && len(inv.Raw) > 1+ed25519.PublicKeySize {
+		return inv.payloadV2()
+	}
 	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(inv.Raw)+tailLen)
 	b = append(b, payloadVersion)
 	b = binary.AppendUvarint(b, uint64(len(inv.Raw)))
 	b = append(b, inv.Raw...)
 	b = append(b, inv.Sig...)
 	b = append(b, inv.Secret[:]...)
+	sum := sha256.Sum256(b)
+	return append(b, sum[:checksumLen]...)
+}
+
+// payloadV2 is the text's payload for a version-2 capability:
+//
+//	0x02 | uvarint(len body) | body | sum[4]
+//	body = Raw without its version byte and invite key | sig[64] | secret[32] | members
+//
+// The invite key is left out: it is derived from the secret.
+func (inv *Invite) payloadV2() []byte {
+	members, err := encodeMembers(inv.Issuer, inv.Members)
+	if err != nil {
+		members = []byte{0} // not from Issue or Parse: name no member rather than a wrong one
+	}
+	core := inv.Raw[1 : len(inv.Raw)-ed25519.PublicKeySize]
+	n := len(core) + len(inv.Sig) + secretLen + len(members)
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+n+checksumLen)
+	b = append(b, payloadVersion2)
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, core...)
+	b = append(b, inv.Sig...)
+	b = append(b, inv.Secret[:]...)
+	b = append(b, members...)
 	sum := sha256.Sum256(b)
 	return append(b, sum[:checksumLen]...)
 }
@@ -180,14 +222,22 @@ func Parse(text string) (*Invite, error) {
 	if _, err := b32.Decode(head[:], run[:8]); err != nil {
 		return nil, errTyped
 	}
-	if head[0] != payloadVersion {
+	maxLen := uint64(MaxRawLen)
+	switch head[0] {
+	case payloadVersion:
+	case payloadVersion2:
+		maxLen = maxBodyLenV2
+	default:
 		return nil, errVersion
 	}
 	n, k := binary.Uvarint(head[1:])
-	if k <= 0 || n > MaxRawLen || k != len(binary.AppendUvarint(head[:0:0], n)) {
+	if k <= 0 || n > maxLen || k != len(binary.AppendUvarint(head[:0:0], n)) {
 		return nil, errTyped
 	}
-	total := 1 + k + int(n) + tailLen
+	total := 1 + k + int(n) + checksumLen
+	if head[0] == payloadVersion {
+		total += ed25519.SignatureSize + secretLen
+	}
 	need := (8*total + 4) / 5
 	if len(run) < need {
 		return nil, errTruncated
@@ -213,6 +263,9 @@ func Parse(text string) (*Invite, error) {
 	if subtle.ConstantTimeCompare(want[:checksumLen], sum) != 1 {
 		return nil, errTyped
 	}
+	if head[0] == payloadVersion2 {
+		return parseV2(body[1+k:])
+	}
 	raw := body[1+k : 1+k+int(n)]
 	sig := body[1+k+int(n) : 1+k+int(n)+ed25519.SignatureSize]
 	s, err := DecodeSigned(raw, sig)
@@ -226,6 +279,31 @@ func Parse(text string) (*Invite, error) {
 		return nil, errBadSecret
 	}
 	return inv, nil
+}
+
+// parseV2 reads the body of a version-2 payload (its checksum checked): the capability's
+// fields, signature, secret and members. The capability's Raw is rebuilt with the invite key
+// derived from the secret, so a changed secret shows as a signature that does not match.
+func parseV2(body []byte) (*Invite, error) {
+	core, ok := coreLenV2(body)
+	if !ok || len(body) < core+ed25519.SignatureSize+secretLen {
+		return nil, malformed("it is cut short or a length is wrong")
+	}
+	var secret [32]byte
+	copy(secret[:], body[core+ed25519.SignatureSize:])
+	raw := make([]byte, 0, 1+core+ed25519.PublicKeySize)
+	raw = append(raw, capVersion2)
+	raw = append(raw, body[:core]...)
+	raw = append(raw, InviteKey(secret).Public().(ed25519.PublicKey)...)
+	s, err := DecodeSigned(raw, body[core:core+ed25519.SignatureSize])
+	if err != nil {
+		return nil, err
+	}
+	members, err := decodeMembers(s.Issuer, body[core+ed25519.SignatureSize+secretLen:])
+	if err != nil {
+		return nil, err
+	}
+	return &Invite{Signed: *s, Secret: secret, Members: members}, nil
 }
 
 // normalize lower-cases ASCII letters and drops the characters that mail and
@@ -284,4 +362,26 @@ func findInvite(norm []byte) ([]byte, bool) {
 
 func isBase32(c byte) bool {
 	return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')
+}
+
+// TextLen is the length in characters of the text of an invite that issuer would issue with p,
+// computed without signing: callers choosing which members and addresses to name use it to keep
+// an invite short (a chat message, a QR code). The error is Issue's for parameters it refuses.
+func TextLen(issuer ed25519.PublicKey, p Params) (int, error) {
+	c := Capability{
+		Version: capVersion2, Community: p.Community, CommunityName: p.CommunityName, Issuer: issuer,
+		Role: p.Role, MaxUses: p.MaxUses, NotBefore: unixTime(p.NotBefore), Expires: unixTime(p.Expires),
+		InviteKey: make(ed25519.PublicKey, ed25519.PublicKeySize),
+	}
+	raw, err := c.marshal()
+	if err != nil {
+		return 0, fmt.Errorf("invite: cannot issue: %v", err)
+	}
+	members, err := encodeMembers(issuer, p.Members)
+	if err != nil {
+		return 0, fmt.Errorf("invite: cannot issue: %v", err)
+	}
+	body := len(raw) - 1 - ed25519.PublicKeySize + ed25519.SignatureSize + secretLen + len(members)
+	payload := 1 + len(binary.AppendUvarint(nil, uint64(body))) + body + checksumLen
+	return len(Prefix) + b32.EncodedLen(payload), nil
 }

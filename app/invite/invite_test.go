@@ -3,7 +3,9 @@ package invite
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,16 +13,21 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
+	v2 := func(p Params) func(*testing.T) *Invite {
+		return func(t *testing.T) *Invite { return issue(t, ownerKey, p) }
+	}
 	for _, tc := range []struct {
 		name string
-		p    Params
+		make func(*testing.T) *Invite
 	}{
-		{"typical", testParams()},
-		{"minimal", Params{Community: community, CommunityName: "x", Role: RoleModerator}},
-		{"largest", largestParams()},
+		{"typical", v2(testParams())},
+		{"minimal", v2(Params{Community: community, CommunityName: "x", Role: RoleModerator})},
+		{"largest", v2(validNow(largestParams()))},
+		{"version 1", func(t *testing.T) *Invite { return issueV1(t, ownerKey, testParams(), v1Bootstrap) }},
+		{"largest version 1", func(t *testing.T) *Invite { return issueV1(t, ownerKey, testParams(), largestBootstrapV1()) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			inv := issue(t, ownerKey, tc.p)
+			inv := tc.make(t)
 			text := inv.String()
 			if strings.Trim(text, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
 				t.Fatalf("text has characters outside [a-z0-9]: %q", text)
@@ -53,28 +60,159 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// largestParams are the largest a version-2 invite can carry: a 100-byte name, the largest
+// numbers, three members that are not the issuer, each with eight IPv6 entries over TCP and QUIC.
 func largestParams() Params {
 	p := Params{
 		Community:     community,
 		CommunityName: strings.Repeat("é", MaxNameLen/2),
 		Role:          RoleModerator,
 		MaxUses:       1<<32 - 1,
-		NotBefore:     time.Unix(1, 0),
+		NotBefore:     time.Unix(maxUnix-1, 0),
 		Expires:       time.Unix(maxUnix, 0),
 	}
-	for i := 0; i < MaxBootstrap; i++ {
-		p.Bootstrap = append(p.Bootstrap, "/"+strings.Repeat(string(rune('a'+i)), MaxBootstrapLen-1))
+	for _, k := range []ed25519.PrivateKey{relayKey, memberKey, moderatorKey} {
+		m := Member{Key: pub(k)}
+		for i := range MaxMemberAddrs {
+			ip := fmt.Sprintf("/ip6/2001:db8:ffff:ffff:ffff:ffff:ffff:ff%02x", i)
+			m.Addrs = append(m.Addrs, ip+"/tcp/65535", ip+"/udp/65535/quic-v1")
+		}
+		p.Members = append(p.Members, m)
 	}
 	return p
 }
 
-func TestLargestInvite(t *testing.T) {
-	inv := issue(t, ownerKey, largestParams())
-	if len(inv.Raw) != MaxRawLen {
-		t.Errorf("largest Raw is %d bytes, MaxRawLen = %d", len(inv.Raw), MaxRawLen)
+// validNow is p valid at t0.
+func validNow(p Params) Params {
+	p.NotBefore = time.Unix(1, 0)
+	return p
+}
+
+// largestBootstrapV1 are eight 256-byte addresses, the most a version-1 invite carries.
+func largestBootstrapV1() []string {
+	var out []string
+	for i := 0; i < MaxBootstrap; i++ {
+		out = append(out, "/"+strings.Repeat(string(rune('a'+i)), MaxBootstrapLen-1))
 	}
-	if n := len(inv.String()); n != MaxInviteLen {
+	return out
+}
+
+func TestLargestInvite(t *testing.T) {
+	p := largestParams()
+	p.CommunityName = strings.Repeat("é", MaxNameLen/2)
+	p.NotBefore = time.Unix(1, 0)
+	v1 := issueV1(t, ownerKey, p, largestBootstrapV1())
+	if len(v1.Raw) != MaxRawLen {
+		t.Errorf("largest Raw is %d bytes, MaxRawLen = %d", len(v1.Raw), MaxRawLen)
+	}
+	if n := len(v1.String()); n != MaxInviteLen {
 		t.Errorf("largest invite is %d characters, MaxInviteLen = %d", n, MaxInviteLen)
+	}
+	v2 := issue(t, ownerKey, largestParams())
+	if len(v2.Raw) != maxRawLenV2 {
+		t.Errorf("largest version-2 Raw is %d bytes, maxRawLenV2 = %d", len(v2.Raw), maxRawLenV2)
+	}
+	if n := len(v2.payload()) - 1 - 2 - checksumLen; n != maxBodyLenV2 {
+		t.Errorf("largest version-2 body is %d bytes, maxBodyLenV2 = %d", n, maxBodyLenV2)
+	}
+	if n, err := TextLen(ownerKey.Public().(ed25519.PublicKey), largestParams()); err != nil || n != len(v2.String()) {
+		t.Errorf("TextLen = %d, %v; the text has %d characters", n, err, len(v2.String()))
+	}
+	t.Logf("largest version-2 invite: %d characters", len(v2.String()))
+}
+
+// TestInviteSize: an invite naming three members with four addresses each (none of them the
+// issuer, whose key the invite carries anyway) stays under 700 characters; the same members'
+// addresses as a version-1 invite carried them (text multiaddrs with /p2p/<ID>) did not.
+func TestInviteSize(t *testing.T) {
+	for _, shape := range []struct {
+		name  string
+		addrs func(i int) []string
+	}{
+		{"LAN and public IPv4, TCP and QUIC", func(i int) []string {
+			return []string{
+				fmt.Sprintf("/ip4/192.168.1.%d/tcp/41234", 20+i), fmt.Sprintf("/ip4/192.168.1.%d/udp/41234/quic-v1", 20+i),
+				fmt.Sprintf("/ip4/198.51.100.%d/tcp/41234", 7+i), fmt.Sprintf("/ip4/198.51.100.%d/udp/41234/quic-v1", 7+i),
+			}
+		}},
+		{"IPv4 and IPv6, TCP and QUIC", func(i int) []string {
+			return []string{
+				fmt.Sprintf("/ip4/203.0.113.%d/tcp/4001", 9+i), fmt.Sprintf("/ip4/203.0.113.%d/udp/4001/quic-v1", 9+i),
+				fmt.Sprintf("/ip6/2001:db8:4006:812::%x/tcp/4001", 200+i), fmt.Sprintf("/ip6/2001:db8:4006:812::%x/udp/4001/quic-v1", 200+i),
+			}
+		}},
+		{"four IPv4 addresses, TCP and QUIC on different ports", func(i int) []string {
+			return []string{
+				fmt.Sprintf("/ip4/192.168.1.%d/tcp/41234", 20+i), fmt.Sprintf("/ip4/192.168.1.%d/udp/50111/quic-v1", 20+i),
+				fmt.Sprintf("/ip4/198.51.100.%d/tcp/41234", 7+i), fmt.Sprintf("/ip4/198.51.100.%d/udp/50111/quic-v1", 7+i),
+			}
+		}},
+	} {
+		p := testParams()
+		p.Members = nil
+		var v1 []string
+		for i, k := range []ed25519.PrivateKey{relayKey, memberKey, moderatorKey} {
+			p.Members = append(p.Members, Member{Key: pub(k), Addrs: shape.addrs(i)})
+			for _, a := range shape.addrs(i) {
+				v1 = append(v1, a+"/p2p/12D3KooWGzh4Lc9nVxUXh7N3mPXR6ktFnpySrUwW5PyQ4HCBmZ9f")
+			}
+		}
+		text := issue(t, ownerKey, p).String()
+		if len(text) >= 700 {
+			t.Errorf("%s: %d characters, want under 700", shape.name, len(text))
+		}
+		old := issueV1(t, ownerKey, p, v1[:4]) // version 1 had room for the issuer's four
+		t.Logf("%s: %d characters (version 1, the issuer's four addresses only: %d)", shape.name, len(text), len(old.String()))
+	}
+}
+
+// TestMembers: what Issue is given is what Parse reads back, addresses in canonical text, the
+// issuer's key left out of the text, TCP and QUIC on one IP and port sharing an entry.
+func TestMembers(t *testing.T) {
+	inv := issue(t, ownerKey, testParams())
+	want := testParams().Members
+	if !reflect.DeepEqual(inv.Members, want) {
+		t.Fatalf("Issue kept members\n%+v\nwant\n%+v", inv.Members, want)
+	}
+	got, err := Parse(inv.String())
+	if err != nil || !reflect.DeepEqual(got.Members, want) {
+		t.Fatalf("Parse read members %+v, %v", got.Members, err)
+	}
+	p := testParams()
+	p.Members = p.Members[1:2]
+	p.Members[0].Via = nil
+	with := issue(t, ownerKey, p).String()
+	p.Members[0].Key = pub(strangerKey)
+	without := issue(t, ownerKey, p).String()
+	if len(without)-len(with) < 50 {
+		t.Errorf("the issuer's key is in the text: %d characters with it as a member, %d with another key", len(with), len(without))
+	}
+	p.Members = []Member{{Key: pub(relayKey), Addrs: []string{"/ip6/2001:0db8::1/tcp/1"}}}
+	if _, err := Issue(keySigner{ownerKey}, p, nil); err == nil {
+		t.Error("an address in non-canonical text was accepted (it would read back differently)")
+	}
+	for addr, ok := range map[string]bool{
+		"/ip4/1.2.3.4/tcp/4001":                   true,
+		"/ip4/1.2.3.4/udp/4001/quic-v1":           true,
+		"/ip6/::1/tcp/1":                          true,
+		"/ip6/2001:db8::1/udp/65535/quic-v1":      true,
+		"/ip4/1.2.3.4/tcp/0":                      false,
+		"/ip4/1.2.3.4/tcp/65536":                  false,
+		"/ip4/1.2.3.4/tcp/04001":                  false,
+		"/ip4/1.2.3.4/udp/4001/quic":              false,
+		"/ip4/1.2.3.4/udp/4001":                   false,
+		"/ip4/::1/tcp/1":                          false,
+		"/ip6/1.2.3.4/tcp/1":                      false,
+		"/ip6/fe80::1%eth0/tcp/1":                 false,
+		"/dns4/example.org/tcp/443":               false,
+		"/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWGzh4L": false,
+		"/ip4/1.2.3.4/tcp/4001/ws":                false,
+		"ip4/1.2.3.4/tcp/4001":                    false,
+		"":                                        false,
+	} {
+		if CanCarry(addr) != ok {
+			t.Errorf("CanCarry(%q) = %v", addr, !ok)
+		}
 	}
 }
 
@@ -136,14 +274,20 @@ func TestParseErrors(t *testing.T) {
 		}
 		return s[:i] + string(c) + s[i+1:]
 	}
+	sigAt, secretAt, membersAt := offsetsV2(t, inv)
 	tamperRaw := append([]byte(nil), payload...)
-	tamperRaw[2+40] ^= 1 // a byte of the community name
+	tamperRaw[3+40] ^= 1 // a byte of the community name
 	tamperSig := append([]byte(nil), payload...)
-	tamperSig[len(tamperSig)-checksumLen-secretLen-1] ^= 1
+	tamperSig[sigAt+5] ^= 1
 	tamperSecret := append([]byte(nil), payload...)
-	tamperSecret[len(tamperSecret)-checksumLen-1] ^= 1
+	tamperSecret[secretAt+5] ^= 1
+	tamperMembers := append([]byte(nil), payload...)
+	tamperMembers[membersAt] = MaxMembers + 1
 	newVersion := append([]byte(nil), payload...)
-	newVersion[0] = 2
+	newVersion[0] = 3
+	v1 := issueV1(t, ownerKey, testParams(), v1Bootstrap).payload()
+	v1Secret := append([]byte(nil), v1...)
+	v1Secret[len(v1Secret)-checksumLen-1] ^= 1
 
 	for _, tc := range []struct {
 		name string
@@ -170,6 +314,8 @@ func TestParseErrors(t *testing.T) {
 		{"raw changed, checksum not fixed", textOf(tamperRaw, false), ErrDamaged},
 		{"signature changed, checksum fixed", textOf(tamperSig, true), ErrForged},
 		{"secret changed, checksum fixed", textOf(tamperSecret, true), ErrForged},
+		{"members malformed, checksum fixed", textOf(tamperMembers, true), ErrDamaged},
+		{"version 1: secret changed, checksum fixed", textOf(v1Secret, true), ErrForged},
 	} {
 		got, err := Parse(tc.in)
 		if !errors.Is(err, tc.want) {
@@ -208,18 +354,48 @@ func TestErrorMessages(t *testing.T) {
 	}
 }
 
+// offsetsV2 returns where the signature, the secret and the members start in a version-2
+// invite's payload.
+func offsetsV2(tb testing.TB, inv *Invite) (sig, secret, members int) {
+	tb.Helper()
+	p := inv.payload()
+	_, k := binary.Uvarint(p[1:])
+	core, ok := coreLenV2(p[1+k:])
+	if p[0] != payloadVersion2 || !ok {
+		tb.Fatalf("not a version-2 payload")
+	}
+	sig = 1 + k + core
+	return sig, sig + ed25519.SignatureSize, sig + ed25519.SignatureSize + secretLen
+}
+
 // TestEveryByteChange changes each byte of a valid payload, flipping each of
 // its bits (checksum left alone) and in three ways with a recomputed
-// checksum: each change must be refused as damaged or forged, never accepted.
+// checksum: each change must be refused as damaged or forged, never accepted
+// — but for the members, which are hints outside what the issuer signs: a
+// change there with the checksum fixed may read as other members, never as
+// another capability, signature or secret.
 func TestEveryByteChange(t *testing.T) {
-	inv := issue(t, ownerKey, testParams())
+	for _, inv := range []*Invite{issue(t, ownerKey, testParams()), issueV1(t, ownerKey, testParams(), v1Bootstrap)} {
+		everyByteChange(t, inv)
+	}
+}
+
+func everyByteChange(t *testing.T, inv *Invite) {
 	payload := inv.payload()
+	membersAt := len(payload)
+	if inv.Version == capVersion2 {
+		_, _, membersAt = offsetsV2(t, inv)
+	}
 	p := make([]byte, len(payload))
 	try := func(i int, x byte, fix bool) {
 		copy(p, payload)
 		p[i] ^= x
 		got, err := Parse(textOf(p, fix))
 		switch {
+		case err == nil && fix && i >= membersAt:
+			if !bytes.Equal(got.Raw, inv.Raw) || !bytes.Equal(got.Sig, inv.Sig) || got.Secret != inv.Secret {
+				t.Fatalf("byte %d ^ %#x of the members changed the signed part", i, x)
+			}
 		case err == nil:
 			t.Fatalf("byte %d ^ %#x (checksum fixed: %v) accepted: %+v", i, x, fix, got)
 		case !fix && !errors.Is(err, ErrDamaged):
@@ -244,7 +420,13 @@ func TestEveryByteChange(t *testing.T) {
 // the five base32 characters one bit away and by one further character: all
 // must be refused as damaged.
 func TestEveryCharChange(t *testing.T) {
-	text := []byte(issue(t, ownerKey, testParams()).String())
+	for _, inv := range []*Invite{issue(t, ownerKey, testParams()), issueV1(t, ownerKey, testParams(), v1Bootstrap)} {
+		everyCharChange(t, inv)
+	}
+}
+
+func everyCharChange(t *testing.T, inv *Invite) {
+	text := []byte(inv.String())
 	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 	for i := len(Prefix); i < len(text); i++ {
 		orig := text[i]
@@ -261,19 +443,27 @@ func TestEveryCharChange(t *testing.T) {
 
 func TestIssueRefuses(t *testing.T) {
 	for name, edit := range map[string]func(*Params){
-		"owner role":         func(p *Params) { p.Role = RoleOwner },
-		"no role":            func(p *Params) { p.Role = RoleNone },
-		"empty name":         func(p *Params) { p.CommunityName = "" },
-		"long name":          func(p *Params) { p.CommunityName = strings.Repeat("a", MaxNameLen+1) },
-		"control in name":    func(p *Params) { p.CommunityName = "a\nb" },
-		"bidi in name":       func(p *Params) { p.CommunityName = "a\u202eb" },
-		"invalid utf-8":      func(p *Params) { p.CommunityName = "a\xffb" },
-		"expires first":      func(p *Params) { p.Expires = p.NotBefore.Add(-time.Second) },
-		"before 1970":        func(p *Params) { p.NotBefore = time.Unix(-5, 0) },
-		"nine addresses":     func(p *Params) { p.Bootstrap = make([]string, 9); fillAddrs(p.Bootstrap) },
-		"long address":       func(p *Params) { p.Bootstrap = []string{"/" + strings.Repeat("a", MaxBootstrapLen)} },
-		"address with space": func(p *Params) { p.Bootstrap = []string{"/ip4/1.2.3.4 /tcp/1"} },
-		"not a multiaddr":    func(p *Params) { p.Bootstrap = []string{"1.2.3.4:4001"} },
+		"owner role":      func(p *Params) { p.Role = RoleOwner },
+		"no role":         func(p *Params) { p.Role = RoleNone },
+		"empty name":      func(p *Params) { p.CommunityName = "" },
+		"long name":       func(p *Params) { p.CommunityName = strings.Repeat("a", MaxNameLen+1) },
+		"control in name": func(p *Params) { p.CommunityName = "a\nb" },
+		"bidi in name":    func(p *Params) { p.CommunityName = "a\u202eb" },
+		"invalid utf-8":   func(p *Params) { p.CommunityName = "a\xffb" },
+		"expires first":   func(p *Params) { p.Expires = p.NotBefore.Add(-time.Second) },
+		"before 1970":     func(p *Params) { p.NotBefore = time.Unix(-5, 0) },
+		"four members": func(p *Params) {
+			p.Members = append(p.Members, Member{Key: pub(strangerKey), Addrs: []string{"/ip4/192.0.2.1/tcp/4001"}})
+		},
+		"nine entries":       func(p *Params) { p.Members[0].Addrs = make([]string, 9); fillAddrs(p.Members[0].Addrs) },
+		"dns address":        func(p *Params) { p.Members[0].Addrs = []string{"/dns4/relay.example.org/tcp/443"} },
+		"address with space": func(p *Params) { p.Members[0].Addrs = []string{"/ip4/1.2.3.4 /tcp/1"} },
+		"not a multiaddr":    func(p *Params) { p.Members[0].Addrs = []string{"1.2.3.4:4001"} },
+		"full address":       func(p *Params) { p.Members[0].Addrs = []string{v1Bootstrap[0]} },
+		"short key":          func(p *Params) { p.Members[0].Key = p.Members[0].Key[:31] },
+		"same member twice":  func(p *Params) { p.Members[2].Key = p.Members[0].Key },
+		"relayed by itself":  func(p *Params) { p.Members[0].Via = []int{0} },
+		"relayed by nobody":  func(p *Params) { p.Members[0].Via = []int{3} },
 	} {
 		p := testParams()
 		edit(&p)
@@ -294,7 +484,7 @@ func TestIssueRefuses(t *testing.T) {
 
 func fillAddrs(a []string) {
 	for i := range a {
-		a[i] = "/ip4/192.0.2.1/tcp/4001"
+		a[i] = fmt.Sprintf("/ip4/192.0.2.%d/tcp/4001", i+1)
 	}
 }
 
@@ -352,7 +542,15 @@ func TestDecodeStrict(t *testing.T) {
 }
 
 func TestNonCanonicalLength(t *testing.T) {
-	inv := issue(t, ownerKey, testParams())
+	v2 := issue(t, ownerKey, testParams()).payload()
+	_, k := binary.Uvarint(v2[1:])
+	long := append([]byte{v2[0]}, v2[1:1+k]...)
+	long[k] |= 0x80
+	long = append(append(long, 0), v2[1+k:]...)
+	if _, err := Parse(textOf(long, true)); !errors.Is(err, ErrDamaged) {
+		t.Errorf("version 2, non-minimal length: %v, want damaged", err)
+	}
+	inv := issueV1(t, ownerKey, testParams(), v1Bootstrap)
 	// Re-encode the Raw length as a 3-byte uvarint: same value, other bytes.
 	n := len(inv.Raw)
 	p := []byte{payloadVersion, byte(n) | 0x80, byte(n>>7) | 0x80, 0}

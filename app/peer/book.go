@@ -119,7 +119,7 @@ func (p *Peer) exchangeAddrs(ctx context.Context, peerID string, shared []commun
 				continue
 			}
 			_ = node.AddAddrs(full...)
-			p.remember(e.PeerID, full, []community.Hash{id})
+			p.remember(e.PeerID, full, []community.Hash{id}, false)
 		}
 	}
 	p.dialMembers(ctx)

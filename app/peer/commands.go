@@ -147,28 +147,14 @@ func (p *Peer) doInvite(req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "addrs": inv.Bootstrap})
+	members := membersJSON(inv)
+	addrs := []string{}
+	for _, m := range members {
+		addrs = append(addrs, m.Addrs...)
+	}
+	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "members": members, "addrs": addrs})
 	res.Warning = warning
 	return res, err
-}
-
-// Invite issues an invite that carries this install's addresses (current, or the last known
-// ones when the network is not running). The warning, when not empty, says why joiners may not
-// reach this install with it.
-func (p *Peer) Invite(id community.Hash, ip app.InviteParams) (inv *invite.Invite, warning string, err error) {
-	addrs, stale := p.Addrs()
-	ip.Bootstrap = bootstrap(addrs)
-	inv, err = p.Svc.Invite(id, ip)
-	if err != nil {
-		return nil, "", err
-	}
-	switch {
-	case len(addrs) == 0:
-		warning = "this invite names no address to reach you at: start `kithd run` (or the desktop app) once, then make a new invite"
-	case stale:
-		warning = "Kith is not running here, so this invite carries the addresses it last ran with: keep `kithd run` (or the desktop app) running so that people can join"
-	}
-	return inv, warning, nil
 }
 
 // InviteJSON is one invite this install issued, as `kithd invites --json` prints it.
@@ -290,7 +276,7 @@ func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (commu
 	loopCtx := p.loopCtx()
 	for _, pi := range node.Peers() {
 		if member, _ := p.Svc.IsMember(id, pi.Key); member {
-			p.remember(pi.ID, node.AddrsOf(pi.ID), []community.Hash{id})
+			p.remember(pi.ID, node.AddrsOf(pi.ID), []community.Hash{id}, true)
 			p.spawn(func() { p.exchangeAddrs(loopCtx, pi.ID, []community.Hash{id}) })
 		}
 	}

@@ -606,7 +606,7 @@ func TestRotationAndJoinAcrossAPartition(t *testing.T) {
 	if err := mod.Svc.Remove(ctx, id, r1.ID.PublicKey(), ""); err != nil {
 		t.Fatal(err)
 	}
-	join(t, joiner, inviteOf(t, mod, id, 1, mod.Node().Addrs()...), "Jo")
+	join(t, joiner, inviteOf(t, mod, id, 1, mod), "Jo")
 	post(t, mod, id, "side 1, with Jo")
 	post(t, owner, id, "side 0, without R0")
 

@@ -244,7 +244,7 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 				// Admitted: its admitter's address is saved now, not after the first sync, so that
 				// an install stopped (or killed) during that sync finds the community again.
 				if node := p.Node(); ev.Stage == app.JoinSyncing && node != nil {
-					p.remember(ev.Peer, node.AddrsOf(ev.Peer), []community.Hash{ev.Community})
+					p.remember(ev.Peer, node.AddrsOf(ev.Peer), []community.Hash{ev.Community}, true)
 				}
 				continue
 			case app.Lagged:
@@ -402,6 +402,7 @@ func (p *Peer) onPeer(ctx context.Context, peerID string, connected bool) {
 		p.mu.Unlock()
 		if was && node != nil {
 			node.Unprotect(peerID, "kith-member")
+			p.remember(peerID, nil, nil, true) // the last time it was seen online
 			p.Svc.Emit(app.PeersChanged{})
 		}
 		return
@@ -435,7 +436,7 @@ func (p *Peer) greet(ctx context.Context, peerID string) {
 	p.mu.Unlock()
 	p.Svc.Emit(app.PeersChanged{})
 	node.Protect(peerID, "kith-member")
-	p.remember(peerID, node.AddrsOf(peerID), shared)
+	p.remember(peerID, node.AddrsOf(peerID), shared, true)
 	for _, id := range shared {
 		p.syncWith(ctx, id, peerID)
 	}
@@ -651,12 +652,13 @@ const maxBookAddrs = 16
 
 // remember adds a member's addresses to its address-book entry: the new ones first, then those
 // known before (another member's answer never erases what this install learnt itself), and the
-// communities it is known in.
-func (p *Peer) remember(peerID string, addrs []string, communities []community.Hash) {
-	if len(addrs) == 0 {
+// communities it is known in. seen says this install is connected to it now: its last-seen time
+// and whether it serves a relay are updated then (another member's word changes neither).
+func (p *Peer) remember(peerID string, addrs []string, communities []community.Hash, seen bool) {
+	if len(addrs) == 0 && !seen {
 		return
 	}
-	e := storage.Peer{ID: peerID, Addrs: slices.Clone(addrs), LastSeen: time.Now()}
+	e := storage.Peer{ID: peerID, Addrs: slices.Clone(addrs)}
 	if book, err := p.Store.Peers(); err == nil {
 		for _, old := range book {
 			if old.ID != peerID {
@@ -667,7 +669,13 @@ func (p *Peer) remember(peerID string, addrs []string, communities []community.H
 					e.Addrs = append(e.Addrs, a)
 				}
 			}
-			e.Communities = old.Communities
+			e.Communities, e.LastSeen, e.Relay = old.Communities, old.LastSeen, old.Relay
+		}
+	}
+	if seen {
+		e.LastSeen = time.Now()
+		if node := p.Node(); node != nil {
+			e.Relay = node.IsRelay(peerID)
 		}
 	}
 	if len(e.Addrs) > maxBookAddrs {
@@ -715,7 +723,9 @@ func (p *Peer) keepPorts(kept, now p2p.Ports) {
 	}
 }
 
-// saveAddrs records the node's current addresses.
+// saveAddrs records the node's current addresses, and in the address book when each member
+// online now was seen, its current addresses and whether it relays (what invites made later,
+// offline too, rank members by).
 func (p *Peer) saveAddrs() {
 	node := p.Node()
 	if node == nil {
@@ -724,6 +734,15 @@ func (p *Peer) saveAddrs() {
 	b, _ := json.Marshal(node.Addrs())
 	if err := p.Store.SetSetting(settingAddrs, b); err != nil {
 		p.log.Debug("saving own addresses", "err", err)
+	}
+	p.mu.Lock()
+	online := make([]string, 0, len(p.greeted))
+	for id := range p.greeted {
+		online = append(online, id)
+	}
+	p.mu.Unlock()
+	for _, id := range online {
+		p.remember(id, node.AddrsOf(id), nil, true)
 	}
 }
 
@@ -737,22 +756,6 @@ func (p *Peer) Addrs() (addrs []string, stale bool) {
 		_ = json.Unmarshal(b, &addrs)
 	}
 	return addrs, true
-}
-
-// bootstrap picks the addresses an invite carries (8 at most): direct ones first, and room kept
-// for two relayed ones, which are what a joiner behind another NAT can reach.
-func bootstrap(addrs []string) []string {
-	var direct, relayed []string
-	for _, a := range addrs {
-		if isCircuit(a) {
-			relayed = append(relayed, a)
-		} else {
-			direct = append(direct, a)
-		}
-	}
-	relayed = relayed[:min(len(relayed), 2)]
-	direct = direct[:min(len(direct), 8-len(relayed))]
-	return append(direct, relayed...)
 }
 
 // isCircuit reports whether a full multiaddr goes through a relay.

@@ -125,17 +125,26 @@ func create(t *testing.T, p *peer.Peer, name string) community.Hash {
 	return id
 }
 
-func inviteOf(t *testing.T, p *peer.Peer, id community.Hash, uses int, bootstrap ...string) *invite.Invite {
+// inviteOf issues an invite of p naming the members via (p itself when none) at their current
+// addresses.
+func inviteOf(t *testing.T, p *peer.Peer, id community.Hash, uses int, via ...*peer.Peer) *invite.Invite {
 	t.Helper()
-	if bootstrap == nil {
-		bootstrap = p.Node().Addrs()
+	if via == nil {
+		via = []*peer.Peer{p}
 	}
-	inv, err := p.Svc.Invite(id, app.InviteParams{Uses: uses, Bootstrap: bootstrap})
+	var members []invite.Member
+	for _, v := range via {
+		members = append(members, memberOf(v))
+	}
+	inv, err := p.Svc.Invite(id, app.InviteParams{Uses: uses, Members: members})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return inv
 }
+
+// memberOf is p as an invite names it, at its current addresses.
+func memberOf(p *peer.Peer) invite.Member { return peer.InviteMember(p.ID.PublicKey(), p.Node().Addrs()) }
 
 func join(t *testing.T, p *peer.Peer, inv *invite.Invite, name string) {
 	t.Helper()
@@ -358,7 +367,7 @@ func TestTwoUseInviteRedeemedThrice(t *testing.T) {
 	j1, j2, j3 := n.start("", 0), n.start("", 0), n.start("", 1)
 	all := []*peer.Peer{owner, m, j1, j2, j3}
 	connected(t, id, owner, m)
-	inv := inviteOf(t, owner, id, 2, append(owner.Node().Addrs(), m.Node().Addrs()...)...)
+	inv := inviteOf(t, owner, id, 2, owner, m)
 	n.split(all...)
 	join(t, j1, inv, "J1")
 	join(t, j2, inv, "J2")
@@ -395,7 +404,7 @@ func TestTwoUseInviteRedeemedThrice(t *testing.T) {
 // TestRelayBetweenPeersThatCannotDial: an owner and a joiner that cannot dial each other (as
 // behind two NATs) join, talk and sync 10,000 events through a third member's relay.
 func TestRelayBetweenPeersThatCannotDial(t *testing.T) {
-	const events = 10_000
+	const many = 10_000
 	n := newNet(t)
 	var aKey, bKey atomic.Value
 	blocked := func(self *atomic.Value, other *atomic.Value) func(*peer.Options) {
@@ -416,28 +425,36 @@ func TestRelayBetweenPeersThatCannotDial(t *testing.T) {
 
 	id := create(t, a, "Makers")
 	join(t, relay, inviteOf(t, a, id, 1), "Relay")
-	postMany(t, a, id, events, "through the relay")
-	// The owner reserves a slot on the relay (AutoRelay, fed by the address book); the joiner
-	// reaches it by the relay's circuit address.
+	postMany(t, a, id, many, "through the relay")
+	// The owner reserves a slot on the relay (AutoRelay, fed by the address book). Once the
+	// joiner can reach it through the relay's circuit, it joins with an invite that names the
+	// owner, reachable through the relay (named second, as the way there).
 	circuit := relay.Node().Addrs()[0] + "/p2p-circuit/p2p/" + a.Node().ID()
-	inv := inviteOf(t, a, id, 1, circuit)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	eventually(t, time.Minute, "the owner's reservation on the relay", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return b.Node().Dial(ctx, a.Node().ID(), []string{circuit}) == nil
+	})
+	inv := inviteOf(t, a, id, 1)
+	inv.Members = []invite.Member{{Key: a.ID.PublicKey(), Via: []int{1}}, memberOf(relay)}
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for {
-		_, err := b.Join(ctx, inv, "Bo")
-		if member, _ := b.Svc.IsMember(id, b.ID.PublicKey()); err == nil || member {
-			break // admitted (the history may still be coming: see below)
+	events := b.Svc.Subscribe(ctx)
+	join(t, b, inv, "Bo")
+	admitter := ""
+	for admitter == "" {
+		if e, ok := (<-events).(app.JoinProgress); ok && e.Stage == app.JoinSyncing {
+			admitter = e.Peer
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("joining through the relay: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond) // the reservation is not made yet: try again
+	}
+	if admitter != a.Node().ID() {
+		t.Fatalf("admitted by %s, want the owner %s (through the relay)", admitter, a.Node().ID())
 	}
 	if path, ok := b.Node().PathTo(a.Node().ID()); !ok || path != p2p.PathRelayed {
 		t.Fatalf("the joiner reaches the owner by %v (connected %v), want relayed", path, ok)
 	}
 	ch := general(t, a, id)
-	eventually(t, 3*time.Minute, "the joiner to hold all 10,000 messages", func() bool { return count(b, id, ch) == events })
+	eventually(t, 3*time.Minute, "the joiner to hold all 10,000 messages", func() bool { return count(b, id, ch) == many })
 	post(t, b, id, "hello across two NATs")
 	eventually(t, 20*time.Second, "the owner to read the joiner", func() bool { return texts(a, id, 5)["hello across two NATs"] })
 }

@@ -1,9 +1,12 @@
 package peer_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	stdnet "net"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,4 +104,59 @@ func TestInviteOutlivesRestarts(t *testing.T) {
 	}
 	post(t, bo, id, "made it")
 	eventually(t, 10*time.Second, "the owner to read Bo's message", func() bool { return texts(owner, id, 10)["made it"] })
+}
+
+// TestInviteNamesReachableMembers: an invite names up to three members, the one that serves a
+// relay first; it admits when its issuer is gone, and an invite made while the issuer is
+// offline names the members it saw online before.
+func TestInviteNamesReachableMembers(t *testing.T) {
+	n := newNet(t)
+	ownerDir := t.TempDir()
+	owner := n.start(ownerDir, 0)
+	id := create(t, owner, "Makers")
+	relay := n.start("", 0, func(o *peer.Options) { o.Relay = true })
+	join(t, relay, inviteOf(t, owner, id, 1), "Relay")
+	m1, m2 := n.start("", 0), n.start("", 0)
+	join(t, m1, inviteOf(t, owner, id, 1), "Mo")
+	join(t, m2, inviteOf(t, owner, id, 1), "Mi")
+	connected(t, id, owner, relay, m1, m2)
+
+	inv, warning, err := owner.Invite(id, app.InviteParams{Uses: 2})
+	if err != nil || warning != "" {
+		t.Fatalf("invite: %v (warning %q)", err, warning)
+	}
+	if len(inv.Members) != 3 || !bytes.Equal(inv.Members[0].Key, relay.ID.PublicKey()) {
+		t.Fatalf("the invite names %d members, the first %x; want 3, the relay %x first", len(inv.Members), inv.Members[0].Key, relay.ID.PublicKey())
+	}
+	for _, m := range inv.Members {
+		if len(m.Addrs) == 0 || len(m.Addrs) > 4 {
+			t.Fatalf("a member named with %d addresses: %v", len(m.Addrs), m.Addrs)
+		}
+	}
+	if len(inv.String()) >= 700 {
+		t.Fatalf("the invite has %d characters", len(inv.String()))
+	}
+
+	// The owner goes offline: the invite admits through another member.
+	if err := owner.Close(); err != nil {
+		t.Fatal(err)
+	}
+	jo := n.start("", 0)
+	join(t, jo, inv, "Jo")
+
+	// Offline, the owner's invite names the members it saw, the relay first.
+	offline, err := peer.Open(ownerDir, peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoControl: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer offline.Close()
+	later, warning, err := offline.Invite(id, app.InviteParams{Uses: 1})
+	if err != nil || !strings.Contains(warning, "not running") {
+		t.Fatalf("offline invite: %v (warning %q)", err, warning)
+	}
+	if len(later.Members) != 3 || !bytes.Equal(later.Members[0].Key, relay.ID.PublicKey()) {
+		t.Fatalf("the offline invite names %d members, the first %x", len(later.Members), later.Members[0].Key)
+	}
+	ji := n.start("", 0)
+	join(t, ji, later, "Ji")
 }

@@ -316,7 +316,7 @@ func TestClockAnHourOff(t *testing.T) {
 	// The member an hour ahead admits someone (the invite names only its address): the join it
 	// countersigns carries its time, and every peer accepts it.
 	late := n.start("", 0)
-	join(t, late, inviteOf(t, owner, id, 1, ahead.Node().Addrs()...), "Late")
+	join(t, late, inviteOf(t, owner, id, 1, ahead), "Late")
 	for i, p := range all {
 		eventually(t, 30*time.Second, fmt.Sprintf("peer %d to see the late joiner", i), func() bool {
 			return slices.Contains(activeNames(p, id), "Late")
@@ -381,7 +381,7 @@ func TestEveryRefusedInviteSaysWhy(t *testing.T) {
 		said := map[string]string{}
 		for _, c := range cases {
 			inv := *c.inv
-			inv.Bootstrap = admitter.Node().Addrs()
+			inv.Members = []invite.Member{memberOf(admitter)}
 			_, err := joiner.Join(ctx, &inv, "Jo")
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("%s invite at %s: %v, want a refusal saying %q", c.name, admitter.Dir, err, c.want)
@@ -399,7 +399,7 @@ func TestEveryRefusedInviteSaysWhy(t *testing.T) {
 	}
 	// Within the skew allowance (5 minutes), an invite that starts soon admits.
 	soon := issue(owner.ID, id, invite.Params{NotBefore: now.Add(2 * time.Minute)})
-	soon.Bootstrap = m.Node().Addrs()
+	soon.Members = []invite.Member{memberOf(m)}
 	if _, err := joiner.Join(ctx, soon, "Jo"); err != nil {
 		t.Fatalf("an invite valid within the skew allowance: %v", err)
 	}

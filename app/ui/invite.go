@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -154,12 +155,24 @@ func (in *inviteDialog) showText(text string) {
 
 // qrImage is the QR code of text, or nil when it does not fit one.
 func qrImage(text string) image.Image {
-	q, err := qrcode.New(text, qrcode.Low)
-	if err != nil {
+	q := qrCode(text)
+	if q == nil {
 		return nil
 	}
 	q.DisableBorder = false
 	return q.Image(-4)
+}
+
+// qrCode encodes an invite in the smallest QR code that holds it: in upper case, so that it
+// takes the alphanumeric mode (5.5 bits a character instead of 8; an invite reads the same in
+// either case), and the smallest version at the low error-correction level, which a phone
+// reads from a screen. Nil when the text does not fit a QR code.
+func qrCode(text string) *qrcode.QRCode {
+	q, err := qrcode.New(strings.ToUpper(text), qrcode.Low)
+	if err != nil {
+		return nil
+	}
+	return q
 }
 
 func (in *inviteDialog) create() {

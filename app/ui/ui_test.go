@@ -217,7 +217,7 @@ func TestPastedInviteIsCheckedAsItIsPasted(t *testing.T) {
 	damaged := good[:40] + string(swap) + good[41:]
 	expired, err := invite.Issue(owner.p.ID, invite.Params{
 		Community: inv.Community, CommunityName: inv.CommunityName, Role: community.RoleMember,
-		Expires: time.Now().Add(-time.Hour), Bootstrap: inv.Bootstrap,
+		Expires: time.Now().Add(-time.Hour), Members: inv.Members,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -515,7 +515,7 @@ func TestRefusedInvitesSayWhy(t *testing.T) {
 	}
 	stranger := open(t, a) // a valid signature, but not the owner's or a moderator's
 	forged, err := invite.Issue(stranger.p.ID, invite.Params{
-		Community: inv.Community, CommunityName: inv.CommunityName, Role: community.RoleMember, Bootstrap: inv.Bootstrap,
+		Community: inv.Community, CommunityName: inv.CommunityName, Role: community.RoleMember, Members: inv.Members,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

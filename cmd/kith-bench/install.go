@@ -16,7 +16,9 @@ import (
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/localstore"
+	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/p2p"
 	"github.com/kith-app/kith/storage"
 )
@@ -136,7 +138,7 @@ func newGroup(ctx context.Context, owner *install, name string) (*group, error) 
 
 // join makes in a member through via (a member online), with an invite from the owner.
 func (g *group) join(ctx context.Context, in, via *install) error {
-	inv, err := g.installs[0].svc.Invite(g.id, app.InviteParams{Uses: 1, Bootstrap: via.node.Addrs()})
+	inv, err := g.installs[0].svc.Invite(g.id, app.InviteParams{Uses: 1, Members: []invite.Member{peer.InviteMember(via.id.PublicKey(), via.node.Addrs())}})
 	if err != nil {
 		return err
 	}
