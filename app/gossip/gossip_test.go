@@ -9,8 +9,8 @@ import (
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
-	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/gossip"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/p2p"
 )
 

@@ -257,4 +257,3 @@ func membersJSON(inv *invite.Invite) []memberJSON {
 	}
 	return out
 }
-

@@ -144,7 +144,9 @@ func inviteOf(t *testing.T, p *peer.Peer, id community.Hash, uses int, via ...*p
 }
 
 // memberOf is p as an invite names it, at its current addresses.
-func memberOf(p *peer.Peer) invite.Member { return peer.InviteMember(p.ID.PublicKey(), p.Node().Addrs()) }
+func memberOf(p *peer.Peer) invite.Member {
+	return peer.InviteMember(p.ID.PublicKey(), p.Node().Addrs())
+}
 
 func join(t *testing.T, p *peer.Peer, inv *invite.Invite, name string) {
 	t.Helper()
