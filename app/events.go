@@ -54,8 +54,9 @@ const (
 )
 
 // JoinProgress: a join of this install advanced. Peer is the member being tried (Finding: the
-// member dialled; from Verifying on: the member that answered) and Via how it was found; Tried
-// and Of count the invite's members while Finding. Retry is when a Waiting join tries again.
+// member dialled; from Verifying on: the member that answered) and Via how it was found (while
+// Searching: ViaRendezvous when the DHT is searched too, ViaLAN otherwise); Tried and Of count
+// the invite's members while Finding. Retry is when a Waiting join tries again.
 type JoinProgress struct {
 	Community community.Hash
 	Stage     JoinStage
@@ -63,6 +64,19 @@ type JoinProgress struct {
 	Tried, Of int
 	Via       JoinVia
 	Retry     time.Time
+}
+
+// PendingJoin is a join under way, as `kithd status` and the desktop show it: kept until it ends,
+// tried again while Kith runs.
+type PendingJoin struct {
+	Community community.Hash
+	Name      string    // the community's name, as the invite gives it
+	Since     time.Time // when the join started
+	Stage     JoinStage
+	Attempts  int       // attempts since Kith started
+	NextTry   time.Time // while waiting
+	Expires   time.Time // the invite's expiry (zero: never)
+	LastError string    // why the last attempt found no member, in words
 }
 
 // JoinEnded: a join that was under way ended: admitted (Err nil), refused by the invite's

@@ -1,8 +1,11 @@
 package p2p
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -102,12 +105,69 @@ func (n *Node) startMDNS() {
 	n.mdns = svc
 }
 
+// lanTTL is how long a peer mDNS found counts as on the LAN without being found again (mDNS
+// peers answer queries every few seconds to a minute).
+const lanTTL = 10 * time.Minute
+
+// lanBook keeps the peers mDNS found lately, members or not: a joiner, a member of nothing
+// yet, looks among them for a member of the community it joins.
+type lanBook struct {
+	found chan struct{} // capacity 1: a peer was found
+
+	mu    sync.Mutex
+	peers map[peer.ID]lanPeer // guarded by mu
+}
+
+type lanPeer struct {
+	info peer.AddrInfo
+	at   time.Time
+}
+
+func newLANBook() *lanBook {
+	return &lanBook{found: make(chan struct{}, 1), peers: map[peer.ID]lanPeer{}}
+}
+
+func (b *lanBook) add(info peer.AddrInfo, now time.Time) {
+	b.mu.Lock()
+	b.peers[info.ID] = lanPeer{info: info, at: now}
+	for id, p := range b.peers {
+		if now.Sub(p.at) > lanTTL {
+			delete(b.peers, id)
+		}
+	}
+	b.mu.Unlock()
+	select {
+	case b.found <- struct{}{}:
+	default:
+	}
+}
+
+// LANPeers returns the peers mDNS found on the local network in the last ten minutes, members
+// or not, sorted by peer ID.
+func (n *Node) LANPeers() []Found {
+	b := n.lan
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Found
+	for _, p := range b.peers {
+		if time.Since(p.at) <= lanTTL {
+			out = append(out, found(p.info))
+		}
+	}
+	slices.SortFunc(out, func(a, b Found) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// LANFound is signalled (without blocking: one signal may stand for several) when mDNS finds a
+// peer on the local network.
+func (n *Node) LANFound() <-chan struct{} { return n.lan.found }
+
 // mdnsNotifee dials members found on the local network.
 type mdnsNotifee struct{ n *Node }
 
-// HandlePeerFound dials info if it is a member and not yet connected; others are ignored. mDNS
-// calls it on a goroutine of its own; it returns once the dial is over, at the latest when the
-// node closes.
+// HandlePeerFound notes info among the LAN's peers, and dials it if it is a member and not yet
+// connected. mDNS calls it on a goroutine of its own; it returns once the dial is over, at the
+// latest when the node closes.
 func (m mdnsNotifee) HandlePeerFound(info peer.AddrInfo) {
 	n := m.n
 	n.mu.Lock()
@@ -119,7 +179,11 @@ func (m mdnsNotifee) HandlePeerFound(info peer.AddrInfo) {
 	n.mu.Unlock()
 	defer n.wg.Done()
 
-	if info.ID == n.host.ID() || n.host.Network().Connectedness(info.ID) == network.Connected {
+	if info.ID == n.host.ID() {
+		return
+	}
+	n.lan.add(info, time.Now())
+	if n.host.Network().Connectedness(info.ID) == network.Connected {
 		return
 	}
 	if !n.gate.isMember(info.ID) {

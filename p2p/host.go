@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -164,6 +165,10 @@ type Config struct {
 	// Close by up to 5 seconds.
 	NAT bool
 
+	// DHT turns on the Kademlia DHT (see DHT): nil, none. A node without bootstrap nodes or
+	// the public network has no DHT to join: leave it nil then.
+	DHT *DHT
+
 	// ForceRelayed is a TEST hook: direct (non-circuit) connections to or from a peer for which
 	// it returns true are refused, which simulates two peers behind NATs that can only meet
 	// through a relay. Nil (the only value outside tests) refuses none.
@@ -186,7 +191,9 @@ type Node struct {
 	ps        *pubsub.PubSub
 	gate      *gater
 	relay     *relayv2.Relay     // nil unless Config.Relay
+	dht       *dht.IpfsDHT       // nil unless Config.DHT
 	mdns      mdns.Service       // nil unless Config.MDNS and it started
+	lan       *lanBook           // peers mDNS found
 	ctx       context.Context    // ends with Close: stream handlers and the node's goroutines run under it
 	stopPS    context.CancelFunc // ends pubsub's goroutines and ctx
 	wg        sync.WaitGroup     // counts the node's goroutines (events, janitor, mDNS dials)
@@ -295,6 +302,15 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 
+	kad, err := startDHT(h, cfg.DHT)
+	if err != nil {
+		if relay != nil {
+			_ = relay.Close()
+		}
+		_ = h.Close()
+		return nil, err
+	}
+
 	// Pubsub lives until Close, not until the caller's ctx ends; it keeps
 	// ctx's values.
 	psCtx, stopPS := context.WithCancel(context.WithoutCancel(ctx))
@@ -319,6 +335,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	ps, err := pubsub.NewGossipSub(psCtx, h, psOpts...)
 	if err != nil {
 		stopPS()
+		if kad != nil {
+			_ = kad.Close()
+		}
 		if relay != nil {
 			_ = relay.Close()
 		}
@@ -331,6 +350,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		ps:     ps,
 		gate:   gate,
 		relay:  relay,
+		dht:    kad,
+		lan:    newLANBook(),
 		ctx:    psCtx,
 		stopPS: stopPS,
 		events: newNotifier(),
@@ -485,7 +506,7 @@ func (n *Node) Connect(ctx context.Context, addr string) error {
 }
 
 // Close leaves every topic, stops mDNS, pubsub and the node's goroutines,
-// then the relay service and the host and its connections (the reverse of
+// then the DHT, the relay service and the host and its connections (the reverse of
 // the start). It returns once every goroutine the Node started has ended. It
 // is safe to call more than once and from several goroutines; later calls
 // return the first result.
@@ -511,6 +532,11 @@ func (n *Node) Close() error {
 			}
 		}
 		n.stopPS() // also ends the node's goroutines
+		if n.dht != nil {
+			if err := n.dht.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("p2p: stop the DHT: %w", err))
+			}
+		}
 		if n.relay != nil {
 			if err := n.relay.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("p2p: stop the relay service: %w", err))

@@ -38,7 +38,15 @@ type Request struct {
 	Words       string `json:"words,omitempty"`   // recover: the recovery words
 	Cutoff      uint64 `json:"cutoff,omitempty"`  // recover: the old owner key's last act that stands (0: none)
 	KeepAll     bool   `json:"keep_all,omitempty"`
-	List        bool   `json:"list,omitempty"` // recover: list the owner key's acts instead
+	List        bool   `json:"list,omitempty"`     // recover: list the owner key's acts instead
+	Cancel      bool   `json:"cancel,omitempty"`   // join: drop the join under way that Invite names (an invite, or its community)
+	Progress    bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
+
+	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
+	// peer uses its own).
+	Bootstrap []string `json:"bootstrap,omitempty"`
+	PublicDHT bool     `json:"public_dht,omitempty"`
+	NoMDNS    bool     `json:"no_mdns,omitempty"`
 }
 
 // Result is what a command prints: Text for people, JSON for --json, and a Warning for stderr.
@@ -58,13 +66,19 @@ func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(
 // Do runs one command of kithd's contract on this peer (for kithd itself, or for the control
 // socket of a running peer). A mistake in the request is a *UsageError.
 func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
+	return p.DoWithProgress(ctx, req, nil)
+}
+
+// DoWithProgress is Do with progress: a command that waits (join) says what it is doing through
+// progress, a sentence at a time, when progress is not nil.
+func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(string)) (Result, error) {
 	switch req.Cmd {
 	case "create":
 		return p.doCreate(ctx, req)
 	case "invite":
 		return p.doInvite(req)
 	case "join":
-		return p.doJoin(ctx, req)
+		return p.doJoin(ctx, req, progress)
 	case "post":
 		return p.doPost(ctx, req)
 	case "messages":
@@ -216,7 +230,10 @@ func (p *Peer) doRevoke(ctx context.Context, req Request) (Result, error) {
 	return jsonResult("revoked "+inv.String()+": members refuse joins with it once they have the revocation", map[string]any{"id": inv.String(), "revoked": true})
 }
 
-func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {
+func (p *Peer) doJoin(ctx context.Context, req Request, progress func(string)) (Result, error) {
+	if req.Cancel {
+		return p.doCancelJoin(req)
+	}
 	inv, err := invite.Parse(req.Invite)
 	if err != nil {
 		return Result{}, err
@@ -224,14 +241,24 @@ func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {
 	timeout := 60 * time.Second
 	if req.Timeout != "" {
 		if timeout, err = time.ParseDuration(req.Timeout); err != nil || timeout <= 0 {
-			return Result{}, usage("--timeout takes a duration such as 60s, not %q", req.Timeout)
+			return Result{}, usage("--timeout takes a duration such as 60s or 2h, not %q", req.Timeout)
 		}
+	}
+	if err := expired(inv, time.Now()); err != nil {
+		return Result{}, fmt.Errorf("the invite to %q expired on %s: ask whoever sent it for a new one", inv.CommunityName, inv.Expires.Local().Format("2 January 2006 at 15:04"))
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if progress != nil { // no line after the answer: the teller ends before doJoin returns
+		tctx, stop := context.WithCancel(ctx)
+		told := make(chan struct{})
+		events := p.Svc.Subscribe(tctx)
+		go func() { defer close(told); tellJoin(tctx, events, community.Hash(inv.Community), progress) }()
+		defer func() { stop(); <-told }()
+	}
 	id, err := p.Join(ctx, inv, req.Name)
 	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("no member of %q answered within %s: ask one to open Kith, or for a fresh invite", inv.CommunityName, timeout)
+		err = fmt.Errorf("no member of %q answered within %s; the join is kept, and Kith tries again while it runs (`kithd run` or the desktop app) until the invite expires: `kithd status` shows it, `kithd join --cancel %s` drops it", inv.CommunityName, spell(timeout), id.String()[:12])
 	}
 	if err != nil {
 		return Result{}, err
@@ -239,48 +266,102 @@ func (p *Peer) doJoin(ctx context.Context, req Request) (Result, error) {
 	return jsonResult(id.String(), map[string]string{"id": id.String(), "name": inv.CommunityName})
 }
 
-// Join joins the community of inv through one of its members, syncs its history, and joins its
-// gossip. The network must be started, or be starting: Join waits for the first Start to end
-// (within ctx), and says why when it failed.
-func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error) {
-	node := p.Node()
-	if node == nil { // the desktop app starts the network in the background: wait for it
+// tellJoin turns a join's progress into sentences for the person waiting on a terminal.
+func tellJoin(ctx context.Context, events <-chan app.Event, id community.Hash, say func(string)) {
+	last, waited, named := "", false, 0
+	for {
+		var ev app.Event
 		select {
-		case <-p.tried:
-			node = p.Node()
 		case <-ctx.Done():
+			return
+		case ev = <-events:
 		}
-		p.mu.Lock()
-		err := p.startErr
-		p.mu.Unlock()
-		switch {
-		case node == nil && err != nil:
-			return community.Hash{}, fmt.Errorf("peer: Kith could not go online (%w): if a listen port is set in the settings, choose another or none, then start Kith again", err)
-		case node == nil:
-			return community.Hash{}, errNotRunning
+		e, ok := ev.(app.JoinProgress)
+		if !ok || e.Community != id {
+			continue
+		}
+		var line string
+		switch e.Stage {
+		case app.JoinFinding: // the first attempt only: then the waiting line says it all
+			if e.Of > 0 && !waited {
+				named = e.Of
+				line = fmt.Sprintf("trying the %s the invite names…", plural(e.Of, "member", "members"))
+			}
+		case app.JoinSearching:
+			if waited {
+				break
+			}
+			line = "none answered; "
+			if named == 1 {
+				line = "it did not answer; "
+			}
+			line += "looking for a member on this network…"
+			if e.Via == app.ViaRendezvous {
+				line = strings.TrimSuffix(line, "…") + " and at the rendezvous…"
+			}
+		case app.JoinVerifying:
+			line = fmt.Sprintf("found a member (%s); it checks the invite…", e.Via)
+		case app.JoinSyncing:
+			line = "admitted; syncing the history…"
+		case app.JoinWaiting:
+			waited = true
+			line = fmt.Sprintf("no member is online yet; trying again in %s…", spell(time.Until(e.Retry).Round(time.Second)))
+		}
+		if line != "" && line != last {
+			say(line)
+			last = line
 		}
 	}
-	if member, _ := p.Svc.IsMember(community.Hash(inv.Community), p.ID.PublicKey()); member {
-		return community.Hash(inv.Community), fmt.Errorf("you are already a member of %q", inv.CommunityName)
+}
+
+// doCancelJoin drops a join under way: --cancel names its community (an ID, a prefix of one, or
+// the name) or gives the invite.
+func (p *Peer) doCancelJoin(req Request) (Result, error) {
+	arg := strings.TrimSpace(req.Invite)
+	var target *PendingJoin
+	pending := p.PendingJoins()
+	if inv, err := invite.Parse(arg); err == nil {
+		arg = community.Hash(inv.Community).String()
 	}
-	id, err := p.Svc.JoinWith(ctx, node, inv, strings.TrimSpace(name))
-	if err != nil {
-		return id, err
-	}
-	if g := p.gossipOf(); g != nil {
-		if err := g.Add(id); err != nil {
-			return id, err
+	for i, j := range pending {
+		id := j.Community.String()
+		if id == strings.ToLower(arg) || len(arg) >= 4 && strings.HasPrefix(id, strings.ToLower(arg)) || strings.EqualFold(j.Name, arg) {
+			target = &pending[i]
+			break
 		}
 	}
-	// The admitter is a member now: save its address, fetch the others', sync from them.
-	loopCtx := p.loopCtx()
-	for _, pi := range node.Peers() {
-		if member, _ := p.Svc.IsMember(id, pi.Key); member {
-			p.remember(pi.ID, node.AddrsOf(pi.ID), []community.Hash{id}, true)
-			p.spawn(func() { p.exchangeAddrs(loopCtx, pi.ID, []community.Hash{id}) })
+	if target == nil {
+		if len(pending) == 0 {
+			return Result{}, errors.New("no join is under way")
 		}
+		var names []string
+		for _, j := range pending {
+			names = append(names, fmt.Sprintf("%s (%s)", j.Community.String()[:12], j.Name))
+		}
+		return Result{}, fmt.Errorf("no join under way matches %q: joins under way: %s", arg, strings.Join(names, ", "))
 	}
-	return id, nil
+	p.CancelJoin(target.Community)
+	return jsonResult(fmt.Sprintf("the join of %q is cancelled", target.Name), map[string]any{"id": target.Community.String(), "name": target.Name, "cancelled": true})
+}
+
+// spell says a duration the short way: "45s", "2m0s" → "2m", "1h30m".
+func spell(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
@@ -425,10 +506,38 @@ func (p *Peer) PathTo(peerID string) (connected bool, path string) {
 
 // StatusJSON is what `kithd status --json` prints.
 type StatusJSON struct {
-	Running     bool            `json:"running"`
-	PeerID      string          `json:"peer_id"`
-	Addrs       []string        `json:"addrs"`
-	Communities []CommunityJSON `json:"communities"`
+	Running      bool              `json:"running"`
+	PeerID       string            `json:"peer_id"`
+	Addrs        []string          `json:"addrs"`
+	Communities  []CommunityJSON   `json:"communities"`
+	PendingJoins []PendingJoinJSON `json:"pending_joins"`
+}
+
+// PendingJoinJSON is a join under way in StatusJSON.
+type PendingJoinJSON struct {
+	Community string `json:"community"` // the community's ID
+	Name      string `json:"name"`      // its name, as the invite gives it
+	Since     string `json:"since"`     // RFC 3339
+	State     string `json:"state"`     // finding, verifying, syncing, searching, waiting
+	Attempts  int    `json:"attempts"`  // since Kith started
+	NextTry   string `json:"next_try,omitempty"`
+	Expires   string `json:"expires,omitempty"` // the invite's expiry; empty: never
+	LastError string `json:"last_error,omitempty"`
+}
+
+// stageName names a join stage in PendingJoinJSON.
+func stageName(s app.JoinStage) string {
+	switch s {
+	case app.JoinFinding:
+		return "finding"
+	case app.JoinVerifying:
+		return "verifying"
+	case app.JoinSyncing:
+		return "syncing"
+	case app.JoinSearching:
+		return "searching"
+	}
+	return "waiting"
 }
 
 // CommunityJSON is one community in StatusJSON.
@@ -447,7 +556,7 @@ func (p *Peer) doStatus() (Result, error) {
 		return Result{}, err
 	}
 	addrs, stale := p.Addrs()
-	st := StatusJSON{Running: !stale, PeerID: pid, Addrs: addrs, Communities: []CommunityJSON{}}
+	st := StatusJSON{Running: !stale, PeerID: pid, Addrs: addrs, Communities: []CommunityJSON{}, PendingJoins: []PendingJoinJSON{}}
 	if st.Addrs == nil {
 		st.Addrs = []string{}
 	}
@@ -472,6 +581,22 @@ func (p *Peer) doStatus() (Result, error) {
 		}
 		st.Communities = append(st.Communities, cj)
 		fmt.Fprintf(&text, "%s  %s  %d of %d online  %s  (%s)\n", cj.ID[:12], cj.Name, cj.Online, cj.Members, cj.Sync, cj.Role)
+	}
+	for _, j := range p.PendingJoins() {
+		pj := PendingJoinJSON{Community: j.Community.String(), Name: j.Name, Since: j.Since.UTC().Format(time.RFC3339),
+			State: stageName(j.Stage), Attempts: j.Attempts, LastError: j.LastError}
+		if !j.NextTry.IsZero() {
+			pj.NextTry = j.NextTry.UTC().Format(time.RFC3339)
+		}
+		if !j.Expires.IsZero() {
+			pj.Expires = j.Expires.UTC().Format(time.RFC3339)
+		}
+		st.PendingJoins = append(st.PendingJoins, pj)
+		how := "waiting for a member to come online"
+		if !st.Running {
+			how = "kept: Kith tries again when it runs"
+		}
+		fmt.Fprintf(&text, "joining %q since %s: %s\n", j.Name, j.Since.Local().Format("2006-01-02 15:04"), how)
 	}
 	return jsonResult(strings.TrimSuffix(text.String(), "\n"), st)
 }

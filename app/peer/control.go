@@ -31,10 +31,11 @@ const (
 )
 
 type controlAnswer struct {
-	OK     bool   `json:"ok"`
-	Result Result `json:"result"`
-	Error  string `json:"error,omitempty"`
-	Usage  bool   `json:"usage,omitempty"`
+	OK       bool   `json:"ok"`
+	Result   Result `json:"result"`
+	Error    string `json:"error,omitempty"`
+	Usage    bool   `json:"usage,omitempty"`
+	Progress string `json:"progress,omitempty"` // a progress line (only to a request with "progress":true); the answer follows
 }
 
 type controlServer struct {
@@ -101,30 +102,48 @@ func (c *controlServer) serve(ctx context.Context, p *Peer, conn net.Conn) {
 	if err != nil && !errors.Is(err, bufio.ErrBufferFull) && (!errors.Is(err, io.EOF) || len(line) == 0) {
 		return // nothing came (a request without its newline is still answered)
 	}
-	var req Request
-	var ans controlAnswer
-	if err := json.Unmarshal(line, &req); err != nil {
-		ans = controlAnswer{Error: "a damaged command: " + err.Error(), Usage: true}
-	} else {
-		// A command lives as long as its client waits (a join takes up to its timeout).
-		cctx, cancel := context.WithCancel(ctx)
-		go func() {
-			buf := make([]byte, 1)
-			_ = conn.SetReadDeadline(time.Time{})
-			_, _ = conn.Read(buf) // returns when the client goes away
-			cancel()
-		}()
-		res, err := p.Do(cctx, req)
-		cancel()
-		ans = controlAnswer{OK: err == nil, Result: res}
-		if err != nil {
-			var u *UsageError
-			ans.Error, ans.Usage = err.Error(), errors.As(err, &u)
+	// Progress lines and the answer share the connection: one writer at a time, nothing after
+	// the answer.
+	var (
+		wmu      sync.Mutex
+		answered bool
+	)
+	write := func(ans controlAnswer, last bool) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		if answered {
+			return
 		}
+		answered = last
+		b, _ := json.Marshal(ans)
+		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		_, _ = conn.Write(append(b, '\n'))
 	}
-	b, _ := json.Marshal(ans)
-	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, _ = conn.Write(append(b, '\n'))
+	var req Request
+	if err := json.Unmarshal(line, &req); err != nil {
+		write(controlAnswer{Error: "a damaged command: " + err.Error(), Usage: true}, true)
+		return
+	}
+	// A command lives as long as its client waits (a join takes up to its timeout).
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		buf := make([]byte, 1)
+		_ = conn.SetReadDeadline(time.Time{})
+		_, _ = conn.Read(buf) // returns when the client goes away
+		cancel()
+	}()
+	var progress func(string)
+	if req.Progress {
+		progress = func(line string) { write(controlAnswer{Progress: line}, false) }
+	}
+	res, err := p.DoWithProgress(cctx, req, progress)
+	ans := controlAnswer{OK: err == nil, Result: res}
+	if err != nil {
+		var u *UsageError
+		ans.Error, ans.Usage = err.Error(), errors.As(err, &u)
+	}
+	write(ans, true)
 }
 
 // Close stops accepting, ends the commands under way and removes the socket file. It is safe
@@ -146,6 +165,13 @@ var ErrNoControl = errors.New("peer: no running Kith serves this data folder")
 // Call sends one command to the peer running on data folder dir. It returns ErrNoControl when
 // none runs there, a *UsageError for a usage mistake, and the command's own error otherwise.
 func Call(ctx context.Context, dir string, req Request) (Result, error) {
+	return CallWithProgress(ctx, dir, req, nil)
+}
+
+// CallWithProgress is Call for a command that says what it is doing while it waits (join):
+// progress gets each sentence, when not nil.
+func CallWithProgress(ctx context.Context, dir string, req Request, progress func(string)) (Result, error) {
+	req.Progress = progress != nil
 	path := filepath.Join(dir, ControlSocket)
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
@@ -160,23 +186,32 @@ func Call(ctx context.Context, dir string, req Request) (Result, error) {
 		return Result{}, fmt.Errorf("sending the command to the running Kith: %w", err)
 	}
 	r := bufio.NewReaderSize(conn, 64<<10)
-	var line []byte
+	var ans controlAnswer
 	for {
-		chunk, err := r.ReadSlice('\n')
-		line = append(line, chunk...)
-		if err == nil {
+		var line []byte
+		for {
+			chunk, err := r.ReadSlice('\n')
+			line = append(line, chunk...)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, bufio.ErrBufferFull) || len(line) > maxControlLine {
+				if ctx.Err() != nil {
+					return Result{}, ctx.Err()
+				}
+				return Result{}, fmt.Errorf("the running Kith did not answer (it may be shutting down): %w", err)
+			}
+		}
+		ans = controlAnswer{}
+		if err := json.Unmarshal(line, &ans); err != nil {
+			return Result{}, fmt.Errorf("the running Kith sent a damaged answer: %w", err)
+		}
+		if ans.Progress == "" || ans.OK || ans.Error != "" {
 			break
 		}
-		if !errors.Is(err, bufio.ErrBufferFull) || len(line) > maxControlLine {
-			if ctx.Err() != nil {
-				return Result{}, ctx.Err()
-			}
-			return Result{}, fmt.Errorf("the running Kith did not answer (it may be shutting down): %w", err)
+		if progress != nil {
+			progress(ans.Progress)
 		}
-	}
-	var ans controlAnswer
-	if err := json.Unmarshal(line, &ans); err != nil {
-		return Result{}, fmt.Errorf("the running Kith sent a damaged answer: %w", err)
 	}
 	if !ans.OK {
 		if ans.Usage {

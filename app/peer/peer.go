@@ -26,6 +26,7 @@ import (
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/identity"
 	"github.com/kith-app/kith/app/localstore"
+	"github.com/kith-app/kith/app/peer/probe"
 	"github.com/kith-app/kith/p2p"
 	"github.com/kith-app/kith/storage"
 )
@@ -61,7 +62,22 @@ type Options struct {
 	Node func(*p2p.Config)
 	// Rate is the per-author rate limit of gossip (zero: gossip.DefaultRate; tests make it small).
 	Rate gossip.Rate
+
+	// Bootstrap are DHT nodes (full multiaddrs ending in /p2p/<ID>) through which members are
+	// found when their addresses changed: each member announces itself under its communities'
+	// rendezvous keys, and joiners and members look them up there. Empty, with PublicDHT and
+	// DHTServer off: no DHT.
+	Bootstrap []string
+	// PublicDHT adds the public libp2p network's bootstrap nodes: only when the person turned
+	// it on (it shows this computer's addresses to DHT nodes run by others).
+	PublicDHT bool
+	// DHTServer makes this install a DHT server, a bootstrap node for others (kithd run
+	// --dht-server); it also takes more guests at once (DHT clients that are not members).
+	DHTServer bool
 }
+
+// dhtGuests is how many non-members a DHT server admits at once.
+const dhtGuests = 64
 
 // Peer is one install: its identity, store and service, and its network once started.
 type Peer struct {
@@ -84,11 +100,16 @@ type Peer struct {
 	ctx      context.Context // guarded by mu: ends with Close (nil before Start)
 	stop     context.CancelFunc
 	loops    sync.WaitGroup
-	syncing  map[syncKey]bool        // guarded by mu: one sync per community and peer at a time
-	greeted  map[string]int          // guarded by mu: connected member peers greeted, and in how many communities
-	renewed  map[string]time.Time    // guarded by mu: when checkSubscribed last renewed a peer's connection
-	repairs  map[community.Hash]bool // guarded by mu: key repairs scheduled (see scheduleRepair)
-	closed   bool                    // guarded by mu
+	syncing  map[syncKey]bool            // guarded by mu: one sync per community and peer at a time
+	greeted  map[string]int              // guarded by mu: connected member peers greeted, and in how many communities
+	renewed  map[string]time.Time        // guarded by mu: when checkSubscribed last renewed a peer's connection
+	repairs  map[community.Hash]bool     // guarded by mu: key repairs scheduled (see scheduleRepair)
+	joins    map[community.Hash]*joinRun // guarded by mu: joins under way (see join.go)
+	lookedUp time.Time                   // guarded by mu: when members were last looked up on the DHT
+	closed   bool                        // guarded by mu
+
+	joinsMu     sync.Mutex    // serialises changes to the kept joins (settingJoins)
+	announceNow chan struct{} // capacity 1: announce at the rendezvous now (see announceSoon)
 }
 
 type syncKey struct {
@@ -117,7 +138,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}, joins: map[community.Hash]*joinRun{}, announceNow: make(chan struct{}, 1)}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -172,6 +193,12 @@ func (p *Peer) start(ctx context.Context) error {
 	if p.opts.Relay {
 		cfg.RelayCandidates = nil // a relay is reachable itself
 	}
+	if len(p.opts.Bootstrap) > 0 || p.opts.PublicDHT || p.opts.DHTServer {
+		cfg.DHT = &p2p.DHT{Bootstrap: p.opts.Bootstrap, Public: p.opts.PublicDHT, Server: p.opts.DHTServer}
+		if p.opts.DHTServer {
+			cfg.MaxGuests = dhtGuests
+		}
+	}
 	if p.opts.Node != nil {
 		p.opts.Node(&cfg)
 	}
@@ -183,6 +210,7 @@ func (p *Peer) start(ctx context.Context) error {
 	p.keepPorts(cfg.Ports, node.Ports())
 	p.Svc.Serve(node)
 	node.Handle(ProtoAddrs, maxAddrsRequest, p.serveAddrs)
+	node.Handle(ProtoProbe, probe.RequestSize, p.serveProbe)
 	ids, err := p.Svc.Communities()
 	if err != nil {
 		stop()
@@ -208,9 +236,11 @@ func (p *Peer) start(ctx context.Context) error {
 	for _, id := range cids { // what changed while this install was offline, or a repair cut short
 		p.scheduleRepair(loopCtx, id)
 	}
-	p.loops.Add(2)
+	p.loops.Add(3)
 	go p.syncLoop(loopCtx)
 	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
+	go p.rendezvousLoop(loopCtx)
+	p.resumeJoins()
 	if !p.opts.NoControl {
 		c, err := listenControl(p)
 		if err != nil {
@@ -261,6 +291,7 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 					}
 				}
 				p.scheduleRepair(ctx, id)
+				p.announceSoon()
 			}
 			p.dropFormerMembers(id)
 			p.greetAll(ctx)
@@ -394,6 +425,9 @@ func (p *Peer) Close() error {
 
 // onPeer reacts to a peer coming online or going offline.
 func (p *Peer) onPeer(ctx context.Context, peerID string, connected bool) {
+	if connected {
+		p.wakeJoins()
+	}
 	if !connected {
 		p.mu.Lock()
 		was := p.greeted[peerID] > 0
@@ -573,6 +607,7 @@ func (p *Peer) syncLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		p.dialMembers(ctx)
+		p.lookupMembers(ctx)
 		p.syncAll(ctx)
 		p.saveAddrs()
 		select {

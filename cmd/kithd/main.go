@@ -7,8 +7,10 @@
 //	kithd [--data DIR] invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]
 //	kithd [--data DIR] invites [--community ID] [--json]
 //	kithd [--data DIR] revoke [--community ID] INVITE_ID
-//	kithd [--data DIR] join [--name DISPLAY_NAME] [--timeout 60s] INVITE
-//	kithd [--data DIR] run [--listen MULTIADDR]... [--relay] [--log-format text|json]
+//	kithd [--data DIR] join [--name DISPLAY_NAME] [--timeout 60s] [--bootstrap MULTIADDR]... [--public-dht] INVITE
+//	kithd [--data DIR] join --cancel (COMMUNITY | INVITE)
+//	kithd [--data DIR] run [--listen MULTIADDR]... [--relay] [--bootstrap MULTIADDR]... [--public-dht] [--dht-server]
+//	                       [--no-mdns] [--no-nat] [--log-format text|json]
 //	kithd [--data DIR] post [--community ID] [--channel NAME] TEXT
 //	kithd [--data DIR] messages [--community ID] [--channel NAME] [--limit N] [--json]
 //	kithd [--data DIR] members [--community ID] [--json]
@@ -53,8 +55,12 @@ commands:
                                                           prints one invite (kith1...)
   invites [--community ID] [--json]                       the invites this device issued, oldest first
   revoke [--community ID] INVITE_ID                       revoke an invite: joins with it are refused
-  join [--name DISPLAY_NAME] [--timeout 60s] INVITE       join a community and sync it
+  join [--name DISPLAY_NAME] [--timeout 60s] INVITE       join a community and sync it; waits up to --timeout
+                                                          for a member to come online (the join is kept and
+                                                          retried while Kith runs); --cancel COMMUNITY drops it
   run [--listen MULTIADDR]... [--relay]                   stay online until Ctrl-C
+      [--bootstrap MULTIADDR]... [--public-dht]           find members who moved through these DHT nodes
+      [--dht-server] [--no-mdns] [--no-nat]               (--public-dht: the public libp2p network's)
   post [--community ID] [--channel NAME] TEXT             write a message
   messages [--community ID] [--channel NAME] [--limit N] [--json]
   members [--community ID] [--json]
@@ -111,7 +117,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := do(ctx, *dir, req)
+	res, err := do(ctx, *dir, req, stderr)
 	if res.Warning != "" {
 		fmt.Fprintln(stderr, "kithd: warning:", res.Warning)
 	}
@@ -187,6 +193,10 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	case "join":
 		fs.StringVar(&req.Name, "name", "", "")
 		fs.StringVar(&req.Timeout, "timeout", "60s", "")
+		fs.BoolVar(&req.Cancel, "cancel", false, "")
+		fs.Var((*listFlag)(&req.Bootstrap), "bootstrap", "")
+		fs.BoolVar(&req.PublicDHT, "public-dht", false, "")
+		fs.BoolVar(&req.NoMDNS, "no-mdns", false, "")
 		want = 1
 	case "post":
 		fs.StringVar(&req.Community, "community", "", "")
@@ -228,6 +238,8 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	}
 	if len(positional) != want {
 		switch {
+		case cmd == "join" && req.Cancel:
+			return req, false, errors.New("join --cancel takes the community (its ID, or its name) or the invite")
 		case cmd == "join":
 			return req, false, errors.New("join takes one invite (kith1...)")
 		case cmd == "post" && len(positional) > 1:
@@ -246,6 +258,9 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	switch cmd {
 	case "join":
 		req.Invite = positional[0]
+		if req.Cancel && (len(req.Bootstrap) > 0 || req.PublicDHT) {
+			return req, false, errors.New("join --cancel takes no --bootstrap or --public-dht")
+		}
 	case "post":
 		req.Text = positional[0]
 	case "revoke":
@@ -262,19 +277,29 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 }
 
 // do runs a command through the running peer's control socket or, when none runs, on the data
-// folder itself.
-func do(ctx context.Context, dir string, req peer.Request) (peer.Result, error) {
-	res, err := peer.Call(ctx, dir, req)
+// folder itself. A join says what it is doing on stderr while it waits.
+func do(ctx context.Context, dir string, req peer.Request, stderr io.Writer) (peer.Result, error) {
+	var progress func(string)
+	if req.Cmd == "join" && !req.Cancel {
+		progress = func(line string) { fmt.Fprintln(stderr, "kithd:", line) }
+	}
+	res, err := peer.CallWithProgress(ctx, dir, req, progress)
 	if !errors.Is(err, peer.ErrNoControl) {
 		return res, err
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	p, err := peer.Open(dir, peer.Options{Logger: quiet, NoControl: true, NoMDNS: true, NoNAT: true})
+	opts := peer.Options{Logger: quiet, NoControl: true, NoMDNS: true, NoNAT: true}
+	if req.Cmd == "join" && !req.Cancel {
+		// This process is the one online while the join waits: it looks for members on the LAN
+		// (unless --no-mdns) and through the DHT nodes given.
+		opts.NoMDNS, opts.Bootstrap, opts.PublicDHT = req.NoMDNS, req.Bootstrap, req.PublicDHT
+	}
+	p, err := peer.Open(dir, opts)
 	if errors.Is(err, storage.ErrAlreadyRunning) {
 		// Starting or stopping: its socket may be about to appear.
 		for range 25 {
 			time.Sleep(200 * time.Millisecond)
-			if res, err := peer.Call(ctx, dir, req); !errors.Is(err, peer.ErrNoControl) {
+			if res, err := peer.CallWithProgress(ctx, dir, req, progress); !errors.Is(err, peer.ErrNoControl) {
 				return res, err
 			}
 		}
@@ -284,12 +309,12 @@ func do(ctx context.Context, dir string, req peer.Request) (peer.Result, error) 
 		return peer.Result{}, err
 	}
 	defer p.Close()
-	if req.Cmd == "join" {
+	if req.Cmd == "join" && !req.Cancel {
 		if err := p.Start(ctx); err != nil {
 			return peer.Result{}, err
 		}
 	}
-	return p.Do(ctx, req)
+	return p.DoWithProgress(ctx, req, progress)
 }
 
 // listFlag is a repeatable string flag.
@@ -310,6 +335,10 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 	noMDNS := fs.Bool("no-mdns", false, "")
 	noNAT := fs.Bool("no-nat", false, "")
 	syncEvery := fs.Duration("sync-every", time.Minute, "")
+	var bootstrap listFlag
+	fs.Var(&bootstrap, "bootstrap", "")
+	publicDHT := fs.Bool("public-dht", false, "")
+	dhtServer := fs.Bool("dht-server", false, "")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, usageText, peer.DefaultDir())
 		return 0
@@ -333,7 +362,8 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 		return usageErr(stderr, "--log-format is text or json")
 	}
 	log := slog.New(h)
-	opts := peer.Options{Logger: log, Listen: listen, Relay: *relay, NoMDNS: *noMDNS, NoNAT: *noNAT, SyncEvery: *syncEvery}
+	opts := peer.Options{Logger: log, Listen: listen, Relay: *relay, NoMDNS: *noMDNS, NoNAT: *noNAT, SyncEvery: *syncEvery,
+		Bootstrap: bootstrap, PublicDHT: *publicDHT, DHTServer: *dhtServer}
 	p, err := peer.Open(dir, opts)
 	// A one-off command may hold the folder for a moment; a running peer answers on its socket.
 	for i := 0; i < 25 && errors.Is(err, storage.ErrAlreadyRunning); i++ {
@@ -362,7 +392,7 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 		return 1
 	}
 	addrs, _ := p.Addrs()
-	log.Info("kithd is online", "data", dir, "addrs", addrs, "relay", *relay)
+	log.Info("kithd is online", "data", dir, "addrs", addrs, "relay", *relay, "dht", len(bootstrap) > 0 || *publicDHT || *dhtServer)
 	<-ctx.Done()
 	log.Info("kithd is stopping")
 	if err := p.Close(); err != nil {

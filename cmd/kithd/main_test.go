@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,6 +28,10 @@ func TestParseCommand(t *testing.T) {
 			peer.Request{Cmd: "join", Invite: "kith1abc", Timeout: "60s"}, false},
 		{"join with flags after the invite", []string{"join", "kith1abc", "--name", "Bo", "--timeout", "5s"},
 			peer.Request{Cmd: "join", Invite: "kith1abc", Name: "Bo", Timeout: "5s"}, false},
+		{"join through DHT nodes", []string{"join", "--bootstrap", "/ip4/10.0.0.1/tcp/1/p2p/x", "kith1abc", "--bootstrap", "/ip4/10.0.0.2/tcp/1/p2p/y", "--public-dht", "--no-mdns"},
+			peer.Request{Cmd: "join", Invite: "kith1abc", Timeout: "60s", Bootstrap: []string{"/ip4/10.0.0.1/tcp/1/p2p/x", "/ip4/10.0.0.2/tcp/1/p2p/y"}, PublicDHT: true, NoMDNS: true}, false},
+		{"join --cancel", []string{"join", "--cancel", "Makers"},
+			peer.Request{Cmd: "join", Invite: "Makers", Timeout: "60s", Cancel: true}, false},
 		{"post with flags before the text", []string{"post", "--channel", "random", "hello there"},
 			peer.Request{Cmd: "post", Channel: "random", Text: "hello there"}, false},
 		{"post with flags after the text", []string{"post", "hello there", "--channel", "random"},
@@ -60,7 +67,7 @@ func TestParseCommand(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseCommand(%q): %v", tt.args, err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("parseCommand(%q) = %+v, want %+v", tt.args, got, tt.want)
 			}
 			if asJSON != tt.asJSON {
@@ -84,6 +91,8 @@ func TestParseCommandErrors(t *testing.T) {
 		{"post of two words around a flag", []string{"post", "hello", "--channel", "random", "there"}, "quote it"},
 		{"join without an invite", []string{"join", "--name", "Bo"}, "join takes one invite"},
 		{"join with two invites", []string{"join", "kith1a", "kith1b"}, "join takes one invite"},
+		{"join --cancel without what", []string{"join", "--cancel"}, "join --cancel takes the community"},
+		{"join --cancel with DHT nodes", []string{"join", "--cancel", "Makers", "--public-dht"}, "join --cancel takes no --bootstrap"},
 		{"status with an argument", []string{"status", "extra"}, `status takes no argument "extra"`},
 		{"members with an argument after --json", []string{"members", "--json", "Makers"}, `members takes no argument "Makers"`},
 		{"create with an argument", []string{"create", "--name", "Makers", "extra"}, `create takes no argument "extra"`},
@@ -306,5 +315,60 @@ func TestRunOffline(t *testing.T) {
 	}
 	if code, _, stderr := runKithd(t, "--data", dir, "revoke", "not-an-id"); code != 2 || !strings.Contains(stderr, "kithd invites") {
 		t.Errorf("revoke not-an-id: exit %d, %q; want 2 and where to find IDs", code, stderr)
+	}
+}
+
+// TestJoinSaysItWaits: a join with no member online says on stderr what it is doing and that
+// the join is kept, exits 1 after --timeout, and status lists it; through a running peer (the
+// control socket carries the progress) and on the folder directly.
+func TestJoinSaysItWaits(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	local := []string{"/ip4/127.0.0.1/tcp/0"}
+	owner, err := peer.Open(t.TempDir(), peer.Options{Logger: quiet, MinFreeBytes: -1, Listen: local, NoMDNS: true, NoNAT: true, NoControl: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := owner.Do(context.Background(), peer.Request{Cmd: "create", Name: "Makers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := owner.Do(context.Background(), peer.Request{Cmd: "invite", Community: res.Text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.Close() // the owner's laptop sleeps
+
+	dir := t.TempDir()
+	joiner, err := peer.Open(dir, peer.Options{Logger: quiet, MinFreeBytes: -1, Listen: local, NoMDNS: true, NoNAT: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := joiner.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runKithd(t, "--data", dir, "join", "--timeout", "4s", "--name", "Bo", inv.Text)
+	t.Logf("kithd join said:\n%s", stderr)
+	if code != 1 || !strings.Contains(stderr, "kithd: no member is online yet; trying again in") ||
+		!strings.Contains(stderr, "the join is kept") || !strings.Contains(stderr, "trying the 1 member the invite names") {
+		t.Fatalf("join through the running peer: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, stdout, _ := runKithd(t, "--data", dir, "status", "--json")
+	if code != 0 || !strings.Contains(stdout, `"pending_joins":[{"community":"`+res.Text+`","name":"Makers"`) {
+		t.Fatalf("status --json: %s", stdout)
+	}
+	joiner.Close()
+
+	code, _, stderr = runKithd(t, "--data", dir, "join", "--timeout", "3s", "--no-mdns", inv.Text)
+	if code != 1 || !strings.Contains(stderr, "no member is online yet") || strings.Count(stderr, "\n") > 12 {
+		t.Fatalf("join on the folder: exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, stdout, _ := runKithd(t, "--data", dir, "join", "--cancel", res.Text[:8]); code != 0 || !strings.Contains(stdout, "cancelled") {
+		t.Fatalf("join --cancel: exit %d, %s", code, stdout)
+	}
+	if _, stdout, _ := runKithd(t, "--data", dir, "status", "--json"); !strings.Contains(stdout, `"pending_joins":[]`) {
+		t.Fatalf("after --cancel: %s", stdout)
 	}
 }

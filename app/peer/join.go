@@ -1,0 +1,635 @@
+package peer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
+	"github.com/kith-app/kith/app/peer/probe"
+	"github.com/kith-app/kith/p2p"
+)
+
+// Joins that wait. A join is kept in the store (settingJoins) from the moment it starts until it
+// ends: admitted, refused by the invite's rules, expired, or cancelled. While the network runs,
+// a runner tries it again and again, and a restart resumes it: fans paste invites at any hour,
+// and the member who can admit them may be asleep.
+//
+// One attempt: the members the invite names, dialled together; then the local network (peers
+// mDNS found) and the rendezvous (the community's key on the DHT, when one is configured), where
+// a peer that is not named in the invite is first asked, without naming the community, whether
+// it is a member (the probe). Between attempts the runner waits 2 s, then twice as long each
+// time up to 15 s, or less when a peer appears.
+
+// settingJoins holds the joins under way (JSON []savedJoin).
+const settingJoins = "joins/pending"
+
+// ProtoProbe is the membership probe's protocol (see package probe).
+const ProtoProbe = "/kith/probe/1"
+
+// Timing of joins.
+const (
+	joinDialTimeout  = 15 * time.Second // one dial of a member
+	joinFirstWait    = 2 * time.Second  // between the first attempts
+	joinMaxWait      = 15 * time.Second // between attempts, at most
+	joinSearchBudget = 20 * time.Second // the LAN and the rendezvous, per attempt
+	joinProbeTimeout = 10 * time.Second
+)
+
+// savedJoin is a join under way as the store keeps it: what the person pasted and typed.
+type savedJoin struct {
+	Invite string    `json:"invite"`
+	Name   string    `json:"name"`
+	Since  time.Time `json:"since"`
+}
+
+// PendingJoin is a join under way (app.PendingJoin).
+type PendingJoin = app.PendingJoin
+
+// joinRun is one join under way.
+type joinRun struct {
+	inv   *invite.Invite
+	name  string
+	since time.Time
+	stop  context.CancelFunc
+	done  chan struct{} // closed when the join ended (admitted, refused, expired, cancelled)
+	wake  chan struct{} // capacity 1: try again now (a peer came online)
+
+	mu    sync.Mutex
+	err   error // why it ended; guarded by mu, set before done closes
+	state PendingJoin
+}
+
+func (r *joinRun) set(f func(*PendingJoin)) {
+	r.mu.Lock()
+	f(&r.state)
+	r.mu.Unlock()
+}
+
+// Errors that end a join.
+var (
+	// ErrJoinCancelled ends a join the person cancelled.
+	ErrJoinCancelled = errors.New("peer: the join was cancelled")
+	// ErrJoinStopped is what Join returns when Kith stops while a join waits: the join is kept
+	// and resumes at the next start.
+	ErrJoinStopped = errors.New("peer: Kith stopped while the join was waiting; it goes on at the next start")
+)
+
+// Join joins the community of inv: it starts a join (or finds the one under way for that
+// community), kept until it ends, and waits until it ends or ctx does. When ctx ends first the
+// join goes on while the network runs, and after a restart (PendingJoins lists it; a JoinEnded
+// event says how it ended). The network must be started, or be starting: Join waits for the
+// first Start to end (within ctx), and says why when it failed.
+func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error) {
+	id := community.Hash(inv.Community)
+	node := p.Node()
+	if node == nil { // the desktop app starts the network in the background: wait for it
+		select {
+		case <-p.tried:
+			node = p.Node()
+		case <-ctx.Done():
+		}
+		p.mu.Lock()
+		err := p.startErr
+		p.mu.Unlock()
+		switch {
+		case node == nil && err != nil:
+			return id, fmt.Errorf("peer: Kith could not go online (%w): if a listen port is set in the settings, choose another or none, then start Kith again", err)
+		case node == nil:
+			return id, errNotRunning
+		}
+	}
+	if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
+		return id, fmt.Errorf("you are already a member of %q", inv.CommunityName)
+	}
+	r, err := p.startJoin(inv, strings.TrimSpace(name), time.Now(), true)
+	if err != nil {
+		return id, err
+	}
+	select {
+	case <-r.done:
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return id, r.err
+	case <-ctx.Done():
+		return id, ctx.Err()
+	}
+}
+
+// startJoin starts the runner of a join (save: keep it in the store first), or returns the one
+// under way for its community.
+func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save bool) (*joinRun, error) {
+	id := community.Hash(inv.Community)
+	p.mu.Lock()
+	if r, ok := p.joins[id]; ok {
+		p.mu.Unlock()
+		return r, nil
+	}
+	ctx, closed := p.ctx, p.closed
+	p.mu.Unlock()
+	if closed || ctx == nil {
+		return nil, errNotRunning
+	}
+	if save {
+		if err := p.saveJoin(savedJoin{Invite: inv.String(), Name: name, Since: since}); err != nil {
+			return nil, fmt.Errorf("peer: the join could not be kept (%w): free some disk space and try again", err)
+		}
+	}
+	rctx, stop := context.WithCancel(ctx)
+	r := &joinRun{inv: inv, name: name, since: since, stop: stop, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	r.state = PendingJoin{Community: id, Name: inv.CommunityName, Since: since, Stage: app.JoinFinding, Expires: inv.Expires}
+	p.mu.Lock()
+	if other, ok := p.joins[id]; ok { // started meanwhile
+		p.mu.Unlock()
+		stop()
+		return other, nil
+	}
+	p.joins[id] = r
+	p.mu.Unlock()
+	if !p.spawn(func() { p.runJoin(rctx, r) }) {
+		stop()
+		p.mu.Lock()
+		delete(p.joins, id)
+		p.mu.Unlock()
+		return nil, errNotRunning
+	}
+	return r, nil
+}
+
+// runJoin tries a join until it ends or ctx does (Kith stops: the join is kept for the next
+// start).
+func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
+	id := community.Hash(r.inv.Community)
+	wait := joinFirstWait
+	for {
+		if err := expired(r.inv, time.Now()); err != nil {
+			p.endJoin(r, err)
+			return
+		}
+		r.set(func(s *PendingJoin) { s.Attempts++; s.Stage = app.JoinFinding; s.NextTry = time.Time{} })
+		_, err := p.attemptJoin(ctx, r)
+		member, _ := p.Svc.IsMember(id, p.ID.PublicKey())
+		switch {
+		case member: // admitted: a sync cut short goes on with the periodic one
+			p.endJoin(r, nil)
+			return
+		case err != nil && app.Refused(err):
+			p.endJoin(r, err)
+			return
+		case ctx.Err() != nil:
+			p.stopJoin(r)
+			return
+		}
+		next := time.Now().Add(wait)
+		r.set(func(s *PendingJoin) {
+			s.Stage, s.NextTry = app.JoinWaiting, next
+			if err != nil {
+				s.LastError = sentenceOf(err)
+			}
+		})
+		p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinWaiting, Retry: next})
+		p.log.Info("no member answered the join yet; trying again", "community", id.Short(), "in", wait, "why", sentenceOf(err))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			p.stopJoin(r)
+			return
+		case <-r.wake:
+			t.Stop()
+			wait = joinFirstWait // something changed: try soon again
+		case <-t.C:
+			wait = min(2*wait, joinMaxWait)
+		}
+	}
+}
+
+// expired says why an invite can no longer be used by now, or nil.
+func expired(inv *invite.Invite, now time.Time) error {
+	if !inv.Expires.IsZero() && now.After(inv.Expires.Add(invite.ClockSkew)) {
+		return fmt.Errorf("the invite to %q expired on %s while Kith was waiting for a member to come online: ask for a new one", inv.CommunityName, inv.Expires.Local().Format("2 January 2006 at 15:04"))
+	}
+	return nil
+}
+
+// endJoin ends a join: it is forgotten by the store, waiters learn how it ended, and so do the
+// views (JoinEnded).
+func (p *Peer) endJoin(r *joinRun, err error) {
+	id := community.Hash(r.inv.Community)
+	if err == nil {
+		p.admitted(id)
+	}
+	if derr := p.dropJoin(id); derr != nil {
+		p.log.Warn("a finished join could not be forgotten: it will be tried again at the next start", "community", id.Short(), "err", derr)
+	}
+	r.mu.Lock()
+	r.err = err
+	r.mu.Unlock()
+	p.mu.Lock()
+	delete(p.joins, id)
+	p.mu.Unlock()
+	close(r.done)
+	r.stop()
+	if err == nil {
+		p.log.Info("joined", "community", id.Short(), "name", r.inv.CommunityName)
+	} else {
+		p.log.Info("the join ended", "community", id.Short(), "why", sentenceOf(err))
+	}
+	p.Svc.Emit(app.JoinEnded{Community: id, Name: r.inv.CommunityName, Err: err})
+}
+
+// admitted follows a join that got in: the community's gossip is joined before the joiner hears
+// of it (so what it writes next is published), and the members it is connected to (its admitter
+// at least) are remembered and asked for the others' addresses.
+func (p *Peer) admitted(id community.Hash) {
+	if g := p.gossipOf(); g != nil {
+		if err := g.Add(id); err != nil {
+			p.log.Warn("joining the community's gossip", "community", id.Short(), "err", err)
+		}
+	}
+	node, ctx := p.Node(), p.loopCtx()
+	if node == nil || ctx == nil {
+		return
+	}
+	for _, pi := range node.Peers() {
+		if member, _ := p.Svc.IsMember(id, pi.Key); member {
+			p.remember(pi.ID, node.AddrsOf(pi.ID), []community.Hash{id}, true)
+			p.spawn(func() { p.exchangeAddrs(ctx, pi.ID, []community.Hash{id}) })
+		}
+	}
+}
+
+// stopJoin ends a join's runner when Kith stops: the join stays in the store.
+func (p *Peer) stopJoin(r *joinRun) {
+	p.mu.Lock()
+	delete(p.joins, community.Hash(r.inv.Community))
+	p.mu.Unlock()
+	r.mu.Lock()
+	r.err = ErrJoinStopped
+	r.mu.Unlock()
+	close(r.done)
+}
+
+// CancelJoin ends the join under way for community id (or kept from an earlier run); false
+// when there is none.
+func (p *Peer) CancelJoin(id community.Hash) bool {
+	p.mu.Lock()
+	r, ok := p.joins[id]
+	p.mu.Unlock()
+	if ok {
+		r.stop() // its runner sees ctx end...
+		<-r.done
+		r.mu.Lock()
+		admitted := r.err == nil
+		r.mu.Unlock()
+		if admitted {
+			return false // too late: it got in
+		}
+	}
+	kept := slices.ContainsFunc(p.savedJoins(), func(s savedJoin) bool {
+		inv, err := invite.Parse(s.Invite)
+		return err == nil && community.Hash(inv.Community) == id
+	})
+	if kept {
+		_ = p.dropJoin(id) // ...and stopJoin kept it: forget it now
+	}
+	if ok || kept {
+		p.Svc.Emit(app.JoinEnded{Community: id, Name: r.nameOr(id), Err: ErrJoinCancelled})
+	}
+	return ok || kept
+}
+
+func (r *joinRun) nameOr(id community.Hash) string {
+	if r == nil {
+		return id.Short()
+	}
+	return r.inv.CommunityName
+}
+
+// PendingJoins lists the joins under way, the oldest first; kept joins that no runner tries
+// (Kith is not online) are listed too.
+func (p *Peer) PendingJoins() []PendingJoin {
+	p.mu.Lock()
+	out := make([]PendingJoin, 0, len(p.joins))
+	running := map[community.Hash]bool{}
+	for id, r := range p.joins {
+		r.mu.Lock()
+		out = append(out, r.state)
+		r.mu.Unlock()
+		running[id] = true
+	}
+	p.mu.Unlock()
+	for _, s := range p.savedJoins() {
+		inv, err := invite.Parse(s.Invite)
+		if err != nil || running[community.Hash(inv.Community)] {
+			continue
+		}
+		out = append(out, PendingJoin{Community: community.Hash(inv.Community), Name: inv.CommunityName, Since: s.Since, Stage: app.JoinWaiting, Expires: inv.Expires})
+	}
+	slices.SortFunc(out, func(a, b PendingJoin) int { return a.Since.Compare(b.Since) })
+	return out
+}
+
+// resumeJoins starts a runner for every join kept from an earlier run (Start calls it).
+func (p *Peer) resumeJoins() {
+	for _, s := range p.savedJoins() {
+		inv, err := invite.Parse(s.Invite)
+		if err != nil {
+			p.log.Warn("a kept join cannot be read; forgetting it", "err", err)
+			continue
+		}
+		id := community.Hash(inv.Community)
+		if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
+			_ = p.dropJoin(id)
+			continue
+		}
+		if _, err := p.startJoin(inv, s.Name, s.Since, false); err != nil {
+			p.log.Warn("a kept join could not resume", "community", id.Short(), "err", err)
+		} else {
+			p.log.Info("resuming a join", "community", id.Short(), "name", inv.CommunityName, "since", s.Since)
+		}
+	}
+}
+
+// wakeJoins makes waiting joins try again now (a peer connected, one was found on the LAN).
+func (p *Peer) wakeJoins() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.joins {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// savedJoins reads the joins kept in the store.
+func (p *Peer) savedJoins() []savedJoin {
+	var out []savedJoin
+	if b, err := p.Store.Setting(settingJoins); err == nil {
+		if err := json.Unmarshal(b, &out); err != nil {
+			p.log.Warn("the kept joins are damaged; starting without them", "err", err)
+			return nil
+		}
+	}
+	return out
+}
+
+// saveJoin keeps a join (replacing the one kept for the same community).
+func (p *Peer) saveJoin(s savedJoin) error {
+	inv, err := invite.Parse(s.Invite)
+	if err != nil {
+		return err
+	}
+	p.joinsMu.Lock()
+	defer p.joinsMu.Unlock()
+	kept := slices.DeleteFunc(p.savedJoins(), func(o savedJoin) bool {
+		other, err := invite.Parse(o.Invite)
+		return err != nil || other.Community == inv.Community
+	})
+	b, _ := json.Marshal(append(kept, s))
+	return p.Store.SetSetting(settingJoins, b)
+}
+
+// dropJoin forgets the kept join of community id.
+func (p *Peer) dropJoin(id community.Hash) error {
+	p.joinsMu.Lock()
+	defer p.joinsMu.Unlock()
+	kept := p.savedJoins()
+	n := len(kept)
+	kept = slices.DeleteFunc(kept, func(o savedJoin) bool {
+		inv, err := invite.Parse(o.Invite)
+		return err != nil || community.Hash(inv.Community) == id
+	})
+	if len(kept) == n {
+		return nil
+	}
+	if kept == nil {
+		kept = []savedJoin{}
+	}
+	b, _ := json.Marshal(kept)
+	return p.Store.SetSetting(settingJoins, b)
+}
+
+// attemptJoin is one attempt of a join: the invite's members first, then the LAN and the
+// rendezvous. The error is a member's refusal (app.Refused), or says in words where Kith looked.
+func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, error) {
+	id := community.Hash(r.inv.Community)
+	node := p.Node()
+	if node == nil {
+		return id, errNotRunning
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cands := app.Candidates(r.inv, PeerID)
+	named := map[string]bool{}
+	for _, c := range cands {
+		named[c.PeerID] = true
+	}
+	tried := map[string]bool{}
+	try := func(peerID string, via app.JoinVia) (bool, error) {
+		tried[peerID] = true
+		_, err := p.Svc.JoinThrough(ctx, node, peerID, r.inv, r.name, via)
+		if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
+			return true, nil
+		}
+		if err == nil || app.Refused(err) {
+			return true, err
+		}
+		p.log.Debug("join: a member did not admit", "peer", peerID, "via", via, "err", err)
+		return false, nil
+	}
+
+	// The members the invite names, dialled together; tried as they answer.
+	p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinFinding, Of: len(cands), Via: app.ViaInvite})
+	answered := make(chan string, len(cands))
+	var dials sync.WaitGroup
+	for _, c := range cands {
+		dials.Add(1)
+		go func() {
+			defer dials.Done()
+			dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
+			defer cancel()
+			if err := node.Dial(dctx, c.PeerID, c.Addrs); err != nil {
+				p.log.Debug("join: a member the invite names did not answer", "peer", c.PeerID, "err", err)
+				return
+			}
+			answered <- c.PeerID
+		}()
+	}
+	go func() { dials.Wait(); close(answered) }()
+	for pid := range answered {
+		if done, err := try(pid, app.ViaInvite); done {
+			return id, err
+		}
+	}
+
+	// The local network and the rendezvous.
+	r.set(func(s *PendingJoin) { s.Stage = app.JoinSearching })
+	where := app.ViaLAN
+	if node.HasDHT() {
+		where = app.ViaRendezvous
+	}
+	p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinSearching, Via: where})
+	found, dhtErr := p.discover(ctx, r.inv, cands)
+	lan, dht := 0, 0
+	for _, f := range found {
+		if tried[f.ID] || f.ID == node.ID() {
+			continue
+		}
+		if f.via == app.ViaLAN {
+			lan++
+		} else {
+			dht++
+		}
+		dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
+		err := node.Dial(dctx, f.ID, f.Addrs)
+		cancel()
+		if err != nil {
+			p.log.Debug("join: a peer found did not answer", "peer", f.ID, "via", f.via, "err", err)
+			continue
+		}
+		if !named[f.ID] && !p.probe(ctx, node, f.ID, id) {
+			tried[f.ID] = true
+			continue // not a member of this community: it never sees the invite
+		}
+		if done, err := try(f.ID, f.via); done {
+			return id, err
+		}
+	}
+	return id, fmt.Errorf("%w: %s", app.ErrNoMemberReachable, nobody(len(cands), lan, dht, dhtErr, node.DHTPeers() > 0 || dhtErr == nil))
+}
+
+// nobody says where a join attempt looked and found no member, in words.
+func nobody(named, lan, dht int, dhtErr error, haveDHT bool) string {
+	var parts []string
+	switch named {
+	case 0:
+		parts = append(parts, "the invite names no member")
+	case 1:
+		parts = append(parts, "the member the invite names did not answer")
+	default:
+		parts = append(parts, fmt.Sprintf("none of the %d members the invite names answered", named))
+	}
+	if lan == 0 {
+		parts = append(parts, "no member is on this network")
+	}
+	switch {
+	case errors.Is(dhtErr, p2p.ErrNoDHT):
+	case dhtErr != nil:
+		parts = append(parts, "the rendezvous (DHT) does not answer")
+	case dht == 0 && haveDHT:
+		parts = append(parts, "no member is announced at the rendezvous")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// candidate is a peer a join may try, found on the LAN or the rendezvous.
+type candidate struct {
+	p2p.Found
+	via app.JoinVia
+}
+
+// discover looks for members of the community of inv beyond the invite's addresses: the peers
+// mDNS found on the LAN, those announced under the community's rendezvous key, and the invite's
+// members by peer ID on the DHT. The error is the DHT's (p2p.ErrNoDHT without one).
+func (p *Peer) discover(ctx context.Context, inv *invite.Invite, named []app.Candidate) ([]candidate, error) {
+	node := p.Node()
+	var out []candidate
+	for _, f := range node.LANPeers() {
+		out = append(out, candidate{f, app.ViaLAN})
+	}
+	dctx, cancel := context.WithTimeout(ctx, joinSearchBudget)
+	defer cancel()
+	providers, err := node.FindProviders(dctx, rendezvous(community.Hash(inv.Community)), 20)
+	for _, f := range providers {
+		out = append(out, candidate{f, app.ViaRendezvous})
+	}
+	if err == nil {
+		for _, c := range named {
+			if _, connected := node.PathTo(c.PeerID); connected {
+				continue
+			}
+			if f, err := node.FindPeer(dctx, c.PeerID); err == nil && len(f.Addrs) > 0 {
+				out = append(out, candidate{f, app.ViaRendezvous})
+			}
+		}
+	}
+	return out, err
+}
+
+// rendezvous is a community's rendezvous key on the DHT: members announce themselves under it,
+// and whoever knows the community ID (members and invite holders) can look it up. The key
+// reveals neither the ID nor anything else about the community.
+func rendezvous(id community.Hash) [32]byte {
+	return sha256.Sum256(append([]byte("kith rendezvous v1\x00"), id[:]...))
+}
+
+// probe asks a peer whether it is a member of community id, without naming it (see package
+// probe); true only with a proof that it knows the community.
+func (p *Peer) probe(ctx context.Context, node *p2p.Node, peerID string, id community.Hash) bool {
+	key, err := node.KeyOf(peerID)
+	if err != nil {
+		return false
+	}
+	var req probe.Request
+	if _, err := rand.Read(req.Nonce[:]); err != nil {
+		return false
+	}
+	req.Tag = probe.Tag(id, req.Nonce, key)
+	pctx, cancel := context.WithTimeout(ctx, joinProbeTimeout)
+	defer cancel()
+	b, err := node.Request(pctx, peerID, ProtoProbe, req.Encode(), probe.AnswerSize)
+	if err != nil {
+		p.log.Debug("probe: no answer (not a member)", "peer", peerID, "err", err)
+		return false
+	}
+	proof, err := probe.DecodeAnswer(b)
+	return err == nil && probe.Equal(proof, probe.Proof(id, req.Nonce, p.ID.PublicKey()))
+}
+
+// serveProbe answers a probe: the proof when this install is an active member of the community
+// the tag names; to anyone else the stream is reset, as to an outsider.
+func (p *Peer) serveProbe(_ context.Context, from ed25519.PublicKey, b []byte) ([]byte, error) {
+	req, err := probe.DecodeRequest(b)
+	if err != nil {
+		return nil, app.ErrOutsider
+	}
+	cs, err := p.Svc.Communities()
+	if err != nil {
+		return nil, app.ErrOutsider
+	}
+	me := p.ID.PublicKey()
+	for _, c := range cs {
+		if !probe.Equal(req.Tag, probe.Tag(c.ID, req.Nonce, me)) {
+			continue
+		}
+		if member, _ := p.Svc.IsMember(c.ID, me); member {
+			return probe.EncodeAnswer(probe.Proof(c.ID, req.Nonce, from)), nil
+		}
+	}
+	return nil, app.ErrOutsider
+}
+
+// sentenceOf is an error as one sentence for a person: without the package prefixes of the
+// layers it went through.
+func sentenceOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	for _, prefix := range []string{"peer: ", "app: ", "p2p: "} {
+		s = strings.ReplaceAll(s, prefix, "")
+	}
+	return s
+}
