@@ -137,7 +137,8 @@ type Candidate struct {
 }
 
 // Candidates lists the members an invite names, in its order (the most reachable first), each
-// with its direct addresses, then its addresses through the members that relay for it. A
+// with its direct addresses, then its addresses through the members that relay for it, then
+// through the relays the invite names only as such. A
 // version-1 invite gives its bootstrap addresses, grouped by peer. peerID turns a member's key
 // into its peer ID (Network.PeerID).
 func Candidates(inv *invite.Invite, peerID func(ed25519.PublicKey) (string, error)) []Candidate {
@@ -160,6 +161,15 @@ func Candidates(inv *invite.Invite, peerID func(ed25519.PublicKey) (string, erro
 			}
 			for _, a := range inv.Members[v].Addrs {
 				c.Addrs = append(c.Addrs, a+"/p2p/"+ids[v]+"/p2p-circuit/p2p/"+ids[i])
+			}
+		}
+		for _, r := range m.Relays {
+			rid, err := peerID(r.Key)
+			if err != nil {
+				continue
+			}
+			for _, a := range r.Addrs {
+				c.Addrs = append(c.Addrs, a+"/p2p/"+rid+"/p2p-circuit/p2p/"+ids[i])
 			}
 		}
 		out = append(out, c)

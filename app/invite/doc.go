@@ -26,6 +26,7 @@
 //	members = uvarint n (0..3) | n × (flags[1] | key[32] unless flags = 1 | uvarint k (0..8) | k × entry)
 //	entry   = kind[1] | ip4[4] (kind&3 = 1) or ip6[16] (kind&3 = 2) | port[2]   kind&4: TCP, kind&8: QUIC
 //	        | kind[1] = 3 | index[1]                                          relayed by member #index
+//	        | kind[1] = 4 | key[32] | entry of kind 1 or 2                     relayed by a relay not listed
 //
 // flags = 1 marks the issuer, whose key the capability holds already. The
 // invite key is derived from the secret, so the text leaves it out. The

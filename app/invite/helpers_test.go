@@ -80,7 +80,8 @@ func testParams() Params {
 				"/ip4/192.168.1.20/tcp/41234", "/ip4/192.168.1.20/udp/41234/quic-v1",
 				"/ip6/2001:db8::20/udp/41234/quic-v1", "/ip4/198.51.100.7/tcp/41234",
 			}, Via: []int{0}},
-			{Key: pub(memberKey), Addrs: []string{"/ip4/10.0.0.5/tcp/4001"}, Via: []int{0}},
+			{Key: pub(memberKey), Addrs: []string{"/ip4/10.0.0.5/tcp/4001"}, Via: []int{0},
+				Relays: []Relay{{Key: pub(strangerKey), Addrs: []string{"/ip4/198.51.100.99/tcp/443", "/ip4/198.51.100.99/udp/443/quic-v1"}}}},
 		},
 	}
 }

@@ -34,8 +34,8 @@ const (
 	checksumLen     = 4
 	secretLen       = 32
 	tailLen         = ed25519.SignatureSize + secretLen + checksumLen
-	maxPayloadLen   = 1 + 2 + MaxRawLen + tailLen // uvarint(MaxRawLen) takes 2 bytes
-	maxMembersLen   = 1 + MaxMembers*(1+32+1+MaxMemberAddrs*19)
+	maxPayloadLen   = 1 + 2 + MaxRawLen + tailLen                      // uvarint(MaxRawLen) takes 2 bytes
+	maxMembersLen   = 1 + MaxMembers*(1+32+1+MaxMemberAddrs*(1+32+19)) // the largest entry: a relay's IPv6 address
 	maxBodyLenV2    = maxRawLenV2 - 1 - 32 + ed25519.SignatureSize + secretLen + maxMembersLen
 	// inviteKeyInfo separates the invite key derivation from any other use
 	// of HKDF.

@@ -61,7 +61,8 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // largestParams are the largest a version-2 invite can carry: a 100-byte name, the largest
-// numbers, three members that are not the issuer, each with eight IPv6 entries over TCP and QUIC.
+// numbers, three members that are not the issuer, each reached through eight IPv6 addresses,
+// over TCP and QUIC, of relays the invite does not name.
 func largestParams() Params {
 	p := Params{
 		Community:     community,
@@ -72,10 +73,10 @@ func largestParams() Params {
 		Expires:       time.Unix(maxUnix, 0),
 	}
 	for _, k := range []ed25519.PrivateKey{relayKey, memberKey, moderatorKey} {
-		m := Member{Key: pub(k)}
+		m := Member{Key: pub(k), Relays: []Relay{{Key: pub(strangerKey)}}}
 		for i := range MaxMemberAddrs {
 			ip := fmt.Sprintf("/ip6/2001:db8:ffff:ffff:ffff:ffff:ffff:ff%02x", i)
-			m.Addrs = append(m.Addrs, ip+"/tcp/65535", ip+"/udp/65535/quic-v1")
+			m.Relays[0].Addrs = append(m.Relays[0].Addrs, ip+"/tcp/65535", ip+"/udp/65535/quic-v1")
 		}
 		p.Members = append(p.Members, m)
 	}
@@ -464,6 +465,9 @@ func TestIssueRefuses(t *testing.T) {
 		"same member twice":  func(p *Params) { p.Members[2].Key = p.Members[0].Key },
 		"relayed by itself":  func(p *Params) { p.Members[0].Via = []int{0} },
 		"relayed by nobody":  func(p *Params) { p.Members[0].Via = []int{3} },
+		"relay without key":  func(p *Params) { p.Members[2].Relays = []Relay{{Addrs: []string{"/ip4/203.0.113.9/tcp/1"}}} },
+		"relay without addr": func(p *Params) { p.Members[2].Relays = []Relay{{Key: pub(strangerKey)}} },
+		"relay dns address":  func(p *Params) { p.Members[2].Relays[0].Addrs = []string{"/dns4/relay.example.org/tcp/443"} },
 	} {
 		p := testParams()
 		edit(&p)

@@ -24,6 +24,16 @@ type Member struct {
 	// Via lists the positions, in Invite.Members, of members that relay for this one: it is
 	// reached at /<their address>/p2p/<their ID>/p2p-circuit/p2p/<its ID>.
 	Via []int
+	// Relays are relays the invite does not name as members that reach this one: an always-on
+	// host that relays for members of another community of the same person, say.
+	Relays []Relay
+}
+
+// Relay is a relay through which a member is reached: the relay's key and direct addresses
+// (as Member.Addrs).
+type Relay struct {
+	Key   ed25519.PublicKey
+	Addrs []string
 }
 
 // Limits of the members an invite names.
@@ -40,6 +50,7 @@ const (
 	kindIP4     = 1 // ip4[4] | port[2]
 	kindIP6     = 2 // ip6[16] | port[2]
 	kindRelayed = 3 // index[1] of the relaying member
+	kindRelay   = 4 // key[32] | an IPv4 or IPv6 entry: a relay the list does not name
 	kindTCP     = 1 << 2
 	kindQUIC    = 1 << 3
 	memberFlag  = 1 << 0 // member flags: the member is the issuer (its key is left out)
@@ -50,7 +61,8 @@ type addrEntry struct {
 	ip        netip.Addr
 	port      uint16
 	tcp, quic bool
-	via       int // kindRelayed: the relaying member's position; -1 otherwise
+	via       int               // kindRelayed: the relaying member's position; -1 otherwise
+	relay     ed25519.PublicKey // kindRelay: the relay's key (ip, port and transports: its address)
 }
 
 // parseAddr reads a direct address an invite can carry: /ip4 or /ip6, then /tcp/PORT or
@@ -102,11 +114,10 @@ func CanCarry(addr string) bool {
 	return ok
 }
 
-// entries groups a member's addresses: one entry per IP and port, in the order of their first
-// address, then one per relaying member.
-func (m *Member) entries() ([]addrEntry, error) {
+// ipEntries groups addresses: one entry per IP and port, in the order of their first address.
+func ipEntries(addrs []string) ([]addrEntry, error) {
 	var out []addrEntry
-	for _, a := range m.Addrs {
+	for _, a := range addrs {
 		e, ok := parseAddr(a)
 		if !ok {
 			return nil, errors.New("the address " + strconv.Quote(a) + " is not one an invite can carry (IPv4 or IPv6 with a TCP or QUIC port)")
@@ -124,8 +135,31 @@ func (m *Member) entries() ([]addrEntry, error) {
 			out = append(out, e)
 		}
 	}
+	return out, nil
+}
+
+// entries groups a member's addresses: one entry per IP and port, in the order of their first
+// address, then one per relaying member, then one per address of each relay not named.
+func (m *Member) entries() ([]addrEntry, error) {
+	out, err := ipEntries(m.Addrs)
+	if err != nil {
+		return nil, err
+	}
 	for _, v := range m.Via {
 		out = append(out, addrEntry{via: v})
+	}
+	for _, r := range m.Relays {
+		if len(r.Key) != ed25519.PublicKeySize || len(r.Addrs) == 0 {
+			return nil, errors.New("a relay has no key or no address")
+		}
+		es, err := ipEntries(r.Addrs)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			e.relay = r.Key
+			out = append(out, e)
+		}
 	}
 	if len(out) > MaxMemberAddrs {
 		return nil, errors.New("a member has more than " + strconv.Itoa(MaxMemberAddrs) + " addresses")
@@ -138,6 +172,7 @@ func (m *Member) entries() ([]addrEntry, error) {
 //	uvarint n (0..3) | n × (flags[1] | key[32] unless flags&1 | uvarint k (0..8) | k × entry)
 //	entry = kind[1] | ip4[4] or ip6[16] | port[2]     kind = 1 or 2, | 4 for TCP, | 8 for QUIC
 //	      | kind[1]=3 | index[1]                       relayed through member #index
+//	      | kind[1]=4 | key[32] | entry of kind 1 or 2  relayed through a relay not named
 func encodeMembers(issuer ed25519.PublicKey, ms []Member) ([]byte, error) {
 	if len(ms) > MaxMembers {
 		return nil, errors.New("it names more than " + strconv.Itoa(MaxMembers) + " members")
@@ -170,6 +205,10 @@ func encodeMembers(issuer ed25519.PublicKey, ms []Member) ([]byte, error) {
 				}
 				b = append(b, kindRelayed, byte(e.via))
 				continue
+			}
+			if e.relay != nil {
+				b = append(b, kindRelay)
+				b = append(b, e.relay...)
 			}
 			kind := byte(kindIP6)
 			if e.ip.Is4() {
@@ -208,11 +247,16 @@ func decodeMembers(issuer ed25519.PublicKey, b []byte) ([]Member, error) {
 		k := r.uvarint(MaxMemberAddrs)
 		for j := uint64(0); j < k && r.ok; j++ {
 			kind := r.u8()
+			var relay ed25519.PublicKey
 			switch {
 			case kind == kindRelayed:
 				m.Via = append(m.Via, int(r.u8()))
 				continue
-			case kind&^(kindTCP|kindQUIC|3) != 0 || kind&(kindTCP|kindQUIC) == 0:
+			case kind == kindRelay:
+				relay = bytes.Clone(r.take(ed25519.PublicKeySize))
+				kind = r.u8()
+			}
+			if kind&^(kindTCP|kindQUIC|3) != 0 || kind&(kindTCP|kindQUIC) == 0 {
 				r.ok = false
 				continue
 			}
@@ -233,11 +277,18 @@ func decodeMembers(issuer ed25519.PublicKey, b []byte) ([]Member, error) {
 			}
 			base := proto + ip.String()
 			p := strconv.Itoa(int(port))
+			addrs := &m.Addrs
+			if relay != nil { // consecutive entries of one relay make one Relay
+				if n := len(m.Relays); n == 0 || !bytes.Equal(m.Relays[n-1].Key, relay) {
+					m.Relays = append(m.Relays, Relay{Key: relay})
+				}
+				addrs = &m.Relays[len(m.Relays)-1].Addrs
+			}
 			if kind&kindTCP != 0 {
-				m.Addrs = append(m.Addrs, base+"/tcp/"+p)
+				*addrs = append(*addrs, base+"/tcp/"+p)
 			}
 			if kind&kindQUIC != 0 {
-				m.Addrs = append(m.Addrs, base+"/udp/"+p+"/quic-v1")
+				*addrs = append(*addrs, base+"/udp/"+p+"/quic-v1")
 			}
 		}
 		ms = append(ms, m)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	lpeer "github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/invite"
@@ -98,8 +100,8 @@ func (p *Peer) inviteMembers(id community.Hash, ip app.InviteParams) (out []invi
 				}
 			}
 		}
-		if len(c.addrs) > 0 {
-			cands = append(cands, c)
+		if slices.ContainsFunc(c.addrs, isCircuit) || len(directAddrs(c.peerID, c.addrs, 1)) > 0 {
+			cands = append(cands, c) // a joiner can reach it: directly, or through a relay
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b inviteCandidate) int {
@@ -119,16 +121,32 @@ func (p *Peer) inviteMembers(id community.Hash, ip app.InviteParams) (out []invi
 		mine = mine || c.self
 		out = append(out, invite.Member{Key: c.key, Addrs: directAddrs(c.peerID, c.addrs, maxInviteAddrs)})
 	}
-	// Relayed addresses through the members chosen.
+	// Relayed addresses: through the members chosen, else through one relay that is not (it
+	// relays for members of another community this install shares with it, say).
 	for i, c := range cands {
 		for _, a := range c.addrs {
-			relay, ok := relayOf(a, c.peerID)
+			relay, raddr, ok := relayOf(a, c.peerID)
 			if !ok {
 				continue
 			}
-			for j, r := range cands {
-				if j != i && r.peerID == relay && !slices.Contains(out[i].Via, j) {
+			j := slices.IndexFunc(cands, func(r inviteCandidate) bool { return r.peerID == relay })
+			switch {
+			case j == i:
+			case j >= 0:
+				if !slices.Contains(out[i].Via, j) {
 					out[i].Via = append(out[i].Via, j)
+				}
+			case invite.CanCarry(raddr):
+				key, err := keyOf(relay)
+				if err != nil {
+					continue
+				}
+				k := slices.IndexFunc(out[i].Relays, func(r invite.Relay) bool { return r.Key.Equal(key) })
+				switch {
+				case k < 0 && len(out[i].Relays) == 0:
+					out[i].Relays = append(out[i].Relays, invite.Relay{Key: key, Addrs: []string{raddr}})
+				case k >= 0 && len(out[i].Relays[k].Addrs) < 2 && !slices.Contains(out[i].Relays[k].Addrs, raddr):
+					out[i].Relays[k].Addrs = append(out[i].Relays[k].Addrs, raddr)
 				}
 			}
 		}
@@ -161,8 +179,7 @@ func (p *Peer) inviteMembers(id community.Hash, ip app.InviteParams) (out []invi
 		}
 		out[most].Addrs = out[most].Addrs[:len(out[most].Addrs)-1]
 	}
-	// A member left with no way to reach it is no use to a joiner.
-	return slices.DeleteFunc(out, func(m invite.Member) bool { return len(m.Addrs) == 0 && len(m.Via) == 0 }), mine, nil
+	return out, mine, nil
 }
 
 // boolFirst orders true before false.
@@ -209,18 +226,35 @@ func directAddrs(peerID string, addrs []string, max int) []string {
 	return keep
 }
 
-// relayOf returns the relay's peer ID of a circuit address of peerID
-// (/…/p2p/<relay>/p2p-circuit/p2p/<peerID>).
-func relayOf(addr, peerID string) (string, bool) {
+// relayOf returns the relay's peer ID and address of a circuit address of peerID
+// (/<relay address>/p2p/<relay>/p2p-circuit/p2p/<peerID>).
+func relayOf(addr, peerID string) (relay, relayAddr string, ok bool) {
 	before, ok := strings.CutSuffix(addr, "/p2p-circuit/p2p/"+peerID)
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	i := strings.LastIndex(before, "/p2p/")
 	if i < 0 {
-		return "", false
+		return "", "", false
 	}
-	return before[i+len("/p2p/"):], true
+	return before[i+len("/p2p/"):], before[:i], true
+}
+
+// keyOf is the Ed25519 key of a peer ID.
+func keyOf(peerID string) (ed25519.PublicKey, error) {
+	id, err := lpeer.Decode(peerID)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := id.ExtractPublicKey()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := pk.Raw()
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("peer: %s has no Ed25519 key", peerID)
+	}
+	return ed25519.PublicKey(raw), nil
 }
 
 // InviteMember is a member as an invite names it: its key and those of its addresses (full
