@@ -5,6 +5,7 @@
 #   make test FUZZTIME=1m                  longer fuzzing per target
 #   make screenshots                       the real app under Xvfb -> docs/screenshots/*.png
 #   make bench ARGS=--json                 kith-bench --quick, as one JSON document
+#   make lab                               the NAT lab (root): docs/REACHABILITY.md's table
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,12 +13,14 @@ SHELL := /bin/bash
 
 GO       ?= go
 ARGS     ?=
+LAB_ARGS ?=
+LAB_REPORT ?=
 FUZZTIME ?= 10s
 
-.PHONY: help run test bench bench-go lint build fuzz-smoke screenshots
+.PHONY: help run test bench bench-go lint build fuzz-smoke screenshots lab
 
 help:
-	@echo "targets: run [ARGS=...], test, bench [ARGS=--json], bench-go, lint, build, fuzz-smoke [FUZZTIME=10s], screenshots"
+	@echo "targets: run [ARGS=...], test, bench [ARGS=--json], bench-go, lint, build, fuzz-smoke [FUZZTIME=10s], screenshots, lab [LAB_ARGS='--keep -v']"
 
 # Fyne logs "Error parsing user locale C" under LANG=C.UTF-8.
 test bench-go fuzz-smoke screenshots: export LANG := en_US.UTF-8
@@ -39,8 +42,16 @@ test:
 	@GO=$(GO) bash .ci/kithd-e2e.sh
 	@echo "==> desktop smoke (.ci/desktop-smoke.sh: the real app under Xvfb)"
 	@GO=$(GO) bash .ci/desktop-smoke.sh
+	@echo "==> the NAT lab (.ci/lab.sh: network namespaces, as root; skipped without)"
+	@GO=$(GO) bash .ci/lab.sh
 	@echo "==> fuzz smoke ($(FUZZTIME) per target)"
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
+
+lab:
+	@echo "==> checking the lab's dependencies (iproute2, nftables, conntrack)"
+	@bash .ci/deps.sh lab
+	@echo "==> the NAT lab (.ci/lab.sh; root)"
+	@GO=$(GO) LAB_ARGS="$(LAB_ARGS)" LAB_REPORT="$(LAB_REPORT)" bash .ci/lab.sh
 
 fuzz-smoke:
 	@echo "==> fuzz smoke ($(FUZZTIME) per target)"

@@ -7,7 +7,9 @@
 #
 #   (no argument)  build packages only
 #   run            same as no argument: a desktop user already has a display
-#   test           also Xvfb, Mesa's software GL and xdotool: the desktop smoke test
+#   test           also Xvfb, Mesa's software GL and xdotool (the desktop smoke test), and
+#                  iproute2, nftables and conntrack (the NAT lab)
+#   lab            iproute2, nftables and conntrack only
 #   screenshots    test's, and ImageMagick's `import`
 #
 # The Go toolchain itself is not installed here.
@@ -15,9 +17,9 @@ set -euo pipefail
 
 mode=${1:-build}
 case $mode in
-build | run | test | screenshots) ;;
+build | run | test | screenshots | lab) ;;
 *)
-	echo "usage: $0 [run|test|screenshots]" >&2
+	echo "usage: $0 [run|test|screenshots|lab]" >&2
 	exit 2
 	;;
 esac
@@ -34,6 +36,11 @@ if [[ $mode == test || $mode == screenshots ]]; then
 fi
 if [[ $mode == screenshots ]]; then
 	pkgs+=(imagemagick)
+fi
+if [[ $mode == test || $mode == lab ]]; then
+	# The NAT lab (cmd/kith-lab): network namespaces, veth pairs and bridges (ip), NAT rules
+	# (nft), flushing a router's NAT table when its address changes (conntrack).
+	pkgs+=(iproute2 nftables conntrack)
 fi
 
 cd "$(dirname "$0")/.."

@@ -43,7 +43,7 @@ wait_window() {
 }
 
 "$tmp/kithd" --data "$tmp/data" create --name Smoke --display-name Ana >/dev/null
-"$tmp/kith" --data "$tmp/data" >"$tmp/first.log" 2>&1 &
+"$tmp/kith" --data "$tmp/data" --no-mdns --no-nat >"$tmp/first.log" 2>&1 &
 first=$!
 pids+=("$first")
 wait_window Kith
@@ -69,7 +69,7 @@ echo "ok   Shift+Enter adds a line and Enter sends, in the real window"
 # A second start on the same folder brings the first window to the front, and exits 0.
 xdotool search --onlyvisible --name '^Kith$' | head -n 1 | xargs xdotool windowunmap # as if closed to the tray
 rc=0
-timeout 60 "$tmp/kith" --data "$tmp/data" >"$tmp/second.log" 2>&1 || rc=$?
+timeout 60 "$tmp/kith" --data "$tmp/data" --no-mdns --no-nat >"$tmp/second.log" 2>&1 || rc=$?
 ((rc == 0)) || fail "a second start exited $rc, want 0 (the running one shows its window)"
 wait_window Kith
 echo "ok   a second start on the same folder shows the running window"
@@ -79,7 +79,7 @@ echo "ok   a second start on the same folder shows the running window"
 "$tmp/kithd" --data "$tmp/headless" run --listen /ip4/127.0.0.1/tcp/0 --no-mdns --no-nat >"$tmp/kithd.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do "$tmp/kithd" --data "$tmp/headless" status --json 2>/dev/null | grep -q '"running":true' && break; sleep 0.1; done
-"$tmp/kith" --data "$tmp/headless" >"$tmp/third.log" 2>&1 &
+"$tmp/kith" --data "$tmp/headless" --no-mdns --no-nat >"$tmp/third.log" 2>&1 &
 third=$!
 pids+=("$third")
 wait_window "Kith cannot start"

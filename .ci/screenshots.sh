@@ -65,7 +65,7 @@ shot() { # shot ID NAME: after the UI settles
 }
 
 echo "==> welcome screen (a fresh data folder)"
-"$tmp/kith" --data "$tmp/fresh" >"$tmp/fresh.log" 2>&1 &
+"$tmp/kith" --data "$tmp/fresh" --no-mdns --no-nat >"$tmp/fresh.log" 2>&1 &
 fresh=$!
 pids+=($fresh)
 id=$(window)
@@ -79,8 +79,8 @@ kd ana create --name "Clay Studio Friends" --about "Studio news, glaze talk and 
 	--max-members 100 --display-name "Ana Ortiz" >/dev/null
 runner ana
 inv=$(kd ana invite --uses 5 --expires 168h 2>/dev/null)
-kd bo join --name "Bo Lind" "$inv" >/dev/null
-kd cy join --name "Cy Okafor" "$inv" >/dev/null
+kd bo join --no-mdns --name "Bo Lind" "$inv" >/dev/null
+kd cy join --no-mdns --name "Cy Okafor" "$inv" >/dev/null
 runner bo
 runner cy
 kd ana post "Welcome, both of you! This is where I'll share kiln days and first looks before the shop." >/dev/null
@@ -96,7 +96,7 @@ kill -TERM "${pids[-3]}"
 for _ in $(seq 50); do kd ana status --json 2>/dev/null | grep -q "\"running\":true" || break; sleep 0.1; done
 
 echo "==> community window"
-"$tmp/kith" --data "$tmp/ana" >"$tmp/ana-desktop.log" 2>&1 &
+"$tmp/kith" --data "$tmp/ana" --no-mdns --no-nat >"$tmp/ana-desktop.log" 2>&1 &
 pids+=($!)
 id=$(window)
 xdotool windowsize "$id" 1180 760

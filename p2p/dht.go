@@ -78,25 +78,66 @@ func rendezvousCID(key [32]byte) (cid.Cid, error) {
 	return cid.NewCidV1(cid.Raw, mh), nil
 }
 
-// ready waits until the DHT's routing table has a peer, dialling the bootstrap nodes when it is
-// empty, up to ctx; ErrDHTUnreachable when none answers.
-func (n *Node) dhtReady(ctx context.Context) error {
-	if n.dht == nil {
-		return ErrNoDHT
+// dhtReady returns the DHT once its routing table has a peer, dialling the bootstrap nodes
+// when it is empty, up to ctx: ErrNoDHT without a DHT, ErrDHTUnreachable when none answers.
+func (n *Node) dhtReady(ctx context.Context) (*dht.IpfsDHT, error) {
+	d := n.kad()
+	if d == nil {
+		return nil, ErrNoDHT
 	}
-	if n.dht.RoutingTable().Size() > 0 {
-		return nil
+	if d.RoutingTable().Size() > 0 {
+		return d, nil
 	}
-	_ = n.dht.Bootstrap(ctx) // connects the bootstrap nodes when the table is empty
+	_ = d.Bootstrap(ctx) // connects the bootstrap nodes when the table is empty
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	for n.dht.RoutingTable().Size() == 0 {
+	for d.RoutingTable().Size() == 0 {
 		select {
 		case <-ctx.Done():
-			return ErrDHTUnreachable
+			return nil, ErrDHTUnreachable
 		case <-tick.C:
 		}
 	}
+	return d, nil
+}
+
+// kad is the running DHT, nil without one.
+func (n *Node) kad() *dht.IpfsDHT {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dht
+}
+
+// SetDHT replaces the DHT: it stops the one running (if any) and starts cfg's (nil: none), for a
+// person who turned the public network on or off, or changed the bootstrap nodes, while Kith
+// runs.
+func (n *Node) SetDHT(cfg *DHT) error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return ErrClosed
+	}
+	old := n.dht
+	n.dht = nil
+	n.mu.Unlock()
+	if old != nil {
+		if err := old.Close(); err != nil {
+			n.log.Debug("stopping the DHT", "err", err)
+		}
+	}
+	d, err := startDHT(n.host, cfg)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		if d != nil {
+			_ = d.Close()
+		}
+		return ErrClosed
+	}
+	n.dht = d
 	return nil
 }
 
@@ -105,14 +146,15 @@ func (n *Node) dhtReady(ctx context.Context) error {
 // whoever knows the key finds it (FindProviders). Announce again when the addresses change.
 // ErrNoDHT without a DHT, ErrDHTUnreachable when no DHT node answers within ctx.
 func (n *Node) Provide(ctx context.Context, key [32]byte) error {
-	if err := n.dhtReady(ctx); err != nil {
+	d, err := n.dhtReady(ctx)
+	if err != nil {
 		return err
 	}
 	c, err := rendezvousCID(key)
 	if err != nil {
 		return err
 	}
-	if err := n.dht.Provide(ctx, c, true); err != nil {
+	if err := d.Provide(ctx, c, true); err != nil {
 		return fmt.Errorf("%w (%v)", ErrDHTUnreachable, err)
 	}
 	return nil
@@ -129,7 +171,8 @@ type Found struct {
 // max, this node left out), as the DHT servers know them. ErrNoDHT without a DHT,
 // ErrDHTUnreachable when no DHT node answers within ctx.
 func (n *Node) FindProviders(ctx context.Context, key [32]byte, max int) ([]Found, error) {
-	if err := n.dhtReady(ctx); err != nil {
+	d, err := n.dhtReady(ctx)
+	if err != nil {
 		return nil, err
 	}
 	c, err := rendezvousCID(key)
@@ -137,7 +180,7 @@ func (n *Node) FindProviders(ctx context.Context, key [32]byte, max int) ([]Foun
 		return nil, err
 	}
 	var out []Found
-	for info := range n.dht.FindProvidersAsync(ctx, c, max+1) {
+	for info := range d.FindProvidersAsync(ctx, c, max+1) {
 		if info.ID == n.host.ID() || len(out) >= max {
 			continue
 		}
@@ -152,14 +195,15 @@ func (n *Node) FindProviders(ctx context.Context, key [32]byte, max int) ([]Foun
 // FindPeer asks the DHT for a peer's current addresses. ErrNoDHT without a DHT,
 // ErrDHTUnreachable when no DHT node answers within ctx; an error too when no node knows it.
 func (n *Node) FindPeer(ctx context.Context, peerID string) (Found, error) {
-	if err := n.dhtReady(ctx); err != nil {
+	d, err := n.dhtReady(ctx)
+	if err != nil {
 		return Found{}, err
 	}
 	id, err := peer.Decode(peerID)
 	if err != nil {
 		return Found{}, fmt.Errorf("p2p: find %q: not a peer ID: %w", peerID, err)
 	}
-	info, err := n.dht.FindPeer(ctx, id)
+	info, err := d.FindPeer(ctx, id)
 	if err != nil {
 		return Found{}, fmt.Errorf("p2p: the DHT does not know where %s is: %w", short(peerID), err)
 	}
@@ -169,10 +213,11 @@ func (n *Node) FindPeer(ctx context.Context, peerID string) (Found, error) {
 // DHTPeers is the number of peers in the DHT's routing table (0 without a DHT): how much of
 // the DHT this node reaches.
 func (n *Node) DHTPeers() int {
-	if n.dht == nil {
+	d := n.kad()
+	if d == nil {
 		return 0
 	}
-	return n.dht.RoutingTable().Size()
+	return d.RoutingTable().Size()
 }
 
 func found(info peer.AddrInfo) Found {
@@ -185,4 +230,4 @@ func found(info peer.AddrInfo) Found {
 }
 
 // HasDHT reports whether the node runs a DHT (Config.DHT).
-func (n *Node) HasDHT() bool { return n.dht != nil }
+func (n *Node) HasDHT() bool { return n.kad() != nil }

@@ -191,7 +191,7 @@ type Node struct {
 	ps        *pubsub.PubSub
 	gate      *gater
 	relay     *relayv2.Relay     // nil unless Config.Relay
-	dht       *dht.IpfsDHT       // nil unless Config.DHT
+	dht       *dht.IpfsDHT       // guarded by mu; nil unless Config.DHT or SetDHT
 	mdns      mdns.Service       // nil unless Config.MDNS and it started
 	lan       *lanBook           // peers mDNS found
 	ctx       context.Context    // ends with Close: stream handlers and the node's goroutines run under it
@@ -201,6 +201,7 @@ type Node struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	punch  bool       // Config.NAT: hole punching is on
 	subs   *subFilter // nil without Config.PeerFilter
 	scores *scoreBook
 
@@ -352,6 +353,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		relay:  relay,
 		dht:    kad,
 		lan:    newLANBook(),
+		punch:  cfg.NAT,
 		ctx:    psCtx,
 		stopPS: stopPS,
 		events: newNotifier(),
@@ -532,8 +534,12 @@ func (n *Node) Close() error {
 			}
 		}
 		n.stopPS() // also ends the node's goroutines
-		if n.dht != nil {
-			if err := n.dht.Close(); err != nil {
+		n.mu.Lock()
+		kad := n.dht
+		n.dht = nil
+		n.mu.Unlock()
+		if kad != nil {
+			if err := kad.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("p2p: stop the DHT: %w", err))
 			}
 		}

@@ -291,12 +291,12 @@ func tellJoin(ctx context.Context, events <-chan app.Event, id community.Hash, s
 			if waited {
 				break
 			}
-			line = "none answered; "
-			if named == 1 {
-				line = "it did not answer; "
+			line = "no answer yet; looking for a member on this network too…"
+			if named == 0 {
+				line = "looking for a member on this network…"
 			}
-			line += "looking for a member on this network…"
 			if e.Via == app.ViaRendezvous {
+				line = strings.TrimSuffix(line, " too…")
 				line = strings.TrimSuffix(line, "…") + " and at the rendezvous…"
 			}
 		case app.JoinVerifying:

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kith-app/kith/app"
@@ -29,7 +30,7 @@ import (
 // mDNS found) and the rendezvous (the community's key on the DHT, when one is configured), where
 // a peer that is not named in the invite is first asked, without naming the community, whether
 // it is a member (the probe). Between attempts the runner waits 2 s, then twice as long each
-// time up to 15 s, or less when a peer appears.
+// time up to 10 s, or less when a peer appears.
 
 // settingJoins holds the joins under way (JSON []savedJoin).
 const settingJoins = "joins/pending"
@@ -39,11 +40,12 @@ const ProtoProbe = "/kith/probe/1"
 
 // Timing of joins.
 const (
-	joinDialTimeout  = 15 * time.Second // one dial of a member
+	joinDialTimeout  = 8 * time.Second  // one dial of a member (through a relay: a few seconds)
+	joinSearchAfter  = 3 * time.Second  // the LAN and the rendezvous are searched after this, or once every member named was tried
 	joinFirstWait    = 2 * time.Second  // between the first attempts
-	joinMaxWait      = 15 * time.Second // between attempts, at most
-	joinSearchBudget = 20 * time.Second // the LAN and the rendezvous, per attempt
-	joinProbeTimeout = 10 * time.Second
+	joinMaxWait      = 10 * time.Second // between attempts, at most
+	joinSearchBudget = 10 * time.Second // the rendezvous lookups of one attempt
+	joinProbeTimeout = 5 * time.Second
 )
 
 // savedJoin is a join under way as the store keeps it: what the person pasted and typed.
@@ -421,42 +423,44 @@ func (p *Peer) dropJoin(id community.Hash) error {
 	return p.Store.SetSetting(settingJoins, b)
 }
 
-// attemptJoin is one attempt of a join: the invite's members first, then the LAN and the
-// rendezvous. The error is a member's refusal (app.Refused), or says in words where Kith looked.
+// attemptJoin is one attempt of a join: the members the invite names, dialled together, and,
+// once they were all tried or joinSearchAfter passed, the LAN and the rendezvous; whoever
+// answers first is asked to admit, one at a time. The error is a member's refusal
+// (app.Refused), or says in words where Kith looked.
 func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, error) {
 	id := community.Hash(r.inv.Community)
 	node := p.Node()
 	if node == nil {
 		return id, errNotRunning
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(ctx) // ends the dials and the search when this returns
 	defer cancel()
 	cands := app.Candidates(r.inv, PeerID)
 	named := map[string]bool{}
 	for _, c := range cands {
 		named[c.PeerID] = true
 	}
-	tried := map[string]bool{}
-	try := func(peerID string, via app.JoinVia) (bool, error) {
-		tried[peerID] = true
-		_, err := p.Svc.JoinThrough(ctx, node, peerID, r.inv, r.name, via)
-		if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
-			return true, nil
-		}
-		if err == nil || app.Refused(err) {
-			return true, err
-		}
-		p.log.Debug("join: a member did not admit", "peer", peerID, "via", via, "err", err)
-		return false, nil
+	type answer struct {
+		peerID string
+		via    app.JoinVia
 	}
+	answers := make(chan answer, 64)
+	offer := func(a answer) {
+		select {
+		case answers <- a:
+		case <-ctx.Done():
+		}
+	}
+	var producers, dials sync.WaitGroup
+	var answeredAny atomic.Bool
 
-	// The members the invite names, dialled together; tried as they answer.
+	// The members the invite names.
 	p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinFinding, Of: len(cands), Via: app.ViaInvite})
-	answered := make(chan string, len(cands))
-	var dials sync.WaitGroup
 	for _, c := range cands {
+		producers.Add(1)
 		dials.Add(1)
 		go func() {
+			defer producers.Done()
 			defer dials.Done()
 			dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
 			defer cancel()
@@ -464,50 +468,107 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, err
 				p.log.Debug("join: a member the invite names did not answer", "peer", c.PeerID, "err", err)
 				return
 			}
-			answered <- c.PeerID
+			if !reachedAt(node, c) {
+				return // at an address the search found (the dials of one peer are shared): it offers it
+			}
+			answeredAny.Store(true)
+			offer(answer{c.PeerID, app.ViaInvite})
 		}()
 	}
-	go func() { dials.Wait(); close(answered) }()
-	for pid := range answered {
-		if done, err := try(pid, app.ViaInvite); done {
-			return id, err
-		}
-	}
+	dialled := make(chan struct{})
+	go func() { dials.Wait(); close(dialled) }()
 
-	// The local network and the rendezvous.
-	r.set(func(s *PendingJoin) { s.Stage = app.JoinSearching })
-	where := app.ViaLAN
-	if node.HasDHT() {
-		where = app.ViaRendezvous
-	}
-	p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinSearching, Via: where})
-	found, dhtErr := p.discover(ctx, r.inv, cands)
-	lan, dht := 0, 0
-	for _, f := range found {
-		if tried[f.ID] || f.ID == node.ID() {
+	// The LAN and the rendezvous, once the named members had their time, or sooner when none
+	// of them answered.
+	var lan, dht int
+	var dhtErr error
+	producers.Add(1)
+	go func() {
+		defer producers.Done()
+		select {
+		case <-dialled:
+			if answeredAny.Load() {
+				select { // a named member answered: it is being asked
+				case <-time.After(joinSearchAfter):
+				case <-ctx.Done():
+					return
+				}
+			}
+		case <-time.After(joinSearchAfter):
+		case <-ctx.Done():
+			return
+		}
+		r.set(func(s *PendingJoin) { s.Stage = app.JoinSearching })
+		where := app.ViaLAN
+		if node.HasDHT() {
+			where = app.ViaRendezvous
+		}
+		p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinSearching, Via: where})
+		var found []candidate
+		found, dhtErr = p.discover(ctx, r.inv, cands)
+		var probes sync.WaitGroup
+		for _, f := range found {
+			if f.ID == node.ID() {
+				continue
+			}
+			if f.via == app.ViaLAN {
+				lan++
+			} else {
+				dht++
+			}
+			probes.Add(1)
+			go func() {
+				defer probes.Done()
+				dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
+				err := node.Dial(dctx, f.ID, f.Addrs)
+				cancel()
+				if err != nil {
+					p.log.Debug("join: a peer found did not answer", "peer", f.ID, "via", f.via, "err", err)
+					return
+				}
+				if !named[f.ID] && !p.probe(ctx, node, f.ID, id) {
+					return // not a member of this community: it never sees the invite
+				}
+				offer(answer{f.ID, f.via})
+			}()
+		}
+		probes.Wait()
+	}()
+	go func() { producers.Wait(); close(answers) }()
+
+	tried := map[string]bool{}
+	for a := range answers {
+		if tried[a.peerID] {
 			continue
 		}
-		if f.via == app.ViaLAN {
-			lan++
-		} else {
-			dht++
+		tried[a.peerID] = true
+		_, err := p.Svc.JoinThrough(ctx, node, a.peerID, r.inv, r.name, a.via)
+		if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
+			return id, nil
 		}
-		dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
-		err := node.Dial(dctx, f.ID, f.Addrs)
-		cancel()
-		if err != nil {
-			p.log.Debug("join: a peer found did not answer", "peer", f.ID, "via", f.via, "err", err)
-			continue
-		}
-		if !named[f.ID] && !p.probe(ctx, node, f.ID, id) {
-			tried[f.ID] = true
-			continue // not a member of this community: it never sees the invite
-		}
-		if done, err := try(f.ID, f.via); done {
+		if err == nil || app.Refused(err) {
 			return id, err
 		}
+		p.log.Debug("join: a member did not admit", "peer", a.peerID, "via", a.via, "err", err)
 	}
-	return id, fmt.Errorf("%w: %s", app.ErrNoMemberReachable, nobody(len(cands), lan, dht, dhtErr, node.DHTPeers() > 0 || dhtErr == nil))
+	// answers is closed: every producer has ended, so lan, dht and dhtErr are theirs no more.
+	return id, fmt.Errorf("%w: %s", app.ErrNoMemberReachable, nobody(len(cands), lan, dht, dhtErr, node.HasDHT()))
+}
+
+// reachedAt reports whether the connection to a candidate goes to one of the addresses the
+// invite gives for it.
+func reachedAt(node *p2p.Node, c app.Candidate) bool {
+	for _, pi := range node.Peers() {
+		if pi.ID != c.PeerID {
+			continue
+		}
+		for _, a := range c.Addrs {
+			if strings.TrimSuffix(a, "/p2p/"+c.PeerID) == pi.Addr {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nobody says where a join attempt looked and found no member, in words.
@@ -525,7 +586,7 @@ func nobody(named, lan, dht int, dhtErr error, haveDHT bool) string {
 		parts = append(parts, "no member is on this network")
 	}
 	switch {
-	case errors.Is(dhtErr, p2p.ErrNoDHT):
+	case !haveDHT || errors.Is(dhtErr, p2p.ErrNoDHT):
 	case dhtErr != nil:
 		parts = append(parts, "the rendezvous (DHT) does not answer")
 	case dht == 0 && haveDHT:

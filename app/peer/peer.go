@@ -105,7 +105,7 @@ type Peer struct {
 	renewed  map[string]time.Time        // guarded by mu: when checkSubscribed last renewed a peer's connection
 	repairs  map[community.Hash]bool     // guarded by mu: key repairs scheduled (see scheduleRepair)
 	joins    map[community.Hash]*joinRun // guarded by mu: joins under way (see join.go)
-	lookedUp time.Time                   // guarded by mu: when members were last looked up on the DHT
+	punches  map[string]*punchState      // guarded by mu: renewals of relayed connections (see punch.go)
 	closed   bool                        // guarded by mu
 
 	joinsMu     sync.Mutex    // serialises changes to the kept joins (settingJoins)
@@ -138,7 +138,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}, joins: map[community.Hash]*joinRun{}, announceNow: make(chan struct{}, 1)}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}, joins: map[community.Hash]*joinRun{}, punches: map[string]*punchState{}, announceNow: make(chan struct{}, 1)}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -193,11 +193,11 @@ func (p *Peer) start(ctx context.Context) error {
 	if p.opts.Relay {
 		cfg.RelayCandidates = nil // a relay is reachable itself
 	}
-	if len(p.opts.Bootstrap) > 0 || p.opts.PublicDHT || p.opts.DHTServer {
-		cfg.DHT = &p2p.DHT{Bootstrap: p.opts.Bootstrap, Public: p.opts.PublicDHT, Server: p.opts.DHTServer}
-		if p.opts.DHTServer {
-			cfg.MaxGuests = dhtGuests
-		}
+	p.mu.Lock()
+	cfg.DHT = p.dhtConfigLocked()
+	p.mu.Unlock()
+	if p.opts.DHTServer {
+		cfg.MaxGuests = dhtGuests
 	}
 	if p.opts.Node != nil {
 		p.opts.Node(&cfg)
@@ -607,7 +607,7 @@ func (p *Peer) syncLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		p.dialMembers(ctx)
-		p.lookupMembers(ctx)
+		p.renewRelayed(ctx)
 		p.syncAll(ctx)
 		p.saveAddrs()
 		select {
@@ -632,7 +632,8 @@ func (p *Peer) syncAll(ctx context.Context) {
 }
 
 // dialMembers connects to the members of this install's communities that the address book has
-// addresses for and that are not connected.
+// addresses for and that are not connected: each through all its addresses at once (the first
+// may be a LAN address from another network, the last the relayed one that works).
 func (p *Peer) dialMembers(ctx context.Context) {
 	node := p.Node()
 	if node == nil {
@@ -651,16 +652,15 @@ func (p *Peer) dialMembers(ctx context.Context) {
 		if err != nil || len(p.sharedWith(key)) == 0 {
 			continue
 		}
-		_ = node.AddAddrs(e.Addrs...)
 		wg.Add(1)
-		go func(addr string) {
+		go func(id string, addrs []string) {
 			defer wg.Done()
 			dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()
-			if err := node.Connect(dctx, addr); err != nil {
-				p.log.Debug("dial member", "peer", e.ID, "err", err)
+			if err := node.Dial(dctx, id, addrs); err != nil {
+				p.log.Debug("dial member", "peer", id, "err", err)
 			}
-		}(e.Addrs[0])
+		}(e.ID, e.Addrs)
 	}
 	wg.Wait()
 }

@@ -430,7 +430,7 @@ func TestRelayBetweenPeersThatCannotDial(t *testing.T) {
 	postMany(t, a, id, many, "through the relay")
 	// The owner reserves a slot on the relay (AutoRelay, fed by the address book). Once the
 	// joiner can reach it through the relay's circuit, it joins with an invite that names the
-	// owner, reachable through the relay (named second, as the way there).
+	// owner only, reachable through the relay (named as a relay, not as a member to ask).
 	circuit := relay.Node().Addrs()[0] + "/p2p-circuit/p2p/" + a.Node().ID()
 	eventually(t, time.Minute, "the owner's reservation on the relay", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -438,7 +438,8 @@ func TestRelayBetweenPeersThatCannotDial(t *testing.T) {
 		return b.Node().Dial(ctx, a.Node().ID(), []string{circuit}) == nil
 	})
 	inv := inviteOf(t, a, id, 1)
-	inv.Members = []invite.Member{{Key: a.ID.PublicKey(), Via: []int{1}}, memberOf(relay)}
+	r := memberOf(relay)
+	inv.Members = []invite.Member{{Key: a.ID.PublicKey(), Relays: []invite.Relay{{Key: r.Key, Addrs: r.Addrs}}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events := b.Svc.Subscribe(ctx)

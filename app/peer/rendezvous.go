@@ -15,8 +15,10 @@ import (
 // out of date (everyone moved) look each other up there, as joiners do.
 const (
 	announceEvery = 30 * time.Minute // provider records last a day or two; addresses change
-	lookupEvery   = 2 * time.Minute  // members looked up at most this often
-	dhtBudget     = time.Minute      // one round of announcements or lookups
+	lookupFirst   = 3 * time.Second  // the first lookup of members after the start; again after one was found
+	lookupMax     = 5 * time.Minute  // between lookups that find no one new, at most
+	dhtBudget     = time.Minute      // one round of announcements
+	lookupBudget  = 20 * time.Second // one round of lookups
 )
 
 // rendezvousLoop announces this install under its communities' rendezvous keys (at start,
@@ -54,10 +56,23 @@ func (p *Peer) rendezvousLoop(ctx context.Context) {
 	if node.HasDHT() {
 		announce(true)
 	}
+	// Members whose address book is out of date look each other up: soon after the start, then
+	// less and less often while the lookups find no one new, and soon again once one did (two
+	// members next door that found each other on the LAN still look for the others).
+	wait := lookupFirst
+	lookup := time.NewTimer(wait)
+	defer lookup.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-lookup.C:
+			if node.HasDHT() && p.lookupMembers(ctx, node) {
+				wait = lookupFirst
+			} else {
+				wait = min(2*wait, lookupMax)
+			}
+			lookup.Reset(wait)
 		case <-node.LANFound():
 			p.wakeJoins()
 		case <-p.announceNow:
@@ -108,76 +123,72 @@ func (p *Peer) announce(ctx context.Context, node *p2p.Node, done map[community.
 	return errors.Join(errs...)
 }
 
-// lookupMembers looks up, at the rendezvous, the communities of which no other member is
-// online, and dials the members it finds there (at most every lookupEvery, which is longer than
-// a lookup may take, so one runs at a time; in the background).
-func (p *Peer) lookupMembers(ctx context.Context) {
-	node := p.Node()
-	if node == nil || !node.HasDHT() {
-		return
-	}
-	p.mu.Lock()
-	due := time.Since(p.lookedUp) >= lookupEvery
-	if due {
-		p.lookedUp = time.Now()
-	}
-	p.mu.Unlock()
-	if !due {
-		return
-	}
-	var lonely []community.Hash
+// lookupMembers looks up, at the rendezvous, every community of which this install is an active
+// member with others, and dials the members it finds there that are not connected. It reports
+// whether it reached someone new.
+func (p *Peer) lookupMembers(ctx context.Context, node *p2p.Node) (reached bool) {
+	var ids []community.Hash
 	cs, _ := p.Svc.Communities()
 	for _, c := range cs {
-		if member, _ := p.Svc.IsMember(c.ID, p.ID.PublicKey()); member && c.Members > 1 && !p.anyoneOnline(c.ID) {
-			lonely = append(lonely, c.ID)
+		if member, _ := p.Svc.IsMember(c.ID, p.ID.PublicKey()); member && c.Members > 1 {
+			ids = append(ids, c.ID)
 		}
 	}
-	if len(lonely) == 0 {
-		return
-	}
-	p.spawn(func() {
-		lctx, cancel := context.WithTimeout(ctx, dhtBudget)
-		defer cancel()
-		for _, id := range lonely {
-			found, err := node.FindProviders(lctx, rendezvous(id), 20)
+	lctx, cancel := context.WithTimeout(ctx, lookupBudget)
+	defer cancel()
+	for _, id := range ids {
+		found, err := node.FindProviders(lctx, rendezvous(id), 20)
+		if err != nil {
+			p.log.Debug("looking up members at the rendezvous", "community", id.Short(), "err", err)
+			return reached
+		}
+		for _, f := range found {
+			key, err := node.KeyOf(f.ID)
 			if err != nil {
-				p.log.Debug("looking up members at the rendezvous", "community", id.Short(), "err", err)
-				return
+				continue
 			}
-			for _, f := range found {
-				key, err := node.KeyOf(f.ID)
-				if err != nil {
-					continue
-				}
-				if member, _ := p.Svc.IsMember(id, key); !member {
-					continue // announced under the key but not a member here: ignored
-				}
-				if _, ok := node.PathTo(f.ID); ok {
-					continue
-				}
-				dctx, dcancel := context.WithTimeout(lctx, joinDialTimeout)
-				if err := node.Dial(dctx, f.ID, f.Addrs); err == nil {
-					p.log.Info("found a member at the rendezvous", "community", id.Short(), "peer", f.ID)
-				}
-				dcancel()
+			if member, _ := p.Svc.IsMember(id, key); !member {
+				continue // announced under the key but not a member here: ignored
 			}
+			if _, ok := node.PathTo(f.ID); ok {
+				continue
+			}
+			dctx, dcancel := context.WithTimeout(lctx, joinDialTimeout)
+			if err := node.Dial(dctx, f.ID, f.Addrs); err == nil {
+				p.log.Info("found a member at the rendezvous", "community", id.Short(), "peer", f.ID)
+				reached = true
+			}
+			dcancel()
 		}
-	})
+	}
+	return reached
 }
 
-// anyoneOnline reports whether another active member of community id is connected now.
-func (p *Peer) anyoneOnline(id community.Hash) bool {
-	node := p.Node()
+// SetDHT changes how members are found beyond the address book and the LAN while Kith runs:
+// through the public libp2p network (public) and these bootstrap nodes (full multiaddrs). With
+// neither, no DHT runs. Waiting joins try again at once; the communities are announced anew.
+// Before Start it only sets what Start will use.
+func (p *Peer) SetDHT(public bool, bootstrap []string) error {
+	p.mu.Lock()
+	p.opts.PublicDHT, p.opts.Bootstrap = public, slices.Clone(bootstrap)
+	node := p.node
+	cfg := p.dhtConfigLocked()
+	p.mu.Unlock()
 	if node == nil {
-		return false
+		return nil
 	}
-	for _, pi := range node.Peers() {
-		if pi.Key.Equal(p.ID.PublicKey()) {
-			continue
-		}
-		if member, _ := p.Svc.IsMember(id, pi.Key); member {
-			return true
-		}
+	if err := node.SetDHT(cfg); err != nil {
+		return err
 	}
-	return false
+	p.announceSoon()
+	p.wakeJoins()
+	return nil
+}
+
+// dhtConfigLocked is the DHT the options ask for, nil for none. p.mu must be held.
+func (p *Peer) dhtConfigLocked() *p2p.DHT {
+	if len(p.opts.Bootstrap) == 0 && !p.opts.PublicDHT && !p.opts.DHTServer {
+		return nil
+	}
+	return &p2p.DHT{Bootstrap: slices.Clone(p.opts.Bootstrap), Public: p.opts.PublicDHT, Server: p.opts.DHTServer}
 }

@@ -26,6 +26,13 @@ type Settings struct {
 	KeepInTray    bool   `json:"keep_in_tray"`  // closing the window keeps Kith running
 	Notifications bool   `json:"notifications"` // new messages while the window is not in front
 	Theme         string `json:"theme"`         // "system", "light" or "dark"
+
+	// PublicDHT: find members who moved through the public libp2p network (nil: not asked
+	// yet; the app asks at the first create or join). Applies at the next start.
+	PublicDHT *bool `json:"public_dht,omitempty"`
+	// Bootstrap are DHT nodes (full multiaddrs) to find members through: a friend's
+	// always-on `kithd run --dht-server`. Applies at the next start.
+	Bootstrap []string `json:"bootstrap,omitempty"`
 }
 
 // DefaultSettings are the settings of a new install.

@@ -26,6 +26,8 @@ import (
 
 func main() {
 	data := flag.String("data", peer.DefaultDir(), "the data folder: this install's key and store (use another to run a second Kith)")
+	noMDNS := flag.Bool("no-mdns", false, "do not look for members on the local network (tests, labs)")
+	noNAT := flag.Bool("no-nat", false, "do not ask the router to forward a port or punch through NATs (tests, labs)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -38,7 +40,7 @@ func main() {
 		<-sig
 		fyne.Do(a.Quit)
 	}()
-	stop, err := start(a, *data, log)
+	stop, err := start(a, *data, log, peerFlags{noMDNS: *noMDNS, noNAT: *noNAT})
 	if errors.Is(err, storage.ErrAlreadyRunning) && showRunning(*data) {
 		log.Info("Kith is already running with this data folder: its window is in front now")
 		return
@@ -55,9 +57,12 @@ func main() {
 	}
 }
 
+// peerFlags are the command line's network switches.
+type peerFlags struct{ noMDNS, noNAT bool }
+
 // start opens the data folder and shows the main window; the network starts in the background
 // (the window never waits for it). The returned stop closes everything in reverse order.
-func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err error) {
+func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func() error, err error) {
 	settingsFile := filepath.Join(dir, "settings.json")
 	settings, err := ui.LoadSettings(settingsFile)
 	if err != nil {
@@ -72,7 +77,11 @@ func start(a fyne.App, dir string, log *slog.Logger) (stop func() error, err err
 			}
 		})
 	}
-	p, err := peer.Open(dir, peer.Options{Logger: log, Listen: settings.Listen(), Relay: settings.Relay, OnShow: show})
+	p, err := peer.Open(dir, peer.Options{
+		Logger: log, Listen: settings.Listen(), Relay: settings.Relay, OnShow: show,
+		NoMDNS: flags.noMDNS, NoNAT: flags.noNAT,
+		Bootstrap: settings.Bootstrap, PublicDHT: settings.PublicDHT != nil && *settings.PublicDHT,
+	})
 	if err != nil {
 		return nil, err
 	}
