@@ -120,3 +120,29 @@ echo "==> a member's actions (a click on Bo in the members panel)"
 sleep 1
 xdotool mousemove --window "$id" 1060 160 click 1
 shot "$id" member 2
+
+echo "==> the question about the public network, then a join that waits (a fresh install)"
+# Eve's community: she ran once (so her invite names her addresses), then went offline.
+kd eve create --name "Glaze Lab" --display-name "Eve" >/dev/null
+runner eve
+inv2=$(kd eve invite --uses 1 --expires 168h 2>/dev/null)
+kill -TERM "${pids[-1]}"
+for _ in $(seq 50); do kd eve status --json 2>/dev/null | grep -q "\"running\":true" || break; sleep 0.1; done
+kill -TERM "${pids[-2]}" # Ana's desktop: one Kith window at a time
+sleep 2
+"$tmp/kith" --data "$tmp/dee" --no-mdns --no-nat >"$tmp/dee-desktop.log" 2>&1 &
+pids+=($!)
+id=$(window)
+xdotool windowsize "$id" 1180 760
+sleep 2
+xdotool windowactivate --sync "$id" 2>/dev/null || xdotool windowfocus --sync "$id"
+xdotool type --window "$id" --delay 30 "Dee"
+xdotool mousemove --window "$id" 880 290 click 1
+xdotool type --window "$id" --delay 1 "$inv2"
+sleep 1
+xdotool mousemove --window "$id" 619 401 click 1 # Join
+shot "$id" find-members 2
+# "Not now" (the focus is on "Use the public network"; Shift+Tab goes back one): no test dials
+# the public network.
+xdotool key --window "$id" shift+Tab space
+shot "$id" join-waiting 12

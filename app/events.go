@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/kith-app/kith/app/community"
@@ -78,6 +79,9 @@ type PendingJoin struct {
 	Expires   time.Time // the invite's expiry (zero: never)
 	LastError string    // why the last attempt found no member, in words
 }
+
+// ErrJoinCancelled ends a join the person cancelled (JoinEnded.Err).
+var ErrJoinCancelled = errors.New("app: the join was cancelled")
 
 // JoinEnded: a join that was under way ended: admitted (Err nil), refused by the invite's
 // rules, expired while waiting, or cancelled. Name is the community's name as the invite gives

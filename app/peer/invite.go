@@ -191,7 +191,8 @@ func boolFirst(a bool) int {
 }
 
 // directAddrs are the direct addresses of peerID among full addrs that an invite can carry,
-// without /p2p/<ID>, best first (public, then LAN, then loopback), at most max of them.
+// without /p2p/<ID>, best first (public, then LAN; loopback only when there is neither), at
+// most max of them.
 func directAddrs(peerID string, addrs []string, max int) []string {
 	type ranked struct {
 		addr string
@@ -219,6 +220,11 @@ func directAddrs(peerID string, addrs []string, max int) []string {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b ranked) int { return cmp.Compare(a.rank, b.rank) })
+	if len(out) > 0 && out[0].rank < 2 {
+		// Loopback reaches only this machine, where the LAN address works as well: it is for
+		// installs that have nothing else (tests, a machine with no network).
+		out = slices.DeleteFunc(out, func(r ranked) bool { return r.rank == 2 })
+	}
 	var keep []string
 	for _, r := range out[:min(len(out), max)] {
 		keep = append(keep, r.addr)

@@ -80,8 +80,8 @@ func (r *joinRun) set(f func(*PendingJoin)) {
 
 // Errors that end a join.
 var (
-	// ErrJoinCancelled ends a join the person cancelled.
-	ErrJoinCancelled = errors.New("peer: the join was cancelled")
+	// ErrJoinCancelled ends a join the person cancelled (app.ErrJoinCancelled).
+	ErrJoinCancelled = app.ErrJoinCancelled
 	// ErrJoinStopped is what Join returns when Kith stops while a join waits: the join is kept
 	// and resumes at the next start.
 	ErrJoinStopped = errors.New("peer: Kith stopped while the join was waiting; it goes on at the next start")

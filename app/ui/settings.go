@@ -106,8 +106,8 @@ const (
 	themeDark   = "Dark"
 )
 
-// openSettings shows the settings dialog. Theme, notifications and the tray apply at once; the
-// port and the relay at the next start.
+// openSettings shows the settings dialog. Theme, notifications, the tray and how members are
+// found apply at once; the port and the relay at the next start.
 func (s *Shell) openSettings() {
 	cur := s.settings
 	name := widget.NewEntry()
@@ -135,6 +135,14 @@ func (s *Shell) openSettings() {
 		look.SetSelected(themeSystem)
 	}
 	look.OnChanged = func(v string) { applyTheme(s.app, strings.ToLower(v)) } // a preview; Cancel undoes it
+	public := widget.NewCheck("Use the public libp2p network to find members who moved", nil)
+	public.SetChecked(cur.PublicDHT != nil && *cur.PublicDHT)
+	boot := widget.NewMultiLineEntry()
+	boot.SetPlaceHolder("None")
+	boot.SetMinRowsVisible(2)
+	boot.Wrapping = fyne.TextWrapBreak
+	boot.SetText(strings.Join(cur.Bootstrap, "\n"))
+	boot.Validator = func(t string) error { _, err := parseBootstrap(t); return err }
 	folder := widget.NewLabel(s.opts.DataDir)
 	folder.Wrapping = fyne.TextWrapBreak
 	folder.Selectable = true
@@ -142,6 +150,8 @@ func (s *Shell) openSettings() {
 		{Text: "Your name", Widget: name, HintText: "Offered when you create or join a community"},
 		{Text: "Listen port", Widget: port, HintText: "Empty: automatic. A fixed port helps a router forward it. Applies at the next start"},
 		{Text: "Relay", Widget: relay, HintText: "For an always-on computer that others can reach. Applies at the next start"},
+		{Text: "Finding members", Widget: public, HintText: "Computers run by others see this one's address and anonymous codes of your communities, never their names or messages"},
+		{Text: "DHT nodes", Widget: boot, HintText: "Addresses of DHT nodes your group runs (kithd run --dht-server), one a line"},
 		{Text: "Window", Widget: tray, HintText: "Quit from the tray menu; where there is no tray, start Kith again to bring the window back"},
 		{Text: "Notifications", Widget: notes},
 		{Text: "Theme", Widget: look},
@@ -153,15 +163,27 @@ func (s *Shell) openSettings() {
 			return
 		}
 		p, _ := parsePort(port.Text)
+		nodes, _ := parseBootstrap(boot.Text)
+		usePublic := public.Checked
 		next := Settings{
 			DisplayName: strings.TrimSpace(name.Text), ListenPort: p, Relay: relay.Checked,
 			KeepInTray: tray.Checked, Notifications: notes.Checked, Theme: strings.ToLower(look.Selected),
+			PublicDHT: cur.PublicDHT, Bootstrap: nodes,
+		}
+		if cur.PublicDHT != nil || usePublic {
+			next.PublicDHT = &usePublic
 		}
 		s.settings = next
 		applyTheme(s.app, next.Theme)
 		restart := next.ListenPort != cur.ListenPort || next.Relay != cur.Relay
+		dhtChanged := (cur.PublicDHT != nil && *cur.PublicDHT) != usePublic || strings.Join(cur.Bootstrap, " ") != strings.Join(nodes, " ")
 		go func() {
 			err := next.Save(s.opts.SettingsFile)
+			if err == nil && dhtChanged {
+				if derr := s.net.SetDHT(usePublic, nodes); derr != nil {
+					err = fmt.Errorf("the DHT settings are saved, but %v", derr)
+				}
+			}
 			s.do(func() {
 				switch {
 				case err != nil:
@@ -172,7 +194,7 @@ func (s *Shell) openSettings() {
 			})
 		}()
 	}, s.win)
-	d.Resize(fyne.NewSize(640, 560))
+	d.Resize(fyne.NewSize(680, 700))
 	s.show(d)
 }
 

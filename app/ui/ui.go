@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -29,9 +30,18 @@ import (
 // Network is what the views need of the running peer (a port: app/peer.Peer provides it,
 // wired in cmd/kith). Its methods may wait on the network: views call them from goroutines.
 type Network interface {
-	// Join joins the community of inv through one of its members and syncs its history;
-	// progress comes as app.JoinProgress and app.SyncProgress events.
+	// Join joins the community of inv and syncs its history: it starts a join that is kept
+	// and tried again until it ends (admitted, refused, expired, cancelled) and waits for it
+	// until ctx ends; the join goes on after that while Kith runs, and after a restart.
+	// Progress comes as app.JoinProgress and app.SyncProgress events, the end as app.JoinEnded.
 	Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error)
+	// PendingJoins lists the joins under way (resumed after a restart among them).
+	PendingJoins() []app.PendingJoin
+	// CancelJoin ends the join under way for a community; false when there is none.
+	CancelJoin(id community.Hash) bool
+	// SetDHT changes how members who moved are found, at once: through the public libp2p
+	// network (public) and these bootstrap nodes.
+	SetDHT(public bool, bootstrap []string) error
 	// Invite issues an invite carrying this install's addresses; warning, when not empty,
 	// says why joiners may not reach this install with it.
 	Invite(id community.Hash, p app.InviteParams) (inv *invite.Invite, warning string, err error)
@@ -109,7 +119,14 @@ func NewShell(a fyne.App, win fyne.Window, svc *app.Service, net Network, opts O
 	go s.bridge(events)
 	go func() {
 		items, err := svc.Communities()
+		var pending []app.PendingJoin
+		if net != nil {
+			pending = net.PendingJoins()
+		}
 		s.do(func() {
+			if len(pending) > 0 { // a join that waited when Kith last stopped: it goes on
+				s.welcome.resume(pending[0])
+			}
 			if err != nil || len(items) == 0 {
 				s.showWelcome(false)
 				if err != nil {
@@ -139,6 +156,8 @@ func (s *Shell) handle(ev app.Event) {
 	switch e := ev.(type) {
 	case app.JoinProgress, app.SyncProgress:
 		s.welcome.progress(e)
+	case app.JoinEnded:
+		s.joinEnded(e)
 	}
 	s.view.handle(ev)
 	if e, ok := ev.(app.MessageAdded); ok && !e.Message.Mine {
@@ -159,6 +178,29 @@ func (s *Shell) notify(e app.MessageAdded) {
 		title += " in " + c.Name
 	}
 	s.app.SendNotification(fyne.NewNotification(title, clip(e.Message.Text, 200)))
+}
+
+// joinEnded follows a join that ended: admitted, it says so (a notification when Kith is in
+// the background: the join may have waited for hours) and opens the community when the welcome
+// screen shows that join or no community is shown yet; refused or expired, the welcome screen
+// says why.
+func (s *Shell) joinEnded(e app.JoinEnded) {
+	showing := s.welcome.joinTarget == e.Community && s.welcome.joining
+	s.welcome.ended(e)
+	switch {
+	case e.Err == nil:
+		if !s.focused {
+			s.app.SendNotification(fyne.NewNotification("You are in "+strconv.Quote(e.Name), "A member admitted you: say hello."))
+		}
+		if showing || s.win.Content() != s.view.content {
+			s.showCommunities(e.Community)
+		} else {
+			s.view.reload(community.Hash{})
+		}
+	case errors.Is(e.Err, app.ErrJoinCancelled):
+	case !s.focused:
+		s.app.SendNotification(fyne.NewNotification("Could not join "+strconv.Quote(e.Name), sentence(e.Err)))
+	}
 }
 
 // showWelcome shows the welcome screen; back offers a way back to the communities.

@@ -73,8 +73,23 @@ func (k *kith) close() {
 	k.p.Close()
 }
 
-// openIn opens the install in dir; the caller closes it.
+// openIn opens the install in dir; the caller closes it. The question about the public DHT
+// counts as answered "no" (TestPublicDHTIsAskedOnce asks it).
 func openIn(t testing.TB, a fyne.App, dir string) *kith {
+	t.Helper()
+	file := filepath.Join(dir, "settings.json")
+	if st, err := LoadSettings(file); err == nil && st.PublicDHT == nil {
+		no := false
+		st.PublicDHT = &no
+		if err := st.Save(file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return openAsked(t, a, dir)
+}
+
+// openAsked is openIn with the settings as they are in dir.
+func openAsked(t testing.TB, a fyne.App, dir string) *kith {
 	t.Helper()
 	p, err := peer.Open(dir, peer.Options{
 		Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1,
@@ -361,28 +376,118 @@ func TestTwoInstallsInviteJoinAndTalk(t *testing.T) {
 	}, bo.q)
 }
 
-func TestJoinWithNoMemberOnlineFailsClearly(t *testing.T) {
+// TestJoinWaitsForAMember: with no member online, the join says so and waits; it goes on after
+// Kith restarts, and gets in once the owner is back, with a notification while Kith is in the
+// background. Cancel ends a join for good.
+func TestJoinWaitsForAMember(t *testing.T) {
 	a := test.NewTempApp(t)
-	owner, inv := ownerWithInvite(t, a, 1)
-	owner.shell.Close()
-	if err := owner.p.Close(); err != nil { // the only member goes away
+	ownerDir, boDir := t.TempDir(), t.TempDir()
+	owner := openIn(t, a, ownerDir)
+	owner.create(t, "Ana", "Clay Studio Friends")
+	inv, _, err := owner.p.Invite(owner.shell.view.cur, app.InviteParams{Role: community.RoleMember, Uses: 2})
+	if err != nil {
 		t.Fatal(err)
 	}
-	old := JoinTimeout
-	JoinTimeout = 2 * time.Second
-	t.Cleanup(func() { JoinTimeout = old })
-	k := open(t, a)
-	w := k.shell.welcome
-	eventually(t, "the welcome screen", func() bool { return k.win.Content() == w.content }, k.q)
+	owner.close() // the only member goes away
+
+	bo := openIn(t, a, boDir)
+	w := bo.shell.welcome
+	eventually(t, "the welcome screen", func() bool { return bo.win.Content() == w.content }, bo.q)
 	test.Type(w.you, "Bo")
 	test.Type(w.paste, inv.String())
 	test.Tap(w.join)
-	eventually(t, "a clear failure", func() bool { return w.joinStatus.Text != "" }, k.q)
-	if !strings.Contains(w.joinStatus.Text, "No member of \"Clay Studio Friends\" is online right now") {
-		t.Fatalf("join with no member online says %q", w.joinStatus.Text)
+	eventually(t, "the sentence that says the join waits", func() bool { return w.stage.Text == waitingText }, bo.q)
+	if w.cancel.Hidden || !w.join.Disabled() || w.spinner.Visible() {
+		t.Errorf("while waiting: cancel hidden %v, join disabled %v, spinner shown %v", w.cancel.Hidden, w.join.Disabled(), w.spinner.Visible())
 	}
-	if w.join.Disabled() || w.paste.Disabled() {
-		t.Error("the join form stays disabled after the failure")
+
+	// Kith restarts: the join goes on, and the screen says so.
+	bo.close()
+	bo = openIn(t, a, boDir)
+	t.Cleanup(bo.close)
+	w = bo.shell.welcome
+	eventually(t, "the resumed join on the welcome screen", func() bool {
+		return bo.win.Content() == w.content && w.joining && w.stage.Text == waitingText && strings.Contains(w.joinStatus.Text, `Joining "Clay Studio Friends"`)
+	}, bo.q)
+
+	// The owner comes back: Bo gets in, notified (his window is in the background).
+	bo.shell.focused = false
+	test.AssertNotificationSent(t, &fyne.Notification{Title: `You are in "Clay Studio Friends"`, Content: "A member admitted you: say hello."}, func() {
+		owner = openIn(t, a, ownerDir)
+		t.Cleanup(owner.close)
+		eventually(t, "Bo in the community", func() bool {
+			return bo.win.Content() == bo.shell.view.content && strings.Contains(bo.shell.view.title.Text, "# general")
+		}, bo.q, owner.q)
+	})
+	if w.joining || !w.cancel.Hidden {
+		t.Error("the welcome screen still shows the join")
+	}
+
+	// Cancel: a second invite, nobody online for it (the owner and Bo, whom it names too, leave).
+	inv2, _, err := owner.p.Invite(owner.shell.view.cur, app.InviteParams{Role: community.RoleMember, Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.close()
+	bo.close()
+	cy := open(t, a)
+	w = cy.shell.welcome
+	eventually(t, "Cy's welcome screen", func() bool { return cy.win.Content() == w.content }, cy.q)
+	test.Type(w.you, "Cy")
+	test.Type(w.paste, inv2.String())
+	test.Tap(w.join)
+	eventually(t, "Cy's join to wait", func() bool { return w.stage.Text == waitingText }, cy.q)
+	test.Tap(w.cancel)
+	eventually(t, "the join cancelled", func() bool { return w.joinStatus.Text == "Join cancelled." && !w.join.Disabled() }, cy.q)
+	eventually(t, "no join kept", func() bool { return len(cy.p.PendingJoins()) == 0 }, cy.q)
+}
+
+// TestPublicDHTIsAskedOnce: the first create asks whether to use the public network to find
+// members who moved, says what it shows to whom, keeps the answer and applies it; the next
+// create does not ask again; the settings show and change it.
+func TestPublicDHTIsAskedOnce(t *testing.T) {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	k := openAsked(t, a, dir)
+	t.Cleanup(k.close)
+	w := k.shell.welcome
+	eventually(t, "the welcome screen", func() bool { return k.win.Content() == w.content }, k.q)
+	test.Type(w.you, "Ana")
+	test.Type(w.name, "Clay Studio Friends")
+	test.Tap(w.create)
+	if len(k.shell.dialogs) != 1 || !k.shell.dialogs[0].sticky {
+		t.Fatalf("%d dialogs after the first create, want the question", len(k.shell.dialogs))
+	}
+	if !strings.Contains(publicDHTText, "Never a community's name") {
+		t.Fatal("the question does not say what stays private")
+	}
+	// "Not now": kept, applied, and the community is created.
+	var notNow *widget.Button
+	for _, o := range test.LaidOutObjects(k.win.Canvas().Overlays().Top()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Not now" {
+			notNow = b
+		}
+	}
+	if notNow == nil {
+		t.Fatal("no Not now button in the question")
+	}
+	test.Tap(notNow)
+	eventually(t, "the community window", func() bool { return k.win.Content() == k.shell.view.content }, k.q)
+	eventually(t, "the answer kept", func() bool {
+		st, err := LoadSettings(filepath.Join(dir, "settings.json"))
+		return err == nil && st.PublicDHT != nil && !*st.PublicDHT
+	}, k.q)
+	for len(k.shell.dialogs) > 0 {
+		k.shell.dialogs[0].d.Hide() // the recovery words
+	}
+	k.shell.showWelcome(true)
+	test.Type(w.name, "Second")
+	test.Tap(w.create)
+	eventually(t, "the second community, not asked again", func() bool {
+		return k.win.Content() == k.shell.view.content && strings.Contains(k.shell.view.title.Text, "Second")
+	}, k.q)
+	if len(k.shell.dialogs) != 1 { // the recovery words only
+		t.Fatalf("%d dialogs after the second create", len(k.shell.dialogs))
 	}
 }
 
@@ -480,8 +585,11 @@ func TestJoinWhileOfflineSaysWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	no := false
+	st := DefaultSettings()
+	st.PublicDHT = &no // asked already
 	k := &kith{p: p, win: a.NewWindow("Kith"), q: make(uiQueue, 1<<14)}
-	k.shell = NewShell(a, k.win, p.Svc, p, Options{SettingsFile: filepath.Join(dir, "settings.json"), DataDir: dir, Do: k.q.do})
+	k.shell = NewShell(a, k.win, p.Svc, p, Options{SettingsFile: filepath.Join(dir, "settings.json"), Settings: &st, DataDir: dir, Do: k.q.do})
 	t.Cleanup(k.close)
 	if err := p.Start(context.Background()); err == nil {
 		t.Fatal("the network started on a port already taken")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -19,8 +18,8 @@ import (
 	"github.com/kith-app/kith/app/invite"
 )
 
-// JoinTimeout is how long a join looks for a member before it says none is online.
-var JoinTimeout = 60 * time.Second
+// waitingText is what the welcome screen says while a join waits for a member to come online.
+const waitingText = "No member is online yet. Kith keeps trying while it runs; you can close this window."
 
 // Welcome is the first screen: the person's name, then create a community or join one with an
 // invite.
@@ -48,10 +47,10 @@ type Welcome struct {
 
 	// Fyne thread only.
 	inv        *invite.Invite // the pasted invite, when it reads well
-	joining    bool
-	admitted   *atomic.Bool // set once the member admitted this install: the time limit stops
+	joining    bool           // a join is under way (started here, or resumed after a restart)
 	stopJoin   func()
 	joinTarget community.Hash
+	joinName   string // the community's name, as the invite gives it
 }
 
 func newWelcome(s *Shell) *Welcome {
@@ -94,7 +93,7 @@ func newWelcome(s *Shell) *Welcome {
 	h.join = widget.NewButton("Join", h.startJoin)
 	h.join.Importance = widget.HighImportance
 	h.join.Disable()
-	h.cancel = widget.NewButton("Cancel", func() {
+	h.cancel = widget.NewButton("Cancel join", func() {
 		if h.stopJoin != nil {
 			h.stopJoin()
 		}
@@ -191,6 +190,10 @@ func (h *Welcome) submit() {
 	}
 	you, ok := h.yourName(h.createStatus)
 	if !ok {
+		return
+	}
+	if h.s.settings.PublicDHT == nil && strings.TrimSpace(h.name.Text) != "" {
+		h.s.askPublicDHT(h.submit)
 		return
 	}
 	if strings.TrimSpace(h.name.Text) == "" {
@@ -308,6 +311,9 @@ func until(d time.Duration) string {
 }
 
 // startJoin joins with the pasted invite in the background; progress comes through the bridge.
+// The join is kept and tried again until a member admits this install, the invite's rules
+// refuse it, it expires, or the person cancels: members come online at any hour. The first
+// join (or create) asks, once, whether to use the public network to find members who moved.
 func (h *Welcome) startJoin() {
 	inv := h.inv
 	if inv == nil || h.joining {
@@ -317,66 +323,96 @@ func (h *Welcome) startJoin() {
 	if !ok {
 		return
 	}
-	// JoinTimeout bounds finding a member and being admitted; the history sync that follows
-	// takes what it takes (its progress shows).
-	ctx, cancel := context.WithCancelCause(h.s.ctx)
-	admitted := new(atomic.Bool)
-	timer := time.AfterFunc(JoinTimeout, func() {
-		if !admitted.Load() {
-			cancel(errJoinTimeout)
-		}
-	})
-	h.joining, h.admitted, h.joinTarget = true, admitted, community.Hash(inv.Community)
-	h.stopJoin = func() { cancel(context.Canceled) }
+	if h.s.settings.PublicDHT == nil {
+		h.s.askPublicDHT(h.startJoin)
+		return
+	}
+	ctx, cancel := context.WithCancel(h.s.ctx)
+	id := community.Hash(inv.Community)
+	h.joining, h.joinTarget, h.joinName = true, id, inv.CommunityName
+	h.stopJoin = func() {
+		cancel()
+		go h.s.net.CancelJoin(id)
+	}
 	h.join.Disable()
 	h.paste.Disable()
 	h.cancel.Show()
 	h.joinStatus.SetText("")
-	h.setStage(fmt.Sprintf("Finding a member of %q…", inv.CommunityName), -1)
+	h.setStage(fmt.Sprintf("Looking for a member of %q…", inv.CommunityName), -1)
 	go func() {
-		// Members come and go: while none answers, try again until the time is up.
-		id, err := h.s.net.Join(ctx, inv, you)
-		for errors.Is(err, app.ErrNoMemberReachable) && ctx.Err() == nil {
-			h.s.do(func() { h.setStage("No member answered yet. Trying again…", -1) })
-			select {
-			case <-ctx.Done():
-			case <-time.After(2 * time.Second):
-				id, err = h.s.net.Join(ctx, inv, you)
-			}
-		}
-		timer.Stop()
-		cause := context.Cause(ctx)
-		cancel(nil)
+		got, err := h.s.net.Join(ctx, inv, you)
+		cancelled := ctx.Err() != nil
+		cancel()
 		// Admitted is what counts: a sync cut short goes on in the background, and an invite
 		// to a community this install is in already opens it.
-		member := h.s.isMember(community.Hash(inv.Community))
+		member := h.s.isMember(id)
 		h.s.do(func() {
-			h.joining = false
-			h.cancel.Hide()
-			h.paste.Enable()
-			h.setStage("", 0)
-			if member {
-				h.paste.SetText("")
-				h.s.showCommunities(community.Hash(inv.Community))
-				return
+			if h.joinTarget != id {
+				return // another join took over the screen
 			}
-			h.join.Enable()
 			switch {
-			case errors.Is(cause, errJoinTimeout):
-				h.joinStatus.SetText(fmt.Sprintf("No member of %q is online right now (Kith tried for %s). Ask one of them to open Kith, or ask for a new invite, then press Join again.", inv.CommunityName, spoken(JoinTimeout)))
-			case cause != nil:
-				h.joinStatus.SetText("Join cancelled.")
-			case err != nil:
-				h.joinStatus.SetText(sentence(err))
-			default:
+			case member || err == nil:
+				h.finish()
 				h.paste.SetText("")
-				h.s.showCommunities(id)
+				h.s.showCommunities(got)
+			case cancelled:
+				h.finish()
+				h.joinStatus.SetText("Join cancelled.")
+			default: // refused by the invite's rules, expired: JoinEnded says it too
+				h.finish()
+				h.joinStatus.SetText(sentence(err))
 			}
 		})
 	}()
 }
 
-var errJoinTimeout = errors.New("ui: no member answered in time")
+// resume shows a join that was under way when Kith last stopped: it goes on in the background
+// (the peer resumed it); the screen says so and offers to cancel it.
+func (h *Welcome) resume(j app.PendingJoin) {
+	if h.joining {
+		return
+	}
+	id := j.Community
+	h.joining, h.joinTarget, h.joinName = true, id, j.Name
+	h.stopJoin = func() {
+		go h.s.net.CancelJoin(id)
+		h.finish()
+		h.joinStatus.SetText("Join cancelled.")
+	}
+	h.join.Disable()
+	h.paste.Disable()
+	h.cancel.Show()
+	h.joinStatus.SetText(fmt.Sprintf("Joining %q (since %s).", j.Name, j.Since.Local().Format("2 January at 15:04")))
+	h.setStage(waitingText, 0)
+	h.stage.Show()
+}
+
+// ended follows the end of a join (JoinEnded): a refused or expired join that this screen
+// shows says why; an admitted one clears the screen (the shell opens the community).
+func (h *Welcome) ended(e app.JoinEnded) {
+	if !h.joining || h.joinTarget != e.Community {
+		return
+	}
+	h.finish()
+	switch {
+	case e.Err == nil:
+		h.paste.SetText("")
+	case errors.Is(e.Err, app.ErrJoinCancelled):
+		h.joinStatus.SetText("Join cancelled.")
+	default:
+		h.joinStatus.SetText(sentence(e.Err))
+	}
+}
+
+// finish puts the join card back to its resting state.
+func (h *Welcome) finish() {
+	h.joining = false
+	h.stopJoin = nil
+	h.cancel.Hide()
+	h.paste.Enable()
+	h.setStage("", 0)
+	h.checkInvite()
+}
 
 // isMember reports whether this install is an active member of community id (a disk read).
 func (s *Shell) isMember(id community.Hash) bool {
@@ -400,7 +436,8 @@ func spoken(d time.Duration) string {
 	return until(d)
 }
 
-// setStage shows a join stage: frac < 0 spins, 0 hides the bar, else fills it.
+// setStage shows a join stage: frac < 0 spins, 0 shows the text alone (a join that waits: no
+// animation for hours), else fills the bar.
 func (h *Welcome) setStage(text string, frac float64) {
 	h.stage.SetText(text)
 	switch {
@@ -408,7 +445,7 @@ func (h *Welcome) setStage(text string, frac float64) {
 		h.bar.Hide()
 		h.spinner.Show()
 		h.spinner.Start()
-	case text == "":
+	case frac == 0:
 		h.bar.Hide()
 		h.spinner.Stop()
 		h.spinner.Hide()
@@ -432,7 +469,23 @@ func (h *Welcome) progress(ev app.Event) {
 		}
 		switch e.Stage {
 		case app.JoinFinding:
-			h.setStage(fmt.Sprintf("Finding a member (address %d of %d)…", e.Tried, e.Of), -1)
+			if h.stage.Text == waitingText {
+				return // trying again: the sentence stays until something changes
+			}
+			text := fmt.Sprintf("Looking for a member of %q…", h.joinName)
+			if e.Of > 0 {
+				text = fmt.Sprintf("Looking for a member of %q: trying the %s the invite names…", h.joinName, plural(e.Of, "member", fmt.Sprintf("%d members", e.Of)))
+			}
+			h.setStage(text, -1)
+		case app.JoinSearching:
+			if h.stage.Text == waitingText {
+				return
+			}
+			where := "on this network"
+			if e.Via == app.ViaRendezvous {
+				where = "on this network and through the rendezvous"
+			}
+			h.setStage("No answer yet. Looking for a member "+where+"…", -1)
 		case app.JoinVerifying:
 			how := ""
 			if ok, path := h.s.net.PathTo(e.Peer); ok && path != "" {
@@ -440,8 +493,9 @@ func (h *Welcome) progress(ev app.Event) {
 			}
 			h.setStage("Found a member"+how+". Verifying the invite…", -1)
 		case app.JoinSyncing:
-			h.admitted.Store(true)
 			h.setStage("Admitted. Syncing history…", -1)
+		case app.JoinWaiting:
+			h.setStage(waitingText, 0)
 		}
 	case app.SyncProgress:
 		if e.Community != h.joinTarget || e.Finished || e.Total == 0 {
