@@ -261,3 +261,34 @@ func freshPort(t *testing.T) string {
 	defer l.Close()
 	return fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", l.Addr().(*stdnet.TCPAddr).Port)
 }
+
+// TestJoinSaysWhereItLooked: with the invite's member gone and a bootstrap node that does not
+// answer, a waiting join says in one sentence where it looked, never a list of dial errors.
+func TestJoinSaysWhereItLooked(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 1)
+	if err := owner.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dead := n.start("", 0, func(o *peer.Options) { o.DHTServer = true })
+	boot := dead.Node().Addrs()
+	if err := dead.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bo := n.start("", 0, func(o *peer.Options) { o.Bootstrap = boot })
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, _ = bo.Join(ctx, inv, "Bo")
+	var why string
+	eventually(t, 40*time.Second, "the join's reason", func() bool {
+		j, ok := pending(bo, id)
+		why = j.LastError
+		return ok && why != ""
+	})
+	want := "no member answered: the member the invite names did not answer, no member is on this network, the rendezvous (DHT) does not answer"
+	if why != want {
+		t.Fatalf("the join says %q, want %q", why, want)
+	}
+}
