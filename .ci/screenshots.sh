@@ -145,4 +145,9 @@ shot "$id" find-members 2
 # "Not now" (the focus is on "Use the public network"; Shift+Tab goes back one): no test dials
 # the public network.
 xdotool key --window "$id" shift+Tab space
+sleep 1
+grep -q '"public_dht": false' "$tmp/dee/settings.json" || {
+	echo "the question's answer is not \"Not now\": stopping before anything dials the public network" >&2
+	exit 1
+}
 shot "$id" join-waiting 12

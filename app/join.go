@@ -116,8 +116,11 @@ func (s *Service) JoinRequest(inv *invite.Invite, admitter ed25519.PublicKey, na
 
 // Admit is an admitting member's side of a join: it checks the request against the log and its
 // own clock (with invite.ClockSkew), then signs the join event — the countersignature — with
-// the current key sealed to the joiner, and stores it durably. The error says why a join is
-// refused, in words the joiner can be shown.
+// the current key sealed to the joiner, and stores it durably. The error says why, in words the
+// joiner can be shown: a *JoinRefusal when the log or the invite refuse the join (final), any
+// other error when this install cannot admit now (another member may). A joiner that is an
+// active member already (admitted before, its first sync cut short) gets its join event again:
+// the caller checked that the request comes from the joiner's own key.
 func (s *Service) Admit(ctx context.Context, id community.Hash, req community.JoinRequest) (*community.Event, error) {
 	r, err := s.room(id)
 	if err != nil {
@@ -126,8 +129,13 @@ func (s *Service) Admit(ctx context.Context, id community.Hash, req community.Jo
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
+	if m, ok := st.Member(req.Joiner); ok && m.Active && m.Role != community.RoleOwner && len(m.Stints) > 0 {
+		if e, ok, err := s.store.Event(id, m.Stints[len(m.Stints)-1].Join.ID); err == nil && ok {
+			return e, nil
+		}
+	}
 	if err := st.CheckJoin(req, s.id.PublicKey(), s.now()); err != nil {
-		return nil, err
+		return nil, &JoinRefusal{err}
 	}
 	key, ok := r.keys.Key(st.Current)
 	if !ok {
@@ -139,6 +147,13 @@ func (s *Service) Admit(ctx context.Context, id community.Hash, req community.Jo
 	}
 	return s.writeOwnLocked(ctx, r, community.KindJoin, community.EncodeBody(body), community.Hash{})
 }
+
+// JoinRefusal is a join that the log or the invite refuse (expired, revoked, used up, full,
+// forged, removed, ...): asking again, or another member, gives the same answer.
+type JoinRefusal struct{ Err error }
+
+func (e *JoinRefusal) Error() string { return e.Err.Error() }
+func (e *JoinRefusal) Unwrap() error { return e.Err }
 
 // writeOwnLocked signs an event of this install on top of what the room knows, stores it
 // durably and folds it in. r.mu must be held.

@@ -58,11 +58,27 @@ func (s *Service) serveJoin(ctx context.Context, from ed25519.PublicKey, b []byt
 		return nil, errors.New("this join request was made for another device")
 	}
 	e, err := s.Admit(ctx, req.Invite.Community, req)
-	if err != nil {
-		return nil, err
+	var no *JoinRefusal
+	switch {
+	case err == nil:
+		return e.Encode(), nil
+	case errors.As(err, &no):
+		return nil, err // the joiner's answer: final
+	case errors.Is(err, ErrUnknownCommunity):
+		// The invite named this install, which is not (or no longer) in the community: another
+		// member may admit. The joiner knows the community's ID already; it learns nothing.
+		return nil, unavailable{errors.New("this member does not belong to that community (any more), so it cannot admit you: Kith asks the other members")}
 	}
-	return e.Encode(), nil
+	s.log.Warn("a join could not be admitted now", "community", community.Hash(req.Invite.Community).Short(), "err", err)
+	return nil, unavailable{fmt.Errorf("this member cannot admit you right now (%v): Kith asks another member, or again later", err)}
 }
+
+// unavailable is a handler's "not now" (the network sends it as such: the asker may try again,
+// or another peer).
+type unavailable struct{ error }
+
+func (unavailable) Unavailable() bool { return true }
+func (u unavailable) Unwrap() error   { return u.error }
 
 // serveSync sends a member the events stored after its mark, in the order they were stored,
 // leaving out those its heads say it has. An outsider's stream is reset with no answer: it learns
@@ -248,7 +264,7 @@ func (s *Service) JoinThrough(ctx context.Context, n Network, peerID string, inv
 		if Refused(err) {
 			return id, fmt.Errorf("app: joining %q: %w", inv.CommunityName, err) // the invite's own answer
 		}
-		return id, err
+		return id, err // unreachable, gone, or "not now" (Unavailable): another member may admit
 	}
 	s.Emit(JoinProgress{Community: id, Stage: JoinSyncing, Peer: peerID, Via: via})
 	if err := s.SyncFrom(ctx, n, peerID, id); err != nil {

@@ -16,8 +16,9 @@ import (
 
 // DHT configures the Kademlia DHT (go-libp2p-kad-dht) a node uses to find peers whose addresses
 // changed: by a rendezvous key under which peers announce themselves (Provide, FindProviders)
-// and by peer ID (FindPeer). Nothing is dialled that the configuration does not name: the
-// public libp2p network only when Public is set.
+// and by peer ID (FindPeer). The public libp2p network is reached only when Public is set: it
+// speaks the public protocol (/ipfs/kad/1.0.0) then; without it, Kith's own (/kith/kad/1.0.0),
+// so that a bootstrap node that is also in the public network never leads this node there.
 type DHT struct {
 	// Bootstrap are full multiaddrs (ending in /p2p/<ID>) of DHT nodes to start from: a
 	// friend's always-on `kithd run --dht-server`, or the lab's.
@@ -31,6 +32,10 @@ type DHT struct {
 	// records there, and nobody queries them.
 	Server bool
 }
+
+// PrivateDHTPrefix is the protocol prefix of a DHT that is not the public network's: its peers
+// speak /kith/kad/1.0.0, which no public DHT node does.
+const PrivateDHTPrefix = "/kith"
 
 // ErrNoDHT is returned by the DHT methods of a node started without Config.DHT.
 var ErrNoDHT = errors.New("p2p: no DHT: give bootstrap nodes (--bootstrap) or turn on the public DHT")
@@ -62,7 +67,11 @@ func startDHT(h host.Host, cfg *DHT) (*dht.IpfsDHT, error) {
 	if cfg.Server {
 		mode = dht.ModeServer
 	}
-	d, err := dht.New(h, dht.Mode(mode), dht.BootstrapPeers(boot...))
+	opts := []dht.Option{dht.Mode(mode), dht.BootstrapPeers(boot...)}
+	if !cfg.Public {
+		opts = append(opts, dht.ProtocolPrefix(PrivateDHTPrefix))
+	}
+	d, err := dht.New(h, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: start the DHT: %w", err)
 	}
@@ -112,6 +121,8 @@ func (n *Node) kad() *dht.IpfsDHT {
 // person who turned the public network on or off, or changed the bootstrap nodes, while Kith
 // runs.
 func (n *Node) SetDHT(cfg *DHT) error {
+	n.dhtMu.Lock() // one replacement at a time: none may leave a DHT running unseen
+	defer n.dhtMu.Unlock()
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()

@@ -26,12 +26,18 @@ func TestDHTRendezvous(t *testing.T) {
 	if err := a.Provide(ctx, key); err != nil {
 		t.Fatalf("announce: %v", err)
 	}
-	got, err := b.FindProviders(ctx, key, 10)
-	if err != nil {
-		t.Fatalf("look up: %v", err)
-	}
-	i := slices.IndexFunc(got, func(f Found) bool { return f.ID == a.ID() })
-	if i < 0 || len(got[i].Addrs) == 0 {
+	// The announcement is sent, not acknowledged: the server may store it a moment later.
+	var got []Found
+	i := -1
+	waitFor(t, 10*time.Second, "the announcement at the server", func() bool {
+		var err error
+		if got, err = b.FindProviders(ctx, key, 10); err != nil {
+			t.Fatalf("look up: %v", err)
+		}
+		i = slices.IndexFunc(got, func(f Found) bool { return f.ID == a.ID() })
+		return i >= 0
+	})
+	if len(got[i].Addrs) == 0 {
 		t.Fatalf("found %+v, want %s with its addresses", got, a.ID())
 	}
 	if err := b.Dial(ctx, a.ID(), got[i].Addrs); err != nil {

@@ -109,6 +109,10 @@ func (n *Node) startMDNS() {
 // peers answer queries every few seconds to a minute).
 const lanTTL = 10 * time.Minute
 
+// maxLANPeers bounds the LAN's peers kept: a network that floods mDNS answers (thousands of made
+// up peers) costs a joiner this many dials at most.
+const maxLANPeers = 64
+
 // lanBook keeps the peers mDNS found lately, members or not: a joiner, a member of nothing
 // yet, looks among them for a member of the community it joins.
 type lanBook struct {
@@ -127,15 +131,30 @@ func newLANBook() *lanBook {
 	return &lanBook{found: make(chan struct{}, 1), peers: map[peer.ID]lanPeer{}}
 }
 
+// add notes a peer mDNS found; the signal goes out only for a peer not known already (mDNS
+// repeats its answers).
 func (b *lanBook) add(info peer.AddrInfo, now time.Time) {
 	b.mu.Lock()
+	_, known := b.peers[info.ID]
 	b.peers[info.ID] = lanPeer{info: info, at: now}
 	for id, p := range b.peers {
 		if now.Sub(p.at) > lanTTL {
 			delete(b.peers, id)
 		}
 	}
+	if len(b.peers) > maxLANPeers {
+		var oldest peer.ID
+		for id, p := range b.peers {
+			if oldest == "" || p.at.Before(b.peers[oldest].at) {
+				oldest = id
+			}
+		}
+		delete(b.peers, oldest)
+	}
 	b.mu.Unlock()
+	if known {
+		return
+	}
 	select {
 	case b.found <- struct{}{}:
 	default:

@@ -205,6 +205,7 @@ type Node struct {
 	subs   *subFilter // nil without Config.PeerFilter
 	scores *scoreBook
 
+	dhtMu  sync.Mutex // serialises SetDHT
 	mu     sync.Mutex
 	topics map[string]*Topic // guarded by mu; joined and not yet closed
 	closed bool              // guarded by mu
@@ -283,7 +284,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return h, nil
 	}
 	h, err := newHost(resolved)
-	if err != nil && !slices.Equal(resolved, listen) {
+	if err == nil {
+		relisten(h, log, listen, resolved)
+	} else if !slices.Equal(resolved, listen) {
 		// Every chosen port was taken in the meantime: let the system pick.
 		log.Debug("the kept ports are taken; listening on others", "err", err)
 		h, err = newHost(listen)
@@ -291,7 +294,6 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	relisten(h, log, listen, resolved)
 	var relay *relayv2.Relay
 	if cfg.Relay {
 		// Not libp2p.EnableRelayService: that one serves only while AutoNAT v1 finds this node

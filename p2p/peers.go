@@ -73,6 +73,8 @@ type PeerInfo struct {
 	// Addr is the remote address of that connection, such as /ip4/192.168.1.7/tcp/4001 or,
 	// relayed, /ip4/203.0.113.5/tcp/4001/p2p/<relay ID>/p2p-circuit.
 	Addr string
+	// Dialed says this node opened that connection (outbound).
+	Dialed bool
 }
 
 // pathOf classifies a connection's remote address.
@@ -91,18 +93,17 @@ func pathOf(a ma.Multiaddr) Path {
 }
 
 // best returns the best of conns, which must not be empty.
-func best(conns []network.Conn) (Path, ma.Multiaddr) {
+func best(conns []network.Conn) (Path, network.Conn) {
 	var (
 		path Path
-		addr ma.Multiaddr
+		conn network.Conn
 	)
 	for _, c := range conns {
-		a := c.RemoteMultiaddr()
-		if p := pathOf(a); addr == nil || p.better(path) {
-			path, addr = p, a
+		if p := pathOf(c.RemoteMultiaddr()); conn == nil || p.better(path) {
+			path, conn = p, c
 		}
 	}
-	return path, addr
+	return path, conn
 }
 
 // Peers returns every connected peer, sorted by ID, with the best current connection to it.
@@ -114,9 +115,10 @@ func (n *Node) Peers() []PeerInfo {
 		if len(conns) == 0 {
 			continue // closed meanwhile
 		}
-		path, addr := best(conns)
+		path, c := best(conns)
 		key, _ := peerKey(id)
-		out = append(out, PeerInfo{ID: id.String(), Key: key, Path: path, Addr: addr.String()})
+		out = append(out, PeerInfo{ID: id.String(), Key: key, Path: path, Addr: c.RemoteMultiaddr().String(),
+			Dialed: c.Stat().Direction == network.DirOutbound})
 	}
 	slices.SortFunc(out, func(a, b PeerInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out

@@ -20,12 +20,14 @@ import (
 //
 //	request  = uvarint(len) | bytes
 //	answer   = status[1] | uvarint(len) | bytes     status 0: the answer; 1: a refusal, bytes are
-//	                                                a sentence for a person
+//	                                                a sentence for a person; 2: the peer cannot
+//	                                                answer now (try again later), bytes say why
 const (
 	// DefaultRequestTimeout bounds a whole request when ctx has no earlier deadline.
 	DefaultRequestTimeout = 30 * time.Second
 	statusOK              = 0
 	statusRefused         = 1
+	statusUnavailable     = 2
 )
 
 // ErrRefused is what a RefusedError matches with errors.Is.
@@ -41,13 +43,24 @@ func (e *RefusedError) Unwrap() error { return ErrRefused }
 // import p2p test for it with an interface).
 func (e *RefusedError) Refused() bool { return true }
 
+// UnavailableError is a handler's "not now": the peer answered that it cannot serve the request
+// at the moment (it lacks a key, its disk failed, ...), in words. Unlike a refusal, asking again
+// later, or another peer, may work.
+type UnavailableError struct{ Reason string }
+
+func (e *UnavailableError) Error() string { return e.Reason }
+
+// Unavailable marks the error, for callers that do not import p2p.
+func (e *UnavailableError) Unavailable() bool { return true }
+
 // Handler answers one request on a protocol. from is the asking peer's Ed25519 public key (its
 // peer ID's key), which is also its member key: a handler checks membership itself. An error
 // is sent back as a refusal with the error's text, so it must be a sentence fit for the asker.
 //
 // An error that has, in its chain (errors.As), a method ResetStream() bool returning true is not
 // sent: the stream is reset with no answer, and the asker gets a plain error, not a
-// RefusedError. Use it for outsiders, who deserve no sentence.
+// RefusedError. Use it for outsiders, who deserve no sentence. One with a method
+// Unavailable() bool returning true is sent as "not now": the asker gets an UnavailableError.
 //
 // It is an alias, so that packages declaring the same function type need not import p2p.
 type Handler = func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error)
@@ -82,6 +95,9 @@ func (n *Node) Handle(proto string, maxReq int, h Handler) {
 				return
 			}
 			status, resp = statusRefused, []byte(herr.Error())
+			if unavailable(herr) {
+				status = statusUnavailable
+			}
 		}
 		if _, err := s.Write(frame(status, resp)); err != nil {
 			_ = s.Reset()
@@ -135,6 +151,8 @@ func (n *Node) Request(ctx context.Context, peerID, proto string, req []byte, ma
 		return body, nil
 	case statusRefused:
 		return nil, &RefusedError{Reason: string(body)}
+	case statusUnavailable:
+		return nil, &UnavailableError{Reason: string(body)}
 	default:
 		return nil, fmt.Errorf("p2p: %s from %s: unknown answer status %d", proto, short(peerID), status)
 	}
@@ -144,6 +162,12 @@ func (n *Node) Request(ctx context.Context, peerID, proto string, req []byte, ma
 func resetStream(err error) bool {
 	var r interface{ ResetStream() bool }
 	return errors.As(err, &r) && r.ResetStream()
+}
+
+// unavailable reports whether a handler's error says "not now" (see Handler).
+func unavailable(err error) bool {
+	var u interface{ Unavailable() bool }
+	return errors.As(err, &u) && u.Unavailable()
 }
 
 // deadlineOr says that ctx ended when it did (the stream was reset because of it), else err.

@@ -21,6 +21,9 @@ func TestRequestResponse(t *testing.T) {
 		if string(req) == "no" {
 			return nil, errors.New("you are not a member of this community")
 		}
+		if string(req) == "later" {
+			return nil, notNow{errors.New("this member cannot admit you right now")}
+		}
 		return append([]byte("echo: "), req...), nil
 	})
 	if err := a.Connect(ctx, b.Addrs()[0]); err != nil {
@@ -37,6 +40,12 @@ func TestRequestResponse(t *testing.T) {
 	_, err = a.Request(ctx, b.ID(), "/kith/test/echo/1", []byte("no"), 1024)
 	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "not a member") {
 		t.Fatalf("refusal: %v", err)
+	}
+	// "Not now" is neither a refusal nor a failure to reach the peer.
+	_, err = a.Request(ctx, b.ID(), "/kith/test/echo/1", []byte("later"), 1024)
+	var u *UnavailableError
+	if !errors.As(err, &u) || errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "right now") {
+		t.Fatalf("not now: %v", err)
 	}
 	// A request over the handler's limit is cut off, not read.
 	if _, err := a.Request(ctx, b.ID(), "/kith/test/echo/1", make([]byte, 4096), 1024); err == nil {
@@ -117,3 +126,8 @@ func TestHandlerResetStream(t *testing.T) {
 		t.Errorf("request after a reset: %q %v", got, err)
 	}
 }
+
+// notNow is a handler's "not now" as a package that does not import p2p writes it.
+type notNow struct{ error }
+
+func (notNow) Unavailable() bool { return true }

@@ -368,6 +368,9 @@ func isBase32(c byte) bool {
 // computed without signing: callers choosing which members and addresses to name use it to keep
 // an invite short (a chat message, a QR code). The error is Issue's for parameters it refuses.
 func TextLen(issuer ed25519.PublicKey, p Params) (int, error) {
+	if p.Role != RoleMember && p.Role != RoleModerator {
+		return 0, fmt.Errorf("invite: cannot issue an invite granting %v: choose member or moderator", p.Role)
+	}
 	c := Capability{
 		Version: capVersion2, Community: p.Community, CommunityName: p.CommunityName, Issuer: issuer,
 		Role: p.Role, MaxUses: p.MaxUses, NotBefore: unixTime(p.NotBefore), Expires: unixTime(p.Expires),

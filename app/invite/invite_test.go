@@ -465,6 +465,7 @@ func TestIssueRefuses(t *testing.T) {
 		"same member twice":  func(p *Params) { p.Members[2].Key = p.Members[0].Key },
 		"relayed by itself":  func(p *Params) { p.Members[0].Via = []int{0} },
 		"relayed by nobody":  func(p *Params) { p.Members[0].Via = []int{3} },
+		"relayed by -1":      func(p *Params) { p.Members[1].Via = []int{-1} },
 		"relay without key":  func(p *Params) { p.Members[2].Relays = []Relay{{Addrs: []string{"/ip4/203.0.113.9/tcp/1"}}} },
 		"relay without addr": func(p *Params) { p.Members[2].Relays = []Relay{{Key: pub(strangerKey)}} },
 		"relay dns address":  func(p *Params) { p.Members[2].Relays[0].Addrs = []string{"/dns4/relay.example.org/tcp/443"} },
@@ -473,6 +474,9 @@ func TestIssueRefuses(t *testing.T) {
 		edit(&p)
 		if inv, err := Issue(keySigner{ownerKey}, p, newDetRand(name)); err == nil {
 			t.Errorf("%s: Issue accepted %+v", name, inv.Capability)
+		}
+		if n, err := TextLen(pub(ownerKey), p); err == nil {
+			t.Errorf("%s: TextLen accepted what Issue refuses (%d characters)", name, n)
 		}
 	}
 	if _, err := Issue(keySigner{ownerKey}, testParams(), strings.NewReader("short")); err == nil {

@@ -146,6 +146,9 @@ func (m *Member) entries() ([]addrEntry, error) {
 		return nil, err
 	}
 	for _, v := range m.Via {
+		if v < 0 || v > 255 {
+			return nil, errors.New("a member is relayed through a member the invite does not name")
+		}
 		out = append(out, addrEntry{via: v})
 	}
 	for _, r := range m.Relays {

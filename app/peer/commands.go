@@ -257,8 +257,12 @@ func (p *Peer) doJoin(ctx context.Context, req Request, progress func(string)) (
 		defer func() { stop(); <-told }()
 	}
 	id, err := p.Join(ctx, inv, req.Name)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("no member of %q answered within %s; the join is kept, and Kith tries again while it runs (`kithd run` or the desktop app) until the invite expires: `kithd status` shows it, `kithd join --cancel %s` drops it", inv.CommunityName, spell(timeout), id.String()[:12])
+	kept := fmt.Sprintf("the join is kept, and Kith tries again while it runs (`kithd run` or the desktop app) until the invite expires: `kithd status` shows it, `kithd join --cancel %s` drops it", id.String()[:12])
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		err = fmt.Errorf("no member of %q answered within %s; %s", inv.CommunityName, spell(timeout), kept)
+	case errors.Is(err, context.Canceled), errors.Is(err, ErrJoinStopped):
+		err = fmt.Errorf("stopped waiting for a member of %q; %s", inv.CommunityName, kept)
 	}
 	if err != nil {
 		return Result{}, err
@@ -340,7 +344,9 @@ func (p *Peer) doCancelJoin(req Request) (Result, error) {
 		}
 		return Result{}, fmt.Errorf("no join under way matches %q: joins under way: %s", arg, strings.Join(names, ", "))
 	}
-	p.CancelJoin(target.Community)
+	if !p.CancelJoin(target.Community) {
+		return Result{}, fmt.Errorf("the join of %q had already ended: `kithd status` says where it stands", target.Name)
+	}
 	return jsonResult(fmt.Sprintf("the join of %q is cancelled", target.Name), map[string]any{"id": target.Community.String(), "name": target.Name, "cancelled": true})
 }
 

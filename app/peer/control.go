@@ -35,7 +35,13 @@ type controlAnswer struct {
 	Result   Result `json:"result"`
 	Error    string `json:"error,omitempty"`
 	Usage    bool   `json:"usage,omitempty"`
-	Progress string `json:"progress,omitempty"` // a progress line (only to a request with "progress":true); the answer follows
+	Progress string `json:"progress,omitempty"` // set in a progress line only (see progressLine)
+}
+
+// progressLine is what a request with "progress":true gets before its answer, a line each:
+// {"progress":"…"}.
+type progressLine struct {
+	Progress string `json:"progress"`
 }
 
 type controlServer struct {
@@ -108,17 +114,19 @@ func (c *controlServer) serve(ctx context.Context, p *Peer, conn net.Conn) {
 		wmu      sync.Mutex
 		answered bool
 	)
-	write := func(ans controlAnswer, last bool) {
+	send := func(v any, last bool) {
 		wmu.Lock()
 		defer wmu.Unlock()
 		if answered {
 			return
 		}
 		answered = last
-		b, _ := json.Marshal(ans)
+		b, _ := json.Marshal(v)
 		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		_, _ = conn.Write(append(b, '\n'))
 	}
+	write := func(ans controlAnswer, last bool) { send(ans, last) }
+	writeLine := func(l progressLine) { send(l, false) }
 	var req Request
 	if err := json.Unmarshal(line, &req); err != nil {
 		write(controlAnswer{Error: "a damaged command: " + err.Error(), Usage: true}, true)
@@ -135,7 +143,7 @@ func (c *controlServer) serve(ctx context.Context, p *Peer, conn net.Conn) {
 	}()
 	var progress func(string)
 	if req.Progress {
-		progress = func(line string) { write(controlAnswer{Progress: line}, false) }
+		progress = func(line string) { writeLine(progressLine{Progress: line}) }
 	}
 	res, err := p.DoWithProgress(cctx, req, progress)
 	ans := controlAnswer{OK: err == nil, Result: res}

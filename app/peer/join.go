@@ -30,7 +30,8 @@ import (
 // mDNS found) and the rendezvous (the community's key on the DHT, when one is configured), where
 // a peer that is not named in the invite is first asked, without naming the community, whether
 // it is a member (the probe). Between attempts the runner waits 2 s, then twice as long each
-// time up to 10 s, or less when a peer appears.
+// time up to 10 s (30 s after ten minutes, a minute after an hour), or less when a peer
+// appears.
 
 // settingJoins holds the joins under way (JSON []savedJoin).
 const settingJoins = "joins/pending"
@@ -43,7 +44,8 @@ const (
 	joinDialTimeout  = 8 * time.Second  // one dial of a member (through a relay: a few seconds)
 	joinSearchAfter  = 3 * time.Second  // the LAN and the rendezvous are searched after this, or once every member named was tried
 	joinFirstWait    = 2 * time.Second  // between the first attempts
-	joinMaxWait      = 10 * time.Second // between attempts, at most
+	joinMaxWait      = 10 * time.Second // between attempts, at most, for the first ten minutes (see joinCeiling)
+	joinMaxFound     = 16               // peers found on the LAN or at the rendezvous tried per attempt
 	joinSearchBudget = 10 * time.Second // the rendezvous lookups of one attempt
 	joinProbeTimeout = 5 * time.Second
 )
@@ -163,6 +165,10 @@ func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save 
 		p.mu.Lock()
 		delete(p.joins, id)
 		p.mu.Unlock()
+		r.mu.Lock()
+		r.err = errNotRunning
+		r.mu.Unlock()
+		close(r.done) // whoever picked r up meanwhile does not wait for ever
 		return nil, errNotRunning
 	}
 	return r, nil
@@ -173,6 +179,7 @@ func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save 
 func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 	id := community.Hash(r.inv.Community)
 	wait := joinFirstWait
+	began := time.Now()
 	for {
 		if err := expired(r.inv, time.Now()); err != nil {
 			p.endJoin(r, err)
@@ -211,9 +218,21 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 			t.Stop()
 			wait = joinFirstWait // something changed: try soon again
 		case <-t.C:
-			wait = min(2*wait, joinMaxWait)
+			wait = min(2*wait, joinCeiling(time.Since(began)))
 		}
 	}
+}
+
+// joinCeiling is the longest wait between attempts of a join that has waited this long: a join
+// that waits for days tries a few times a minute at first, then once a minute.
+func joinCeiling(waited time.Duration) time.Duration {
+	switch {
+	case waited < 10*time.Minute:
+		return joinMaxWait
+	case waited < time.Hour:
+		return 30 * time.Second
+	}
+	return time.Minute
 }
 
 // expired says why an invite can no longer be used by now, or nil.
@@ -283,7 +302,7 @@ func (p *Peer) stopJoin(r *joinRun) {
 }
 
 // CancelJoin ends the join under way for community id (or kept from an earlier run); false
-// when there is none.
+// when there is none, or it ended on its own meanwhile.
 func (p *Peer) CancelJoin(id community.Hash) bool {
 	p.mu.Lock()
 	r, ok := p.joins[id]
@@ -292,10 +311,10 @@ func (p *Peer) CancelJoin(id community.Hash) bool {
 		r.stop() // its runner sees ctx end...
 		<-r.done
 		r.mu.Lock()
-		admitted := r.err == nil
+		stopped := errors.Is(r.err, ErrJoinStopped)
 		r.mu.Unlock()
-		if admitted {
-			return false // too late: it got in
+		if !stopped {
+			return false // it ended on its own meanwhile (admitted, refused, expired): JoinEnded said so
 		}
 	}
 	kept := slices.ContainsFunc(p.savedJoins(), func(s savedJoin) bool {
@@ -464,11 +483,12 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, err
 			defer dials.Done()
 			dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
 			defer cancel()
+			_, before := node.PathTo(c.PeerID) // connected already (another community shared)
 			if err := node.Dial(dctx, c.PeerID, c.Addrs); err != nil {
 				p.log.Debug("join: a member the invite names did not answer", "peer", c.PeerID, "err", err)
 				return
 			}
-			if !reachedAt(node, c) {
+			if !before && !reachedAt(node, c) {
 				return // at an address the search found (the dials of one peer are shared): it offers it
 			}
 			answeredAny.Store(true)
@@ -506,6 +526,7 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, err
 		p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinSearching, Via: where})
 		var found []candidate
 		found, dhtErr = p.discover(ctx, r.inv, cands)
+		found = found[:min(len(found), 2*joinMaxFound)]
 		var probes sync.WaitGroup
 		for _, f := range found {
 			if f.ID == node.ID() {
@@ -537,6 +558,7 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, err
 	go func() { producers.Wait(); close(answers) }()
 
 	tried := map[string]bool{}
+	var said error // a "not now", or an unnamed peer's refusal: why no member admitted
 	for a := range answers {
 		if tried[a.peerID] {
 			continue
@@ -546,13 +568,45 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, err
 		if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
 			return id, nil
 		}
-		if err == nil || app.Refused(err) {
-			return id, err
+		switch {
+		case err == nil:
+			return id, nil
+		case app.Refused(err) && named[a.peerID]:
+			return id, err // a member the invite names speaks for the community: final
+		case app.Refused(err):
+			// A peer found on the LAN or at the rendezvous knows the community's ID, which is no
+			// proof of membership (a former member, anyone with an old invite): its "no" does not
+			// end the join, and what it says is shown as its own.
+			why := sentenceOf(err)
+			if rf := (*p2p.RefusedError)(nil); errors.As(err, &rf) {
+				why = rf.Reason // its words, not our wrapping
+			}
+			said = fmt.Errorf("a peer found %s refused (%s)", where(a.via), why)
+		default:
+			var u interface{ Unavailable() bool }
+			if errors.As(err, &u) {
+				said = err
+			}
 		}
 		p.log.Debug("join: a member did not admit", "peer", a.peerID, "via", a.via, "err", err)
 	}
 	// answers is closed: every producer has ended, so lan, dht and dhtErr are theirs no more.
-	return id, fmt.Errorf("%w: %s", app.ErrNoMemberReachable, nobody(len(cands), lan, dht, dhtErr, node.HasDHT()))
+	why := nobody(len(cands), lan, dht, dhtErr, node.HasDHT())
+	if said != nil {
+		why = sentenceOf(said)
+	}
+	return id, fmt.Errorf("%w: %s", app.ErrNoMemberReachable, why)
+}
+
+// where says how a peer was found, for a sentence.
+func where(via app.JoinVia) string {
+	switch via {
+	case app.ViaLAN:
+		return "on this network"
+	case app.ViaRendezvous:
+		return "at the rendezvous"
+	}
+	return "through the invite"
 }
 
 // reachedAt reports whether the connection to a candidate goes to one of the addresses the

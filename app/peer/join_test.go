@@ -2,8 +2,11 @@ package peer_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	stdnet "net"
 	"strings"
 	"testing"
@@ -13,6 +16,8 @@ import (
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/peer"
+	"github.com/kith-app/kith/app/peer/probe"
+	"github.com/kith-app/kith/p2p"
 )
 
 // pending is the join under way for community id at p, if any.
@@ -290,5 +295,79 @@ func TestJoinSaysWhereItLooked(t *testing.T) {
 	want := "no member answered: the member the invite names did not answer, no member is on this network, the rendezvous (DHT) does not answer"
 	if why != want {
 		t.Fatalf("the join says %q, want %q", why, want)
+	}
+}
+
+// TestALiarAtTheRendezvousCannotEndAJoin: a peer that knows the community's ID (anyone with an old
+// invite) announces itself at the rendezvous, passes the probe and refuses every join with "this
+// invite was revoked". The join goes on, showing that peer's words as its own, and gets in when
+// the owner comes back.
+func TestALiarAtTheRendezvousCannotEndAJoin(t *testing.T) {
+	n := newNet(t)
+	boot := n.start("", 0, func(o *peer.Options) { o.DHTServer = true })
+	withDHT := func(o *peer.Options) { o.Bootstrap = boot.Node().Addrs() }
+	ownerDir := t.TempDir()
+	owner := n.start(ownerDir, 0, automatic, withDHT)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 1)
+	if err := owner.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The liar: a bare node on the DHT that knows the ID.
+	_, key, _ := ed25519.GenerateKey(nil)
+	liar, err := p2p.New(context.Background(), p2p.Config{PrivateKey: key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
+		Logger: slog.New(slog.DiscardHandler), DHT: &p2p.DHT{Bootstrap: boot.Node().Addrs()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { liar.Close() })
+	liarKey := key.Public().(ed25519.PublicKey)
+	liar.Handle(peer.ProtoProbe, probe.RequestSize, func(_ context.Context, from ed25519.PublicKey, b []byte) ([]byte, error) {
+		req, err := probe.DecodeRequest(b)
+		if err != nil || !probe.Equal(req.Tag, probe.Tag(id, req.Nonce, liarKey)) {
+			return nil, app.ErrOutsider
+		}
+		return probe.EncodeAnswer(probe.Proof(id, req.Nonce, from)), nil
+	})
+	liar.Handle(app.ProtoJoin, 16<<10, func(context.Context, ed25519.PublicKey, []byte) ([]byte, error) {
+		return nil, errors.New("this invite was revoked: ask a moderator or the owner of \"Makers\" for a new one")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := liar.Provide(ctx, sha256.Sum256(append([]byte("kith rendezvous v1\x00"), id[:]...))); err != nil {
+		t.Fatal(err)
+	}
+
+	bo := n.start("", 0, withDHT)
+	result := make(chan error, 1)
+	go func() { _, err := bo.Join(ctx, inv, "Bo"); result <- err }()
+	eventually(t, 60*time.Second, "the liar's words, shown as its own", func() bool {
+		j, ok := pending(bo, id)
+		return ok && strings.Contains(j.LastError, "a peer found at the rendezvous refused (this invite was revoked")
+	})
+	owner = n.start(ownerDir, 0, automatic, withDHT)
+	if err := <-result; err != nil {
+		t.Fatalf("the join after the liar's refusal: %v", err)
+	}
+}
+
+// TestAdmittedTwice: a joiner admitted whose first sync was cut short asks again and gets its
+// join event again, not a refusal; no second join is written.
+func TestAdmittedTwice(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 1)
+	bo := n.start("", 0)
+	join(t, bo, inv, "Bo")
+	before := logOf(t, owner, id)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := bo.Svc.JoinThrough(ctx, bo.Node(), owner.Node().ID(), inv, "Bo", app.ViaInvite); err != nil {
+		t.Fatalf("asking again after being admitted: %v", err)
+	}
+	if after := logOf(t, owner, id); len(after) != len(before) {
+		t.Fatalf("asking again wrote %d events", len(after)-len(before))
 	}
 }

@@ -110,6 +110,7 @@ type Peer struct {
 
 	joinsMu     sync.Mutex    // serialises changes to the kept joins (settingJoins)
 	announceNow chan struct{} // capacity 1: announce at the rendezvous now (see announceSoon)
+	announceAll chan struct{} // capacity 1: announce every community again (a new DHT)
 }
 
 type syncKey struct {
@@ -138,7 +139,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}, joins: map[community.Hash]*joinRun{}, punches: map[string]*punchState{}, announceNow: make(chan struct{}, 1)}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}, joins: map[community.Hash]*joinRun{}, punches: map[string]*punchState{}, announceNow: make(chan struct{}, 1), announceAll: make(chan struct{}, 1)}, nil
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
@@ -607,7 +608,6 @@ func (p *Peer) syncLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		p.dialMembers(ctx)
-		p.renewRelayed(ctx)
 		p.syncAll(ctx)
 		p.saveAddrs()
 		select {

@@ -2,7 +2,6 @@ package peer
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/kith-app/kith/p2p"
@@ -11,13 +10,15 @@ import (
 // Hole punching, again. libp2p punches through two NATs when a relayed connection comes in
 // (DCUtR), once: when the other side was not ready (it had not learnt its public address yet,
 // as after a start) the two members stay on the relay for good, and lose each other when the
-// relay goes. So the member with the lower peer ID of two that reach each other only through a
-// relay renews that connection now and then (closes it and dials again through the relay): the
-// other side's hole punching starts again on the new connection. After punchTries renewals the
-// pair stays relayed (their NATs do not allow a direct connection) until one of them reconnects.
+// relay goes. So of two members that reach each other only through a relay, the one that dialled
+// that connection renews it now and then (closes it and dials again the same way), unless a
+// sync with the other runs: the other side's hole punching starts again on the new connection.
+// After punchTries renewals the pair stays relayed (their NATs do not allow a direct connection)
+// until one of them reconnects.
 const (
 	punchFirst = 10 * time.Second // the first renewal, after the relayed connection opened
-	punchTries = 4                // renewals at 10 s, 20 s, 40 s and 80 s
+	punchTries = 4                // renewals at 10 s, 20 s, 40 s and 80 s (or a little later)
+	punchCheck = 5 * time.Second  // how often renewals are looked at
 )
 
 // punchState is where renewals stand for one member.
@@ -26,7 +27,19 @@ type punchState struct {
 	next  time.Time
 }
 
-// renewRelayed renews the relayed connections that are due (the sync loop calls it).
+// syncingWith reports whether a sync from peerID runs now.
+func (p *Peer) syncingWith(peerID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k := range p.syncing {
+		if k.peer == peerID {
+			return true
+		}
+	}
+	return false
+}
+
+// renewRelayed renews the relayed connections that are due (the rendezvous loop calls it).
 func (p *Peer) renewRelayed(ctx context.Context) {
 	node := p.Node()
 	if node == nil || !node.HolePunching() {
@@ -35,7 +48,7 @@ func (p *Peer) renewRelayed(ctx context.Context) {
 	now := time.Now()
 	relayed := map[string]bool{}
 	for _, pi := range node.Peers() {
-		if pi.Path != p2p.PathRelayed || strings.Compare(node.ID(), pi.ID) >= 0 || len(p.sharedWith(pi.Key)) == 0 {
+		if pi.Path != p2p.PathRelayed || !pi.Dialed || len(p.sharedWith(pi.Key)) == 0 {
 			continue
 		}
 		relayed[pi.ID] = true
@@ -45,7 +58,7 @@ func (p *Peer) renewRelayed(ctx context.Context) {
 			st = &punchState{next: now.Add(punchFirst)}
 			p.punches[pi.ID] = st
 		}
-		due := st.tries < punchTries && now.After(st.next)
+		due := st.tries < punchTries && now.After(st.next) && !p.syncingWith(pi.ID)
 		if due {
 			st.tries++
 			st.next = now.Add(punchFirst << st.tries)

@@ -22,8 +22,9 @@ const (
 )
 
 // rendezvousLoop announces this install under its communities' rendezvous keys (at start,
-// every announceEvery, and within a minute after its addresses changed) and makes waiting joins
-// try again when a peer appears on the LAN, until ctx ends.
+// every announceEvery, and within a minute after its addresses changed), looks members up there,
+// makes waiting joins try again when a peer appears on the LAN, and renews relayed connections
+// (punch.go), until ctx ends.
 func (p *Peer) rendezvousLoop(ctx context.Context) {
 	defer p.loops.Done()
 	node := p.Node()
@@ -32,6 +33,8 @@ func (p *Peer) rendezvousLoop(ctx context.Context) {
 	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	punch := time.NewTicker(punchCheck)
+	defer punch.Stop()
 	var (
 		addrs       []string
 		at          time.Time
@@ -79,6 +82,12 @@ func (p *Peer) rendezvousLoop(ctx context.Context) {
 			if node.HasDHT() {
 				announce(false) // the communities not announced yet
 			}
+		case <-p.announceAll:
+			if node.HasDHT() {
+				announce(true)
+			}
+		case <-punch.C:
+			p.renewRelayed(ctx)
 		case <-tick.C:
 			if node.HasDHT() && (time.Since(at) >= announceEvery || !slices.Equal(node.Addrs(), addrs)) {
 				announce(true)
@@ -169,6 +178,8 @@ func (p *Peer) lookupMembers(ctx context.Context, node *p2p.Node) (reached bool)
 // neither, no DHT runs. Waiting joins try again at once; the communities are announced anew.
 // Before Start it only sets what Start will use.
 func (p *Peer) SetDHT(public bool, bootstrap []string) error {
+	p.startMu.Lock() // after a Start under way, and one change at a time: the last one wins
+	defer p.startMu.Unlock()
 	p.mu.Lock()
 	p.opts.PublicDHT, p.opts.Bootstrap = public, slices.Clone(bootstrap)
 	node := p.node
@@ -180,7 +191,10 @@ func (p *Peer) SetDHT(public bool, bootstrap []string) error {
 	if err := node.SetDHT(cfg); err != nil {
 		return err
 	}
-	p.announceSoon()
+	select { // a new DHT knows none of the earlier announcements
+	case p.announceAll <- struct{}{}:
+	default:
+	}
 	p.wakeJoins()
 	return nil
 }

@@ -28,13 +28,15 @@ func (s *Shell) askPublicDHT(next func()) {
 		s.settings.PublicDHT = &use
 		settings, file := s.settings, s.opts.SettingsFile
 		go func() {
-			err := settings.Save(file)
-			if err == nil {
-				err = s.net.SetDHT(use, settings.Bootstrap)
-			}
-			if err != nil {
+			if err := s.net.SetDHT(use, settings.Bootstrap); err != nil {
 				s.do(func() {
-					s.show(dialog.NewError(fmt.Errorf("Kith could not keep this choice (%v): it asks again next time", err), s.win))
+					s.show(dialog.NewError(fmt.Errorf("Kith could not use the public network (%v): it goes on without it", err), s.win))
+				})
+			}
+			if err := settings.Save(file); err != nil {
+				s.do(func() {
+					s.settings.PublicDHT = nil // not kept: asked again next time
+					s.show(dialog.NewError(fmt.Errorf("Kith could not keep this choice (%v): it applies until Kith stops, and Kith asks again next time", err), s.win))
 				})
 			}
 		}()

@@ -28,10 +28,10 @@ type Settings struct {
 	Theme         string `json:"theme"`         // "system", "light" or "dark"
 
 	// PublicDHT: find members who moved through the public libp2p network (nil: not asked
-	// yet; the app asks at the first create or join). Applies at the next start.
+	// yet; the app asks at the first create or join). Applies at once.
 	PublicDHT *bool `json:"public_dht,omitempty"`
 	// Bootstrap are DHT nodes (full multiaddrs) to find members through: a friend's
-	// always-on `kithd run --dht-server`. Applies at the next start.
+	// always-on `kithd run --dht-server`. Applies at once.
 	Bootstrap []string `json:"bootstrap,omitempty"`
 }
 

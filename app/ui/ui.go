@@ -85,8 +85,9 @@ type Shell struct {
 	welcome  *Welcome
 	view     *CommunityView
 	tray     bool
-	dialogs  []openDialog // open, newest last: Escape closes the newest
-	notified time.Time    // the last notification
+	dialogs  []openDialog            // open, newest last: Escape closes the newest
+	notified time.Time               // the last notification
+	ended    map[community.Hash]bool // joins that ended in this run (a stale list of pending ones is not shown)
 }
 
 // NewShell builds the window's content and starts loading what it shows. Call Close when the
@@ -124,8 +125,11 @@ func NewShell(a fyne.App, win fyne.Window, svc *app.Service, net Network, opts O
 			pending = net.PendingJoins()
 		}
 		s.do(func() {
-			if len(pending) > 0 { // a join that waited when Kith last stopped: it goes on
-				s.welcome.resume(pending[0])
+			for _, j := range pending { // a join that waited when Kith last stopped: it goes on
+				if !s.ended[j.Community] {
+					s.welcome.resume(j, len(pending)-1, net.Running())
+					break
+				}
 			}
 			if err != nil || len(items) == 0 {
 				s.showWelcome(false)
@@ -185,14 +189,18 @@ func (s *Shell) notify(e app.MessageAdded) {
 // screen shows that join or no community is shown yet; refused or expired, the welcome screen
 // says why.
 func (s *Shell) joinEnded(e app.JoinEnded) {
-	showing := s.welcome.joinTarget == e.Community && s.welcome.joining
+	if s.ended == nil {
+		s.ended = map[community.Hash]bool{}
+	}
+	s.ended[e.Community] = true
+	onWelcome := s.win.Content() == s.welcome.content
 	s.welcome.ended(e)
 	switch {
 	case e.Err == nil:
 		if !s.focused {
 			s.app.SendNotification(fyne.NewNotification("You are in "+strconv.Quote(e.Name), "A member admitted you: say hello."))
 		}
-		if showing || s.win.Content() != s.view.content {
+		if onWelcome { // not while the person is in another community: the sidebar shows it
 			s.showCommunities(e.Community)
 		} else {
 			s.view.reload(community.Hash{})

@@ -352,9 +352,14 @@ func (h *Welcome) startJoin() {
 			}
 			switch {
 			case member || err == nil:
+				// JoinEnded opened the community when it ended a join; an invite to a community
+				// this install is in already ends here, with no such event.
+				onWelcome := h.s.win.Content() == h.content
 				h.finish()
 				h.paste.SetText("")
-				h.s.showCommunities(got)
+				if onWelcome {
+					h.s.showCommunities(got)
+				}
 			case cancelled:
 				h.finish()
 				h.joinStatus.SetText("Join cancelled.")
@@ -367,8 +372,9 @@ func (h *Welcome) startJoin() {
 }
 
 // resume shows a join that was under way when Kith last stopped: it goes on in the background
-// (the peer resumed it); the screen says so and offers to cancel it.
-func (h *Welcome) resume(j app.PendingJoin) {
+// (the peer resumed it, when online); the screen says so and offers to cancel it. more counts the
+// other joins under way.
+func (h *Welcome) resume(j app.PendingJoin, more int, online bool) {
 	if h.joining {
 		return
 	}
@@ -382,9 +388,16 @@ func (h *Welcome) resume(j app.PendingJoin) {
 	h.join.Disable()
 	h.paste.Disable()
 	h.cancel.Show()
-	h.joinStatus.SetText(fmt.Sprintf("Joining %q (since %s).", j.Name, j.Since.Local().Format("2 January at 15:04")))
-	h.setStage(waitingText, 0)
-	h.stage.Show()
+	status := fmt.Sprintf("Joining %q (since %s).", j.Name, j.Since.Local().Format("2 January at 15:04"))
+	if more > 0 {
+		status += fmt.Sprintf(" %d more %s waiting too.", more, plural(more, "join is", "joins are"))
+	}
+	h.joinStatus.SetText(status)
+	if online {
+		h.setStage(waitingText, 0)
+	} else {
+		h.setStage("Kith is offline: the join goes on once it is online again.", 0)
+	}
 }
 
 // ended follows the end of a join (JoinEnded): a refused or expired join that this screen

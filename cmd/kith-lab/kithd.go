@@ -105,10 +105,24 @@ func (k *kit) start(ctx context.Context, m *member) error {
 	go func() { _ = cmd.Wait(); log.Close(); close(done) }()
 	m.cmd, m.done = cmd, done
 	m.mu.Unlock()
-	return waitFor(ctx, 30*time.Second, m.name+" to come online", func() bool {
+	err = waitFor(ctx, 30*time.Second, m.name+" to come online", func() bool {
+		select {
+		case <-done:
+			return true // it ended: said below
+		default:
+		}
 		st, err := k.status(ctx, m)
 		return err == nil && st.Running
 	})
+	select {
+	case <-done:
+		m.mu.Lock()
+		m.cmd = nil
+		m.mu.Unlock()
+		return fmt.Errorf("%s's kithd ended as it started (see %s.log)", m.name, m.dir)
+	default:
+	}
+	return err
 }
 
 // stop stops m's kithd (SIGTERM, then SIGKILL after 10 s) and waits for it.

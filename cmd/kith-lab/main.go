@@ -83,10 +83,13 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kith-lab: no kithd at %s: build it first (go build -o %s ./cmd/kithd)\n", *kithd, *kithd)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	if os.Geteuid() == 0 {
+		sweepStale(ctx) // before anything is made: a killed run's names may be in the way
+	}
 	if why := canRun(ctx); why != "" {
 		fmt.Fprintln(stdout, "kith-lab: SKIPPED:", why)
 		return 3
@@ -101,7 +104,6 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kith-lab: "+format+"\n", a...)
 		}
 	}
-	sweepStale(ctx)
 	began := time.Now()
 	l, err := build(ctx)
 	defer l.teardown()
@@ -176,17 +178,18 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 			failed++
 		}
 	}
+	summary := summarize(w.rows, time.Since(began))
 	if *asJSON {
-		b, _ := json.MarshalIndent(w.rows, "", "  ")
+		b, _ := json.MarshalIndent(map[string]any{"rows": w.rows, "summary": summary}, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 	} else {
 		fmt.Fprint(stdout, table(w.rows))
+		fmt.Fprintln(stdout, summary)
 	}
-	summary := summarize(w.rows, time.Since(began))
-	fmt.Fprintln(stdout, summary)
 	if *report != "" {
 		if err := os.WriteFile(*report, []byte(markdown(w.rows, summary)), 0o644); err != nil {
 			fmt.Fprintln(stderr, "kith-lab: writing the report:", err)
+			return 1
 		}
 	}
 	if failed > 0 {

@@ -101,7 +101,7 @@ func firstLine(s string) string {
 }
 
 // sweepStale deletes the namespaces of earlier runs whose process is gone (a run killed with
-// SIGKILL could not clean up after itself).
+// SIGKILL could not clean up after itself). Call it before making any.
 func sweepStale(ctx context.Context) {
 	out, err := run(ctx, "ip", "netns", "list")
 	if err != nil {
@@ -115,10 +115,12 @@ func sweepStale(ctx context.Context) {
 		}
 		pidText, _, ok := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid == os.Getpid() {
+		if !ok || err != nil {
 			continue
 		}
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, os.ErrNotExist) {
+		// This process has made nothing yet: names with its PID are a killed run's (PIDs are
+		// reused), and so are those of a PID that is gone.
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); pid == os.Getpid() || errors.Is(err, os.ErrNotExist) {
 			_, _ = run(ctx, "ip", "netns", "del", name)
 		}
 	}
@@ -197,7 +199,7 @@ func build(ctx context.Context) (*lab, error) {
 			{r.ns, "ip", "link", "add", "lan", "type", "bridge"},
 			{r.ns, "ip", "link", "set", "lan", "up"},
 			{r.ns, "ip", "addr", "add", r.lan + ".1/24", "dev", "lan"},
-			{r.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
+			{r.ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"}, // per namespace
 			{r.ns, "nft", nat},
 			{r.ns, "nft", firewall},
 		}); err != nil {

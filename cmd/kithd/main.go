@@ -125,6 +125,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &u):
 		return usageErr(stderr, u.Msg)
+	case req.Cmd == "join" && !req.Cancel && errors.Is(err, context.Canceled):
+		// Interrupted while a running Kith waited for a member: the join goes on there.
+		fmt.Fprintln(stderr, "kithd: stopped waiting; the join is kept, and Kith tries again while it runs until the invite expires: `kithd status` shows it, `kithd join --cancel COMMUNITY` drops it")
+		return 1
 	case err != nil:
 		fmt.Fprintln(stderr, "kithd:", oneLine(err))
 		return 1
@@ -261,6 +265,9 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		if req.Cancel && (len(req.Bootstrap) > 0 || req.PublicDHT) {
 			return req, false, errors.New("join --cancel takes no --bootstrap or --public-dht")
 		}
+		if d, err := time.ParseDuration(req.Timeout); err != nil || d <= 0 {
+			return req, false, fmt.Errorf("join: --timeout takes a duration such as 60s or 2h, not %q", req.Timeout)
+		}
 	case "post":
 		req.Text = positional[0]
 	case "revoke":
@@ -311,6 +318,9 @@ func do(ctx context.Context, dir string, req peer.Request, stderr io.Writer) (pe
 	defer p.Close()
 	if req.Cmd == "join" && !req.Cancel {
 		if err := p.Start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return peer.Result{}, errors.New("interrupted before the join started: nothing is kept")
+			}
 			return peer.Result{}, err
 		}
 	}

@@ -92,6 +92,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{"join without an invite", []string{"join", "--name", "Bo"}, "join takes one invite"},
 		{"join with two invites", []string{"join", "kith1a", "kith1b"}, "join takes one invite"},
 		{"join --cancel without what", []string{"join", "--cancel"}, "join --cancel takes the community"},
+		{"join with a timeout that is not one", []string{"join", "--timeout", "soon", "kith1abc"}, "--timeout takes a duration"},
 		{"join --cancel with DHT nodes", []string{"join", "--cancel", "Makers", "--public-dht"}, "join --cancel takes no --bootstrap"},
 		{"status with an argument", []string{"status", "extra"}, `status takes no argument "extra"`},
 		{"members with an argument after --json", []string{"members", "--json", "Makers"}, `members takes no argument "Makers"`},
