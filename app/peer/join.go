@@ -130,14 +130,20 @@ func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (commu
 	}
 }
 
-// startJoin starts the runner of a join (save: keep it in the store first), or returns the one
-// under way for its community.
+// startJoin starts the runner of a join (save: the person started it now; keep it in the store
+// first), or returns the one under way for its community with the same invite. A join started
+// now with another invite (a fresh one, say) takes the place of the one under way.
 func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save bool) (*joinRun, error) {
 	id := community.Hash(inv.Community)
 	p.mu.Lock()
 	if r, ok := p.joins[id]; ok {
 		p.mu.Unlock()
-		return r, nil
+		if !save || r.inv.String() == inv.String() {
+			return r, nil
+		}
+		r.stop() // the older invite gives way; its record is replaced below
+		<-r.done
+		p.mu.Lock()
 	}
 	ctx, closed := p.ctx, p.closed
 	p.mu.Unlock()
@@ -162,9 +168,7 @@ func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save 
 	p.mu.Unlock()
 	if !p.spawn(func() { p.runJoin(rctx, r) }) {
 		stop()
-		p.mu.Lock()
-		delete(p.joins, id)
-		p.mu.Unlock()
+		p.forgetRun(r)
 		r.mu.Lock()
 		r.err = errNotRunning
 		r.mu.Unlock()
@@ -256,9 +260,7 @@ func (p *Peer) endJoin(r *joinRun, err error) {
 	r.mu.Lock()
 	r.err = err
 	r.mu.Unlock()
-	p.mu.Lock()
-	delete(p.joins, id)
-	p.mu.Unlock()
+	p.forgetRun(r)
 	close(r.done)
 	r.stop()
 	if err == nil {
@@ -267,6 +269,16 @@ func (p *Peer) endJoin(r *joinRun, err error) {
 		p.log.Info("the join ended", "community", id.Short(), "why", sentenceOf(err))
 	}
 	p.Svc.Emit(app.JoinEnded{Community: id, Name: r.inv.CommunityName, Err: err})
+}
+
+// forgetRun takes r out of the joins under way, unless another run took its place.
+func (p *Peer) forgetRun(r *joinRun) {
+	id := community.Hash(r.inv.Community)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.joins[id] == r {
+		delete(p.joins, id)
+	}
 }
 
 // admitted follows a join that got in: the community's gossip is joined before the joiner hears
@@ -292,9 +304,7 @@ func (p *Peer) admitted(id community.Hash) {
 
 // stopJoin ends a join's runner when Kith stops: the join stays in the store.
 func (p *Peer) stopJoin(r *joinRun) {
-	p.mu.Lock()
-	delete(p.joins, community.Hash(r.inv.Community))
-	p.mu.Unlock()
+	p.forgetRun(r)
 	r.mu.Lock()
 	r.err = ErrJoinStopped
 	r.mu.Unlock()

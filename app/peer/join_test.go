@@ -371,3 +371,24 @@ func TestAdmittedTwice(t *testing.T) {
 		t.Fatalf("asking again wrote %d events", len(after)-len(before))
 	}
 }
+
+// TestAFreshInviteTakesOver: a join waiting with an invite whose member is unreachable gives way
+// to a join with a fresh invite to the same community, which gets in; the store keeps one join.
+func TestAFreshInviteTakesOver(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	stale := inviteOf(t, owner, id, 1)
+	stale.Members[0].Addrs = []string{"/ip4/127.0.0.1/tcp/9"} // nobody there
+	bo := n.start("", 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	_, _ = bo.Join(ctx, stale, "Bo")
+	cancel()
+	if _, ok := pending(bo, id); !ok {
+		t.Fatal("the stale join is not under way")
+	}
+	join(t, bo, inviteOf(t, owner, id, 1), "Bo")
+	if len(bo.PendingJoins()) != 0 {
+		t.Fatalf("joins left: %+v", bo.PendingJoins())
+	}
+}
