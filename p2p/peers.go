@@ -367,7 +367,10 @@ func (n *Node) Dial(ctx context.Context, peerID string, addrs []string) error {
 
 // PeerID returns the peer ID, in text form, of an Ed25519 public key: the ID of the peer whose
 // member key it is.
-func (n *Node) PeerID(key ed25519.PublicKey) (string, error) {
+func (n *Node) PeerID(key ed25519.PublicKey) (string, error) { return IDOfKey(key) }
+
+// IDOfKey is Node.PeerID with no node.
+func IDOfKey(key ed25519.PublicKey) (string, error) {
 	pk, err := crypto.UnmarshalEd25519PublicKey(key)
 	if err != nil {
 		return "", fmt.Errorf("p2p: not an Ed25519 public key: %w", err)

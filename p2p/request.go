@@ -223,7 +223,10 @@ func short(id string) string {
 
 // KeyOf returns the Ed25519 public key of a peer ID (in text form): the key a peer proves in
 // every connection, and Kith's member key.
-func (n *Node) KeyOf(peerID string) (ed25519.PublicKey, error) {
+func (n *Node) KeyOf(peerID string) (ed25519.PublicKey, error) { return KeyOfID(peerID) }
+
+// KeyOfID is Node.KeyOf with no node (an invite made offline needs it too).
+func KeyOfID(peerID string) (ed25519.PublicKey, error) {
 	id, err := peer.Decode(peerID)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: %q is not a peer ID: %w", peerID, err)

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	lpeer "github.com/libp2p/go-libp2p/core/peer"
-
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/invite"
+	"github.com/kith-app/kith/p2p"
 )
 
 // Limits of what an invite names: a few members, a few addresses each, one line short enough
@@ -137,7 +136,7 @@ func (p *Peer) inviteMembers(id community.Hash, ip app.InviteParams) (out []invi
 					out[i].Via = append(out[i].Via, j)
 				}
 			case invite.CanCarry(raddr):
-				key, err := keyOf(relay)
+				key, err := p2p.KeyOfID(relay)
 				if err != nil {
 					continue
 				}
@@ -244,23 +243,6 @@ func relayOf(addr, peerID string) (relay, relayAddr string, ok bool) {
 		return "", "", false
 	}
 	return before[i+len("/p2p/"):], before[:i], true
-}
-
-// keyOf is the Ed25519 key of a peer ID.
-func keyOf(peerID string) (ed25519.PublicKey, error) {
-	id, err := lpeer.Decode(peerID)
-	if err != nil {
-		return nil, err
-	}
-	pk, err := id.ExtractPublicKey()
-	if err != nil {
-		return nil, err
-	}
-	raw, err := pk.Raw()
-	if err != nil || len(raw) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("peer: %s has no Ed25519 key", peerID)
-	}
-	return ed25519.PublicKey(raw), nil
 }
 
 // InviteMember is a member as an invite names it: its key and those of its addresses (full

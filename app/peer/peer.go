@@ -18,9 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-	lpeer "github.com/libp2p/go-libp2p/core/peer"
-
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
@@ -143,17 +140,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
-func PeerID(key ed25519.PublicKey) (string, error) {
-	pk, err := crypto.UnmarshalEd25519PublicKey(key)
-	if err != nil {
-		return "", err
-	}
-	id, err := lpeer.IDFromPublicKey(pk)
-	if err != nil {
-		return "", err
-	}
-	return id.String(), nil
-}
+func PeerID(key ed25519.PublicKey) (string, error) { return p2p.IDOfKey(key) }
 
 // Start starts the network: the node, its join and sync streams and the address book, gossip on
 // every community, sync with members as they come online and every SyncEvery, and the control

@@ -131,22 +131,11 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 	w.boot = k.newMember("boot", l.hosts["boot"], "--dht-server", "--no-mdns")
 	w.boot.listen = []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"} // a fixed address, as bootstrap nodes have
 	w.relay = k.newMember("relay", l.hosts["relay"], "--relay")
-	for _, name := range []string{"a", "b", "c", "d", "e", "f"} {
-		m := k.newMember(name, l.hosts[name])
-		switch name {
-		case "a":
-			w.a = m
-		case "b":
-			w.b = m
-		case "c":
-			w.c = m
-		case "d":
-			w.d = m
-		case "e":
-			w.e = m
-		case "f":
-			w.f = m
-		}
+	for _, m := range []struct {
+		name string
+		slot **member
+	}{{"a", &w.a}, {"b", &w.b}, {"c", &w.c}, {"d", &w.d}, {"e", &w.e}, {"f", &w.f}} {
+		*m.slot = k.newMember(m.name, l.hosts[m.name])
 	}
 	if err := w.setup(ctx); err != nil {
 		fmt.Fprintln(stderr, "kith-lab: setting up:", firstLine(err.Error()))

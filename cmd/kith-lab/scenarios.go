@@ -115,6 +115,32 @@ func orWant(want []string) string {
 	return " (" + strings.Join(want, " or ") + ")"
 }
 
+// joinAndTalk lets m join with inv (extra: join's flags), starts its kithd, and records how it
+// went: the time to join (within target), the path to other and the time until other reads m.
+func (w *world) joinAndTalk(ctx context.Context, name string, m, other *member, community, inv string, target time.Duration, extra ...string) {
+	took, _, err := w.join(ctx, m, inv, extra...)
+	if err == nil {
+		err = w.k.start(ctx, m)
+	}
+	if err != nil {
+		w.fail(name, err)
+		return
+	}
+	path, err := w.connectedPath(ctx, m, other, community, 30*time.Second)
+	if err != nil {
+		w.fail(name, err)
+		return
+	}
+	first, err := w.talk(ctx, m, other, community, "hello from "+m.name, 30*time.Second)
+	r := row{Scenario: name, Join: took, First: first, Path: path, Target: fmt.Sprintf("join < %v", target)}
+	if err != nil {
+		r.Err = firstLine(err.Error())
+	} else if took > target {
+		r.Err = fmt.Sprintf("took %v, the target is %v", took.Round(100*time.Millisecond), target)
+	}
+	w.add(r)
+}
+
 // setup starts the DHT node and the reachable member, which creates the community "Lab", and
 // lets a (home1) and c (home3) join it through the reachable member's invite.
 func (w *world) setup(ctx context.Context) error {
@@ -183,28 +209,7 @@ func (w *world) lanPair(ctx context.Context) {
 		w.fail(name, err)
 		return
 	}
-	took, _, err := w.join(ctx, w.d, inv) // no --bootstrap: the LAN only
-	if err != nil {
-		w.fail(name, err)
-		return
-	}
-	if err := k.start(ctx, w.d); err != nil {
-		w.fail(name, err)
-		return
-	}
-	path, err := w.connectedPath(ctx, w.d, w.c, w.lab, 10*time.Second)
-	if err != nil {
-		w.fail(name, err)
-		return
-	}
-	first, err := w.talk(ctx, w.d, w.c, w.lab, "hello from d, next door", 10*time.Second)
-	r := row{Scenario: name, Join: took, First: first, Path: path, Target: "join < 10 s"}
-	if err != nil {
-		r.Err = firstLine(err.Error())
-	} else if took > lanJoinTarget {
-		r.Err = fmt.Sprintf("took %v, the target is %v", took.Round(100*time.Millisecond), lanJoinTarget)
-	}
-	w.add(r)
+	w.joinAndTalk(ctx, name, w.d, w.c, w.lab, inv, lanJoinTarget) // no --bootstrap: the LAN only
 }
 
 // joinThroughRelay: a (home1) creates "Studio", which the reachable member is not in; b (home2,
@@ -231,28 +236,7 @@ func (w *world) joinThroughRelay(ctx context.Context) {
 		w.fail(name, fmt.Errorf("invite --json printed %s", inv))
 		return
 	}
-	took, _, err := w.join(ctx, w.b, text[1], "--bootstrap", k.boot)
-	if err != nil {
-		w.fail(name, err)
-		return
-	}
-	if err := k.start(ctx, w.b); err != nil {
-		w.fail(name, err)
-		return
-	}
-	path, err := w.connectedPath(ctx, w.b, w.a, w.studio, 30*time.Second)
-	if err != nil {
-		w.fail(name, err)
-		return
-	}
-	first, err := w.talk(ctx, w.b, w.a, w.studio, "hello from b, behind a random-port NAT", 30*time.Second)
-	r := row{Scenario: name, Join: took, First: first, Path: path, Target: "join < 30 s"}
-	if err != nil {
-		r.Err = firstLine(err.Error())
-	} else if took > relayJoinTarget {
-		r.Err = fmt.Sprintf("took %v, the target is %v", took.Round(100*time.Millisecond), relayJoinTarget)
-	}
-	w.add(r)
+	w.joinAndTalk(ctx, name, w.b, w.a, w.studio, text[1], relayJoinTarget, "--bootstrap", k.boot)
 }
 
 // homes: a member in each home talks to another: a and c (both port-preserving NATs) end on a
