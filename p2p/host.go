@@ -154,8 +154,8 @@ type Config struct {
 	RelayCandidates func() []string
 
 	// MDNS runs multicast DNS discovery (service name "kith") on the local network. Peers found
-	// are dialled only if Member says they are members; others on the LAN are ignored. A
-	// network without multicast only logs a warning.
+	// are dialled only if Member says they are members; all are kept a while for a joiner to ask
+	// (LANPeers). A network without multicast only logs a warning.
 	MDNS bool
 
 	// NAT turns on what helps peers behind NATs reach this node: UPnP / NAT-PMP port mapping,

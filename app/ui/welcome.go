@@ -441,14 +441,6 @@ func (s *Shell) isMember(id community.Hash) bool {
 	return false
 }
 
-// spoken says a duration in words: "60 seconds", "5 minutes".
-func spoken(d time.Duration) string {
-	if d < 2*time.Minute {
-		return fmt.Sprintf("%d seconds", int(d.Round(time.Second).Seconds()))
-	}
-	return until(d)
-}
-
 // setStage shows a join stage: frac < 0 spins, 0 shows the text alone (a join that waits: no
 // animation for hours), else fills the bar.
 func (h *Welcome) setStage(text string, frac float64) {

@@ -7,7 +7,7 @@
 //	kithd [--data DIR] invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]
 //	kithd [--data DIR] invites [--community ID] [--json]
 //	kithd [--data DIR] revoke [--community ID] INVITE_ID
-//	kithd [--data DIR] join [--name DISPLAY_NAME] [--timeout 60s] [--bootstrap MULTIADDR]... [--public-dht] INVITE
+//	kithd [--data DIR] join [--name DISPLAY_NAME] [--timeout 60s] [--bootstrap MULTIADDR]... [--public-dht] [--no-mdns] INVITE
 //	kithd [--data DIR] join --cancel (COMMUNITY | INVITE)
 //	kithd [--data DIR] run [--listen MULTIADDR]... [--relay] [--bootstrap MULTIADDR]... [--public-dht] [--dht-server]
 //	                       [--no-mdns] [--no-nat] [--log-format text|json]
@@ -57,7 +57,9 @@ commands:
   revoke [--community ID] INVITE_ID                       revoke an invite: joins with it are refused
   join [--name DISPLAY_NAME] [--timeout 60s] INVITE       join a community and sync it; waits up to --timeout
                                                           for a member to come online (the join is kept and
-                                                          retried while Kith runs); --cancel COMMUNITY drops it
+                                                          retried while Kith runs); --cancel COMMUNITY drops it;
+                                                          with no Kith running here: [--bootstrap MULTIADDR]...
+                                                          [--public-dht] [--no-mdns]
   run [--listen MULTIADDR]... [--relay]                   stay online until Ctrl-C
       [--bootstrap MULTIADDR]... [--public-dht]           find members who moved through these DHT nodes
       [--dht-server] [--no-mdns] [--no-nat]               (--public-dht: the public libp2p network's)
