@@ -169,6 +169,10 @@ type Config struct {
 	// the public network has no DHT to join: leave it nil then.
 	DHT *DHT
 
+	// HolePunching turns on hole punching (DCUtR) alone, without the rest of NAT: tests use it
+	// between hosts on 127.0.0.1, where there is no router to ask. NAT turns it on too.
+	HolePunching bool
+
 	// ForceRelayed is a TEST hook: direct (non-circuit) connections to or from a peer for which
 	// it returns true are refused, which simulates two peers behind NATs that can only meet
 	// through a relay. Nil (the only value outside tests) refuses none.
@@ -270,11 +274,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			opts = append(opts, autoRelayOptions(self, cfg.RelayCandidates, log)...)
 		}
 		if cfg.NAT {
-			opts = append(opts,
-				libp2p.NATPortMap(),
-				libp2p.EnableAutoNATv2(),
-				libp2p.EnableHolePunching(),
-			)
+			opts = append(opts, libp2p.NATPortMap(), libp2p.EnableAutoNATv2())
+		}
+		if cfg.NAT || cfg.HolePunching {
+			opts = append(opts, libp2p.EnableHolePunching())
 		}
 		h, err := libp2p.New(opts...)
 		if err != nil {
@@ -355,7 +358,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		relay:  relay,
 		dht:    kad,
 		lan:    newLANBook(),
-		punch:  cfg.NAT,
+		punch:  cfg.NAT || cfg.HolePunching,
 		ctx:    psCtx,
 		stopPS: stopPS,
 		events: newNotifier(),

@@ -394,6 +394,7 @@ func (n *Node) IsRelay(peerID string) bool {
 	return err == nil && len(ok) > 0
 }
 
-// HolePunching reports whether the node punches holes through NATs (Config.NAT): a relayed
-// connection that comes in starts an attempt at a direct one (DCUtR).
+// HolePunching reports whether the node punches holes through NATs (Config.NAT or
+// Config.HolePunching): a relayed connection that comes in starts an attempt at a direct one
+// (DCUtR).
 func (n *Node) HolePunching() bool { return n.punch }

@@ -328,8 +328,7 @@ func (p *Peer) doCancelJoin(req Request) (Result, error) {
 		arg = community.Hash(inv.Community).String()
 	}
 	for i, j := range pending {
-		id := j.Community.String()
-		if id == strings.ToLower(arg) || len(arg) >= 4 && strings.HasPrefix(id, strings.ToLower(arg)) || strings.EqualFold(j.Name, arg) {
+		if names(j.Community, j.Name, arg) {
 			target = &pending[i]
 			break
 		}
@@ -350,15 +349,14 @@ func (p *Peer) doCancelJoin(req Request) (Result, error) {
 	return jsonResult(fmt.Sprintf("the join of %q is cancelled", target.Name), map[string]any{"id": target.Community.String(), "name": target.Name, "cancelled": true})
 }
 
-// spell says a duration the short way: "45s", "2m0s" → "2m", "1h30m".
+// spell says a duration the short way: "45s", "2m0s" → "2m", "2h0m0s" → "2h", "1h30m".
 func spell(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
 	if strings.HasSuffix(s, "h0m") {
 		s = strings.TrimSuffix(s, "0m")
-	}
-	if s == "" {
-		return "0s"
 	}
 	return s
 }
@@ -626,8 +624,7 @@ func (p *Peer) community(arg string) (community.Hash, error) {
 	}
 	var found []app.Summary
 	for _, c := range cs {
-		id := c.ID.String()
-		if id == strings.ToLower(arg) || len(arg) >= 4 && strings.HasPrefix(id, strings.ToLower(arg)) || strings.EqualFold(c.Name, arg) {
+		if names(c.ID, c.Name, arg) {
 			found = append(found, c)
 		}
 	}
@@ -638,6 +635,13 @@ func (p *Peer) community(arg string) (community.Hash, error) {
 		return community.Hash{}, fmt.Errorf("no community of this install matches %q: use one of %s", arg, listCommunities(cs))
 	}
 	return community.Hash{}, usage("%q matches %d communities: give more of the ID (%s)", arg, len(found), listCommunities(found))
+}
+
+// names reports whether arg names a community: its full ID, a prefix of it (4+ characters), or
+// its exact name.
+func names(id community.Hash, name, arg string) bool {
+	hex, arg := id.String(), strings.ToLower(arg)
+	return hex == arg || len(arg) >= 4 && strings.HasPrefix(hex, arg) || strings.EqualFold(name, arg)
 }
 
 func listCommunities(cs []app.Summary) string {

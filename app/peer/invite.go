@@ -58,8 +58,8 @@ type inviteCandidate struct {
 // inviteMembers chooses the members an invite names (invite.MaxMembers at most), the most
 // reachable first: those that serve a relay, then those online now, then this install, then
 // the others by when they were last seen. Each has its direct addresses (public ones first,
-// then the LAN's, then loopback; maxInviteAddrs at most) and the chosen members that relay for
-// it. Addresses are dropped, the least useful first, until the text fits maxInviteText. mine
+// then the LAN's; loopback only when there is neither; maxInviteAddrs at most), the chosen
+// members that relay for it, or else one relay that is not chosen. Addresses are dropped, the least useful first, until the text fits maxInviteText. mine
 // reports whether this install is among them.
 func (p *Peer) inviteMembers(id community.Hash, ip app.InviteParams) (out []invite.Member, mine bool, err error) {
 	ms, err := p.Svc.Members(id)

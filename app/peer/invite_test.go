@@ -3,6 +3,7 @@ package peer
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestDirectAddrs: an invite names public addresses first, then the LAN's, loopback only when
@@ -32,5 +33,16 @@ func TestDirectAddrs(t *testing.T) {
 	}
 	if relay, addr, ok := relayOf("/ip4/11.0.0.10/tcp/4001/p2p/QmRelay/p2p-circuit/p2p/"+id, id); !ok || relay != "QmRelay" || addr != "/ip4/11.0.0.10/tcp/4001" {
 		t.Fatalf("relayOf = %q %q %v", relay, addr, ok)
+	}
+}
+
+func TestSpell(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 4 * time.Second: "4s", 10 * time.Second: "10s", 20 * time.Second: "20s",
+		time.Minute: "1m", 90 * time.Second: "1m30s", 2 * time.Hour: "2h", 90 * time.Minute: "1h30m",
+	} {
+		if got := spell(d); got != want {
+			t.Errorf("spell(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -57,17 +57,26 @@ type savedJoin struct {
 	Since  time.Time `json:"since"`
 }
 
+// read is the join's invite; nil when the record cannot be read (written by a damaged disk, or
+// a Kith that knew other invites).
+func (s savedJoin) read() *invite.Invite {
+	inv, err := invite.Parse(s.Invite)
+	if err != nil {
+		return nil
+	}
+	return inv
+}
+
 // PendingJoin is a join under way (app.PendingJoin).
 type PendingJoin = app.PendingJoin
 
 // joinRun is one join under way.
 type joinRun struct {
-	inv   *invite.Invite
-	name  string
-	since time.Time
-	stop  context.CancelFunc
-	done  chan struct{} // closed when the join ended (admitted, refused, expired, cancelled)
-	wake  chan struct{} // capacity 1: try again now (a peer came online)
+	inv  *invite.Invite
+	name string
+	stop context.CancelFunc
+	done chan struct{} // closed when the join ended (admitted, refused, expired, cancelled)
+	wake chan struct{} // capacity 1: try again now (a peer came online)
 
 	mu    sync.Mutex
 	err   error // why it ended; guarded by mu, set before done closes
@@ -156,7 +165,7 @@ func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save 
 		}
 	}
 	rctx, stop := context.WithCancel(ctx)
-	r := &joinRun{inv: inv, name: name, since: since, stop: stop, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	r := &joinRun{inv: inv, name: name, stop: stop, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	r.state = PendingJoin{Community: id, Name: inv.CommunityName, Since: since, Stage: app.JoinFinding, Expires: inv.Expires}
 	p.mu.Lock()
 	if other, ok := p.joins[id]; ok { // started meanwhile
@@ -190,7 +199,7 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 			return
 		}
 		r.set(func(s *PendingJoin) { s.Attempts++; s.Stage = app.JoinFinding; s.NextTry = time.Time{} })
-		_, err := p.attemptJoin(ctx, r)
+		err := p.attemptJoin(ctx, r)
 		member, _ := p.Svc.IsMember(id, p.ID.PublicKey())
 		switch {
 		case member: // admitted: a sync cut short goes on with the periodic one
@@ -327,24 +336,18 @@ func (p *Peer) CancelJoin(id community.Hash) bool {
 			return false // it ended on its own meanwhile (admitted, refused, expired): JoinEnded said so
 		}
 	}
-	kept := slices.ContainsFunc(p.savedJoins(), func(s savedJoin) bool {
-		inv, err := invite.Parse(s.Invite)
-		return err == nil && community.Hash(inv.Community) == id
-	})
-	if kept {
-		_ = p.dropJoin(id) // ...and stopJoin kept it: forget it now
+	name := ""
+	for _, s := range p.savedJoins() {
+		if inv := s.read(); inv != nil && community.Hash(inv.Community) == id {
+			name = inv.CommunityName
+		}
 	}
-	if ok || kept {
-		p.Svc.Emit(app.JoinEnded{Community: id, Name: r.nameOr(id), Err: ErrJoinCancelled})
+	if name == "" {
+		return ok // nothing kept (ok: a run whose record another run had replaced)
 	}
-	return ok || kept
-}
-
-func (r *joinRun) nameOr(id community.Hash) string {
-	if r == nil {
-		return id.Short()
-	}
-	return r.inv.CommunityName
+	_ = p.dropJoin(id) // ...and stopJoin kept it: forget it now
+	p.Svc.Emit(app.JoinEnded{Community: id, Name: name, Err: ErrJoinCancelled})
+	return true
 }
 
 // PendingJoins lists the joins under way, the oldest first; kept joins that no runner tries
@@ -361,8 +364,8 @@ func (p *Peer) PendingJoins() []PendingJoin {
 	}
 	p.mu.Unlock()
 	for _, s := range p.savedJoins() {
-		inv, err := invite.Parse(s.Invite)
-		if err != nil || running[community.Hash(inv.Community)] {
+		inv := s.read()
+		if inv == nil || running[community.Hash(inv.Community)] {
 			continue
 		}
 		out = append(out, PendingJoin{Community: community.Hash(inv.Community), Name: inv.CommunityName, Since: s.Since, Stage: app.JoinWaiting, Expires: inv.Expires})
@@ -374,9 +377,9 @@ func (p *Peer) PendingJoins() []PendingJoin {
 // resumeJoins starts a runner for every join kept from an earlier run (Start calls it).
 func (p *Peer) resumeJoins() {
 	for _, s := range p.savedJoins() {
-		inv, err := invite.Parse(s.Invite)
-		if err != nil {
-			p.log.Warn("a kept join cannot be read; forgetting it", "err", err)
+		inv := s.read()
+		if inv == nil {
+			p.log.Warn("a kept join cannot be read; it is left out")
 			continue
 		}
 		id := community.Hash(inv.Community)
@@ -418,15 +421,15 @@ func (p *Peer) savedJoins() []savedJoin {
 
 // saveJoin keeps a join (replacing the one kept for the same community).
 func (p *Peer) saveJoin(s savedJoin) error {
-	inv, err := invite.Parse(s.Invite)
-	if err != nil {
-		return err
+	inv := s.read()
+	if inv == nil {
+		return errors.New("peer: the invite of a join to keep does not read")
 	}
 	p.joinsMu.Lock()
 	defer p.joinsMu.Unlock()
 	kept := slices.DeleteFunc(p.savedJoins(), func(o savedJoin) bool {
-		other, err := invite.Parse(o.Invite)
-		return err != nil || other.Community == inv.Community
+		other := o.read()
+		return other == nil || other.Community == inv.Community
 	})
 	b, _ := json.Marshal(append(kept, s))
 	return p.Store.SetSetting(settingJoins, b)
@@ -439,8 +442,8 @@ func (p *Peer) dropJoin(id community.Hash) error {
 	kept := p.savedJoins()
 	n := len(kept)
 	kept = slices.DeleteFunc(kept, func(o savedJoin) bool {
-		inv, err := invite.Parse(o.Invite)
-		return err != nil || community.Hash(inv.Community) == id
+		inv := o.read()
+		return inv == nil || community.Hash(inv.Community) == id
 	})
 	if len(kept) == n {
 		return nil
@@ -454,13 +457,13 @@ func (p *Peer) dropJoin(id community.Hash) error {
 
 // attemptJoin is one attempt of a join: the members the invite names, dialled together, and,
 // once they were all tried or joinSearchAfter passed, the LAN and the rendezvous; whoever
-// answers first is asked to admit, one at a time. The error is a member's refusal
-// (app.Refused), or says in words where Kith looked.
-func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, error) {
+// answers first is asked to admit, one at a time. Nil when admitted; else the error is a named
+// member's refusal (app.Refused), or says in words where Kith looked.
+func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 	id := community.Hash(r.inv.Community)
 	node := p.Node()
 	if node == nil {
-		return id, errNotRunning
+		return errNotRunning
 	}
 	ctx, cancel := context.WithCancel(ctx) // ends the dials and the search when this returns
 	defer cancel()
@@ -576,13 +579,13 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, err
 		tried[a.peerID] = true
 		_, err := p.Svc.JoinThrough(ctx, node, a.peerID, r.inv, r.name, a.via)
 		if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
-			return id, nil
+			return nil
 		}
 		switch {
 		case err == nil:
-			return id, nil
+			return nil
 		case app.Refused(err) && named[a.peerID]:
-			return id, err // a member the invite names speaks for the community: final
+			return err // a member the invite names speaks for the community: final
 		case app.Refused(err):
 			// A peer found on the LAN or at the rendezvous knows the community's ID, which is no
 			// proof of membership (a former member, anyone with an old invite): its "no" does not
@@ -605,7 +608,7 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) (community.Hash, err
 	if said != nil {
 		why = sentenceOf(said)
 	}
-	return id, fmt.Errorf("%w: %s", app.ErrNoMemberReachable, why)
+	return fmt.Errorf("%w: %s", app.ErrNoMemberReachable, why)
 }
 
 // where says how a peer was found, for a sentence.
@@ -653,7 +656,7 @@ func nobody(named, lan, dht int, dhtErr error, haveDHT bool) string {
 	case !haveDHT || errors.Is(dhtErr, p2p.ErrNoDHT):
 	case dhtErr != nil:
 		parts = append(parts, "the rendezvous (DHT) does not answer")
-	case dht == 0 && haveDHT:
+	case dht == 0:
 		parts = append(parts, "no member is announced at the rendezvous")
 	}
 	return strings.Join(parts, ", ")

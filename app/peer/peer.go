@@ -224,10 +224,11 @@ func (p *Peer) start(ctx context.Context) error {
 	for _, id := range cids { // what changed while this install was offline, or a repair cut short
 		p.scheduleRepair(loopCtx, id)
 	}
-	p.loops.Add(3)
+	p.loops.Add(4)
 	go p.syncLoop(loopCtx)
 	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
 	go p.rendezvousLoop(loopCtx)
+	go p.watchLoop(loopCtx)
 	p.resumeJoins()
 	if !p.opts.NoControl {
 		c, err := listenControl(p)
@@ -672,44 +673,61 @@ func (p *Peer) relayCandidates() []string {
 // maxBookAddrs bounds the addresses the address book keeps of one peer.
 const maxBookAddrs = 16
 
+// sighting is what this install learnt of a member: its addresses, the communities it is known
+// in, and whether it is connected now (seen).
+type sighting struct {
+	id          string
+	addrs       []string
+	communities []community.Hash
+	seen        bool
+}
+
 // remember adds a member's addresses to its address-book entry: the new ones first, then those
 // known before (another member's answer never erases what this install learnt itself), and the
 // communities it is known in. seen says this install is connected to it now: its last-seen time
 // and whether it serves a relay are updated then (another member's word changes neither).
 func (p *Peer) remember(peerID string, addrs []string, communities []community.Hash, seen bool) {
-	if len(addrs) == 0 && !seen {
-		return
+	p.rememberAll([]sighting{{peerID, addrs, communities, seen}})
+}
+
+// rememberAll is remember for several members, with one read of the address book.
+func (p *Peer) rememberAll(ss []sighting) {
+	book := map[string]storage.Peer{}
+	if saved, err := p.Store.Peers(); err == nil {
+		for _, e := range saved {
+			book[e.ID] = e
+		}
 	}
-	e := storage.Peer{ID: peerID, Addrs: slices.Clone(addrs)}
-	if book, err := p.Store.Peers(); err == nil {
-		for _, old := range book {
-			if old.ID != peerID {
-				continue
+	node := p.Node()
+	for _, s := range ss {
+		if len(s.addrs) == 0 && !s.seen {
+			continue
+		}
+		old := book[s.id]
+		e := storage.Peer{ID: s.id, Addrs: slices.Clone(s.addrs), Communities: old.Communities, LastSeen: old.LastSeen, Relay: old.Relay}
+		for _, a := range old.Addrs {
+			if !slices.Contains(e.Addrs, a) {
+				e.Addrs = append(e.Addrs, a)
 			}
-			for _, a := range old.Addrs {
-				if !slices.Contains(e.Addrs, a) {
-					e.Addrs = append(e.Addrs, a)
-				}
+		}
+		if s.seen {
+			e.LastSeen = time.Now()
+			if node != nil {
+				e.Relay = node.IsRelay(s.id)
 			}
-			e.Communities, e.LastSeen, e.Relay = old.Communities, old.LastSeen, old.Relay
 		}
-	}
-	if seen {
-		e.LastSeen = time.Now()
-		if node := p.Node(); node != nil {
-			e.Relay = node.IsRelay(peerID)
+		if len(e.Addrs) > maxBookAddrs {
+			e.Addrs = e.Addrs[:maxBookAddrs]
 		}
-	}
-	if len(e.Addrs) > maxBookAddrs {
-		e.Addrs = e.Addrs[:maxBookAddrs]
-	}
-	for _, c := range communities {
-		if !slices.Contains(e.Communities, storage.CommunityID(c)) {
-			e.Communities = append(e.Communities, storage.CommunityID(c))
+		for _, c := range s.communities {
+			if !slices.Contains(e.Communities, storage.CommunityID(c)) {
+				e.Communities = append(e.Communities, storage.CommunityID(c))
+			}
 		}
-	}
-	if err := p.Store.PutPeer(e); err != nil {
-		p.log.Debug("saving an address", "peer", peerID, "err", err)
+		if err := p.Store.PutPeer(e); err != nil {
+			p.log.Debug("saving an address", "peer", s.id, "err", err)
+		}
+		book[s.id] = e
 	}
 }
 
@@ -763,9 +781,11 @@ func (p *Peer) saveAddrs() {
 		online = append(online, id)
 	}
 	p.mu.Unlock()
+	var ss []sighting
 	for _, id := range online {
-		p.remember(id, node.AddrsOf(id), nil, true)
+		ss = append(ss, sighting{id: id, addrs: node.AddrsOf(id), seen: true})
 	}
+	p.rememberAll(ss)
 }
 
 // Addrs returns the node's addresses while it runs, else the last known ones (stale true).

@@ -39,7 +39,7 @@ func (p *Peer) syncingWith(peerID string) bool {
 	return false
 }
 
-// renewRelayed renews the relayed connections that are due (the rendezvous loop calls it).
+// renewRelayed renews the relayed connections that are due (the watch loop calls it).
 func (p *Peer) renewRelayed(ctx context.Context) {
 	node := p.Node()
 	if node == nil || !node.HolePunching() {
@@ -52,13 +52,14 @@ func (p *Peer) renewRelayed(ctx context.Context) {
 			continue
 		}
 		relayed[pi.ID] = true
+		syncing := p.syncingWith(pi.ID) // before p.mu: it takes it
 		p.mu.Lock()
 		st, ok := p.punches[pi.ID]
 		if !ok {
 			st = &punchState{next: now.Add(punchFirst)}
 			p.punches[pi.ID] = st
 		}
-		due := st.tries < punchTries && now.After(st.next) && !p.syncingWith(pi.ID)
+		due := st.tries < punchTries && now.After(st.next) && !syncing
 		if due {
 			st.tries++
 			st.next = now.Add(punchFirst << st.tries)

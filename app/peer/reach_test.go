@@ -3,14 +3,17 @@ package peer_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	stdnet "net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/p2p"
 )
@@ -159,4 +162,55 @@ func TestInviteNamesReachableMembers(t *testing.T) {
 	}
 	ji := n.start("", 0)
 	join(t, ji, later, "Ji")
+}
+
+// TestRelayedConnectionIsRenewed: two members that reach each other only through a relay (their
+// direct connections refused, as two NATs would) with hole punching on: the one that dialled the
+// relayed connection renews it (so that punching gets another chance), and stays responsive and
+// in touch meanwhile.
+func TestRelayedConnectionIsRenewed(t *testing.T) {
+	n := newNet(t)
+	var aKey, bKey atomic.Value
+	relayedTo := func(other *atomic.Value) func(*peer.Options) {
+		return func(o *peer.Options) {
+			o.Node = func(c *p2p.Config) {
+				c.HolePunching = true
+				c.ForceRelayed = func(k ed25519.PublicKey) bool { v, _ := other.Load().(string); return v == string(k) }
+			}
+		}
+	}
+	relay := n.start("", 0, func(o *peer.Options) { o.Relay = true })
+	a := n.start("", 0, relayedTo(&bKey))
+	aKey.Store(string(a.ID.PublicKey()))
+	b := n.start("", 0, relayedTo(&aKey))
+	bKey.Store(string(b.ID.PublicKey()))
+	id := create(t, a, "Makers")
+	join(t, relay, inviteOf(t, a, id, 1), "Relay")
+	circuit := relay.Node().Addrs()[0] + "/p2p-circuit/p2p/" + a.Node().ID()
+	eventually(t, time.Minute, "a's reservation on the relay", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return b.Node().Dial(ctx, a.Node().ID(), []string{circuit}) == nil
+	})
+	var connects atomic.Int32
+	b.Node().Notify(func(pid string, connected bool) {
+		if pid == a.Node().ID() && connected {
+			connects.Add(1)
+		}
+	})
+	inv := inviteOf(t, a, id, 1)
+	r := memberOf(relay)
+	inv.Members = []invite.Member{{Key: a.ID.PublicKey(), Relays: []invite.Relay{{Key: r.Key, Addrs: r.Addrs}}}}
+	join(t, b, inv, "Bo")
+	if path, _ := b.Node().PathTo(a.Node().ID()); path != p2p.PathRelayed {
+		t.Fatalf("b reaches a %v, want relayed", path)
+	}
+	eventually(t, 40*time.Second, "b to renew its relayed connection to a", func() bool { return connects.Load() >= 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := b.Do(ctx, peer.Request{Cmd: "status"}); err != nil {
+		t.Fatalf("b after the renewal: %v", err)
+	}
+	post(t, b, id, "still here")
+	eventually(t, 30*time.Second, "a to read b after the renewal", func() bool { return texts(a, id, 10)["still here"] })
 }

@@ -22,9 +22,9 @@ const (
 )
 
 // rendezvousLoop announces this install under its communities' rendezvous keys (at start,
-// every announceEvery, and within a minute after its addresses changed), looks members up there,
-// makes waiting joins try again when a peer appears on the LAN, and renews relayed connections
-// (punch.go), until ctx ends.
+// every announceEvery, within a minute after its addresses changed, and every minute while the
+// DHT does not answer) and looks members up there, until ctx ends. A DHT that does not answer
+// makes a round last up to a minute: what must not wait for it runs in watchLoop.
 func (p *Peer) rendezvousLoop(ctx context.Context) {
 	defer p.loops.Done()
 	node := p.Node()
@@ -33,8 +33,6 @@ func (p *Peer) rendezvousLoop(ctx context.Context) {
 	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
-	punch := time.NewTicker(punchCheck)
-	defer punch.Stop()
 	var (
 		addrs       []string
 		at          time.Time
@@ -76,8 +74,6 @@ func (p *Peer) rendezvousLoop(ctx context.Context) {
 				wait = min(2*wait, lookupMax)
 			}
 			lookup.Reset(wait)
-		case <-node.LANFound():
-			p.wakeJoins()
 		case <-p.announceNow:
 			if node.HasDHT() {
 				announce(false) // the communities not announced yet
@@ -86,12 +82,32 @@ func (p *Peer) rendezvousLoop(ctx context.Context) {
 			if node.HasDHT() {
 				announce(true)
 			}
-		case <-punch.C:
-			p.renewRelayed(ctx)
 		case <-tick.C:
-			if node.HasDHT() && (time.Since(at) >= announceEvery || !slices.Equal(node.Addrs(), addrs)) {
+			if node.HasDHT() && (unreachable || time.Since(at) >= announceEvery || !slices.Equal(node.Addrs(), addrs)) {
 				announce(true)
 			}
+		}
+	}
+}
+
+// watchLoop makes waiting joins try again when a peer appears on the LAN, and renews relayed
+// connections (punch.go), until ctx ends.
+func (p *Peer) watchLoop(ctx context.Context) {
+	defer p.loops.Done()
+	node := p.Node()
+	if node == nil {
+		return
+	}
+	punch := time.NewTicker(punchCheck)
+	defer punch.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-node.LANFound():
+			p.wakeJoins()
+		case <-punch.C:
+			p.renewRelayed(ctx)
 		}
 	}
 }
