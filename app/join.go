@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kith-app/kith/app/community"
@@ -104,6 +105,10 @@ func (s *Service) RevokeInvite(ctx context.Context, id community.Hash, inv invit
 // JoinRequest is what this install sends to an admitting member to join with inv: its keys, its
 // display name, its proof of the invite's secret and its own signature, bound to that admitter.
 func (s *Service) JoinRequest(inv *invite.Invite, admitter ed25519.PublicKey, name string) (community.JoinRequest, error) {
+	name, err := CleanDisplayName(name)
+	if err != nil {
+		return community.JoinRequest{}, err
+	}
 	sig, err := community.SignJoin(s.id, &inv.Signed, s.id.X25519Public(), admitter, name)
 	if err != nil {
 		return community.JoinRequest{}, err
@@ -145,7 +150,20 @@ func (s *Service) Admit(ctx context.Context, id community.Hash, req community.Jo
 	if err != nil {
 		return nil, err
 	}
-	return s.writeOwnLocked(ctx, r, community.KindJoin, community.EncodeBody(body), community.Hash{})
+	enc, err := community.Encode(body)
+	if err != nil {
+		return nil, &JoinRefusal{err}
+	}
+	return s.writeOwnLocked(ctx, r, community.KindJoin, enc, community.Hash{})
+}
+
+// CleanDisplayName is the form of a display name that Kith writes (community.Limit.CleanName);
+// an empty name stays empty (a member with no name), and an error says what to change.
+func CleanDisplayName(name string) (string, error) {
+	if strings.TrimSpace(name) == "" {
+		return "", nil
+	}
+	return community.LimitDisplayName.CleanName(name)
 }
 
 // JoinRefusal is a join that the log or the invite refuse (expired, revoked, used up, full,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
 )
 
 // memberOf returns an active member of the room's community, or an error a person can act on.
@@ -26,7 +27,7 @@ func memberOf(st *community.State, k ed25519.PublicKey) (community.Member, error
 
 func displayName(m community.Member) string {
 	if m.Name != "" {
-		return m.Name
+		return m.Shown()
 	}
 	return fmt.Sprintf("%x", []byte(m.Key[:4]))
 }
@@ -45,6 +46,24 @@ func (r *room) cutoffOf(k ed25519.PublicKey) uint64 {
 // has seen is void everywhere), then the content key rotates to the remaining members, so that
 // nothing written from now on can be read by the removed member.
 func (s *Service) Remove(ctx context.Context, id community.Hash, member ed25519.PublicKey, reason string) error {
+	return s.RemoveMember(ctx, id, member, RemoveOptions{Reason: reason})
+}
+
+// RemoveOptions are the choices of a removal.
+type RemoveOptions struct {
+	Reason string // kept in the log: members see why
+	// RevokeInvite also revokes the invite the member joined with, before the key rotates: a
+	// removal is final for the member's key, but a multi-use invite would let the person back
+	// in with a new install.
+	RevokeInvite bool
+}
+
+// RemoveMember is Remove with options.
+func (s *Service) RemoveMember(ctx context.Context, id community.Hash, member ed25519.PublicKey, opts RemoveOptions) error {
+	reason, err := community.LimitReason.CleanText(opts.Reason)
+	if err != nil {
+		return err
+	}
 	r, err := s.room(id)
 	if err != nil {
 		return err
@@ -67,16 +86,63 @@ func (s *Service) Remove(ctx context.Context, id community.Hash, member ed25519.
 	case m.Role >= mine:
 		return fmt.Errorf("app: a %s cannot remove a %s (%s): ask the owner", mine, m.Role, displayName(m))
 	}
-	body := community.EncodeBody(&community.Remove{
+	body, err := community.Encode(&community.Remove{
 		Target: member, CutoffSeq: r.cutoffOf(member), TargetPrev: st.LastAct(member), Reason: reason,
 	})
+	if err != nil {
+		return err
+	}
 	if _, err := s.writeOwnLocked(ctx, r, community.KindRemove, body, community.Hash{}); err != nil {
 		return err
+	}
+	if opts.RevokeInvite && m.InviteCap != nil && !r.folder.State().Revoked(m.Invite) {
+		revoke, err := community.Encode(&community.RevokeInvite{Invite: m.Invite})
+		if err == nil {
+			_, err = s.writeOwnLocked(ctx, r, community.KindRevokeInvite, revoke, community.Hash{})
+		}
+		if err != nil {
+			return fmt.Errorf("app: %s is removed, but the invite it joined with is not revoked (revoke it from the invites list): %w", displayName(m), err)
+		}
 	}
 	if _, err := s.rotateLocked(ctx, r); err != nil {
 		return fmt.Errorf("app: %s is removed, but the key did not rotate yet (it will when this device is next online): %w", displayName(m), err)
 	}
 	return nil
+}
+
+// InviteUse is the invite a member's latest join used, as the log says.
+type InviteUse struct {
+	ID      invite.ID
+	Issuer  ed25519.PublicKey
+	MaxUses int // 0: no limit
+	Uses    int // joins that counted with it
+	Revoked bool
+}
+
+// UsesLeft says how many more people the invite could admit: -1 for no limit, 0 when revoked or
+// used up.
+func (u InviteUse) UsesLeft() int {
+	switch {
+	case u.Revoked:
+		return 0
+	case u.MaxUses == 0:
+		return -1
+	}
+	return max(0, u.MaxUses-u.Uses)
+}
+
+// InviteOf returns the invite a member joined with (ok false for the owner, or a member this
+// install does not know).
+func (s *Service) InviteOf(id community.Hash, member ed25519.PublicKey) (InviteUse, bool, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return InviteUse{}, false, err
+	}
+	m, ok := st.Member(member)
+	if !ok || m.InviteCap == nil {
+		return InviteUse{}, false, nil
+	}
+	return InviteUse{ID: m.Invite, Issuer: m.InviteCap.Issuer, MaxUses: int(m.InviteCap.MaxUses), Uses: st.Uses(m.Invite), Revoked: st.Revoked(m.Invite)}, true, nil
 }
 
 // SetRole makes a member a moderator or a member again (the owner only). A demotion carries the
@@ -395,10 +461,13 @@ func (s *Service) Recover(ctx context.Context, id community.Hash, words string, 
 	if m, ok := st.Member(me); ok {
 		name = m.Name
 	}
-	body := community.EncodeBody(&community.TransferOwner{
+	body, err := community.Encode(&community.TransferOwner{
 		NewOwner: me, NewOwnerX25519: s.id.X25519Public(), NewOwnerName: name,
 		OldOwnerCutoff: cutoff, NewRecovery: newRecovery,
 	})
+	if err != nil {
+		return Recovered{}, err
+	}
 	e, err := s.writeAsLocked(ctx, r, signer, r.heads[string(st.Recovery)], community.KindTransferOwner, body, community.Hash{})
 	if err != nil {
 		return Recovered{}, err

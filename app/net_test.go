@@ -193,9 +193,9 @@ func TestOneAuthorsShareOfTheWaitingBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	chans, _ := owner.Svc.Channels(c.ID)
-	for _, p := range []*apptest.Peer{a, b} {
+	for i, p := range []*apptest.Peer{a, b} {
 		inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Uses: 1, Members: []invite.Member{owner.Member()}})
-		if _, err := p.Svc.JoinWith(ctx, p.Node, inv, "member"); err != nil {
+		if _, err := p.Svc.JoinWith(ctx, p.Node, inv, []string{"Bea", "Cai"}[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

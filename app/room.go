@@ -198,7 +198,7 @@ type Message struct {
 	ID      community.Hash
 	Channel community.Hash
 	Author  []byte // Ed25519 public key
-	Name    string // the author's display name, as the log says
+	Name    string // the author's display name as views show it (community.Member.Shown); "" for none
 	Role    community.Role
 	Text    string
 	ReplyTo community.Hash // zero when not a reply
@@ -207,12 +207,19 @@ type Message struct {
 	At      community.Position // its place in the channel; pass it as `before` for the older page
 }
 
+// ErrEmptyMessage is Post's answer to a message with nothing but spaces in it.
+var ErrEmptyMessage = errors.New("app: the message is empty: type something first")
+
 // Post writes a message in a channel and returns it once it is stored durably. It works with
 // no peer online: the message waits in the store until a member syncs it.
 func (s *Service) Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (Message, error) {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
 	if text == "" {
-		return Message{}, errors.New("app: the message is empty: type something first")
+		return Message{}, ErrEmptyMessage
+	}
+	text, err := community.LimitText.CleanText(text)
+	if err != nil {
+		return Message{}, err
 	}
 	r, err := s.room(id)
 	if err != nil {
@@ -258,9 +265,13 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 
 // view is the Message of a decrypted content event.
 func (r *room) view(st *community.State, e *community.Event, c *community.Content, me []byte) Message {
-	m, _ := st.Member(e.Author)
+	m, ok := st.Member(e.Author)
+	name := ""
+	if ok && m.Name != "" {
+		name = m.Shown()
+	}
 	return Message{
-		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: m.Name, Role: m.Role, Text: c.Text,
+		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: name, Role: m.Role, Text: c.Text,
 		ReplyTo: c.Target, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position(),
 	}
 }
@@ -348,7 +359,11 @@ func (s *Service) Members(id community.Hash) ([]MemberView, error) {
 	me := s.id.PublicKey()
 	var out []MemberView
 	for _, m := range st.Members() {
-		out = append(out, MemberView{Key: m.Key, Name: m.Name, Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me)})
+		name := ""
+		if m.Name != "" {
+			name = m.Shown()
+		}
+		out = append(out, MemberView{Key: m.Key, Name: name, Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me)})
 	}
 	slices.SortStableFunc(out, func(a, b MemberView) int {
 		if a.Active != b.Active {

@@ -184,9 +184,17 @@ func (s *Service) CreateCommunity(ctx context.Context, p CreateParams) (Created,
 	if p.MaxMembers < 0 || p.MaxMembers > 1<<20 {
 		return Created{}, fmt.Errorf("app: a member cap of %d is out of range: choose 0 (no cap) up to 1,048,576", p.MaxMembers)
 	}
+	name, err := community.LimitCommunityName.CleanName(p.Name)
+	if err != nil {
+		return Created{}, err
+	}
+	owner := p.DisplayName
+	if strings.TrimSpace(owner) == "" {
+		owner = "Owner"
+	}
 	g, _, words, err := community.NewCommunity(s.id, s.id.X25519Public(), community.GenesisParams{
-		Name: strings.TrimSpace(p.Name), About: strings.TrimSpace(p.About), MaxMembers: uint32(p.MaxMembers),
-		History: p.History, OwnerName: strings.TrimSpace(p.DisplayName), Time: s.now(),
+		Name: name, About: p.About, MaxMembers: uint32(p.MaxMembers),
+		History: p.History, OwnerName: owner, Time: s.now(),
 	}, s.rand)
 	if err != nil {
 		return Created{}, err
@@ -196,7 +204,7 @@ func (s *Service) CreateCommunity(ctx context.Context, p CreateParams) (Created,
 	}
 	s.log.Info("created a community", "id", g.ID.Short())
 	s.Emit(CommunityChanged{Community: g.ID})
-	return Created{ID: g.ID, Name: strings.TrimSpace(p.Name), RecoveryWords: words}, nil
+	return Created{ID: g.ID, Name: name, RecoveryWords: words}, nil
 }
 
 // Summary describes one community of this install for a list.

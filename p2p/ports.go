@@ -189,3 +189,14 @@ func relisten(h host.Host, log *slog.Logger, listen, resolved []string) {
 		}
 	}
 }
+
+// CheckListen returns an error naming the first of listen that is not a multiaddr, so that a
+// command line can refuse it before starting anything.
+func CheckListen(listen []string) error {
+	for _, s := range listen {
+		if _, err := ma.NewMultiaddr(s); err != nil {
+			return fmt.Errorf("listen address %q is not a multiaddr: write it like /ip4/0.0.0.0/tcp/4001 or /ip6/::/udp/4001/quic-v1", s)
+		}
+	}
+	return nil
+}

@@ -7,18 +7,6 @@ import (
 	"github.com/kith-app/kith/app/invite"
 )
 
-// Body field limits, in bytes or entries.
-const (
-	maxName       = 100
-	maxAbout      = 2000
-	maxText       = 16 << 10
-	maxReason     = 500
-	maxX25519     = 32
-	maxRecipients = 4096
-	maxOptions    = 20
-	maxChannels   = 16
-)
-
 // bodyVersion starts every body encoding, so each kind's body can evolve on its own.
 const bodyVersion = 1
 
@@ -36,6 +24,20 @@ func EncodeBody(b Body) []byte {
 	w.byte1(bodyVersion)
 	b.encode(&w)
 	return w.b
+}
+
+// Encode returns the canonical bytes of b after checking that every reader decodes them: the
+// writers' guard (they check each field against its Limit first, with a sentence of their own).
+func Encode(b Body) ([]byte, error) {
+	enc := EncodeBody(b)
+	fresh := newBody(b.Kind())
+	if fresh == nil {
+		return nil, fmt.Errorf("%w: kind %s has no body Kith can write", ErrMalformed, b.Kind())
+	}
+	if _, err := decodeBodyInto(fresh, enc); err != nil {
+		return nil, fieldErr(ErrTooLong, "this %s is not one every member could read (%v): shorten what you wrote, or update Kith", b.Kind(), err)
+	}
+	return enc, nil
 }
 
 // newBody returns an empty body of kind k, or nil for kinds with no body of their own.
@@ -145,20 +147,20 @@ func (g *Genesis) encode(w *writer) {
 	w.bytes(g.KeyCheck)
 }
 func (g *Genesis) decode(r *reader) {
-	g.Name = r.str(maxName)
-	g.About = r.str(maxAbout)
+	g.Name = r.str(LimitCommunityName.Max)
+	g.About = r.str(LimitAbout.Max)
 	g.MaxMembers = uint32(r.upTo(maxMembersCap))
 	g.History = HistoryPolicy(r.byte1())
 	if g.History != HistoryFull && g.History != HistoryFromJoin {
 		r.fail("unknown history policy")
 	}
 	g.OwnerX25519 = r.bytes(maxX25519)
-	g.OwnerName = r.str(maxName)
+	g.OwnerName = r.str(LimitDisplayName.Max)
 	g.Recovery = r.key()
 	copy(g.Nonce[:], r.fixed(16))
 	n := r.count(maxChannels, 2)
 	for range n {
-		g.Channels = append(g.Channels, ChannelSpec{Name: r.str(maxName), Kind: r.channelKind()})
+		g.Channels = append(g.Channels, ChannelSpec{Name: r.str(LimitChannelName.Max), Kind: r.channelKind()})
 	}
 	g.EphemeralKey = r.bytes(maxX25519)
 	g.OwnerKey = r.bytes(64)
@@ -207,7 +209,7 @@ func (j *Join) decode(r *reader) {
 	j.InviteSig = r.bytes(ed25519.SignatureSize)
 	j.Joiner = r.key()
 	j.JoinerX25519 = r.bytes(maxX25519)
-	j.Name = r.str(maxName)
+	j.Name = r.str(LimitDisplayName.Max)
 	j.Proof = r.bytes(ed25519.SignatureSize)
 	j.JoinerSig = r.bytes(ed25519.SignatureSize)
 	j.EphemeralKey = r.bytes(maxX25519)
@@ -245,7 +247,7 @@ func (m *Remove) decode(r *reader) {
 	m.Target = r.key()
 	m.CutoffSeq = r.uvarint()
 	m.TargetPrev = r.hash()
-	m.Reason = r.str(maxReason)
+	m.Reason = r.str(LimitReason.Max)
 }
 
 // SetRole makes a member a moderator or a member again. On a demotion, CutoffSeq voids the
@@ -353,7 +355,7 @@ func (m *TransferOwner) encode(w *writer) {
 func (m *TransferOwner) decode(r *reader) {
 	m.NewOwner = r.key()
 	m.NewOwnerX25519 = r.bytes(maxX25519)
-	m.NewOwnerName = r.str(maxName)
+	m.NewOwnerName = r.str(LimitDisplayName.Max)
 	m.OldOwnerCutoff = r.uvarint()
 	m.NewRecovery = ed25519.PublicKey(r.bytes(ed25519.PublicKeySize))
 	if len(m.NewRecovery) != 0 && len(m.NewRecovery) != ed25519.PublicKeySize {
@@ -410,7 +412,7 @@ func (m *ChannelCreate) encode(w *writer) {
 	w.byte1(byte(m.Type))
 }
 func (m *ChannelCreate) decode(r *reader) {
-	m.Name = r.str(maxName)
+	m.Name = r.str(LimitChannelName.Max)
 	m.Type = r.channelKind()
 }
 
@@ -429,7 +431,7 @@ func (m *ChannelUpdate) encode(w *writer) {
 }
 func (m *ChannelUpdate) decode(r *reader) {
 	m.Channel = r.hash()
-	m.Name = r.str(maxName)
+	m.Name = r.str(LimitChannelName.Max)
 	m.Archived = r.flag()
 }
 
@@ -447,8 +449,8 @@ func (m *CommunityEdit) encode(w *writer) {
 	w.uvarint(uint64(m.MaxMembers))
 }
 func (m *CommunityEdit) decode(r *reader) {
-	m.Name = r.str(maxName)
-	m.About = r.str(maxAbout)
+	m.Name = r.str(LimitCommunityName.Max)
+	m.About = r.str(LimitAbout.Max)
 	m.MaxMembers = uint32(r.upTo(maxMembersCap))
 }
 
@@ -485,10 +487,10 @@ func (c *Content) encode(w *writer) {
 func (c *Content) decode(r *reader) {
 	c.Channel = r.hash()
 	c.Target = r.hash()
-	c.Text = r.str(maxText)
+	c.Text = r.str(LimitText.Max)
 	n := r.count(maxOptions, 1)
 	for range n {
-		c.Options = append(c.Options, r.str(maxName))
+		c.Options = append(c.Options, r.str(LimitOption.Max))
 	}
 	c.Choice = uint32(r.upTo(1 << 16))
 	c.Expires = r.varint()

@@ -43,7 +43,13 @@ func SealContent(key Key, community, epoch Hash, author ed25519.PublicKey, c *Co
 	if err != nil {
 		return nil, err
 	}
-	plain := EncodeBody(c)
+	if err := LimitText.Check(c.Text); err != nil {
+		return nil, err
+	}
+	plain, err := Encode(c)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(plain)+aead.Overhead())
 	if _, err := io.ReadFull(rand, out); err != nil {
 		return nil, fmt.Errorf("community: reading randomness: %w", err)

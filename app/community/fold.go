@@ -287,7 +287,7 @@ func (f *folding) newState() (*State, error) {
 		cache:    f.cache,
 	}
 	s.members[string(g.Author)] = &Member{
-		Key: g.Author, X25519: gb.OwnerX25519, Name: gb.OwnerName, Role: RoleOwner, Active: true,
+		Key: g.Author, X25519: gb.OwnerX25519, Name: gb.OwnerName, nameKey: NameKey(gb.OwnerName), Role: RoleOwner, Active: true,
 		Stints: []Stint{{Join: Position{}, FirstSeq: 1}},
 		roles:  []roleChange{{role: RoleOwner}},
 		last:   act{id: g.ID, rank: RoleOwner, kind: KindGenesis},
@@ -374,7 +374,7 @@ func (s *State) apply(e *Event) error {
 			err = invalid("equivocation proof: %v", err)
 		}
 	case *ChannelCreate:
-		if err = checkName("channel name", b.Name); err == nil {
+		if err = checkName(LimitChannelName, b.Name); err == nil {
 			s.addChannel(ChannelID(e.ID, 0), b.Name, ChannelSpec{Kind: b.Type}.Type())
 		}
 	case *ChannelUpdate:
@@ -382,13 +382,13 @@ func (s *State) apply(e *Event) error {
 		switch {
 		case !ok:
 			err = invalid("no channel %s", b.Channel.Short())
-		case checkName("channel name", b.Name) != nil:
+		case checkName(LimitChannelName, b.Name) != nil:
 			err = invalid("empty channel name")
 		default:
 			c.Name, c.Archived = b.Name, b.Archived
 		}
 	case *CommunityEdit:
-		if err = checkName("community name", b.Name); err == nil {
+		if err = checkName(LimitCommunityName, b.Name); err == nil {
 			s.Name, s.About, s.MaxMembers = b.Name, b.About, int(b.MaxMembers)
 		}
 	case *Genesis:
@@ -423,8 +423,10 @@ func (s *State) applyJoin(e *Event, b *Join) (Role, error) {
 	} else if n := len(m.Stints); n > 0 {
 		first = m.Stints[n-1].Cutoff + 1
 	}
-	m.X25519, m.Name, m.Role, m.Active = b.JoinerX25519, b.Name, role, true
-	m.Invite, m.Admitter = signed.ID, e.Author
+	m.X25519, m.Role = b.JoinerX25519, role
+	s.setName(m, b.Name)
+	m.Active = true
+	m.Invite, m.Admitter, m.InviteCap = signed.ID, e.Author, &signed.Capability
 	m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first})
 	m.roles = append(m.roles, roleChange{at: e.Position(), role: role})
 	m.last = act{id: e.ID, rank: s.RoleOf(e.Author), kind: KindJoin}
@@ -641,7 +643,7 @@ func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
 	m.X25519, m.Role, m.Active = b.NewOwnerX25519, RoleOwner, true
 	m.roles = append(m.roles, roleChange{at: e.Position(), role: RoleOwner})
 	if b.NewOwnerName != "" {
-		m.Name = b.NewOwnerName
+		s.setName(m, b.NewOwnerName)
 	}
 	m.last = act{id: e.ID, rank: RoleOwner + 1, kind: KindTransferOwner}
 	s.Owner = b.NewOwner

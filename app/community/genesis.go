@@ -33,11 +33,17 @@ type GenesisParams struct {
 // recovery phrase, to be shown to the owner once and never stored.
 func NewCommunity(owner Signer, ownerX25519 []byte, p GenesisParams, rand io.Reader) (*Event, Key, string, error) {
 	var key Key
-	if err := checkName("community name", p.Name); err != nil {
+	var err error
+	if p.Name, err = LimitCommunityName.CleanName(p.Name); err != nil {
 		return nil, key, "", err
 	}
-	if len(p.About) > maxAbout {
-		return nil, key, "", fmt.Errorf("community: the about text is over %d bytes: shorten it", maxAbout)
+	if strings.TrimSpace(p.OwnerName) == "" {
+		p.OwnerName = ""
+	} else if p.OwnerName, err = LimitDisplayName.CleanName(p.OwnerName); err != nil {
+		return nil, key, "", err
+	}
+	if p.About, err = LimitAbout.CleanText(p.About); err != nil {
+		return nil, key, "", err
 	}
 	if p.History != HistoryFull && p.History != HistoryFromJoin {
 		p.History = HistoryFull
@@ -59,7 +65,6 @@ func NewCommunity(owner Signer, ownerX25519 []byte, p GenesisParams, rand io.Rea
 	if _, err := io.ReadFull(rand, g.Nonce[:]); err != nil {
 		return nil, key, "", fmt.Errorf("community: reading randomness: %w", err)
 	}
-	var err error
 	if g.EphemeralKey, g.OwnerKey, err = SealTo(key, ownerX25519, rand); err != nil {
 		return nil, key, "", err
 	}
@@ -70,15 +75,13 @@ func NewCommunity(owner Signer, ownerX25519 []byte, p GenesisParams, rand io.Rea
 	return ev, key, wordsOf(secret), nil
 }
 
-func checkName(what, s string) error {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return fmt.Errorf("community: the %s is empty: type one", what)
-	case len(s) > maxName:
-		return fmt.Errorf("community: the %s is over %d bytes: shorten it", what, maxName)
+// checkName is the fold's check of a name in the log: not blank, within its limit. (Writers
+// check more: Limit.CleanName.)
+func checkName(l Limit, s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("community: the %s is empty: type one", l.Field)
 	}
-	return nil
+	return l.Check(s)
 }
 
 func recoveryKey(secret [16]byte) ed25519.PrivateKey {

@@ -1,6 +1,7 @@
 package community
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"fmt"
 	"io"
@@ -101,6 +102,16 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	if s.Removed(req.Joiner) {
 		return invalid("you were removed from %s: a removal is final for this device", s.Name)
 	}
+	if req.Name != "" {
+		if clean, err := LimitDisplayName.CleanName(req.Name); err != nil {
+			return invalid("%v", err)
+		} else if clean != req.Name {
+			return invalid("the display name %q is not in the form Kith writes: update Kith", Printable(req.Name, false))
+		}
+		if m, ok := s.NameTaken(req.Name); ok && !bytes.Equal(m.Key, req.Joiner) {
+			return fmt.Errorf("%w: the name %q is too close to that of a member of %s (%q): join again with another name", ErrNameTaken, req.Name, s.Name, Printable(m.Name, false))
+		}
+	}
 	return nil
 }
 
@@ -140,7 +151,7 @@ func DecodeJoinRequest(b []byte) (JoinRequest, error) {
 	sig := r.bytes(ed25519.SignatureSize)
 	req.Joiner = ed25519.PublicKey(r.fixed(ed25519.PublicKeySize))
 	req.X25519 = r.bytes(maxX25519)
-	req.Name = r.str(maxName)
+	req.Name = r.str(LimitDisplayName.Max)
 	req.Proof = r.bytes(ed25519.SignatureSize)
 	req.JoinerSig = r.bytes(ed25519.SignatureSize)
 	if err := r.done(); err != nil {

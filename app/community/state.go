@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/kith-app/kith/app/invite"
 )
@@ -17,6 +18,9 @@ var (
 	ErrRole      = errors.New("community: the author's role does not allow this")
 	ErrVoid      = errors.New("community: the event is void")
 	ErrInvalid   = errors.New("community: the event breaks a membership rule")
+	// ErrNameTaken refuses a join whose display name is too close to an active member's
+	// (NameKey): the joiner can try again with another name.
+	ErrNameTaken = errors.New("community: the name is taken")
 )
 
 // Stint is one period of membership: from the join's position, for the member's sequence
@@ -38,6 +42,14 @@ type Member struct {
 	Stints   []Stint
 	Invite   invite.ID         // the invite of the latest join (zero for the owner)
 	Admitter ed25519.PublicKey // who admitted the latest join
+	// InviteCap is the capability of the latest join's invite: its issuer, uses and expiry.
+	InviteCap *invite.Capability
+	// Twin is set when the name is too close to an active member's (NameKey) who had it first,
+	// in the log's order: admitters refuse such names, but two joins across a partition can
+	// both pass. Views mark a twin (Shown).
+	Twin bool
+
+	nameKey string // NameKey(Name)
 
 	last      act          // the last act on this member (join, role change, removal)
 	roles     []roleChange // its roles over time, for judging what it wrote at a point
@@ -441,6 +453,48 @@ func (s *State) Ledger() invite.Ledger { return ledger{s} }
 
 // clone returns a copy of s that shares nothing it could change: the Folder applies an event to
 // a clone, so that a state it has handed out never changes under its reader.
+// Shown is the member's name as views show it: anything that could deceive made visible
+// (Printable), "(no name)" for none, and a twin marked with the start of its key.
+func (m Member) Shown() string {
+	name := Printable(m.Name, false)
+	if strings.TrimSpace(name) == "" {
+		name = "(no name)"
+	}
+	if m.Twin {
+		name += fmt.Sprintf(" [%x]", []byte(m.Key[:min(2, len(m.Key))]))
+	}
+	return name
+}
+
+// setName gives m its name and notes whether an active member other than m holds a name too
+// close to it (see Member.Twin).
+func (s *State) setName(m *Member, name string) {
+	m.Name, m.nameKey, m.Twin = name, NameKey(name), false
+	if m.nameKey == "" {
+		return
+	}
+	for _, o := range s.members {
+		if o != m && o.Active && o.nameKey == m.nameKey {
+			m.Twin = true
+			return
+		}
+	}
+}
+
+// NameTaken returns the active member whose name is too close to name (NameKey), if any.
+func (s *State) NameTaken(name string) (Member, bool) {
+	k := NameKey(name)
+	if k == "" {
+		return Member{}, false
+	}
+	for _, o := range s.members {
+		if o.Active && o.nameKey == k {
+			return *o, true
+		}
+	}
+	return Member{}, false
+}
+
 func (s *State) clone() *State {
 	c := *s
 	c.members = make(map[string]*Member, len(s.members))

@@ -63,6 +63,19 @@ func (e *UsageError) Error() string { return e.Msg }
 
 func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
 
+// asUsage turns the refusal of what a person typed (empty, over its limit, characters that are
+// not allowed) into a *UsageError: kithd exits 2, as for any other mistake in the command.
+func asUsage(err error) error {
+	if errors.Is(err, app.ErrEmptyMessage) || errors.Is(err, community.ErrTooLong) || errors.Is(err, community.ErrBadText) || errors.Is(err, community.ErrEmpty) {
+		var f *community.FieldError
+		if errors.As(err, &f) {
+			return &UsageError{Msg: f.Msg}
+		}
+		return &UsageError{Msg: strings.TrimPrefix(err.Error(), "app: ")}
+	}
+	return err
+}
+
 // Do runs one command of kithd's contract on this peer (for kithd itself, or for the control
 // socket of a running peer). A mistake in the request is a *UsageError.
 func (p *Peer) Do(ctx context.Context, req Request) (Result, error) {
@@ -122,9 +135,12 @@ func (p *Peer) doCreate(ctx context.Context, req Request) (Result, error) {
 	if name == "" {
 		name = "Owner"
 	}
+	if req.MaxMembers < 0 {
+		return Result{}, usage("--max-members is 0 (no cap) or more, not %d", req.MaxMembers)
+	}
 	c, err := p.Svc.CreateCommunity(ctx, app.CreateParams{Name: req.Name, About: req.About, MaxMembers: req.MaxMembers, DisplayName: name})
 	if err != nil {
-		return Result{}, err
+		return Result{}, asUsage(err)
 	}
 	if g := p.gossipOf(); g != nil {
 		if err := g.Add(c.ID); err != nil {
@@ -243,6 +259,9 @@ func (p *Peer) doJoin(ctx context.Context, req Request, progress func(string)) (
 		if timeout, err = time.ParseDuration(req.Timeout); err != nil || timeout <= 0 {
 			return Result{}, usage("--timeout takes a duration such as 60s or 2h, not %q", req.Timeout)
 		}
+	}
+	if _, err := app.CleanDisplayName(req.Name); err != nil {
+		return Result{}, asUsage(err)
 	}
 	if err := expired(inv, time.Now()); err != nil {
 		return Result{}, fmt.Errorf("the invite to %q expired on %s: ask whoever sent it for a new one", inv.CommunityName, inv.Expires.Local().Format("2 January 2006 at 15:04"))
@@ -375,7 +394,7 @@ func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
 	}
 	m, err := p.Svc.Post(ctx, id, ch.ID, req.Text, community.Hash{})
 	if err != nil {
-		return Result{}, err
+		return Result{}, asUsage(err)
 	}
 	return jsonResult(m.ID.String(), p.messageJSON(m, ch.Name))
 }
@@ -386,6 +405,7 @@ type MessageJSON struct {
 	Channel    string `json:"channel"`
 	Author     string `json:"author"`
 	AuthorName string `json:"author_name"`
+	AuthorRole string `json:"author_role"` // owner, moderator or member (none: no longer a member)
 	Text       string `json:"text"`
 	Time       string `json:"time"`
 	Mine       bool   `json:"mine"`
@@ -393,7 +413,7 @@ type MessageJSON struct {
 
 func (p *Peer) messageJSON(m app.Message, channel string) MessageJSON {
 	return MessageJSON{ID: m.ID.String(), Channel: channel, Author: fmt.Sprintf("%x", m.Author), AuthorName: m.Name,
-		Text: m.Text, Time: m.Time.UTC().Format(time.RFC3339), Mine: m.Mine}
+		AuthorRole: m.Role.String(), Text: m.Text, Time: m.Time.UTC().Format(time.RFC3339), Mine: m.Mine}
 }
 
 func (p *Peer) doMessages(req Request) (Result, error) {
@@ -417,9 +437,25 @@ func (p *Peer) doMessages(req Request) (Result, error) {
 	var text strings.Builder
 	for _, m := range msgs {
 		out = append(out, p.messageJSON(m, ch.Name))
-		fmt.Fprintf(&text, "%s  %s: %s\n", m.Time.Local().Format("2006-01-02 15:04"), nameOr(m.Name), m.Text)
+		fmt.Fprintf(&text, "%s  %s%s: %s\n", m.Time.Local().Format("2006-01-02 15:04"), nameOr(m.Name), roleMark(m.Role), indented(m.Text))
 	}
 	return jsonResult(strings.TrimSuffix(text.String(), "\n"), out)
+}
+
+// roleMark is what follows an author's name in `kithd messages`: its role when it is the
+// owner or a moderator, so that nobody passes for them with a look-alike name.
+func roleMark(r community.Role) string {
+	if r >= community.RoleModerator {
+		return " (" + r.String() + ")"
+	}
+	return ""
+}
+
+// indented is a message's text for a terminal: control characters made visible
+// (community.Printable), and every line after the first indented under a bar, so that no text
+// can pass for another message's line.
+func indented(text string) string {
+	return strings.ReplaceAll(community.Printable(text, true), "\n", "\n    | ")
 }
 
 func nameOr(name string) string {

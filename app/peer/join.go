@@ -125,7 +125,11 @@ func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (commu
 	if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
 		return id, fmt.Errorf("you are already a member of %q", inv.CommunityName)
 	}
-	r, err := p.startJoin(inv, strings.TrimSpace(name), time.Now(), true)
+	name, err := app.CleanDisplayName(name)
+	if err != nil {
+		return id, err
+	}
+	r, err := p.startJoin(inv, name, time.Now(), true)
 	if err != nil {
 		return id, err
 	}

@@ -39,7 +39,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/peer"
+	"github.com/kith-app/kith/p2p"
 	"github.com/kith-app/kith/storage"
 )
 
@@ -121,7 +123,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	res, err := do(ctx, *dir, req, stderr)
 	if res.Warning != "" {
-		fmt.Fprintln(stderr, "kithd: warning:", res.Warning)
+		fmt.Fprintln(stderr, "kithd: warning:", terminalSafe(res.Warning))
 	}
 	var u *peer.UsageError
 	switch {
@@ -135,9 +137,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kithd:", oneLine(err))
 		return 1
 	}
-	out := res.Text
+	out := terminalSafe(res.Text)
 	if asJSON {
-		out = string(res.JSON)
+		out = string(res.JSON) // JSON escapes control characters itself
 	}
 	if out != "" {
 		fmt.Fprintln(stdout, out)
@@ -167,15 +169,21 @@ func readWords(in io.Reader, stderr io.Writer) (string, error) {
 }
 
 func usageErr(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "kithd: %s (see `kithd help`)\n", msg)
+	fmt.Fprintf(stderr, "kithd: %s (see `kithd help`)\n", terminalSafe(oneLine(errors.New(msg))))
 	return 2
 }
 
-// oneLine keeps an error to one line: the first, joined errors included.
+// oneLine keeps an error to one line, with nothing a terminal would act on (names and text in
+// errors come from other members).
 func oneLine(err error) string {
 	s := strings.TrimSpace(err.Error())
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+	return terminalSafe(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " "))
 }
+
+// terminalSafe is text for a terminal: escape sequences, other control characters and
+// direction overrides from members' names and text are shown as \u{…}; lines and tabs stay.
+// Every text kithd prints goes through it (JSON escapes on its own).
+func terminalSafe(s string) string { return community.Printable(s, true) }
 
 // parseCommand reads one command's flags (anywhere among its arguments) and arguments.
 func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
@@ -272,12 +280,18 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		}
 	case "post":
 		req.Text = positional[0]
+		if strings.TrimSpace(req.Text) == "" {
+			return req, false, errors.New("post needs the message text: it is empty")
+		}
 	case "revoke":
 		req.Invite = positional[0]
 	case "remove", "promote", "demote":
 		req.Member = positional[0]
 	case "delete":
 		req.Message = positional[0]
+	}
+	if cmd == "create" && req.MaxMembers < 0 {
+		return req, false, fmt.Errorf("create: --max-members is 0 (no cap) or more, not %d", req.MaxMembers)
 	}
 	if cmd == "recover" && req.KeepAll && req.Cutoff != 0 {
 		return req, false, errors.New("recover takes --cutoff SEQ or --keep-all, not both")
@@ -290,7 +304,7 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 func do(ctx context.Context, dir string, req peer.Request, stderr io.Writer) (peer.Result, error) {
 	var progress func(string)
 	if req.Cmd == "join" && !req.Cancel {
-		progress = func(line string) { fmt.Fprintln(stderr, "kithd:", line) }
+		progress = func(line string) { fmt.Fprintln(stderr, "kithd:", terminalSafe(line)) }
 	}
 	res, err := peer.CallWithProgress(ctx, dir, req, progress)
 	if !errors.Is(err, peer.ErrNoControl) {
@@ -359,6 +373,9 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return usageErr(stderr, fmt.Sprintf("run takes no argument %q", fs.Arg(0)))
+	}
+	if err := p2p.CheckListen(listen); err != nil {
+		return usageErr(stderr, "run: "+err.Error())
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
