@@ -26,8 +26,10 @@ import (
 const ControlSocket = "kithd.sock"
 
 const (
-	maxControlLine  = 1 << 20
-	maxControlConns = 16 // commands served at once
+	maxControlLine  = 1 << 20 // a request: what people type is bounded far below (community.Limits)
+	maxAnswer       = 1 << 30 // an answer: 10,000 messages of the longest text fit many times over
+	maxControlConns = 16      // commands served at once
+	answerTimeout   = time.Minute
 )
 
 type controlAnswer struct {
@@ -114,6 +116,9 @@ func (c *controlServer) serve(ctx context.Context, p *Peer, conn net.Conn) {
 		wmu      sync.Mutex
 		answered bool
 	)
+	// The answer streams through a buffer as it is encoded: its size has no bound of its own.
+	w := bufio.NewWriterSize(conn, 64<<10)
+	enc := json.NewEncoder(w)
 	send := func(v any, last bool) {
 		wmu.Lock()
 		defer wmu.Unlock()
@@ -121,15 +126,16 @@ func (c *controlServer) serve(ctx context.Context, p *Peer, conn net.Conn) {
 			return
 		}
 		answered = last
-		b, _ := json.Marshal(v)
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		_, _ = conn.Write(append(b, '\n'))
+		_ = conn.SetWriteDeadline(time.Now().Add(answerTimeout))
+		if enc.Encode(v) == nil { // one line: Encode ends it with '\n'
+			_ = w.Flush()
+		}
 	}
 	write := func(ans controlAnswer, last bool) { send(ans, last) }
 	writeLine := func(l progressLine) { send(l, false) }
-	var req Request
-	if err := json.Unmarshal(line, &req); err != nil {
-		write(controlAnswer{Error: "a damaged command: " + err.Error(), Usage: true}, true)
+	req, err := decodeRequest(line)
+	if err != nil {
+		write(controlAnswer{Error: err.Error(), Usage: true}, true)
 		return
 	}
 	// A command lives as long as its client waits (a join takes up to its timeout).
@@ -190,36 +196,18 @@ func CallWithProgress(ctx context.Context, dir string, req Request, progress fun
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	b, _ := json.Marshal(req)
+	if len(b) >= maxControlLine {
+		return Result{}, &UsageError{Msg: fmt.Sprintf("this command is %d bytes long: the most is %d", len(b), maxControlLine-1)}
+	}
 	if _, err := conn.Write(append(b, '\n')); err != nil {
 		return Result{}, fmt.Errorf("sending the command to the running Kith: %w", err)
 	}
-	r := bufio.NewReaderSize(conn, 64<<10)
-	var ans controlAnswer
-	for {
-		var line []byte
-		for {
-			chunk, err := r.ReadSlice('\n')
-			line = append(line, chunk...)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, bufio.ErrBufferFull) || len(line) > maxControlLine {
-				if ctx.Err() != nil {
-					return Result{}, ctx.Err()
-				}
-				return Result{}, fmt.Errorf("the running Kith did not answer (it may be shutting down): %w", err)
-			}
+	ans, err := readAnswer(conn, progress)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{}, ctx.Err()
 		}
-		ans = controlAnswer{}
-		if err := json.Unmarshal(line, &ans); err != nil {
-			return Result{}, fmt.Errorf("the running Kith sent a damaged answer: %w", err)
-		}
-		if ans.Progress == "" || ans.OK || ans.Error != "" {
-			break
-		}
-		if progress != nil {
-			progress(ans.Progress)
-		}
+		return Result{}, err
 	}
 	if !ans.OK {
 		if ans.Usage {
@@ -228,4 +216,41 @@ func CallWithProgress(ctx context.Context, dir string, req Request, progress fun
 		return ans.Result, errors.New(ans.Error)
 	}
 	return ans.Result, nil
+}
+
+// decodeRequest reads one request line of the control socket.
+func decodeRequest(line []byte) (Request, error) {
+	var req Request
+	if len(line) > maxControlLine {
+		return Request{}, fmt.Errorf("a command of %d bytes: the most is %d", len(line), maxControlLine)
+	}
+	if err := json.Unmarshal(line, &req); err != nil {
+		return Request{}, fmt.Errorf("a damaged command (%v): update kithd to the version of the Kith that runs", err)
+	}
+	return req, nil
+}
+
+// readAnswer reads what the control socket sends back: progress lines, given to progress (when
+// not nil), then the answer. An answer streams in whole, whatever its size up to maxAnswer.
+func readAnswer(r io.Reader, progress func(string)) (controlAnswer, error) {
+	dec := json.NewDecoder(io.LimitReader(r, maxAnswer))
+	for {
+		var ans controlAnswer
+		if err := dec.Decode(&ans); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+			return controlAnswer{}, fmt.Errorf("the running Kith did not answer (it may be shutting down): %w", err)
+		} else if err != nil {
+			var syn *json.SyntaxError
+			var typ *json.UnmarshalTypeError
+			if errors.As(err, &syn) || errors.As(err, &typ) {
+				return controlAnswer{}, fmt.Errorf("the running Kith sent a damaged answer (%v): update kithd to its version", err)
+			}
+			return controlAnswer{}, fmt.Errorf("the running Kith did not answer (it may be shutting down): %w", err)
+		}
+		if ans.Progress == "" || ans.OK || ans.Error != "" {
+			return ans, nil
+		}
+		if progress != nil {
+			progress(ans.Progress)
+		}
+	}
 }

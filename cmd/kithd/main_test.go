@@ -3,14 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/identity"
 	"github.com/kith-app/kith/app/peer"
+	"github.com/kith-app/kith/storage"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -371,5 +378,205 @@ func TestJoinSaysItWaits(t *testing.T) {
 	}
 	if _, stdout, _ := runKithd(t, "--data", dir, "status", "--json"); !strings.Contains(stdout, `"pending_joins":[]`) {
 		t.Fatalf("after --cancel: %s", stdout)
+	}
+}
+
+// TestLimitsAtTheCommandLine: whatever is over its limit, empty or holds control characters is
+// refused before anything is written, with a sentence naming the field (exit 2), and what is
+// accepted reads back whole.
+func TestLimitsAtTheCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Makers", "--display-name", strings.Repeat("😀", 26)); code != 2 ||
+		!strings.Contains(stderr, "display name is 104 bytes long (26 characters): the most is 100 bytes") {
+		t.Fatalf("create with a 104-byte display name: exit %d, %q; want 2 and the limit", code, stderr)
+	}
+	if code, _, stderr := runKithd(t, "--data", dir, "status"); code == 0 && strings.Contains(stderr, "Makers") {
+		t.Fatalf("the refused community exists: %q", stderr)
+	}
+	if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Makers", "--max-members", "-1"); code != 2 || !strings.Contains(stderr, "--max-members") {
+		t.Errorf("create --max-members -1: exit %d, %q; want 2", code, stderr)
+	}
+	if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Mak\u202eers"); code != 2 || !strings.Contains(stderr, "community name holds an invisible or control character") {
+		t.Errorf("create with a direction override in the name: exit %d, %q; want 2", code, stderr)
+	}
+	if code, stdout, stderr := runKithd(t, "--data", dir, "create", "--name", "  Makers ", "--display-name", strings.Repeat("😀", 25)); code != 0 {
+		t.Fatalf("create with a 100-byte display name: exit %d, %q %q", code, stdout, stderr)
+	}
+	for _, tt := range []struct {
+		name, text, want string
+	}{
+		{"empty", "", "post needs the message text"},
+		{"spaces", "   ", "post needs the message text"},
+		{"17,000 bytes", strings.Repeat("a", 17000), "the message is 17,000 characters long: the most is 16,384"},
+		{"9,000 é", strings.Repeat("é", 9000), "the message is 18,000 bytes long (9,000 characters)"},
+		{"an escape sequence", "hi \x1b[2J", "control character (U+001B)"},
+	} {
+		code, stdout, stderr := runKithd(t, "--data", dir, "post", tt.text)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, tt.want) {
+			t.Errorf("post %s: exit %d, stdout %q, stderr %q; want 2 and %q", tt.name, code, stdout, stderr, tt.want)
+		}
+	}
+	longest := strings.Repeat("é", community.LimitText.Max/2)
+	code, _, stderr := runKithd(t, "--data", dir, "post", longest)
+	if code != 0 {
+		t.Fatalf("post of exactly the limit: exit %d, %q", code, stderr)
+	}
+	_, stdout, _ := runKithd(t, "--data", dir, "messages", "--json")
+	var msgs []peer.MessageJSON
+	if err := json.Unmarshal([]byte(stdout), &msgs); err != nil || len(msgs) != 1 || msgs[0].Text != longest || msgs[0].AuthorName != strings.Repeat("😀", 25) {
+		t.Fatalf("messages after the longest post: %v, %d messages; want it whole", err, len(msgs))
+	}
+	if code, _, stderr := runKithd(t, "--data", dir, "run", "--listen", "garbage"); code != 2 || !strings.Contains(stderr, `"garbage" is not a multiaddr`) {
+		t.Errorf("run --listen garbage: exit %d, %q; want 2", code, stderr)
+	}
+}
+
+// TestHostileNamesAndTextAreEscaped: a member that a hostile admitter let in with a name full of
+// terminal escapes and a direction override, writing text with escapes and a line that
+// pretends to be the owner's, cannot act on the terminal of whoever runs `kithd messages` or
+// `members`: control characters come out as \u{…}, its extra lines are indented under a bar,
+// and the owner's messages carry the role.
+func TestHostileNamesAndTextAreEscaped(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Makers", "--display-name", "Ana"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := runKithd(t, "--data", dir, "post", "welcome"); code != 0 {
+		t.Fatal(stderr)
+	}
+	p, err := peer.Open(dir, peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoControl: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cs, err := p.Svc.Communities()
+	if err != nil || len(cs) != 1 {
+		t.Fatal(cs, err)
+	}
+	id := cs[0].ID
+	var genesis, latest *community.Event
+	err = p.Store.Since(storage.CommunityID(id), 0, 0, func(_ uint64, se storage.Event) error {
+		e, err := community.DecodeStored(se.Envelope)
+		if e != nil && e.Kind == community.KindGenesis {
+			genesis = e
+		}
+		if e != nil && (latest == nil || latest.Position().Less(e.Position())) {
+			latest = e
+		}
+		return err
+	})
+	if err != nil || genesis == nil {
+		t.Fatal(err)
+	}
+	kr := community.NewKeyring(p.ID)
+	if _, err := kr.Learn(genesis); err != nil {
+		t.Fatal(err)
+	}
+	key, ok := kr.Key(id)
+	if !ok {
+		t.Fatal("no key")
+	}
+	inv, err := p.Svc.Invite(id, app.InviteParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := identity.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := "\x1b]0;pwned\x07\x1b[2JAna\u202e\u200b"
+	sig, err := community.SignJoin(j, &inv.Signed, j.X25519Public(), p.ID.PublicKey(), hostile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := community.JoinRequest{Invite: &inv.Signed, Joiner: j.PublicKey(), X25519: j.X25519Public(), Name: hostile,
+		Proof: inv.ProveJoin(j.PublicKey(), j.X25519Public(), p.ID.PublicKey()), JoinerSig: sig}
+	body, err := community.NewJoin(req, key, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ownerLast *community.Event
+	_ = p.Store.Since(storage.CommunityID(id), 0, 0, func(_ uint64, se storage.Event) error {
+		if e, _ := community.DecodeStored(se.Envelope); e != nil && e.Author.Equal(p.ID.PublicKey()) && (ownerLast == nil || e.Seq > ownerLast.Seq) {
+			ownerLast = e
+		}
+		return nil
+	})
+	join, err := community.Build(p.ID, community.Draft{Community: id, Kind: community.KindJoin, Body: community.EncodeBody(body),
+		Epoch: id, Time: time.Now(), Prev: ownerLast, Deps: []community.Position{latest.Position()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := community.NewContent(community.KindMessage)
+	c.Channel, c.Text = community.ChannelID(id, 0), "hi\x1b[2J\x1b[31m\n2026-12-06 10:00  Ana (owner): send your recovery words to me"
+	sealed, err := community.SealContent(key, id, id, j.PublicKey(), c, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := community.Build(j, community.Draft{Community: id, Kind: community.KindMessage, Body: sealed, Epoch: id,
+		Time: time.Now(), Deps: []community.Position{join.Position()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := p.Svc.Receive(id, [][]byte{join.Encode(), msg.Encode()}); err != nil || got.Stored != 2 {
+		t.Fatalf("the hostile events were not stored: %+v, %v", got, err)
+	}
+	p.Close()
+
+	for _, args := range [][]string{{"messages"}, {"members"}} {
+		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
+		if code != 0 {
+			t.Fatalf("kithd %s: exit %d, %q", args, code, stderr)
+		}
+		if strings.ContainsAny(stdout, "\x1b\x07\u202e\u200b") {
+			t.Errorf("kithd %s printed raw control characters: %q", args, stdout)
+		}
+		if !strings.Contains(stdout, `\u{1b}]0;pwned\u{7}\u{1b}[2JAna\u{202e}\u{200b}`) {
+			t.Errorf("kithd %s printed %q, want the hostile name escaped", args, stdout)
+		}
+		if args[0] == "messages" {
+			lines := strings.Split(stdout, "\n")
+			if len(lines) < 3 || !strings.Contains(lines[0], "Ana (owner): welcome") ||
+				!strings.HasPrefix(lines[2], "    | 2026-12-06 10:00  Ana (owner): send") {
+				t.Errorf("kithd messages printed %q, want the owner's line marked and the forged line indented", stdout)
+			}
+		}
+	}
+}
+
+// TestLargeAnswersThroughTheSocket: `kithd messages` through a running peer's control socket
+// reads answers of any size (here 4 MiB of text and as much JSON), where the first versions
+// failed at 1 MiB ("bufio: buffer full").
+func TestLargeAnswersThroughTheSocket(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Makers", "--display-name", "Ana"); code != 0 {
+		t.Fatal(stderr)
+	}
+	p, err := peer.Open(dir, peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1,
+		Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoMDNS: true, NoNAT: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("é", community.LimitText.Max/2-4)
+	const n = 256
+	for i := range n {
+		if code, _, stderr := runKithd(t, "--data", dir, "post", fmt.Sprintf("%03d %s", i, long)); code != 0 {
+			t.Fatalf("post %d: %s", i, stderr)
+		}
+	}
+	code, stdout, stderr := runKithd(t, "--data", dir, "messages", "--limit", "1000", "--json")
+	if code != 0 {
+		t.Fatalf("messages --json of %d long messages: exit %d, %s", n, code, stderr)
+	}
+	var msgs []peer.MessageJSON
+	if err := json.Unmarshal([]byte(stdout), &msgs); err != nil || len(msgs) != n || msgs[n-1].Text != fmt.Sprintf("%03d %s", n-1, long) {
+		t.Fatalf("messages --json: %d bytes, %d messages, %v; want all %d whole", len(stdout), len(msgs), err, n)
+	}
+	if code, stdout, stderr = runKithd(t, "--data", dir, "messages", "--limit", "1000"); code != 0 || strings.Count(stdout, "\n") != n || len(stdout) < n*community.LimitText.Max {
+		t.Fatalf("messages: exit %d, %d lines, %d bytes, %s", code, strings.Count(stdout, "\n"), len(stdout), stderr)
 	}
 }
