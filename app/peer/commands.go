@@ -18,29 +18,30 @@ import (
 // Request is one command of kithd's contract (see cmd/kithd), as it travels over the control
 // socket. Fields a command does not use are left empty.
 type Request struct {
-	Cmd         string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status, remove, promote, demote, delete, leave, recover; show (the desktop app's window)
-	Community   string `json:"community,omitempty"`
-	Name        string `json:"name,omitempty"` // create: the community's name; join: the display name
-	About       string `json:"about,omitempty"`
-	MaxMembers  int    `json:"max_members,omitempty"`
-	DisplayName string `json:"display_name,omitempty"` // create: the owner's name
-	Role        string `json:"role,omitempty"`
-	Uses        int    `json:"uses,omitempty"`
-	Expires     string `json:"expires,omitempty"` // a Go duration: 72h
-	Invite      string `json:"invite,omitempty"`  // join: the invite text; revoke: the invite's ID
-	Timeout     string `json:"timeout,omitempty"`
-	Channel     string `json:"channel,omitempty"`
-	Text        string `json:"text,omitempty"`
-	Limit       int    `json:"limit,omitempty"`
-	Member      string `json:"member,omitempty"`  // remove, promote, demote: the member's id (or a unique prefix, or its name)
-	Message     string `json:"message,omitempty"` // delete: the message's id
-	Reason      string `json:"reason,omitempty"`  // remove: why, kept in the log
-	Words       string `json:"words,omitempty"`   // recover: the recovery words
-	Cutoff      uint64 `json:"cutoff,omitempty"`  // recover: the old owner key's last act that stands (0: none)
-	KeepAll     bool   `json:"keep_all,omitempty"`
-	List        bool   `json:"list,omitempty"`     // recover: list the owner key's acts instead
-	Cancel      bool   `json:"cancel,omitempty"`   // join: drop the join under way that Invite names (an invite, or its community)
-	Progress    bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
+	Cmd          string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status, remove, promote, demote, delete, leave, recover; show (the desktop app's window)
+	Community    string `json:"community,omitempty"`
+	Name         string `json:"name,omitempty"` // create: the community's name; join: the display name
+	About        string `json:"about,omitempty"`
+	MaxMembers   int    `json:"max_members,omitempty"`
+	DisplayName  string `json:"display_name,omitempty"` // create: the owner's name
+	Role         string `json:"role,omitempty"`
+	Uses         int    `json:"uses,omitempty"`
+	Expires      string `json:"expires,omitempty"` // a Go duration: 72h
+	Invite       string `json:"invite,omitempty"`  // join: the invite text; revoke: the invite's ID
+	Timeout      string `json:"timeout,omitempty"`
+	Channel      string `json:"channel,omitempty"`
+	Text         string `json:"text,omitempty"`
+	Limit        int    `json:"limit,omitempty"`
+	Member       string `json:"member,omitempty"`        // remove, promote, demote: the member's id (or a unique prefix, or its name)
+	Message      string `json:"message,omitempty"`       // delete: the message's id
+	Reason       string `json:"reason,omitempty"`        // remove: why, kept in the log
+	RevokeInvite bool   `json:"revoke_invite,omitempty"` // remove: also revoke the invite the member joined with
+	Words        string `json:"words,omitempty"`         // recover: the recovery words
+	Cutoff       uint64 `json:"cutoff,omitempty"`        // recover: the old owner key's last act that stands (0: none)
+	KeepAll      bool   `json:"keep_all,omitempty"`
+	List         bool   `json:"list,omitempty"`     // recover: list the owner key's acts instead
+	Cancel       bool   `json:"cancel,omitempty"`   // join: drop the join under way that Invite names (an invite, or its community)
+	Progress     bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).

@@ -60,8 +60,29 @@ func (p *Peer) doMemberAct(ctx context.Context, req Request) (Result, error) {
 	var text string
 	switch req.Cmd {
 	case "remove":
-		err = p.Svc.Remove(ctx, id, m.Key, req.Reason)
+		var use app.InviteUse
+		var joined bool
+		if req.RevokeInvite {
+			if use, joined, err = p.Svc.InviteOf(id, m.Key); err != nil {
+				return Result{}, err
+			}
+		}
+		err = p.Svc.RemoveMember(ctx, id, m.Key, app.RemoveOptions{Reason: req.Reason, RevokeInvite: req.RevokeInvite})
 		text = fmt.Sprintf("removed %s: every member that has the removal refuses it, and the key rotated to the others", name)
+		if err == nil && req.RevokeInvite {
+			extra := map[string]any{"id": hex.EncodeToString(m.Key), "name": m.Name, "done": req.Cmd}
+			switch {
+			case !joined:
+				text += "; it joined with no invite (it was the owner), so none was revoked"
+			case use.Revoked:
+				text += fmt.Sprintf("; the invite it joined with (%s) was revoked already", use.ID)
+				extra["invite"] = use.ID.String()
+			default:
+				text += fmt.Sprintf("; the invite it joined with (%s) is revoked: nobody joins with it any more", use.ID)
+				extra["invite"], extra["invite_revoked"] = use.ID.String(), true
+			}
+			return jsonResult(text, extra)
+		}
 	case "promote":
 		err = p.Svc.SetRole(ctx, id, m.Key, community.RoleModerator)
 		text = name + " is a moderator"

@@ -664,3 +664,68 @@ func cannotRead(t *testing.T, p, from *peer.Peer, id community.Hash, text string
 		t.Fatalf("%s read %q, written with a key it must not have", p.Dir, text)
 	}
 }
+
+// TestRemovalKeepsThePersonOut: a member removed with --revoke-invite cannot come back with a
+// new install and the multi-use invite it joined with ("this invite was revoked"), at the owner
+// or at any other member; a removal without it leaves the invite open, and says nothing was
+// revoked. A joiner who takes the owner's name in another case is refused with a sentence
+// that says to pick another name, and gets in with one.
+func TestRemovalKeepsThePersonOut(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 10)
+	al, bo := n.start("", 0), n.start("", 0)
+	join(t, al, inv, "Al")
+	join(t, bo, inv, "Bo")
+	connected(t, id, owner, al, bo)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	use, ok, err := owner.Svc.InviteOf(id, bo.ID.PublicKey())
+	if err != nil || !ok || use.ID != inv.ID || use.Uses != 2 || use.MaxUses != 10 || use.UsesLeft() != 8 {
+		t.Fatalf("InviteOf(Bo) = %+v, %v, %v; want the 10-use invite, used twice", use, ok, err)
+	}
+	res, err := owner.Do(ctx, peer.Request{Cmd: "remove", Member: "Bo", RevokeInvite: true, Reason: "spam"})
+	if err != nil || !strings.Contains(res.Text, "is revoked") || !strings.Contains(string(res.JSON), `"invite_revoked":true`) {
+		t.Fatalf("remove --revoke-invite: %q %s, %v", res.Text, res.JSON, err)
+	}
+	eventually(t, 30*time.Second, "Al to know the invite is revoked", func() bool {
+		u, _, _ := al.Svc.InviteOf(id, al.ID.PublicKey())
+		return u.Revoked
+	})
+	back := n.start("", 0) // Bo on a new install
+	jctx, jcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer jcancel()
+	if _, err := back.Join(jctx, inv, "Bo again"); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("Bo came back with the invite: %v", err)
+	}
+	if isActive(owner, id, back.ID.PublicKey()) {
+		t.Fatal("the new install is a member")
+	}
+
+	// A removal without the flag leaves the invite open.
+	fresh := inviteOf(t, owner, id, 5)
+	cy := n.start("", 0)
+	join(t, cy, fresh, "Cy")
+	res, err = owner.Do(ctx, peer.Request{Cmd: "remove", Member: "Cy"})
+	if err != nil || strings.Contains(res.Text, "revoked") {
+		t.Fatalf("remove: %q, %v", res.Text, err)
+	}
+	if u, _, _ := owner.Svc.InviteOf(id, cy.ID.PublicKey()); u.Revoked || u.UsesLeft() != 4 {
+		t.Fatalf("a removal without --revoke-invite revoked it: %+v", u)
+	}
+
+	// The owner's name, in capitals and with a zero for the O: refused, with what to do.
+	eve := n.start("", 0)
+	jctx2, jcancel2 := context.WithTimeout(ctx, 60*time.Second)
+	defer jcancel2()
+	if _, err := eve.Join(jctx2, fresh, "ANA"); err == nil || !strings.Contains(err.Error(), "too close to that of a member") ||
+		!strings.Contains(err.Error(), "another name") {
+		t.Fatalf("a joiner named ANA beside the owner Ana: %v", err)
+	}
+	if _, err := eve.Join(ctx, fresh, "Ana\u202e"); err == nil || !strings.Contains(err.Error(), "invisible or control character") {
+		t.Fatalf("a joiner with a direction override in its name: %v", err)
+	}
+	join(t, eve, fresh, "Eve")
+}

@@ -35,6 +35,7 @@ func (s *Shell) act(call func(ctx context.Context) error, done func(err error)) 
 // confirmation text, confirm button, call).
 type memberAction struct {
 	label, title, text, confirm string
+	extra                       fyne.CanvasObject // shown under the text of the confirmation; nil: none
 	call                        func(ctx context.Context) error
 	done                        string
 }
@@ -77,15 +78,45 @@ func (v *CommunityView) memberActions(m app.MemberView) []memberAction {
 		}
 	}
 	if m.Role < mine {
+		revoke := v.revokeCheck(m)
+		var extra fyne.CanvasObject
+		if revoke != nil {
+			extra = revoke
+		}
 		out = append(out, memberAction{
 			label: "Remove from the community", title: "Remove " + name + "?", confirm: "Remove",
 			text: name + " will be disconnected and refused by every member, and will not be able to read anything written from now on. What " +
 				name + " already read stays on their device. This cannot be undone for this device of theirs.",
-			call: func(ctx context.Context) error { return svc.Remove(ctx, id, m.Key, "") },
+			extra: extra,
+			call: func(ctx context.Context) error {
+				return svc.RemoveMember(ctx, id, m.Key, app.RemoveOptions{RevokeInvite: revoke != nil && revoke.Checked})
+			},
 			done: name + " was removed.",
 		})
 	}
 	return out
+}
+
+// revokeCheck is the removal's choice to revoke the invite the member joined with, saying how
+// many more people it could let in; nil when there is nothing to revoke (the owner's, one used
+// up or revoked already).
+func (v *CommunityView) revokeCheck(m app.MemberView) *widget.Check {
+	use, ok, err := v.s.svc.InviteOf(v.cur, m.Key)
+	if err != nil || !ok {
+		return nil
+	}
+	var left string
+	switch n := use.UsesLeft(); {
+	case n == 0:
+		return nil
+	case n < 0:
+		left = "it has no limit on its uses"
+	case n == 1:
+		left = "it can let 1 more person in"
+	default:
+		left = fmt.Sprintf("it can let %d more people in", n)
+	}
+	return widget.NewCheck("Also revoke the invite they joined with ("+left+")", nil)
 }
 
 // openMember shows a member with the actions this install may take on it.
@@ -109,7 +140,7 @@ func (v *CommunityView) openMember(m app.MemberView) {
 			b.Importance = widget.DangerImportance
 		}
 		b.OnTapped = func() {
-			v.ask(a.title, a.confirm, a.text, func() {
+			v.askWith(a.title, a.confirm, a.text, a.extra, func() {
 				said.SetText("Working…")
 				b.Disable()
 				v.s.act(a.call, func(err error) {
@@ -145,7 +176,16 @@ func (v *CommunityView) openMember(m app.MemberView) {
 
 // ask shows a confirmation; yes runs on the Fyne thread if the person confirms.
 func (v *CommunityView) ask(title, confirm, text string, yes func()) {
-	c := dialog.NewCustomConfirm(title, confirm, "Cancel", wrapped(text), func(ok bool) {
+	v.askWith(title, confirm, text, nil, yes)
+}
+
+// askWith is ask with more under the text (a choice that goes with the act); extra may be nil.
+func (v *CommunityView) askWith(title, confirm, text string, extra fyne.CanvasObject, yes func()) {
+	var content fyne.CanvasObject = wrapped(text)
+	if extra != nil {
+		content = container.NewVBox(content, extra)
+	}
+	c := dialog.NewCustomConfirm(title, confirm, "Cancel", content, func(ok bool) {
 		v.confirm = nil
 		if ok {
 			yes()

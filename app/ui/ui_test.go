@@ -652,6 +652,32 @@ func TestRefusedInvitesSayWhy(t *testing.T) {
 
 // find returns the first button labelled text under o, looking into widgets' renderers (a list's
 // rows are there).
+// findCheck finds the check box with a label under o.
+func findCheck(o fyne.CanvasObject, text string) *widget.Check {
+	switch x := o.(type) {
+	case *widget.Check:
+		if x.Text == text {
+			return x
+		}
+		return nil
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if b := findCheck(c, text); b != nil {
+				return b
+			}
+		}
+		return nil
+	}
+	if w, ok := o.(fyne.Widget); ok {
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			if b := findCheck(c, text); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
 func find(o fyne.CanvasObject, text string) *widget.Button {
 	switch x := o.(type) {
 	case *widget.Button:
@@ -751,7 +777,7 @@ func TestModerateFromTheDesktop(t *testing.T) {
 	ana, bo := open(t, a), open(t, a)
 	ana.create(t, "Ana", "Clay Studio Friends")
 	v := ana.shell.view
-	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 1})
+	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -834,10 +860,17 @@ func TestModerateFromTheDesktop(t *testing.T) {
 		t.Fatal("Cancel started the removal")
 	}
 	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Remove from the community"))
+	// The confirmation offers to revoke Bo's invite too, saying how many it could still let in.
+	revoke := findCheck(ana.win.Canvas().Overlays().Top(), "Also revoke the invite they joined with (it can let 2 more people in)")
+	if revoke == nil || revoke.Checked {
+		t.Fatalf("the removal's confirmation has no unchecked choice to revoke Bo's invite: %v", revoke)
+	}
+	test.Tap(revoke)
 	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Remove"))
-	eventually(t, "Bo removed", func() bool {
+	eventually(t, "Bo removed and the invite revoked", func() bool {
 		member, _ := ana.p.Svc.IsMember(v.cur, bob.Key)
-		return !member && labelWith(ana.win.Canvas().Overlays().Top(), "was removed") != nil
+		use, _, _ := ana.p.Svc.InviteOf(v.cur, bob.Key)
+		return !member && use.Revoked && labelWith(ana.win.Canvas().Overlays().Top(), "was removed") != nil
 	}, ana.q, bo.q)
 	v.memberDialog.Hide()
 

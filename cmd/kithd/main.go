@@ -15,7 +15,7 @@
 //	kithd [--data DIR] messages [--community ID] [--channel NAME] [--limit N] [--json]
 //	kithd [--data DIR] members [--community ID] [--json]
 //	kithd [--data DIR] status [--json]
-//	kithd [--data DIR] remove [--community ID] [--reason TEXT] MEMBER
+//	kithd [--data DIR] remove [--community ID] [--reason TEXT] [--revoke-invite] MEMBER
 //	kithd [--data DIR] promote|demote [--community ID] MEMBER
 //	kithd [--data DIR] delete [--community ID] MESSAGE_ID
 //	kithd [--data DIR] leave [--community ID]
@@ -69,7 +69,9 @@ commands:
   messages [--community ID] [--channel NAME] [--limit N] [--json]
   members [--community ID] [--json]
   status [--json]
-  remove [--community ID] [--reason TEXT] MEMBER           remove a member (MEMBER: the id members --json prints)
+  remove [--community ID] [--reason TEXT] [--revoke-invite] MEMBER
+                                                          remove a member (MEMBER: the id members --json prints);
+                                                          --revoke-invite: also revoke the invite it joined with
   promote [--community ID] MEMBER                         make a member a moderator (the owner)
   demote [--community ID] MEMBER                          make a moderator a member again (the owner)
   delete [--community ID] MESSAGE_ID                      delete a message (yours; a moderator: members')
@@ -228,6 +230,7 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	case "remove":
 		fs.StringVar(&req.Community, "community", "", "")
 		fs.StringVar(&req.Reason, "reason", "", "")
+		fs.BoolVar(&req.RevokeInvite, "revoke-invite", false, "")
 		want = 1
 	case "leave":
 		fs.StringVar(&req.Community, "community", "", "")
