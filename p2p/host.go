@@ -9,8 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
 
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
@@ -60,6 +65,8 @@ var defaultListenAddrs = []string{
 var (
 	// ErrClosed is returned by calls on a closed Node or Topic.
 	ErrClosed = errors.New("p2p: closed")
+	// ErrPortInUse is a listen address whose port another program (or another Kith) holds.
+	ErrPortInUse = errors.New("p2p: the port is in use")
 	// ErrTooLarge is returned by Publish for data over MaxMessageSize.
 	ErrTooLarge = errors.New("p2p: message too large")
 	// ErrRejected is returned by Publish when our own Validator returned
@@ -269,6 +276,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			libp2p.UserAgent("kith"),
 			// Nobody scrapes Prometheus metrics from a desktop app.
 			libp2p.DisableMetrics(),
+			// libp2p's dependency injection logs a failed start three times on stderr, in its
+			// own format, before the error it returns (which Kith says once, in a sentence).
+			libp2p.WithFxOption(fx.WithLogger(func() fxevent.Logger { return fxevent.NopLogger })),
 		}
 		if cfg.RelayCandidates != nil {
 			opts = append(opts, autoRelayOptions(self, cfg.RelayCandidates, log)...)
@@ -282,7 +292,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		h, err := libp2p.New(opts...)
 		if err != nil {
 			_ = cm.Close()
-			return nil, fmt.Errorf("p2p: start host on %v (is the port free? is the address on this machine?): %w", listen, err)
+			// The swarm flattens the listen errors into text: "address already in use" is all
+			// that says a port is taken.
+			if errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") ||
+				strings.Contains(err.Error(), "Only one usage of each socket address") {
+				return nil, fmt.Errorf("%w: %s (another Kith, or another program, listens there): choose another port, or stop that program", ErrPortInUse, strings.Join(listen, ", "))
+			}
+			return nil, fmt.Errorf("p2p: start host on %v (is the address on this machine?): %w", listen, err)
 		}
 		return h, nil
 	}

@@ -43,6 +43,7 @@ import (
 	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/p2p"
 	"github.com/kith-app/kith/storage"
+	"golang.org/x/term"
 )
 
 func main() {
@@ -155,10 +156,8 @@ var stdin io.Reader = os.Stdin
 
 // readWords reads the recovery words: one line of standard input.
 func readWords(in io.Reader, stderr io.Writer) (string, error) {
-	if f, ok := in.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprintln(stderr, "Type the recovery words you wrote down when the community was created, then Enter:")
-		}
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) { // not /dev/null, a pipe or a file
+		fmt.Fprintln(stderr, "Type the recovery words you wrote down when the community was created, then Enter:")
 	}
 	line, err := bufio.NewReader(io.LimitReader(in, 4<<10)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -578,5 +580,36 @@ func TestLargeAnswersThroughTheSocket(t *testing.T) {
 	}
 	if code, stdout, stderr = runKithd(t, "--data", dir, "messages", "--limit", "1000"); code != 0 || strings.Count(stdout, "\n") != n || len(stdout) < n*community.LimitText.Max {
 		t.Fatalf("messages: exit %d, %d lines, %d bytes, %s", code, strings.Count(stdout, "\n"), len(stdout), stderr)
+	}
+}
+
+// TestRecoverDoesNotPromptANonTerminal: recover asks for the words only on a terminal; with
+// standard input from /dev/null it says at once how to give them.
+func TestRecoverDoesNotPromptANonTerminal(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var stderr bytes.Buffer
+	if _, err := readWords(f, &stderr); err == nil || !strings.Contains(err.Error(), "pipe them in") || stderr.Len() != 0 {
+		t.Fatalf("readWords(/dev/null) = %v, prompted %q; want no prompt and how to give the words", err, stderr.String())
+	}
+}
+
+// TestRunPortInUse: `kithd run` on a port another program holds says so in one sentence, with
+// no error lines of libp2p's own before it, and exits 1.
+func TestRunPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	code, _, stderr := runKithd(t, "--data", t.TempDir(), "run", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "--no-mdns", "--no-nat")
+	if code != 1 || strings.Count(stderr, "kithd: ") != 1 || strings.Contains(stderr, "OnStart") || strings.Contains(stderr, "level=ERROR") ||
+		!strings.Contains(stderr, "in use") ||
+		!strings.Contains(stderr, "choose another port") {
+		t.Fatalf("run on a taken port: exit %d, stderr:\n%s", code, stderr)
 	}
 }
