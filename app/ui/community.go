@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,8 @@ type CommunityView struct {
 	msgs      *messageList
 	composer  *composer
 	send      *widget.Button
+	tooLong   *widget.Label // over the composer: what is wrong with the text typed, when anything is
+	overLimit bool          // the text typed is over what a message may hold: send is off
 	inviteBtn *widget.Button
 	memList   *widget.List
 	memHead   *widget.Label
@@ -142,9 +145,14 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.composer.SetPlaceHolder(composerHint)
 	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
 	v.send.Importance = widget.HighImportance
+	v.tooLong = widget.NewLabel("")
+	v.tooLong.Importance = widget.DangerImportance
+	v.tooLong.Wrapping = fyne.TextWrapWord
+	v.tooLong.Hide()
+	v.composer.OnChanged = v.checkLength
 	center := container.NewBorder(
 		container.NewVBox(header, widget.NewSeparator()),
-		container.NewBorder(nil, nil, nil, v.send, v.composer),
+		container.NewVBox(v.tooLong, container.NewBorder(nil, nil, nil, v.send, v.composer)),
 		nil, nil, v.msgs.content)
 
 	v.memHead = heading("Members")
@@ -418,7 +426,9 @@ func (v *CommunityView) refreshHeader() {
 	}
 	if canWrite {
 		v.composer.Enable()
-		v.send.Enable()
+		if !v.overLimit {
+			v.send.Enable()
+		}
 	} else {
 		v.composer.Disable()
 		v.send.Disable()
@@ -498,8 +508,42 @@ func (v *CommunityView) submit() {
 	if text == "" || v.composer.Disabled() {
 		return
 	}
+	if _, err := community.LimitText.CleanText(text); err != nil {
+		v.tooLong.SetText(sentence(err)) // the text stays in the composer, to be changed
+		v.tooLong.Show()
+		return
+	}
 	v.composer.SetText("")
 	v.msgs.post(text)
+}
+
+// checkLength says, as the person types, when the text is over what a message may hold: by how
+// much, so that nothing typed is refused only at Enter.
+func (v *CommunityView) checkLength(text string) {
+	over := len(strings.TrimSpace(text)) - community.LimitText.Max
+	switch {
+	case over > 0:
+		v.tooLong.SetText(fmt.Sprintf("This message is %s bytes over the %s a message may hold: shorten it, or send it in two.",
+			thousands(over), thousands(community.LimitText.Max)))
+		v.tooLong.Show()
+		v.overLimit = true
+		v.send.Disable()
+	case !v.tooLong.Hidden:
+		v.tooLong.Hide()
+		if v.overLimit && !v.composer.Disabled() {
+			v.send.Enable()
+		}
+		v.overLimit = false
+	}
+}
+
+// thousands writes n with commas: 16,384.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (v *CommunityView) toggleMembers() {

@@ -919,3 +919,37 @@ func roleOfIn(v *CommunityView, name string) community.Role {
 	}
 	return community.RoleNone
 }
+
+// TestComposerSaysWhatIsTooLong: text over what a message may hold is refused as it is typed
+// (by how much; the send button off) and at Enter (nothing posted, the text kept), and so is a
+// control character; shortened, it sends.
+func TestComposerSaysWhatIsTooLong(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	c := v.composer
+	long := strings.Repeat("a", community.LimitText.Max+10)
+	c.SetText(long)
+	if v.tooLong.Hidden || !strings.Contains(v.tooLong.Text, "10 bytes over the 16,384") || !v.send.Disabled() {
+		t.Fatalf("over the limit: note %q (hidden %v), send disabled %v", v.tooLong.Text, v.tooLong.Hidden, v.send.Disabled())
+	}
+	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if c.Text != long || len(ana.rows()) != 0 {
+		t.Fatalf("Enter on a text over the limit: composer %d bytes, %d rows", len(c.Text), len(ana.rows()))
+	}
+	c.SetText("bell \x07")
+	if !v.tooLong.Hidden || v.send.Disabled() {
+		t.Fatal("the note stayed after the text was shortened")
+	}
+	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if c.Text != "bell \x07" || v.tooLong.Hidden || !strings.Contains(v.tooLong.Text, "control character") {
+		t.Fatalf("a control character: composer %q, note %q", c.Text, v.tooLong.Text)
+	}
+	c.SetText(long[:community.LimitText.Max])
+	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	eventually(t, "the longest message stored", func() bool { return hasMessage(ana.rows(), long[:community.LimitText.Max], false) }, ana.q)
+	if c.Text != "" || !v.tooLong.Hidden {
+		t.Fatalf("after sending: composer %d bytes, note %q", len(c.Text), v.tooLong.Text)
+	}
+}
