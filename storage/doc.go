@@ -41,6 +41,20 @@
 // equivalent) that still comes back from Badger, even flattened to text, is
 // reported as ErrDiskFull too. Reads keep working; what was committed stays.
 //
+// # Damage
+//
+// A damaged store is refused with ErrDamaged and one sentence that names the damaged part and
+// says what to do; Open never panics and never starts an empty store over a damaged one. Before
+// Badger opens, Open reads Badger's MANIFEST and opens every table it lists, in goroutines of
+// its own that recover (Badger panics on a table cut short, in goroutines where nothing can
+// recover, and silently drops a table whose index fails its checksum). It refuses a MANIFEST
+// that is missing while the store's other files are there, that does not read, that lists a
+// table whose file is gone, or that lists far fewer tables than the folder holds (Badger
+// would start an empty store over them and delete the tables it does not know); a crash leaves
+// at most a flush's table unlisted. A panic inside Badger while it opens, or while a method of
+// the Store reads or writes, becomes ErrDamaged too (a panic in a caller's callback goes on as
+// it was).
+//
 // # Key schema
 //
 // All integers are big-endian uint64 (8 bytes), so byte order is numeric

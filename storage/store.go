@@ -102,6 +102,10 @@ var (
 	ErrSeqTaken = errors.New("another event already holds this author's sequence number")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("the local store is closed")
+	// ErrDamaged: the store's files are damaged (cut short, overwritten, missing). The error
+	// names the damaged part and says what to do; Open never panics and never starts an empty
+	// store over a damaged one.
+	ErrDamaged = errors.New("the local store is damaged")
 )
 
 // SeqTakenError reports that (Community, Author, Seq) is already held by the
@@ -151,7 +155,9 @@ type Store struct {
 
 // Open opens (or creates) the store in dir. The folder is created with mode
 // 0700 if missing. It fails with ErrAlreadyRunning when another process, or
-// another Store of this process, has the folder open.
+// another Store of this process, has the folder open; with ErrDiskFull when
+// the disk has less free space than the reserve; with ErrDamaged when the
+// store's files are damaged. It never panics on a damaged store.
 //
 // Layout of dir: LOCK (our exclusive lock, held while open) and db/ (Badger).
 func Open(dir string, opts Options) (*Store, error) {
@@ -178,14 +184,27 @@ func Open(dir string, opts Options) (*Store, error) {
 	// kills the process (SIGBUS) instead of failing, so check the reserve first.
 	if err := (&Store{dir: dir, minFree: minFree}).checkSpace("open the database"); err != nil {
 		_ = lock.unlock()
-		return nil, fmt.Errorf("%w; free some space, then start Kith again", err)
+		return nil, err // ErrDiskFull's sentence says what to do
 	}
 	dbDir := filepath.Join(dir, "db")
-	db, err := badger.Open(badgerOptions(dbDir, logger))
+	bopts := badgerOptions(dbDir, logger)
+	if err := checkFiles(dbDir, bopts); err != nil {
+		_ = lock.unlock()
+		logger.Error("the store is damaged", "dir", dbDir, "err", err)
+		return nil, err
+	}
+	db, err := openBadger(dbDir, bopts)
 	if err != nil {
 		_ = lock.unlock()
-		if isDiskFull(err) {
+		switch {
+		case isDiskFull(err):
 			return nil, fmt.Errorf("storage: open database in %s: %w (%w)", dbDir, ErrDiskFull, err)
+		case isDamage(err):
+			if !errors.Is(err, ErrDamaged) {
+				err = damagedDir(dbDir, "the database", "cannot be opened ("+err.Error()+")")
+			}
+			logger.Error("the store is damaged", "dir", dbDir, "err", err)
+			return nil, err
 		}
 		return nil, fmt.Errorf("storage: open database in %s: %w (if it keeps failing, restore the data folder from a backup)", dbDir, err)
 	}
@@ -232,8 +251,9 @@ func badgerOptions(dir string, logger *slog.Logger) badger.Options {
 
 // checkSchema writes the schema version into a new store and refuses a store
 // written by a newer Kith.
-func (s *Store) checkSchema() error {
-	err := s.db.Update(func(txn *badger.Txn) error {
+func (s *Store) checkSchema() (err error) {
+	defer s.guard("read the schema version", &err)
+	err = s.db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(schemaKey())
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			if err := s.checkSpace("set up a new store"); err != nil {
@@ -301,18 +321,19 @@ func (s *Store) enter() error {
 	return nil
 }
 
-// view runs fn in a read transaction.
-func (s *Store) view(fn func(txn *badger.Txn) error) error {
+// view runs fn in a read transaction. A panic inside Badger becomes ErrDamaged (see guard).
+func (s *Store) view(fn func(txn *badger.Txn) error) (err error) {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.inflight.Done()
+	defer s.guard("read", &err)
 	return s.db.View(fn)
 }
 
 // update runs fn in a write transaction after checking free space; op names
 // the operation in errors.
-func (s *Store) update(op string, fn func(txn *badger.Txn) error) error {
+func (s *Store) update(op string, fn func(txn *badger.Txn) error) (err error) {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -322,6 +343,7 @@ func (s *Store) update(op string, fn func(txn *badger.Txn) error) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer s.guard(op, &err)
 	if err := s.db.Update(fn); err != nil {
 		return s.writeErr(op, err)
 	}

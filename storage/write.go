@@ -209,6 +209,7 @@ func (s *Store) writeEventsMode(op string, evs []Event, own bool) (n int, errs [
 	if err := s.checkSpace(op); err != nil {
 		return 0, nil, err
 	}
+	defer s.guard(op, &err)
 	b := &batch{
 		s:          s,
 		own:        own,
