@@ -26,6 +26,7 @@ import (
 //     where Badger would start an empty store and delete the tables it does not know.
 //   - openBadger, guard and the recover in writeEventsMode turn a panic inside Badger, while it
 //     opens or while a method of the Store reads or writes, into ErrDamaged.
+//   - the high-water mark (mark.go) catches what still comes back smaller than it was.
 //
 // Panics in Badger's own background goroutines (compactions reading a damaged table) cannot be
 // recovered by anyone: checkFiles makes them unlikely, since every table is read once at open.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -186,14 +188,14 @@ func TestMissingManifestIsRefused(t *testing.T) {
 func TestCutManifestIsRefused(t *testing.T) {
 	fixture := buildStore(t, fixtureEvents)
 	size := fileSizes(t, fixture)["MANIFEST"]
-	for _, cut := range []int64{0, 4, 8, 16, size / 2} {
+	for _, cut := range []int64{0, 4, 8, 16, size / 2, size - 1} {
 		t.Run(fmt.Sprintf("cut to %d of %d bytes", cut, size), func(t *testing.T) {
 			dir := copyDir(t, fixture)
 			if err := os.Truncate(filepath.Join(dir, "db", "MANIFEST"), cut); err != nil {
 				t.Fatal(err)
 			}
 			// A cut that leaves whole records passes Badger's own reading: then the tables it
-			// no longer lists give it away.
+			// no longer lists, or the high-water mark, give it away.
 			s, err := Open(dir, Options{Logger: testLogger(t)})
 			if err == nil {
 				_ = s.Close()
@@ -204,6 +206,162 @@ func TestCutManifestIsRefused(t *testing.T) {
 			}
 			t.Logf("%v", err)
 		})
+	}
+}
+
+func TestStoreHoldingLessThanItsMarkIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kith")
+	s, err := Open(dir, Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, s, 1, 5001)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	older := copyDir(t, filepath.Join(dir, "db")) // the database as it was at 5,000 events
+	s, err = Open(dir, Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(t, s, 5001, 10001)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Half the data goes: the database is replaced by its older copy, the mark stays.
+	if err := os.RemoveAll(filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(older, filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir, Options{Logger: testLogger(t)})
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "holds less than it did (5000 of 10000 events)") ||
+		!strings.Contains(err.Error(), "kithd resync") {
+		t.Fatalf("Open: %v; want ErrDamaged saying it holds 5000 of 10000 events and what to do", err)
+	}
+
+	// kithd resync accepts the loss: the mark comes down to what the store holds.
+	s, err = Open(dir, Options{Logger: testLogger(t), AcceptLoss: true})
+	if err != nil {
+		t.Fatalf("Open with AcceptLoss: %v", err)
+	}
+	if n, err := s.LocalMark(community(1)); err != nil || n != 5000 {
+		t.Fatalf("LocalMark = %d, %v; want 5000", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openTest(t, dir)
+}
+
+func TestEmptiedDatabaseIsRefused(t *testing.T) {
+	dir := buildStore(t, 1000)
+	if err := os.RemoveAll(filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(dir, Options{Logger: testLogger(t)})
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "(0 of 999 events, 0 of 1 communities)") {
+		t.Fatalf("Open: %v; want ErrDamaged saying it holds 0 of 999 events in 0 of 1 communities", err)
+	}
+}
+
+func TestLostCommunityIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kith")
+	s, err := Open(dir, Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutState(community(7), []byte("state")); err != nil { // a community with no event yet
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The database is replaced by an empty one; the mark stays.
+	empty := filepath.Join(t.TempDir(), "empty")
+	if s, err = Open(empty, Options{Logger: testLogger(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(empty, "db"), filepath.Join(dir, "db")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir, Options{Logger: testLogger(t)})
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "0 of 1 communities") {
+		t.Fatalf("Open: %v; want ErrDamaged saying it holds 0 of 1 communities", err)
+	}
+}
+
+func TestMarkAllowsNormalUse(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kith")
+	// A fresh folder, then clean restarts, each adding events.
+	for round := range 3 {
+		s, err := Open(dir, Options{Logger: testLogger(t), MarkEvery: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		appendEvents(t, s, 1+round*100, 1+(round+1)*100)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mark, ok, err := readMark(dir)
+		if err != nil || !ok || mark[community(1)] != uint64((round+1)*100) {
+			t.Fatalf("round %d: mark %v, %v, %v; want %d events", round, mark, ok, err, (round+1)*100)
+		}
+	}
+}
+
+func TestMarkRisesWhileOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kith")
+	s, err := Open(dir, Options{Logger: testLogger(t), MarkEvery: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for seq := uint64(1); seq <= 50; seq++ {
+		if err := s.AppendOwn(ctx, ev(community(1), author(1), seq, seq, channel(1), false, "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mark, ok, err := readMark(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && mark[community(1)] == 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the mark did not rise to 50 events while the store was open: %v", mark)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDamagedMarkIsWrittenAgain(t *testing.T) {
+	dir := buildStore(t, 100)
+	if err := overwrite(filepath.Join(dir, markFile), 20, 1); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("a damaged mark refuses the store: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mark, ok, err := readMark(dir)
+	if err != nil || !ok || mark[community(1)] != 99 {
+		t.Fatalf("mark after Close: %v, %v, %v; want 99 events", mark, ok, err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -81,6 +82,16 @@ type Options struct {
 	// tables it overlaps one level down). 0: 128 MiB. Negative: no check
 	// (tests only).
 	MinFreeBytes int64
+
+	// AcceptLoss opens a store that holds fewer events than its high-water mark says it held
+	// (without it, Open fails with ErrDamaged), and lowers the mark to what the store holds:
+	// for `kithd resync`, which fetches the history again from other members. Damaged files
+	// are refused all the same.
+	AcceptLoss bool
+
+	// MarkEvery is how often, while events come in, the high-water mark is raised to what the
+	// store holds (0: 30 s). Close raises it too.
+	MarkEvery time.Duration
 }
 
 const defaultMinFree = 128 << 20
@@ -102,9 +113,9 @@ var (
 	ErrSeqTaken = errors.New("another event already holds this author's sequence number")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("the local store is closed")
-	// ErrDamaged: the store's files are damaged (cut short, overwritten, missing). The error
-	// names the damaged part and says what to do; Open never panics and never starts an empty
-	// store over a damaged one.
+	// ErrDamaged: the store's files are damaged (cut short, overwritten, missing) or it holds
+	// less than it did (see Options.AcceptLoss). The error names the damaged part and says
+	// what to do; Open never panics and never starts an empty store over a damaged one.
 	ErrDamaged = errors.New("the local store is damaged")
 )
 
@@ -143,8 +154,14 @@ type Store struct {
 	writeMu sync.Mutex
 
 	own           chan *ownReq  // AppendOwn requests, read by the committer
-	stop          func()        // cancels the committer's context
+	stop          func()        // cancels the committer's and the mark loop's context
 	committerDone chan struct{} // closed when the committer has returned
+
+	markEvery time.Duration
+	markDone  chan struct{} // closed when the mark loop has returned
+	dirty     atomic.Bool   // events or communities were added since the mark was last raised
+	markMu    sync.Mutex    // serialises writes of the mark file; guards marked
+	marked    holdings      // what the mark file says (nil: there is none)
 
 	mu       sync.Mutex // guards closed and closeErr
 	closed   bool
@@ -157,9 +174,11 @@ type Store struct {
 // 0700 if missing. It fails with ErrAlreadyRunning when another process, or
 // another Store of this process, has the folder open; with ErrDiskFull when
 // the disk has less free space than the reserve; with ErrDamaged when the
-// store's files are damaged. It never panics on a damaged store.
+// store's files are damaged or it holds less than its high-water mark says
+// it did (unless opts.AcceptLoss). It never panics on a damaged store.
 //
-// Layout of dir: LOCK (our exclusive lock, held while open) and db/ (Badger).
+// Layout of dir: LOCK (our exclusive lock, held while open), MARK (the
+// high-water mark) and db/ (Badger).
 func Open(dir string, opts Options) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("storage: open: no data folder given (pass the folder that holds Kith's data)")
@@ -216,9 +235,19 @@ func Open(dir string, opts Options) (*Store, error) {
 		minFree:       minFree,
 		own:           make(chan *ownReq, 256),
 		committerDone: make(chan struct{}),
+		markEvery:     opts.MarkEvery,
+		markDone:      make(chan struct{}),
 		closing:       make(chan struct{}),
 	}
+	if s.markEvery <= 0 {
+		s.markEvery = defaultMarkEvery
+	}
 	if err := s.checkSchema(); err != nil {
+		_ = db.Close()
+		_ = lock.unlock()
+		return nil, err
+	}
+	if err := s.checkMark(opts.AcceptLoss); err != nil {
 		_ = db.Close()
 		_ = lock.unlock()
 		return nil, err
@@ -226,6 +255,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	go s.commitLoop(ctx)
+	go s.markLoop(ctx)
 	return s, nil
 }
 
@@ -296,10 +326,17 @@ func (s *Store) Close() error {
 
 	s.stop()
 	<-s.committerDone
+	<-s.markDone
 	s.inflight.Wait()
 	var errs []error
+	held, herr := s.readHoldings()
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("storage: close database in %s: %w", s.dir, err))
+	} else if herr == nil {
+		// Badger's Close flushed every memtable into synced tables: held is durable.
+		if err := s.setMark(held); err != nil {
+			s.log.Warn("the high-water mark could not be raised", "err", err)
+		}
 	}
 	if err := s.lock.unlock(); err != nil {
 		errs = append(errs, err)
