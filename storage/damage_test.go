@@ -414,3 +414,29 @@ func TestCallbackPanicIsTheCallers(t *testing.T) {
 	_ = s.AuthorityEvents(community(1), func(Event) error { panic(mine{}) })
 	t.Fatal("AuthorityEvents returned after its callback panicked")
 }
+
+func TestSetAsideStartsAnEmptyStore(t *testing.T) {
+	dir := buildStore(t, 1000)
+	if err := os.Remove(filepath.Join(dir, "db", "MANIFEST")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{Logger: testLogger(t)}); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Open: %v; want ErrDamaged", err)
+	}
+	aside, err := SetAside(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"db", markFile} {
+		if _, err := os.Stat(filepath.Join(aside, name)); err != nil {
+			t.Fatalf("%s was not kept in %s: %v", name, aside, err)
+		}
+	}
+	s := openTest(t, dir)
+	if cs, err := s.Communities(); err != nil || len(cs) != 0 {
+		t.Fatalf("Communities after SetAside = %v, %v; want an empty store", cs, err)
+	}
+	if _, err := SetAside(dir); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("SetAside of an open store: %v; want ErrAlreadyRunning", err)
+	}
+}

@@ -15,6 +15,8 @@
 //	dir/db/    the Badger database
 //	dir/MARK   the high-water mark: how many events the store held in each
 //	           community (see Damage)
+//	dir/damaged-YYYYMMDD-HHMMSS/
+//	           a damaged db/ and its MARK, moved there by SetAside
 //
 // # Durability
 //
@@ -65,7 +67,7 @@
 // when no memtable waits to be flushed (one .mem file), so a crash, a kill -9 or a power cut
 // never leaves it above what the store comes back with. It is written to a temporary file,
 // fsynced and renamed. Options.AcceptLoss opens a store holding less and lowers the mark
-// (`kithd resync`).
+// (`kithd resync`); SetAside moves a database that does not open out of the way.
 //
 // # Key schema
 //
