@@ -115,13 +115,18 @@ type syncKey struct {
 	peer string
 }
 
-// Open opens the data folder dir: the identity (created on first use), the store (held until
-// Close: a second process gets storage.ErrAlreadyRunning) and the service. The network is not
-// started: commands that only read or write the store need none.
+// Open opens the data folder dir: it checks the folder (CheckFolder: created with mode 0700 on
+// first use; refused with ErrUnsafeFolder when another user controls it), then opens the
+// identity (created on first use), the store (held until Close: a second process gets
+// storage.ErrAlreadyRunning) and the service. The network is not started: commands that only
+// read or write the store need none.
 func Open(dir string, opts Options) (*Peer, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if err := CheckFolder(dir, true); err != nil {
+		return nil, err
 	}
 	id, err := identity.LoadOrCreate(dir, log)
 	if err != nil {
