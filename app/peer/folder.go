@@ -23,8 +23,8 @@ var (
 	// ErrUnsafeFolder: the data folder, or its control socket, belongs to another user or
 	// can be changed by other users.
 	ErrUnsafeFolder = errors.New("peer: the data folder is not safe to use")
-	// ErrNoDataFolder: CheckFolder without create, and there is no data folder at the path
-	// given.
+	// ErrNoDataFolder: Options.NoCreate, and there is no data folder (or no identity in it)
+	// at the path given.
 	ErrNoDataFolder = errors.New("there is no Kith data folder")
 )
 
@@ -60,7 +60,7 @@ func CheckFolder(dir string, create bool) error {
 	return checkOwned(dir, abs)
 }
 
-// noDataFolder is the error for a path without Kith's data folder.
+// noDataFolder is the error of Options.NoCreate on a folder without Kith's data.
 func noDataFolder(dir string) error {
 	return fmt.Errorf("peer: %w at %s: create a community or join one first (or pass the right --data)", ErrNoDataFolder, dir)
 }

@@ -4,6 +4,7 @@ package peer
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/storage"
 )
 
 // otherUID is the user ID the tests hand folders and processes to: another local user.
@@ -178,6 +180,96 @@ func TestOpenMakesEveryFolder0700(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, identity.FileName)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("identity.key: %v, %v; want mode 0600", fi, err)
+	}
+}
+
+func TestNoCreateRefusesAFolderWithoutKith(t *testing.T) {
+	noCreate := func(o *Options) { o.NoCreate = true }
+	missing := filepath.Join(t.TempDir(), "missing")
+	_, err := openQuiet(missing, noCreate)
+	if !errors.Is(err, ErrNoDataFolder) || !strings.Contains(err.Error(), "there is no Kith data folder at "+missing+": create a community or join one first (or pass the right --data)") {
+		t.Fatalf("Open(NoCreate) of a missing folder: %v; want ErrNoDataFolder saying what to do", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open(NoCreate) created %s (%v)", missing, err)
+	}
+	empty := t.TempDir()
+	if _, err := openQuiet(empty, noCreate); !errors.Is(err, ErrNoDataFolder) {
+		t.Fatalf("Open(NoCreate) of an empty folder: %v; want ErrNoDataFolder", err)
+	}
+	if got := entries(t, empty); got != "" {
+		t.Fatalf("Open(NoCreate) wrote %q in an empty folder", got)
+	}
+	mustOpen(t, empty)
+	mustOpen(t, empty, noCreate)
+}
+
+// createCommunity opens dir, creates a community there and closes it again.
+func createCommunity(t *testing.T, dir string) {
+	t.Helper()
+	p, err := openQuiet(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Do(context.Background(), Request{Cmd: "create", Name: "Makers", DisplayName: "Ana"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMissingKeyBesideACommunityIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	createCommunity(t, dir)
+	key := filepath.Join(dir, identity.FileName)
+	if err := os.Remove(key); err != nil {
+		t.Fatal(err)
+	}
+	for _, noCreate := range []bool{false, true} {
+		_, err := openQuiet(dir, func(o *Options) { o.NoCreate = noCreate })
+		if !errors.Is(err, identity.ErrMissing) ||
+			!strings.Contains(err.Error(), "missing from "+dir+", which holds a community: restore identity.key from a backup; Kith will not make a new identity here") {
+			t.Fatalf("Open (NoCreate %v) without the key: %v; want identity.ErrMissing saying what to do", noCreate, err)
+		}
+		if _, err := os.Stat(key); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Open made a new identity.key (%v)", err)
+		}
+	}
+	// A store without a community (a key lost before the first community) gets a new key.
+	fresh := t.TempDir()
+	mustOpen(t, fresh)
+	if err := os.Remove(filepath.Join(fresh, identity.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	mustOpen(t, fresh)
+}
+
+func TestDamagedKeyOrStoreRefusesOpen(t *testing.T) {
+	dir := t.TempDir()
+	createCommunity(t, dir)
+	key := filepath.Join(dir, identity.FileName)
+	good, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), good...)
+	bad[40] ^= 0x10
+	if err := os.WriteFile(key, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openQuiet(dir); !errors.Is(err, identity.ErrDamaged) {
+		t.Fatalf("Open with a flipped bit in identity.key: %v; want identity.ErrDamaged", err)
+	}
+	if err := os.WriteFile(key, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The store loses its MANIFEST: refused, instead of an empty store where every command
+	// says "belongs to no community yet".
+	if err := os.Remove(filepath.Join(dir, "db", "MANIFEST")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = openQuiet(dir)
+	if !errors.Is(err, storage.ErrDamaged) || !strings.Contains(err.Error(), "MANIFEST") {
+		t.Fatalf("Open without the store's MANIFEST: %v; want storage.ErrDamaged naming it", err)
 	}
 }
 
