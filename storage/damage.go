@@ -98,7 +98,7 @@ func (s *Store) guard(op string, err *error) {
 	if cp, ok := r.(callerPanic); ok {
 		panic(cp.v)
 	}
-	s.log.Error("Badger panicked: the store is damaged", "op", op, "panic", panicText(r))
+	s.log.Warn("Badger panicked: the store is damaged", "op", op, "panic", panicText(r))
 	*err = damagedDir(s.dir, "the database", "made Badger fail to "+op+" ("+panicText(r)+")")
 }
 

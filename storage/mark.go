@@ -192,7 +192,6 @@ func (s *Store) checkMark(accept bool) (err error) {
 			return err
 		}
 		if short && !accept {
-			s.log.Error("the store holds less than it did", "dir", s.dir, "events", have, "marked", want)
 			what := fmt.Sprintf("%d of %d events", have, want)
 			if n := present(mark, held); n < len(mark) {
 				what += fmt.Sprintf(", %d of %d communities", n, len(mark))

@@ -209,7 +209,6 @@ func Open(dir string, opts Options) (*Store, error) {
 	bopts := badgerOptions(dbDir, logger)
 	if err := checkFiles(dbDir, bopts); err != nil {
 		_ = lock.unlock()
-		logger.Error("the store is damaged", "dir", dbDir, "err", err)
 		return nil, err
 	}
 	db, err := openBadger(dbDir, bopts)
@@ -222,7 +221,6 @@ func Open(dir string, opts Options) (*Store, error) {
 			if !errors.Is(err, ErrDamaged) {
 				err = damagedDir(dbDir, "the database", "cannot be opened ("+err.Error()+")")
 			}
-			logger.Error("the store is damaged", "dir", dbDir, "err", err)
 			return nil, err
 		}
 		return nil, fmt.Errorf("storage: open database in %s: %w (if it keeps failing, restore the data folder from a backup)", dbDir, err)
