@@ -44,6 +44,8 @@ func TestCrashAcknowledgedOwnEventsSurvive(t *testing.T) {
 	const rounds = 20
 	acked := map[EventID]Event{}
 	var total time.Duration
+	var closed uint64 // the high-water mark left by the parent's last Close
+	raised := 0       // rounds whose child raised the mark before it was killed
 	for round := range rounds {
 		start := time.Now()
 		killAfter := 5 + rand.IntN(150)
@@ -56,6 +58,12 @@ func TestCrashAcknowledgedOwnEventsSurvive(t *testing.T) {
 			acked[id.ID] = id
 		}
 
+		if mark, ok, err := readMark(dir); err != nil {
+			t.Fatalf("round %d: the child left a damaged high-water mark: %v", round, err)
+		} else if ok && mark[community(1)] > closed {
+			raised++
+		}
+		// Open compares the store with the mark the child raised: it must never find less.
 		s, err := Open(dir, Options{Logger: testLogger(t)})
 		if err != nil {
 			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
@@ -94,8 +102,13 @@ func TestCrashAcknowledgedOwnEventsSurvive(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+		closed = uint64(stored)
 	}
-	t.Logf("%d rounds, %d acknowledged events, all present; children ran %v in all", rounds, len(acked), total.Round(time.Millisecond))
+	t.Logf("%d rounds, %d acknowledged events, all present; children ran %v in all; %d children raised the high-water mark before they were killed",
+		rounds, len(acked), total.Round(time.Millisecond), raised)
+	if raised == 0 {
+		t.Fatal("no child raised the high-water mark: the test did not check the mark against a kill")
+	}
 }
 
 // runCrashChild starts the child, kills it soon after killAfter
@@ -155,7 +168,9 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("only runs as the child of TestCrashAcknowledgedOwnEventsSurvive")
 	}
 	round, _ := strconv.Atoi(os.Getenv("KITH_STORAGE_CRASH_ROUND"))
-	s, err := Open(dir, Options{Logger: testLogger(t)})
+	// The high-water mark rises every few milliseconds, so that kills land around its writes:
+	// the parent's Open checks the store against it.
+	s, err := Open(dir, Options{Logger: testLogger(t), MarkEvery: 3 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("child: open: %v", err)
 	}

@@ -13,6 +13,10 @@
 //	dir/LOCK   our exclusive lock (flock; LockFileEx on Windows), taken before
 //	           Badger opens, so a second Kith gets ErrAlreadyRunning
 //	dir/db/    the Badger database
+//	dir/MARK   the high-water mark: how many events the store held in each
+//	           community (see Damage)
+//	dir/damaged-YYYYMMDD-HHMMSS/
+//	           a damaged db/ and its MARK, moved there by SetAside
 //
 // # Durability
 //
@@ -40,6 +44,30 @@
 // Badger runs on its own) is left; an ENOSPC (or its Windows
 // equivalent) that still comes back from Badger, even flattened to text, is
 // reported as ErrDiskFull too. Reads keep working; what was committed stays.
+//
+// # Damage
+//
+// A damaged store is refused with ErrDamaged and one sentence that names the damaged part and says
+// what to do; Open never panics, never starts an empty store over a damaged one and never serves
+// one that came back smaller. Before Badger opens, Open reads Badger's MANIFEST and opens every
+// table it lists, in goroutines of its own that recover (Badger panics on a table cut short, in
+// goroutines where nothing can recover, and silently drops a table whose index fails its
+// checksum). It refuses a MANIFEST that is missing while the store's other files are there, that
+// does not read, that lists a table whose file is gone, or that lists far fewer tables than the
+// folder holds (Badger would start an empty store over them and delete the tables it does not
+// know); a crash leaves at most a flush's table unlisted. A panic inside Badger while it opens, or
+// while a method of the Store reads or writes, becomes ErrDamaged too (a panic in a caller's
+// callback goes on as it was).
+//
+// The high-water mark (dir/MARK, outside Badger) catches the rest: it records the last local
+// number of each community, and Open refuses a store holding less ("holds less than it did
+// (N of M events)"). The mark only ever records what is durable: Close writes it after Badger
+// has flushed everything into synced tables, and while the store is open it is raised every
+// Options.MarkEvery (30 s) after events were added, under writeMu, after a db.Sync(), and only
+// when no memtable waits to be flushed (one .mem file), so a crash, a kill -9 or a power cut
+// never leaves it above what the store comes back with. It is written to a temporary file,
+// fsynced and renamed. Options.AcceptLoss opens a store holding less and lowers the mark
+// (`kithd resync`); SetAside moves a database that does not open out of the way.
 //
 // # Key schema
 //

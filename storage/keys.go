@@ -369,11 +369,3 @@ func (r *reader) bytes() []byte {
 	}
 	return r.next(int(n))
 }
-
-func errDamaged(what, detail string) error {
-	return fmt.Errorf("storage: %s is damaged (%s); restore the data folder from a backup", what, detail)
-}
-
-func errVersion(what string, v byte) error {
-	return fmt.Errorf("storage: %s has version %d, which this Kith does not know; update Kith", what, v)
-}

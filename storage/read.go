@@ -199,7 +199,7 @@ func (s *Store) AuthorRange(c CommunityID, a AuthorKey, from, to uint64, fn func
 			if err != nil {
 				return err
 			}
-			if fnErr = fn(e); fnErr != nil {
+			if fnErr = call(fn, e); fnErr != nil {
 				return fnErr
 			}
 		}
@@ -286,7 +286,7 @@ func (s *Store) AuthorityEvents(c CommunityID, fn func(Event) error) error {
 			if err != nil {
 				return err
 			}
-			if fnErr = fn(e); fnErr != nil {
+			if fnErr = call(fn, e); fnErr != nil {
 				return fnErr
 			}
 		}
@@ -345,7 +345,7 @@ func (s *Store) Since(c CommunityID, mark uint64, limit int, fn func(local uint6
 			if err != nil {
 				return err
 			}
-			if fnErr = fn(local, e); fnErr != nil {
+			if fnErr = call2(fn, local, e); fnErr != nil {
 				return fnErr
 			}
 			n++

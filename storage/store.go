@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -81,6 +82,16 @@ type Options struct {
 	// tables it overlaps one level down). 0: 128 MiB. Negative: no check
 	// (tests only).
 	MinFreeBytes int64
+
+	// AcceptLoss opens a store that holds fewer events than its high-water mark says it held
+	// (without it, Open fails with ErrDamaged), and lowers the mark to what the store holds:
+	// for `kithd resync`, which fetches the history again from other members. Damaged files
+	// are refused all the same.
+	AcceptLoss bool
+
+	// MarkEvery is how often, while events come in, the high-water mark is raised to what the
+	// store holds (0: 30 s). Close raises it too.
+	MarkEvery time.Duration
 }
 
 const defaultMinFree = 128 << 20
@@ -102,6 +113,10 @@ var (
 	ErrSeqTaken = errors.New("another event already holds this author's sequence number")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("the local store is closed")
+	// ErrDamaged: the store's files are damaged (cut short, overwritten, missing) or it holds
+	// less than it did (see Options.AcceptLoss). The error names the damaged part and says
+	// what to do; Open never panics and never starts an empty store over a damaged one.
+	ErrDamaged = errors.New("the local store is damaged")
 )
 
 // SeqTakenError reports that (Community, Author, Seq) is already held by the
@@ -139,8 +154,14 @@ type Store struct {
 	writeMu sync.Mutex
 
 	own           chan *ownReq  // AppendOwn requests, read by the committer
-	stop          func()        // cancels the committer's context
+	stop          func()        // cancels the committer's and the mark loop's context
 	committerDone chan struct{} // closed when the committer has returned
+
+	markEvery time.Duration
+	markDone  chan struct{} // closed when the mark loop has returned
+	dirty     atomic.Bool   // events or communities were added since the mark was last raised
+	markMu    sync.Mutex    // serialises writes of the mark file; guards marked
+	marked    holdings      // what the mark file says (nil: there is none)
 
 	mu       sync.Mutex // guards closed and closeErr
 	closed   bool
@@ -151,9 +172,13 @@ type Store struct {
 
 // Open opens (or creates) the store in dir. The folder is created with mode
 // 0700 if missing. It fails with ErrAlreadyRunning when another process, or
-// another Store of this process, has the folder open.
+// another Store of this process, has the folder open; with ErrDiskFull when
+// the disk has less free space than the reserve; with ErrDamaged when the
+// store's files are damaged or it holds less than its high-water mark says
+// it did (unless opts.AcceptLoss). It never panics on a damaged store.
 //
-// Layout of dir: LOCK (our exclusive lock, held while open) and db/ (Badger).
+// Layout of dir: LOCK (our exclusive lock, held while open), MARK (the
+// high-water mark) and db/ (Badger).
 func Open(dir string, opts Options) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("storage: open: no data folder given (pass the folder that holds Kith's data)")
@@ -178,14 +203,25 @@ func Open(dir string, opts Options) (*Store, error) {
 	// kills the process (SIGBUS) instead of failing, so check the reserve first.
 	if err := (&Store{dir: dir, minFree: minFree}).checkSpace("open the database"); err != nil {
 		_ = lock.unlock()
-		return nil, fmt.Errorf("%w; free some space, then start Kith again", err)
+		return nil, err // ErrDiskFull's sentence says what to do
 	}
 	dbDir := filepath.Join(dir, "db")
-	db, err := badger.Open(badgerOptions(dbDir, logger))
+	bopts := badgerOptions(dbDir, logger)
+	if err := checkFiles(dbDir, bopts); err != nil {
+		_ = lock.unlock()
+		return nil, err
+	}
+	db, err := openBadger(dbDir, bopts)
 	if err != nil {
 		_ = lock.unlock()
-		if isDiskFull(err) {
+		switch {
+		case isDiskFull(err):
 			return nil, fmt.Errorf("storage: open database in %s: %w (%w)", dbDir, ErrDiskFull, err)
+		case isDamage(err):
+			if !errors.Is(err, ErrDamaged) {
+				err = damagedDir(dbDir, "the database", "cannot be opened ("+err.Error()+")")
+			}
+			return nil, err
 		}
 		return nil, fmt.Errorf("storage: open database in %s: %w (if it keeps failing, restore the data folder from a backup)", dbDir, err)
 	}
@@ -197,9 +233,19 @@ func Open(dir string, opts Options) (*Store, error) {
 		minFree:       minFree,
 		own:           make(chan *ownReq, 256),
 		committerDone: make(chan struct{}),
+		markEvery:     opts.MarkEvery,
+		markDone:      make(chan struct{}),
 		closing:       make(chan struct{}),
 	}
+	if s.markEvery <= 0 {
+		s.markEvery = defaultMarkEvery
+	}
 	if err := s.checkSchema(); err != nil {
+		_ = db.Close()
+		_ = lock.unlock()
+		return nil, err
+	}
+	if err := s.checkMark(opts.AcceptLoss); err != nil {
 		_ = db.Close()
 		_ = lock.unlock()
 		return nil, err
@@ -207,6 +253,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	go s.commitLoop(ctx)
+	go s.markLoop(ctx)
 	return s, nil
 }
 
@@ -232,8 +279,9 @@ func badgerOptions(dir string, logger *slog.Logger) badger.Options {
 
 // checkSchema writes the schema version into a new store and refuses a store
 // written by a newer Kith.
-func (s *Store) checkSchema() error {
-	err := s.db.Update(func(txn *badger.Txn) error {
+func (s *Store) checkSchema() (err error) {
+	defer s.guard("read the schema version", &err)
+	err = s.db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(schemaKey())
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			if err := s.checkSpace("set up a new store"); err != nil {
@@ -276,10 +324,17 @@ func (s *Store) Close() error {
 
 	s.stop()
 	<-s.committerDone
+	<-s.markDone
 	s.inflight.Wait()
 	var errs []error
+	held, herr := s.readHoldings()
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("storage: close database in %s: %w", s.dir, err))
+	} else if herr == nil {
+		// Badger's Close flushed every memtable into synced tables: held is durable.
+		if err := s.setMark(held); err != nil {
+			s.log.Warn("the high-water mark could not be raised", "err", err)
+		}
 	}
 	if err := s.lock.unlock(); err != nil {
 		errs = append(errs, err)
@@ -301,18 +356,19 @@ func (s *Store) enter() error {
 	return nil
 }
 
-// view runs fn in a read transaction.
-func (s *Store) view(fn func(txn *badger.Txn) error) error {
+// view runs fn in a read transaction. A panic inside Badger becomes ErrDamaged (see guard).
+func (s *Store) view(fn func(txn *badger.Txn) error) (err error) {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.inflight.Done()
+	defer s.guard("read", &err)
 	return s.db.View(fn)
 }
 
 // update runs fn in a write transaction after checking free space; op names
 // the operation in errors.
-func (s *Store) update(op string, fn func(txn *badger.Txn) error) error {
+func (s *Store) update(op string, fn func(txn *badger.Txn) error) (err error) {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -322,6 +378,7 @@ func (s *Store) update(op string, fn func(txn *badger.Txn) error) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer s.guard(op, &err)
 	if err := s.db.Update(fn); err != nil {
 		return s.writeErr(op, err)
 	}

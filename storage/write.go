@@ -209,6 +209,12 @@ func (s *Store) writeEventsMode(op string, evs []Event, own bool) (n int, errs [
 	if err := s.checkSpace(op); err != nil {
 		return 0, nil, err
 	}
+	defer s.guard(op, &err)
+	defer func() {
+		if n > 0 {
+			s.dirty.Store(true) // the high-water mark is raised later (mark.go)
+		}
+	}()
 	b := &batch{
 		s:          s,
 		own:        own,
@@ -479,6 +485,7 @@ func (s *Store) PutState(c CommunityID, state []byte) error {
 		// Make sure Communities lists c.
 		_, err := getValue(txn, communityKey(c))
 		if errors.Is(err, ErrNotFound) {
+			s.dirty.Store(true) // a new community: the high-water mark is raised later
 			return txn.Set(communityKey(c), encodeCommunity(0))
 		}
 		return err

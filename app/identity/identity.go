@@ -9,6 +9,8 @@ import (
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -16,19 +18,35 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // FileName is the name of the key file inside the data folder.
 const FileName = "identity.key"
 
-// fileMagic starts the key file; it names the format version.
-var fileMagic = []byte("kith-identity-v1\n")
+// The key file, version 2: magic, Ed25519 seed, X25519 private key, and the SHA-256 of all
+// that, so that a flipped bit is refused instead of loading as another identity. Version 1 (the
+// same without the checksum) is still read, and rewritten as version 2 when it loads.
+var (
+	fileMagic   = []byte("kith-identity-v2\n")
+	fileMagicV1 = []byte("kith-identity-v1\n")
+)
 
-// fileSize is the exact size of a key file: magic, Ed25519 seed, X25519 private key.
-var fileSize = len(fileMagic) + ed25519.SeedSize + 32
+const keysSize = ed25519.SeedSize + 32
 
-// ErrDamaged is returned when the key file exists but cannot be read as a key.
-var ErrDamaged = errors.New("identity: the key file is damaged")
+// fileSize and fileSizeV1 are the exact sizes of key files of each version.
+var (
+	fileSize   = len(fileMagic) + keysSize + sha256.Size
+	fileSizeV1 = len(fileMagicV1) + keysSize
+)
+
+// Errors callers branch on; the errors returned wrap them with %w and say what to do.
+var (
+	// ErrDamaged is returned when the key file exists but cannot be read as a key.
+	ErrDamaged = errors.New("identity: the key file is damaged")
+	// ErrMissing is returned by Load when the data folder has no key file.
+	ErrMissing = errors.New("identity: the key file is missing")
+)
 
 // Signer signs messages with a key it never hands out. *Identity is one.
 type Signer interface {
@@ -66,14 +84,25 @@ func fromBytes(seed, xpriv []byte) (*Identity, error) {
 }
 
 // LoadOrCreate reads the identity from dir/identity.key, creating the folder (0700) and a new
-// key file (0600) on first start. A key file readable by others is tightened to 0600 with a
-// warning. A damaged file is never overwritten: the error says how to recover.
+// key file (0600) on first start: Load, then Create when the key is missing. It never looks at
+// what else the folder holds; app/peer.Open refuses to make a new identity in a folder that had
+// one.
 func LoadOrCreate(dir string, log *slog.Logger) (*Identity, error) {
+	id, err := Load(dir, log)
+	if errors.Is(err, ErrMissing) {
+		return Create(dir, log)
+	}
+	return id, err
+}
+
+// Load reads the identity from dir/identity.key. It fails with an error wrapping ErrMissing
+// (and fs.ErrNotExist) when there is no key file, and ErrDamaged when the file is not a whole
+// key file or fails its checksum; a damaged file is never overwritten. A key file readable by
+// others is tightened to 0600 with a warning, and a version 1 file (no checksum) is rewritten
+// as version 2.
+func Load(dir string, log *slog.Logger) (*Identity, error) {
 	if log == nil {
 		log = slog.Default()
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("identity: creating the data folder %s: %w (check its permissions)", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
 	b, err := os.ReadFile(path)
@@ -81,15 +110,40 @@ func LoadOrCreate(dir string, log *slog.Logger) (*Identity, error) {
 	case err == nil:
 		return load(path, b, log)
 	case errors.Is(err, fs.ErrNotExist):
-		return create(path, log)
+		return nil, fmt.Errorf("%w: there is no %s (%w)", ErrMissing, path, fs.ErrNotExist)
 	default:
 		return nil, fmt.Errorf("identity: reading %s: %w (check that this user owns the data folder)", path, err)
 	}
 }
 
+// Create makes a new identity and saves it as dir/identity.key (0600), creating the folder
+// (0700) if missing. When the file appeared meanwhile (another process starting on the same
+// new folder), it loads that one instead of replacing it.
+func Create(dir string, log *slog.Logger) (*Identity, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("identity: creating the data folder %s: %w (check its permissions)", dir, err)
+	}
+	return create(filepath.Join(dir, FileName), log)
+}
+
 func load(path string, b []byte, log *slog.Logger) (*Identity, error) {
-	if len(b) != fileSize || !bytes.HasPrefix(b, fileMagic) {
-		return nil, fmt.Errorf("%w: %s is not a Kith key file (restore it from a backup, or move it away to start again as a new member)", ErrDamaged, path)
+	var keys []byte
+	v1 := false
+	switch {
+	case len(b) == fileSize && bytes.HasPrefix(b, fileMagic):
+		body := b[:len(b)-sha256.Size]
+		sum := sha256.Sum256(body)
+		if subtle.ConstantTimeCompare(sum[:], b[len(body):]) != 1 {
+			return nil, fmt.Errorf("%w: %s fails its checksum: restore it from a backup (Kith will not make a new identity over it)", ErrDamaged, path)
+		}
+		keys = body[len(fileMagic):]
+	case len(b) == fileSizeV1 && bytes.HasPrefix(b, fileMagicV1):
+		keys, v1 = b[len(fileMagicV1):], true
+	default:
+		return nil, fmt.Errorf("%w: %s is not a whole Kith key file (%d bytes): restore it from a backup (Kith will not make a new identity over it)", ErrDamaged, path, len(b))
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		log.Warn("identity: key file was readable by others; tightening to 0600", "path", path, "mode", fi.Mode().Perm().String())
@@ -97,12 +151,76 @@ func load(path string, b []byte, log *slog.Logger) (*Identity, error) {
 			return nil, fmt.Errorf("identity: tightening permissions of %s: %w", path, err)
 		}
 	}
-	rest := b[len(fileMagic):]
-	id, err := fromBytes(rest[:ed25519.SeedSize], rest[ed25519.SeedSize:])
+	id, err := fromBytes(keys[:ed25519.SeedSize], keys[ed25519.SeedSize:])
 	if err != nil {
 		return nil, fmt.Errorf("%w (file %s: restore it from a backup)", err, path)
 	}
+	if v1 {
+		if err := replace(path, id.fileBytes()); err != nil {
+			log.Warn("identity: the key file could not be rewritten with a checksum; it still works", "path", path, "err", err)
+		} else {
+			log.Info("identity: the key file now carries a checksum", "path", path)
+		}
+	}
 	return id, nil
+}
+
+// fileBytes is the key file (version 2) of id.
+func (id *Identity) fileBytes() []byte {
+	data := make([]byte, 0, fileSize)
+	data = append(data, fileMagic...)
+	data = append(data, id.ed.Seed()...)
+	data = append(data, id.x.Bytes()...)
+	sum := sha256.Sum256(data)
+	return append(data, sum[:]...)
+}
+
+// writeTemp writes data to a new temporary file (0600) beside path, fsynced, and returns its
+// name.
+func writeTemp(path string, data []byte) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), FileName+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("identity: creating a key file in %s: %w (check the data folder's permissions)", filepath.Dir(path), err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("identity: writing %s: %w (is the disk full?)", tmp, err)
+	}
+	return tmp, nil
+}
+
+// replace replaces the key file at path with data: a temporary file, fsynced, renamed over it,
+// and the folder fsynced, so that a crash leaves the old file or the new one.
+func replace(path string, data []byte) error {
+	tmp, err := writeTemp(path, data)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("identity: replacing %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir fsyncs folder dir, so that a rename or a link in it is durable (not on Windows, which
+// cannot sync a folder).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("identity: syncing %s: %w", dir, err)
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("identity: syncing %s: %w", dir, err)
+	}
+	return nil
 }
 
 func create(path string, log *slog.Logger) (*Identity, error) {
@@ -110,25 +228,14 @@ func create(path string, log *slog.Logger) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := make([]byte, 0, fileSize)
-	data = append(data, fileMagic...)
-	data = append(data, id.ed.Seed()...)
-	data = append(data, id.x.Bytes()...)
 	// Write a temporary file of our own, then link it in place: a crash never leaves half a key
 	// behind, and when two processes start on a new folder at once, the second one loads the key
 	// the first saved instead of replacing it (which would give the install two identities).
-	f, err := os.CreateTemp(filepath.Dir(path), FileName+".tmp*")
+	tmp, err := writeTemp(path, id.fileBytes())
 	if err != nil {
-		return nil, fmt.Errorf("identity: creating a key file in %s: %w (check the data folder's permissions)", filepath.Dir(path), err)
+		return nil, err
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp)
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return nil, fmt.Errorf("identity: writing %s: %w (is the disk full?)", tmp, err)
-	}
 	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -137,6 +244,9 @@ func create(path string, log *slog.Logger) (*Identity, error) {
 		return load(path, b, log)
 	} else if err != nil {
 		return nil, fmt.Errorf("identity: saving %s: %w", path, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		log.Warn("identity: the new key file may not survive a power cut", "path", path, "err", err)
 	}
 	log.Info("identity: created a new key", "path", path)
 	return id, nil

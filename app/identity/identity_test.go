@@ -6,8 +6,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -122,5 +124,106 @@ func BenchmarkVerify(b *testing.B) {
 		if !ed25519.Verify(pub, msg, sig) {
 			b.Fatal("verify failed")
 		}
+	}
+}
+
+// TestEveryFlippedBitIsRefused flips each bit of a key file in turn: every one is refused with
+// ErrDamaged (none loads as another identity), and the file is left as it was.
+func TestEveryFlippedBitIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Create(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, FileName)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good) != fileSize || !bytes.HasPrefix(good, fileMagic) {
+		t.Fatalf("a new key file is %d bytes starting %q; want version 2", len(good), good[:min(len(good), 17)])
+	}
+	for i := range good {
+		for bit := range 8 {
+			bad := bytes.Clone(good)
+			bad[i] ^= 1 << bit
+			if err := os.WriteFile(path, bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Load(dir, nil); !errors.Is(err, ErrDamaged) {
+				t.Fatalf("byte %d bit %d flipped: Load = %v; want ErrDamaged", i, bit, err)
+			}
+			if b, _ := os.ReadFile(path); !bytes.Equal(b, bad) {
+				t.Fatalf("byte %d bit %d flipped: the damaged file was overwritten", i, bit)
+			}
+		}
+	}
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir, nil); err != nil {
+		t.Fatalf("the restored file: %v", err)
+	}
+}
+
+func TestCutOrLongerKeyFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Create(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, FileName)
+	good, _ := os.ReadFile(path)
+	for _, bad := range [][]byte{nil, good[:len(good)-1], good[:fileSizeV1], append(bytes.Clone(good), '\n')} {
+		if err := os.WriteFile(path, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(dir, nil)
+		if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "restore it from a backup") {
+			t.Fatalf("%d bytes: Load = %v; want ErrDamaged saying what to do", len(bad), err)
+		}
+	}
+}
+
+func TestVersion1IsReadAndRewrittenWithAChecksum(t *testing.T) {
+	dir := t.TempDir()
+	id, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := append(append(bytes.Clone(fileMagicV1), id.ed.Seed()...), id.x.Bytes()...)
+	path := filepath.Join(dir, FileName)
+	if err := os.WriteFile(path, v1, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.PublicKey().Equal(id.PublicKey()) || !bytes.Equal(got.X25519Public(), id.X25519Public()) {
+		t.Fatal("a version 1 file loaded as another identity")
+	}
+	b, _ := os.ReadFile(path)
+	if len(b) != fileSize || !bytes.HasPrefix(b, fileMagic) {
+		t.Fatalf("after loading, the file is %d bytes starting %q; want it rewritten as version 2", len(b), b[:17])
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("rewritten key file mode = %v, want 0600", fi.Mode().Perm())
+	}
+	again, err := Load(dir, nil)
+	if err != nil || !again.PublicKey().Equal(id.PublicKey()) {
+		t.Fatalf("reloading the rewritten file: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, FileName+".tmp*")); len(m) != 0 {
+		t.Fatalf("temporary files left behind: %v", m)
+	}
+}
+
+func TestLoadNeverCreates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := Load(dir, nil)
+	if !errors.Is(err, ErrMissing) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load of a missing folder = %v; want ErrMissing", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load created %s (%v)", dir, err)
 	}
 }

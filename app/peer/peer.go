@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -34,6 +35,14 @@ type Options struct {
 
 	// MinFreeBytes is the store's free-space reserve (0: the store's default; -1: none, for tests).
 	MinFreeBytes int64
+
+	// NoCreate makes Open refuse, with ErrNoDataFolder, a data folder that does not exist or
+	// holds no identity, instead of creating the folder and a new identity: for commands that
+	// only read (kithd status, messages, members, invites).
+	NoCreate bool
+	// AcceptLoss opens a store that holds less than it did (storage.Options.AcceptLoss), for
+	// `kithd resync`; without it Open fails with storage.ErrDamaged.
+	AcceptLoss bool
 
 	// Now is this install's wall clock, for the times events carry and invites are checked
 	// against (nil: time.Now; tests set a clock that is off).
@@ -115,21 +124,53 @@ type syncKey struct {
 	peer string
 }
 
-// Open opens the data folder dir: the identity (created on first use), the store (held until
-// Close: a second process gets storage.ErrAlreadyRunning) and the service. The network is not
-// started: commands that only read or write the store need none.
+// Open opens the data folder dir: it checks the folder (CheckFolder: created with mode 0700 on
+// first use unless NoCreate; refused with ErrUnsafeFolder when another user controls it), then
+// opens the identity (created on first use), the store (held until Close: a second process
+// gets storage.ErrAlreadyRunning) and the service. The network is not started: commands that
+// only read or write the store need none.
+//
+// Open never makes a new identity in a folder that had one: when identity.key is missing but
+// the store holds a community, it fails with an error wrapping identity.ErrMissing. It fails
+// with identity.ErrDamaged for a damaged key file, and storage.ErrDamaged for a damaged store
+// or one that holds less than it did (see AcceptLoss); with NoCreate, ErrNoDataFolder for a
+// folder that does not exist or holds no identity.
 func Open(dir string, opts Options) (*Peer, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	id, err := identity.LoadOrCreate(dir, log)
+	if err := CheckFolder(dir, !opts.NoCreate); err != nil {
+		return nil, err
+	}
+	id, err := identity.Load(dir, log)
+	if err != nil && !errors.Is(err, identity.ErrMissing) {
+		return nil, err
+	}
+	if id == nil {
+		// No key: a new install, unless the folder holds a store (checked once it is open).
+		had, err := storage.Exists(dir)
+		if err != nil {
+			return nil, err
+		}
+		if !had {
+			if opts.NoCreate {
+				return nil, noDataFolder(dir)
+			}
+			if id, err = identity.Create(dir, log); err != nil {
+				return nil, err
+			}
+		}
+	}
+	st, err := storage.Open(dir, storage.Options{Logger: log, MinFreeBytes: opts.MinFreeBytes, AcceptLoss: opts.AcceptLoss})
 	if err != nil {
 		return nil, err
 	}
-	st, err := storage.Open(dir, storage.Options{Logger: log, MinFreeBytes: opts.MinFreeBytes})
-	if err != nil {
-		return nil, err
+	if id == nil {
+		if id, err = identityBeside(dir, st, opts.NoCreate, log); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	svc, err := app.New(app.Config{Identity: id, Store: localstore.Store{S: st}, Logger: log, Now: opts.Now})
 	if err != nil {
@@ -137,6 +178,23 @@ func Open(dir string, opts Options) (*Peer, error) {
 		return nil, err
 	}
 	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}, joins: map[community.Hash]*joinRun{}, punches: map[string]*punchState{}, announceNow: make(chan struct{}, 1), announceAll: make(chan struct{}, 1)}, nil
+}
+
+// identityBeside makes the identity of a folder whose key file is missing but which holds a
+// store (st): only when the store holds no community, and not with noCreate.
+func identityBeside(dir string, st *storage.Store, noCreate bool, log *slog.Logger) (*identity.Identity, error) {
+	cs, err := st.Communities()
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) > 0 {
+		return nil, fmt.Errorf("peer: %w from %s, which holds a community: restore %s from a backup; Kith will not make a new identity here",
+			identity.ErrMissing, dir, identity.FileName)
+	}
+	if noCreate {
+		return nil, noDataFolder(dir)
+	}
+	return identity.Create(dir, log)
 }
 
 // PeerID is the libp2p peer ID of an Ed25519 public key (a member's key is its peer's key).
