@@ -147,7 +147,9 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 	}
 	r.noteJoiners(auth)
 	if err := s.placeUnreadable(r); err != nil {
-		return nil, err
+		// A write (a full disk, say): the content stays in the holding page, moved on a later
+		// load; the community itself is readable.
+		s.log.Warn("content whose key came could not be moved into its channels yet", "community", id.Short(), "err", err)
 	}
 	heads, err := s.store.Heads(id)
 	if err != nil {

@@ -226,14 +226,25 @@ func (s *Service) Communities() ([]Summary, error) {
 		return nil, err
 	}
 	out := make([]Summary, 0, len(ids))
+	var first error
 	for _, id := range ids {
 		st, err := s.state(id) // loads the community once; later calls reuse it
 		if err != nil {
 			s.log.Warn("skipping a community that does not load", "id", id.Short(), "err", err)
+			if first == nil {
+				first = err
+			}
 			continue
 		}
 		out = append(out, Summary{ID: st.ID, Name: st.Name, About: st.About, Members: st.ActiveCount(), Role: st.RoleOf(s.id.PublicKey())})
 	}
 	slices.SortFunc(out, func(a, b Summary) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	if len(out) == 0 && first != nil {
+		// Not "no community": say why the ones stored do not load.
+		if len(ids) == 1 {
+			return nil, fmt.Errorf("app: the community stored here does not load: %w", first)
+		}
+		return nil, fmt.Errorf("app: %d communities are stored here but none loads: %w", len(ids), first)
+	}
 	return out, nil
 }

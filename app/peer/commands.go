@@ -18,7 +18,7 @@ import (
 // Request is one command of kithd's contract (see cmd/kithd), as it travels over the control
 // socket. Fields a command does not use are left empty.
 type Request struct {
-	Cmd          string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status, remove, promote, demote, delete, leave, recover; show (the desktop app's window)
+	Cmd          string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status, remove, promote, demote, delete, leave, recover, resync; show (the desktop app's window)
 	Community    string `json:"community,omitempty"`
 	Name         string `json:"name,omitempty"` // create: the community's name; join: the display name
 	About        string `json:"about,omitempty"`
@@ -113,6 +113,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doLeave(ctx, req)
 	case "recover":
 		return p.doRecover(ctx, req)
+	case "resync":
+		return Result{}, errors.New("Kith is running with this data folder, so its store opens and it syncs with the members itself: to rebuild the store from other members, stop it, then run `kithd resync`")
 	case "show":
 		if p.opts.OnShow == nil {
 			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
@@ -120,7 +122,7 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		p.opts.OnShow()
 		return Result{Text: "shown"}, nil
 	}
-	return Result{}, usage("unknown command %q: use create, invite, invites, revoke, join, run, post, messages, members, status, remove, promote, demote, delete, leave or recover", req.Cmd)
+	return Result{}, usage("unknown command %q: use create, invite, invites, revoke, join, run, post, messages, members, status, remove, promote, demote, delete, leave, recover or resync", req.Cmd)
 }
 
 func jsonResult(text string, v any) (Result, error) {

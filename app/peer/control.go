@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -187,12 +188,23 @@ func Call(ctx context.Context, dir string, req Request) (Result, error) {
 func CallWithProgress(ctx context.Context, dir string, req Request, progress func(string)) (Result, error) {
 	req.Progress = progress != nil
 	path := filepath.Join(dir, ControlSocket)
+	// Nothing is sent to a socket this user does not own: another user's could be listening for
+	// the recovery words.
+	if err := checkSocketOwner(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Result{}, fmt.Errorf("%w (%v)", ErrNoControl, err)
+		}
+		return Result{}, err
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w (%v)", ErrNoControl, err)
 	}
 	defer conn.Close()
+	if err := checkServer(conn); err != nil {
+		return Result{}, err
+	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	b, _ := json.Marshal(req)

@@ -114,9 +114,10 @@ type Peer struct {
 	punches  map[string]*punchState      // guarded by mu: renewals of relayed connections (see punch.go)
 	closed   bool                        // guarded by mu
 
-	joinsMu     sync.Mutex    // serialises changes to the kept joins (settingJoins)
-	announceNow chan struct{} // capacity 1: announce at the rendezvous now (see announceSoon)
-	announceAll chan struct{} // capacity 1: announce every community again (a new DHT)
+	joinsMu     sync.Mutex              // serialises changes to the kept joins (settingJoins)
+	announceNow chan struct{}           // capacity 1: announce at the rendezvous now (see announceSoon)
+	announceAll chan struct{}           // capacity 1: announce every community again (a new DHT)
+	lifelined   map[community.Hash]bool // the communities the lifeline was last written with (guarded by mu)
 }
 
 type syncKey struct {
@@ -339,6 +340,7 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 				}
 				p.scheduleRepair(ctx, id)
 				p.announceSoon()
+				p.lifelineWith(id)
 			}
 			p.dropFormerMembers(id)
 			p.greetAll(ctx)
@@ -844,6 +846,9 @@ func (p *Peer) saveAddrs() {
 		ss = append(ss, sighting{id: id, addrs: node.AddrsOf(id), seen: true})
 	}
 	p.rememberAll(ss)
+	if err := p.writeLifeline(); err != nil {
+		p.log.Warn("the lifeline (what `kithd resync` needs) could not be saved", "err", err)
+	}
 }
 
 // Addrs returns the node's addresses while it runs, else the last known ones (stale true).

@@ -20,6 +20,7 @@
 //	kithd [--data DIR] delete [--community ID] MESSAGE_ID
 //	kithd [--data DIR] leave [--community ID]
 //	kithd [--data DIR] recover [--community ID] (--cutoff SEQ | --keep-all | --list) < words
+//	kithd [--data DIR] resync [--timeout 60s]
 //
 // Exit status: 0 on success, 1 on an error (one line on stderr says what to do), 2 on a usage
 // error.
@@ -28,6 +29,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -80,6 +82,9 @@ commands:
   recover [--community ID] (--cutoff SEQ | --keep-all | --list)
                                                           take ownership with the recovery words (read on
                                                           standard input); --list: the owner key's acts
+  resync [--timeout 60s]                                  rebuild a damaged store from other members, keeping
+                                                          your identity (the damaged one is kept aside);
+                                                          --timeout: for each member
 
 DIR defaults to the desktop app's data folder (` + "%s" + `).
 `
@@ -238,6 +243,8 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		fs.Uint64Var(&req.Cutoff, "cutoff", 0, "")
 		fs.BoolVar(&req.KeepAll, "keep-all", false, "")
 		fs.BoolVar(&req.List, "list", false, "")
+	case "resync":
+		fs.StringVar(&req.Timeout, "timeout", "60s", "")
 	case "status":
 	default:
 		return req, false, fmt.Errorf("unknown command %q", cmd)
@@ -272,6 +279,10 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 		return req, false, fmt.Errorf("%s takes no argument %q", cmd, positional[0])
 	}
 	switch cmd {
+	case "resync":
+		if d, err := time.ParseDuration(req.Timeout); err != nil || d <= 0 {
+			return req, false, fmt.Errorf("resync: --timeout takes a duration such as 60s or 2m, not %q", req.Timeout)
+		}
 	case "join":
 		req.Invite = positional[0]
 		if req.Cancel && (len(req.Bootstrap) > 0 || req.PublicDHT) {
@@ -314,6 +325,14 @@ func do(ctx context.Context, dir string, req peer.Request, stderr io.Writer) (pe
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	opts := peer.Options{Logger: quiet, NoControl: true, NoMDNS: true, NoNAT: true}
+	switch req.Cmd {
+	case "status", "messages", "members", "invites", "revoke", "post", "remove", "promote", "demote", "delete", "leave", "recover", "resync":
+		// Commands on a folder that holds Kith already: a mistyped --data makes nothing new.
+		opts.NoCreate = true
+	}
+	if req.Cmd == "resync" {
+		return resync(ctx, dir, req, opts, stderr)
+	}
 	if req.Cmd == "join" && !req.Cancel {
 		// This process is the one online while the join waits: it looks for members on the LAN
 		// (unless --no-mdns) and through the DHT nodes given.
@@ -343,6 +362,51 @@ func do(ctx context.Context, dir string, req peer.Request, stderr io.Writer) (pe
 		}
 	}
 	return p.DoWithProgress(ctx, req, progress)
+}
+
+// resync is `kithd resync`: no Kith runs on the folder (else the running one answered).
+func resync(ctx context.Context, dir string, req peer.Request, opts peer.Options, stderr io.Writer) (peer.Result, error) {
+	per, _ := time.ParseDuration(req.Timeout)
+	res, err := peer.Resync(ctx, dir, opts, per, func(line string) { fmt.Fprintln(stderr, "kithd:", terminalSafe(line)) })
+	if errors.Is(err, storage.ErrAlreadyRunning) {
+		return peer.Result{}, errors.New("Kith is running with this data folder: stop it first (its store opens, and it syncs with the members itself)")
+	}
+	if err != nil {
+		return peer.Result{}, err
+	}
+	type community struct {
+		ID     string   `json:"id"`
+		Name   string   `json:"name"`
+		From   []string `json:"from"`
+		Events int      `json:"events"`
+		Error  string   `json:"error,omitempty"`
+	}
+	out := struct {
+		SetAside    string      `json:"set_aside,omitempty"`
+		Communities []community `json:"communities"`
+	}{SetAside: res.SetAside, Communities: []community{}}
+	var text strings.Builder
+	var missed []string
+	for _, c := range res.Communities {
+		j := community{ID: c.ID.String(), Name: c.Name, From: c.From, Events: c.Events}
+		if j.From == nil {
+			j.From = []string{}
+		}
+		if c.Err != nil {
+			j.Error = c.Err.Error()
+			missed = append(missed, fmt.Sprintf("%q (%v)", c.Name, c.Err))
+			fmt.Fprintf(&text, "%s: no member could be reached\n", c.Name)
+		} else {
+			fmt.Fprintf(&text, "%s: %d events, from %d member(s)\n", c.Name, c.Events, len(c.From))
+		}
+		out.Communities = append(out.Communities, j)
+	}
+	b, _ := json.Marshal(out)
+	result := peer.Result{Text: strings.TrimSuffix(text.String(), "\n"), JSON: b}
+	if len(missed) > 0 {
+		return result, fmt.Errorf("no member of %s could be reached: run `kithd resync` again when one is online (what came is kept)", strings.Join(missed, ", "))
+	}
+	return result, nil
 }
 
 // listFlag is a repeatable string flag.

@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -187,6 +190,9 @@ func TestRunErrorsAreOneLine(t *testing.T) {
 	}{
 		{"a damaged invite", []string{"--data", dir, "join", "kith1garbage"}, "invite"},
 		{"a post with no community", []string{"--data", dir, "post", "hello"}, "belongs to no community yet"},
+		{"status on a folder that does not exist", []string{"--data", filepath.Join(dir, "typo"), "status"}, "there is no Kith data folder at"},
+		{"messages on an empty folder", []string{"--data", t.TempDir(), "messages"}, "create a community or join one first"},
+		{"resync on a folder that never ran", []string{"--data", dir, "resync"}, "does not say which communities it belonged to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +207,9 @@ func TestRunErrorsAreOneLine(t *testing.T) {
 				t.Errorf("kithd %q printed %q on stdout, want nothing", tt.args, stdout)
 			}
 		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("status on a mistyped folder made it: %v", err)
 	}
 }
 
