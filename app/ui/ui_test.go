@@ -2,9 +2,11 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/peer"
+	"github.com/kith-app/kith/storage"
 )
 
 // uiQueue stands in for the Fyne thread in tests: the test driver runs fyne.Do on the calling
@@ -951,5 +954,70 @@ func TestComposerSaysWhatIsTooLong(t *testing.T) {
 	eventually(t, "the longest message stored", func() bool { return hasMessage(ana.rows(), long[:community.LimitText.Max], false) }, ana.q)
 	if c.Text != "" || !v.tooLong.Hidden {
 		t.Fatalf("after sending: composer %d bytes, note %q", len(c.Text), v.tooLong.Text)
+	}
+}
+
+// TestRepairWindowRebuildsTheStore: Bo's store loses its MANIFEST; the repair window says the
+// store is damaged, its button fetches the history again from Ana (a real resync over
+// loopback), says what came back, and starts Kith on the rebuilt store, which reads Ana's
+// messages with the same identity.
+func TestRepairWindowRebuildsTheStore(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bo := openIn(t, a, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ana.p.Svc.Post(ctx, v.cur, v.curCh, "kiln day on Saturday", community.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Bo to have Ana's message", func() bool {
+		ms, _ := bo.p.Svc.Messages(v.cur, v.curCh, community.Position{}, 10)
+		return len(ms) == 1
+	}, ana.q, bo.q)
+	key := bo.p.ID.PublicKey()
+	bo.close()
+	if err := os.Remove(filepath.Join(dir, "db", "MANIFEST")); err != nil {
+		t.Fatal(err)
+	}
+	opts := peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1,
+		Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoMDNS: true, NoNAT: true, NoControl: true}
+	_, cause := peer.Open(dir, opts)
+	if !errors.Is(cause, storage.ErrDamaged) {
+		t.Fatalf("opening the damaged store: %v", cause)
+	}
+	q := make(uiQueue, 1<<10)
+	var back *kith
+	r := NewRepair(a, cause, func(ctx context.Context, progress func(string)) (string, error) {
+		res, err := peer.Resync(ctx, dir, opts, 30*time.Second, progress)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s: %d events back", res.Communities[0].Name, res.Communities[0].Events), res.Communities[0].Err
+	}, func() error {
+		back = openIn(t, a, dir)
+		return nil
+	}, q.do)
+	if labelWith(r.win.Content(), "Kith can fetch the history again") == nil || labelWith(r.win.Content(), "MANIFEST") == nil {
+		t.Fatal("the repair window does not say what is wrong and what the button does")
+	}
+	test.Tap(r.fetch)
+	eventually(t, "the repair to end and Kith to start", func() bool { return back != nil }, q, ana.q)
+	defer back.close()
+	if !strings.Contains(r.status.Text, "Clay Studio Friends:") || !back.p.ID.PublicKey().Equal(key) {
+		t.Fatalf("after the repair: %q; identity kept %v", r.status.Text, back.p.ID.PublicKey().Equal(key))
+	}
+	ms, err := back.p.Svc.Messages(v.cur, v.curCh, community.Position{}, 10)
+	if err != nil || len(ms) != 1 || ms[0].Text != "kiln day on Saturday" {
+		t.Fatalf("Bo's messages after the repair: %+v, %v", ms, err)
 	}
 }

@@ -7,10 +7,14 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,7 +49,11 @@ func main() {
 		log.Info("Kith is already running with this data folder: its window is in front now")
 		return
 	}
-	if err != nil {
+	if errors.Is(err, storage.ErrDamaged) {
+		// The damaged store is said in a window that can rebuild it from other members.
+		log.Error("the local store is damaged", "err", err)
+		stop = repair(a, *data, log, peerFlags{noMDNS: *noMDNS, noNAT: *noNAT}, err)
+	} else if err != nil {
 		log.Error("cannot start", "err", err)
 		showError(a, err)
 		os.Exit(1)
@@ -106,6 +114,62 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 		<-started
 		return p.Close()
 	}, nil
+}
+
+// repair shows the repair window for a damaged store: peer.Resync with the settings' network
+// options, then the usual start. The returned stop closes what started, if anything did.
+func repair(a fyne.App, dir string, log *slog.Logger, flags peerFlags, cause error) (stop func() error) {
+	var (
+		mu      sync.Mutex
+		started func() error
+	)
+	settings, _ := ui.LoadSettings(filepath.Join(dir, "settings.json"))
+	fix := func(ctx context.Context, progress func(string)) (string, error) {
+		res, err := peer.Resync(ctx, dir, peer.Options{
+			Logger: log, Listen: settings.Listen(), NoMDNS: flags.noMDNS, NoNAT: flags.noNAT,
+			Bootstrap: settings.Bootstrap, PublicDHT: settings.PublicDHT != nil && *settings.PublicDHT,
+		}, time.Minute, progress)
+		return resyncSummary(res, err)
+	}
+	ui.NewRepair(a, cause, fix, func() error {
+		s, err := start(a, dir, log, flags)
+		if err == nil {
+			mu.Lock()
+			started = s
+			mu.Unlock()
+		}
+		return err
+	}, nil)
+	return func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if started == nil {
+			return nil
+		}
+		return started()
+	}
+}
+
+// resyncSummary says what a resync brought back, a line per community, and an error naming the
+// communities no member of which could be reached.
+func resyncSummary(res peer.ResyncResult, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	var lines, missed []string
+	for _, c := range res.Communities {
+		if c.Err != nil {
+			missed = append(missed, strconv.Quote(c.Name))
+			lines = append(lines, fmt.Sprintf("%s: no member could be reached.", c.Name))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s: %d events back, from %d member(s).", c.Name, c.Events, len(c.From)))
+	}
+	summary := strings.Join(lines, "\n")
+	if len(missed) > 0 {
+		return summary, fmt.Errorf("no member of %s is online now: try again later (what came is kept)", strings.Join(missed, ", "))
+	}
+	return summary, nil
 }
 
 // showRunning asks the Kith running on dir to bring its window to the front (the usual desktop
