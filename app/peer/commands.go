@@ -253,6 +253,9 @@ func (p *Peer) doJoin(ctx context.Context, req Request, progress func(string)) (
 	if req.Cancel {
 		return p.doCancelJoin(req)
 	}
+	if _, err := app.CleanDisplayName(req.Name); err != nil {
+		return Result{}, asUsage(err)
+	}
 	inv, err := invite.Parse(req.Invite)
 	if err != nil {
 		return Result{}, err
@@ -262,9 +265,6 @@ func (p *Peer) doJoin(ctx context.Context, req Request, progress func(string)) (
 		if timeout, err = time.ParseDuration(req.Timeout); err != nil || timeout <= 0 {
 			return Result{}, usage("--timeout takes a duration such as 60s or 2h, not %q", req.Timeout)
 		}
-	}
-	if _, err := app.CleanDisplayName(req.Name); err != nil {
-		return Result{}, asUsage(err)
 	}
 	if err := expired(inv, time.Now()); err != nil {
 		return Result{}, fmt.Errorf("the invite to %q expired on %s: ask whoever sent it for a new one", inv.CommunityName, inv.Expires.Local().Format("2 January 2006 at 15:04"))

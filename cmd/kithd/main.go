@@ -326,7 +326,7 @@ func do(ctx context.Context, dir string, req peer.Request, stderr io.Writer) (pe
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	opts := peer.Options{Logger: quiet, NoControl: true, NoMDNS: true, NoNAT: true}
 	switch req.Cmd {
-	case "status", "messages", "members", "invites", "revoke", "post", "remove", "promote", "demote", "delete", "leave", "recover", "resync":
+	case "status", "messages", "members", "invite", "invites", "revoke", "post", "remove", "promote", "demote", "delete", "leave", "recover", "resync":
 		// Commands on a folder that holds Kith already: a mistyped --data makes nothing new.
 		opts.NoCreate = true
 	}

@@ -437,6 +437,14 @@ func TestLimitsAtTheCommandLine(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &msgs); err != nil || len(msgs) != 1 || msgs[0].Text != longest || msgs[0].AuthorName != strings.Repeat("😀", 25) {
 		t.Fatalf("messages after the longest post: %v, %d messages; want it whole", err, len(msgs))
 	}
+	if code, _, stderr := runKithd(t, "--data", t.TempDir(), "join", "--name", strings.Repeat("😀", 26), "kith1garbage"); code != 2 ||
+		!strings.Contains(stderr, "display name is 104 bytes long") {
+		t.Errorf("join with a 104-byte name: exit %d, %q; want 2 and the limit, before any network work", code, stderr)
+	}
+	if code, _, stderr := runKithd(t, "--data", t.TempDir(), "join", "--name", "Ana\u200b", "kith1garbage"); code != 2 ||
+		!strings.Contains(stderr, "invisible or control character (U+200B)") {
+		t.Errorf("join with a zero-width space in the name: exit %d, %q; want 2", code, stderr)
+	}
 	if code, _, stderr := runKithd(t, "--data", dir, "run", "--listen", "garbage"); code != 2 || !strings.Contains(stderr, `"garbage" is not a multiaddr`) {
 		t.Errorf("run --listen garbage: exit %d, %q; want 2", code, stderr)
 	}
