@@ -322,7 +322,7 @@ peer_id_of() { sed -n 's/.*"peer_id":"\([^"]*\)".*/\1/p' <<<"$out" | head -n 1; 
 # A one-off command may open a data folder just before `kithd run` does (a health check, a
 # script): run must wait for it rather than fail. Tried several times, since it is a race.
 begin 12 "a command during run's start-up"
-kd_ok E status --json # E's identity exists from here on: step 13 covers fresh folders
+kd_ok E create --name "Echo" # E's identity exists from here on (status makes none): step 13 covers fresh folders
 for attempt in 1 2 3 4 5 6 7 8; do
 	race_start E
 	stop_runner E

@@ -3,6 +3,7 @@ package community
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -86,6 +87,8 @@ func verifyJoin(admitter ed25519.PublicKey, j *Join) (*invite.Signed, error) {
 // the invite's secret and the joiner's signature, the invite against the log (issuer's live role,
 // revocation, uses, the member cap, the time bounds with invite.ClockSkew), and that the joiner
 // is not a member yet. The fold re-checks the same at the join's countersigned time on every peer.
+// The admitter alone also checks the joiner's display name: in the form writers store
+// (Limit.CleanName), and not too close to an active member's (NameTaken; ErrNameTaken).
 func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.Time) error {
 	if err := invite.VerifyJoin(req.Invite, req.Joiner, req.X25519, admitter, req.Proof); err != nil {
 		return err
@@ -104,7 +107,9 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	}
 	if req.Name != "" {
 		if clean, err := LimitDisplayName.CleanName(req.Name); err != nil {
-			return invalid("%v", err)
+			var f *FieldError
+			errors.As(err, &f)
+			return invalid("%s", f.Msg)
 		} else if clean != req.Name {
 			return invalid("the display name %q is not in the form Kith writes: update Kith", Printable(req.Name, false))
 		}

@@ -451,8 +451,6 @@ func (l ledger) MaxMembers() int                 { return l.s.MaxMembers }
 // Ledger returns the state as the invite package's view of it, for admitting a join.
 func (s *State) Ledger() invite.Ledger { return ledger{s} }
 
-// clone returns a copy of s that shares nothing it could change: the Folder applies an event to
-// a clone, so that a state it has handed out never changes under its reader.
 // Shown is the member's name as views show it: anything that could deceive made visible
 // (Printable), "(no name)" for none, and a twin marked with the start of its key.
 func (m Member) Shown() string {
@@ -495,6 +493,8 @@ func (s *State) NameTaken(name string) (Member, bool) {
 	return Member{}, false
 }
 
+// clone returns a copy of s that shares nothing it could change: the Folder applies an event to
+// a clone, so that a state it has handed out never changes under its reader.
 func (s *State) clone() *State {
 	c := *s
 	c.members = make(map[string]*Member, len(s.members))

@@ -43,7 +43,7 @@ func FuzzControlSocket(f *testing.F) {
 		if err == nil && ans.Progress != "" && !ans.OK && ans.Error == "" {
 			t.Fatalf("a progress line came back as the answer: %+v", ans)
 		}
-		if lines > strings.Count(string(b), "progress") {
+		if lines > strings.Count(string(b), "{") { // each progress line is an object of its own
 			t.Fatalf("%d progress lines from %q", lines, b)
 		}
 	})
