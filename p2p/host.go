@@ -289,6 +289,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		if cfg.NAT || cfg.HolePunching {
 			opts = append(opts, libp2p.EnableHolePunching())
 		}
+		if addr, taken := inUse(listen); taken {
+			_ = cm.Close()
+			return nil, fmt.Errorf("%w: %s (another Kith, or another program, listens there): choose another port, or stop that program", ErrPortInUse, addr)
+		}
 		h, err := libp2p.New(opts...)
 		if err != nil {
 			_ = cm.Close()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	ma "github.com/multiformats/go-multiaddr"
@@ -130,6 +131,50 @@ func portFree(host string, port int, udp bool) bool {
 	}
 	_ = l.Close()
 	return true
+}
+
+// inUse returns the first of listen whose port another socket holds now (a fixed port: 0 is
+// never in use). libp2p leaves the goroutines of a half-built host running when one of its
+// listen addresses fails, so the node looks first.
+func inUse(listen []string) (string, bool) {
+	for _, s := range listen {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			continue
+		}
+		host, err := ipOf(a)
+		if err != nil {
+			continue
+		}
+		udp := false
+		p, err := a.ValueForProtocol(ma.P_TCP)
+		if err != nil {
+			if p, err = a.ValueForProtocol(ma.P_UDP); err != nil {
+				continue
+			}
+			udp = true
+		}
+		if p == "0" {
+			continue
+		}
+		addr := net.JoinHostPort(host, p)
+		if udp {
+			c, err := net.ListenPacket("udp", addr)
+			if err == nil {
+				_ = c.Close()
+			} else if errors.Is(err, syscall.EADDRINUSE) {
+				return s, true
+			}
+			continue
+		}
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			_ = l.Close()
+		} else if errors.Is(err, syscall.EADDRINUSE) {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // freePort asks the system for a free port on host; 0 when it has none to give.

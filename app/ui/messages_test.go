@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"go.uber.org/goleak"
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
@@ -112,12 +113,15 @@ var big struct {
 	dir  string
 }
 
+// TestMain removes the big store of the benchmarks, and fails the package's tests when a
+// goroutine they started outlives them.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if big.dir != "" {
-		os.RemoveAll(big.dir)
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if big.dir != "" {
+			os.RemoveAll(big.dir)
+		}
+		os.Exit(code)
+	}))
 }
 
 // BenchmarkMessageList: the time to show the latest page of a 100,000-message channel, and to
