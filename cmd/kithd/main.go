@@ -52,42 +52,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usageText = `usage: kithd [--data DIR] COMMAND [flags] [args]
-
-commands:
-  create --name NAME [--about TEXT] [--max-members N]     make a community; prints its ID
-  invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]
-                                                          prints one invite (kith1...)
-  invites [--community ID] [--json]                       the invites this device issued, oldest first
-  revoke [--community ID] INVITE_ID                       revoke an invite: joins with it are refused
-  join [--name DISPLAY_NAME] [--timeout 60s] INVITE       join a community and sync it; waits up to --timeout
-                                                          for a member to come online (the join is kept and
-                                                          retried while Kith runs); --cancel COMMUNITY drops it;
-                                                          with no Kith running here: [--bootstrap MULTIADDR]...
-                                                          [--public-dht] [--no-mdns]
-  run [--listen MULTIADDR]... [--relay]                   stay online until Ctrl-C
-      [--bootstrap MULTIADDR]... [--public-dht]           find members who moved through these DHT nodes
-      [--dht-server] [--no-mdns] [--no-nat]               (--public-dht: the public libp2p network's)
-  post [--community ID] [--channel NAME] TEXT             write a message
-  messages [--community ID] [--channel NAME] [--limit N] [--json]
-  members [--community ID] [--json]
-  status [--json]
-  remove [--community ID] [--reason TEXT] [--revoke-invite] MEMBER
-                                                          remove a member (MEMBER: the id members --json prints);
-                                                          --revoke-invite: also revoke the invite it joined with
-  promote [--community ID] MEMBER                         make a member a moderator (the owner)
-  demote [--community ID] MEMBER                          make a moderator a member again (the owner)
-  delete [--community ID] MESSAGE_ID                      delete a message (yours; a moderator: members')
-  leave [--community ID]                                  leave a community
-  recover [--community ID] (--cutoff SEQ | --keep-all | --list)
-                                                          take ownership with the recovery words (read on
-                                                          standard input); --list: the owner key's acts
-  resync [--timeout 60s]                                  rebuild a damaged store from other members, keeping
-                                                          your identity (the damaged one is kept aside);
-                                                          --timeout: for each member
-
-DIR defaults to the desktop app's data folder (` + "%s" + `).
-`
 
 // run is main with its exit status returned.
 func run(args []string, stdout, stderr io.Writer) int {
@@ -95,19 +59,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	global.SetOutput(io.Discard)
 	dir := global.String("data", peer.DefaultDir(), "data folder")
 	if err := global.Parse(args); errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stdout, usageText, peer.DefaultDir())
+		fmt.Fprintf(stdout, usageText(), peer.DefaultDir())
 		return 0
 	} else if err != nil {
 		return usageErr(stderr, err.Error())
 	}
 	rest := global.Args()
 	if len(rest) == 0 {
-		fmt.Fprintf(stderr, usageText, peer.DefaultDir())
+		fmt.Fprintf(stderr, usageText(), peer.DefaultDir())
 		return 2
 	}
 	cmd, rest := rest[0], rest[1:]
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
-		fmt.Fprintf(stdout, usageText, peer.DefaultDir())
+		fmt.Fprintf(stdout, usageText(), peer.DefaultDir())
 		return 0
 	}
 	if cmd == "run" {
@@ -115,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	req, asJSON, err := parseCommand(cmd, rest)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stdout, usageText, peer.DefaultDir())
+		fmt.Fprintf(stdout, usageText(), peer.DefaultDir())
 		return 0
 	}
 	if err != nil {
@@ -191,126 +155,6 @@ func oneLine(err error) string {
 // Every text kithd prints goes through it (JSON escapes on its own).
 func terminalSafe(s string) string { return community.Printable(s, true) }
 
-// parseCommand reads one command's flags (anywhere among its arguments) and arguments.
-func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
-	req := peer.Request{Cmd: cmd}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	asJSON := fs.Bool("json", false, "print one JSON document")
-	var positional []string
-	want := 0
-	switch cmd {
-	case "create":
-		fs.StringVar(&req.Name, "name", "", "")
-		fs.StringVar(&req.About, "about", "", "")
-		fs.IntVar(&req.MaxMembers, "max-members", 0, "")
-		fs.StringVar(&req.DisplayName, "display-name", "", "")
-	case "invite":
-		fs.StringVar(&req.Community, "community", "", "")
-		fs.StringVar(&req.Role, "role", "", "")
-		fs.IntVar(&req.Uses, "uses", 0, "")
-		fs.StringVar(&req.Expires, "expires", "", "")
-	case "join":
-		fs.StringVar(&req.Name, "name", "", "")
-		fs.StringVar(&req.Timeout, "timeout", "60s", "")
-		fs.BoolVar(&req.Cancel, "cancel", false, "")
-		fs.Var((*listFlag)(&req.Bootstrap), "bootstrap", "")
-		fs.BoolVar(&req.PublicDHT, "public-dht", false, "")
-		fs.BoolVar(&req.NoMDNS, "no-mdns", false, "")
-		want = 1
-	case "post":
-		fs.StringVar(&req.Community, "community", "", "")
-		fs.StringVar(&req.Channel, "channel", "", "")
-		want = 1
-	case "messages":
-		fs.StringVar(&req.Community, "community", "", "")
-		fs.StringVar(&req.Channel, "channel", "", "")
-		fs.IntVar(&req.Limit, "limit", 50, "")
-	case "members", "invites":
-		fs.StringVar(&req.Community, "community", "", "")
-	case "revoke", "promote", "demote", "delete":
-		fs.StringVar(&req.Community, "community", "", "")
-		want = 1
-	case "remove":
-		fs.StringVar(&req.Community, "community", "", "")
-		fs.StringVar(&req.Reason, "reason", "", "")
-		fs.BoolVar(&req.RevokeInvite, "revoke-invite", false, "")
-		want = 1
-	case "leave":
-		fs.StringVar(&req.Community, "community", "", "")
-	case "recover":
-		fs.StringVar(&req.Community, "community", "", "")
-		fs.Uint64Var(&req.Cutoff, "cutoff", 0, "")
-		fs.BoolVar(&req.KeepAll, "keep-all", false, "")
-		fs.BoolVar(&req.List, "list", false, "")
-	case "resync":
-		fs.StringVar(&req.Timeout, "timeout", "60s", "")
-	case "status":
-	default:
-		return req, false, fmt.Errorf("unknown command %q", cmd)
-	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			return req, false, fmt.Errorf("%s: %w", cmd, err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		positional, args = append(positional, args[0]), args[1:]
-	}
-	if len(positional) != want {
-		switch {
-		case cmd == "join" && req.Cancel:
-			return req, false, errors.New("join --cancel takes the community (its ID, or its name) or the invite")
-		case cmd == "join":
-			return req, false, errors.New("join takes one invite (kith1...)")
-		case cmd == "post" && len(positional) > 1:
-			return req, false, errors.New(`post takes the message as one argument: quote it ("hello there")`)
-		case cmd == "post":
-			return req, false, errors.New("post needs the message text")
-		case cmd == "revoke":
-			return req, false, errors.New("revoke takes one invite ID (see `kithd invites`)")
-		case cmd == "remove" || cmd == "promote" || cmd == "demote":
-			return req, false, fmt.Errorf("%s takes one member id (see `kithd members --json`)", cmd)
-		case cmd == "delete":
-			return req, false, errors.New("delete takes one message id (see `kithd messages --json`)")
-		}
-		return req, false, fmt.Errorf("%s takes no argument %q", cmd, positional[0])
-	}
-	switch cmd {
-	case "resync":
-		if d, err := time.ParseDuration(req.Timeout); err != nil || d <= 0 {
-			return req, false, fmt.Errorf("resync: --timeout takes a duration such as 60s or 2m, not %q", req.Timeout)
-		}
-	case "join":
-		req.Invite = positional[0]
-		if req.Cancel && (len(req.Bootstrap) > 0 || req.PublicDHT) {
-			return req, false, errors.New("join --cancel takes no --bootstrap or --public-dht")
-		}
-		if d, err := time.ParseDuration(req.Timeout); err != nil || d <= 0 {
-			return req, false, fmt.Errorf("join: --timeout takes a duration such as 60s or 2h, not %q", req.Timeout)
-		}
-	case "post":
-		req.Text = positional[0]
-		if strings.TrimSpace(req.Text) == "" {
-			return req, false, errors.New("post needs the message text: it is empty")
-		}
-	case "revoke":
-		req.Invite = positional[0]
-	case "remove", "promote", "demote":
-		req.Member = positional[0]
-	case "delete":
-		req.Message = positional[0]
-	}
-	if cmd == "create" && req.MaxMembers < 0 {
-		return req, false, fmt.Errorf("create: --max-members is 0 (no cap) or more, not %d", req.MaxMembers)
-	}
-	if cmd == "recover" && req.KeepAll && req.Cutoff != 0 {
-		return req, false, errors.New("recover takes --cutoff SEQ or --keep-all, not both")
-	}
-	return req, *asJSON, nil
-}
 
 // do runs a command through the running peer's control socket or, when none runs, on the data
 // folder itself. A join says what it is doing on stderr while it waits.
@@ -325,9 +169,8 @@ func do(ctx context.Context, dir string, req peer.Request, stderr io.Writer) (pe
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	opts := peer.Options{Logger: quiet, NoControl: true, NoMDNS: true, NoNAT: true}
-	switch req.Cmd {
-	case "status", "messages", "members", "invite", "invites", "revoke", "post", "remove", "promote", "demote", "delete", "leave", "recover", "resync":
-		// Commands on a folder that holds Kith already: a mistyped --data makes nothing new.
+	if c, ok := lookup(req.Cmd); ok && c.existing {
+		// A command on a folder that holds Kith already: a mistyped --data makes nothing new.
 		opts.NoCreate = true
 	}
 	if req.Cmd == "resync" {
@@ -432,7 +275,7 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 	publicDHT := fs.Bool("public-dht", false, "")
 	dhtServer := fs.Bool("dht-server", false, "")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stderr, usageText, peer.DefaultDir())
+		fmt.Fprintf(stderr, usageText(), peer.DefaultDir())
 		return 0
 	} else if err != nil {
 		return usageErr(stderr, "run: "+err.Error())

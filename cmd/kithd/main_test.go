@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -628,5 +629,36 @@ func TestRunPortInUse(t *testing.T) {
 		!strings.Contains(stderr, "in use") ||
 		!strings.Contains(stderr, "choose another port") {
 		t.Fatalf("run on a taken port: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestEveryCommandOnce: each command of the table is in `kithd help`, parses, and is one the
+// peer carries out (peer.Do knows it); nothing else parses.
+func TestEveryCommandOnce(t *testing.T) {
+	p, err := peer.Open(t.TempDir(), peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoControl: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	help := usageText()
+	for _, c := range commands {
+		if !strings.Contains(help, "\n  "+c.name+" ") && !strings.Contains(help, "\n  "+c.name+"\n") {
+			t.Errorf("%s is not in kithd help", c.name)
+		}
+		if c.name == "run" || c.name == "join" {
+			continue // run stays online; join waits for the network
+		}
+		if _, _, err := parseCommand(c.name, []string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%s --help: %v", c.name, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := p.Do(ctx, peer.Request{Cmd: c.name})
+		cancel()
+		if err != nil && strings.Contains(err.Error(), "unknown command") {
+			t.Errorf("the peer does not know %s: %v", c.name, err)
+		}
+	}
+	if _, _, err := parseCommand("frobnicate", nil); err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Errorf("an unknown command parsed: %v", err)
 	}
 }

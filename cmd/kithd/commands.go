@@ -1,0 +1,299 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kith-app/kith/app/peer"
+)
+
+// A command is one of kithd's commands, described once: the parser, the arguments' checks,
+// `kithd help` and the rule on creating a data folder all read this table.
+type command struct {
+	name string
+	// usage is the left column of `kithd help`, a line each: the name, flags and arguments.
+	usage []string
+	// help is the right column, a line each: what the command does.
+	help []string
+	// flags declares the command's flags on fs, filling r (--json is every command's).
+	flags func(fs *flag.FlagSet, r *peer.Request)
+	// arg is the field the one positional argument fills; nil: the command takes none.
+	arg func(r *peer.Request) *string
+	// wrongArgs says what to type when the number of arguments is wrong (n were given; nil: the
+	// generic sentence).
+	wrongArgs func(r *peer.Request, n int) string
+	// check refuses values that parse but make no sense, with a sentence (nil: none).
+	check func(r *peer.Request) error
+	// existing: the command acts on a folder that holds Kith already, and makes no folder or
+	// key where there is none (a mistyped --data says so instead).
+	existing bool
+}
+
+// commands is kithd's contract, in the order `kithd help` lists it. `run` is parsed by runPeer
+// (it stays in the foreground); it is here for the help.
+var commands = []command{
+	{
+		name: "create", usage: []string{"create --name NAME [--about TEXT] [--max-members N]"}, help: []string{"make a community; prints its ID"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			fs.StringVar(&r.Name, "name", "", "")
+			fs.StringVar(&r.About, "about", "", "")
+			fs.IntVar(&r.MaxMembers, "max-members", 0, "")
+			fs.StringVar(&r.DisplayName, "display-name", "", "")
+		},
+		check: func(r *peer.Request) error {
+			if r.MaxMembers < 0 {
+				return fmt.Errorf("create: --max-members is 0 (no cap) or more, not %d", r.MaxMembers)
+			}
+			return nil
+		},
+	},
+	{
+		name:  "invite",
+		usage: []string{"invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]", ""},
+		help:  []string{"", "prints one invite (kith1...)"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.StringVar(&r.Role, "role", "", "")
+			fs.IntVar(&r.Uses, "uses", 0, "")
+			fs.StringVar(&r.Expires, "expires", "", "")
+		},
+		existing: true,
+	},
+	{
+		name: "invites", usage: []string{"invites [--community ID] [--json]"}, help: []string{"the invites this device issued, oldest first"},
+		flags: communityFlag, existing: true,
+	},
+	{
+		name: "revoke", usage: []string{"revoke [--community ID] INVITE_ID"}, help: []string{"revoke an invite: joins with it are refused"},
+		flags: communityFlag, arg: func(r *peer.Request) *string { return &r.Invite },
+		wrongArgs: func(*peer.Request, int) string { return "revoke takes one invite ID (see `kithd invites`)" },
+		existing:  true,
+	},
+	{
+		name: "join",
+		usage: []string{"join [--name DISPLAY_NAME] [--timeout 60s] INVITE", "", "", "", ""},
+		help: []string{"join a community and sync it; waits up to --timeout", "for a member to come online (the join is kept and",
+			"retried while Kith runs); --cancel COMMUNITY drops it;", "with no Kith running here: [--bootstrap MULTIADDR]...", "[--public-dht] [--no-mdns]"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			fs.StringVar(&r.Name, "name", "", "")
+			fs.StringVar(&r.Timeout, "timeout", "60s", "")
+			fs.BoolVar(&r.Cancel, "cancel", false, "")
+			fs.Var((*listFlag)(&r.Bootstrap), "bootstrap", "")
+			fs.BoolVar(&r.PublicDHT, "public-dht", false, "")
+			fs.BoolVar(&r.NoMDNS, "no-mdns", false, "")
+		},
+		arg: func(r *peer.Request) *string { return &r.Invite },
+		wrongArgs: func(r *peer.Request, _ int) string {
+			if r.Cancel {
+				return "join --cancel takes the community (its ID, or its name) or the invite"
+			}
+			return "join takes one invite (kith1...)"
+		},
+		check: func(r *peer.Request) error {
+			if r.Cancel && (len(r.Bootstrap) > 0 || r.PublicDHT) {
+				return errors.New("join --cancel takes no --bootstrap or --public-dht")
+			}
+			if d, err := time.ParseDuration(r.Timeout); err != nil || d <= 0 {
+				return fmt.Errorf("join: --timeout takes a duration such as 60s or 2h, not %q", r.Timeout)
+			}
+			return nil
+		},
+	},
+	{
+		name: "run",
+		usage: []string{"run [--listen MULTIADDR]... [--relay]", "    [--bootstrap MULTIADDR]... [--public-dht]", "    [--dht-server] [--no-mdns] [--no-nat]"},
+		help:  []string{"stay online until Ctrl-C", "find members who moved through these DHT nodes", "(--public-dht: the public libp2p network's)"},
+	},
+	{
+		name: "post", usage: []string{"post [--community ID] [--channel NAME] TEXT"}, help: []string{"write a message"},
+		flags: channel, arg: func(r *peer.Request) *string { return &r.Text },
+		wrongArgs: func(_ *peer.Request, n int) string {
+			if n > 1 {
+				return `post takes the message as one argument: quote it ("hello there")`
+			}
+			return "post needs the message text"
+		},
+		check: func(r *peer.Request) error {
+			if strings.TrimSpace(r.Text) == "" {
+				return errors.New("post needs the message text: it is empty")
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "messages", usage: []string{"messages [--community ID] [--channel NAME] [--limit N] [--json]"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			channel(fs, r)
+			fs.IntVar(&r.Limit, "limit", 50, "")
+		},
+		existing: true,
+	},
+	{name: "members", usage: []string{"members [--community ID] [--json]"}, flags: communityFlag, existing: true},
+	{name: "status", usage: []string{"status [--json]"}, existing: true},
+	{
+		name:  "remove",
+		usage: []string{"remove [--community ID] [--reason TEXT] [--revoke-invite] MEMBER", "", ""},
+		help:  []string{"", "remove a member (MEMBER: the id members --json prints);", "--revoke-invite: also revoke the invite it joined with"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.StringVar(&r.Reason, "reason", "", "")
+			fs.BoolVar(&r.RevokeInvite, "revoke-invite", false, "")
+		},
+		arg: member, wrongArgs: memberArgs("remove"), existing: true,
+	},
+	{
+		name: "promote", usage: []string{"promote [--community ID] MEMBER"}, help: []string{"make a member a moderator (the owner)"},
+		flags: communityFlag, arg: member, wrongArgs: memberArgs("promote"), existing: true,
+	},
+	{
+		name: "demote", usage: []string{"demote [--community ID] MEMBER"}, help: []string{"make a moderator a member again (the owner)"},
+		flags: communityFlag, arg: member, wrongArgs: memberArgs("demote"), existing: true,
+	},
+	{
+		name: "delete", usage: []string{"delete [--community ID] MESSAGE_ID"}, help: []string{"delete a message (yours; a moderator: members')"},
+		flags: communityFlag, arg: func(r *peer.Request) *string { return &r.Message },
+		wrongArgs: func(*peer.Request, int) string { return "delete takes one message id (see `kithd messages --json`)" },
+		existing:  true,
+	},
+	{name: "leave", usage: []string{"leave [--community ID]"}, help: []string{"leave a community"}, flags: communityFlag, existing: true},
+	{
+		name:  "recover",
+		usage: []string{"recover [--community ID] (--cutoff SEQ | --keep-all | --list)", "", ""},
+		help:  []string{"", "take ownership with the recovery words (read on", "standard input); --list: the owner key's acts"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.Uint64Var(&r.Cutoff, "cutoff", 0, "")
+			fs.BoolVar(&r.KeepAll, "keep-all", false, "")
+			fs.BoolVar(&r.List, "list", false, "")
+		},
+		check: func(r *peer.Request) error {
+			if r.KeepAll && r.Cutoff != 0 {
+				return errors.New("recover takes --cutoff SEQ or --keep-all, not both")
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name:  "resync",
+		usage: []string{"resync [--timeout 60s]", "", ""},
+		help: []string{"rebuild a damaged store from other members, keeping", "your identity (the damaged one is kept aside);",
+			"--timeout: for each member"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) { fs.StringVar(&r.Timeout, "timeout", "60s", "") },
+		check: func(r *peer.Request) error {
+			if d, err := time.ParseDuration(r.Timeout); err != nil || d <= 0 {
+				return fmt.Errorf("resync: --timeout takes a duration such as 60s or 2m, not %q", r.Timeout)
+			}
+			return nil
+		},
+		existing: true,
+	},
+}
+
+func communityFlag(fs *flag.FlagSet, r *peer.Request) { fs.StringVar(&r.Community, "community", "", "") }
+
+func channel(fs *flag.FlagSet, r *peer.Request) {
+	communityFlag(fs, r)
+	fs.StringVar(&r.Channel, "channel", "", "")
+}
+
+func member(r *peer.Request) *string { return &r.Member }
+
+func memberArgs(cmd string) func(*peer.Request, int) string {
+	return func(*peer.Request, int) string {
+		return fmt.Sprintf("%s takes one member id (see `kithd members --json`)", cmd)
+	}
+}
+
+// lookup returns the command named name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// parseCommand reads one command's flags (anywhere among its arguments) and arguments.
+func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
+	req := peer.Request{Cmd: cmd}
+	c, ok := lookup(cmd)
+	if !ok || cmd == "run" {
+		return req, false, fmt.Errorf("unknown command %q", cmd)
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(discard{})
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	if c.flags != nil {
+		c.flags(fs, &req)
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return req, false, fmt.Errorf("%s: %w", cmd, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional, args = append(positional, args[0]), args[1:]
+	}
+	want := 0
+	if c.arg != nil {
+		want = 1
+	}
+	if len(positional) != want {
+		if c.wrongArgs != nil {
+			return req, false, errors.New(c.wrongArgs(&req, len(positional)))
+		}
+		return req, false, fmt.Errorf("%s takes no argument %q", cmd, positional[0])
+	}
+	if c.arg != nil {
+		*c.arg(&req) = positional[0]
+	}
+	if c.check != nil {
+		if err := c.check(&req); err != nil {
+			return req, false, err
+		}
+	}
+	return req, *asJSON, nil
+}
+
+// usageText is `kithd help`, made from the table; %s is the default data folder.
+func usageText() string {
+	const col = 58 // where the right column starts
+	var b strings.Builder
+	b.WriteString("usage: kithd [--data DIR] COMMAND [flags] [args]\n\ncommands:\n")
+	for _, c := range commands {
+		for i := range max(len(c.usage), len(c.help)) {
+			left, right := "", ""
+			if i < len(c.usage) {
+				left = c.usage[i]
+			}
+			if i < len(c.help) {
+				right = c.help[i]
+			}
+			line := "  " + left
+			if right != "" {
+				if len(line) >= col-1 {
+					b.WriteString(line + "\n")
+					line = ""
+				}
+				line += strings.Repeat(" ", col-len([]rune(line))) + right
+			}
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
+	}
+	b.WriteString("\nDIR defaults to the desktop app's data folder (%s).\n")
+	return b.String()
+}
+
+// discard is where a flag set's own messages go: kithd says parse errors itself, once.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
