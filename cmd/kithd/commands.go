@@ -73,7 +73,7 @@ var commands = []command{
 		existing:  true,
 	},
 	{
-		name: "join",
+		name:  "join",
 		usage: []string{"join [--name DISPLAY_NAME] [--timeout 60s] INVITE", "", "", "", ""},
 		help: []string{"join a community and sync it; waits up to --timeout", "for a member to come online (the join is kept and",
 			"retried while Kith runs); --cancel COMMUNITY drops it;", "with no Kith running here: [--bootstrap MULTIADDR]...", "[--public-dht] [--no-mdns]"},
@@ -103,7 +103,7 @@ var commands = []command{
 		},
 	},
 	{
-		name: "run",
+		name:  "run",
 		usage: []string{"run [--listen MULTIADDR]... [--relay]", "    [--bootstrap MULTIADDR]... [--public-dht]", "    [--dht-server] [--no-mdns] [--no-nat]"},
 		help:  []string{"stay online until Ctrl-C", "find members who moved through these DHT nodes", "(--public-dht: the public libp2p network's)"},
 	},
@@ -194,7 +194,9 @@ var commands = []command{
 	},
 }
 
-func communityFlag(fs *flag.FlagSet, r *peer.Request) { fs.StringVar(&r.Community, "community", "", "") }
+func communityFlag(fs *flag.FlagSet, r *peer.Request) {
+	fs.StringVar(&r.Community, "community", "", "")
+}
 
 func channel(fs *flag.FlagSet, r *peer.Request) {
 	communityFlag(fs, r)

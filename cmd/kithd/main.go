@@ -52,7 +52,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-
 // run is main with its exit status returned.
 func run(args []string, stdout, stderr io.Writer) int {
 	global := flag.NewFlagSet("kithd", flag.ContinueOnError)
@@ -154,7 +153,6 @@ func oneLine(err error) string {
 // direction overrides from members' names and text are shown as \u{…}; lines and tabs stay.
 // Every text kithd prints goes through it (JSON escapes on its own).
 func terminalSafe(s string) string { return community.Printable(s, true) }
-
 
 // do runs a command through the running peer's control socket or, when none runs, on the data
 // folder itself. A join says what it is doing on stderr while it waits.
