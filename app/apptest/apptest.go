@@ -1,6 +1,7 @@
 // Package apptest builds real services for tests: an identity and a Badger store in a
-// temporary folder and, for network tests, a libp2p host on 127.0.0.1 wired to the service
-// (join and sync streams, gossip's message IDs and member filter). Only tests import it.
+// temporary folder and, for network tests, a libp2p host on 127.0.0.1 wired to the service as
+// an install's is (peer.NetworkConfig: gossip's message IDs and member filter, the connection
+// gater; the join and sync streams). Only tests import it.
 package apptest
 
 import (
@@ -15,10 +16,10 @@ import (
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
-	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/identity"
 	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/localstore"
+	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/p2p"
 	"github.com/kith-app/kith/storage"
 )
@@ -86,10 +87,9 @@ func NewPeer(t testing.TB) *Peer {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	node, err := p2p.New(ctx, p2p.Config{
-		PrivateKey: id.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
-		MessageID: gossip.MessageID, PeerFilter: gossip.PeerFilter(l.Svc), Logger: slog.New(slog.DiscardHandler),
-	})
+	cfg := peer.NetworkConfig(id, l.Svc, slog.New(slog.DiscardHandler)) // the gater on, as shipped
+	cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
+	node, err := p2p.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,17 +226,9 @@ func (p *Peer) start(ctx context.Context) error {
 		return nil
 	}
 	loopCtx, stop := context.WithCancel(context.Background())
-	cfg := p2p.Config{
-		PrivateKey: p.ID.TransportKey(), ListenAddrs: p.opts.Listen, Logger: p.log,
-		MessageID: gossip.MessageID, PeerFilter: gossip.PeerFilter(p.Svc),
-		Member:          func(k ed25519.PublicKey) bool { return p.Svc.IsMemberAnywhere(k) },
-		Refused:         func(k ed25519.PublicKey) bool { return p.Svc.RemovedAnywhere(k) },
-		Relay:           p.opts.Relay,
-		RelayCandidates: p.relayCandidates,
-		MDNS:            !p.opts.NoMDNS,
-		NAT:             !p.opts.NoNAT,
-		Ports:           p.keptPorts(),
-	}
+	cfg := NetworkConfig(p.ID, p.Svc, p.log)
+	cfg.ListenAddrs, cfg.Relay, cfg.RelayCandidates = p.opts.Listen, p.opts.Relay, p.relayCandidates
+	cfg.MDNS, cfg.NAT, cfg.Ports = !p.opts.NoMDNS, !p.opts.NoNAT, p.keptPorts()
 	if p.opts.Relay {
 		cfg.RelayCandidates = nil // a relay is reachable itself
 	}
