@@ -173,6 +173,9 @@ type JoinRefusal struct{ Err error }
 func (e *JoinRefusal) Error() string { return e.Err.Error() }
 func (e *JoinRefusal) Unwrap() error { return e.Err }
 
+// Refused marks a join refusal as an answer for the joiner (see p2p.Handler).
+func (e *JoinRefusal) Refused() bool { return true }
+
 // writeOwnLocked signs an event of this install on top of what the room knows, stores it
 // durably and folds it in. r.mu must be held.
 func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Kind, body []byte, channel community.Hash, cite ...community.Position) (*community.Event, error) {

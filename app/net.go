@@ -52,10 +52,10 @@ func (s *Service) Serve(n Network) {
 func (s *Service) serveJoin(ctx context.Context, from ed25519.PublicKey, b []byte) ([]byte, error) {
 	req, err := community.DecodeJoinRequest(b)
 	if err != nil {
-		return nil, fmt.Errorf("this join request is damaged: update Kith and paste the invite again (%v)", err)
+		return nil, Refuse("this join request is damaged: update Kith and paste the invite again (%v)", err)
 	}
 	if !req.Joiner.Equal(from) {
-		return nil, errors.New("this join request was made for another device")
+		return nil, Refuse("this join request was made for another device")
 	}
 	e, err := s.Admit(ctx, req.Invite.Community, req)
 	var no *JoinRefusal
@@ -69,9 +69,20 @@ func (s *Service) serveJoin(ctx context.Context, from ed25519.PublicKey, b []byt
 		// member may admit. The joiner knows the community's ID already; it learns nothing.
 		return nil, unavailable{errors.New("this member does not belong to that community (any more), so it cannot admit you: Kith asks the other members")}
 	}
+	// This install's own trouble (its disk, a missing key): said here, not to the joiner.
 	s.log.Warn("a join could not be admitted now", "community", community.Hash(req.Invite.Community).Short(), "err", err)
-	return nil, unavailable{fmt.Errorf("this member cannot admit you right now (%v): Kith asks another member, or again later", err)}
+	return nil, unavailable{errors.New("this member cannot admit you right now: Kith asks another member, or again later")}
 }
+
+// Refuse is a stream handler's refusal meant for the asker, final, in a sentence for a person
+// (the network sends it as such: see p2p.Handler). A handler's other errors reach the asker
+// only as "not now", never in words.
+func Refuse(format string, a ...any) error { return refusal{fmt.Errorf(format, a...)} }
+
+type refusal struct{ error }
+
+func (refusal) Refused() bool   { return true }
+func (r refusal) Unwrap() error { return r.error }
 
 // unavailable is a handler's "not now" (the network sends it as such: the asker may try again,
 // or another peer).
@@ -86,7 +97,7 @@ func (u unavailable) Unwrap() error   { return u.error }
 func (s *Service) serveSync(_ context.Context, from ed25519.PublicKey, b []byte) ([]byte, error) {
 	req, err := decodeSyncRequest(b)
 	if err != nil {
-		return nil, err
+		return nil, refusal{err}
 	}
 	member, _ := s.IsMember(req.community, from)
 	if !member && (!s.WasAdmitted(req.community, from) || s.removed(req.community, from)) {

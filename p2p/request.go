@@ -55,12 +55,16 @@ func (e *UnavailableError) Unavailable() bool { return true }
 
 // Handler answers one request on a protocol. from is the asking peer's Ed25519 public key (its
 // peer ID's key), which is also its member key: a handler checks membership itself. An error
-// is sent back as a refusal with the error's text, so it must be a sentence fit for the asker.
+// reaches the asker by its kind, found in its chain (errors.As) by a method returning true:
 //
-// An error that has, in its chain (errors.As), a method ResetStream() bool returning true is not
-// sent: the stream is reset with no answer, and the asker gets a plain error, not a
-// RefusedError. Use it for outsiders, who deserve no sentence. One with a method
-// Unavailable() bool returning true is sent as "not now": the asker gets an UnavailableError.
+//   - Refused() bool: a refusal, final; its text is sent, so it must be a sentence fit for the
+//     asker. The asker gets a RefusedError.
+//   - Unavailable() bool: "not now"; its text is sent. The asker gets an UnavailableError.
+//   - ResetStream() bool: the stream is reset with no answer; the asker gets a plain error. Use
+//     it for outsiders, who deserve no sentence.
+//   - anything else is this peer's own trouble (its disk, a bug): it is logged here, and the
+//     asker is told only that the peer cannot answer now (an UnavailableError), never the text.
+//
 //
 // It is an alias, so that packages declaring the same function type need not import p2p.
 type Handler = func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error)
@@ -94,9 +98,14 @@ func (n *Node) Handle(proto string, maxReq int, h Handler) {
 				_ = s.Reset()
 				return
 			}
-			status, resp = statusRefused, []byte(herr.Error())
-			if unavailable(herr) {
-				status = statusUnavailable
+			switch {
+			case refused(herr):
+				status, resp = statusRefused, []byte(herr.Error())
+			case unavailable(herr):
+				status, resp = statusUnavailable, []byte(herr.Error())
+			default:
+				n.log.Warn("a request could not be answered", "proto", proto, "peer", s.Conn().RemotePeer(), "err", herr)
+				status, resp = statusUnavailable, []byte(cannotAnswer)
 			}
 		}
 		if _, err := s.Write(frame(status, resp)); err != nil {
@@ -162,6 +171,15 @@ func (n *Node) Request(ctx context.Context, peerID, proto string, req []byte, ma
 func resetStream(err error) bool {
 	var r interface{ ResetStream() bool }
 	return errors.As(err, &r) && r.ResetStream()
+}
+
+// cannotAnswer is what the asker learns of a handler's error that is not meant for it.
+const cannotAnswer = "this peer could not answer now: Kith asks again later, or another member"
+
+// refused reports whether a handler's error is a refusal meant for the asker (see Handler).
+func refused(err error) bool {
+	var r interface{ Refused() bool }
+	return errors.As(err, &r) && r.Refused()
 }
 
 // unavailable reports whether a handler's error says "not now" (see Handler).

@@ -19,7 +19,10 @@ func TestRequestResponse(t *testing.T) {
 	b.Handle("/kith/test/echo/1", 1024, func(_ context.Context, from ed25519.PublicKey, req []byte) ([]byte, error) {
 		seen = from
 		if string(req) == "no" {
-			return nil, errors.New("you are not a member of this community")
+			return nil, no{errors.New("you are not a member of this community")}
+		}
+		if string(req) == "disk" {
+			return nil, errors.New("storage: read /home/ana/.config/kith/db/000042.sst: input/output error")
 		}
 		if string(req) == "later" {
 			return nil, notNow{errors.New("this member cannot admit you right now")}
@@ -46,6 +49,11 @@ func TestRequestResponse(t *testing.T) {
 	var u *UnavailableError
 	if !errors.As(err, &u) || errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "right now") {
 		t.Fatalf("not now: %v", err)
+	}
+	// An error not meant for the asker (a disk error here) is "not now", without its text.
+	_, err = a.Request(ctx, b.ID(), "/kith/test/echo/1", []byte("disk"), 1024)
+	if !errors.As(err, &u) || errors.Is(err, ErrRefused) || strings.Contains(err.Error(), "sst") || !strings.Contains(err.Error(), "could not answer now") {
+		t.Fatalf("a handler's own trouble: %v, want \"not now\" without its text", err)
 	}
 	// A request over the handler's limit is cut off, not read.
 	if _, err := a.Request(ctx, b.ID(), "/kith/test/echo/1", make([]byte, 4096), 1024); err == nil {
@@ -101,7 +109,7 @@ func TestHandlerResetStream(t *testing.T) {
 		case "outsider":
 			return nil, fmt.Errorf("sync: %w", resetErr{reset: true})
 		case "no-reset":
-			return nil, resetErr{reset: false}
+			return nil, no{resetErr{reset: false}}
 		}
 		return []byte("ok"), nil
 	})
@@ -126,6 +134,11 @@ func TestHandlerResetStream(t *testing.T) {
 		t.Errorf("request after a reset: %q %v", got, err)
 	}
 }
+
+// no is a handler's refusal as a package that does not import p2p writes it.
+type no struct{ error }
+
+func (no) Refused() bool { return true }
 
 // notNow is a handler's "not now" as a package that does not import p2p writes it.
 type notNow struct{ error }

@@ -3,7 +3,6 @@ package peer
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"strings"
 	"time"
 
@@ -28,7 +27,7 @@ const (
 // those connected now (their current addresses) and those in its address book.
 func (p *Peer) serveAddrs(_ context.Context, from ed25519.PublicKey, req []byte) ([]byte, error) {
 	if len(req) != maxAddrsRequest || req[0] != book.Version {
-		return nil, errors.New("this address book request is damaged: update Kith")
+		return nil, app.Refuse("this address book request is damaged: update Kith")
 	}
 	id := community.Hash(req[1:33])
 	if member, _ := p.Svc.IsMember(id, from); !member {

@@ -331,7 +331,7 @@ func TestALiarAtTheRendezvousCannotEndAJoin(t *testing.T) {
 		return probe.EncodeAnswer(probe.Proof(id, req.Nonce, from)), nil
 	})
 	liar.Handle(app.ProtoJoin, 16<<10, func(context.Context, ed25519.PublicKey, []byte) ([]byte, error) {
-		return nil, errors.New("this invite was revoked: ask a moderator or the owner of \"Makers\" for a new one")
+		return nil, app.Refuse("this invite was revoked: ask a moderator or the owner of \"Makers\" for a new one")
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
