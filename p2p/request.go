@@ -65,7 +65,6 @@ func (e *UnavailableError) Unavailable() bool { return true }
 //   - anything else is this peer's own trouble (its disk, a bug): it is logged here, and the
 //     asker is told only that the peer cannot answer now (an UnavailableError), never the text.
 //
-//
 // It is an alias, so that packages declaring the same function type need not import p2p.
 type Handler = func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error)
 
