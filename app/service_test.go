@@ -166,3 +166,20 @@ func TestUnknownCommunity(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestSentence: what a person reads of an error has none of the package prefixes it collected,
+// wherever they are in the chain, and is one line.
+func TestSentence(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"app: the message is empty: type something first", "the message is empty: type something first"},
+		{"peer: Kith could not go online (p2p: the port is in use: /ip4/0.0.0.0/tcp/4001): choose another", "Kith could not go online (the port is in use: /ip4/0.0.0.0/tcp/4001): choose another"},
+		{"identity: damaged key file: identity.key fails its checksum", "damaged key file: identity.key fails its checksum"},
+		{"storage: the local store is damaged: MANIFEST is missing", "the local store is damaged: MANIFEST is missing"},
+		{"first\nsecond", "first; second"},
+		{"the apple: peeled", "the apple: peeled"},
+	} {
+		if got := app.Sentence(errors.New(tt.in)); got != tt.want {
+			t.Errorf("Sentence(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -755,13 +755,4 @@ func (p *Peer) serveProbe(_ context.Context, from ed25519.PublicKey, b []byte) (
 
 // sentenceOf is an error as one sentence for a person: without the package prefixes of the
 // layers it went through.
-func sentenceOf(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	for _, prefix := range []string{"peer: ", "app: ", "p2p: "} {
-		s = strings.ReplaceAll(s, prefix, "")
-	}
-	return s
-}
+func sentenceOf(err error) string { return app.Sentence(err) }

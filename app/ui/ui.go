@@ -9,7 +9,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -356,7 +355,7 @@ func sentence(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "Cancelled."
 	}
-	msg := prefixes.ReplaceAllString(err.Error(), "$1")
+	msg := app.Sentence(err)
 	r, n := utf8.DecodeRuneInString(msg)
 	msg = string(unicode.ToUpper(r)) + msg[n:]
 	if !strings.HasSuffix(msg, ".") {
@@ -365,7 +364,6 @@ func sentence(err error) string {
 	return msg
 }
 
-var prefixes = regexp.MustCompile(`(^|: )(?:app|peer|p2p|ui|invite|storage|localstore|gossip|community): `)
 
 func nameOr(name string) string {
 	if strings.TrimSpace(name) == "" {

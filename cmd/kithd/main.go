@@ -41,6 +41,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/p2p"
@@ -144,10 +145,7 @@ func usageErr(stderr io.Writer, msg string) int {
 
 // oneLine keeps an error to one line, with nothing a terminal would act on (names and text in
 // errors come from other members).
-func oneLine(err error) string {
-	s := strings.TrimSpace(err.Error())
-	return terminalSafe(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " "))
-}
+func oneLine(err error) string { return terminalSafe(app.Sentence(err)) }
 
 // terminalSafe is text for a terminal: escape sequences, other control characters and
 // direction overrides from members' names and text are shown as \u{…}; lines and tabs stay.
