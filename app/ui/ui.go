@@ -364,7 +364,6 @@ func sentence(err error) string {
 	return msg
 }
 
-
 func nameOr(name string) string {
 	if strings.TrimSpace(name) == "" {
 		return "(no name)"
