@@ -296,6 +296,11 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 	if err := s.check(); err != nil {
 		return err
 	}
+	release, err := s.holdPair(ctx, syncPair{id, peerID})
+	if err != nil {
+		return err
+	}
+	defer release()
 	mark, err := s.store.SyncMark(id, peerID)
 	if err != nil {
 		return err
@@ -386,6 +391,38 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 			return errors.New("app: syncing: the member's answer made no progress")
 		}
 		req, reply = nextReq, next
+	}
+}
+
+// holdPair waits until no other sync of pair is under way (or ctx ends), then holds the pair
+// until release: two syncs of one pair at once would both read the mark and could write it
+// back behind the other.
+func (s *Service) holdPair(ctx context.Context, pair syncPair) (release func(), err error) {
+	for {
+		s.mu.Lock()
+		if s.pairs == nil {
+			s.pairs = map[syncPair]chan struct{}{}
+		}
+		busy, held := s.pairs[pair]
+		if !held {
+			done := make(chan struct{})
+			s.pairs[pair] = done
+			s.mu.Unlock()
+			return func() {
+				s.mu.Lock()
+				delete(s.pairs, pair)
+				s.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.done:
+			return nil, ErrClosed
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,5 +291,64 @@ func TestRevokedInviteIsRefusedEverywhere(t *testing.T) {
 	issued, err := owner.Svc.Invites(c.ID)
 	if err != nil || len(issued) != 2 || issued[0].Revoked || !issued[1].Revoked || issued[1].Invite.ID != revoked.ID {
 		t.Fatalf("the owner's invites: %+v, %v; want the second revoked", issued, err)
+	}
+}
+
+// inflight counts the sync requests under way at once, at most.
+type inflight struct {
+	app.Network
+	mu       sync.Mutex
+	now, max int
+}
+
+func (f *inflight) Request(ctx context.Context, peerID, proto string, req []byte, maxResp int) ([]byte, error) {
+	if proto == app.ProtoSync {
+		f.mu.Lock()
+		f.now++
+		f.max = max(f.max, f.now)
+		f.mu.Unlock()
+		defer func() { f.mu.Lock(); f.now--; f.mu.Unlock() }()
+	}
+	return f.Network.Request(ctx, peerID, proto, req, maxResp)
+}
+
+// TestOneSyncPerPair: syncs of one community from one member asked for at once run one after
+// the other (each keeps at most one batch asked ahead), so that none writes its mark back
+// behind another's; every event arrives.
+func TestOneSyncPerPair(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	owner, a := apptest.NewPeer(t), apptest.NewPeer(t)
+	c, err := owner.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chans, _ := owner.Svc.Channels(c.ID)
+	apptest.PostMany(t, owner.Svc, c.ID, chans[0].ID, 3000, func(i int) string { return fmt.Sprintf("message %d", i) })
+	inv, _ := owner.Svc.Invite(c.ID, app.InviteParams{Members: []invite.Member{owner.Member()}})
+	if _, err := a.Svc.JoinWith(ctx, a.Node, inv, "Al"); err != nil {
+		t.Fatal(err)
+	}
+	apptest.PostMany(t, owner.Svc, c.ID, chans[0].ID, 3000, func(i int) string { return fmt.Sprintf("later %d", i) })
+	n := &inflight{Network: a.Node}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- a.Svc.SyncFrom(ctx, n, owner.Node.ID(), c.ID) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.max > 2 {
+		t.Errorf("%d sync requests of one pair were under way at once, want at most 2 (one sync, one batch ahead)", n.max)
+	}
+	msgs, err := a.Svc.Messages(c.ID, chans[0].ID, community.Position{}, 7000)
+	if err != nil || len(msgs) != 6000 {
+		t.Fatalf("after the syncs a reads %d messages (%v), want 6000", len(msgs), err)
 	}
 }

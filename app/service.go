@@ -96,6 +96,13 @@ type Service struct {
 	publisher func(id community.Hash, envelope []byte)   // guarded by mu: see SetPublisher
 	subs      map[*subscriber]bool                       // guarded by mu: see Subscribe
 	syncs     map[community.Hash]map[string]SyncProgress // guarded by mu: syncs under way
+	pairs     map[syncPair]chan struct{}                 // guarded by mu: held by the sync of a (community, peer) under way
+}
+
+// syncPair is a community and a peer it syncs from.
+type syncPair struct {
+	id   community.Hash
+	peer string
 }
 
 // SetPublisher sets what is called with every event this install writes, once it is stored
