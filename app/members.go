@@ -1,0 +1,178 @@
+package app
+
+// What the log says of a community's members and channels, for views and for the network's
+// rules (IsMember, RemovedAnywhere, WasAdmitted).
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// MemberView is a member as a view shows it.
+type MemberView struct {
+	Key    []byte
+	Name   string
+	Role   community.Role
+	Active bool
+	You    bool
+}
+
+// Channel is a channel as a view shows it.
+type Channel struct {
+	ID       community.Hash
+	Name     string
+	Type     community.ChannelKind
+	Archived bool
+}
+
+// Members lists a community's members: active ones first, then by name.
+func (s *Service) Members(id community.Hash) ([]MemberView, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return nil, err
+	}
+	me := s.id.PublicKey()
+	var out []MemberView
+	for _, m := range st.Members() {
+		name := ""
+		if m.Name != "" {
+			name = m.Shown()
+		}
+		out = append(out, MemberView{Key: m.Key, Name: name, Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me)})
+	}
+	slices.SortStableFunc(out, func(a, b MemberView) int {
+		if a.Active != b.Active {
+			if a.Active {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return out, nil
+}
+
+// Channels lists a community's channels in the order they were made.
+func (s *Service) Channels(id community.Hash) ([]Channel, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return nil, err
+	}
+	var out []Channel
+	for _, c := range st.Channels() {
+		out = append(out, Channel{ID: c.ID, Name: c.Name, Type: c.Type, Archived: c.Archived})
+	}
+	return out, nil
+}
+
+// state is a community's folded state.
+func (s *Service) state(id community.Hash) (*community.State, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.folder.State(), nil
+}
+
+// Has reports whether this install has stored an event of a community.
+func (s *Service) Has(id, event community.Hash) bool {
+	_, ok, err := s.store.Lookup(id, event)
+	return ok && err == nil
+}
+
+// IsMember reports whether key is an active member of community id; known is false when this
+// install does not have that community (it may be about to join it).
+func (s *Service) IsMember(id community.Hash, key []byte) (member, known bool) {
+	st, err := s.state(id)
+	if err != nil {
+		return false, false
+	}
+	return st.RoleOf(key) != community.RoleNone, true
+}
+
+// IsMemberAnywhere reports whether key is an active member of any community this install
+// belongs to (the network admits such peers).
+func (s *Service) IsMemberAnywhere(key []byte) bool {
+	ids, err := s.store.Communities()
+	if err != nil {
+		return false
+	}
+	for _, id := range ids {
+		if member, _ := s.IsMember(id, key); member {
+			return true
+		}
+	}
+	return false
+}
+
+// RemovedAnywhere reports whether key was removed from a community of this install and is a
+// member of none (the network refuses such peers, even as guests).
+func (s *Service) RemovedAnywhere(key []byte) bool {
+	ids, err := s.store.Communities()
+	if err != nil {
+		return false
+	}
+	removed := false
+	for _, id := range ids {
+		st, err := s.state(id)
+		if err != nil {
+			continue
+		}
+		if st.RoleOf(key) != community.RoleNone {
+			return false
+		}
+		removed = removed || st.Removed(key)
+	}
+	return removed
+}
+
+// Role returns this install's role in a community (RoleNone once it is no longer a member).
+func (s *Service) Role(id community.Hash) (community.Role, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return community.RoleNone, err
+	}
+	return st.RoleOf(s.id.PublicKey()), nil
+}
+
+// Epoch returns the current content-key epoch of a community (the ID of the rotation that made
+// its key; the community's ID before any rotation).
+func (s *Service) Epoch(id community.Hash) (community.Hash, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	return st.Current, nil
+}
+
+// StateHash is a digest of a community's folded membership state: two installs with the same
+// log have the same hash (tests and diagnostics compare them).
+func (s *Service) StateHash(id community.Hash) (community.Hash, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	return st.Hash(), nil
+}
+
+// WasAdmitted reports whether the log of community id holds a join of key, valid or void.
+func (s *Service) WasAdmitted(id community.Hash, key []byte) bool {
+	r, err := s.room(id)
+	if err != nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.joiners[string(key)]
+}
+
+// removed reports whether key was removed from community id (and is not a member again).
+func (s *Service) removed(id community.Hash, key []byte) bool {
+	st, err := s.state(id)
+	return err == nil && st.Removed(key)
+}

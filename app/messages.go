@@ -1,0 +1,155 @@
+package app
+
+// The messages of a channel: writing one (Post) and reading them (Messages, Message), as views
+// show them.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// Message is a content event as a view shows it.
+type Message struct {
+	ID      community.Hash
+	Channel community.Hash
+	Author  []byte // Ed25519 public key
+	Name    string // the author's display name as views show it (community.Member.Shown); "" for none
+	Role    community.Role
+	Text    string
+	ReplyTo community.Hash // zero when not a reply
+	Time    time.Time      // the author's clock
+	Mine    bool
+	At      community.Position // its place in the channel; pass it as `before` for the older page
+}
+
+// ErrEmptyMessage is Post's answer to a message with nothing but spaces in it.
+var ErrEmptyMessage = errors.New("app: the message is empty: type something first")
+
+// Post writes a message in a channel and returns it once it is stored durably. It works with
+// no peer online: the message waits in the store until a member syncs it.
+func (s *Service) Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (Message, error) {
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	if text == "" {
+		return Message{}, ErrEmptyMessage
+	}
+	text, err := community.LimitText.CleanText(text)
+	if err != nil {
+		return Message{}, err
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return Message{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	role := st.RoleOf(me)
+	ch, ok := st.Channel(channel)
+	switch {
+	case role == community.RoleNone:
+		return Message{}, fmt.Errorf("app: you are no longer a member of %q, so you cannot post there", st.Name)
+	case !ok:
+		return Message{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
+	case ch.Archived:
+		return Message{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
+	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
+		return Message{}, fmt.Errorf("app: only the owner and moderators post in #%s", ch.Name)
+	}
+	if st, err = s.sealingStateLocked(ctx, r); err != nil {
+		return Message{}, err
+	}
+	key, ok := r.keys.Key(st.Current)
+	if !ok {
+		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
+	}
+	c := community.NewContent(community.KindMessage)
+	c.Channel, c.Text, c.Target = channel, text, replyTo
+	body, err := community.SealContent(key, id, st.Current, me, c, s.rand)
+	if err != nil {
+		return Message{}, err
+	}
+	e, err := s.writeOwnLocked(ctx, r, community.KindMessage, body, channel)
+	if err != nil {
+		return Message{}, err
+	}
+	m := r.view(st, e, c, me)
+	s.Emit(MessageAdded{Community: id, Message: m})
+	return m, nil
+}
+
+// view is the Message of a decrypted content event.
+func (r *room) view(st *community.State, e *community.Event, c *community.Content, me []byte) Message {
+	m, ok := st.Member(e.Author)
+	name := ""
+	if ok && m.Name != "" {
+		name = m.Shown()
+	}
+	return Message{
+		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: name, Role: m.Role, Text: c.Text,
+		ReplyTo: c.Target, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position(),
+	}
+}
+
+// Messages returns up to limit messages of a channel that come before `before` (the zero
+// Position: the latest), newest first. Messages this device cannot read (no key yet) or that the
+// log voids are left out.
+func (s *Service) Messages(id, channel community.Hash, before community.Position, limit int) ([]Message, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.store.Page(id, channel, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	st := r.folder.State()
+	r.mu.Unlock()
+	me := s.id.PublicKey()
+	out := make([]Message, 0, len(evs))
+	for _, e := range evs {
+		if e.Kind != community.KindMessage || st.CheckContent(e) != nil {
+			continue
+		}
+		c, err := r.keys.Open(e)
+		if err != nil {
+			s.log.Debug("unreadable message", "id", e.ID.Short(), "err", err)
+			continue
+		}
+		out = append(out, r.view(st, e, c, me))
+	}
+	return out, nil
+}
+
+// Message returns one message of a community (ok false when this install does not store it);
+// a deleted message comes back with its text empty.
+func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return Message{}, false, err
+	}
+	e, ok, err := s.store.Event(id, message)
+	if err != nil || !ok || e.Kind != community.KindMessage {
+		return Message{}, false, err
+	}
+	r.mu.Lock()
+	st := r.folder.State()
+	r.mu.Unlock()
+	me := s.id.PublicKey()
+	if !e.HasBody() {
+		m, _ := st.Member(e.Author)
+		return Message{ID: e.ID, Author: e.Author, Name: m.Name, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position()}, true, nil
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return Message{}, false, nil // not readable here (yet)
+	}
+	return r.view(st, e, c, me), true, nil
+}
