@@ -68,7 +68,7 @@ type Options struct {
 // Shell is the app's one window: the welcome screen until the person belongs to a community,
 // then the community view. It owns the bridge from the service's events to the widgets.
 type Shell struct {
-	svc  *app.Service
+	svc  Service
 	net  Network
 	app  fyne.App
 	win  fyne.Window
@@ -91,7 +91,7 @@ type Shell struct {
 
 // NewShell builds the window's content and starts loading what it shows. Call Close when the
 // app stops.
-func NewShell(a fyne.App, win fyne.Window, svc *app.Service, net Network, opts Options) *Shell {
+func NewShell(a fyne.App, win fyne.Window, svc Service, net Network, opts Options) *Shell {
 	do := opts.Do
 	if do == nil {
 		do = fyne.Do

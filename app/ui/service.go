@@ -1,0 +1,45 @@
+package ui
+
+import (
+	"context"
+	"crypto/ed25519"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
+)
+
+// Service is what the desktop asks of the application (*app.Service provides it): the use
+// cases its screens call, and the events they show. The views depend on this, not on the
+// concrete service; each method does disk work, so views call it from a goroutine.
+type Service interface {
+	// Subscribe streams the service's events until ctx ends.
+	Subscribe(ctx context.Context) <-chan app.Event
+
+	// Communities, their channels, members and sync state.
+	Communities() ([]app.Summary, error)
+	CreateCommunity(ctx context.Context, p app.CreateParams) (app.Created, error)
+	Channels(id community.Hash) ([]app.Channel, error)
+	Members(id community.Hash) ([]app.MemberView, error)
+	Sync(id community.Hash) app.SyncState
+
+	// Messages.
+	Messages(id, channel community.Hash, before community.Position, limit int) ([]app.Message, error)
+	Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (app.Message, error)
+	DeleteMessage(ctx context.Context, id, message community.Hash) error
+
+	// Invites and moderation.
+	Invites(id community.Hash) ([]app.Issued, error)
+	RevokeInvite(ctx context.Context, id community.Hash, inv invite.ID) error
+	InviteOf(id community.Hash, member ed25519.PublicKey) (app.InviteUse, bool, error)
+	RemoveMember(ctx context.Context, id community.Hash, member ed25519.PublicKey, opts app.RemoveOptions) error
+	SetRole(ctx context.Context, id community.Hash, member ed25519.PublicKey, role community.Role) error
+	Leave(ctx context.Context, id community.Hash) error
+
+	// Ownership recovery.
+	OwnerActs(id community.Hash) ([]app.OwnerAct, error)
+	OwnerLatest(id community.Hash) (uint64, error)
+	Recover(ctx context.Context, id community.Hash, words string, cutoff uint64) (app.Recovered, error)
+}
+
+var _ Service = (*app.Service)(nil)
