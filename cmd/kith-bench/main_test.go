@@ -124,6 +124,37 @@ func TestSmokeRun(t *testing.T) {
 	t.Logf("\n%s", table.String())
 }
 
+// TestExponent: k is the slope on a log-log plot, and not a number when a cost is not positive.
+func TestExponent(t *testing.T) {
+	for _, c := range []struct {
+		s1, s2 int
+		c1, c2 float64
+		want   float64
+	}{{10, 100, 1, 10, 1}, {10, 100, 1, 100, 2}, {10, 1000, 5, 5, 0}, {100, 1000, 8, 0.8, -1}} {
+		if got := exponent(c.s1, c.s2, c.c1, c.c2); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("exponent(%d, %d, %v, %v) = %v, want %v", c.s1, c.s2, c.c1, c.c2, got, c.want)
+		}
+	}
+	for _, c := range [][2]float64{{0, 1}, {1, 0}, {math.NaN(), 1}, {1, math.Inf(1)}} {
+		if got := exponent(10, 100, c[0], c[1]); !math.IsNaN(got) {
+			t.Errorf("exponent(10, 100, %v, %v) = %v, want NaN", c[0], c[1], got)
+		}
+	}
+	g := newGrowth("members", []int{10, 100, 1000})
+	g.set("x_ms", 0, 1)
+	g.set("x_ms", 2, 100)
+	g.set("x_ms", 1, 10)
+	if k := g.Costs[0].K; k[0] != 1 || k[1] != 1 {
+		t.Errorf("k %v, want [1 1]", k)
+	}
+	if h := short(1_000_000) + " " + short(30) + " " + short(10_000); h != "1M 30 10k" {
+		t.Errorf("short: %q", h)
+	}
+	if h := thousands(1_000_000) + " " + thousands(1000) + " " + thousands(999); h != "1,000,000 1,000 999" {
+		t.Errorf("thousands: %q", h)
+	}
+}
+
 // TestUsage: bad flags are usage errors that say what to do.
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"--only", "disk"}, {"--fast"}, {"extra"}} {
