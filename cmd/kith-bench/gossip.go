@@ -474,8 +474,8 @@ type measured struct {
 	publish   time.Duration // the median time a publish call took (for Kith: until stored durably)
 }
 
-// runLatency publishes n paced messages on s and times their arrivals.
-func (b *bench) runLatency(ctx context.Context, s swarm, arr *arrivals, n int, label string) (measured, error) {
+// runLatency publishes n messages on s, one every pace, and times their arrivals.
+func (b *bench) runLatency(ctx context.Context, s swarm, arr *arrivals, n int, pace time.Duration, label string) (measured, error) {
 	if err := warm(ctx, s, arr); err != nil {
 		return measured{}, err
 	}
@@ -490,7 +490,7 @@ func (b *bench) runLatency(ctx context.Context, s swarm, arr *arrivals, n int, l
 		if i%50 == 0 {
 			b.progress.countf("%s %d/%d", label, i, n)
 		}
-		if err := sleep(ctx, b.size.pace); err != nil {
+		if err := sleep(ctx, pace); err != nil {
 			return measured{}, err
 		}
 	}
@@ -502,9 +502,9 @@ func (b *bench) runLatency(ctx context.Context, s swarm, arr *arrivals, n int, l
 	return measured{p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), delivered: delivered, publish: quantile(calls, 0.5)}, nil
 }
 
-// latency compares Kith's pipeline with raw gossipsub on one topology.
-func (b *bench) latency(ctx context.Context, topo *topology) (kith, raw measured, err error) {
-	n := b.size.latency
+// latency compares Kith's pipeline with raw gossipsub on one topology: n messages, one every
+// pace, on each side.
+func (b *bench) latency(ctx context.Context, topo *topology, n int, pace time.Duration) (kith, raw measured, err error) {
 	b.progress.stepf("gossip %s: building %d Kith installs", topo.name, topo.hosts)
 	karr := newArrivals(len(topo.receivers), n)
 	ks, err := b.newKithSwarm(ctx, topo, karr)
@@ -512,7 +512,7 @@ func (b *bench) latency(ctx context.Context, topo *topology) (kith, raw measured
 		return kith, raw, err
 	}
 	b.progress.stepf("gossip %s", topo.name)
-	kith, err = b.runLatency(ctx, ks, karr, n, "Kith")
+	kith, err = b.runLatency(ctx, ks, karr, n, pace, "Kith")
 	ks.close()
 	if err != nil {
 		return kith, raw, err
@@ -522,7 +522,7 @@ func (b *bench) latency(ctx context.Context, topo *topology) (kith, raw measured
 	if err != nil {
 		return kith, raw, err
 	}
-	raw, err = b.runLatency(ctx, rs, rarr, n, "raw gossipsub")
+	raw, err = b.runLatency(ctx, rs, rarr, n, pace, "raw gossipsub")
 	rs.close()
 	return kith, raw, err
 }
@@ -552,7 +552,7 @@ func (b *bench) gossipSuites(ctx context.Context) ([]*suite, error) {
 	for _, k := range b.size.chains {
 		start := time.Now()
 		topo := chainTopology(k)
-		kith, raw, err := b.latency(ctx, topo)
+		kith, raw, err := b.latency(ctx, topo, b.size.latency, b.size.pace)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", topo.name, err)
 		}
@@ -579,7 +579,7 @@ func (b *bench) gossipSuites(ctx context.Context) ([]*suite, error) {
 	}
 	start := time.Now()
 	topo := meshTopology(b.size.mesh)
-	kith, raw, err := b.latency(ctx, topo)
+	kith, raw, err := b.latency(ctx, topo, b.size.latency, b.size.pace)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", topo.name, err)
 	}

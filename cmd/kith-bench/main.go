@@ -5,10 +5,10 @@
 //
 //	kith-bench [--quick] [--json] [--only SUITES] [--cpuprofile FILE] [--keep] [--verbose]
 //
-// --quick takes under two minutes on two cores (fewer timed messages, a 10,000-event catch-up);
-// --json prints one JSON document instead of the table; --only runs some suites (crypto, store,
-// catch-up, memory, gossip, burst; the crypto floor always runs: the others are compared with
-// it). A progress line goes to stderr. Exit status: 0 when every suite ran (whether or not its
+// --quick takes under four minutes on two cores (fewer timed messages, a 10,000-event catch-up,
+// the scale suites without their largest sizes); --json prints one JSON document instead of the
+// table; --only runs some suites (crypto, store, catch-up, memory, gossip, burst, scale; the
+// crypto floor always runs: the others are compared with it). A progress line goes to stderr. Exit status: 0 when every suite ran (whether or not its
 // target was met), 1 when one could not run, 2 on a usage error.
 package main
 
@@ -50,13 +50,19 @@ type sizes struct {
 	pace         time.Duration // between timed messages
 	burst        int           // messages of the burst
 	idle         time.Duration // how long a memory child idles before it measures
+	members      []int         // scale: members of the communities, in increasing order
+	messages     []int         // scale: messages in one community's store, in increasing order
+	meshes       []int         // scale: hosts of the live meshes, in increasing order
+	meshPace     time.Duration // scale: between timed messages on a mesh
 }
 
 var (
 	fullSizes = sizes{corpus: 100_000, catchup: 100_000, durable: 4000, pageReads: 500, cryptoRounds: 40, cryptoIters: 500,
-		chains: []int{1, 3, 5}, mesh: 20, latency: 1000, pace: 5 * time.Millisecond, burst: 2000, idle: 10 * time.Second}
+		chains: []int{1, 3, 5}, mesh: 20, latency: 1000, pace: 5 * time.Millisecond, burst: 2000, idle: 10 * time.Second,
+		members: []int{10, 100, 1000}, messages: []int{10_000, 100_000, 1_000_000}, meshes: []int{10, 30, 50}, meshPace: 20 * time.Millisecond}
 	quickSizes = sizes{corpus: 100_000, catchup: 10_000, durable: 2000, pageReads: 200, cryptoRounds: 15, cryptoIters: 300,
-		chains: []int{1, 3, 5}, mesh: 20, latency: 200, pace: 5 * time.Millisecond, burst: 2000, idle: 3 * time.Second}
+		chains: []int{1, 3, 5}, mesh: 20, latency: 200, pace: 5 * time.Millisecond, burst: 2000, idle: 3 * time.Second,
+		members: []int{10, 100, 1000}, messages: []int{10_000, 100_000}, meshes: []int{10, 30}, meshPace: 20 * time.Millisecond}
 )
 
 // bench is one run: its sizes, its temporary folder, and the floors later suites compare with.
@@ -74,15 +80,16 @@ type bench struct {
 
 const usageText = `usage: kith-bench [--quick] [--json] [--only SUITES] [--cpuprofile FILE] [--keep] [--verbose]
 
-  --quick          a run under two minutes on two cores (fewer timed messages, 10,000-event catch-up)
+  --quick          a run under four minutes on two cores (fewer timed messages, 10,000-event
+                   catch-up, the scale suites without 1,000,000 messages and 50 hosts)
   --json           print one JSON document instead of the table
-  --only SUITES    comma-separated: crypto, store, catch-up, memory, gossip, burst (crypto always runs)
+  --only SUITES    comma-separated: crypto, store, catch-up, memory, gossip, burst, scale (crypto always runs)
   --cpuprofile F   write a CPU profile of the run to F (go tool pprof F)
   --keep           keep the temporary folder (its path is printed)
   --verbose        log what the installs do (warnings and errors) on stderr
 `
 
-var suiteNames = []string{"crypto", "store", "catch-up", "memory", "gossip", "burst"}
+var suiteNames = []string{"crypto", "store", "catch-up", "memory", "gossip", "burst", "scale"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kith-bench", flag.ContinueOnError)
@@ -174,7 +181,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 func (b *bench) wants(name string) bool { return b.only == nil || b.only[name] }
 
 // all runs the suites in order: the crypto floor first (the others compare with it), then the
-// store, catch-up and memory suites on one community, then gossip and the burst.
+// store, catch-up and memory suites on one community, then gossip, the burst and the scale
+// suites.
 func (b *bench) all(ctx context.Context, mode string) (*report, error) {
 	r := &report{Machine: thisMachine(), Mode: mode, Started: time.Now().UTC().Format(time.RFC3339)}
 	begin := time.Now()
@@ -206,6 +214,11 @@ func (b *bench) all(ctx context.Context, mode string) (*report, error) {
 	if b.wants("burst") {
 		if err := timed(func() (*suite, error) { return b.burstSuite(ctx) }); err != nil {
 			return nil, fmt.Errorf("burst: %w", err)
+		}
+	}
+	if b.wants("scale") {
+		if err := b.scaleSuites(ctx, timed); err != nil {
+			return nil, err
 		}
 	}
 	r.Seconds = time.Since(begin).Seconds()

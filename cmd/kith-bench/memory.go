@@ -30,8 +30,9 @@ const (
 
 // childResult is what a child prints on stdout.
 type childResult struct {
-	RSSMiB float64 `json:"rss_mib"`
-	Err    string  `json:"err,omitempty"`
+	RSSMiB  float64 `json:"rss_mib"`
+	IdleCPU float64 `json:"idle_cpu_s"` // CPU time used while idle; negative: unknown
+	Err     string  `json:"err,omitempty"`
 }
 
 // runChild is main for a child: it opens what it was asked to, stays idle, and prints its RSS.
@@ -60,7 +61,7 @@ func child(kind, dir, idle string, res *childResult) error {
 			return err
 		}
 		defer st.Close()
-		time.Sleep(wait)
+		res.IdleCPU = idleFor(wait)
 		res.RSSMiB = rssMiB()
 		return st.Close()
 	case "peer":
@@ -89,11 +90,23 @@ func child(kind, dir, idle string, res *childResult) error {
 				return err
 			}
 		}
-		time.Sleep(wait)
+		res.IdleCPU = idleFor(wait)
 		res.RSSMiB = rssMiB()
 		return p.Close()
 	}
 	return fmt.Errorf("%s=%q: want store or peer", childEnv, kind)
+}
+
+// idleFor waits d and returns the CPU time this process used meanwhile (its background work:
+// Badger's compactions, the network's timers), -1 when it cannot be read.
+func idleFor(d time.Duration) float64 {
+	before, ok := cpuSeconds()
+	time.Sleep(d)
+	after, _ := cpuSeconds()
+	if !ok {
+		return -1
+	}
+	return after - before
 }
 
 // rssMiB is this process's resident set size, from /proc where there is one, else what the Go
@@ -115,9 +128,15 @@ func rssMiB() float64 {
 // child starts this program again on dir (its store closed by the caller) and returns the RSS
 // it reports.
 func (b *bench) child(ctx context.Context, kind, dir string) (float64, error) {
+	res, err := b.childRun(ctx, kind, dir)
+	return res.RSSMiB, err
+}
+
+// childRun starts this program again on dir and returns what it reports.
+func (b *bench) childRun(ctx context.Context, kind, dir string) (childResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, err
+		return childResult{}, err
 	}
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+kind, dirEnv+"="+dir, idleEnv+"="+b.size.idle.String())
@@ -126,12 +145,12 @@ func (b *bench) child(ctx context.Context, kind, dir string) (float64, error) {
 	runErr := cmd.Run()
 	var res childResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		return 0, fmt.Errorf("the %s child said nothing readable (%v): %s", kind, errors.Join(runErr, err), strings.TrimSpace(errOut.String()))
+		return res, fmt.Errorf("the %s child said nothing readable (%v): %s", kind, errors.Join(runErr, err), strings.TrimSpace(errOut.String()))
 	}
 	if res.Err != "" {
-		return 0, fmt.Errorf("the %s child: %s", kind, res.Err)
+		return res, fmt.Errorf("the %s child: %s", kind, res.Err)
 	}
-	return res.RSSMiB, nil
+	return res, nil
 }
 
 // childTwice runs a child on dir twice and returns the RSS of each: the first start after the

@@ -71,8 +71,69 @@ type suite struct {
 	RatioOf  string  `json:"ratio_of"` // what the ratio divides, in words
 	Target   string  `json:"target"`
 	Met      bool    `json:"met"`
-	Why      string  `json:"why,omitempty"` // for a target not met: what bounds it, as measured
-	Seconds  float64 `json:"seconds"`       // how long the suite took
+	Why      string  `json:"why,omitempty"`    // for a target not met: what bounds it, as measured
+	Seconds  float64 `json:"seconds"`          // how long the suite took
+	Growth   *growth `json:"growth,omitempty"` // a scale suite's costs at each size
+}
+
+// growth is how a scale suite's costs grow with a size (members, messages, hosts): each cost at
+// every size, and between neighbouring sizes the exponent k of cost ∝ size^k,
+// k = log(cost2/cost1) / log(size2/size1): 0 flat, 1 linear, 2 quadratic, below 0 falling.
+type growth struct {
+	Of    string  `json:"of"` // what a size counts
+	Sizes []int   `json:"sizes"`
+	Costs []*cost `json:"costs"` // in the order measured
+}
+
+// cost is one cost of a growth table.
+type cost struct {
+	Name   string `json:"name"`   // with its unit, as a figure's
+	Values []num  `json:"values"` // one per size; null where not measured
+	K      []num  `json:"k"`      // K[i]: the exponent from Sizes[i] to Sizes[i+1]
+}
+
+func newGrowth(of string, sizes []int) *growth { return &growth{Of: of, Sizes: sizes} }
+
+// set records a cost at size i (an index into Sizes) and the exponents next to it.
+func (g *growth) set(name string, i int, v float64) {
+	var c *cost
+	for _, x := range g.Costs {
+		if x.Name == name {
+			c = x
+		}
+	}
+	if c == nil {
+		c = &cost{Name: name, Values: make([]num, len(g.Sizes)), K: make([]num, max(0, len(g.Sizes)-1))}
+		for j := range c.Values {
+			c.Values[j] = num(math.NaN())
+		}
+		for j := range c.K {
+			c.K[j] = num(math.NaN())
+		}
+		g.Costs = append(g.Costs, c)
+	}
+	c.Values[i] = num(v)
+	for j := max(0, i-1); j <= i && j < len(c.K); j++ {
+		c.K[j] = num(exponent(g.Sizes[j], g.Sizes[j+1], float64(c.Values[j]), float64(c.Values[j+1])))
+	}
+}
+
+// at returns the cost at size i, NaN when there is none.
+func (g *growth) at(name string, i int) float64 {
+	for _, c := range g.Costs {
+		if c.Name == name {
+			return float64(c.Values[i])
+		}
+	}
+	return math.NaN()
+}
+
+// exponent is k in cost ∝ size^k between two sizes; NaN when a cost is not a positive number.
+func exponent(size1, size2 int, cost1, cost2 float64) float64 {
+	if !(cost1 > 0) || !(cost2 > 0) || math.IsInf(cost1, 0) || math.IsInf(cost2, 0) || size1 <= 0 || size2 <= 0 || size1 == size2 {
+		return math.NaN()
+	}
+	return math.Log(cost2/cost1) / math.Log(float64(size2)/float64(size1))
 }
 
 // num is a float that marshals as null when it is not a number (a ratio with nothing to divide).
@@ -137,6 +198,9 @@ func writeTable(w io.Writer, r *report) {
 			met++
 		}
 		fmt.Fprintf(w, "\n%s — %s (%.1f s)\n", s.Name, s.Title, s.Seconds)
+		if s.Growth != nil {
+			writeGrowth(w, s.Growth)
+		}
 		for _, f := range s.Figures {
 			fmt.Fprintf(w, "  %-34s %14s\n", f.Name, human(f.Value))
 		}
@@ -149,6 +213,54 @@ func writeTable(w io.Writer, r *report) {
 		}
 	}
 	fmt.Fprintf(w, "\n%d of %d targets met in %.0f s.\n", met, len(r.Suites), r.Seconds)
+}
+
+// writeGrowth prints a growth table: a column per size, then a column per exponent between
+// neighbouring sizes.
+func writeGrowth(w io.Writer, g *growth) {
+	fmt.Fprintf(w, "  %-26s", g.Of)
+	for _, n := range g.Sizes {
+		fmt.Fprintf(w, " %11s", thousands(n))
+	}
+	for i := 1; i < len(g.Sizes); i++ {
+		fmt.Fprintf(w, " %12s", "k "+short(g.Sizes[i-1])+"→"+short(g.Sizes[i]))
+	}
+	fmt.Fprintln(w)
+	for _, c := range g.Costs {
+		fmt.Fprintf(w, "  %-26s", c.Name)
+		for _, v := range c.Values {
+			fmt.Fprintf(w, " %11s", human(float64(v)))
+		}
+		for _, k := range c.K {
+			s := "n/a"
+			if !math.IsNaN(float64(k)) {
+				s = strconv.FormatFloat(float64(k), 'f', 2, 64)
+			}
+			fmt.Fprintf(w, " %12s", s)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  (k: cost ∝ %s^k between two sizes; 0 flat, 1 linear, 2 quadratic, below 0 falling)\n", g.Of)
+}
+
+// short writes a size with k and M: 10k, 1M.
+func short(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+// thousands writes a count with its thousands separated, as people read sizes: 1,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // human prints a figure with at most four significant digits and thousands separated.
