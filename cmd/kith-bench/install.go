@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,11 +58,9 @@ func openInstall(ctx context.Context, name, dir string, online bool, log *slog.L
 	if !online {
 		return in, nil
 	}
-	in.node, err = p2p.New(ctx, p2p.Config{
-		PrivateKey: id.TransportKey(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Logger: log,
-		MessageID: gossip.MessageID, PeerFilter: gossip.PeerFilter(svc),
-		Member: func(k ed25519.PublicKey) bool { return svc.IsMemberAnywhere(k) },
-	})
+	cfg := peer.NetworkConfig(id, svc, log) // what ships: the gater and gossip's rules
+	cfg.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
+	in.node, err = p2p.New(ctx, cfg)
 	if err != nil {
 		in.Close()
 		return nil, err

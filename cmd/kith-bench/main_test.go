@@ -11,14 +11,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
-// TestMain lets the memory suites start this test binary as their child.
+// TestMain lets the memory suites start this test binary as their child, and fails the tests
+// when a goroutine they started outlives them.
 func TestMain(m *testing.M) {
 	if kind := os.Getenv(childEnv); kind != "" {
 		os.Exit(runChild(kind, os.Stdout))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // tinySizes make the smoke run: every suite, every code path, in seconds. No timing is asserted.
