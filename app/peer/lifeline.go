@@ -64,6 +64,16 @@ func (p *Peer) writeLifeline() error {
 		l.Communities = append(l.Communities, lifelineCommunity{ID: c.ID.String(), Name: c.Name})
 		ids[c.ID.String()] = true
 	}
+	// A community the lifeline names that the store lacks was lost with a damaged store (one
+	// left stays stored): it stays named, so that a later resync can still bring it back.
+	if old, err := readLifeline(p.Dir); err == nil {
+		for _, c := range old.Communities {
+			if !ids[c.ID] {
+				l.Communities = append(l.Communities, c)
+				ids[c.ID] = true
+			}
+		}
+	}
 	saved, err := p.Store.Peers()
 	if err != nil {
 		return err

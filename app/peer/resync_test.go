@@ -41,6 +41,8 @@ func TestResyncRebuildsADamagedStore(t *testing.T) {
 	eventually(t, 30*time.Second, "each to have the other's messages", func() bool {
 		return texts(bo, id, 20)["Ana: three"] && texts(owner, id, 20)["Bo: three"]
 	})
+	// A community of Bo's alone: nobody else holds it.
+	solo := create(t, bo, "Solo")
 	dir, key := bo.Dir, bo.ID.PublicKey()
 	if err := bo.Close(); err != nil {
 		t.Fatal(err)
@@ -62,9 +64,24 @@ func TestResyncRebuildsADamagedStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Resync: %v (said %q)", err, said)
 	}
-	if res.SetAside == "" || len(res.Communities) != 1 || res.Communities[0].Err != nil || len(res.Communities[0].From) != 1 ||
-		res.Communities[0].ID != id || res.Communities[0].Events < 8 {
+	var makers, lost *peer.ResyncedCommunity
+	for i := range res.Communities {
+		switch res.Communities[i].ID {
+		case id:
+			makers = &res.Communities[i]
+		case solo:
+			lost = &res.Communities[i]
+		}
+	}
+	if res.SetAside == "" || len(res.Communities) != 2 || makers == nil || makers.Err != nil || len(makers.From) != 1 || makers.Events < 8 {
 		t.Fatalf("Resync = %+v", res)
+	}
+	if lost == nil || lost.Err == nil {
+		t.Fatalf("Solo, which no other member holds, came back: %+v", lost)
+	}
+	// The lifeline still names Solo, so that a later resync can try again.
+	if b, err := os.ReadFile(filepath.Join(dir, peer.LifelineFile)); err != nil || !strings.Contains(string(b), solo.String()) {
+		t.Fatalf("after the resync the lifeline does not name Solo: %v\n%s", err, b)
 	}
 	if _, err := os.Stat(filepath.Join(res.SetAside, "db")); err != nil {
 		t.Fatalf("the damaged database is not kept: %v", err)
