@@ -68,14 +68,14 @@ func (s *Service) Channels(id community.Hash) ([]Channel, error) {
 	return out, nil
 }
 
-// state is a community's folded state.
+// state is a community's folded state. It takes no lock: a state never changes once the room's
+// folder hands it out, so membership checks (the gossip validator, the connection gater) and
+// views never wait behind a write that holds the room through its fsync.
 func (s *Service) state(id community.Hash) (*community.State, error) {
 	r, err := s.room(id)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	return r.folder.State(), nil
 }
 

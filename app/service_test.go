@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
@@ -181,5 +182,40 @@ func TestSentence(t *testing.T) {
 		if got := app.Sentence(errors.New(tt.in)); got != tt.want {
 			t.Errorf("Sentence(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestMembershipNeverWaitsForTheRoom: while the room is held (as a post holds it through its
+// fsync), membership checks — what the gossip validator and the connection gater ask — and the
+// views' reads of members answer at once.
+func TestMembershipNeverWaitsForTheRoom(t *testing.T) {
+	l := apptest.New(t)
+	c, err := l.Svc.CreateCommunity(context.Background(), app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := l.Svc.Members(c.ID)
+	if err != nil || len(ms) != 1 {
+		t.Fatal(ms, err)
+	}
+	me := ms[0].Key
+	release, err := app.HoldRoom(l.Svc, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	done := make(chan bool, 1)
+	go func() {
+		member, _ := l.Svc.IsMember(c.ID, me)
+		ms, err := l.Svc.Members(c.ID)
+		done <- member && l.Svc.IsMemberAnywhere(me) && err == nil && len(ms) == 1
+	}()
+	select {
+	case ok := <-done:
+		if !ok {
+			t.Error("the membership answers were wrong")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a membership check waited for the room's lock")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/kith-app/kith/app/invite"
 )
@@ -657,12 +658,12 @@ func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
 // that sorts after every event folded so far and voids nothing is applied in place; anything
 // else (a late event, a cutoff that reaches back, an equivocation) refolds from the genesis,
 // reusing decoded bodies and verified joins. The result always equals Fold over the same events.
-// A Folder is not safe for concurrent use; the states it returns are.
+// A Folder is not safe for concurrent use, but for State; the states it returns are.
 type Folder struct {
 	f     *folding // its sorted events exclude the genesis
 	ids   map[Hash]bool
 	slots map[slotKey]Hash
-	state *State
+	state atomic.Pointer[State] // replaced whole by Add: read it from any goroutine
 }
 
 type slotKey struct {
@@ -677,12 +678,15 @@ func NewFolder(genesis *Event) (*Folder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Folder{f: f, ids: map[Hash]bool{genesis.ID: true}, slots: map[slotKey]Hash{}, state: s}, nil
+	folder := &Folder{f: f, ids: map[Hash]bool{genesis.ID: true}, slots: map[slotKey]Hash{}}
+	folder.state.Store(s)
+	return folder, nil
 }
 
 // State returns the current state. A state once returned never changes (Add works on a copy),
-// so it may be read from any goroutine; callers must not modify it.
-func (f *Folder) State() *State { return f.state }
+// so it may be read from any goroutine; callers must not modify it. State itself may be called
+// while another goroutine Adds: it sees the state before or after.
+func (f *Folder) State() *State { return f.state.Load() }
 
 // Len returns how many authority events have been folded, the genesis included.
 func (f *Folder) Len() int { return len(f.f.sorted) + 1 }
@@ -693,16 +697,16 @@ func (f *Folder) Len() int { return len(f.f.sorted) + 1 }
 func (f *Folder) Add(e *Event) (*State, error) {
 	switch {
 	case !e.Kind.Authority():
-		return f.state, invalid("%s is not an authority kind", e.Kind)
+		return f.state.Load(), invalid("%s is not an authority kind", e.Kind)
 	case e.Kind == KindGenesis:
 		if e.ID != f.f.genesis.ID {
-			return f.state, fmt.Errorf("%w: two genesis events", ErrInvalid)
+			return f.state.Load(), fmt.Errorf("%w: two genesis events", ErrInvalid)
 		}
-		return f.state, nil
+		return f.state.Load(), nil
 	case e.Body == nil && e.BodyLen > 0:
-		return f.state, ErrNoBody
+		return f.state.Load(), ErrNoBody
 	case f.ids[e.ID]:
-		return f.state, nil
+		return f.state.Load(), nil
 	}
 	f.ids[e.ID] = true
 	k := slotKey{string(e.Author), e.Seq}
@@ -715,17 +719,17 @@ func (f *Folder) Add(e *Event) (*State, error) {
 	// In place only when the batch fold would do exactly this: e sorts last, changes no fork,
 	// voids nothing, and the current state came from a single round.
 	if i == len(f.f.sorted)-1 && !forked && e.Kind != KindEquivocation && f.f.rounds == 1 {
-		next := f.state.clone()
+		next := f.state.Load().clone()
 		if !next.step(e, f.f.sticky) {
-			f.state = next
+			f.state.Store(next)
 			return next, nil
 		}
 	}
 	s, err := f.f.run()
 	if err != nil {
-		return f.state, err
+		return f.state.Load(), err
 	}
-	f.state = s
+	f.state.Store(s)
 	return s, nil
 }
 

@@ -1,0 +1,14 @@
+package app
+
+import "github.com/kith-app/kith/app/community"
+
+// HoldRoom takes a community's room lock, as a write does through its fsync, until release
+// (for tests of what must not wait for it).
+func HoldRoom(s *Service, id community.Hash) (release func(), err error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	return r.mu.Unlock, nil
+}
