@@ -188,8 +188,8 @@ func (s *Service) CreateCommunity(ctx context.Context, p CreateParams) (Created,
 	if err := s.check(); err != nil {
 		return Created{}, err
 	}
-	if p.MaxMembers < 0 || p.MaxMembers > 1<<20 {
-		return Created{}, fmt.Errorf("app: a member cap of %d is out of range: choose 0 (no cap) up to 1,048,576", p.MaxMembers)
+	if p.MaxMembers < 0 || p.MaxMembers > community.MaxMembers {
+		return Created{}, fmt.Errorf("app: a member cap of %d is out of range: choose 0 (no cap) up to %d", p.MaxMembers, community.MaxMembers)
 	}
 	name, err := community.LimitCommunityName.CleanName(p.Name)
 	if err != nil {

@@ -105,6 +105,9 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	if s.Removed(req.Joiner) {
 		return invalid("you were removed from %s: a removal is final for this device", s.Name)
 	}
+	if s.ActiveCount() >= MaxMembers {
+		return invalid("%s has %d members, the most a community can hold (a key rotation must reach them all in one event)", s.Name, s.ActiveCount())
+	}
 	if req.Name != "" {
 		if clean, err := LimitDisplayName.CleanName(req.Name); err != nil {
 			var f *FieldError

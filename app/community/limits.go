@@ -43,6 +43,11 @@ const (
 	maxX25519     = 32
 )
 
+// MaxMembers is the most active members a community can hold: a key rotation seals the new key
+// to each of them in one event, which readers accept for up to this many (and MaxBodySize
+// bounds). Admitters refuse joins past it; member caps cannot exceed it.
+const MaxMembers = maxRecipients
+
 // ErrTooLong is wrapped by every error of a field over its Limit.
 var ErrTooLong = errors.New("community: too long")
 

@@ -252,3 +252,24 @@ func TestLookAlikeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinsStopAtMaxMembers: an admitter refuses a join once the community holds MaxMembers
+// active members (a key rotation could not reach more), with a sentence that says so.
+func TestJoinsStopAtMaxMembers(t *testing.T) {
+	c, v := newCommunity(t, 0)
+	st := v.state(t)
+	full := st.clone()
+	for i := full.ActiveCount(); i < MaxMembers; i++ {
+		k := make([]byte, 32)
+		k[0], k[1], k[2] = 0xfe, byte(i>>8), byte(i)
+		full.members[string(k)] = &Member{Key: k, Role: RoleMember, Active: true}
+	}
+	bo := newPerson(t, "Bo")
+	req := joinRequest(t, c.invite(c.owner, RoleMember, 0), bo, c.owner)
+	if err := full.CheckJoin(req, c.owner.PublicKey(), t0); err == nil || !strings.Contains(err.Error(), "the most a community can hold") {
+		t.Fatalf("a join into a community of %d: %v", full.ActiveCount(), err)
+	}
+	if err := st.CheckJoin(req, c.owner.PublicKey(), t0); err != nil {
+		t.Fatalf("the same join into the community as it is: %v", err)
+	}
+}

@@ -158,8 +158,8 @@ func parseCap(s string) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 2 || n > 1<<20 {
-		return 0, fmt.Errorf("a whole number from 2 up, or empty for no cap")
+	if err != nil || n < 2 || n > community.MaxMembers {
+		return 0, fmt.Errorf("a whole number from 2 to %d, or empty for no cap", community.MaxMembers)
 	}
 	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/peer"
 )
 
@@ -44,8 +45,8 @@ var commands = []command{
 			fs.StringVar(&r.DisplayName, "display-name", "", "")
 		},
 		check: func(r *peer.Request) error {
-			if r.MaxMembers < 0 {
-				return fmt.Errorf("create: --max-members is 0 (no cap) or more, not %d", r.MaxMembers)
+			if r.MaxMembers < 0 || r.MaxMembers > community.MaxMembers {
+				return fmt.Errorf("create: --max-members is 0 (no cap) up to %d, not %d", community.MaxMembers, r.MaxMembers)
 			}
 			return nil
 		},

@@ -405,8 +405,10 @@ func TestLimitsAtTheCommandLine(t *testing.T) {
 	if code, _, stderr := runKithd(t, "--data", dir, "status"); code == 0 && strings.Contains(stderr, "Makers") {
 		t.Fatalf("the refused community exists: %q", stderr)
 	}
-	if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Makers", "--max-members", "-1"); code != 2 || !strings.Contains(stderr, "--max-members") {
-		t.Errorf("create --max-members -1: exit %d, %q; want 2", code, stderr)
+	for _, n := range []string{"-1", "5000"} {
+		if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Makers", "--max-members", n); code != 2 || !strings.Contains(stderr, "--max-members is 0 (no cap) up to 4096") {
+			t.Errorf("create --max-members %s: exit %d, %q; want 2", n, code, stderr)
+		}
 	}
 	if code, _, stderr := runKithd(t, "--data", dir, "create", "--name", "Mak\u202eers"); code != 2 || !strings.Contains(stderr, "community name holds an invisible or control character") {
 		t.Errorf("create with a direction override in the name: exit %d, %q; want 2", code, stderr)
