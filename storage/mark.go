@@ -125,21 +125,33 @@ func readMark(dir string) (h holdings, ok bool, err error) {
 
 // writeMark replaces dir's mark with h, atomically and durably.
 func writeMark(dir string, h holdings) error {
-	f, err := os.CreateTemp(dir, markFile+".tmp*")
+	if err := WriteFileAtomic(filepath.Join(dir, markFile), encodeMark(h)); err != nil {
+		return fmt.Errorf("storage: write the high-water mark in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteFileAtomic replaces the file at path with b, atomically and durably: a temporary file
+// beside it is written and synced, renamed over path, and the folder synced, so that a crash
+// leaves the old file or the new one, never half of one. Small files that live beside the store
+// (the high-water mark, app/peer's lifeline) use it.
+func WriteFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("storage: write the high-water mark in %s: %w", dir, mapWriteErr(err))
+		return mapWriteErr(err)
 	}
 	tmp := f.Name()
-	_, werr := f.Write(encodeMark(h))
+	_, werr := f.Write(b)
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("storage: write the high-water mark %s: %w", tmp, mapWriteErr(err))
+		return mapWriteErr(err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, markFile)); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("storage: write the high-water mark in %s: %w", dir, mapWriteErr(err))
+		return mapWriteErr(err)
 	}
 	return syncDir(dir)
 }

@@ -68,11 +68,7 @@ func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(
 // not allowed) into a *UsageError: kithd exits 2, as for any other mistake in the command.
 func asUsage(err error) error {
 	if errors.Is(err, app.ErrEmptyMessage) || errors.Is(err, community.ErrTooLong) || errors.Is(err, community.ErrBadText) || errors.Is(err, community.ErrEmpty) {
-		var f *community.FieldError
-		if errors.As(err, &f) {
-			return &UsageError{Msg: f.Msg}
-		}
-		return &UsageError{Msg: strings.TrimPrefix(err.Error(), "app: ")}
+		return &UsageError{Msg: app.Sentence(err)}
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 // communities this install belongs to and where their members were last seen. It is a small
 // JSON file beside the store (the store cannot keep it: it is what may be lost), rewritten
 // atomically when the network saves the address book (every minute and at Close) and when the
-// set of communities changes.
+// set of communities changes, if it changed (last-seen times are kept to the hour).
 //
 //	{"version":1,"communities":[{"id":"…","name":"…"}],
 //	 "members":[{"peer_id":"12D3…","addrs":["/ip4/…/p2p/12D3…"],"communities":["…"],"last_seen":"…"}]}
@@ -66,7 +67,9 @@ func (p *Peer) writeLifeline() error {
 	}
 	// A community the lifeline names that the store lacks was lost with a damaged store (one
 	// left stays stored): it stays named, so that a later resync can still bring it back.
-	if old, err := readLifeline(p.Dir); err == nil {
+	path := filepath.Join(p.Dir, LifelineFile)
+	was, _ := os.ReadFile(path)
+	if old, err := decodeLifeline(was); err == nil {
 		for _, c := range old.Communities {
 			if !ids[c.ID] {
 				l.Communities = append(l.Communities, c)
@@ -80,7 +83,8 @@ func (p *Peer) writeLifeline() error {
 	}
 	slices.SortFunc(saved, func(a, b storage.Peer) int { return b.LastSeen.Compare(a.LastSeen) })
 	for _, e := range saved {
-		m := lifelineMember{PeerID: e.ID, Addrs: e.Addrs, LastSeen: e.LastSeen}
+		// To the hour: enough to try the most recent first, and the file changes hourly at most.
+		m := lifelineMember{PeerID: e.ID, Addrs: e.Addrs, LastSeen: e.LastSeen.Truncate(time.Hour)}
 		for _, c := range e.Communities {
 			if h := community.Hash(c).String(); ids[h] {
 				m.Communities = append(m.Communities, h)
@@ -94,7 +98,10 @@ func (p *Peer) writeLifeline() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(p.Dir, LifelineFile), b)
+	if bytes.Equal(was, b) {
+		return nil // unchanged: no write and no fsync each time the address book is saved
+	}
+	return storage.WriteFileAtomic(path, b)
 }
 
 // lifelineWith writes the lifeline when it does not list community id yet (a community created
@@ -125,30 +132,20 @@ func readLifeline(dir string) (lifeline, error) {
 	if err != nil {
 		return l, fmt.Errorf("peer: reading %s: %w", LifelineFile, err)
 	}
-	if err := json.Unmarshal(b, &l); err != nil || l.Version != 1 {
+	if l, err = decodeLifeline(b); err != nil {
 		return l, fmt.Errorf("peer: %s in %s is damaged (%v): join your communities again with an invite", LifelineFile, dir, err)
 	}
 	return l, nil
 }
 
-// writeFileAtomic replaces path with b: a temporary file written and synced, then renamed, so
-// that a crash leaves the old file or the new one, never half of one.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
+// decodeLifeline reads a lifeline's bytes.
+func decodeLifeline(b []byte) (lifeline, error) {
+	var l lifeline
+	if err := json.Unmarshal(b, &l); err != nil {
+		return l, err
 	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		_ = os.Remove(tmp)
-		return err
+	if l.Version != 1 {
+		return l, fmt.Errorf("version %d (update Kith)", l.Version)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return nil
+	return l, nil
 }

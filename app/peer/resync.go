@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/localstore"
 	"github.com/kith-app/kith/storage"
@@ -127,6 +128,25 @@ func Resync(ctx context.Context, dir string, opts Options, perMember time.Durati
 		res.Communities = append(res.Communities, rc)
 	}
 	return res, nil
+}
+
+// Summary says what a resync brought back, a line per community, and an error naming the
+// communities no member of which could be reached (nil when every one came back).
+func (r ResyncResult) Summary() (string, error) {
+	var lines, missed []string
+	for _, c := range r.Communities {
+		if c.Err != nil {
+			missed = append(missed, fmt.Sprintf("%q (%s)", c.Name, app.Sentence(c.Err)))
+			lines = append(lines, c.Name+": no member could be reached")
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s: %d events back, from %s", c.Name, c.Events, plural(len(c.From), "member", "members")))
+	}
+	summary := strings.Join(lines, "\n")
+	if len(missed) > 0 {
+		return summary, fmt.Errorf("no member of %s could be reached: try again when one is online (what came is kept)", strings.Join(missed, ", "))
+	}
+	return summary, nil
 }
 
 // storedEvents counts the events stored for a community.

@@ -1,10 +1,10 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -518,13 +518,12 @@ func (v *CommunityView) submit() {
 }
 
 // checkLength says, as the person types, when the text is over what a message may hold: by how
-// much, so that nothing typed is refused only at Enter.
+// much (the limit's own sentence, as Post would say it), so that nothing typed is refused only
+// at Enter.
 func (v *CommunityView) checkLength(text string) {
-	over := len(strings.TrimSpace(text)) - community.LimitText.Max
-	switch {
-	case over > 0:
-		v.tooLong.SetText(fmt.Sprintf("This message is %s bytes over the %s a message may hold: shorten it, or send it in two.",
-			thousands(over), thousands(community.LimitText.Max)))
+	switch err := community.LimitText.Check(strings.TrimSpace(text)); {
+	case errors.Is(err, community.ErrTooLong):
+		v.tooLong.SetText(sentence(err))
 		v.tooLong.Show()
 		v.overLimit = true
 		v.send.Disable()
@@ -535,15 +534,6 @@ func (v *CommunityView) checkLength(text string) {
 		}
 		v.overLimit = false
 	}
-}
-
-// thousands writes n with commas: 16,384.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 func (v *CommunityView) toggleMembers() {

@@ -934,7 +934,7 @@ func TestComposerSaysWhatIsTooLong(t *testing.T) {
 	c := v.composer
 	long := strings.Repeat("a", community.LimitText.Max+10)
 	c.SetText(long)
-	if v.tooLong.Hidden || !strings.Contains(v.tooLong.Text, "10 bytes over the 16,384") || !v.send.Disabled() {
+	if v.tooLong.Hidden || !strings.Contains(v.tooLong.Text, "The message is 16,394 characters long: the most is 16,384, so shorten it") || !v.send.Disabled() {
 		t.Fatalf("over the limit: note %q (hidden %v), send disabled %v", v.tooLong.Text, v.tooLong.Hidden, v.send.Disabled())
 	}
 	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})

@@ -7,13 +7,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -129,7 +126,10 @@ func repair(a fyne.App, dir string, log *slog.Logger, flags peerFlags, cause err
 			Logger: log, Listen: settings.Listen(), NoMDNS: flags.noMDNS, NoNAT: flags.noNAT,
 			Bootstrap: settings.Bootstrap, PublicDHT: settings.PublicDHT != nil && *settings.PublicDHT,
 		}, time.Minute, progress)
-		return resyncSummary(res, err)
+		if err != nil {
+			return "", err
+		}
+		return res.Summary()
 	}
 	ui.NewRepair(a, cause, fix, func() error {
 		s, err := start(a, dir, log, flags)
@@ -148,28 +148,6 @@ func repair(a fyne.App, dir string, log *slog.Logger, flags peerFlags, cause err
 		}
 		return started()
 	}
-}
-
-// resyncSummary says what a resync brought back, a line per community, and an error naming the
-// communities no member of which could be reached.
-func resyncSummary(res peer.ResyncResult, err error) (string, error) {
-	if err != nil {
-		return "", err
-	}
-	var lines, missed []string
-	for _, c := range res.Communities {
-		if c.Err != nil {
-			missed = append(missed, strconv.Quote(c.Name))
-			lines = append(lines, fmt.Sprintf("%s: no member could be reached.", c.Name))
-			continue
-		}
-		lines = append(lines, fmt.Sprintf("%s: %d events back, from %d member(s).", c.Name, c.Events, len(c.From)))
-	}
-	summary := strings.Join(lines, "\n")
-	if len(missed) > 0 {
-		return summary, fmt.Errorf("no member of %s is online now: try again later (what came is kept)", strings.Join(missed, ", "))
-	}
-	return summary, nil
 }
 
 // showRunning asks the Kith running on dir to bring its window to the front (the usual desktop

@@ -213,7 +213,7 @@ func resync(ctx context.Context, dir string, req peer.Request, opts peer.Options
 	if err != nil {
 		return peer.Result{}, err
 	}
-	type community struct {
+	type resynced struct {
 		ID     string   `json:"id"`
 		Name   string   `json:"name"`
 		From   []string `json:"from"`
@@ -221,31 +221,22 @@ func resync(ctx context.Context, dir string, req peer.Request, opts peer.Options
 		Error  string   `json:"error,omitempty"`
 	}
 	out := struct {
-		SetAside    string      `json:"set_aside,omitempty"`
-		Communities []community `json:"communities"`
-	}{SetAside: res.SetAside, Communities: []community{}}
-	var text strings.Builder
-	var missed []string
+		SetAside    string     `json:"set_aside,omitempty"`
+		Communities []resynced `json:"communities"`
+	}{SetAside: res.SetAside, Communities: []resynced{}}
 	for _, c := range res.Communities {
-		j := community{ID: c.ID.String(), Name: c.Name, From: c.From, Events: c.Events}
+		j := resynced{ID: c.ID.String(), Name: c.Name, From: c.From, Events: c.Events}
 		if j.From == nil {
 			j.From = []string{}
 		}
 		if c.Err != nil {
-			j.Error = c.Err.Error()
-			missed = append(missed, fmt.Sprintf("%q (%v)", c.Name, c.Err))
-			fmt.Fprintf(&text, "%s: no member could be reached\n", c.Name)
-		} else {
-			fmt.Fprintf(&text, "%s: %d events, from %d member(s)\n", c.Name, c.Events, len(c.From))
+			j.Error = app.Sentence(c.Err)
 		}
 		out.Communities = append(out.Communities, j)
 	}
 	b, _ := json.Marshal(out)
-	result := peer.Result{Text: strings.TrimSuffix(text.String(), "\n"), JSON: b}
-	if len(missed) > 0 {
-		return result, fmt.Errorf("no member of %s could be reached: run `kithd resync` again when one is online (what came is kept)", strings.Join(missed, ", "))
-	}
-	return result, nil
+	text, err := res.Summary()
+	return peer.Result{Text: text, JSON: b}, err
 }
 
 // listFlag is a repeatable string flag.
