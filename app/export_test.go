@@ -12,3 +12,7 @@ func HoldRoom(s *Service, id community.Hash) (release func(), err error) {
 	r.mu.Lock()
 	return r.mu.Unlock, nil
 }
+
+// BeforeStore sets what a runner calls before it stores a batch of gossiped events (for tests of
+// what "accepted" means: forwarded before stored).
+func BeforeStore(s *Service, f func(id community.Hash, events int)) { s.beforeStore = f }

@@ -42,8 +42,12 @@ const (
 	syncScan         = 5000    // events read per answer (most may be left out by the heads)
 )
 
-// Serve answers join and sync requests from other peers on n.
+// Serve answers join and sync requests from other peers on n, and syncs through n in the
+// background (SyncSoon, and the fetches of what early gossiped events wait for).
 func (s *Service) Serve(n Network) {
+	s.mu.Lock()
+	s.net = n
+	s.mu.Unlock()
 	n.Handle(ProtoJoin, community.MaxJoinRequestSize+64, s.serveJoin)
 	n.Handle(ProtoSync, maxSyncRequest, s.serveSync)
 }
@@ -296,7 +300,7 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 	if err := s.check(); err != nil {
 		return err
 	}
-	release, err := s.holdPair(ctx, syncPair{id, peerID})
+	release, err := s.runner(id).hold(ctx, peerID)
 	if err != nil {
 		return err
 	}
@@ -394,36 +398,11 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 	}
 }
 
-// holdPair waits until no other sync of pair is under way (or ctx ends), then holds the pair
-// until release: two syncs of one pair at once would both read the mark and could write it
-// back behind the other.
-func (s *Service) holdPair(ctx context.Context, pair syncPair) (release func(), err error) {
-	for {
-		s.mu.Lock()
-		if s.pairs == nil {
-			s.pairs = map[syncPair]chan struct{}{}
-		}
-		busy, held := s.pairs[pair]
-		if !held {
-			done := make(chan struct{})
-			s.pairs[pair] = done
-			s.mu.Unlock()
-			return func() {
-				s.mu.Lock()
-				delete(s.pairs, pair)
-				s.mu.Unlock()
-				close(done)
-			}, nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.done:
-			return nil, ErrClosed
-		}
-	}
+// network is what Serve was given (nil before).
+func (s *Service) network() Network {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.net
 }
 
 // syncReply is one sync answer, or why there is none.

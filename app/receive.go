@@ -20,6 +20,9 @@ type Received struct {
 	Dropped  int              // early events of this call not kept: the waiting buffer is full
 	Missing  []community.Hash // events to fetch from the sender: the waiting ones cite them
 	Rejected []error          // one per refused envelope: forged, malformed, not a member's, ...
+
+	heldOn  map[community.Hash][]community.Hash // an event of this call left waiting → what it waits for
+	refused []*community.Event                  // the decoded events among Rejected
 }
 
 // Receive takes envelopes of one community from another peer (gossip or sync), in any order:
@@ -34,12 +37,18 @@ type Received struct {
 // channel when its key arrives.
 func (s *Service) Receive(id community.Hash, envelopes [][]byte) (Received, error) {
 	var out Received
-	var fresh []*community.Event
 	decoded, errs := community.DecodeBatch(envelopes)
 	out.Rejected = append(out.Rejected, errs...)
+	return s.receive(id, decoded, out)
+}
+
+// receive is Receive of decoded events, their signatures verified.
+func (s *Service) receive(id community.Hash, decoded []*community.Event, out Received) (Received, error) {
+	var fresh []*community.Event
 	for _, e := range decoded {
 		if e.CommunityID() != id {
 			out.Rejected = append(out.Rejected, fmt.Errorf("app: event %s belongs to another community", e.ID.Short()))
+			out.refused = append(out.refused, e)
 			continue
 		}
 		fresh = append(fresh, e)
@@ -187,6 +196,10 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 			}
 			if isFresh[id] {
 				out.Held++
+				if out.heldOn == nil {
+					out.heldOn = map[community.Hash][]community.Hash{}
+				}
+				out.heldOn[id] = early.IDs
 			}
 			for _, m := range early.IDs {
 				missing[m] = true
@@ -216,6 +229,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		}
 		if err != nil {
 			out.Rejected = append(out.Rejected, fmt.Errorf("app: event %s refused: %w", id.Short(), err))
+			out.refused = append(out.refused, e)
 		}
 	}
 	if len(r.waiting) == 0 {

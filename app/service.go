@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kith-app/kith/app/community"
@@ -88,7 +89,15 @@ type Service struct {
 	now   func() time.Time
 	rand  io.Reader
 
-	done chan struct{} // closed by Close
+	done   chan struct{}   // closed by Close
+	ctx    context.Context // ends with Close: the runners' work
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the runners' goroutines (see spawn); Close waits for them
+
+	// beforeStore, when set (tests), is called by a runner before it stores a batch.
+	beforeStore func(id community.Hash, events int)
+
+	idsMu sync.Mutex // serialises reading the communities from the store with adding one
 
 	mu        sync.Mutex
 	closed    bool                                       // guarded by mu
@@ -96,13 +105,9 @@ type Service struct {
 	publisher func(id community.Hash, envelope []byte)   // guarded by mu: see SetPublisher
 	subs      map[*subscriber]bool                       // guarded by mu: see Subscribe
 	syncs     map[community.Hash]map[string]SyncProgress // guarded by mu: syncs under way
-	pairs     map[syncPair]chan struct{}                 // guarded by mu: held by the sync of a (community, peer) under way
-}
-
-// syncPair is a community and a peer it syncs from.
-type syncPair struct {
-	id   community.Hash
-	peer string
+	ids       atomic.Pointer[[]community.Hash]           // the communities stored here (see communityIDs); written under idsMu
+	runners   map[community.Hash]*runner                 // guarded by mu: see runner
+	net       Network                                    // guarded by mu: what Serve was given, for the runners' syncs
 }
 
 // SetPublisher sets what is called with every event this install writes, once it is stored
@@ -132,6 +137,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("app: a Service needs an identity and a store")
 	}
 	s := &Service{id: cfg.Identity, store: cfg.Store, log: cfg.Logger, now: cfg.Now, rand: cfg.Rand, done: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -144,15 +150,20 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Close stops the Service and ends the streams of Subscribe. It is safe to call twice. It does
-// not close the store.
+// Close stops the Service, ends the streams of Subscribe and waits for the runners' work to end
+// (the events gossip accepted and not yet stored are left to sync). It is safe to call twice. It
+// does not close the store.
 func (s *Service) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.done)
+	if s.closed {
+		s.mu.Unlock()
+		return nil
 	}
+	s.closed = true
+	close(s.done)
+	s.cancel()
+	s.mu.Unlock()
+	s.wg.Wait()
 	return nil
 }
 

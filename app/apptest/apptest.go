@@ -79,7 +79,13 @@ func (p *Peer) Member() invite.Member {
 // NewPeer starts a Peer in a fresh folder; it stops, network first, when the test ends.
 func NewPeer(t testing.TB) *Peer {
 	t.Helper()
-	dir := t.TempDir()
+	return OpenPeer(t, t.TempDir())
+}
+
+// OpenPeer starts a Peer on dir (a folder of an earlier Peer, or a new one); it stops, network
+// first, when the test ends, or before with Close.
+func OpenPeer(t testing.TB, dir string) *Peer {
+	t.Helper()
 	l := Open(t, dir)
 	id, err := identity.LoadOrCreate(dir, nil) // the same key file the service loaded
 	if err != nil {
@@ -94,9 +100,13 @@ func NewPeer(t testing.TB) *Peer {
 		t.Fatal(err)
 	}
 	l.Svc.Serve(node)
-	t.Cleanup(func() { node.Close() }) // runs before the Local's cleanup: network, then store
-	return &Peer{Local: l, Node: node, Key: id.PublicKey()}
+	p := &Peer{Local: l, Node: node, Key: id.PublicKey()}
+	t.Cleanup(func() { p.Close() }) // runs before the Local's cleanup: network, then store
+	return p
 }
+
+// Close stops the network, then the service and the store. It is safe to call twice.
+func (p *Peer) Close() error { return errors.Join(p.Node.Close(), p.Local.Close()) }
 
 // PostMany writes n messages in a channel from 8 goroutines (the store groups their commits),
 // message i reading text(i).

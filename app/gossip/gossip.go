@@ -1,5 +1,6 @@
 // Package gossip wires an app.Service to a p2p.Node: one gossipsub topic per community, whose
-// validator is the service's Receive, and the service's own events published on it. It is
+// validator hands checked events to the service's runner, and the service's own events
+// published on it. It is
 // composition, imported by cmd/* and tests; app itself never imports p2p.
 package gossip
 
@@ -9,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,20 +60,12 @@ type Gossip struct {
 	out  chan outgoing // own events to publish, in order, by one goroutine
 	done chan struct{} // closed when that goroutine ends
 
-	fetches   sync.WaitGroup // fetches under way; Close waits for them
-	limit     *limiter       // per-author rate of gossiped events
-	strangers *limiter       // the rate of events forwarded by peers not known as members
+	limit     *limiter // per-author rate of gossiped events
+	strangers *limiter // the rate of events forwarded by peers not known as members
 
-	mu       sync.Mutex
-	topics   map[community.Hash]*p2p.Topic // guarded by mu
-	fetching map[fetchKey]bool             // guarded by mu: one fetch per community and peer at a time
-	later    map[fetchKey]*awaited         // guarded by mu: what early events wait for, to fetch if gossip does not bring it
-	closed   bool                          // guarded by mu
-}
-
-type fetchKey struct {
-	id   community.Hash
-	peer string
+	mu     sync.Mutex
+	topics map[community.Hash]*p2p.Topic // guarded by mu
+	closed bool                          // guarded by mu
 }
 
 // Rate is a per-author rate limit of gossiped events: a bucket of Burst events that refills at
@@ -104,8 +95,7 @@ func AttachWithRate(svc *app.Service, node *p2p.Node, log *slog.Logger, rate Rat
 	ctx, stop := context.WithCancel(context.Background())
 	g := &Gossip{svc: svc, node: node, log: log.With("component", "gossip"), ctx: ctx, stop: stop,
 		out: make(chan outgoing, outQueue), done: make(chan struct{}), topics: map[community.Hash]*p2p.Topic{},
-		limit: newLimiter(time.Now, rate.Burst, rate.PerSecond), strangers: newLimiter(time.Now, strangerBurst, strangerRefill),
-		fetching: map[fetchKey]bool{}, later: map[fetchKey]*awaited{}}
+		limit: newLimiter(time.Now, rate.Burst, rate.PerSecond), strangers: newLimiter(time.Now, strangerBurst, strangerRefill)}
 	go g.publishLoop()
 	for _, id := range communities {
 		if err := g.Add(id); err != nil {
@@ -137,17 +127,23 @@ func (g *Gossip) Add(id community.Hash) error {
 	return nil
 }
 
-// validate is the topic validator: the service's Receive of one envelope. Stored or already
-// known: accept (and forward); refused: reject (the forwarder's score falls); early: kept, and
-// forwarded when its author is a member here (see fetchLater for what it waits for).
+// validate is the topic validator. It takes no lock that a write holds and never writes (it runs
+// on one of pubsub's few validation workers, which every topic shares): it decodes the envelope,
+// skips what is stored already (one read), verifies the signature, checks the community, the
+// membership of the forwarder and of the author as the folded log says (Service.Judge) and the
+// author's rate, and hands the event to the community's runner (Service.Gossiped), which stores
+// it in a batch. Forged, malformed or refused by the log: reject (the forwarder's score falls).
+// Its author vouched for (a member, none of whose events was refused lately): accept, so it is
+// forwarded before it is stored, early or not (see docs/PROTOCOL.md, "Accepted"). Otherwise it
+// is stored if it turns out valid, and not forwarded: ignore.
 //
 // Pubsub's peer filter governs what this node sends, not what it accepts, so a forwarder this
 // install does not know as a member is handled with care: it may be a new member whose join is
 // not here yet, sending its first message, or an outsider that knows the topic. Only its own
 // events are looked at (a new member forwards nobody else's before its join is known), at a
 // trickle (strangerBurst, then one a minute), and what they wait for is fetched from a member on
-// the topic, never from it: a sync request carries this install's heads. A member author over its
-// rate (see limiter) is ignored.
+// the topic, never from it: a sync request carries this install's heads. An author over its rate
+// (see limiter) is ignored.
 func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdict {
 	if from == g.node.ID() {
 		// Only publishLoop publishes here, and only this install's own events, stored durably
@@ -160,208 +156,66 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 	}
 	member, _ := g.svc.IsMember(id, key)
 	e, err := community.DecodeStored(data)
-	author := false
 	switch {
 	case err != nil:
 		g.log.Debug("rejected a gossiped event", "from", from, "err", err)
 		return p2p.Reject
+	case e.CommunityID() != id:
+		g.log.Debug("rejected a gossiped event", "from", from, "err", "an event of another community")
+		return p2p.Reject
 	case !member && !key.Equal(e.Author):
 		g.log.Debug("ignored gossip forwarded by a non-member", "community", id.Short(), "from", from)
 		return p2p.Ignore
-	case !member && !g.strangers.allow(id, e.Author):
-		g.log.Debug("ignored gossip forwarded by a non-member", "community", id.Short(), "from", from, "why", "over the rate of strangers")
-		return p2p.Ignore
-	case member:
-		author, _ = g.svc.IsMember(id, e.Author)
-		if author && !g.limit.allow(id, e.Author) {
-			g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "from", from, "event", e.ID.Short())
-			return p2p.Ignore
-		}
-		if !author && !g.strangers.allow(id, e.Author) { // a new member's first events, or keys made up
-			g.log.Debug("ignored an event of a non-member", "community", id.Short(), "from", from, "event", e.ID.Short(), "why", "over the rate of strangers")
-			return p2p.Ignore
-		}
 	}
-	got, err := g.svc.Receive(id, [][]byte{data})
-	switch {
-	case err != nil:
-		g.log.Warn("receiving a gossiped event", "community", id.Short(), "err", err)
-		return p2p.Ignore
-	case len(got.Rejected) > 0:
-		g.log.Debug("rejected a gossiped event", "from", from, "err", got.Rejected[0])
-		return p2p.Reject
-	case got.Stored > 0:
-		return p2p.Accept
-	case got.Known > 0:
-		// Stored already: a copy that came another way, or a replay after pubsub forgot its
-		// ID. Valid, so forwarded; nothing is stored or shown twice.
+	if g.svc.Has(id, e.ID) {
+		// Stored already (its ID covers the header and the signature: the same signed bytes): a
+		// copy that came another way, or a replay after pubsub forgot its ID. Valid, so
+		// forwarded; nothing is stored or shown twice.
 		g.log.Debug("a gossiped event already stored", "community", id.Short(), "from", from)
 		return p2p.Accept
-	case !member:
-		if len(got.Missing) > 0 {
-			g.fetchFromMember(id)
-		}
+	}
+	// The signature before any rate is charged: a forged event must not spend its author's rate.
+	if e, err = community.Decode(data); err != nil {
+		g.log.Debug("rejected a gossiped event", "from", from, "err", err)
+		return p2p.Reject
+	}
+	if err := g.svc.Judge(id, e); err != nil {
+		g.log.Debug("rejected a gossiped event", "from", from, "event", e.ID.Short(), "err", err)
+		return p2p.Reject
+	}
+	vouched := member && g.svc.Vouched(id, e.Author)
+	switch {
+	case vouched && !g.limit.allow(id, e.Author):
+		g.log.Debug("ignored an event over its author's rate", "community", id.Short(), "from", from, "event", e.ID.Short())
+		return p2p.Ignore
+	case !vouched && !g.strangers.allow(id, e.Author): // a new member's first events, or keys made up
+		g.log.Debug("ignored an event of a non-member", "community", id.Short(), "from", from, "event", e.ID.Short(), "why", "over the rate of strangers")
 		return p2p.Ignore
 	}
-	if len(got.Missing) > 0 {
-		g.fetchLater(id, from, got.Missing)
+	fetchFrom := from
+	if !member {
+		fetchFrom = g.memberOnTopic(id)
 	}
-	if got.Held > 0 && author {
-		// Early, and kept until what it cites arrives: its signature is checked and its author
-		// is a member here, so it is forwarded. Not forwarding it would leave the peers that
-		// hear of it only from here waiting for a sync (see docs/PROTOCOL.md, "Early events").
+	if !g.svc.Gossiped(id, fetchFrom, e) {
+		g.log.Debug("ignored a gossiped event: the community's inbox is full", "community", id.Short(), "event", e.ID.Short())
+		return p2p.Ignore
+	}
+	if vouched {
 		return p2p.Accept
 	}
 	return p2p.Ignore
 }
 
-// Early events wait this long for what they cite to come by gossip before it is fetched, then
-// twice as long after each fetch that did not bring it, earlyTries times; past that, the periodic
-// sync repairs. In a mesh, an author's messages take different paths and often arrive out of order
-// by a few milliseconds: fetching at once ran a sync per reordering (measured on a 20-host mesh:
-// three syncs for every ten messages, which slowed every peer and reordered more). Retrying
-// matters when the peer asked lacked it too (it was early there as well).
-const (
-	earlyGrace = 200 * time.Millisecond
-	earlyTries = 4
-)
-
-// awaited is what early events from one peer wait for.
-type awaited struct {
-	ids   map[community.Hash]bool
-	fresh bool // ids were added since the last sync
-}
-
-// fetchLater fetches from a member what its early events wait for, unless gossip brings it first.
-// One wait per community and peer gathers the events of a burst.
-func (g *Gossip) fetchLater(id community.Hash, from string, missing []community.Hash) {
-	k := fetchKey{id, from}
-	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		return
-	}
-	w := g.later[k]
-	waiting := w != nil
-	if !waiting {
-		w = &awaited{ids: map[community.Hash]bool{}}
-		g.later[k] = w
-		g.fetches.Add(1)
-	}
-	for _, m := range missing {
-		w.ids[m] = true
-	}
-	w.fresh = true
-	g.mu.Unlock()
-	if waiting {
-		return
-	}
-	go func() {
-		defer g.fetches.Done()
-		wait := earlyGrace
-		for tries := 0; ; {
-			t := time.NewTimer(wait)
-			select {
-			case <-g.ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			left := g.stillMissing(k)
-			g.mu.Lock()
-			switch {
-			case len(w.ids) == 0: // checked under mu: nothing added since is lost
-				delete(g.later, k)
-				g.mu.Unlock()
-				return
-			case tries == earlyTries && !w.fresh:
-				delete(g.later, k) // given up: the periodic sync repairs
-				g.mu.Unlock()
-				return
-			case tries == earlyTries: // more came since the last sync: they get their own tries
-				tries, wait = 0, earlyGrace
-			}
-			if left {
-				w.fresh = false // what comes during the sync is fresh again
-			}
-			g.mu.Unlock()
-			if left {
-				g.syncNow(id, from)
-				tries++
-				wait *= 2
-			}
-		}
-	}()
-}
-
-// stillMissing forgets what a fetchLater waits for that is stored now, and reports whether
-// anything is left.
-func (g *Gossip) stillMissing(k fetchKey) bool {
-	g.mu.Lock()
-	ids := slices.Collect(maps.Keys(g.later[k].ids))
-	g.mu.Unlock()
-	left := false
-	for _, m := range ids {
-		if g.svc.Has(k.id, m) {
-			g.mu.Lock()
-			delete(g.later[k].ids, m)
-			g.mu.Unlock()
-		} else {
-			left = true
-		}
-	}
-	return left
-}
-
-// fetchFromMember syncs from a member on the community's topic (what an early event from a
-// stranger waits for), if one is there.
-func (g *Gossip) fetchFromMember(id community.Hash) {
+// memberOnTopic is a member peer on the community's topic, to fetch from ("" for none).
+func (g *Gossip) memberOnTopic(id community.Hash) string {
 	for _, p := range g.Peers(id) {
 		if key, err := g.node.KeyOf(p); err == nil {
 			if member, _ := g.svc.IsMember(id, key); member {
-				g.fetch(id, p)
-				return
+				return p
 			}
 		}
 	}
-}
-
-// fetch syncs from a member in the background (fetchFromMember).
-func (g *Gossip) fetch(id community.Hash, from string) {
-	g.mu.Lock()
-	if g.closed || g.fetching[fetchKey{id, from}] {
-		g.mu.Unlock()
-		return
-	}
-	g.fetches.Add(1)
-	g.mu.Unlock()
-	go func() {
-		defer g.fetches.Done()
-		g.syncNow(id, from)
-	}()
-}
-
-// syncNow syncs from a peer, unless a sync from it for the community is under way (a burst of
-// early events needs one sync).
-func (g *Gossip) syncNow(id community.Hash, from string) {
-	k := fetchKey{id, from}
-	g.mu.Lock()
-	if g.closed || g.fetching[k] {
-		g.mu.Unlock()
-		return
-	}
-	g.fetching[k] = true
-	g.mu.Unlock()
-	defer func() {
-		g.mu.Lock()
-		delete(g.fetching, k)
-		g.mu.Unlock()
-	}()
-	ctx, cancel := context.WithTimeout(g.ctx, time.Minute)
-	defer cancel()
-	if err := g.svc.SyncFrom(ctx, g.node, from, id); err != nil && !errors.Is(err, context.Canceled) {
-		g.log.Debug("fetching missing events", "from", from, "err", err)
-	}
+	return ""
 }
 
 type outgoing struct {
@@ -414,7 +268,7 @@ func (g *Gossip) Peers(id community.Hash) []string {
 	return t.Peers()
 }
 
-// Close stops publishing and fetching (waiting for both to end) and leaves every topic. It is
+// Close stops publishing (waiting for it to end) and leaves every topic. It is
 // safe to call twice.
 func (g *Gossip) Close() error {
 	g.mu.Lock()
@@ -429,7 +283,6 @@ func (g *Gossip) Close() error {
 	g.svc.SetPublisher(nil)
 	g.stop()
 	<-g.done
-	g.fetches.Wait()
 	var errs []error
 	for _, t := range topics {
 		errs = append(errs, t.Close())

@@ -106,10 +106,8 @@ type Peer struct {
 	ctx      context.Context // guarded by mu: ends with Close (nil before Start)
 	stop     context.CancelFunc
 	loops    sync.WaitGroup
-	syncing  map[syncKey]bool            // guarded by mu: one sync per community and peer at a time
 	greeted  map[string]int              // guarded by mu: connected member peers greeted, and in how many communities
 	renewed  map[string]time.Time        // guarded by mu: when checkSubscribed last renewed a peer's connection
-	repairs  map[community.Hash]bool     // guarded by mu: key repairs scheduled (see scheduleRepair)
 	joins    map[community.Hash]*joinRun // guarded by mu: joins under way (see join.go)
 	punches  map[string]*punchState      // guarded by mu: renewals of relayed connections (see punch.go)
 	closed   bool                        // guarded by mu
@@ -118,11 +116,6 @@ type Peer struct {
 	announceNow chan struct{}           // capacity 1: announce at the rendezvous now (see announceSoon)
 	announceAll chan struct{}           // capacity 1: announce every community again (a new DHT)
 	lifelined   map[community.Hash]bool // the communities the lifeline was last written with (guarded by mu)
-}
-
-type syncKey struct {
-	id   community.Hash
-	peer string
 }
 
 // Open opens the data folder dir: it checks the folder (CheckFolder: created with mode 0700 on
@@ -178,7 +171,7 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
-	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), syncing: map[syncKey]bool{}, greeted: map[string]int{}, renewed: map[string]time.Time{}, repairs: map[community.Hash]bool{}, joins: map[community.Hash]*joinRun{}, punches: map[string]*punchState{}, announceNow: make(chan struct{}, 1), announceAll: make(chan struct{}, 1)}, nil
+	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), greeted: map[string]int{}, renewed: map[string]time.Time{}, joins: map[community.Hash]*joinRun{}, punches: map[string]*punchState{}, announceNow: make(chan struct{}, 1), announceAll: make(chan struct{}, 1)}, nil
 }
 
 // identityBeside makes the identity of a folder whose key file is missing but which holds a
@@ -273,7 +266,7 @@ func (p *Peer) start(ctx context.Context) error {
 	node.Notify(func(peerID string, connected bool) { p.onPeer(loopCtx, peerID, connected) })
 	p.greetAll(loopCtx)
 	for _, id := range cids { // what changed while this install was offline, or a repair cut short
-		p.scheduleRepair(loopCtx, id)
+		p.scheduleRepair(id)
 	}
 	p.loops.Add(4)
 	go p.syncLoop(loopCtx)
@@ -330,7 +323,7 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 						p.log.Debug("joining gossip", "community", id.Short(), "err", err)
 					}
 				}
-				p.scheduleRepair(ctx, id)
+				p.scheduleRepair(id)
 				p.announceSoon()
 				p.lifelineWith(id)
 			}
@@ -373,42 +366,9 @@ func (p *Peer) repairWait(id community.Hash) time.Duration {
 	return repairDelay + time.Duration(rand.Int64N(int64(3*time.Second)))
 }
 
-// scheduleRepair runs the service's key repair for a community (a rotation when a former member
-// holds the current key, key shares for members that lack it) after repairDelay, once for any
-// number of changes meanwhile.
-func (p *Peer) scheduleRepair(ctx context.Context, id community.Hash) {
-	p.mu.Lock()
-	busy := p.repairs[id]
-	p.repairs[id] = true
-	p.mu.Unlock()
-	if busy {
-		return
-	}
-	ok := p.spawn(func() {
-		select {
-		case <-ctx.Done():
-		case <-time.After(p.repairWait(id)):
-		}
-		p.mu.Lock()
-		delete(p.repairs, id)
-		p.mu.Unlock()
-		if ctx.Err() != nil {
-			return
-		}
-		rctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if n, err := p.Svc.Repair(rctx, id); err != nil {
-			p.log.Warn("repairing the community's keys", "community", id.Short(), "err", err)
-		} else if n > 0 {
-			p.log.Info("repaired the community's keys", "community", id.Short(), "events", n)
-		}
-	})
-	if !ok {
-		p.mu.Lock()
-		delete(p.repairs, id)
-		p.mu.Unlock()
-	}
-}
+// scheduleRepair runs the service's key repair for a community after repairWait, once for any
+// number of changes meanwhile (Service.RepairSoon).
+func (p *Peer) scheduleRepair(id community.Hash) { p.Svc.RepairSoon(id, p.repairWait(id)) }
 
 // addAll joins the gossip of every community of this install.
 func (p *Peer) addAll() {
@@ -513,7 +473,7 @@ func (p *Peer) greet(ctx context.Context, peerID string) {
 	node.Protect(peerID, "kith-member")
 	p.remember(peerID, node.AddrsOf(peerID), shared, true)
 	for _, id := range shared {
-		p.syncWith(ctx, id, peerID)
+		p.Svc.SyncSoon(id, peerID)
 	}
 	p.spawn(func() { p.exchangeAddrs(ctx, peerID, shared) })
 	p.spawn(func() { p.checkSubscribed(ctx, peerID, shared) })
@@ -604,38 +564,6 @@ func (p *Peer) sharedWith(key ed25519.PublicKey) []community.Hash {
 	return out
 }
 
-// syncWith syncs a community from a peer in the background, once at a time per pair.
-func (p *Peer) syncWith(ctx context.Context, id community.Hash, peerID string) {
-	k := syncKey{id, peerID}
-	p.mu.Lock()
-	node := p.node
-	busy := p.syncing[k] || node == nil
-	if !busy {
-		p.syncing[k] = true
-	}
-	p.mu.Unlock()
-	if busy {
-		return
-	}
-	ok := p.spawn(func() {
-		defer func() {
-			p.mu.Lock()
-			delete(p.syncing, k)
-			p.mu.Unlock()
-		}()
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		defer cancel()
-		if err := p.Svc.SyncFrom(sctx, node, peerID, id); err != nil && ctx.Err() == nil {
-			p.log.Debug("sync", "community", id.Short(), "peer", peerID, "err", err)
-		}
-	})
-	if !ok {
-		p.mu.Lock()
-		delete(p.syncing, k)
-		p.mu.Unlock()
-	}
-}
-
 // syncLoop dials the members it knows addresses of and syncs every community from the members
 // online, every SyncEvery, until ctx ends.
 func (p *Peer) syncLoop(ctx context.Context) {
@@ -666,7 +594,7 @@ func (p *Peer) syncAll(ctx context.Context) {
 	}
 	for _, pi := range node.Peers() {
 		for _, id := range p.sharedWith(pi.Key) {
-			p.syncWith(ctx, id, pi.ID)
+			p.Svc.SyncSoon(id, pi.ID)
 		}
 	}
 }

@@ -27,18 +27,6 @@ type punchState struct {
 	next  time.Time
 }
 
-// syncingWith reports whether a sync from peerID runs now.
-func (p *Peer) syncingWith(peerID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k := range p.syncing {
-		if k.peer == peerID {
-			return true
-		}
-	}
-	return false
-}
-
 // renewRelayed renews the relayed connections that are due (the watch loop calls it).
 func (p *Peer) renewRelayed(ctx context.Context) {
 	node := p.Node()
@@ -52,7 +40,7 @@ func (p *Peer) renewRelayed(ctx context.Context) {
 			continue
 		}
 		relayed[pi.ID] = true
-		syncing := p.syncingWith(pi.ID) // before p.mu: it takes it
+		syncing := p.Svc.SyncingWith(pi.ID)
 		p.mu.Lock()
 		st, ok := p.punches[pi.ID]
 		if !ok {
