@@ -95,10 +95,40 @@ func (s *Service) IsMember(id community.Hash, key []byte) (member, known bool) {
 	return st.RoleOf(key) != community.RoleNone, true
 }
 
+// communityIDs lists the communities stored here, from memory after the first call (the
+// connection gater asks on every connection): a community stored later is added when its room
+// is loaded, which every way of storing one does.
+func (s *Service) communityIDs() ([]community.Hash, error) {
+	if ids := s.ids.Load(); ids != nil {
+		return *ids, nil
+	}
+	s.idsMu.Lock()
+	defer s.idsMu.Unlock()
+	if ids := s.ids.Load(); ids != nil {
+		return *ids, nil
+	}
+	ids, err := s.store.Communities()
+	if err != nil {
+		return nil, err
+	}
+	s.ids.Store(&ids)
+	return ids, nil
+}
+
+// noteCommunity adds a community whose room was just loaded to the list communityIDs keeps.
+func (s *Service) noteCommunity(id community.Hash) {
+	s.idsMu.Lock()
+	defer s.idsMu.Unlock()
+	if ids := s.ids.Load(); ids != nil && !slices.Contains(*ids, id) {
+		more := append(slices.Clone(*ids), id)
+		s.ids.Store(&more)
+	}
+}
+
 // IsMemberAnywhere reports whether key is an active member of any community this install
 // belongs to (the network admits such peers).
 func (s *Service) IsMemberAnywhere(key []byte) bool {
-	ids, err := s.store.Communities()
+	ids, err := s.communityIDs()
 	if err != nil {
 		return false
 	}
@@ -113,7 +143,7 @@ func (s *Service) IsMemberAnywhere(key []byte) bool {
 // RemovedAnywhere reports whether key was removed from a community of this install and is a
 // member of none (the network refuses such peers, even as guests).
 func (s *Service) RemovedAnywhere(key []byte) bool {
-	ids, err := s.store.Communities()
+	ids, err := s.communityIDs()
 	if err != nil {
 		return false
 	}

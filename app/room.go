@@ -98,14 +98,16 @@ func (s *Service) room(id community.Hash) (*room, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.rooms == nil {
 		s.rooms = map[community.Hash]*room{}
 	}
 	if prior, ok := s.rooms[id]; ok { // loaded concurrently: keep the first
+		s.mu.Unlock()
 		return prior, nil
 	}
 	s.rooms[id] = r
+	s.mu.Unlock()
+	s.noteCommunity(id) // stored before its room loads: the list may have been read before that
 	return r, nil
 }
 
