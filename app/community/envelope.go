@@ -202,6 +202,15 @@ func Decode(b []byte) (*Event, error) { return decode(b, true) }
 // is the one costly step (about 55 µs). Never use it for bytes from the network.
 func DecodeStored(b []byte) (*Event, error) { return decode(b, false) }
 
+// Verify checks the signature of an event decoded without it (DecodeStored): Decode's check,
+// without decoding and hashing the envelope again.
+func (e *Event) Verify() error {
+	if len(e.raw) == 0 || !ed25519.Verify(e.Author, signingBytes(e.raw), e.sig) {
+		return ErrSignature
+	}
+	return nil
+}
+
 func decode(b []byte, verify bool) (*Event, error) {
 	if len(b) > MaxEnvelopeSize {
 		return nil, fmt.Errorf("%w: envelope of %d bytes (limit %d)", ErrMalformed, len(b), MaxEnvelopeSize)

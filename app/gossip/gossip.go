@@ -175,7 +175,7 @@ func (g *Gossip) validate(id community.Hash, from string, data []byte) p2p.Verdi
 		return p2p.Accept
 	}
 	// The signature before any rate is charged: a forged event must not spend its author's rate.
-	if e, err = community.Decode(data); err != nil {
+	if err := e.Verify(); err != nil {
 		g.log.Debug("rejected a gossiped event", "from", from, "err", err)
 		return p2p.Reject
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -324,12 +326,19 @@ func (k *kithSwarm) close() {
 // 127.0.0.1, TLS or Noise, yamux; no pubsub signatures, flood publishing, Kith's queue sizes) but
 // with no validator, no peer scoring and no storage: a message arrives when the receiver's
 // subscription hands it over.
+//
+// A floor swarm (newFloorSwarm) adds what no design can avoid: every message is signed, every
+// host's validator verifies its Ed25519 signature, and the publisher writes each message to disk
+// with an fsync before publishing it, as Kith's rule says (durable before published).
 type rawSwarm struct {
 	hosts  []host.Host
 	pub    *pubsub.Topic
 	size   int
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	key     ed25519.PrivateKey // floor only: signs each message
+	durable *os.File           // floor only: each message is written and synced here first
 }
 
 func rawMessageID(m *pb.Message) string {
@@ -340,8 +349,31 @@ func rawMessageID(m *pb.Message) string {
 // newRawSwarm builds topo's edges with raw hosts; size is each message's length (a Kith
 // envelope's, so that both sides move as many bytes).
 func newRawSwarm(ctx context.Context, topo *topology, size int, arr *arrivals) (*rawSwarm, error) {
+	return newSwarm(ctx, topo, size, arr, "")
+}
+
+// newFloorSwarm is newRawSwarm with the floor's signatures, verifies and durable writes (in a
+// file in dir).
+func newFloorSwarm(ctx context.Context, topo *topology, size int, arr *arrivals, dir string) (*rawSwarm, error) {
+	return newSwarm(ctx, topo, size, arr, dir)
+}
+
+func newSwarm(ctx context.Context, topo *topology, size int, arr *arrivals, floorDir string) (*rawSwarm, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	s := &rawSwarm{size: size, cancel: cancel}
+	var pub ed25519.PublicKey
+	if floorDir != "" {
+		var err error
+		if pub, s.key, err = ed25519.GenerateKey(nil); err != nil {
+			cancel()
+			return nil, err
+		}
+		if s.durable, err = os.CreateTemp(floorDir, "floor-*"); err != nil {
+			cancel()
+			return nil, err
+		}
+		s.size = max(size, 5+ed25519.SignatureSize)
+	}
 	topics := make([]*pubsub.Topic, topo.hosts)
 	fail := func(err error) (*rawSwarm, error) {
 		s.close()
@@ -361,6 +393,16 @@ func newRawSwarm(ctx context.Context, topo *topology, size int, arr *arrivals) (
 			pubsub.WithMaxMessageSize(p2p.MaxMessageSize), pubsub.WithFloodPublish(true))
 		if err != nil {
 			return fail(err)
+		}
+		if pub != nil {
+			verify := func(_ context.Context, _ peer.ID, m *pubsub.Message) bool {
+				d := m.GetData()
+				n := len(d) - ed25519.SignatureSize
+				return n > 0 && ed25519.Verify(pub, d[:n], d[n:])
+			}
+			if err := ps.RegisterTopicValidator("/bench/raw", verify, pubsub.WithValidatorInline(true)); err != nil {
+				return fail(err)
+			}
 		}
 		if topics[i], err = ps.Join("/bench/raw"); err != nil {
 			return fail(err)
@@ -430,15 +472,32 @@ func (s *rawSwarm) message(kind byte, i int) []byte {
 	for j := 5; j < len(d); j++ {
 		d[j] = byte('a' + (i+j)%26)
 	}
+	if s.key != nil {
+		n := len(d) - ed25519.SignatureSize
+		copy(d[n:], ed25519.Sign(s.key, d[:n]))
+	}
 	return d
 }
 
+// send publishes d, on a floor swarm after writing it durably.
+func (s *rawSwarm) send(ctx context.Context, d []byte) error {
+	if s.durable != nil {
+		if _, err := s.durable.Write(d); err != nil {
+			return err
+		}
+		if err := s.durable.Sync(); err != nil {
+			return err
+		}
+	}
+	return s.pub.Publish(ctx, d)
+}
+
 func (s *rawSwarm) warmUp(ctx context.Context, k int) error {
-	return s.pub.Publish(ctx, s.message(0, k))
+	return s.send(ctx, s.message(0, k))
 }
 
 func (s *rawSwarm) publish(ctx context.Context, i int) error {
-	return s.pub.Publish(ctx, s.message(1, i))
+	return s.send(ctx, s.message(1, i))
 }
 
 func (s *rawSwarm) close() {
@@ -446,6 +505,10 @@ func (s *rawSwarm) close() {
 	s.wg.Wait()
 	for _, h := range s.hosts {
 		h.Close()
+	}
+	if s.durable != nil {
+		s.durable.Close()
+		os.Remove(s.durable.Name())
 	}
 }
 
@@ -504,27 +567,37 @@ func (b *bench) runLatency(ctx context.Context, s swarm, arr *arrivals, n int, p
 
 // latency compares Kith's pipeline with raw gossipsub on one topology: n messages, one every
 // pace, on each side.
-func (b *bench) latency(ctx context.Context, topo *topology, n int, pace time.Duration) (kith, raw measured, err error) {
+func (b *bench) latency(ctx context.Context, topo *topology, n int, pace time.Duration) (kith, raw, floor measured, err error) {
 	b.progress.stepf("gossip %s: building %d Kith installs", topo.name, topo.hosts)
 	karr := newArrivals(len(topo.receivers), n)
 	ks, err := b.newKithSwarm(ctx, topo, karr)
 	if err != nil {
-		return kith, raw, err
+		return kith, raw, floor, err
 	}
 	b.progress.stepf("gossip %s", topo.name)
 	kith, err = b.runLatency(ctx, ks, karr, n, pace, "Kith")
 	ks.close()
 	if err != nil {
-		return kith, raw, err
+		return kith, raw, floor, err
 	}
 	rarr := newArrivals(len(topo.receivers), n)
 	rs, err := newRawSwarm(ctx, topo, b.envelopeBytes, rarr)
 	if err != nil {
-		return kith, raw, err
+		return kith, raw, floor, err
 	}
 	raw, err = b.runLatency(ctx, rs, rarr, n, pace, "raw gossipsub")
 	rs.close()
-	return kith, raw, err
+	if err != nil {
+		return kith, raw, floor, err
+	}
+	farr := newArrivals(len(topo.receivers), n)
+	fs, err := newFloorSwarm(ctx, topo, b.envelopeBytes, farr, b.tmp)
+	if err != nil {
+		return kith, raw, floor, err
+	}
+	floor, err = b.runLatency(ctx, fs, farr, n, pace, "floor")
+	fs.close()
+	return kith, raw, floor, err
 }
 
 // chainTopology is k+1 hosts in a line, timed from one end to the other.
@@ -552,11 +625,11 @@ func (b *bench) gossipSuites(ctx context.Context) ([]*suite, error) {
 	for _, k := range b.size.chains {
 		start := time.Now()
 		topo := chainTopology(k)
-		kith, raw, err := b.latency(ctx, topo, b.size.latency, b.size.pace)
+		kith, raw, floor, err := b.latency(ctx, topo, b.size.latency, b.size.pace)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", topo.name, err)
 		}
-		s := latencySuite(topo, kith, raw)
+		s := latencySuite(topo, kith, raw, floor)
 		extra := kith.p50 - raw.p50
 		perHop := extra
 		if k == 1 {
@@ -579,18 +652,20 @@ func (b *bench) gossipSuites(ctx context.Context) ([]*suite, error) {
 	}
 	start := time.Now()
 	topo := meshTopology(b.size.mesh)
-	kith, raw, err := b.latency(ctx, topo, b.size.latency, b.size.pace)
+	kith, raw, floor, err := b.latency(ctx, topo, b.size.latency, b.size.pace)
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", topo.name, err)
 	}
-	s := latencySuite(topo, kith, raw)
+	s := latencySuite(topo, kith, raw, floor)
 	s.Target = "p99 ratio ≤ 3; p99 < 100 ms"
 	s.Met = float64(s.Ratio) <= 3 && kith.p99 < 100*time.Millisecond && kith.delivered == 1
 	s.Seconds = time.Since(start).Seconds()
 	return append(out, s), nil
 }
 
-func latencySuite(topo *topology, kith, raw measured) *suite {
+// latencySuite reports Kith against raw gossipsub (the ratio) and against the floor (signatures
+// verified at every hop, the publisher's fsync): p99_of_floor is what Kith adds beyond them.
+func latencySuite(topo *topology, kith, raw, floor measured) *suite {
 	title := fmt.Sprintf("publish → stored across %d hop(s), %d hosts in a line", topo.hops, topo.hosts)
 	if topo.hops == 0 {
 		title = fmt.Sprintf("publish → stored on each of %d hosts of a mesh", topo.hosts-1)
@@ -602,6 +677,10 @@ func latencySuite(topo *topology, kith, raw measured) *suite {
 	s.Figures.add("post_p50_ms", ms(kith.publish))
 	s.Baseline.add("raw_p50_ms", ms(raw.p50))
 	s.Baseline.add("raw_p99_ms", ms(raw.p99))
+	s.Baseline.add("floor_p50_ms", ms(floor.p50))
+	s.Baseline.add("floor_p99_ms", ms(floor.p99))
+	s.Figures.add("p50_of_floor", float64(kith.p50)/float64(floor.p50))
+	s.Figures.add("p99_of_floor", float64(kith.p99)/float64(floor.p99))
 	s.Ratio = num(float64(kith.p99) / float64(raw.p99))
 	return s
 }
