@@ -252,14 +252,6 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 	return id, fmt.Errorf("app: no member of %q could be reached: %w", inv.CommunityName, errors.Join(append([]error{ErrNoMemberReachable}, errs...)...))
 }
 
-// Refused reports whether err is a member's refusal of a join, in words for the person (the
-// invite expired, was revoked, is used up, the community is full, ...): trying again with the
-// same invite will not help.
-func Refused(err error) bool {
-	var no interface{ Refused() bool }
-	return errors.As(err, &no) && no.Refused()
-}
-
 // JoinThrough joins the community of inv through one member (peerID, connected or reachable
 // from here): it proves it holds the invite, is admitted, then syncs the whole history from that
 // member. via says how the member was found, for the progress events. A refusal (see Refused)

@@ -104,7 +104,7 @@ var (
 	ErrAlreadyRunning = errors.New("Kith is already running with this data folder")
 	// ErrDiskFull: a write failed or was refused because the disk is full.
 	// The store is still usable for reads.
-	ErrDiskFull = errors.New("the disk is full; free some space and try again; nothing already saved was lost")
+	ErrDiskFull error = markedError{"the disk is full; free some space and try again; nothing already saved was lost", "unavailable"}
 	// ErrNotFound: the asked-for record is not stored.
 	ErrNotFound = errors.New("not found in the local store")
 	// ErrSeqTaken: another event with a different ID already holds
@@ -116,8 +116,17 @@ var (
 	// ErrDamaged: the store's files are damaged (cut short, overwritten, missing) or it holds
 	// less than it did (see Options.AcceptLoss). The error names the damaged part and says
 	// what to do; Open never panics and never starts an empty store over a damaged one.
-	ErrDamaged = errors.New("the local store is damaged")
+	ErrDamaged error = markedError{"the local store is damaged", "damaged"}
 )
+
+// markedError is a sentinel that says what kind of trouble it is to layers above that do not
+// import this package (app.KindOf): Damaged() for damage, Unavailable() for a full disk, which
+// passes once space is freed.
+type markedError struct{ msg, mark string }
+
+func (e markedError) Error() string     { return e.msg }
+func (e markedError) Damaged() bool     { return e.mark == "damaged" }
+func (e markedError) Unavailable() bool { return e.mark == "unavailable" }
 
 // SeqTakenError reports that (Community, Author, Seq) is already held by the
 // event Stored, so New was not stored. It matches ErrSeqTaken with errors.Is.

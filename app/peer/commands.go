@@ -67,7 +67,7 @@ func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(
 // asUsage turns the refusal of what a person typed (empty, over its limit, characters that are
 // not allowed) into a *UsageError: kithd exits 2, as for any other mistake in the command.
 func asUsage(err error) error {
-	if errors.Is(err, app.ErrEmptyMessage) || errors.Is(err, community.ErrTooLong) || errors.Is(err, community.ErrBadText) || errors.Is(err, community.ErrEmpty) {
+	if app.KindOf(err) == app.KindBadInput {
 		return &UsageError{Msg: app.Sentence(err)}
 	}
 	return err

@@ -602,7 +602,7 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 		default:
 			var u interface{ Unavailable() bool }
 			if errors.As(err, &u) {
-				said = err
+				said = err // the member answered "not now", in words
 			}
 		}
 		p.log.Debug("join: a member did not admit", "peer", a.peerID, "via", a.via, "err", err)
