@@ -187,8 +187,8 @@ func (r *runner) take() []inbound {
 // store stores a batch of accepted events, distrusts the authors of those refused and fetches
 // what early ones wait for.
 func (r *runner) store(batch []inbound) {
-	if hook := r.s.beforeStore; hook != nil {
-		hook(r.id, len(batch))
+	if hook := r.s.beforeStore.Load(); hook != nil {
+		(*hook)(r.id, len(batch))
 	}
 	events := make([]*community.Event, len(batch))
 	for i, in := range batch {

@@ -95,7 +95,7 @@ type Service struct {
 	wg     sync.WaitGroup // the runners' goroutines (see spawn); Close waits for them
 
 	// beforeStore, when set (tests), is called by a runner before it stores a batch.
-	beforeStore func(id community.Hash, events int)
+	beforeStore atomic.Pointer[func(id community.Hash, events int)]
 
 	idsMu sync.Mutex // serialises reading the communities from the store with adding one
 
