@@ -118,6 +118,31 @@ func (x *chain) postUntil(t *testing.T, ctx context.Context, what string) []comm
 	}
 }
 
+// burst posts n messages from a and waits for all of them on c, and returns them.
+func (x *chain) burst(t *testing.T, ctx context.Context, n int, what string) []community.Hash {
+	t.Helper()
+	var posted []community.Hash
+	for i := range n {
+		m, err := x.a.Svc.Post(ctx, x.id, x.general, fmt.Sprintf("%s %d", what, i), community.Hash{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		posted = append(posted, m.ID)
+	}
+	eventually(t, "the burst on c, forwarded by b", func() bool { return hasAll(x.c, x.id, posted) })
+	return posted
+}
+
+// hasAll reports whether p stored every event of ids.
+func hasAll(p *apptest.Peer, id community.Hash, ids []community.Hash) bool {
+	for _, e := range ids {
+		if !p.Svc.Has(id, e) {
+			return false
+		}
+	}
+	return true
+}
+
 // TestGossipForwardsWhileTheRoomIsHeld: with b's room held (as its own post holds it through an
 // fsync), a's messages still pass b's validator and reach c; b stores them once the room is free,
 // in batches.
@@ -143,23 +168,7 @@ func TestGossipForwardsWhileTheRoomIsHeld(t *testing.T) {
 			release()
 		}
 	}()
-	// A burst, all forwarded while the room stays held.
-	var posted []community.Hash
-	for i := range 100 {
-		m, err := x.a.Svc.Post(ctx, x.id, x.general, fmt.Sprintf("burst %d", i), community.Hash{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		posted = append(posted, m.ID)
-	}
-	eventually(t, "the burst on c, forwarded by b", func() bool {
-		for _, id := range posted {
-			if !x.c.Svc.Has(x.id, id) {
-				return false
-			}
-		}
-		return true
-	})
+	posted := x.burst(t, ctx, 100, "while b writes") // all forwarded while the room stays held
 	for _, id := range posted {
 		if x.b.Svc.Has(x.id, id) {
 			t.Fatalf("b stored %s while its room was held", id.Short())
@@ -167,14 +176,7 @@ func TestGossipForwardsWhileTheRoomIsHeld(t *testing.T) {
 	}
 	release()
 	held = false
-	eventually(t, "b to store every message once its room is free", func() bool {
-		for _, id := range posted {
-			if !x.b.Svc.Has(x.id, id) {
-				return false
-			}
-		}
-		return true
-	})
+	eventually(t, "b to store every message once its room is free", func() bool { return hasAll(x.b, x.id, posted) })
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("%d messages stored in %d batches: %v", len(posted), len(batches), batches)
@@ -252,22 +254,7 @@ func TestKillBetweenAcceptAndStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	next("armed")
-	var posted []community.Hash
-	for i := range 50 {
-		m, err := x.a.Svc.Post(ctx, x.id, x.general, fmt.Sprintf("accepted, never stored %d", i), community.Hash{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		posted = append(posted, m.ID)
-	}
-	eventually(t, "the burst on c, forwarded by b", func() bool {
-		for _, id := range posted {
-			if !x.c.Svc.Has(x.id, id) {
-				return false
-			}
-		}
-		return true
-	})
+	posted := x.burst(t, ctx, 50, "accepted, never stored")
 	next("holding ")
 	kill()
 	_ = cmd.Wait()
