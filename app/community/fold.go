@@ -312,8 +312,30 @@ func (s *State) addChannel(id Hash, name string, t ChannelKind) {
 	if _, ok := s.channels[id]; ok {
 		return
 	}
-	s.channels[id] = &Channel{ID: id, Name: name, Type: t}
+	c := &Channel{ID: id, Type: t}
+	s.nameChannel(c, name)
+	s.channels[id] = c
 	s.order = append(s.order, id)
+}
+
+// nameChannel gives c the name asked for, or, when another channel (archived ones included) has a
+// name that NameKey folds to the same key, the name with " (2)", " (3)", ... — the first free. The
+// fold runs in (Lamport, ID) order, so the later of two channels made or renamed with one name on
+// both sides of a partition gets the number, the same at every member.
+func (s *State) nameChannel(c *Channel, name string) {
+	taken := func(n string) bool {
+		k := NameKey(n)
+		for id, o := range s.channels {
+			if id != c.ID && NameKey(o.Name) == k {
+				return true
+			}
+		}
+		return false
+	}
+	c.Name, c.Asked = name, ""
+	for i := 2; taken(c.Name); i++ {
+		c.Name, c.Asked = fmt.Sprintf("%s (%d)", name, i), name
+	}
 }
 
 func invalid(format string, args ...any) error {
@@ -386,7 +408,10 @@ func (s *State) apply(e *Event) error {
 		case checkName(LimitChannelName, b.Name) != nil:
 			err = invalid("empty channel name")
 		default:
-			c.Name, c.Archived = b.Name, b.Archived
+			c.Archived = b.Archived
+			if b.Name != c.Name && b.Name != c.Asked { // an archive keeps the name as it is shown
+				s.nameChannel(c, b.Name)
+			}
 		}
 	case *CommunityEdit:
 		if err = checkName(LimitCommunityName, b.Name); err == nil {

@@ -701,3 +701,66 @@ func missingCurrent(s *State) []ed25519.PublicKey {
 	}
 	return out
 }
+
+// TestChannelNamesConverge: a moderator and the owner each make a #Design on one side of a
+// partition (and a second moderator, on a third side, renames #general to "DESIGN"). After they merge, every peer shows
+// the same names: the channel whose act sorts first keeps the name, the others get " (2)" and
+// " (3)" and say what they were asked to be. An archive keeps a channel's name as shown.
+func TestChannelNamesConverge(t *testing.T) {
+	for i := range 4 {
+		c, v := newCommunity(t, 0)
+		mod, mod2 := newPerson(t, "mod"), newPerson(t, "mod2")
+		c.admit(v, c.owner, mod, RoleModerator)
+		c.admit(v, c.owner, mod2, RoleModerator)
+		vm, vo, vr := v.clone(), v.clone(), v.clone()
+		for range i { // vary which side's act sorts first
+			c.say(vm, mod, "m")
+		}
+		for range 3 - i {
+			c.say(vo, c.owner, "o")
+		}
+		byMod := c.write(vm, mod, KindChannelCreate, &ChannelCreate{Name: "Design", Type: ChannelChat})
+		byOwner := c.write(vo, c.owner, KindChannelCreate, &ChannelCreate{Name: "design", Type: ChannelAnnouncements})
+		general := ChannelID(c.genesis.ID, 0)
+		c.write(vr, mod2, KindChannelUpdate, &ChannelUpdate{Channel: general, Name: "DESIGN"})
+		one, two := vm.clone(), vo.clone()
+		one.merge(vo)
+		one.merge(vr)
+		two.merge(vr)
+		two.merge(vm)
+		s1, s2 := one.state(t), two.state(t)
+		if s1.Hash() != s2.Hash() {
+			t.Fatalf("run %d: the two merges disagree:\n%+v\n%+v", i, s1.Channels(), s2.Channels())
+		}
+		names := map[string]Channel{}
+		for _, ch := range s1.Channels() {
+			names[NameKey(ch.Name)] = ch
+		}
+		if len(names) != len(s1.Channels()) {
+			t.Fatalf("run %d: two channels share a name: %+v", i, s1.Channels())
+		}
+		for _, id := range []Hash{ChannelID(byMod.ID, 0), ChannelID(byOwner.ID, 0), general} {
+			ch, ok := s1.Channel(id)
+			if !ok {
+				r1, v1 := s1.Void(byMod.ID)
+				r2, v2 := s1.Void(byOwner.ID)
+				t.Fatalf("run %d: channel %s missing; voids: mod %v %q, owner %v %q", i, id.Short(), v1, r1, v2, r2)
+			}
+			if NameKey(ch.Name) != NameKey("design") && (ch.Asked == "" || NameKey(ch.Asked) != NameKey("design")) {
+				t.Fatalf("run %d: channel %+v is neither design nor a numbered design", i, ch)
+			}
+		}
+		// Archiving the numbered one keeps its number (the name it is shown under).
+		var numbered Channel
+		for _, ch := range s1.Channels() {
+			if ch.Asked != "" {
+				numbered = ch
+			}
+		}
+		c.write(one, c.owner, KindChannelUpdate, &ChannelUpdate{Channel: numbered.ID, Name: numbered.Name, Archived: true})
+		after, _ := one.state(t).Channel(numbered.ID)
+		if after.Name != numbered.Name || !after.Archived {
+			t.Fatalf("run %d: archived %+v became %+v", i, numbered, after)
+		}
+	}
+}

@@ -86,9 +86,13 @@ type act struct {
 // Channel is a channel as the log says.
 type Channel struct {
 	ID       Hash
-	Name     string
+	Name     string // unique among the community's channels, as NameKey compares names
 	Type     ChannelKind
 	Archived bool
+	// Asked is the name its creator or last renamer gave when another channel had it already
+	// (two channels made with one name on both sides of a partition): Name is then Asked with
+	// " (2)" (or the next number free) at every member. "" when Name is as asked.
+	Asked string
 }
 
 // Epoch is a content-key epoch: named by the rotation event that made its key (the genesis
