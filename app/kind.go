@@ -79,7 +79,7 @@ func KindOf(err error) Kind {
 		errors.Is(err, community.ErrBodyHash), errors.Is(err, errSyncDamaged),
 		errors.As(err, &damaged) && damaged.Damaged():
 		return KindDamaged
-	case errors.Is(err, community.ErrRole), errors.Is(err, community.ErrNotMember), errors.Is(err, ErrUnknownCommunity):
+	case errors.Is(err, ErrNotAllowed), errors.Is(err, community.ErrRole), errors.Is(err, community.ErrNotMember), errors.Is(err, ErrUnknownCommunity):
 		return KindNotAllowed
 	case errors.As(err, &busy) && busy.Unavailable(), errors.Is(err, ErrNoMemberReachable),
 		errors.Is(err, invite.ErrNotYetValid), errors.Is(err, context.DeadlineExceeded):

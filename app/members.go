@@ -20,14 +20,6 @@ type MemberView struct {
 	You    bool
 }
 
-// Channel is a channel as a view shows it.
-type Channel struct {
-	ID       community.Hash
-	Name     string
-	Type     community.ChannelKind
-	Archived bool
-}
-
 // Members lists a community's members: active ones first, then by name.
 func (s *Service) Members(id community.Hash) ([]MemberView, error) {
 	st, err := s.state(id)
@@ -52,19 +44,6 @@ func (s *Service) Members(id community.Hash) ([]MemberView, error) {
 		}
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 	})
-	return out, nil
-}
-
-// Channels lists a community's channels in the order they were made.
-func (s *Service) Channels(id community.Hash) ([]Channel, error) {
-	st, err := s.state(id)
-	if err != nil {
-		return nil, err
-	}
-	var out []Channel
-	for _, c := range st.Channels() {
-		out = append(out, Channel{ID: c.ID, Name: c.Name, Type: c.Type, Archived: c.Archived})
-	}
 	return out, nil
 }
 

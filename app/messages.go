@@ -54,13 +54,13 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 	ch, ok := st.Channel(channel)
 	switch {
 	case role == community.RoleNone:
-		return Message{}, fmt.Errorf("app: you are no longer a member of %q, so you cannot post there", st.Name)
+		return Message{}, notAllowed("you are no longer a member of %q, so you cannot post there", st.Name)
 	case !ok:
 		return Message{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
 	case ch.Archived:
 		return Message{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
 	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
-		return Message{}, fmt.Errorf("app: only the owner and moderators post in #%s", ch.Name)
+		return Message{}, notAllowed("%s", announcementsSentence(st, ch.Name))
 	}
 	if st, err = s.sealingStateLocked(ctx, r); err != nil {
 		return Message{}, err
@@ -82,6 +82,40 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 	m := r.view(st, e, c, me)
 	s.Emit(MessageAdded{Community: id, Message: m})
 	return m, nil
+}
+
+// PostingNote says why this install cannot post in a channel, in a sentence shown instead of
+// the composer ("" when it can): an announcements channel for a member, an archived channel, a
+// community it no longer belongs to.
+func (s *Service) PostingNote(id, channel community.Hash) string {
+	st, err := s.state(id)
+	if err != nil {
+		return ""
+	}
+	role := st.RoleOf(s.id.PublicKey())
+	ch, ok := st.Channel(channel)
+	switch {
+	case role == community.RoleNone:
+		return "You are no longer a member of this community: what you had stays readable here"
+	case !ok:
+		return ""
+	case ch.Archived:
+		return fmt.Sprintf("#%s is archived: nobody posts here any more", ch.Name)
+	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
+		return announcementsSentence(st, ch.Name)
+	}
+	return ""
+}
+
+// announcementsSentence tells a member who posts in an announcements channel, and where to reply
+// (the first open chat channel).
+func announcementsSentence(st *community.State, channel string) string {
+	for _, c := range st.Channels() {
+		if c.Type == community.ChannelChat && !c.Archived {
+			return fmt.Sprintf("Only the owner and moderators post in #%s; reply in #%s", channel, c.Name)
+		}
+	}
+	return fmt.Sprintf("Only the owner and moderators post in #%s", channel)
 }
 
 // view is the Message of a decrypted content event.

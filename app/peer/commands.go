@@ -18,7 +18,7 @@ import (
 // Request is one command of kithd's contract (see cmd/kithd), as it travels over the control
 // socket. Fields a command does not use are left empty.
 type Request struct {
-	Cmd          string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status, remove, promote, demote, delete, leave, recover, resync; show (the desktop app's window)
+	Cmd          string `json:"cmd"` // create, invite, invites, revoke, join, post, messages, members, status, remove, promote, demote, delete, leave, recover, resync, channels, "channel create|rename|archive|unarchive"; show (the desktop app's window)
 	Community    string `json:"community,omitempty"`
 	Name         string `json:"name,omitempty"` // create: the community's name; join: the display name
 	About        string `json:"about,omitempty"`
@@ -39,9 +39,11 @@ type Request struct {
 	Words        string `json:"words,omitempty"`         // recover: the recovery words
 	Cutoff       uint64 `json:"cutoff,omitempty"`        // recover: the old owner key's last act that stands (0: none)
 	KeepAll      bool   `json:"keep_all,omitempty"`
-	List         bool   `json:"list,omitempty"`     // recover: list the owner key's acts instead
-	Cancel       bool   `json:"cancel,omitempty"`   // join: drop the join under way that Invite names (an invite, or its community)
-	Progress     bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
+	List         bool   `json:"list,omitempty"`          // recover: list the owner key's acts instead
+	Cancel       bool   `json:"cancel,omitempty"`        // join: drop the join under way that Invite names (an invite, or its community)
+	NewName      string `json:"new_name,omitempty"`      // channel rename: the new name
+	Announce     bool   `json:"announcements,omitempty"` // channel create: only the owner and moderators post
+	Progress     bool   `json:"progress,omitempty"`      // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).
@@ -111,6 +113,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doRecover(ctx, req)
 	case "resync":
 		return Result{}, errors.New("Kith is running with this data folder, so its store opens and it syncs with the members itself: to rebuild the store from other members, stop it, then run `kithd resync`")
+	case "channels", "channel create", "channel rename", "channel archive", "channel unarchive":
+		return p.doChannel(ctx, req)
 	case "show":
 		if p.opts.OnShow == nil {
 			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
@@ -677,7 +681,7 @@ func (p *Peer) channel(id community.Hash, name string) (app.Channel, error) {
 	}
 	var names []string
 	for _, c := range chans {
-		if strings.EqualFold(c.Name, name) {
+		if community.NameKey(c.Name) == community.NameKey(name) {
 			return c, nil
 		}
 		names = append(names, c.Name)

@@ -36,6 +36,11 @@ type CommunityView struct {
 	tooLong   *widget.Label // over the composer: what is wrong with the text typed, when anything is
 	overLimit bool          // the text typed is over what a message may hold: send is off
 	inviteBtn *widget.Button
+	newChan   *widget.Button // "+" beside Channels: the owner and moderators
+	editChan  *widget.Button // the pencil beside the title: the owner and moderators
+	clash     *widget.Label  // under the header: what became of a channel made with a taken name
+	postNote  *widget.Label  // instead of the composer: why this install cannot post here
+	writeRow  *fyne.Container
 	memList   *widget.List
 	memHead   *widget.Label
 	memEmpty  *widget.Label
@@ -55,6 +60,8 @@ type CommunityView struct {
 	hidden   bool
 	ticking  bool
 	invite   *inviteDialog // the last one opened
+	// The last channel dialog opened (tests find its fields).
+	channelDialog dialog.Dialog
 	// The last dialogs of moderation opened (tests find their buttons).
 	memberDialog  dialog.Dialog
 	confirm       dialog.Dialog
@@ -107,8 +114,7 @@ func newCommunityView(s *Shell) *CommunityView {
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			box := o.(*fyne.Container)
 			c := v.chans[i]
-			name := "# " + c.Name
-			box.Objects[0].(*widget.Label).SetText(name)
+			box.Objects[0].(*widget.Label).SetText(channelLabel(c))
 			u := box.Objects[1].(*widget.Label)
 			if n := v.unread[c.ID]; n > 0 && c.ID != v.curCh {
 				u.SetText(fmt.Sprint(n))
@@ -122,13 +128,16 @@ func newCommunityView(s *Shell) *CommunityView {
 			v.openChannel(v.chans[i].ID)
 		}
 	}
+	v.newChan = widget.NewButtonWithIcon("", theme.ContentAddIcon(), v.openNewChannel)
+	v.newChan.Importance = widget.LowImportance
+	v.newChan.Hide()
 	another := widget.NewButtonWithIcon("Create or join", theme.ContentAddIcon(), func() { s.showWelcome(true) })
 	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), s.openSettings)
 	sidebar := container.NewBorder(
 		heading("Communities"),
 		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, nil, settings, another)),
 		nil, nil,
-		container.NewVSplit(v.commList, container.NewBorder(heading("Channels"), nil, nil, nil, v.chanList)),
+		container.NewVSplit(v.commList, container.NewBorder(container.NewBorder(nil, nil, nil, v.newChan, heading("Channels")), nil, nil, nil, v.chanList)),
 	)
 
 	v.title = widget.NewLabel("")
@@ -138,7 +147,14 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.chip = widget.NewLabel("")
 	v.chip.Importance = widget.LowImportance
 	toggle := widget.NewButtonWithIcon("", theme.AccountIcon(), v.toggleMembers)
-	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.online, v.chip, toggle), v.title)
+	v.editChan = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), v.openEditChannel)
+	v.editChan.Importance = widget.LowImportance
+	v.editChan.Hide()
+	v.clash = wrapped("")
+	v.clash.Importance = widget.WarningImportance
+	v.clash.Hide()
+	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.online, v.chip, toggle),
+		container.NewBorder(nil, nil, nil, v.editChan, v.title))
 
 	v.msgs = newMessageList(v)
 	v.composer = newComposer(v.submit)
@@ -150,9 +166,13 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.tooLong.Wrapping = fyne.TextWrapWord
 	v.tooLong.Hide()
 	v.composer.OnChanged = v.checkLength
+	v.postNote = wrapped("")
+	v.postNote.Importance = widget.MediumImportance
+	v.postNote.Hide()
+	v.writeRow = container.NewBorder(nil, nil, nil, v.send, v.composer)
 	center := container.NewBorder(
-		container.NewVBox(header, widget.NewSeparator()),
-		container.NewVBox(v.tooLong, container.NewBorder(nil, nil, nil, v.send, v.composer)),
+		container.NewVBox(header, v.clash, widget.NewSeparator()),
+		container.NewVBox(v.tooLong, v.postNote, v.writeRow),
 		nil, nil, v.msgs.content)
 
 	v.memHead = heading("Members")
@@ -418,11 +438,29 @@ func (v *CommunityView) refreshHeader() {
 	ch, ok := v.channel()
 	canWrite := ok && !ch.Archived && role != community.RoleNone && (ch.Type != community.ChannelAnnouncements || role >= community.RoleModerator)
 	if role == community.RoleNone {
-		// Removed, or left: what this device had stays readable; nothing new comes.
-		v.chip.SetText("no longer a member")
-		v.composer.SetPlaceHolder("You are no longer a member of " + c.Name + ": what you had stays readable here.")
-	} else if v.composer.PlaceHolder != composerHint {
-		v.composer.SetPlaceHolder(composerHint)
+		v.chip.SetText("no longer a member") // removed, or left: what this device had stays readable
+	}
+	if role >= community.RoleModerator {
+		v.newChan.Show()
+		v.editChan.Show()
+	} else {
+		v.newChan.Hide()
+		v.editChan.Hide()
+	}
+	if note := clashNote(ch); ok && note != "" {
+		v.clash.SetText(note)
+		v.clash.Show()
+	} else {
+		v.clash.Hide()
+	}
+	if note := v.s.svc.PostingNote(v.cur, ch.ID); ok && note != "" && !canWrite {
+		// Not a greyed composer that still says "Enter sends": a sentence of why, and where to go.
+		v.postNote.SetText(note + ".")
+		v.postNote.Show()
+		v.writeRow.Hide()
+	} else {
+		v.postNote.Hide()
+		v.writeRow.Show()
 	}
 	if canWrite {
 		v.composer.Enable()

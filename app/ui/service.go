@@ -20,6 +20,9 @@ type Service interface {
 	Communities() ([]app.Summary, error)
 	CreateCommunity(ctx context.Context, p app.CreateParams) (app.Created, error)
 	Channels(id community.Hash) ([]app.Channel, error)
+	CreateChannel(ctx context.Context, id community.Hash, name string, t community.ChannelKind) (app.Channel, error)
+	UpdateChannel(ctx context.Context, id, channel community.Hash, name string, archived bool) (app.Channel, error)
+	PostingNote(id, channel community.Hash) string
 	Members(id community.Hash) ([]app.MemberView, error)
 	Sync(id community.Hash) app.SyncState
 

@@ -902,7 +902,7 @@ func TestModerateFromTheDesktop(t *testing.T) {
 		return !member
 	}, ana.q, cy.q)
 	eventually(t, "Cy's window to say it is no longer a member", func() bool {
-		return cv.composer.Disabled() && strings.Contains(cv.composer.PlaceHolder, "no longer a member")
+		return cv.composer.Disabled() && !cv.writeRow.Visible() && strings.Contains(cv.postNote.Text, "no longer a member")
 	}, cy.q)
 
 	// Recovery: words that are not the community's are refused, with what to check.
@@ -1020,4 +1020,113 @@ func TestRepairWindowRebuildsTheStore(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].Text != "kiln day on Saturday" {
 		t.Fatalf("Bo's messages after the repair: %+v, %v", ms, err)
 	}
+}
+
+// TestChannelsFromTheDesktop: the owner makes #design from the "+" beside Channels, renames it and
+// archives it from the pencil beside its title; the member sees each change, gets no "+" and no
+// pencil, and in #announcements reads who posts there and where to reply instead of a composer.
+func TestChannelsFromTheDesktop(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo := open(t, a), open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	bv := bo.shell.view
+	eventually(t, "Bo's window on the community", func() bool { return bv.cur == v.cur && len(bv.chans) == 2 }, bo.q)
+	if !bv.newChan.Hidden || !bv.editChan.Hidden {
+		t.Error("a member is offered to make or edit channels")
+	}
+	eventually(t, "the owner's + and pencil", func() bool { return !v.newChan.Hidden && !v.editChan.Hidden }, ana.q)
+
+	// The owner makes #design; a second #design is refused with a sentence.
+	test.Tap(v.newChan)
+	top := ana.win.Canvas().Overlays().Top()
+	test.Type(entryIn(t, top), "design")
+	test.Tap(find(top, "Create"))
+	eventually(t, "#design open in the owner's window", func() bool { return strings.HasSuffix(v.title.Text, "# design") }, ana.q)
+	eventually(t, "#design in Bo's list", func() bool { return hasChannel(bv.chans, "design") }, ana.q, bo.q)
+	test.Tap(v.newChan)
+	top = ana.win.Canvas().Overlays().Top()
+	test.Type(entryIn(t, top), "Design")
+	test.Tap(find(top, "Create"))
+	eventually(t, "a second #design refused", func() bool { return labelWith(top, "#design exists already") != nil }, ana.q)
+	v.channelDialog.Hide()
+
+	// Renamed, then archived: the composer gives way to a sentence.
+	test.Tap(v.editChan)
+	top = ana.win.Canvas().Overlays().Top()
+	e := entryIn(t, top)
+	e.SetText("")
+	test.Type(e, "studio")
+	test.Tap(find(top, "Rename"))
+	eventually(t, "#studio in both windows", func() bool {
+		return strings.HasSuffix(v.title.Text, "# studio") && hasChannel(bv.chans, "studio") && !hasChannel(bv.chans, "design")
+	}, ana.q, bo.q)
+	test.Tap(v.editChan)
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Archive"))
+	eventually(t, "#studio archived, with a sentence instead of the composer", func() bool {
+		ch, _ := v.channel()
+		return ch.Archived && !v.writeRow.Visible() && strings.Contains(v.postNote.Text, "archived")
+	}, ana.q)
+
+	// Bo in #announcements: a sentence that says where to reply, not a greyed composer.
+	for _, c := range bv.chans {
+		if c.Type == community.ChannelAnnouncements {
+			bo.shell.do(func() { bv.openChannel(c.ID) })
+		}
+	}
+	eventually(t, "Bo's #announcements to say who posts there", func() bool {
+		return !bv.writeRow.Visible() && bv.postNote.Text == "Only the owner and moderators post in #announcements; reply in #general."
+	}, bo.q)
+}
+
+// hasChannel reports whether chans holds an open or archived channel called name.
+func hasChannel(chans []app.Channel, name string) bool {
+	for _, c := range chans {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// entryIn is the first entry in o.
+func entryIn(t *testing.T, o fyne.CanvasObject) *widget.Entry {
+	t.Helper()
+	var found *widget.Entry
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if found != nil {
+			return
+		}
+		switch w := o.(type) {
+		case *widget.Entry:
+			found = w
+			return
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+			return
+		}
+		if w, ok := o.(fyne.Widget); ok {
+			r := test.WidgetRenderer(w)
+			for _, c := range r.Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	if found == nil {
+		t.Fatal("no entry")
+	}
+	return found
 }

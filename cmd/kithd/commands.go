@@ -23,6 +23,8 @@ type command struct {
 	flags func(fs *flag.FlagSet, r *peer.Request)
 	// arg is the field the one positional argument fills; nil: the command takes none.
 	arg func(r *peer.Request) *string
+	// arg2 is the field a second positional argument fills (channel rename NAME NEW_NAME).
+	arg2 func(r *peer.Request) *string
 	// wrongArgs says what to type when the number of arguments is wrong (n were given; nil: the
 	// generic sentence).
 	wrongArgs func(r *peer.Request, n int) string
@@ -160,6 +162,32 @@ var commands = []command{
 		wrongArgs: func(*peer.Request, int) string { return "delete takes one message id (see `kithd messages --json`)" },
 		existing:  true,
 	},
+	{
+		name: "channels", usage: []string{"channels [--community ID] [--json]"}, help: []string{"the community's channels, archived ones too"},
+		flags: communityFlag, existing: true,
+	},
+	{
+		name: "channel create", usage: []string{"channel create [--community ID] [--announcements] NAME"},
+		help: []string{"make a channel (owner, moderators); --announcements: only they post"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.BoolVar(&r.Announce, "announcements", false, "")
+		},
+		arg: channelName, wrongArgs: channelArgs("channel create", "the new channel's name"), existing: true,
+	},
+	{
+		name: "channel rename", usage: []string{"channel rename [--community ID] NAME NEW_NAME"}, help: []string{"rename a channel (owner, moderators)"},
+		flags: communityFlag, arg: channelName, arg2: func(r *peer.Request) *string { return &r.NewName },
+		wrongArgs: channelArgs("channel rename", "the channel's name and its new name"), existing: true,
+	},
+	{
+		name: "channel archive", usage: []string{"channel archive [--community ID] NAME"}, help: []string{"archive a channel: readable, nobody posts"},
+		flags: communityFlag, arg: channelName, wrongArgs: channelArgs("channel archive", "a channel's name"), existing: true,
+	},
+	{
+		name: "channel unarchive", usage: []string{"channel unarchive [--community ID] NAME"}, help: []string{"bring an archived channel back"},
+		flags: communityFlag, arg: channelName, wrongArgs: channelArgs("channel unarchive", "a channel's name"), existing: true,
+	},
 	{name: "leave", usage: []string{"leave [--community ID]"}, help: []string{"leave a community"}, flags: communityFlag, existing: true},
 	{
 		name:  "recover",
@@ -206,10 +234,32 @@ func channel(fs *flag.FlagSet, r *peer.Request) {
 
 func member(r *peer.Request) *string { return &r.Member }
 
+func channelName(r *peer.Request) *string { return &r.Name }
+
+func channelArgs(cmd, what string) func(*peer.Request, int) string {
+	return func(*peer.Request, int) string {
+		return fmt.Sprintf("%s takes %s (see `kithd channels`)", cmd, what)
+	}
+}
+
+// groups are the words that start two-word commands (channel create, ...).
+var groups = map[string]bool{"channel": true}
+
 func memberArgs(cmd string) func(*peer.Request, int) string {
 	return func(*peer.Request, int) string {
 		return fmt.Sprintf("%s takes one member id (see `kithd members --json`)", cmd)
 	}
+}
+
+// subcommands lists the second words of a group's commands.
+func subcommands(group string) []string {
+	var out []string
+	for _, c := range commands {
+		if sub, ok := strings.CutPrefix(c.name, group+" "); ok {
+			out = append(out, sub)
+		}
+	}
+	return out
 }
 
 // lookup returns the command named name.
@@ -224,6 +274,12 @@ func lookup(name string) (command, bool) {
 
 // parseCommand reads one command's flags (anywhere among its arguments) and arguments.
 func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
+	if groups[cmd] {
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return peer.Request{Cmd: cmd}, false, fmt.Errorf("%s takes a subcommand: %s", cmd, strings.Join(subcommands(cmd), ", "))
+		}
+		cmd, args = cmd+" "+args[0], args[1:]
+	}
 	req := peer.Request{Cmd: cmd}
 	c, ok := lookup(cmd)
 	if !ok || cmd == "run" {
@@ -250,6 +306,9 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	if c.arg != nil {
 		want = 1
 	}
+	if c.arg2 != nil {
+		want = 2
+	}
 	if len(positional) != want {
 		if c.wrongArgs != nil {
 			return req, false, errors.New(c.wrongArgs(&req, len(positional)))
@@ -258,6 +317,9 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	}
 	if c.arg != nil {
 		*c.arg(&req) = positional[0]
+	}
+	if c.arg2 != nil {
+		*c.arg2(&req) = positional[1]
 	}
 	if c.check != nil {
 		if err := c.check(&req); err != nil {

@@ -53,6 +53,11 @@ func TestParseCommand(t *testing.T) {
 			peer.Request{Cmd: "post", Community: "Makers", Channel: "#general", Text: "hi"}, false},
 		{"post of a text that starts with a dash, after --", []string{"post", "--", "-5 degrees outside"},
 			peer.Request{Cmd: "post", Text: "-5 degrees outside"}, false},
+		{"channel create --announcements", []string{"channel", "create", "news", "--announcements", "--community", "Makers"},
+			peer.Request{Cmd: "channel create", Name: "news", Announce: true, Community: "Makers"}, false},
+		{"channel rename", []string{"channel", "rename", "#design", "studio"},
+			peer.Request{Cmd: "channel rename", Name: "#design", NewName: "studio"}, false},
+		{"channels --json", []string{"channels", "--json"}, peer.Request{Cmd: "channels"}, true},
 		{"messages with its default limit", []string{"messages"},
 			peer.Request{Cmd: "messages", Limit: 50}, false},
 		{"messages --json anywhere", []string{"messages", "--limit", "5", "--json", "--channel", "random"},
@@ -108,6 +113,9 @@ func TestParseCommandErrors(t *testing.T) {
 		{"join with a timeout that is not one", []string{"join", "--timeout", "soon", "kith1abc"}, "--timeout takes a duration"},
 		{"join --cancel with DHT nodes", []string{"join", "--cancel", "Makers", "--public-dht"}, "join --cancel takes no --bootstrap"},
 		{"status with an argument", []string{"status", "extra"}, `status takes no argument "extra"`},
+		{"channel without a subcommand", []string{"channel"}, "channel takes a subcommand: create, rename, archive, unarchive"},
+		{"channel with an unknown subcommand", []string{"channel", "frob"}, `unknown command "channel frob"`},
+		{"channel rename with one name", []string{"channel", "rename", "design"}, "channel rename takes the channel's name and its new name"},
 		{"members with an argument after --json", []string{"members", "--json", "Makers"}, `members takes no argument "Makers"`},
 		{"create with an argument", []string{"create", "--name", "Makers", "extra"}, `create takes no argument "extra"`},
 		{"messages with two arguments", []string{"messages", "a", "b"}, `messages takes no argument "a"`},
@@ -662,5 +670,60 @@ func TestEveryCommandOnce(t *testing.T) {
 	}
 	if _, _, err := parseCommand("frobnicate", nil); err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Errorf("an unknown command parsed: %v", err)
+	}
+}
+
+// TestChannelCommands: kithd makes, lists, renames, archives and brings back channels, refuses a
+// taken name (exit 1) and an over-long one (exit 2), and a member cannot post in #announcements
+// (exit 1, with where to reply).
+func TestChannelCommands(t *testing.T) {
+	dir := t.TempDir()
+	kithd := func(want int, args ...string) (string, string) {
+		t.Helper()
+		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
+		if code != want {
+			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
+		}
+		return strings.TrimSuffix(stdout, "\n"), stderr
+	}
+	kithd(0, "create", "--name", "Makers", "--display-name", "Ana")
+	out, _ := kithd(0, "channel", "create", "design")
+	if out != "#design" {
+		t.Errorf("channel create printed %q", out)
+	}
+	kithd(0, "channel", "create", "--announcements", "drops")
+	if _, stderr := kithd(1, "channel", "create", "Design"); !strings.Contains(stderr, "#design exists already") {
+		t.Errorf("a taken name: %s", stderr)
+	}
+	if _, stderr := kithd(2, "channel", "create", strings.Repeat("x", 101)); !strings.Contains(stderr, "100") {
+		t.Errorf("an over-long name: %s", stderr)
+	}
+	kithd(0, "channel", "rename", "#design", "studio")
+	kithd(0, "channel", "archive", "studio")
+	var chans []peer.ChannelJSON
+	out, _ = kithd(0, "channels", "--json")
+	if err := json.Unmarshal([]byte(out), &chans); err != nil {
+		t.Fatalf("channels --json printed %q: %v", out, err)
+	}
+	got := map[string]peer.ChannelJSON{}
+	for _, c := range chans {
+		got[c.Name] = c
+	}
+	if len(chans) != 4 || got["general"].Type != "chat" || got["announcements"].Type != "announcements" ||
+		got["drops"].Type != "announcements" || !got["studio"].Archived || got["design"].ID != "" {
+		t.Errorf("channels --json = %+v", chans)
+	}
+	for _, key := range []string{`"id":`, `"name":`, `"type":`, `"archived":`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("channels --json printed %s, want %s in it", out, key)
+		}
+	}
+	if _, stderr := kithd(1, "post", "--channel", "studio", "hello"); !strings.Contains(stderr, "archived") {
+		t.Errorf("a post in an archived channel: %s", stderr)
+	}
+	kithd(0, "channel", "unarchive", "studio")
+	kithd(0, "post", "--channel", "studio", "hello")
+	if text, _ := kithd(0, "channels"); !strings.Contains(text, "#studio") || !strings.Contains(text, "announcements") {
+		t.Errorf("channels printed %q", text)
 	}
 }
