@@ -14,7 +14,8 @@ import (
 // MemberView is a member as a view shows it.
 type MemberView struct {
 	Key    []byte
-	Name   string
+	Name   string // as views show it: the latest profile's name, else the join's, marked when a twin
+	About  string // the member's about text ("" for none)
 	Role   community.Role
 	Active bool
 	You    bool
@@ -22,18 +23,17 @@ type MemberView struct {
 
 // Members lists a community's members: active ones first, then by name.
 func (s *Service) Members(id community.Hash) ([]MemberView, error) {
-	st, err := s.state(id)
+	r, err := s.room(id)
 	if err != nil {
 		return nil, err
 	}
+	st := r.folder.State()
+	names := r.shownNames(st)
 	me := s.id.PublicKey()
 	var out []MemberView
 	for _, m := range st.Members() {
-		name := ""
-		if m.Name != "" {
-			name = m.Shown()
-		}
-		out = append(out, MemberView{Key: m.Key, Name: name, Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me)})
+		k := string(m.Key)
+		out = append(out, MemberView{Key: m.Key, Name: names.names[k], About: names.about[k], Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me)})
 	}
 	slices.SortStableFunc(out, func(a, b MemberView) int {
 		if a.Active != b.Active {

@@ -120,13 +120,9 @@ func announcementsSentence(st *community.State, channel string) string {
 
 // view is the Message of a decrypted content event.
 func (r *room) view(st *community.State, e *community.Event, c *community.Content, me []byte) Message {
-	m, ok := st.Member(e.Author)
-	name := ""
-	if ok && m.Name != "" {
-		name = m.Shown()
-	}
+	m, _ := st.Member(e.Author)
 	return Message{
-		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: name, Role: m.Role, Text: c.Text,
+		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: r.nameOf(st, e.Author), Role: m.Role, Text: c.Text,
 		ReplyTo: c.Target, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position(),
 	}
 }
@@ -178,8 +174,7 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 	r.mu.Unlock()
 	me := s.id.PublicKey()
 	if !e.HasBody() {
-		m, _ := st.Member(e.Author)
-		return Message{ID: e.ID, Author: e.Author, Name: m.Name, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position()}, true, nil
+		return Message{ID: e.ID, Author: e.Author, Name: r.nameOf(st, e.Author), Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position()}, true, nil
 	}
 	c, err := r.keys.Open(e)
 	if err != nil {

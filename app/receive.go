@@ -248,12 +248,15 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		c *community.Content
 	}
 	var deletes []deletion
+	var profiles []opened
 	for i := range records {
 		if e := records[i].Event; e.Kind.Content() && e.HasBody() { // bodiless: deleted, in no page
 			records[i].Channel = unreadable
 			if c, err := r.keys.Open(e); err == nil {
-				records[i].Channel = c.Channel
+				records[i].Channel = pageOf(e, c)
 				switch e.Kind {
+				case community.KindProfile:
+					profiles = append(profiles, opened{e, c})
 				case community.KindMessage:
 					added = append(added, r.view(st, e, c, me))
 				case community.KindDelete:
@@ -277,6 +280,11 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		}
 	}
 	changed := len(authority) > 0 || learnt || len(added) < countMessages(records)
+	if err == nil {
+		for _, p := range profiles {
+			changed = r.noteProfile(p.e, p.c) || changed
+		}
+	}
 	for _, rec := range records {
 		r.noteHead(rec.Event, me)
 	}
@@ -355,8 +363,11 @@ func (s *Service) placeUnreadable(r *room) error {
 		}
 		for _, e := range evs {
 			if c, err := r.keys.Open(e); err == nil {
-				if err := s.store.SetChannel(r.id, e.ID, c.Channel); err != nil {
+				if err := s.store.SetChannel(r.id, e.ID, pageOf(e, c)); err != nil {
 					return err
+				}
+				if e.Kind == community.KindProfile && r.noteProfile(e, c) {
+					s.Emit(CommunityChanged{Community: r.id})
 				}
 				if e.Kind == community.KindDelete {
 					deletes = append(deletes, deletion{e, c})
@@ -373,6 +384,12 @@ func (s *Service) placeUnreadable(r *room) error {
 		}
 	}
 	return nil
+}
+
+// opened is a content event with its opened body.
+type opened struct {
+	e *community.Event
+	c *community.Content
 }
 
 // countMessages counts the messages among records.

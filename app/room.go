@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -37,6 +38,9 @@ type room struct {
 	recent     map[community.Hash]community.Known
 	recentRing [recentSize]community.Hash // the order they came in, to forget the oldest
 	recentNext int
+
+	profiles atomic.Pointer[profileMap] // the members' latest profiles; written under mu, read without it
+	shown    atomic.Pointer[shown]      // the names views show, for the state and profiles it names
 }
 
 // recentSize bounds the content events in room.recent (authority events stay).
@@ -148,6 +152,9 @@ func (s *Service) loadRoom(id community.Hash) (*room, error) {
 		// A write (a full disk, say): the content stays in the holding page, moved on a later
 		// load; the community itself is readable.
 		s.log.Warn("content whose key came could not be moved into its channels yet", "community", id.Short(), "err", err)
+	}
+	if err := s.loadProfiles(r); err != nil {
+		return nil, err
 	}
 	heads, err := s.store.Heads(id)
 	if err != nil {

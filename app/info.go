@@ -1,0 +1,82 @@
+package app
+
+// The community as a whole: what its info panel shows, and the owner's edits of it.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// Info is a community as its info panel shows it.
+type Info struct {
+	ID         community.Hash
+	Name       string
+	About      string
+	Owner      string   // the owner's name as shown
+	OwnerKey   []byte   // nil when the log names no owner (never for a community that loads)
+	Moderators []string // their names as shown, in the log's order of joining
+	Members    int      // active members, the owner included
+	MaxMembers int      // 0: no cap
+	Role       community.Role
+}
+
+// Info returns what a community's info panel shows.
+func (s *Service) Info(id community.Hash) (Info, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return Info{}, err
+	}
+	st := r.folder.State()
+	names := r.shownNames(st)
+	in := Info{ID: id, Name: st.Name, About: st.About, Members: st.ActiveCount(), MaxMembers: st.MaxMembers,
+		Role: st.RoleOf(s.id.PublicKey())}
+	for _, m := range st.Members() {
+		switch {
+		case !m.Active:
+		case m.Role == community.RoleOwner:
+			in.Owner, in.OwnerKey = names.names[string(m.Key)], m.Key
+		case m.Role == community.RoleModerator:
+			in.Moderators = append(in.Moderators, names.names[string(m.Key)])
+		}
+	}
+	return in, nil
+}
+
+// EditCommunity changes a community's name, about text and member cap (the owner). A cap below
+// the members already in is refused: nobody is put out by a cap.
+func (s *Service) EditCommunity(ctx context.Context, id community.Hash, name, about string, maxMembers int) error {
+	name, err := community.LimitCommunityName.CleanName(name)
+	if err != nil {
+		return err
+	}
+	if about, err = community.LimitAbout.CleanText(about); err != nil {
+		return err
+	}
+	if maxMembers < 0 || maxMembers > community.MaxMembers {
+		return &community.FieldError{Err: community.ErrTooLong, Msg: fmt.Sprintf("the member cap is 0 (no cap) up to %d, not %d", community.MaxMembers, maxMembers)}
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) != community.RoleOwner {
+		return notAllowed("only the owner of %q edits its name, about text and member cap", st.Name)
+	}
+	if n := st.ActiveCount(); maxMembers != 0 && maxMembers < n {
+		return &community.FieldError{Err: community.ErrTooLong, Msg: fmt.Sprintf("%d members are in %q already: the cap is %d or more, or 0 for none", n, st.Name, n)}
+	}
+	if name == st.Name && about == st.About && maxMembers == st.MaxMembers {
+		return nil
+	}
+	body, err := community.Encode(&community.CommunityEdit{Name: name, About: about, MaxMembers: uint32(maxMembers)})
+	if err != nil {
+		return err
+	}
+	_, err = s.writeOwnLocked(ctx, r, community.KindCommunityEdit, body, community.Hash{})
+	return err
+}

@@ -1,0 +1,238 @@
+package app
+
+// Profiles: a member's display name and about text in one community, changed by a profile event
+// (content, sealed with the epoch key like a message), and the names views show.
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// profilesPage is the store page of profile events: no channel has this ID (channel IDs are
+// hashes), and a room reads the whole page when it loads.
+var profilesPage = community.Hash{0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe,
+	0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe}
+
+// pageOf is the store page an opened content event goes in: its channel's, or profilesPage.
+func pageOf(e *community.Event, c *community.Content) community.Hash {
+	if e.Kind == community.KindProfile {
+		return profilesPage
+	}
+	return c.Channel
+}
+
+// profile is a member's latest profile event, as opened.
+type profile struct {
+	name, about string
+	at          community.Position
+}
+
+// profileOf reads a profile body: the display name is its first option, the about text its text.
+func profileOf(e *community.Event, c *community.Content) profile {
+	p := profile{about: c.Text, at: e.Position()}
+	if len(c.Options) > 0 {
+		p.name = c.Options[0]
+	}
+	return p
+}
+
+// profileMap is a room's members' profiles by key, replaced whole when one changes (views read it
+// without the room's lock).
+type profileMap = map[string]profile
+
+// noteProfile records a profile event if it is its author's latest; it reports whether it was.
+// r.mu must be held (or the room not shared).
+func (r *room) noteProfile(e *community.Event, c *community.Content) bool {
+	cur := r.profiles.Load()
+	p := profileOf(e, c)
+	if cur != nil {
+		if old, ok := (*cur)[string(e.Author)]; ok && !old.at.Less(p.at) {
+			return false
+		}
+	}
+	next := profileMap{}
+	if cur != nil {
+		for k, v := range *cur {
+			next[k] = v
+		}
+	}
+	next[string(e.Author)] = p
+	r.profiles.Store(&next)
+	return true
+}
+
+// loadProfiles reads the profiles page into the room. r.mu must be held (or the room not shared).
+func (s *Service) loadProfiles(r *room) error {
+	before := community.Position{}
+	for {
+		evs, err := s.store.Page(r.id, profilesPage, before, 500)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for _, e := range evs {
+			if c, err := r.keys.Open(e); err == nil {
+				r.noteProfile(e, c)
+			}
+			before = e.Position()
+		}
+	}
+}
+
+// shown is what views call the members of a community: each member's latest name (its profile's,
+// else its join's), made visible where it could deceive (community.Printable), and, when its
+// NameKey is another member's who had that name first — by the position of the event that gave
+// it (join or profile), in the log's order, the same at every member —, followed by the start
+// of its key: "Ana [3fa2]". Cached per folded state and profiles.
+type shown struct {
+	st    *community.State
+	prof  *profileMap
+	names map[string]string
+	about map[string]string
+}
+
+func (r *room) shownNames(st *community.State) *shown {
+	prof := r.profiles.Load()
+	if c := r.shown.Load(); c != nil && c.st == st && c.prof == prof {
+		return c
+	}
+	type naming struct {
+		key  ed25519.PublicKey
+		name string
+		at   community.Position
+	}
+	var all []naming
+	about := map[string]string{}
+	for _, m := range st.Members() {
+		n := naming{key: m.Key, name: m.Name}
+		if len(m.Stints) > 0 {
+			n.at = m.Stints[len(m.Stints)-1].Join
+		}
+		if prof != nil {
+			if p, ok := (*prof)[string(m.Key)]; ok && n.at.Less(p.at) {
+				if p.name != "" {
+					n.name, n.at = p.name, p.at
+				}
+				about[string(m.Key)] = p.about
+			}
+		}
+		all = append(all, n)
+	}
+	slices.SortFunc(all, func(a, b naming) int { return a.at.Compare(b.at) })
+	taken := map[string]bool{}
+	names := make(map[string]string, len(all))
+	for _, n := range all {
+		if n.name == "" {
+			names[string(n.key)] = "" // views say "(no name)"
+			continue
+		}
+		text := community.Printable(n.name, false)
+		if strings.TrimSpace(text) == "" {
+			text = "(no name)"
+		}
+		k := community.NameKey(n.name)
+		if taken[k] && k != "" {
+			text += fmt.Sprintf(" [%x]", []byte(n.key[:2]))
+		}
+		taken[k] = true
+		names[string(n.key)] = text
+	}
+	c := &shown{st: st, prof: prof, names: names, about: about}
+	r.shown.Store(c)
+	return c
+}
+
+// Profile is a member's profile in a community, as views show it.
+type Profile struct {
+	Name  string // as shown (see Members)
+	About string
+}
+
+// MyProfile returns this install's name (as typed, not as shown) and about text in a community.
+func (s *Service) MyProfile(id community.Hash) (name, about string, err error) {
+	r, err := s.room(id)
+	if err != nil {
+		return "", "", err
+	}
+	st := r.folder.State()
+	m, ok := st.Member(s.id.PublicKey())
+	if !ok {
+		return "", "", notAllowed("you are not a member of %q", st.Name)
+	}
+	name = m.Name
+	if prof := r.profiles.Load(); prof != nil {
+		if p, ok := (*prof)[string(m.Key)]; ok {
+			if p.name != "" {
+				name = p.name
+			}
+			about = p.about
+		}
+	}
+	return name, about, nil
+}
+
+// SetProfile changes this install's display name and about text in a community (each member,
+// for itself). A name that another member of the community goes by (as NameKey compares them)
+// is refused: pick another. What the others see changes when the profile event reaches them.
+func (s *Service) SetProfile(ctx context.Context, id community.Hash, name, about string) error {
+	name, err := community.LimitDisplayName.CleanName(name)
+	if err != nil {
+		return err
+	}
+	if about, err = community.LimitAbout.CleanText(about); err != nil {
+		return err
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	if st.RoleOf(me) == community.RoleNone {
+		return notAllowed("you are no longer a member of %q", st.Name)
+	}
+	names := r.shownNames(st)
+	key := community.NameKey(name)
+	for _, m := range st.Members() {
+		if !m.Key.Equal(me) && m.Active && community.NameKey(strings.TrimSuffix(names.names[string(m.Key)], twinSuffix(m.Key))) == key {
+			return fmt.Errorf("%w: another member of %q is called %s: pick another name", community.ErrNameTaken, st.Name, names.names[string(m.Key)])
+		}
+	}
+	if st, err = s.sealingStateLocked(ctx, r); err != nil {
+		return err
+	}
+	k, ok := r.keys.Key(st.Current)
+	if !ok {
+		return fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
+	}
+	c := community.NewContent(community.KindProfile)
+	c.Text, c.Options = about, []string{name}
+	body, err := community.SealContent(k, id, st.Current, me, c, s.rand)
+	if err != nil {
+		return err
+	}
+	e, err := s.writeOwnLocked(ctx, r, community.KindProfile, body, profilesPage)
+	if err != nil {
+		return err
+	}
+	r.noteProfile(e, c)
+	s.Emit(CommunityChanged{Community: id})
+	return nil
+}
+
+// twinSuffix is what shownNames appends to a twin's name.
+func twinSuffix(key ed25519.PublicKey) string { return fmt.Sprintf(" [%x]", []byte(key[:2])) }
+
+// nameOf is a member's name as views show it ("" when the log does not know the key).
+func (r *room) nameOf(st *community.State, key []byte) string {
+	return r.shownNames(st).names[string(key)]
+}
