@@ -39,11 +39,15 @@ type Request struct {
 	Words        string `json:"words,omitempty"`         // recover: the recovery words
 	Cutoff       uint64 `json:"cutoff,omitempty"`        // recover: the old owner key's last act that stands (0: none)
 	KeepAll      bool   `json:"keep_all,omitempty"`
-	List         bool   `json:"list,omitempty"`          // recover: list the owner key's acts instead
-	Cancel       bool   `json:"cancel,omitempty"`        // join: drop the join under way that Invite names (an invite, or its community)
-	NewName      string `json:"new_name,omitempty"`      // channel rename: the new name
-	Announce     bool   `json:"announcements,omitempty"` // channel create: only the owner and moderators post
-	Progress     bool   `json:"progress,omitempty"`      // the client reads progress lines before the answer (see Call)
+	List         bool   `json:"list,omitempty"`     // recover: list the owner key's acts instead
+	Cancel       bool   `json:"cancel,omitempty"`   // join: drop the join under way that Invite names (an invite, or its community)
+	NewName      string `json:"new_name,omitempty"` // channel rename: the new name
+	// profile and community edit: which of Name, About and MaxMembers were given (the others stay).
+	SetName  bool `json:"set_name,omitempty"`
+	SetAbout bool `json:"set_about,omitempty"`
+	SetMax   bool `json:"set_max,omitempty"`
+	Announce bool `json:"announcements,omitempty"` // channel create: only the owner and moderators post
+	Progress bool `json:"progress,omitempty"`      // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).
@@ -115,6 +119,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return Result{}, errors.New("Kith is running with this data folder, so its store opens and it syncs with the members itself: to rebuild the store from other members, stop it, then run `kithd resync`")
 	case "channels", "channel create", "channel rename", "channel archive", "channel unarchive":
 		return p.doChannel(ctx, req)
+	case "profile", "community edit", "info":
+		return p.doCommunity(ctx, req)
 	case "show":
 		if p.opts.OnShow == nil {
 			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
@@ -472,6 +478,7 @@ func nameOr(name string) string {
 type MemberJSON struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
+	About  string `json:"about"`
 	Role   string `json:"role"`
 	Online bool   `json:"online"`
 	Path   string `json:"path,omitempty"` // direct, LAN or relayed, when online
@@ -493,7 +500,7 @@ func (p *Peer) doMembers(req Request) (Result, error) {
 		if !m.Active {
 			continue
 		}
-		j := MemberJSON{ID: fmt.Sprintf("%x", m.Key), Name: m.Name, Role: m.Role.String(), You: m.You}
+		j := MemberJSON{ID: fmt.Sprintf("%x", m.Key), Name: m.Name, About: m.About, Role: m.Role.String(), You: m.You}
 		j.Online, j.Path = p.online(m.Key, m.You)
 		out = append(out, j)
 		state := "offline"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,6 +189,38 @@ var commands = []command{
 		name: "channel unarchive", usage: []string{"channel unarchive [--community ID] NAME"}, help: []string{"bring an archived channel back"},
 		flags: communityFlag, arg: channelName, wrongArgs: channelArgs("channel unarchive", "a channel's name"), existing: true,
 	},
+	{
+		name: "info", usage: []string{"info [--community ID] [--json]"}, help: []string{"the community: about, owner, moderators, members, cap"},
+		flags: communityFlag, existing: true,
+	},
+	{
+		name: "profile", usage: []string{"profile [--community ID] [--name NAME] [--about TEXT]"},
+		help: []string{"your name and about text here; no flag: show them"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			setString(fs, "name", &r.Name, &r.SetName)
+			setString(fs, "about", &r.About, &r.SetAbout)
+		},
+		existing: true,
+	},
+	{
+		name: "community edit", usage: []string{"community edit [--community ID] [--name N] [--about T]", "    [--max-members K]"},
+		help: []string{"the owner: change the community's name, about", "text or member cap (0: none)"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			setString(fs, "name", &r.Name, &r.SetName)
+			setString(fs, "about", &r.About, &r.SetAbout)
+			fs.Func("max-members", "", func(v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 || n > community.MaxMembers {
+					return fmt.Errorf("--max-members is 0 (no cap) up to %d, not %q", community.MaxMembers, v)
+				}
+				r.MaxMembers, r.SetMax = n, true
+				return nil
+			})
+		},
+		existing: true,
+	},
 	{name: "leave", usage: []string{"leave [--community ID]"}, help: []string{"leave a community"}, flags: communityFlag, existing: true},
 	{
 		name:  "recover",
@@ -242,8 +275,17 @@ func channelArgs(cmd, what string) func(*peer.Request, int) string {
 	}
 }
 
-// groups are the words that start two-word commands (channel create, ...).
-var groups = map[string]bool{"channel": true}
+// groups are the words that start two-word commands (channel create, community edit).
+var groups = map[string]bool{"channel": true, "community": true}
+
+// setString declares a string flag that also records that it was given (so that --about ""
+// clears the text, and a flag left out keeps it).
+func setString(fs *flag.FlagSet, name string, v *string, set *bool) {
+	fs.Func(name, "", func(s string) error {
+		*v, *set = s, true
+		return nil
+	})
+}
 
 func memberArgs(cmd string) func(*peer.Request, int) string {
 	return func(*peer.Request, int) string {

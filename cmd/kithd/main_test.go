@@ -727,3 +727,57 @@ func TestChannelCommands(t *testing.T) {
 		t.Errorf("channels printed %q", text)
 	}
 }
+
+// TestProfileInfoAndCommunityEdit: kithd shows and changes this device's profile (a flag left out
+// keeps its field; --about "" clears it), members --json has each member's about text, and the
+// owner edits the community, which info shows (text and --json).
+func TestProfileInfoAndCommunityEdit(t *testing.T) {
+	dir := t.TempDir()
+	kithd := func(want int, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
+		if code != want {
+			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
+		}
+		return strings.TrimSuffix(stdout, "\n")
+	}
+	kithd(0, "create", "--name", "Makers", "--display-name", "Ana", "--about", "we make")
+	if out := kithd(0, "profile"); out != "Ana" {
+		t.Errorf("profile printed %q", out)
+	}
+	kithd(0, "profile", "--about", "potter\nand teacher")
+	if out := kithd(0, "profile", "--name", "Ana O."); out != "Ana O.\n    | potter\n    | and teacher" {
+		t.Errorf("profile printed %q", out)
+	}
+	var members []peer.MemberJSON
+	if err := json.Unmarshal([]byte(kithd(0, "members", "--json")), &members); err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 1 || members[0].Name != "Ana O." || members[0].About != "potter\nand teacher" {
+		t.Errorf("members --json = %+v", members)
+	}
+	var p peer.ProfileJSON
+	if err := json.Unmarshal([]byte(kithd(0, "profile", "--about", "", "--json")), &p); err != nil || p != (peer.ProfileJSON{Name: "Ana O."}) {
+		t.Errorf("profile --about \"\" --json = %+v, %v", p, err)
+	}
+	kithd(2, "community", "edit")
+	kithd(2, "community", "edit", "--max-members", "-1")
+	kithd(0, "community", "edit", "--name", "Makers Guild", "--max-members", "25")
+	var in peer.InfoJSON
+	out := kithd(0, "info", "--json")
+	if err := json.Unmarshal([]byte(out), &in); err != nil {
+		t.Fatalf("info --json printed %q: %v", out, err)
+	}
+	if in.Name != "Makers Guild" || in.About != "we make" || in.Owner != "Ana O." || in.Members != 1 || in.MaxMembers != 25 ||
+		in.Role != "owner" || in.Moderators == nil || len(in.OwnerID) != 64 {
+		t.Errorf("info --json = %+v", in)
+	}
+	for _, key := range []string{`"name":`, `"about":`, `"owner":`, `"moderators":[]`, `"members":1`, `"max_members":25`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("info --json printed %s, want %s in it", out, key)
+		}
+	}
+	if text := kithd(0, "info"); text != "Makers Guild\n    | we make\nowner: Ana O.\nmembers: 1 (at most 25)" {
+		t.Errorf("info printed %q", text)
+	}
+}
