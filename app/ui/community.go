@@ -60,8 +60,9 @@ type CommunityView struct {
 	hidden   bool
 	ticking  bool
 	invite   *inviteDialog // the last one opened
-	// The last channel dialog opened (tests find its fields).
+	// The last channel dialog and info dialog opened (tests find their fields).
 	channelDialog dialog.Dialog
+	infoDialog    dialog.Dialog
 	// The last dialogs of moderation opened (tests find their buttons).
 	memberDialog  dialog.Dialog
 	confirm       dialog.Dialog
@@ -153,8 +154,10 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.clash = wrapped("")
 	v.clash.Importance = widget.WarningImportance
 	v.clash.Hide()
+	info := widget.NewButtonWithIcon("", theme.InfoIcon(), v.openInfo)
+	info.Importance = widget.LowImportance
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.online, v.chip, toggle),
-		container.NewBorder(nil, nil, nil, v.editChan, v.title))
+		container.NewBorder(nil, nil, nil, container.NewHBox(info, v.editChan), v.title))
 
 	v.msgs = newMessageList(v)
 	v.composer = newComposer(v.submit)

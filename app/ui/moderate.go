@@ -133,6 +133,13 @@ func (v *CommunityView) openMember(m app.MemberView) {
 	key.Selectable = true
 	said := wrapped("")
 	box := container.NewVBox(info, key)
+	if m.About != "" {
+		box.Add(wrapped(m.About))
+	}
+	if m.You && m.Active {
+		box.Add(widget.NewButton("Edit your profile here…", func() { v.openProfile() }))
+	}
+	fixed := len(box.Objects)
 	var d dialog.Dialog
 	for _, a := range v.memberActions(m) {
 		b := widget.NewButton(a.label, nil)
@@ -155,7 +162,7 @@ func (v *CommunityView) openMember(m app.MemberView) {
 		}
 		box.Add(b)
 	}
-	if len(box.Objects) == 2 {
+	if len(box.Objects) == fixed {
 		switch {
 		case m.You && m.Role == community.RoleOwner:
 			box.Add(wrapped("This is you, the owner. Ownership moves only with the recovery words (Recover ownership… in the menu, on another member's device)."))

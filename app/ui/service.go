@@ -23,6 +23,10 @@ type Service interface {
 	CreateChannel(ctx context.Context, id community.Hash, name string, t community.ChannelKind) (app.Channel, error)
 	UpdateChannel(ctx context.Context, id, channel community.Hash, name string, archived bool) (app.Channel, error)
 	PostingNote(id, channel community.Hash) string
+	Info(id community.Hash) (app.Info, error)
+	EditCommunity(ctx context.Context, id community.Hash, name, about string, maxMembers int) error
+	MyProfile(id community.Hash) (name, about string, err error)
+	SetProfile(ctx context.Context, id community.Hash, name, about string) error
 	Members(id community.Hash) ([]app.MemberView, error)
 	Sync(id community.Hash) app.SyncState
 

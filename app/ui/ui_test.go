@@ -1130,3 +1130,36 @@ func entryIn(t *testing.T, o fyne.CanvasObject) *widget.Entry {
 	}
 	return found
 }
+
+// TestInfoAndProfileFromTheDesktop: the info panel shows the about text, owner and count; the
+// owner renames the community and sets a cap from it; the owner's own profile changes the name
+// the members panel shows.
+func TestInfoAndProfileFromTheDesktop(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	v.openInfo()
+	eventually(t, "the info panel", func() bool { return v.infoDialog != nil }, ana.q)
+	top := ana.win.Canvas().Overlays().Top()
+	if labelWith(top, "Owner: Ana") == nil || labelWith(top, "1 member of at most 100") == nil {
+		t.Fatal("the info panel does not say who owns the community and how many are in")
+	}
+	test.Tap(find(top, "Edit the community…"))
+	top = ana.win.Canvas().Overlays().Top()
+	e := entryIn(t, top)
+	e.SetText("Clay Studio")
+	test.Tap(find(top, "Save"))
+	eventually(t, "the new name in the title", func() bool { return strings.HasPrefix(v.title.Text, "Clay Studio  ·") }, ana.q)
+
+	v.infoDialog = nil
+	v.openProfile()
+	eventually(t, "the profile dialog", func() bool { return v.infoDialog != nil }, ana.q)
+	top = ana.win.Canvas().Overlays().Top()
+	e = entryIn(t, top)
+	e.SetText("Ana Ortiz")
+	test.Tap(find(top, "Save"))
+	eventually(t, "the new name in the members panel", func() bool {
+		return len(v.members) == 1 && v.members[0].Name == "Ana Ortiz"
+	}, ana.q)
+}
