@@ -27,6 +27,14 @@ type Settings struct {
 	Notifications bool   `json:"notifications"` // new messages while the window is not in front
 	Theme         string `json:"theme"`         // "system", "light" or "dark"
 
+	// The window as it was last closed: its size (0: the default) and whether the members panel
+	// was hidden.
+	WindowWidth   float32 `json:"window_width,omitempty"`
+	WindowHeight  float32 `json:"window_height,omitempty"`
+	MembersHidden bool    `json:"members_hidden,omitempty"`
+	// TrayTold: the person was told, once, that closing the window keeps Kith in the tray.
+	TrayTold bool `json:"tray_told,omitempty"`
+
 	// PublicDHT: find members who moved through the public libp2p network (nil: not asked
 	// yet; the app asks at the first create or join). Applies at once.
 	PublicDHT *bool `json:"public_dht,omitempty"`
@@ -38,6 +46,21 @@ type Settings struct {
 // DefaultSettings are the settings of a new install.
 func DefaultSettings() Settings {
 	return Settings{KeepInTray: true, Notifications: true, Theme: "system"}
+}
+
+// Smallest window Kith lays out for (the panels collapse below it), and its first size.
+const (
+	MinWindowWidth, MinWindowHeight         = 640, 480
+	DefaultWindowWidth, DefaultWindowHeight = 1180, 760
+)
+
+// WindowSize is the size to open the window at: the last one, at least the smallest Kith lays
+// out for.
+func (s Settings) WindowSize() fyne.Size {
+	if s.WindowWidth <= 0 || s.WindowHeight <= 0 {
+		return fyne.NewSize(DefaultWindowWidth, DefaultWindowHeight)
+	}
+	return fyne.NewSize(max(s.WindowWidth, MinWindowWidth), max(s.WindowHeight, MinWindowHeight))
 }
 
 // LoadSettings reads the settings file; a missing file gives the defaults. A damaged file gives
@@ -165,11 +188,10 @@ func (s *Shell) openSettings() {
 		p, _ := parsePort(port.Text)
 		nodes, _ := parseBootstrap(boot.Text)
 		usePublic := public.Checked
-		next := Settings{
-			DisplayName: strings.TrimSpace(name.Text), ListenPort: p, Relay: relay.Checked,
-			KeepInTray: tray.Checked, Notifications: notes.Checked, Theme: strings.ToLower(look.Selected),
-			PublicDHT: cur.PublicDHT, Bootstrap: nodes,
-		}
+		next := cur // what this form does not show (the window's size, ...) stays
+		next.DisplayName, next.ListenPort, next.Relay = strings.TrimSpace(name.Text), p, relay.Checked
+		next.KeepInTray, next.Notifications, next.Theme = tray.Checked, notes.Checked, strings.ToLower(look.Selected)
+		next.Bootstrap = nodes
 		if cur.PublicDHT != nil || usePublic {
 			next.PublicDHT = &usePublic
 		}

@@ -9,6 +9,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,11 @@ type Options struct {
 	DataDir string
 	// Do runs a widget update on the Fyne thread; nil: fyne.Do. Tests pass a queue.
 	Do func(func())
+	// TrayWorks reports whether the desktop shows tray icons (nil: ask the desktop; see
+	// trayWorks). Without one, closing the window quits: nothing would bring it back.
+	TrayWorks func() bool
+	// Quit ends the app (nil: the app's Quit). Tests pass one that records the call.
+	Quit func()
 }
 
 // Shell is the app's one window: the welcome screen until the person belongs to a community,
@@ -107,6 +113,9 @@ func NewShell(a fyne.App, win fyne.Window, svc Service, net Network, opts Option
 	a.Lifecycle().SetOnEnteredForeground(func() { s.focused = true })
 	a.Lifecycle().SetOnExitedForeground(func() { s.focused = false })
 	s.view = newCommunityView(s)
+	if s.settings.MembersHidden {
+		s.view.toggleMembers() // as the window was last closed
+	}
 	s.welcome = newWelcome(s)
 	win.SetContent(container.NewStack(widget.NewLabel("")))
 	s.installMenu()
@@ -235,26 +244,83 @@ func (s *Shell) installMenu() {
 	members.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyM, Modifier: fyne.KeyModifierShortcutDefault}
 	settings := fyne.NewMenuItem("Settings…", func() { s.openSettings() })
 	settings.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
+	quit := fyne.NewMenuItem("Quit", s.Quit)
+	quit.IsQuit = true
+	quit.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
 	another := fyne.NewMenuItem("Create or join a community…", func() { s.showWelcome(true) })
+	about := fyne.NewMenuItem("About this community…", func() { s.view.openInfo() })
 	recover := fyne.NewMenuItem("Recover ownership…", func() { s.view.openRecover() })
-	s.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Kith", another, invite, jump, members, fyne.NewMenuItemSeparator(), recover, settings)))
-	for _, it := range []*fyne.MenuItem{invite, jump, members, settings} {
+	s.win.SetMainMenu(fyne.NewMainMenu(
+		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
+		fyne.NewMenu("View", jump, members),
+		fyne.NewMenu("Community", about, invite, fyne.NewMenuItemSeparator(), recover),
+	))
+	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
 	}
-	if d, ok := s.app.(desktop.App); ok {
+	works := s.opts.TrayWorks
+	if works == nil {
+		works = trayWorks
+	}
+	if d, ok := s.app.(desktop.App); ok && works() {
 		show := fyne.NewMenuItem("Show Kith", func() { s.win.Show(); s.win.RequestFocus() })
 		d.SetSystemTrayMenu(fyne.NewMenu("Kith", show)) // Fyne adds Quit
 		s.tray = true
 	}
-	s.win.SetCloseIntercept(func() {
-		if s.tray && s.settings.KeepInTray {
-			// The laptop stays part of the network. Quit is in the tray menu; where the desktop
-			// shows no tray, starting Kith again brings the window back.
-			s.win.Hide()
-			return
-		}
-		s.app.Quit()
-	})
+	s.win.SetCloseIntercept(s.closeWindow)
+}
+
+// closeWindow is what closing the window does: with a tray and "keep in tray" on, the window
+// hides and Kith goes on (the laptop stays part of the network), which it says once; without a
+// tray shown by the desktop (GNOME without an extension), Kith quits: nothing could bring the
+// window back.
+func (s *Shell) closeWindow() {
+	s.rememberWindow()
+	if !s.tray || !s.settings.KeepInTray {
+		s.Quit()
+		return
+	}
+	s.win.Hide()
+	if !s.settings.TrayTold {
+		s.settings.TrayTold = true
+		s.saveQuietly()
+		s.app.SendNotification(fyne.NewNotification("Kith keeps running",
+			"Members can still reach you. Kith's icon by the clock brings the window back; Quit is in its menu."))
+	}
+}
+
+// Quit remembers the window and ends the app (cmd/kith then stops the network, then the store).
+func (s *Shell) Quit() {
+	s.rememberWindow()
+	if s.opts.Quit != nil {
+		s.opts.Quit()
+		return
+	}
+	s.app.Quit()
+}
+
+// rememberWindow keeps the window's size and the members panel's state for the next start.
+func (s *Shell) rememberWindow() {
+	size := s.win.Canvas().Size()
+	if size.Width < 1 || size.Height < 1 {
+		return
+	}
+	s.settings.WindowWidth, s.settings.WindowHeight = size.Width, size.Height
+	if s.view != nil {
+		s.settings.MembersHidden = s.view.hidden
+	}
+	s.saveQuietly()
+}
+
+// saveQuietly writes the settings; a failure is logged, not shown (nothing the person chose is
+// lost by it but a window size).
+func (s *Shell) saveQuietly() {
+	if s.opts.SettingsFile == "" {
+		return
+	}
+	if err := s.settings.Save(s.opts.SettingsFile); err != nil {
+		slog.Warn("saving the window's size", "err", err)
+	}
 }
 
 // NetworkFailed tells the person that the network did not start, and why (safe from any

@@ -1163,3 +1163,54 @@ func TestInfoAndProfileFromTheDesktop(t *testing.T) {
 		return len(v.members) == 1 && v.members[0].Name == "Ana Ortiz"
 	}, ana.q)
 }
+
+// TestClosingAndQuitting: Quit is in a File menu on Ctrl+Q; without a tray the desktop shows,
+// closing the window quits; with one, it hides and says so once; either way the window's size
+// and the members panel are remembered for the next start.
+func TestClosingAndQuitting(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	s := ana.shell
+	quits := 0
+	s.opts.Quit = func() { quits++ }
+	var quit *fyne.MenuItem
+	for _, m := range ana.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.IsQuit {
+				quit = it
+				if m.Label != "File" {
+					t.Errorf("Quit is in the %q menu, want File", m.Label)
+				}
+			}
+		}
+	}
+	if sc, ok := quit.Shortcut.(*desktop.CustomShortcut); quit == nil || !ok || sc.KeyName != fyne.KeyQ || sc.Modifier != fyne.KeyModifierShortcutDefault {
+		t.Fatalf("Quit: %+v, want Ctrl+Q", quit)
+	}
+	s.view.toggleMembers()
+	ana.win.Resize(fyne.NewSize(900, 600))
+	quit.Action()
+	if quits != 1 {
+		t.Fatalf("Quit quit %d times", quits)
+	}
+	saved, err := LoadSettings(s.opts.SettingsFile)
+	if err != nil || saved.WindowWidth < 1 || !saved.MembersHidden {
+		t.Fatalf("after Quit the settings hold %+v, %v", saved, err)
+	}
+
+	s.tray = false // GNOME without an extension: nothing would bring a hidden window back
+	s.closeWindow()
+	if quits != 2 {
+		t.Fatal("closing the window without a tray did not quit")
+	}
+	s.tray, s.settings.KeepInTray = true, true
+	s.closeWindow()
+	s.closeWindow()
+	if quits != 2 || !s.settings.TrayTold {
+		t.Fatalf("closing with a tray: %d quits, told %v", quits, s.settings.TrayTold)
+	}
+	if saved, _ := LoadSettings(s.opts.SettingsFile); !saved.TrayTold {
+		t.Error("that Kith went to the tray is not remembered: it would be said again")
+	}
+}

@@ -92,7 +92,7 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 	}
 	w = a.NewWindow("Kith")
 	shell := ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir})
-	w.Resize(fyne.NewSize(1180, 760))
+	w.Resize(settings.WindowSize()) // as it was last closed
 	w.SetMaster()
 	w.Show()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
