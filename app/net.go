@@ -436,15 +436,21 @@ func (st SyncState) String() string {
 	return fmt.Sprintf("syncing %d/%d", st.Done, st.Total)
 }
 
-// Sync returns the sync state of a community: the sum over the syncs under way.
+// Sync returns the sync state of a community: the sum over the syncs under way that have
+// something to fetch (a periodic sync that finds nothing new never shows as "syncing 0/0").
 func (s *Service) Sync(id community.Hash) SyncState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var st SyncState
 	for _, p := range s.syncs[id] {
-		st.Syncing = true
+		if p.Total > p.Done {
+			st.Syncing = true
+		}
 		st.Done += p.Done
 		st.Total += p.Total
+	}
+	if !st.Syncing {
+		return SyncState{}
 	}
 	return st
 }

@@ -255,8 +255,19 @@ func (t kithTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color
 			c.A = 0x66
 		}
 		return c
+	case theme.ColorNameDisabled:
+		// Fyne's disabled colour is what low-importance labels use (times, "synced", captions):
+		// #e3e3e3 on white, nearly invisible. Secondary text that still reads (4.5:1 or more on
+		// the background); disabled widgets stay dimmer than the rest.
+		return secondary[v]
 	}
 	return t.Theme.Color(n, v)
+}
+
+// secondary is the colour of secondary text, per variant.
+var secondary = map[fyne.ThemeVariant]color.NRGBA{
+	theme.VariantLight: {R: 0x6b, G: 0x6b, B: 0x6b, A: 0xff},
+	theme.VariantDark:  {R: 0x8e, G: 0x8e, B: 0x93, A: 0xff},
 }
 
 // applyTheme sets the theme: "light", "dark" or anything else for the system's.

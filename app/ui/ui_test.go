@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kith-app/kith/app"
@@ -1213,4 +1216,43 @@ func TestClosingAndQuitting(t *testing.T) {
 	if saved, _ := LoadSettings(s.opts.SettingsFile); !saved.TrayTold {
 		t.Error("that Kith went to the tray is not remembered: it would be said again")
 	}
+}
+
+// TestSmallThingsThatRead: an invite made for 7 days says 7 days; secondary text reads in both
+// themes (4.5:1 against the background or more).
+func TestSmallThingsThatRead(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		7*24*time.Hour - time.Second: "7 days", 36 * time.Hour: "2 days", 24 * time.Hour: "24 hours",
+		time.Hour - time.Second: "60 minutes", 30 * time.Second: "a minute or so",
+	} {
+		if got := until(d); got != want {
+			t.Errorf("until(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
+		th := kithTheme{Theme: theme.DefaultTheme(), variant: &v}
+		if r := contrast(th.Color(theme.ColorNameDisabled, v), th.Color(theme.ColorNameBackground, v)); r < 4.5 {
+			t.Errorf("secondary text in variant %d: contrast %.2f, want 4.5 or more", v, r)
+		}
+	}
+}
+
+// contrast is the WCAG contrast ratio of two colours.
+func contrast(a, b color.Color) float64 {
+	lum := func(c color.Color) float64 {
+		r, g, bl, _ := c.RGBA()
+		ch := func(v uint32) float64 {
+			x := float64(v) / 0xffff
+			if x <= 0.03928 {
+				return x / 12.92
+			}
+			return math.Pow((x+0.055)/1.055, 2.4)
+		}
+		return 0.2126*ch(r) + 0.7152*ch(g) + 0.0722*ch(bl)
+	}
+	la, lb := lum(a), lum(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -299,13 +300,14 @@ func plural(n int, one, many string) string {
 
 // until says a duration the way people do: "3 days", "5 hours", "12 minutes".
 func until(d time.Duration) string {
+	// Rounded, not cut: an invite made for 7 days reads "7 days" a second later, not "6 days".
 	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d days", int(d.Hours()/24))
-	case d >= 2*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	case d >= 2*time.Minute:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	case d >= 36*time.Hour:
+		return fmt.Sprintf("%d days", int(math.Round(d.Hours()/24)))
+	case d >= 90*time.Minute:
+		return fmt.Sprintf("%d hours", int(math.Round(d.Hours())))
+	case d >= 90*time.Second:
+		return fmt.Sprintf("%d minutes", int(math.Round(d.Minutes())))
 	}
 	return "a minute or so"
 }
