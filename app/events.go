@@ -9,7 +9,7 @@ import (
 )
 
 // Event is something a view reacts to: one of MessageAdded, CommunityChanged, SyncProgress,
-// JoinProgress, JoinEnded, PeersChanged, MessageDeleted and Lagged. Views receive them from Subscribe.
+// JoinProgress, JoinEnded, PeersChanged, MessageDeleted, MessageUpdated and Lagged. Views receive them from Subscribe.
 type Event interface{ isEvent() }
 
 // MessageAdded: a message was stored (written here or received) and can be read.

@@ -16,3 +16,6 @@ func HoldRoom(s *Service, id community.Hash) (release func(), err error) {
 // BeforeStore sets what a runner calls before it stores a batch of gossiped events (for tests of
 // what "accepted" means: forwarded before stored).
 func BeforeStore(s *Service, f func(id community.Hash, events int)) { s.beforeStore.Store(&f) }
+
+// Mentions is mentions, for its table test.
+func Mentions(text, name string) bool { return mentions(text, name) }

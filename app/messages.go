@@ -16,16 +16,21 @@ import (
 
 // Message is a content event as a view shows it.
 type Message struct {
-	ID      community.Hash
-	Channel community.Hash
-	Author  []byte // Ed25519 public key
-	Name    string // the author's display name as views show it (community.Member.Shown); "" for none
-	Role    community.Role
-	Text    string
-	ReplyTo community.Hash // zero when not a reply
-	Time    time.Time      // the author's clock
-	Mine    bool
-	At      community.Position // its place in the channel; pass it as `before` for the older page
+	ID        community.Hash
+	Channel   community.Hash
+	Author    []byte // Ed25519 public key
+	Name      string // the author's display name as views show it (community.Member.Shown); "" for none
+	Role      community.Role
+	Text      string
+	ReplyTo   community.Hash // zero when not a reply
+	Time      time.Time      // the author's clock
+	Mine      bool
+	At        community.Position // its place in the channel; pass it as `before` for the older page
+	Edited    bool               // its author edited it: Text is the latest edit's
+	Pinned    bool               // pinned in its channel by the owner or a moderator
+	Reactions []Reaction         // the emoji on it, in the order they were first put there
+	// MentionsMe: its text names this install\'s member after an @ ("@Ana", "@ana ortiz").
+	MentionsMe bool
 }
 
 // ErrEmptyMessage is Post's answer to a message with nothing but spaces in it.
@@ -124,7 +129,37 @@ func (r *room) view(st *community.State, e *community.Event, c *community.Conten
 	return Message{
 		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: r.nameOf(st, e.Author), Role: m.Role, Text: c.Text,
 		ReplyTo: c.Target, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position(),
+		MentionsMe: !bytes.Equal(e.Author, me) && mentions(c.Text, r.nameOf(st, me)),
 	}
+}
+
+// mentions reports whether text names name after an @, as NameKey compares names, the mention
+// ending where the name does ("@Ana," and "@ana ortiz" mention "Ana Ortiz"'s first word only
+// when the name is one word: a mention is of the whole name).
+func mentions(text, name string) bool {
+	name = strings.TrimSpace(name)
+	if name == "" || !strings.Contains(text, "@") {
+		return false
+	}
+	key := community.NameKey(name)
+	words := len(strings.Fields(name))
+	for i := strings.IndexByte(text, '@'); i >= 0; {
+		rest := text[i+1:]
+		f := strings.Fields(rest)
+		if len(f) >= words {
+			cand := strings.Join(f[:words], " ")
+			cand = strings.TrimRightFunc(cand, func(r rune) bool { return strings.ContainsRune(".,;:!?)'\"", r) })
+			if community.NameKey(cand) == key {
+				return true
+			}
+		}
+		j := strings.IndexByte(rest, '@')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // Messages returns up to limit messages of a channel that come before `before` (the zero
@@ -143,6 +178,10 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 	st := r.folder.State()
 	r.mu.Unlock()
 	me := s.id.PublicKey()
+	n, err := s.notesOf(r, channel)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Message, 0, len(evs))
 	for _, e := range evs {
 		if e.Kind != community.KindMessage || st.CheckContent(e) != nil {
@@ -153,7 +192,7 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 			s.log.Debug("unreadable message", "id", e.ID.Short(), "err", err)
 			continue
 		}
-		out = append(out, r.view(st, e, c, me))
+		out = append(out, r.annotate(n, st, r.view(st, e, c, me), me))
 	}
 	return out, nil
 }
@@ -180,5 +219,9 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 	if err != nil {
 		return Message{}, false, nil // not readable here (yet)
 	}
-	return r.view(st, e, c, me), true, nil
+	n, err := s.notesOf(r, c.Channel)
+	if err != nil {
+		return Message{}, false, err
+	}
+	return r.annotate(n, st, r.view(st, e, c, me), me), true, nil
 }

@@ -18,10 +18,14 @@ import (
 var profilesPage = community.Hash{0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe,
 	0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe}
 
-// pageOf is the store page an opened content event goes in: its channel's, or profilesPage.
+// pageOf is the store page an opened content event goes in: its channel's, its channel's
+// annotations page (edits, reactions, pins), or profilesPage.
 func pageOf(e *community.Event, c *community.Content) community.Hash {
-	if e.Kind == community.KindProfile {
+	switch {
+	case e.Kind == community.KindProfile:
 		return profilesPage
+	case isAnnotation(e.Kind):
+		return annotationsPage(c.Channel)
 	}
 	return c.Channel
 }

@@ -248,7 +248,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		c *community.Content
 	}
 	var deletes []deletion
-	var profiles []opened
+	var profiles, annotations []opened
 	for i := range records {
 		if e := records[i].Event; e.Kind.Content() && e.HasBody() { // bodiless: deleted, in no page
 			records[i].Channel = unreadable
@@ -257,6 +257,8 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 				switch e.Kind {
 				case community.KindProfile:
 					profiles = append(profiles, opened{e, c})
+				case community.KindEdit, community.KindReaction, community.KindPin, community.KindUnpin:
+					annotations = append(annotations, opened{e, c})
 				case community.KindMessage:
 					added = append(added, r.view(st, e, c, me))
 				case community.KindDelete:
@@ -284,6 +286,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		for _, p := range profiles {
 			changed = r.noteProfile(p.e, p.c) || changed
 		}
+		s.noteAnnotations(r, st, annotations)
 	}
 	for _, rec := range records {
 		r.noteHead(rec.Event, me)
@@ -368,6 +371,9 @@ func (s *Service) placeUnreadable(r *room) error {
 				}
 				if e.Kind == community.KindProfile && r.noteProfile(e, c) {
 					s.Emit(CommunityChanged{Community: r.id})
+				}
+				if isAnnotation(e.Kind) && r.folder.State().CheckContent(e) == nil {
+					s.noteAnnotations(r, r.folder.State(), []opened{{e, c}})
 				}
 				if e.Kind == community.KindDelete {
 					deletes = append(deletes, deletion{e, c})

@@ -41,6 +41,7 @@ type room struct {
 
 	profiles atomic.Pointer[profileMap] // the members' latest profiles; written under mu, read without it
 	shown    atomic.Pointer[shown]      // the names views show, for the state and profiles it names
+	notes    channelNotes               // edits, reactions and pins, per channel (its own lock)
 }
 
 // recentSize bounds the content events in room.recent (authority events stay).
