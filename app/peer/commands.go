@@ -42,6 +42,9 @@ type Request struct {
 	List         bool   `json:"list,omitempty"`     // recover: list the owner key's acts instead
 	Cancel       bool   `json:"cancel,omitempty"`   // join: drop the join under way that Invite names (an invite, or its community)
 	NewName      string `json:"new_name,omitempty"` // channel rename: the new name
+	ReplyTo      string `json:"reply_to,omitempty"` // post: the message it answers
+	Emoji        string `json:"emoji,omitempty"`    // react
+	Remove       bool   `json:"remove,omitempty"`   // react: take the emoji back
 	// profile and community edit: which of Name, About and MaxMembers were given (the others stay).
 	SetName  bool `json:"set_name,omitempty"`
 	SetAbout bool `json:"set_about,omitempty"`
@@ -121,6 +124,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doChannel(ctx, req)
 	case "profile", "community edit", "info":
 		return p.doCommunity(ctx, req)
+	case "react", "edit", "pin", "unpin", "pins":
+		return p.doAnnotate(ctx, req)
 	case "show":
 		if p.opts.OnShow == nil {
 			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
@@ -401,28 +406,103 @@ func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	m, err := p.Svc.Post(ctx, id, ch.ID, req.Text, community.Hash{})
+	var parent community.Hash
+	if req.ReplyTo != "" {
+		if parent, err = community.ParseHash(strings.TrimSpace(req.ReplyTo)); err != nil {
+			return Result{}, usage("--reply-to takes a message id, as `kithd messages --json` prints it: %v", err)
+		}
+		pm, ok, err := p.Svc.Message(id, parent)
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok || pm.Text == "" {
+			return Result{}, fmt.Errorf("there is no message %s to reply to on this device (deleted, or not here yet)", parent.Short())
+		}
+		if req.Channel == "" { // a reply goes where its parent is
+			if ch, err = p.channelByID(id, pm.Channel); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	m, err := p.Svc.Post(ctx, id, ch.ID, req.Text, parent)
 	if err != nil {
 		return Result{}, asUsage(err)
 	}
 	return jsonResult(m.ID.String(), p.messageJSON(m, ch.Name))
 }
 
+// channelByID is a community's channel with that ID.
+func (p *Peer) channelByID(id, channel community.Hash) (app.Channel, error) {
+	chans, err := p.Svc.Channels(id)
+	if err != nil {
+		return app.Channel{}, err
+	}
+	for _, c := range chans {
+		if c.ID == channel {
+			return c, nil
+		}
+	}
+	return app.Channel{}, fmt.Errorf("no channel %s here", channel.Short())
+}
+
 // MessageJSON is a message as `kithd messages --json` prints it.
 type MessageJSON struct {
-	ID         string `json:"id"`
-	Channel    string `json:"channel"`
-	Author     string `json:"author"`
-	AuthorName string `json:"author_name"`
-	AuthorRole string `json:"author_role"` // owner, moderator or member (none: no longer a member)
-	Text       string `json:"text"`
-	Time       string `json:"time"`
-	Mine       bool   `json:"mine"`
+	ID         string         `json:"id"`
+	Channel    string         `json:"channel"`
+	Author     string         `json:"author"`
+	AuthorName string         `json:"author_name"`
+	AuthorRole string         `json:"author_role"` // owner, moderator or member (none: no longer a member)
+	Text       string         `json:"text"`
+	Time       string         `json:"time"`
+	Mine       bool           `json:"mine"`
+	ReplyTo    string         `json:"reply_to,omitempty"` // the message it answers
+	Reactions  []ReactionJSON `json:"reactions"`
+	Edited     bool           `json:"edited"`
+	Pinned     bool           `json:"pinned"`
+	MentionsMe bool           `json:"mentions_me"`
+}
+
+// ReactionJSON is one emoji on a message.
+type ReactionJSON struct {
+	Emoji string `json:"emoji"`
+	Count int    `json:"count"`
+	Mine  bool   `json:"mine"`
 }
 
 func (p *Peer) messageJSON(m app.Message, channel string) MessageJSON {
-	return MessageJSON{ID: m.ID.String(), Channel: channel, Author: fmt.Sprintf("%x", m.Author), AuthorName: m.Name,
-		AuthorRole: m.Role.String(), Text: m.Text, Time: m.Time.UTC().Format(time.RFC3339), Mine: m.Mine}
+	j := MessageJSON{ID: m.ID.String(), Channel: channel, Author: fmt.Sprintf("%x", m.Author), AuthorName: m.Name,
+		AuthorRole: m.Role.String(), Text: m.Text, Time: m.Time.UTC().Format(time.RFC3339), Mine: m.Mine,
+		Reactions: []ReactionJSON{}, Edited: m.Edited, Pinned: m.Pinned, MentionsMe: m.MentionsMe}
+	if !m.ReplyTo.IsZero() {
+		j.ReplyTo = m.ReplyTo.String()
+	}
+	for _, r := range m.Reactions {
+		j.Reactions = append(j.Reactions, ReactionJSON{Emoji: r.Emoji, Count: r.Count, Mine: r.Mine})
+	}
+	return j
+}
+
+// marks are what follows a message's text in `kithd messages`: edited, pinned, a reply's
+// parent, the reactions.
+func marks(m app.Message) string {
+	var b strings.Builder
+	if m.Edited {
+		b.WriteString("  (edited)")
+	}
+	if m.Pinned {
+		b.WriteString("  (pinned)")
+	}
+	if !m.ReplyTo.IsZero() {
+		fmt.Fprintf(&b, "\n    ↳ a reply to %s", m.ReplyTo.Short())
+	}
+	if len(m.Reactions) > 0 {
+		var rs []string
+		for _, r := range m.Reactions {
+			rs = append(rs, fmt.Sprintf("%s %d", community.Printable(r.Emoji, false), r.Count))
+		}
+		b.WriteString("\n    " + strings.Join(rs, "  "))
+	}
+	return b.String()
 }
 
 func (p *Peer) doMessages(req Request) (Result, error) {
@@ -446,7 +526,7 @@ func (p *Peer) doMessages(req Request) (Result, error) {
 	var text strings.Builder
 	for _, m := range msgs {
 		out = append(out, p.messageJSON(m, ch.Name))
-		fmt.Fprintf(&text, "%s  %s%s: %s\n", m.Time.Local().Format("2006-01-02 15:04"), nameOr(m.Name), roleMark(m.Role), indented(m.Text))
+		fmt.Fprintf(&text, "%s  %s%s: %s%s\n", m.Time.Local().Format("2006-01-02 15:04"), nameOr(m.Name), roleMark(m.Role), indented(m.Text), marks(m))
 	}
 	return jsonResult(strings.TrimSuffix(text.String(), "\n"), out)
 }

@@ -112,8 +112,13 @@ var commands = []command{
 		help:  []string{"stay online until Ctrl-C", "find members who moved through these DHT nodes", "(--public-dht: the public libp2p network's)"},
 	},
 	{
-		name: "post", usage: []string{"post [--community ID] [--channel NAME] TEXT"}, help: []string{"write a message"},
-		flags: channel, arg: func(r *peer.Request) *string { return &r.Text },
+		name: "post", usage: []string{"post [--community ID] [--channel NAME] [--reply-to MESSAGE_ID]", "    TEXT"},
+		help: []string{"write a message; --reply-to answers one (in its", "channel)"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			channel(fs, r)
+			fs.StringVar(&r.ReplyTo, "reply-to", "", "")
+		},
+		arg: func(r *peer.Request) *string { return &r.Text },
 		wrongArgs: func(_ *peer.Request, n int) string {
 			if n > 1 {
 				return `post takes the message as one argument: quote it ("hello there")`
@@ -221,6 +226,32 @@ var commands = []command{
 		},
 		existing: true,
 	},
+	{
+		name: "react", usage: []string{"react [--community ID] [--remove] MESSAGE_ID EMOJI"}, help: []string{"put an emoji on a message, or take it back"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.BoolVar(&r.Remove, "remove", false, "")
+		},
+		arg: messageArg, arg2: func(r *peer.Request) *string { return &r.Emoji },
+		wrongArgs: messageArgs("react", "a message id and an emoji"), existing: true,
+	},
+	{
+		name: "edit", usage: []string{"edit [--community ID] MESSAGE_ID TEXT"}, help: []string{"change the text of one of your messages"},
+		flags: communityFlag, arg: messageArg, arg2: func(r *peer.Request) *string { return &r.Text },
+		wrongArgs: messageArgs("edit", "a message id and the new text, quoted"), existing: true,
+	},
+	{
+		name: "pin", usage: []string{"pin [--community ID] MESSAGE_ID"}, help: []string{"pin a message in its channel (owner, moderators)"},
+		flags: communityFlag, arg: messageArg, wrongArgs: messageArgs("pin", "a message id"), existing: true,
+	},
+	{
+		name: "unpin", usage: []string{"unpin [--community ID] MESSAGE_ID"}, help: []string{"unpin a message"},
+		flags: communityFlag, arg: messageArg, wrongArgs: messageArgs("unpin", "a message id"), existing: true,
+	},
+	{
+		name: "pins", usage: []string{"pins [--community ID] [--channel NAME] [--json]"}, help: []string{"a channel's pinned messages, latest first"},
+		flags: channel, existing: true,
+	},
 	{name: "leave", usage: []string{"leave [--community ID]"}, help: []string{"leave a community"}, flags: communityFlag, existing: true},
 	{
 		name:  "recover",
@@ -268,6 +299,14 @@ func channel(fs *flag.FlagSet, r *peer.Request) {
 func member(r *peer.Request) *string { return &r.Member }
 
 func channelName(r *peer.Request) *string { return &r.Name }
+
+func messageArg(r *peer.Request) *string { return &r.Message }
+
+func messageArgs(cmd, what string) func(*peer.Request, int) string {
+	return func(*peer.Request, int) string {
+		return fmt.Sprintf("%s takes %s (ids: `kithd messages --json`)", cmd, what)
+	}
+}
 
 func channelArgs(cmd, what string) func(*peer.Request, int) string {
 	return func(*peer.Request, int) string {

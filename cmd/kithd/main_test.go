@@ -781,3 +781,62 @@ func TestProfileInfoAndCommunityEdit(t *testing.T) {
 		t.Errorf("info printed %q", text)
 	}
 }
+
+// TestRepliesReactionsEditsAndPins: kithd answers a message (in its channel), reacts and takes a
+// reaction back, edits its own message and pins it; messages --json shows reply_to, reactions,
+// edited, pinned and mentions_me, and pins lists what is pinned.
+func TestRepliesReactionsEditsAndPins(t *testing.T) {
+	dir := t.TempDir()
+	kithd := func(want int, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
+		if code != want {
+			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
+		}
+		return strings.TrimSuffix(stdout, "\n")
+	}
+	kithd(0, "create", "--name", "Makers", "--display-name", "Ana")
+	kithd(0, "channel", "create", "kiln")
+	first := kithd(0, "post", "--channel", "kiln", "kiln day saturday")
+	reply := kithd(0, "post", "--reply-to", first, "bring the celadon tests")
+	kithd(0, "react", first, "🔥")
+	kithd(0, "react", first, "👍")
+	kithd(0, "react", "--remove", first, "👍")
+	kithd(2, "react", first, "fire")
+	kithd(2, "react", first)
+	kithd(0, "edit", first, "kiln day is Saturday")
+	kithd(0, "pin", first)
+	var msgs []peer.MessageJSON
+	out := kithd(0, "messages", "--channel", "kiln", "--json")
+	if err := json.Unmarshal([]byte(out), &msgs); err != nil {
+		t.Fatalf("messages --json printed %q: %v", out, err)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("messages --json = %+v: the reply goes in its parent's channel", msgs)
+	}
+	m, r := msgs[0], msgs[1]
+	if m.ID != first || m.Text != "kiln day is Saturday" || !m.Edited || !m.Pinned || len(m.Reactions) != 1 ||
+		m.Reactions[0] != (peer.ReactionJSON{Emoji: "🔥", Count: 1, Mine: true}) || m.ReplyTo != "" {
+		t.Errorf("the first message: %+v", m)
+	}
+	if r.ID != reply || r.ReplyTo != first || r.Reactions == nil || r.Edited || r.MentionsMe {
+		t.Errorf("the reply: %+v", r)
+	}
+	for _, key := range []string{`"reply_to":`, `"reactions":[`, `"edited":true`, `"pinned":true`, `"mentions_me":false`, `"emoji":"🔥"`, `"count":1`, `"mine":true`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("messages --json printed %s, want %s in it", out, key)
+		}
+	}
+	text := kithd(0, "messages", "--channel", "kiln")
+	if !strings.Contains(text, "(edited)  (pinned)") || !strings.Contains(text, "🔥 1") || !strings.Contains(text, "↳ a reply to") {
+		t.Errorf("messages printed %q", text)
+	}
+	var pins []peer.MessageJSON
+	if err := json.Unmarshal([]byte(kithd(0, "pins", "--channel", "kiln", "--json")), &pins); err != nil || len(pins) != 1 || pins[0].ID != first {
+		t.Errorf("pins --json = %+v, %v", pins, err)
+	}
+	kithd(0, "unpin", first)
+	if text := kithd(0, "pins", "--channel", "kiln"); text != "nothing is pinned in #kiln" {
+		t.Errorf("pins printed %q", text)
+	}
+}
