@@ -40,6 +40,9 @@ type CommunityView struct {
 	editChan  *widget.Button // the pencil beside the title: the owner and moderators
 	clash     *widget.Label  // under the header: what became of a channel made with a taken name
 	postNote  *widget.Label  // instead of the composer: why this install cannot post here
+	replyBar  *fyne.Container
+	replyText *widget.Label
+	replyTo   community.Hash // the message the composer answers (zero: none)
 	writeRow  *fyne.Container
 	memList   *widget.List
 	memHead   *widget.Label
@@ -63,6 +66,8 @@ type CommunityView struct {
 	// The last channel dialog and info dialog opened (tests find their fields).
 	channelDialog dialog.Dialog
 	infoDialog    dialog.Dialog
+	editDialog    dialog.Dialog
+	pinsDialog    dialog.Dialog
 	// The last dialogs of moderation opened (tests find their buttons).
 	memberDialog  dialog.Dialog
 	confirm       dialog.Dialog
@@ -154,10 +159,12 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.clash = wrapped("")
 	v.clash.Importance = widget.WarningImportance
 	v.clash.Hide()
+	pins := widget.NewButtonWithIcon("", theme.ContentPasteIcon(), v.openPins)
+	pins.Importance = widget.LowImportance
 	info := widget.NewButtonWithIcon("", theme.InfoIcon(), v.openInfo)
 	info.Importance = widget.LowImportance
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.online, v.chip, toggle),
-		container.NewBorder(nil, nil, nil, container.NewHBox(info, v.editChan), v.title))
+		container.NewBorder(nil, nil, nil, container.NewHBox(info, pins, v.editChan), v.title))
 
 	v.msgs = newMessageList(v)
 	v.composer = newComposer(v.submit)
@@ -173,9 +180,16 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.postNote.Importance = widget.MediumImportance
 	v.postNote.Hide()
 	v.writeRow = container.NewBorder(nil, nil, nil, v.send, v.composer)
+	v.replyText = widget.NewLabel("")
+	v.replyText.Truncation = fyne.TextTruncateEllipsis
+	v.replyText.TextStyle.Italic = true
+	cancelReply := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { v.setReply(app.Message{}) })
+	cancelReply.Importance = widget.LowImportance
+	v.replyBar = container.NewBorder(nil, nil, nil, cancelReply, v.replyText)
+	v.replyBar.Hide()
 	center := container.NewBorder(
 		container.NewVBox(header, v.clash, widget.NewSeparator()),
-		container.NewVBox(v.tooLong, v.postNote, v.writeRow),
+		container.NewVBox(v.tooLong, v.postNote, v.replyBar, v.writeRow),
 		nil, nil, v.msgs.content)
 
 	v.memHead = heading("Members")
@@ -530,6 +544,10 @@ func (v *CommunityView) handle(ev app.Event) {
 		if e.Community == v.cur {
 			v.msgs.remove(e.Message)
 		}
+	case app.MessageUpdated:
+		if e.Community == v.cur && e.Message.Channel == v.curCh {
+			v.msgs.update(e.Message)
+		}
 	case app.PeersChanged:
 		v.refreshPresence()
 	case app.SyncProgress:
@@ -555,7 +573,20 @@ func (v *CommunityView) submit() {
 		return
 	}
 	v.composer.SetText("")
-	v.msgs.post(text)
+	v.msgs.post(text, v.replyTo)
+	v.setReply(app.Message{})
+}
+
+// setReply shows which message the composer answers, above it (the zero Message: none).
+func (v *CommunityView) setReply(m app.Message) {
+	v.replyTo = m.ID
+	if m.ID.IsZero() {
+		v.replyBar.Hide()
+		return
+	}
+	v.replyText.SetText("Replying to " + nameOr(m.Name) + ": " + clip(strings.Join(strings.Fields(m.Text), " "), 100))
+	v.replyBar.Show()
+	v.s.win.Canvas().Focus(v.composer)
 }
 
 // checkLength says, as the person types, when the text is over what a message may hold: by how

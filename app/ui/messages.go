@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"image/color"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type msgRow struct {
 	failed  string  // why it was not sent
 	head    bool    // first of a group: avatar, name and time show
 	day     string  // first of a day: the day's separator shows
+	quote   string  // a reply: its parent, quoted in one line ("" for none)
 	textH   float32 // the text's wrapped height at width textW (a cache: measuring is not free)
 	textW   float32
 	h       float32 // the row's height, as last given to the list
@@ -89,6 +91,7 @@ func (l *messageList) makeList() *widget.List {
 			}
 			it := o.(*msgItem)
 			it.onMenu = l.showMenu
+			it.quote.onTap = func() { l.jumpTo(it.row.m.ReplyTo) }
 			it.set(l.rows[i])
 			if i < 5 && l.more && !l.loading && !l.pinning {
 				l.loadOlder()
@@ -318,20 +321,20 @@ func (l *messageList) index(id community.Hash) int {
 }
 
 // post shows text as pending at once, then stores and publishes it in the background.
-func (l *messageList) post(text string) {
+func (l *messageList) post(text string, replyTo community.Hash) {
 	comm, ch := l.comm, l.ch
 	if ch == (community.Hash{}) {
 		return
 	}
 	l.tokens++
 	token := l.tokens
-	row := msgRow{m: app.Message{Channel: ch, Text: text, Mine: true, Name: l.v.myName(), Time: time.Now()}, pending: true, token: token}
+	row := msgRow{m: app.Message{Channel: ch, Text: text, Mine: true, Name: l.v.myName(), Time: time.Now(), ReplyTo: replyTo}, pending: true, token: token}
 	l.rows = append(l.rows, row)
 	l.settle(len(l.rows) - 1)
 	l.list.ScrollToBottom()
 	epoch := l.epoch
 	go func() {
-		m, err := l.v.s.svc.Post(l.v.s.ctx, comm, ch, text, community.Hash{})
+		m, err := l.v.s.svc.Post(l.v.s.ctx, comm, ch, text, replyTo)
 		l.v.s.do(func() {
 			if epoch != l.epoch {
 				return // another channel is shown: the message is in its own when it comes back
@@ -376,6 +379,7 @@ func (l *messageList) atBottom() bool {
 func (l *messageList) regroup(from int) {
 	for i := max(from, 0); i < len(l.rows); i++ {
 		r := &l.rows[i]
+		r.quote = l.quoteOf(r.m)
 		day := r.m.Time.Local().Format("Monday, 2 January 2006")
 		r.day, r.head = "", true
 		if i == 0 {
@@ -391,6 +395,68 @@ func (l *messageList) regroup(from int) {
 		}
 		r.head = !bytes.Equal(p.m.Author, r.m.Author) || p.m.Name != r.m.Name || r.m.Time.Sub(p.m.Time) > 5*time.Minute
 	}
+}
+
+// quoteOf is the one line a reply shows above its text: its parent's author and first words.
+func (l *messageList) quoteOf(m app.Message) string {
+	if m.ReplyTo.IsZero() {
+		return ""
+	}
+	if i := l.index(m.ReplyTo); i >= 0 {
+		p := l.rows[i].m
+		return "↪ " + nameOr(p.Name) + ": " + clip(strings.Join(strings.Fields(p.Text), " "), 120)
+	}
+	return "↪ a reply to an earlier message"
+}
+
+// footOf is the line under a message: its reactions, and whether it was edited or is pinned.
+func footOf(m app.Message) string {
+	var parts []string
+	for _, r := range m.Reactions {
+		parts = append(parts, fmt.Sprintf("%s %d", r.Emoji, r.Count))
+	}
+	react := strings.Join(parts, "   ")
+	var marks []string
+	if m.Edited {
+		marks = append(marks, "edited")
+	}
+	if m.Pinned {
+		marks = append(marks, "pinned")
+	}
+	if len(marks) > 0 {
+		if react != "" {
+			react += "   ·   "
+		}
+		react += strings.Join(marks, " · ")
+	}
+	return react
+}
+
+// update shows a message's new state (an edit, reactions, a pin) in its row.
+func (l *messageList) update(m app.Message) {
+	i := l.index(m.ID)
+	if i < 0 {
+		return
+	}
+	l.rows[i].m = m
+	l.rows[i].textW = 0 // measure the text again
+	l.settle(i)
+	for j := i + 1; j < len(l.rows); j++ { // replies quoting it
+		if l.rows[j].m.ReplyTo == m.ID {
+			l.settle(j)
+		}
+	}
+}
+
+// jumpTo scrolls to a message's row, if it is loaded.
+func (l *messageList) jumpTo(id community.Hash) bool {
+	i := l.index(id)
+	if i < 0 {
+		return false
+	}
+	l.list.ScrollTo(i)
+	l.list.Select(i)
+	return true
 }
 
 // Row geometry: the avatar column and the text's left edge.
@@ -441,7 +507,7 @@ func (l *messageList) rowHeight(i int) float32 {
 		l.measure.Resize(fyne.NewSize(w, 10))
 		r.textH, r.textW = l.measure.MinSize().Height, w
 	}
-	return rowGeometry(r.day != "", r.head, r.failed != "", r.textH)
+	return rowGeometry(r.day != "", r.head, r.quote != "", footOf(r.m) != "", r.failed != "", r.textH)
 }
 
 // textWidth is the width a message's text wraps at in a row of width w.
@@ -464,13 +530,15 @@ func captionHeight() float32 {
 }
 
 // rowGeometry is the height of a row with these parts and a text this tall.
-func rowGeometry(day, head, failed bool, text float32) float32 {
+func rowGeometry(day, head, quote, foot, failed bool, text float32) float32 {
 	h := text
 	if head {
 		h += lineHeight() - overlap()
 	}
-	if failed {
-		h += captionHeight() - overlap()
+	for _, caption := range []bool{quote, foot, failed} {
+		if caption {
+			h += captionHeight() - overlap()
+		}
 	}
 	if head {
 		h = fyne.Max(h, avatarSize+2*theme.Padding())
@@ -491,6 +559,8 @@ type msgItem struct {
 	badge  *widget.Label
 	when   *widget.Label
 	text   *widget.Label
+	quote  *tapLabel     // a reply's parent, in one line: a tap jumps to it
+	foot   *widget.Label // reactions, edited, pinned
 	failed *widget.Label
 	head   *fyne.Container
 	menu   *widget.Button // the message's menu (copy, delete), on a group's first row
@@ -509,8 +579,14 @@ func newMsgItem() *msgItem {
 	it := &msgItem{
 		day: widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
 		av:  newAvatar(), name: widget.NewLabel(""), badge: widget.NewLabel(""), when: widget.NewLabel(""),
-		text: widget.NewLabel(""), failed: widget.NewLabel(""),
+		text: widget.NewLabel(""), failed: widget.NewLabel(""), quote: newTapLabel(), foot: widget.NewLabel(""),
 	}
+	it.quote.Importance = widget.LowImportance
+	it.quote.SizeName = theme.SizeNameCaptionText
+	it.quote.Truncation = fyne.TextTruncateEllipsis
+	it.quote.TextStyle.Italic = true
+	it.foot.SizeName = theme.SizeNameCaptionText
+	it.foot.Truncation = fyne.TextTruncateEllipsis
 	it.day.Importance = widget.LowImportance
 	it.day.SizeName = theme.SizeNameCaptionText
 	it.name.TextStyle.Bold = true
@@ -559,6 +635,11 @@ func (it *msgItem) set(r msgRow) {
 		setText(it.when, when)
 	}
 	setText(it.text, r.m.Text)
+	it.quote.Hidden = r.quote == ""
+	setText(&it.quote.Label, r.quote)
+	foot := footOf(r.m)
+	it.foot.Hidden = foot == ""
+	setText(it.foot, foot)
 	it.failed.Hidden = r.failed == ""
 	if r.failed != "" {
 		setText(it.failed, "Not sent: "+r.failed)
@@ -574,7 +655,7 @@ func setText(l *widget.Label, text string) {
 
 func (it *msgItem) CreateRenderer() fyne.WidgetRenderer {
 	r := &msgRenderer{it: it, lay: msgLayout{it: it}}
-	r.objs = []fyne.CanvasObject{it.day, it.av, it.head, it.text, it.failed}
+	r.objs = []fyne.CanvasObject{it.day, it.av, it.head, it.quote, it.text, it.foot, it.failed}
 	return r
 }
 
@@ -616,14 +697,42 @@ func (m *msgLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		it.head.Move(fyne.NewPos(x, y))
 		y += lineHeight() - overlap()
 	}
+	if it.quote.Visible() {
+		it.quote.Resize(fyne.NewSize(w, captionHeight()))
+		it.quote.Move(fyne.NewPos(x, y))
+		y += captionHeight() - overlap()
+	}
 	th := it.text.MinSize().Height
 	it.text.Resize(fyne.NewSize(w, th))
 	it.text.Move(fyne.NewPos(x, y))
 	th = it.text.MinSize().Height // wrapped at its width now
 	it.text.Resize(fyne.NewSize(w, th))
 	y += th - overlap()
+	if it.foot.Visible() {
+		it.foot.Resize(fyne.NewSize(w, captionHeight()))
+		it.foot.Move(fyne.NewPos(x, y))
+		y += captionHeight() - overlap()
+	}
 	it.failed.Resize(fyne.NewSize(w, captionHeight()))
 	it.failed.Move(fyne.NewPos(x, y))
+}
+
+// tapLabel is a label that does something when tapped (a reply's quote jumps to its parent).
+type tapLabel struct {
+	widget.Label
+	onTap func()
+}
+
+func newTapLabel() *tapLabel {
+	l := &tapLabel{}
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+func (l *tapLabel) Tapped(*fyne.PointEvent) {
+	if l.onTap != nil {
+		l.onTap()
+	}
 }
 
 func (m *msgLayout) MinSize([]fyne.CanvasObject) fyne.Size {

@@ -212,9 +212,13 @@ func (v *CommunityView) canDelete(m app.Message) bool {
 // messageMenu is a message's menu: copy its text, delete it when allowed.
 func (l *messageList) messageMenu(r msgRow) *fyne.Menu {
 	v := l.v
-	items := []*fyne.MenuItem{fyne.NewMenuItem("Copy text", func() {
+	var items []*fyne.MenuItem
+	if !r.pending && r.failed == "" {
+		items = append(items, l.conversationItems(r.m)...)
+	}
+	items = append(items, fyne.NewMenuItem("Copy text", func() {
 		v.s.win.Clipboard().SetContent(r.m.Text)
-	})}
+	}))
 	if !r.pending && r.failed == "" && v.canDelete(r.m) {
 		items = append(items, fyne.NewMenuItem("Delete message…", func() { l.askDelete(r.m) }))
 	}

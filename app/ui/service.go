@@ -34,6 +34,10 @@ type Service interface {
 	Messages(id, channel community.Hash, before community.Position, limit int) ([]app.Message, error)
 	Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (app.Message, error)
 	DeleteMessage(ctx context.Context, id, message community.Hash) error
+	EditMessage(ctx context.Context, id, message community.Hash, text string) (app.Message, error)
+	React(ctx context.Context, id, message community.Hash, emoji string, remove bool) (app.Message, error)
+	Pin(ctx context.Context, id, message community.Hash, pinned bool) (app.Message, error)
+	Pins(id, channel community.Hash) ([]app.Message, error)
 
 	// Invites and moderation.
 	Invites(id community.Hash) ([]app.Issued, error)

@@ -177,15 +177,20 @@ func (s *Shell) handle(ev app.Event) {
 	}
 }
 
-// notify shows a desktop notification of a new message while the window is not in front.
+// notify shows a desktop notification of a new message while the window is not in front, and of
+// one that mentions this member whenever it comes.
 func (s *Shell) notify(e app.MessageAdded) {
 	// Not for history arriving in a catch-up, and not more than one every few seconds.
+	// A mention notifies even while the window is in front (it may be another channel).
 	now := time.Now()
-	if s.focused || !s.settings.Notifications || now.Sub(e.Message.Time) > 5*time.Minute || now.Sub(s.notified) < 5*time.Second {
+	if (s.focused && !e.Message.MentionsMe) || !s.settings.Notifications || now.Sub(e.Message.Time) > 5*time.Minute || now.Sub(s.notified) < 5*time.Second {
 		return
 	}
 	s.notified = now
 	title := nameOr(e.Message.Name)
+	if e.Message.MentionsMe {
+		title += " mentioned you"
+	}
 	if c := s.view.summary(e.Community); c != nil {
 		title += " in " + c.Name
 	}

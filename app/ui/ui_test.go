@@ -808,10 +808,11 @@ func TestModerateFromTheDesktop(t *testing.T) {
 
 	// The message's menu: Copy, and Delete for the owner; Delete asks first.
 	menu := v.msgs.messageMenu(boRow)
-	if len(menu.Items) != 2 || menu.Items[1].Label != "Delete message…" {
+	del := menuItem(menu, "Delete message…")
+	if del == nil || menuItem(menu, "Copy text") == nil || menuItem(menu, "Edit…") != nil {
 		t.Fatalf("the menu of a member's message for the owner: %v", menu.Items)
 	}
-	menu.Items[1].Action()
+	del.Action()
 	if v.confirm == nil {
 		t.Fatal("Delete asked nothing")
 	}
@@ -1255,4 +1256,97 @@ func contrast(a, b color.Color) float64 {
 		la, lb = lb, la
 	}
 	return (la + 0.05) / (lb + 0.05)
+}
+
+// menuItem is the item of menu with that label, or nil.
+func menuItem(menu *fyne.Menu, label string) *fyne.MenuItem {
+	for _, it := range menu.Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	return nil
+}
+
+// TestConversationFromTheDesktop: Bo replies to Ana's message from its menu (the reply shows
+// Ana's words above his, and a tap on them goes to her message), reacts with 🔥, and Ana's window
+// shows the count; Ana edits her message and pins it; Bo's window shows it edited and pinned,
+// and the pins list has it. Bo's mention of Ana is marked as one.
+func TestConversationFromTheDesktop(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo := open(t, a), open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	bv := bo.shell.view
+	eventually(t, "Bo's window on the community", func() bool { return bv.cur == v.cur && bv.curCh == v.curCh }, bo.q)
+	ana.send(t, "kiln day is saturday")
+	var row msgRow
+	eventually(t, "Ana's message in Bo's window", func() bool {
+		for _, r := range bo.rows() {
+			if r.m.Text == "kiln day is saturday" {
+				row = r
+				return true
+			}
+		}
+		return false
+	}, ana.q, bo.q)
+
+	// Bo replies from the menu, mentioning Ana.
+	menuItem(bv.msgs.messageMenu(row), "Reply").Action()
+	if bv.replyBar.Hidden || !strings.Contains(bv.replyText.Text, "Replying to Ana") {
+		t.Fatalf("the reply bar: hidden %v, %q", bv.replyBar.Hidden, bv.replyText.Text)
+	}
+	bo.send(t, "@Ana I'll bring the celadon tests")
+	var reply msgRow
+	eventually(t, "the reply in Ana's window, quoting her", func() bool {
+		for _, r := range ana.rows() {
+			if r.m.ReplyTo == row.m.ID && !r.pending {
+				reply = r
+				return strings.HasPrefix(r.quote, "↪ Ana: kiln day")
+			}
+		}
+		return false
+	}, ana.q, bo.q)
+	if !reply.m.MentionsMe || !bv.replyBar.Hidden {
+		t.Errorf("the reply: mentions Ana %v; Bo's reply bar still shown %v", reply.m.MentionsMe, !bv.replyBar.Hidden)
+	}
+
+	// Bo reacts; Ana sees the count.
+	react := menuItem(bv.msgs.messageMenu(row), "React")
+	react.ChildMenu.Items[4].Action() // 🔥
+	eventually(t, "🔥 1 under Ana's message in her window", func() bool {
+		i := v.msgs.index(row.m.ID)
+		return i >= 0 && footOf(v.msgs.rows[i].m) == "🔥 1"
+	}, ana.q, bo.q)
+
+	// Ana edits and pins hers; Bo sees both, and the pins list has it.
+	i := v.msgs.index(row.m.ID)
+	mine := v.msgs.rows[i]
+	menuItem(v.msgs.messageMenu(mine), "Edit…").Action()
+	top := ana.win.Canvas().Overlays().Top()
+	e := entryIn(t, top)
+	e.SetText("kiln day is Saturday, 9:00")
+	test.Tap(find(top, "Save"))
+	menuItem(v.msgs.messageMenu(mine), "Pin to the channel").Action()
+	eventually(t, "the edit and the pin in Bo's window", func() bool {
+		j := bv.msgs.index(row.m.ID)
+		return j >= 0 && bv.msgs.rows[j].m.Text == "kiln day is Saturday, 9:00" && footOf(bv.msgs.rows[j].m) == "🔥 1   ·   edited · pinned"
+	}, ana.q, bo.q)
+	if menuItem(bv.msgs.messageMenu(row), "Edit…") != nil || menuItem(bv.msgs.messageMenu(row), "Pin to the channel") != nil {
+		t.Error("Bo is offered to edit Ana's message, or to pin")
+	}
+	bv.openPins()
+	eventually(t, "the pins list", func() bool { return bv.pinsDialog != nil }, bo.q)
+	if find(bo.win.Canvas().Overlays().Top(), "Ana: kiln day is Saturday, 9:00") == nil {
+		t.Error("the pins list does not show Ana's message")
+	}
 }

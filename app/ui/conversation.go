@@ -1,0 +1,180 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+)
+
+// Conversation in the desktop app: a message's menu replies, reacts, edits and pins; a
+// channel's pinned messages open from the pin button beside the title.
+
+// quickEmoji are the reactions the menu offers first.
+var quickEmoji = []string{"👍", "❤️", "😂", "🎉", "🔥", "👀", "🙏"}
+
+// conversationItems are a stored message's menu items for conversation: reply, react (a
+// reaction this install put there already is taken back), who reacted, edit (its own), pin or
+// unpin (the owner and moderators).
+func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
+	v := l.v
+	if v.postingNote() != "" {
+		return nil // removed, archived, announcements for a member: nothing to answer with
+	}
+	items := []*fyne.MenuItem{fyne.NewMenuItem("Reply", func() { v.setReply(m) })}
+	mine := map[string]bool{}
+	for _, r := range m.Reactions {
+		mine[r.Emoji] = r.Mine
+	}
+	react := fyne.NewMenuItem("React", nil)
+	var sub []*fyne.MenuItem
+	for _, e := range quickEmoji {
+		label := e
+		if mine[e] {
+			label = e + "  (take back)"
+		}
+		sub = append(sub, fyne.NewMenuItem(label, func() { v.react(m, e, mine[e]) }))
+	}
+	react.ChildMenu = fyne.NewMenu("", sub...)
+	items = append(items, react)
+	if len(m.Reactions) > 0 {
+		items = append(items, fyne.NewMenuItem("Who reacted…", func() { v.showReactions(m) }))
+	}
+	if m.Mine {
+		items = append(items, fyne.NewMenuItem("Edit…", func() { v.openEdit(m) }))
+	}
+	if v.myRole() >= community.RoleModerator {
+		label := "Pin to the channel"
+		if m.Pinned {
+			label = "Unpin"
+		}
+		items = append(items, fyne.NewMenuItem(label, func() { v.pin(m, !m.Pinned) }))
+	}
+	return items
+}
+
+// postingNote is why this install cannot post in the channel shown ("" when it can).
+func (v *CommunityView) postingNote() string {
+	ch, ok := v.channel()
+	if !ok {
+		return ""
+	}
+	return v.s.svc.PostingNote(v.cur, ch.ID)
+}
+
+// react puts an emoji on a message or takes it back; the row updates from MessageUpdated.
+func (v *CommunityView) react(m app.Message, emoji string, remove bool) {
+	id := v.cur
+	v.s.act(func(ctx context.Context) error {
+		_, err := v.s.svc.React(ctx, id, m.ID, emoji, remove)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.s.show(dialog.NewInformation("Reaction not sent", sentence(err), v.s.win))
+		}
+	})
+}
+
+// pin pins or unpins a message.
+func (v *CommunityView) pin(m app.Message, pinned bool) {
+	id := v.cur
+	v.s.act(func(ctx context.Context) error {
+		_, err := v.s.svc.Pin(ctx, id, m.ID, pinned)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.s.show(dialog.NewInformation("Not pinned", sentence(err), v.s.win))
+		}
+	})
+}
+
+// showReactions lists who put each emoji on a message.
+func (v *CommunityView) showReactions(m app.Message) {
+	var lines []string
+	for _, r := range m.Reactions {
+		lines = append(lines, r.Emoji+"  "+strings.Join(r.Who, ", "))
+	}
+	v.s.show(dialog.NewCustom("Reactions", "Close", wrapped(strings.Join(lines, "\n")), v.s.win))
+}
+
+// openEdit changes the text of one of this install's messages.
+func (v *CommunityView) openEdit(m app.Message) {
+	id := v.cur
+	text := widget.NewMultiLineEntry()
+	text.SetText(m.Text)
+	text.Wrapping = fyne.TextWrapWord
+	text.SetMinRowsVisible(4)
+	status := wrapped("Everyone sees the new text, marked \"edited\".")
+	status.Importance = widget.LowImportance
+	var d dialog.Dialog
+	save := widget.NewButton("Save", nil)
+	save.Importance = widget.HighImportance
+	save.OnTapped = func() {
+		save.Disable()
+		t := text.Text
+		v.s.act(func(ctx context.Context) error {
+			_, err := v.s.svc.EditMessage(ctx, id, m.ID, t)
+			return err
+		}, func(err error) {
+			if err != nil {
+				status.SetText(sentence(err))
+				status.Importance = widget.DangerImportance
+				status.Refresh()
+				save.Enable()
+				return
+			}
+			d.Hide()
+		})
+	}
+	d = dialog.NewCustom("Edit your message", "Cancel", container.NewVBox(text, status, save), v.s.win)
+	d.Resize(fyne.NewSize(520, 0))
+	v.editDialog = d
+	v.s.show(d)
+	v.s.win.Canvas().Focus(text)
+}
+
+// openPins lists the channel's pinned messages; a tap on one goes to it when it is loaded.
+func (v *CommunityView) openPins() {
+	id, ch := v.cur, v.curCh
+	go func() {
+		pins, err := v.s.svc.Pins(id, ch)
+		v.s.do(func() {
+			if err != nil {
+				v.s.show(dialog.NewInformation("Pinned messages", sentence(err), v.s.win))
+				return
+			}
+			box := container.NewVBox()
+			if len(pins) == 0 {
+				box.Add(wrapped("Nothing is pinned here yet. The owner and moderators pin messages from a message's menu."))
+			}
+			var d dialog.Dialog
+			for _, m := range pins {
+				b := widget.NewButton(nameOr(m.Name)+": "+clip(strings.Join(strings.Fields(m.Text), " "), 80), func() {
+					if v.msgs.jumpTo(m.ID) {
+						d.Hide()
+					}
+				})
+				b.Alignment = widget.ButtonAlignLeading
+				box.Add(b)
+			}
+			d = dialog.NewCustom("Pinned in #"+v.channelName(), "Close", container.NewVScroll(box), v.s.win)
+			d.Resize(fyne.NewSize(520, 360))
+			v.pinsDialog = d
+			v.s.show(d)
+		})
+	}()
+}
+
+// channelName is the name of the channel shown.
+func (v *CommunityView) channelName() string {
+	if ch, ok := v.channel(); ok {
+		return ch.Name
+	}
+	return ""
+}
