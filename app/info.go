@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -79,4 +80,48 @@ func (s *Service) EditCommunity(ctx context.Context, id community.Hash, name, ab
 	}
 	_, err = s.writeOwnLocked(ctx, r, community.KindCommunityEdit, body, community.Hash{})
 	return err
+}
+
+// Departure is how this install stopped being a member of a community.
+type Departure struct {
+	Removed bool      // removed by a moderator or the owner (else it left, or its join lost a race)
+	By      string    // who removed it, as shown
+	At      time.Time // the remover's clock when it did
+	Reason  string    // the remover's reason ("" for none)
+}
+
+// Departure says who removed this install from a community, when and why, when it was removed;
+// ok is false while it is a member.
+func (s *Service) Departure(id community.Hash) (d Departure, ok bool, err error) {
+	r, err := s.room(id)
+	if err != nil {
+		return Departure{}, false, err
+	}
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	if st.RoleOf(me) != community.RoleNone {
+		return Departure{}, false, nil
+	}
+	if !st.Removed(me) {
+		return Departure{}, true, nil
+	}
+	var last *community.Event
+	var body *community.Remove
+	err = s.store.AuthorityEvents(id, func(e *community.Event) error {
+		if e.Kind != community.KindRemove {
+			return nil
+		}
+		if _, void := st.Void(e.ID); void {
+			return nil
+		}
+		b, err := community.DecodeBody(e.Kind, e.Body)
+		if rm, ok := b.(*community.Remove); err == nil && ok && rm.Target.Equal(me) {
+			last, body = e, rm
+		}
+		return nil
+	})
+	if err != nil || last == nil {
+		return Departure{Removed: true}, true, err
+	}
+	return Departure{Removed: true, By: r.nameOf(st, last.Author), At: last.WallTime(), Reason: body.Reason}, true, nil
 }

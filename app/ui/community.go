@@ -43,6 +43,7 @@ type CommunityView struct {
 	replyBar  *fyne.Container
 	replyText *widget.Label
 	replyTo   community.Hash // the message the composer answers (zero: none)
+	departure string         // how this install stopped being a member of the community shown ("" while it is one)
 	writeRow  *fyne.Container
 	memList   *widget.List
 	memHead   *widget.Label
@@ -299,9 +300,18 @@ func (v *CommunityView) reload(id community.Hash) {
 		if err == nil && id != (community.Hash{}) {
 			ms, err = v.s.svc.Members(id)
 		}
+		var dep app.Departure
+		var gone bool
+		if err == nil && id != (community.Hash{}) {
+			dep, gone, _ = v.s.svc.Departure(id) // a read of the store: what the note says is best effort
+		}
 		v.s.do(func() {
 			if gen != v.gen || seq != v.seq {
 				return // a newer reload is under way
+			}
+			v.departure = ""
+			if gone {
+				v.departure = departureNote(dep)
 			}
 			if err != nil {
 				v.msgs.showEmpty(sentence(err))
@@ -470,7 +480,11 @@ func (v *CommunityView) refreshHeader() {
 	} else {
 		v.clash.Hide()
 	}
-	if note := v.s.svc.PostingNote(v.cur, ch.ID); ok && note != "" && !canWrite {
+	note := v.s.svc.PostingNote(v.cur, ch.ID)
+	if role == community.RoleNone && v.departure != "" {
+		note = v.departure
+	}
+	if ok && note != "" && !canWrite {
 		// Not a greyed composer that still says "Enter sends": a sentence of why, and where to go.
 		v.postNote.SetText(note + ".")
 		v.postNote.Show()
@@ -488,6 +502,25 @@ func (v *CommunityView) refreshHeader() {
 		v.composer.Disable()
 		v.send.Disable()
 	}
+}
+
+// departureNote says who removed this install, when and why, or that it left.
+func departureNote(d app.Departure) string {
+	if !d.Removed {
+		return "You are no longer a member of this community: what you had stays readable here"
+	}
+	who := nameOr(d.By)
+	if d.By == "" {
+		who = "A moderator"
+	}
+	s := who + " removed you"
+	if !d.At.IsZero() {
+		s += " on " + d.At.Local().Format("2 January 2006 at 15:04")
+	}
+	if d.Reason != "" {
+		s += ", saying: “" + d.Reason + "”"
+	}
+	return s + ". What you had stays readable here; nothing new comes"
 }
 
 // composerHint is the composer's placeholder for a member.

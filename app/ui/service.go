@@ -24,6 +24,7 @@ type Service interface {
 	UpdateChannel(ctx context.Context, id, channel community.Hash, name string, archived bool) (app.Channel, error)
 	PostingNote(id, channel community.Hash) string
 	Info(id community.Hash) (app.Info, error)
+	Departure(id community.Hash) (d app.Departure, ok bool, err error)
 	EditCommunity(ctx context.Context, id community.Hash, name, about string, maxMembers int) error
 	MyProfile(id community.Hash) (name, about string, err error)
 	SetProfile(ctx context.Context, id community.Hash, name, about string) error

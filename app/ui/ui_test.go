@@ -23,6 +23,7 @@ import (
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/invite"
+	"github.com/kith-app/kith/app/localstore"
 	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/storage"
 )
@@ -880,6 +881,22 @@ func TestModerateFromTheDesktop(t *testing.T) {
 		return !member && use.Revoked && labelWith(ana.win.Canvas().Overlays().Top(), "was removed") != nil
 	}, ana.q, bo.q)
 	v.memberDialog.Hide()
+	// Bo's window says who removed him and when, instead of a composer, once the removal reaches
+	// him (here handed over directly: Ana's peer drops his connection as it removes him).
+	var removal []byte
+	_ = localstore.Store{S: ana.p.Store}.AuthorityEvents(v.cur, func(e *community.Event) error {
+		if e.Kind == community.KindRemove {
+			removal = e.Encode()
+		}
+		return nil
+	})
+	if _, err := bo.p.Svc.Receive(v.cur, [][]byte{removal}); err != nil {
+		t.Fatal(err)
+	}
+	bv := bo.shell.view
+	eventually(t, "Bo's window to say Ana removed him", func() bool {
+		return !bv.writeRow.Visible() && strings.HasPrefix(bv.postNote.Text, "Ana removed you on ")
+	}, bo.q, ana.q)
 
 	// Cy, a member, leaves from its own entry, after a confirmation.
 	cy := open(t, a)
