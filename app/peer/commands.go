@@ -558,11 +558,11 @@ func nameOr(name string) string {
 type MemberJSON struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
-	About  string `json:"about"`
 	Role   string `json:"role"`
 	Online bool   `json:"online"`
 	Path   string `json:"path,omitempty"` // direct, LAN or relayed, when online
 	You    bool   `json:"you"`
+	About  string `json:"about"` // last: scripts read the fields before it in this order
 }
 
 func (p *Peer) doMembers(req Request) (Result, error) {

@@ -8,7 +8,7 @@ import (
 // StatusNotifierWatcher (the host of tray icons that Fyne's tray talks to) is on the session bus.
 // GNOME without an extension has none: a tray icon there is never seen.
 func trayWorks() bool {
-	conn, err := dbus.SessionBusPrivate()
+	conn, err := dbus.SessionBusPrivateNoAutoStartup() // never starts a bus of its own
 	if err != nil {
 		return false
 	}
