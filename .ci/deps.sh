@@ -6,7 +6,8 @@
 # With everything present it changes nothing and takes well under a second.
 #
 #   (no argument)  build packages only
-#   run            same as no argument: a desktop user already has a display
+#   run            build packages, and the fonts that draw every script (Noto core and CJK);
+#                  a desktop user already has a display
 #   test           also Xvfb, Mesa's software GL and xdotool (the desktop smoke test), and
 #                  iproute2, nftables and conntrack (the NAT lab)
 #   lab            iproute2, nftables and conntrack only
@@ -29,6 +30,11 @@ esac
 pkgs=(gcc libc6-dev make pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 	libwayland-dev libxkbcommon-dev wayland-protocols)
+if [[ $mode == run || $mode == screenshots ]]; then
+	# Fyne draws a character its own font lacks with a system font that has it: these give
+	# Chinese, Japanese, Korean, Arabic, Hebrew, Devanagari, Thai and more (without them, boxes).
+	pkgs+=(fonts-noto-core fonts-noto-cjk)
+fi
 if [[ $mode == test || $mode == screenshots ]]; then
 	# Xvfb runs the real app; without libgl1-mesa-dri: "GLXBadFBConfig". xdotool finds its
 	# windows and presses keys; x11-utils has xdpyinfo (is the display up?).

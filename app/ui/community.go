@@ -453,9 +453,16 @@ func (v *CommunityView) refreshHeader() {
 	case st.Syncing:
 		v.chip.SetText(st.String())
 	case len(v.members) > 1 && others == 0:
-		v.chip.SetText("offline — messages will be sent when a member is reachable")
+		v.chip.SetText("offline") // the composer says what happens to what is written meanwhile
 	default:
 		v.chip.SetText("synced")
+	}
+	hint := composerHint
+	if len(v.members) > 1 && others == 0 {
+		hint = composerOffline
+	}
+	if v.composer.PlaceHolder != hint {
+		v.composer.SetPlaceHolder(hint)
 	}
 	if role >= community.RoleModerator {
 		v.inviteBtn.Show()
@@ -525,6 +532,9 @@ func departureNote(d app.Departure) string {
 
 // composerHint is the composer's placeholder for a member.
 const composerHint = "Write a message. Enter sends, Shift+Enter adds a line."
+
+// composerOffline is the placeholder while no other member is online.
+const composerOffline = "No member is online: what you write is sent when one is. Enter sends."
 
 // startTicker refreshes presence every few seconds: a path can change (relayed to direct)
 // without a connect or disconnect.
