@@ -59,9 +59,10 @@ type CommunityView struct {
 	unreadIn map[community.Hash]int // by community, for the others
 	cur      community.Hash
 	curCh    community.Hash
-	gen      int // bumped on every switch: late answers for an older choice are dropped
-	seq      int // bumped on every reload: only the latest one's answer is shown
-	hidden   bool
+	gen      int  // bumped on every switch: late answers for an older choice are dropped
+	seq      int  // bumped on every reload: only the latest one's answer is shown
+	hidden   bool // the person hid the members panel
+	squeezed bool // the window is too narrow for the members panel: hidden until it widens
 	ticking  bool
 	invite   *inviteDialog // the last one opened
 	// The last channel dialog and info dialog opened (tests find their fields).
@@ -247,7 +248,7 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.body.Offset = 0.74
 	main := container.NewHSplit(container.NewPadded(sidebar), v.body)
 	main.Offset = 0.22
-	v.content = main
+	v.content = container.New(&narrow{v: v}, main)
 	return v
 }
 
@@ -653,7 +654,52 @@ func (v *CommunityView) checkLength(text string) {
 
 func (v *CommunityView) toggleMembers() {
 	v.hidden = !v.hidden
-	if v.hidden {
+	v.squeezed = false // the person chose: the width no longer decides until it changes again
+	v.showMembers(!v.hidden)
+}
+
+// Widths under which the members panel gives way, and the header drops "n of m online".
+const (
+	narrowMembers = 900
+	narrowOnline  = 760
+)
+
+// narrow lays the window out as wide as it is, and under narrowMembers hides the members
+// panel (it comes back when the window widens again, unless the person hid it), so that at
+// 640×480 nothing overlaps.
+type narrow struct {
+	v    *CommunityView
+	last float32
+}
+
+func (n *narrow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+	if size.Width == n.last {
+		return
+	}
+	n.last = size.Width
+	v := n.v
+	switch {
+	case size.Width < narrowMembers && !v.hidden && !v.squeezed:
+		v.squeezed = true
+		v.showMembers(false)
+	case size.Width >= narrowMembers && v.squeezed:
+		v.squeezed = false
+		v.showMembers(!v.hidden)
+	}
+	v.online.Hidden = size.Width < narrowOnline
+}
+
+func (n *narrow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	return fyne.NewSize(MinWindowWidth, MinWindowHeight)
+}
+
+// showMembers shows or hides the members panel.
+func (v *CommunityView) showMembers(show bool) {
+	if !show {
 		v.body.Trailing.Hide()
 		v.body.Offset = 1
 	} else {

@@ -1367,3 +1367,29 @@ func TestConversationFromTheDesktop(t *testing.T) {
 		t.Error("the pins list does not show Ana's message")
 	}
 }
+
+// TestNarrowWindow: at 640×480 the members panel gives way and "n of m online" goes, so nothing
+// overlaps; widened again, both come back — unless the person hid the panel, which stays hidden.
+func TestNarrowWindow(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	ana.win.Resize(fyne.NewSize(640, 480))
+	if v.body.Trailing.Visible() || v.online.Visible() {
+		t.Fatalf("at 640 px: members panel shown %v, online shown %v", v.body.Trailing.Visible(), v.online.Visible())
+	}
+	if min := v.content.MinSize(); min.Width > 640 || min.Height > 480 {
+		t.Fatalf("the window cannot be 640×480: it needs %v", min)
+	}
+	ana.win.Resize(fyne.NewSize(1180, 760))
+	if !v.body.Trailing.Visible() || !v.online.Visible() {
+		t.Fatal("widened again, the members panel or the online count stayed hidden")
+	}
+	v.toggleMembers()
+	ana.win.Resize(fyne.NewSize(640, 480))
+	ana.win.Resize(fyne.NewSize(1180, 760))
+	if v.body.Trailing.Visible() {
+		t.Fatal("the panel the person hid came back when the window widened")
+	}
+}
