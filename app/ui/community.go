@@ -25,31 +25,32 @@ type CommunityView struct {
 	s       *Shell
 	content fyne.CanvasObject
 
-	commList  *widget.List
-	chanList  *widget.List
-	title     *widget.Label
-	online    *widget.Label
-	chip      *widget.Label
-	msgs      *messageList
-	composer  *composer
-	send      *widget.Button
-	tooLong   *widget.Label // over the composer: what is wrong with the text typed, when anything is
-	overLimit bool          // the text typed is over what a message may hold: send is off
-	inviteBtn *widget.Button
-	newChan   *widget.Button // "+" beside Channels: the owner and moderators
-	editChan  *widget.Button // the pencil beside the title: the owner and moderators
-	clash     *widget.Label  // under the header: what became of a channel made with a taken name
-	postNote  *widget.Label  // instead of the composer: why this install cannot post here
-	replyBar  *fyne.Container
-	replyText *widget.Label
-	replyTo   community.Hash // the message the composer answers (zero: none)
-	departure string         // how this install stopped being a member of the community shown ("" while it is one)
-	writeRow  *fyne.Container
-	memList   *widget.List
-	memHead   *widget.Label
-	memEmpty  *widget.Label
-	memPanel  fyne.CanvasObject
-	body      *container.Split
+	commList     *widget.List
+	chanList     *widget.List
+	title        *widget.Label
+	online       *widget.Label
+	chip         *widget.Label
+	msgs         *messageList
+	composer     *composer
+	send         *widget.Button
+	tooLong      *widget.Label // over the composer: what is wrong with the text typed, when anything is
+	overLimit    bool          // the text typed is over what a message may hold: send is off
+	inviteBtn    *widget.Button
+	newChan      *widget.Button // "+" beside Channels: the owner and moderators
+	editChan     *widget.Button // the pencil beside the title: the owner and moderators
+	clash        *widget.Label  // under the header: what became of a channel made with a taken name
+	postNote     *widget.Label  // instead of the composer: why this install cannot post here
+	replyBar     *fyne.Container
+	replyText    *widget.Label
+	replyTo      community.Hash // the message the composer answers (zero: none)
+	composerRows int            // the lines the composer shows now (see growComposer)
+	departure    string         // how this install stopped being a member of the community shown ("" while it is one)
+	writeRow     *fyne.Container
+	memList      *widget.List
+	memHead      *widget.Label
+	memEmpty     *widget.Label
+	memPanel     fyne.CanvasObject
+	body         *container.Split
 
 	// Fyne thread only.
 	comms    []app.Summary
@@ -531,6 +532,28 @@ func departureNote(d app.Departure) string {
 	return s + ". What you had stays readable here; nothing new comes"
 }
 
+// growComposer shows as many lines of what is typed as it has, from two up to eight (then it
+// scrolls), so the earlier lines of a longer message stay in view.
+func (v *CommunityView) growComposer(text string) {
+	lines := strings.Count(text, "\n") + 1
+	if w := v.composer.Size().Width; w > 0 {
+		perLine := int(w / fyne.MeasureText("m", theme.TextSize(), fyne.TextStyle{}).Width)
+		if perLine > 0 {
+			lines = 0
+			for _, l := range strings.Split(text, "\n") {
+				lines += 1 + len([]rune(l))/perLine
+			}
+		}
+	}
+	rows := min(max(lines, 2), 8)
+	if rows != v.composerRows {
+		v.composerRows = rows
+		v.composer.SetMinRowsVisible(rows)
+		v.writeRow.Refresh()
+		v.content.Refresh()
+	}
+}
+
 // composerHint is the composer's placeholder for a member.
 const composerHint = "Write a message. Enter sends, Shift+Enter adds a line."
 
@@ -552,7 +575,10 @@ func (v *CommunityView) startTicker() {
 			case <-v.s.ctx.Done():
 				return
 			case <-t.C:
-				v.s.do(v.refreshPresence)
+				v.s.do(func() {
+					v.refreshPresence()
+					v.msgs.seen()
+				})
 			}
 		}
 	}()
@@ -637,6 +663,7 @@ func (v *CommunityView) setReply(m app.Message) {
 // much (the limit's own sentence, as Post would say it), so that nothing typed is refused only
 // at Enter.
 func (v *CommunityView) checkLength(text string) {
+	v.growComposer(text)
 	switch err := community.LimitText.Check(strings.TrimSpace(text)); {
 	case errors.Is(err, community.ErrTooLong):
 		v.tooLong.SetText(sentence(err))

@@ -61,9 +61,12 @@ type messageList struct {
 	loading  bool
 	pinning  bool // laying out the latest page before it scrolls to the bottom: no paging yet
 	gen      int
-	width    float32 // of the list, the last time heights were set
-	tokens   int     // pending rows numbered so far
-	epoch    int     // bumped when another channel is shown (gen also moves on reloads)
+	width    float32        // of the list, the last time heights were set
+	tokens   int            // pending rows numbered so far
+	epoch    int            // bumped when another channel is shown (gen also moves on reloads)
+	unseen   int            // messages that came while the person read further up
+	newFrom  community.Hash // the first of them: a "New messages" line shows above it
+	jump     *widget.Button // "n new messages ↓" over the list's bottom, while there are any
 }
 
 func newMessageList(v *CommunityView) *messageList {
@@ -74,8 +77,26 @@ func newMessageList(v *CommunityView) *messageList {
 	l.empty.Alignment = fyne.TextAlignCenter
 	l.empty.Importance = widget.LowImportance
 	l.holder = container.New(&widthWatch{onWidth: l.relayout}, l.list, container.NewCenter(l.empty))
-	l.content = l.holder
+	l.jump = widget.NewButtonWithIcon("", theme.MoveDownIcon(), l.toLatest)
+	l.jump.Importance = widget.HighImportance
+	l.jump.Hide()
+	l.content = container.NewStack(l.holder, container.NewBorder(nil, container.NewCenter(l.jump), nil, nil))
 	return l
+}
+
+// toLatest scrolls to the newest message; the "New messages" line stays where it was.
+func (l *messageList) toLatest() {
+	l.list.ScrollToBottom()
+	l.unseen = 0
+	l.jump.Hide()
+}
+
+// seen hides the jump button once the newest message is in view.
+func (l *messageList) seen() {
+	if l.unseen > 0 && l.atBottom() {
+		l.unseen = 0
+		l.jump.Hide()
+	}
 }
 
 // makeList makes the list widget. A new one is made whenever the rows' heights shift (a page
@@ -125,6 +146,10 @@ func (w *widthWatch) MinSize(objs []fyne.CanvasObject) fyne.Size {
 }
 
 func (l *messageList) clear() {
+	l.unseen, l.newFrom = 0, community.Hash{}
+	if l.jump != nil {
+		l.jump.Hide()
+	}
 	l.gen++
 	l.epoch++
 	l.comm, l.ch, l.rows, l.more, l.loading = community.Hash{}, community.Hash{}, nil, false, false
@@ -307,7 +332,22 @@ func (l *messageList) add(m app.Message) {
 	}
 	if bottom || m.Mine {
 		l.list.ScrollToBottom()
+		return
 	}
+	// Read further up: the message waits below, counted on the jump button, and a line marks
+	// where the new ones start.
+	if l.unseen == 0 && l.newFrom.IsZero() {
+		l.newFrom = m.ID
+		l.regroup(at)
+		l.relayoutFrom(at)
+	}
+	l.unseen++
+	if l.unseen == 1 {
+		l.jump.SetText("1 new message")
+	} else {
+		l.jump.SetText(fmt.Sprintf("%d new messages", l.unseen))
+	}
+	l.jump.Show()
 }
 
 // index is the row of a stored message, or -1.
@@ -380,20 +420,41 @@ func (l *messageList) regroup(from int) {
 	for i := max(from, 0); i < len(l.rows); i++ {
 		r := &l.rows[i]
 		r.quote = l.quoteOf(r.m)
-		day := r.m.Time.Local().Format("Monday, 2 January 2006")
-		r.day, r.head = "", true
-		if i == 0 {
-			if !l.more {
-				r.day = day
-			}
-			continue
-		}
-		p := l.rows[i-1]
-		if p.m.Time.Local().Format("Monday, 2 January 2006") != day {
+		l.group(i)
+		l.markNew(r)
+	}
+}
+
+// group sets row i's day separator and whether it starts a group.
+func (l *messageList) group(i int) {
+	r := &l.rows[i]
+	day := r.m.Time.Local().Format("Monday, 2 January 2006")
+	r.day, r.head = "", true
+	if i == 0 {
+		if !l.more {
 			r.day = day
-			continue
 		}
-		r.head = !bytes.Equal(p.m.Author, r.m.Author) || p.m.Name != r.m.Name || r.m.Time.Sub(p.m.Time) > 5*time.Minute
+		return
+	}
+	p := l.rows[i-1]
+	if p.m.Time.Local().Format("Monday, 2 January 2006") != day {
+		r.day = day
+		return
+	}
+	r.head = !bytes.Equal(p.m.Author, r.m.Author) || p.m.Name != r.m.Name || r.m.Time.Sub(p.m.Time) > 5*time.Minute
+}
+
+// markNew adds "New messages" to the separator above the first message that came while the
+// person read further up.
+func (l *messageList) markNew(r *msgRow) {
+	if l.newFrom.IsZero() || r.pending || r.m.ID != l.newFrom {
+		return
+	}
+	r.head = true // the line parts it from the messages read before
+	if r.day == "" {
+		r.day = "New messages"
+	} else {
+		r.day += "  ·  New messages"
 	}
 }
 

@@ -1393,3 +1393,55 @@ func TestNarrowWindow(t *testing.T) {
 		t.Fatal("the panel the person hid came back when the window widened")
 	}
 }
+
+// TestNewMessagesWhileReadingUp: while Ana reads further up, Bo's new message does not pull her
+// down: a "New messages" line marks it and a button counts it; the button takes her to the
+// latest. The composer grows with what is typed.
+func TestNewMessagesWhileReadingUp(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo := open(t, a), open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	v := ana.shell.view
+	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, err := ana.p.Svc.Post(ctx, v.cur, v.curCh, fmt.Sprintf("earlier %d", i), community.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "Ana's 40 messages shown", func() bool { return len(ana.rows()) == 40 }, ana.q)
+	v.msgs.list.ScrollToTop()
+	if v.msgs.atBottom() {
+		t.Fatal("test setup: the list does not scroll")
+	}
+	m, err := bo.p.Svc.Post(ctx, v.cur, v.curCh, "something new", community.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the jump button", func() bool { return v.msgs.jump.Visible() && v.msgs.jump.Text == "1 new message" }, ana.q, bo.q)
+	i := v.msgs.index(m.ID)
+	if i < 0 || !strings.HasSuffix(v.msgs.rows[i].day, "New messages") {
+		t.Fatalf("no New messages line above Bo's message: %+v", v.msgs.rows[max(i, 0)])
+	}
+	test.Tap(v.msgs.jump)
+	if v.msgs.jump.Visible() || !v.msgs.atBottom() {
+		t.Fatal("the jump button did not take Ana to the latest")
+	}
+
+	c := v.composer
+	c.SetText("one\ntwo\nthree\nfour")
+	if v.composerRows != 4 {
+		t.Fatalf("four lines typed, the composer shows %d", v.composerRows)
+	}
+	c.SetText(strings.Repeat("line\n", 20))
+	if v.composerRows != 8 {
+		t.Fatalf("twenty lines typed, the composer shows %d (want 8, then it scrolls)", v.composerRows)
+	}
+}
