@@ -90,8 +90,9 @@ type Departure struct {
 	Reason  string    // the remover's reason ("" for none)
 }
 
-// Departure says who removed this install from a community, when and why, when it was removed;
-// ok is false while it is a member.
+// Departure says who removed this install from a community, when and why, once the log says
+// so, or once a member handed it the removal (a notice: the removal may wait here for what it
+// cites, which a removed member cannot fetch); ok is false while it is a member.
 func (s *Service) Departure(id community.Hash) (d Departure, ok bool, err error) {
 	r, err := s.room(id)
 	if err != nil {
@@ -99,29 +100,20 @@ func (s *Service) Departure(id community.Hash) (d Departure, ok bool, err error)
 	}
 	st := r.folder.State()
 	me := s.id.PublicKey()
+	if ne, rm, noticed := s.notice(id); noticed && (st.RoleOf(me) != community.RoleNone || st.Removed(me)) {
+		if _, void := st.Void(ne.ID); !void {
+			return Departure{Removed: true, By: r.nameOf(st, ne.Author), At: ne.WallTime(), Reason: rm.Reason}, true, nil
+		}
+	}
 	if st.RoleOf(me) != community.RoleNone {
 		return Departure{}, false, nil
 	}
 	if !st.Removed(me) {
 		return Departure{}, true, nil
 	}
-	var last *community.Event
-	var body *community.Remove
-	err = s.store.AuthorityEvents(id, func(e *community.Event) error {
-		if e.Kind != community.KindRemove {
-			return nil
-		}
-		if _, void := st.Void(e.ID); void {
-			return nil
-		}
-		b, err := community.DecodeBody(e.Kind, e.Body)
-		if rm, ok := b.(*community.Remove); err == nil && ok && rm.Target.Equal(me) {
-			last, body = e, rm
-		}
-		return nil
-	})
-	if err != nil || last == nil {
-		return Departure{Removed: true}, true, err
+	e, rm, err := s.removalOf(id, me)
+	if err != nil {
+		return Departure{Removed: true}, true, nil
 	}
-	return Departure{Removed: true, By: r.nameOf(st, last.Author), At: last.WallTime(), Reason: body.Reason}, true, nil
+	return Departure{Removed: true, By: r.nameOf(st, e.Author), At: e.WallTime(), Reason: rm.Reason}, true, nil
 }

@@ -50,6 +50,7 @@ func (s *Service) Serve(n Network) {
 	s.mu.Unlock()
 	n.Handle(ProtoJoin, community.MaxJoinRequestSize+64, s.serveJoin)
 	n.Handle(ProtoSync, maxSyncRequest, s.serveSync)
+	n.Handle(ProtoNotice, community.MaxEnvelopeSize, s.serveNotice)
 }
 
 // serveJoin admits a joiner: the answer is the join event, so the joiner can sync from it.

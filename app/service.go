@@ -108,6 +108,7 @@ type Service struct {
 	ids       atomic.Pointer[[]community.Hash]           // the communities stored here (see communityIDs); written under idsMu
 	runners   map[community.Hash]*runner                 // guarded by mu: see runner
 	net       Network                                    // guarded by mu: what Serve was given, for the runners' syncs
+	notices   map[community.Hash]*community.Event        // guarded by mu: removals of this install handed over (see serveNotice)
 }
 
 // SetPublisher sets what is called with every event this install writes, once it is stored

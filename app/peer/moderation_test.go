@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/gossip"
 	"github.com/kith-app/kith/app/peer"
@@ -728,4 +729,35 @@ func TestRemovalKeepsThePersonOut(t *testing.T) {
 		t.Fatalf("a joiner with a direction override in its name: %v", err)
 	}
 	join(t, eve, fresh, "Eve")
+}
+
+// TestRemovedMemberLearnsWhy: the owner removes Bo with a reason while Bo is online. Before his
+// connections are dropped (and refused from then on), Bo is handed the removal: his install says
+// who removed him and why, and posts nothing more.
+func TestRemovedMemberLearnsWhy(t *testing.T) {
+	n := newNet(t)
+	owner := n.start("", 0)
+	id := create(t, owner, "Makers")
+	inv := inviteOf(t, owner, id, 2)
+	b := n.start("", 0)
+	join(t, b, inv, "Bo")
+	connected(t, id, owner, b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := owner.Svc.Remove(ctx, id, b.ID.PublicKey(), "spam, twice"); err != nil {
+		t.Fatal(err)
+	}
+	var d app.Departure
+	eventually(t, 30*time.Second, "Bo to learn he was removed, and why", func() bool {
+		var ok bool
+		d, ok, _ = b.Svc.Departure(id)
+		return ok && d.Removed && d.Reason == "spam, twice"
+	})
+	if d.By != "Ana" {
+		t.Errorf("removed by %q, want Ana", d.By)
+	}
+	eventually(t, 30*time.Second, "the owner to drop Bo", func() bool {
+		_, ok := owner.Node().PathTo(b.Node().ID())
+		return !ok
+	})
 }

@@ -344,8 +344,20 @@ func (p *Peer) dropFormerMembers(id community.Hash) {
 		return
 	}
 	for _, pi := range node.Peers() {
-		if p.Svc.RemovedAnywhere(pi.Key) {
-			p.log.Info("disconnecting a former member", "community", id.Short(), "peer", pi.ID)
+		if !p.Svc.RemovedAnywhere(pi.Key) {
+			continue
+		}
+		p.log.Info("disconnecting a former member", "community", id.Short(), "peer", pi.ID)
+		// First it is handed its removal (refused from now on, it could not fetch it), then dropped.
+		ok := p.spawn(func() {
+			if ctx := p.loopCtx(); ctx != nil {
+				if err := p.Svc.NoticeRemoval(ctx, node, pi.ID, id, pi.Key); err != nil {
+					p.log.Debug("handing a former member its removal", "peer", pi.ID, "err", err)
+				}
+			}
+			_ = node.Disconnect(pi.ID)
+		})
+		if !ok {
 			_ = node.Disconnect(pi.ID)
 		}
 	}

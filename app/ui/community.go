@@ -472,7 +472,8 @@ func (v *CommunityView) refreshHeader() {
 		v.inviteBtn.Hide()
 	}
 	ch, ok := v.channel()
-	canWrite := ok && !ch.Archived && role != community.RoleNone && (ch.Type != community.ChannelAnnouncements || role >= community.RoleModerator)
+	canWrite := ok && !ch.Archived && role != community.RoleNone && (ch.Type != community.ChannelAnnouncements || role >= community.RoleModerator) &&
+		v.departure == "" // a member handed this install its removal: the log may not show it yet
 	if role == community.RoleNone {
 		v.chip.SetText("no longer a member") // removed, or left: what this device had stays readable
 	}
@@ -490,7 +491,7 @@ func (v *CommunityView) refreshHeader() {
 		v.clash.Hide()
 	}
 	note := v.s.svc.PostingNote(v.cur, ch.ID)
-	if role == community.RoleNone && v.departure != "" {
+	if v.departure != "" {
 		note = v.departure
 	}
 	if ok && note != "" && !canWrite {
