@@ -426,3 +426,40 @@ func (s *Service) noteAnnotations(r *room, st *community.State, as []opened) {
 		s.Emit(MessageUpdated{Community: r.id, Message: r.annotate(n, st, r.view(st, e, c, me), me)})
 	}
 }
+
+// mentionScan bounds how many messages of each channel Mentions reads, newest first.
+const mentionScan = 5000
+
+// Mentions lists the messages of a community that mention this member (MentionsMe), newest
+// first, at most limit, from the latest mentionScan messages of each channel.
+func (s *Service) Mentions(id community.Hash, limit int) ([]Message, error) {
+	chans, err := s.Channels(id)
+	if err != nil {
+		return nil, err
+	}
+	var out []Message
+	for _, ch := range chans {
+		before := community.Position{}
+		for read := 0; read < mentionScan; {
+			page, err := s.Messages(id, ch.ID, before, 500)
+			if err != nil {
+				return nil, err
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, m := range page {
+				if m.MentionsMe {
+					out = append(out, m)
+				}
+			}
+			read += len(page)
+			before = page[len(page)-1].At
+		}
+	}
+	slices.SortFunc(out, func(a, b Message) int { return b.At.Compare(a.At) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}

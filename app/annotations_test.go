@@ -119,6 +119,41 @@ func TestEditsReactionsAndPins(t *testing.T) {
 	}
 }
 
+// TestMentionsList: a's mentions are the messages that name it after an @, newest first.
+func TestMentionsList(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, b := apptest.NewPeer(t), apptest.NewPeer(t)
+	created, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana Ortiz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.ID
+	inv, _ := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
+	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	chans, _ := b.Svc.Channels(id)
+	for _, text := range []string{"@Ana Ortiz look at this", "no mention", "thanks @ana ortiz!"} {
+		if _, err := b.Svc.Post(ctx, id, chans[0].ID, text, community.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Node.Connect(ctx, b.Node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Svc.SyncFrom(ctx, a.Node, b.Node.ID(), id); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Svc.Mentions(id, 10)
+	if err != nil || len(got) != 2 || got[0].Text != "thanks @ana ortiz!" || got[1].Text != "@Ana Ortiz look at this" {
+		t.Fatalf("a's mentions: %+v, %v", got, err)
+	}
+	if mine, _ := b.Svc.Mentions(id, 10); len(mine) != 0 {
+		t.Fatalf("b's mentions: %+v", mine)
+	}
+}
+
 func TestMentions(t *testing.T) {
 	for _, c := range []struct {
 		text, name string

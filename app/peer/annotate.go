@@ -9,7 +9,7 @@ import (
 	"github.com/kith-app/kith/app/community"
 )
 
-// doAnnotate runs `react`, `edit`, `pin`, `unpin` and `pins`.
+// doAnnotate runs `react`, `edit`, `pin`, `unpin`, `pins` and `mentions`.
 func (p *Peer) doAnnotate(ctx context.Context, req Request) (Result, error) {
 	if req.Cmd == "pins" {
 		id, ch, err := p.place(req)
@@ -34,6 +34,26 @@ func (p *Peer) doAnnotate(ctx context.Context, req Request) (Result, error) {
 	id, err := p.community(req.Community)
 	if err != nil {
 		return Result{}, err
+	}
+	if req.Cmd == "mentions" {
+		ms, err := p.Svc.Mentions(id, 100)
+		if err != nil {
+			return Result{}, err
+		}
+		out := make([]MessageJSON, 0, len(ms))
+		var text strings.Builder
+		for _, m := range ms {
+			ch, err := p.channelByID(id, m.Channel)
+			if err != nil {
+				continue
+			}
+			out = append(out, p.messageJSON(m, ch.Name))
+			fmt.Fprintf(&text, "%s  #%s  %s%s: %s\n", m.Time.Local().Format("2006-01-02 15:04"), community.Printable(ch.Name, false), nameOr(m.Name), roleMark(m.Role), indented(m.Text))
+		}
+		if len(ms) == 0 {
+			text.WriteString("nobody has mentioned you here yet")
+		}
+		return jsonResult(strings.TrimSuffix(text.String(), "\n"), out)
 	}
 	msg, err := community.ParseHash(strings.TrimSpace(req.Message))
 	if err != nil {

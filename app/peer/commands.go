@@ -124,7 +124,7 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doChannel(ctx, req)
 	case "profile", "community edit", "info":
 		return p.doCommunity(ctx, req)
-	case "react", "edit", "pin", "unpin", "pins":
+	case "react", "edit", "pin", "unpin", "pins", "mentions":
 		return p.doAnnotate(ctx, req)
 	case "show":
 		if p.opts.OnShow == nil {

@@ -67,10 +67,13 @@ type CommunityView struct {
 	ticking  bool
 	invite   *inviteDialog // the last one opened
 	// The last channel dialog and info dialog opened (tests find their fields).
-	channelDialog dialog.Dialog
-	infoDialog    dialog.Dialog
-	editDialog    dialog.Dialog
-	pinsDialog    dialog.Dialog
+	channelDialog  dialog.Dialog
+	infoDialog     dialog.Dialog
+	editDialog     dialog.Dialog
+	pinsDialog     dialog.Dialog
+	mentionsDialog dialog.Dialog
+	mentionItems   []*fyne.MenuItem // the names offered for the @ typed last (tests use them)
+	suggest        *fyne.Container  // over the composer: those names, as buttons
 	// The last dialogs of moderation opened (tests find their buttons).
 	memberDialog  dialog.Dialog
 	confirm       dialog.Dialog
@@ -164,10 +167,12 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.clash.Hide()
 	pins := widget.NewButtonWithIcon("", theme.ContentPasteIcon(), v.openPins)
 	pins.Importance = widget.LowImportance
+	mentions := widget.NewButton("@", v.openMentions)
+	mentions.Importance = widget.LowImportance
 	info := widget.NewButtonWithIcon("", theme.InfoIcon(), v.openInfo)
 	info.Importance = widget.LowImportance
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.online, v.chip, toggle),
-		container.NewBorder(nil, nil, nil, container.NewHBox(info, pins, v.editChan), v.title))
+		container.NewBorder(nil, nil, nil, container.NewHBox(info, mentions, pins, v.editChan), v.title))
 
 	v.msgs = newMessageList(v)
 	v.composer = newComposer(v.submit)
@@ -190,9 +195,11 @@ func newCommunityView(s *Shell) *CommunityView {
 	cancelReply.Importance = widget.LowImportance
 	v.replyBar = container.NewBorder(nil, nil, nil, cancelReply, v.replyText)
 	v.replyBar.Hide()
+	v.suggest = container.NewHBox()
+	v.suggest.Hide()
 	center := container.NewBorder(
 		container.NewVBox(header, v.clash, widget.NewSeparator()),
-		container.NewVBox(v.tooLong, v.postNote, v.replyBar, v.writeRow),
+		container.NewVBox(v.tooLong, v.postNote, v.suggest, v.replyBar, v.writeRow),
 		nil, nil, v.msgs.content)
 
 	v.memHead = heading("Members")
@@ -665,6 +672,7 @@ func (v *CommunityView) setReply(m app.Message) {
 // at Enter.
 func (v *CommunityView) checkLength(text string) {
 	v.growComposer(text)
+	v.completeMention(text)
 	switch err := community.LimitText.Check(strings.TrimSpace(text)); {
 	case errors.Is(err, community.ErrTooLong):
 		v.tooLong.SetText(sentence(err))

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -177,4 +178,101 @@ func (v *CommunityView) channelName() string {
 		return ch.Name
 	}
 	return ""
+}
+
+// openMentions lists the messages that mention this member in the community shown; a tap opens
+// the message's channel and goes to it.
+func (v *CommunityView) openMentions() {
+	id := v.cur
+	go func() {
+		ms, err := v.s.svc.Mentions(id, 100)
+		v.s.do(func() {
+			if err != nil {
+				v.s.show(dialog.NewInformation("Mentions", sentence(err), v.s.win))
+				return
+			}
+			box := container.NewVBox()
+			if len(ms) == 0 {
+				box.Add(wrapped("Nobody has mentioned you here yet. A mention is your name after an @, like @" + v.myName() + "."))
+			}
+			var d dialog.Dialog
+			for _, m := range ms {
+				where := ""
+				for _, c := range v.chans {
+					if c.ID == m.Channel {
+						where = " in #" + c.Name
+					}
+				}
+				b := widget.NewButton(nameOr(m.Name)+where+": "+clip(strings.Join(strings.Fields(m.Text), " "), 80), func() {
+					d.Hide()
+					v.goTo(m)
+				})
+				b.Alignment = widget.ButtonAlignLeading
+				box.Add(b)
+			}
+			d = dialog.NewCustom("Your mentions", "Close", container.NewVScroll(box), v.s.win)
+			d.Resize(fyne.NewSize(560, 380))
+			v.mentionsDialog = d
+			v.s.show(d)
+		})
+	}()
+}
+
+// goTo shows a message: its channel, then the message when its page is loaded.
+func (v *CommunityView) goTo(m app.Message) {
+	if m.Channel != v.curCh {
+		v.openChannel(m.Channel)
+	}
+	if v.msgs.jumpTo(m.ID) {
+		return
+	}
+	go func() { // the channel's latest page is being read: try again when it is there
+		for range 20 {
+			time.Sleep(100 * time.Millisecond)
+			done := make(chan bool, 1)
+			v.s.do(func() { done <- v.msgs.jumpTo(m.ID) })
+			if <-done {
+				return
+			}
+		}
+	}()
+}
+
+// completeMention offers, over the composer, the members whose name starts with what follows
+// the last @ typed; a tap writes the whole name. The offer takes no focus: typing goes on.
+func (v *CommunityView) completeMention(text string) {
+	v.mentionItems = nil
+	v.suggest.Objects = nil
+	defer func() {
+		v.suggest.Hidden = len(v.mentionItems) == 0
+		v.suggest.Refresh()
+	}()
+	at := strings.LastIndex(text, "@")
+	if at < 0 || (at > 0 && !strings.ContainsAny(text[at-1:at], " \n\t(")) {
+		return
+	}
+	typed := text[at+1:]
+	if typed == "" || strings.ContainsAny(typed, " \n\t") || len(typed) > 40 {
+		return
+	}
+	for _, m := range v.members {
+		if !m.Active || m.You || m.Name == "" || !strings.HasPrefix(strings.ToLower(m.Name), strings.ToLower(typed)) {
+			continue
+		}
+		name := m.Name
+		complete := func() {
+			v.composer.SetText(text[:at] + "@" + name + " ")
+			v.composer.CursorRow = strings.Count(v.composer.Text, "\n")
+			lines := strings.Split(v.composer.Text, "\n")
+			v.composer.CursorColumn = len([]rune(lines[len(lines)-1]))
+			v.s.win.Canvas().Focus(v.composer)
+		}
+		v.mentionItems = append(v.mentionItems, fyne.NewMenuItem("@"+name, complete))
+		b := widget.NewButton("@"+name, complete)
+		b.Importance = widget.LowImportance
+		v.suggest.Add(b)
+		if len(v.mentionItems) == 5 {
+			break
+		}
+	}
 }

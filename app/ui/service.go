@@ -39,6 +39,7 @@ type Service interface {
 	React(ctx context.Context, id, message community.Hash, emoji string, remove bool) (app.Message, error)
 	Pin(ctx context.Context, id, message community.Hash, pinned bool) (app.Message, error)
 	Pins(id, channel community.Hash) ([]app.Message, error)
+	Mentions(id community.Hash, limit int) ([]app.Message, error)
 
 	// Invites and moderation.
 	Invites(id community.Hash) ([]app.Issued, error)

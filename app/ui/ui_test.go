@@ -1322,6 +1322,16 @@ func TestConversationFromTheDesktop(t *testing.T) {
 	if bv.replyBar.Hidden || !strings.Contains(bv.replyText.Text, "Replying to Ana") {
 		t.Fatalf("the reply bar: hidden %v, %q", bv.replyBar.Hidden, bv.replyText.Text)
 	}
+	bo.win.Canvas().Focus(bv.composer)
+	test.Type(bv.composer, "@A")
+	if len(bv.mentionItems) != 1 || bv.mentionItems[0].Label != "@Ana" || bv.suggest.Hidden {
+		t.Fatalf("typing @A offers %v", bv.mentionItems)
+	}
+	bv.mentionItems[0].Action()
+	if bv.composer.Text != "@Ana " || !bv.suggest.Hidden {
+		t.Fatalf("completing the mention wrote %q", bv.composer.Text)
+	}
+	bv.composer.SetText("")
 	bo.send(t, "@Ana I'll bring the celadon tests")
 	var reply msgRow
 	eventually(t, "the reply in Ana's window, quoting her", func() bool {
@@ -1336,6 +1346,12 @@ func TestConversationFromTheDesktop(t *testing.T) {
 	if !reply.m.MentionsMe || !bv.replyBar.Hidden {
 		t.Errorf("the reply: mentions Ana %v; Bo's reply bar still shown %v", reply.m.MentionsMe, !bv.replyBar.Hidden)
 	}
+	v.openMentions()
+	eventually(t, "Ana's mentions", func() bool { return v.mentionsDialog != nil }, ana.q)
+	if find(ana.win.Canvas().Overlays().Top(), "Bo in #general: @Ana I'll bring the celadon tests") == nil {
+		t.Error("Ana's mentions do not list Bo's reply")
+	}
+	v.mentionsDialog.Hide()
 
 	// Bo reacts; Ana sees the count.
 	react := menuItem(bv.msgs.messageMenu(row), "React")

@@ -249,6 +249,10 @@ var commands = []command{
 		flags: communityFlag, arg: messageArg, wrongArgs: messageArgs("unpin", "a message id"), existing: true,
 	},
 	{
+		name: "mentions", usage: []string{"mentions [--community ID] [--json]"}, help: []string{"the messages that @mention you, newest first"},
+		flags: communityFlag, existing: true,
+	},
+	{
 		name: "pins", usage: []string{"pins [--community ID] [--channel NAME] [--json]"}, help: []string{"a channel's pinned messages, latest first"},
 		flags: channel, existing: true,
 	},

@@ -839,4 +839,7 @@ func TestRepliesReactionsEditsAndPins(t *testing.T) {
 	if text := kithd(0, "pins", "--channel", "kiln"); text != "nothing is pinned in #kiln" {
 		t.Errorf("pins printed %q", text)
 	}
+	if text := kithd(0, "mentions"); text != "nobody has mentioned you here yet" { // one's own @ is not a mention
+		t.Errorf("mentions printed %q", text)
+	}
 }
