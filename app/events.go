@@ -95,6 +95,14 @@ type JoinEnded struct {
 // PeersChanged: a member came online or went offline (the network layer reports it).
 type PeersChanged struct{}
 
+// CommunityForgotten: this install deleted what it held of a community it no longer belongs to
+// (Forget): views drop it, the network leaves its topic.
+type CommunityForgotten struct {
+	Community community.Hash
+}
+
+func (CommunityForgotten) isEvent() {}
+
 // MessageDeleted: a message's text is gone (its author or a moderator deleted it): views take
 // it out.
 type MessageDeleted struct {

@@ -117,3 +117,35 @@ func (s *Service) Departure(id community.Hash) (d Departure, ok bool, err error)
 	}
 	return Departure{Removed: true, By: r.nameOf(st, e.Author), At: e.WallTime(), Reason: rm.Reason}, true, nil
 }
+
+// Forget deletes what this install holds of a community it no longer belongs to (removed, or
+// left): its history goes from this device; the other members keep theirs. A member is told to
+// leave first.
+func (s *Service) Forget(ctx context.Context, id community.Hash) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) != community.RoleNone {
+		if _, _, noticed := s.notice(id); !noticed {
+			return notAllowed("you are a member of %q: leave it first, then it can be forgotten here", st.Name)
+		}
+	}
+	if err := s.store.Forget(id); err != nil {
+		return fmt.Errorf("app: forgetting %q: %w", st.Name, err)
+	}
+	s.mu.Lock()
+	delete(s.rooms, id)
+	delete(s.runners, id)
+	delete(s.notices, id)
+	delete(s.syncs, id)
+	s.mu.Unlock()
+	s.idsMu.Lock()
+	s.ids.Store(nil) // read the list again
+	s.idsMu.Unlock()
+	s.Emit(CommunityForgotten{Community: id})
+	return nil
+}

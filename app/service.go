@@ -64,6 +64,8 @@ type Store interface {
 	AddIssued(c community.Hash, text string) error
 	// Issued returns the invites this install issued to a community, oldest first.
 	Issued(c community.Hash) ([]string, error)
+	// Forget deletes everything stored of a community (events, pages, sync marks, invites).
+	Forget(c community.Hash) error
 }
 
 // ErrEquivocation wraps the error of a store that found two events of one author with one

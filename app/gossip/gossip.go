@@ -289,3 +289,15 @@ func (g *Gossip) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Remove leaves the topic of a community this install forgot.
+func (g *Gossip) Remove(id community.Hash) error {
+	g.mu.Lock()
+	t := g.topics[id]
+	delete(g.topics, id)
+	g.mu.Unlock()
+	if t == nil {
+		return nil
+	}
+	return t.Close()
+}

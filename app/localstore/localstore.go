@@ -254,3 +254,8 @@ func (s Store) Issued(c community.Hash) ([]string, error) {
 	}
 	return texts, nil
 }
+
+// Forget deletes everything stored of a community, its sync marks and issued invites included.
+func (s Store) Forget(c community.Hash) error {
+	return s.S.Forget(storage.CommunityID(c), "sync/"+c.String()+"/", issuedName(c))
+}

@@ -124,6 +124,15 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doChannel(ctx, req)
 	case "profile", "community edit", "info":
 		return p.doCommunity(ctx, req)
+	case "forget":
+		id, err := p.community(req.Community)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := p.Svc.Forget(ctx, id); err != nil {
+			return Result{}, err
+		}
+		return jsonResult("forgotten: its history is gone from this device", map[string]any{"community": id.String(), "forgotten": true})
 	case "react", "edit", "pin", "unpin", "pins", "mentions":
 		return p.doAnnotate(ctx, req)
 	case "show":

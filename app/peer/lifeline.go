@@ -52,11 +52,24 @@ type lifelineMember struct {
 // never belonged to a community.
 var ErrNoLifeline = errors.New("peer: this data folder does not say which communities it belonged to")
 
-// writeLifeline saves the lifeline from the store: its communities and its address book. An
-// empty store writes nothing (the lifeline of a store that came back empty stays as it was).
-func (p *Peer) writeLifeline() error {
+// forgetLifeline takes a forgotten community out of the lifeline: a resync must not bring back
+// what the person chose to forget.
+func (p *Peer) forgetLifeline(id community.Hash) {
+	p.mu.Lock()
+	delete(p.lifelined, id)
+	p.mu.Unlock()
+	if err := p.writeLifeline(id); err != nil {
+		p.log.Warn("the lifeline (what `kithd resync` needs) could not be saved", "err", err)
+	}
+}
+
+// writeLifeline saves the lifeline from the store: its communities and its address book, and
+// those it named before that the store lost (a damaged store), but not those forgotten. An empty
+// store writes nothing unless a community was just forgotten (the lifeline of a store that came
+// back empty stays as it was).
+func (p *Peer) writeLifeline(forgotten ...community.Hash) error {
 	cs, err := p.Svc.Communities()
-	if err != nil || len(cs) == 0 {
+	if err != nil || (len(cs) == 0 && len(forgotten) == 0) {
 		return err
 	}
 	l := lifeline{Version: 1}
@@ -71,7 +84,7 @@ func (p *Peer) writeLifeline() error {
 	was, _ := os.ReadFile(path)
 	if old, err := decodeLifeline(was); err == nil {
 		for _, c := range old.Communities {
-			if !ids[c.ID] {
+			if !ids[c.ID] && !slices.ContainsFunc(forgotten, func(f community.Hash) bool { return f.String() == c.ID }) {
 				l.Communities = append(l.Communities, c)
 				ids[c.ID] = true
 			}

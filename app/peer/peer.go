@@ -314,6 +314,14 @@ func (p *Peer) followCommunities(ctx context.Context, events <-chan app.Event) {
 				p.addAll()
 				p.greetAll(ctx)
 				continue
+			case app.CommunityForgotten:
+				if g := p.gossipOf(); g != nil {
+					if err := g.Remove(ev.Community); err != nil {
+						p.log.Debug("leaving a forgotten community's gossip", "err", err)
+					}
+				}
+				p.forgetLifeline(ev.Community)
+				continue
 			default:
 				continue
 			}

@@ -45,6 +45,7 @@ type CommunityView struct {
 	replyTo      community.Hash // the message the composer answers (zero: none)
 	composerRows int            // the lines the composer shows now (see growComposer)
 	departure    string         // how this install stopped being a member of the community shown ("" while it is one)
+	forgetBtn    *widget.Button // under the departure note: delete what this device holds of the community
 	writeRow     *fyne.Container
 	memList      *widget.List
 	memHead      *widget.Label
@@ -187,6 +188,9 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.postNote = wrapped("")
 	v.postNote.Importance = widget.MediumImportance
 	v.postNote.Hide()
+	v.forgetBtn = widget.NewButton("Forget this community…", v.askForget)
+	v.forgetBtn.Importance = widget.DangerImportance
+	v.forgetBtn.Hide()
 	v.writeRow = container.NewBorder(nil, nil, nil, v.send, v.composer)
 	v.replyText = widget.NewLabel("")
 	v.replyText.Truncation = fyne.TextTruncateEllipsis
@@ -199,7 +203,7 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.suggest.Hide()
 	center := container.NewBorder(
 		container.NewVBox(header, v.clash, widget.NewSeparator()),
-		container.NewVBox(v.tooLong, v.postNote, v.suggest, v.replyBar, v.writeRow),
+		container.NewVBox(v.tooLong, v.postNote, container.NewHBox(v.forgetBtn), v.suggest, v.replyBar, v.writeRow),
 		nil, nil, v.msgs.content)
 
 	v.memHead = heading("Members")
@@ -501,6 +505,7 @@ func (v *CommunityView) refreshHeader() {
 	if v.departure != "" {
 		note = v.departure
 	}
+	v.forgetBtn.Hidden = v.departure == "" && role != community.RoleNone
 	if ok && note != "" && !canWrite {
 		// Not a greyed composer that still says "Enter sends": a sentence of why, and where to go.
 		v.postNote.SetText(note + ".")
@@ -622,6 +627,12 @@ func (v *CommunityView) handle(ev app.Event) {
 		if e.Community == v.cur {
 			v.msgs.remove(e.Message)
 		}
+	case app.CommunityForgotten:
+		if e.Community == v.cur {
+			v.cur, v.curCh, v.departure = community.Hash{}, community.Hash{}, ""
+			v.msgs.clear()
+		}
+		v.reload(community.Hash{})
 	case app.MessageUpdated:
 		if e.Community == v.cur && e.Message.Channel == v.curCh {
 			v.msgs.update(e.Message)

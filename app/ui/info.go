@@ -167,3 +167,31 @@ func (v *CommunityView) showProfile(id community.Hash, n, a string) {
 	v.infoDialog = d
 	v.s.show(d)
 }
+
+// askForget deletes, after a confirmation, what this device holds of a community it no longer
+// belongs to. Until then what it had stays readable ("keep reading" is doing nothing).
+func (v *CommunityView) askForget() {
+	id := v.cur
+	name := "this community"
+	if c := v.summary(id); c != nil {
+		name = c.Name
+	}
+	v.askWith("Forget "+name+"?", "Forget", "Its history goes from this device: the messages, the members, the channels. The other members keep theirs. To come back you need a new invite.", nil, func() {
+		v.forgetBtn.Disable()
+		v.s.act(func(ctx context.Context) error { return v.s.svc.Forget(ctx, id) }, func(err error) {
+			v.forgetBtn.Enable()
+			if err != nil {
+				v.s.show(dialog.NewInformation("Not forgotten", sentence(err), v.s.win))
+				return
+			}
+			go func() {
+				cs, err := v.s.svc.Communities()
+				v.s.do(func() {
+					if err == nil && len(cs) == 0 {
+						v.s.showWelcome(false)
+					}
+				})
+			}()
+		})
+	})
+}

@@ -25,6 +25,7 @@ type Service interface {
 	PostingNote(id, channel community.Hash) string
 	Info(id community.Hash) (app.Info, error)
 	Departure(id community.Hash) (d app.Departure, ok bool, err error)
+	Forget(ctx context.Context, id community.Hash) error
 	EditCommunity(ctx context.Context, id community.Hash, name, about string, maxMembers int) error
 	MyProfile(id community.Hash) (name, about string, err error)
 	SetProfile(ctx context.Context, id community.Hash, name, about string) error

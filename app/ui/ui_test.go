@@ -895,7 +895,14 @@ func TestModerateFromTheDesktop(t *testing.T) {
 	}
 	bv := bo.shell.view
 	eventually(t, "Bo's window to say Ana removed him", func() bool {
-		return !bv.writeRow.Visible() && strings.HasPrefix(bv.postNote.Text, "Ana removed you on ")
+		return !bv.writeRow.Visible() && strings.HasPrefix(bv.postNote.Text, "Ana removed you on ") && bv.forgetBtn.Visible()
+	}, bo.q, ana.q)
+	// Bo forgets the community: after a confirmation its history goes from his device.
+	test.Tap(bv.forgetBtn)
+	test.Tap(find(bo.win.Canvas().Overlays().Top(), "Forget"))
+	eventually(t, "Bo's device to hold nothing of the community, and his window the welcome screen", func() bool {
+		cs, err := bo.p.Svc.Communities()
+		return err == nil && len(cs) == 0 && bo.win.Content() == bo.shell.welcome.content
 	}, bo.q, ana.q)
 
 	// Cy, a member, leaves from its own entry, after a confirmation.

@@ -258,6 +258,10 @@ var commands = []command{
 	},
 	{name: "leave", usage: []string{"leave [--community ID]"}, help: []string{"leave a community"}, flags: communityFlag, existing: true},
 	{
+		name: "forget", usage: []string{"forget [--community ID]"}, help: []string{"delete a community you left or were removed from"},
+		flags: communityFlag, existing: true,
+	},
+	{
 		name:  "recover",
 		usage: []string{"recover [--community ID] (--cutoff SEQ | --keep-all | --list)", "", ""},
 		help:  []string{"", "take ownership with the recovery words (read on", "standard input); --list: the owner key's acts"},
