@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,13 +36,14 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	}
 	react := fyne.NewMenuItem("React", nil)
 	var sub []*fyne.MenuItem
-	for _, e := range quickEmoji {
+	for _, e := range v.emojiChoices() {
 		label := e
 		if mine[e] {
 			label = e + "  (take back)"
 		}
 		sub = append(sub, fyne.NewMenuItem(label, func() { v.react(m, e, mine[e]) }))
 	}
+	sub = append(sub, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Another emoji…", func() { v.askEmoji(m) }))
 	react.ChildMenu = fyne.NewMenu("", sub...)
 	items = append(items, react)
 	if len(m.Reactions) > 0 {
@@ -69,6 +71,20 @@ func (v *CommunityView) postingNote() string {
 	return v.s.svc.PostingNote(v.cur, ch.ID)
 }
 
+// maxRecentEmoji bounds the reactions remembered as recent.
+const maxRecentEmoji = 6
+
+// emojiChoices are the reactions the menu offers: the person's recent ones, then the common ones.
+func (v *CommunityView) emojiChoices() []string {
+	out := slices.Clone(v.s.settings.RecentEmoji)
+	for _, e := range quickEmoji {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out[:min(len(out), 10)]
+}
+
 // react puts an emoji on a message or takes it back; the row updates from MessageUpdated.
 func (v *CommunityView) react(m app.Message, emoji string, remove bool) {
 	id := v.cur
@@ -78,8 +94,39 @@ func (v *CommunityView) react(m app.Message, emoji string, remove bool) {
 	}, func(err error) {
 		if err != nil {
 			v.s.show(dialog.NewInformation("Reaction not sent", sentence(err), v.s.win))
+			return
+		}
+		if !remove {
+			r := slices.DeleteFunc(slices.Clone(v.s.settings.RecentEmoji), func(e string) bool { return e == emoji })
+			v.s.settings.RecentEmoji = append([]string{emoji}, r...)[:min(len(r)+1, maxRecentEmoji)]
+			v.s.saveQuietly()
 		}
 	})
+}
+
+// askEmoji reacts with any emoji the person types (or picks with the system's emoji picker).
+func (v *CommunityView) askEmoji(m app.Message) {
+	e := widget.NewEntry()
+	e.SetPlaceHolder("an emoji, e.g. 🫶")
+	status := wrapped("")
+	var d dialog.Dialog
+	send := func() {
+		emoji, err := app.CleanEmoji(e.Text)
+		if err != nil {
+			status.SetText(sentence(err))
+			return
+		}
+		d.Hide()
+		v.react(m, emoji, false)
+	}
+	e.OnSubmitted = func(string) { send() }
+	d = dialog.NewCustomConfirm("React with", "React", "Cancel", container.NewVBox(e, status), func(ok bool) {
+		if ok {
+			send()
+		}
+	}, v.s.win)
+	v.s.show(d)
+	v.s.win.Canvas().Focus(e)
 }
 
 // pin pins or unpins a message.

@@ -34,6 +34,8 @@ type Settings struct {
 	MembersHidden bool    `json:"members_hidden,omitempty"`
 	// TrayTold: the person was told, once, that closing the window keeps Kith in the tray.
 	TrayTold bool `json:"tray_told,omitempty"`
+	// RecentEmoji are the reactions this person used last, the latest first.
+	RecentEmoji []string `json:"recent_emoji,omitempty"`
 
 	// PublicDHT: find members who moved through the public libp2p network (nil: not asked
 	// yet; the app asks at the first create or join). Applies at once.

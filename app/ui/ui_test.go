@@ -1367,6 +1367,9 @@ func TestConversationFromTheDesktop(t *testing.T) {
 		i := v.msgs.index(row.m.ID)
 		return i >= 0 && footOf(v.msgs.rows[i].m) == "🔥 1"
 	}, ana.q, bo.q)
+	eventually(t, "🔥 first among Bo's recent reactions", func() bool {
+		return len(bo.shell.settings.RecentEmoji) == 1 && bv.emojiChoices()[0] == "🔥"
+	}, bo.q)
 
 	// Ana edits and pins hers; Bo sees both, and the pins list has it.
 	i := v.msgs.index(row.m.ID)
