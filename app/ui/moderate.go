@@ -172,6 +172,9 @@ func (v *CommunityView) openMember(m app.MemberView) {
 			box.Add(wrapped("Only the owner acts on moderators."))
 		case m.Active:
 			box.Add(wrapped("The owner and moderators can make members moderators or remove them here."))
+		default:
+			// Removed, or left: nothing to act on; what they wrote stays in the channels.
+			box.Add(wrapped("No longer a member: what they wrote before stays in the channels. To come back they need a new invite."))
 		}
 	}
 	box.Add(said)
