@@ -294,32 +294,16 @@ func (s *Service) annotateLocked(ctx context.Context, r *room, k community.Kind,
 // EditMessage replaces the text of one of this install's messages; every member shows the
 // latest edit, marked "edited".
 func (s *Service) EditMessage(ctx context.Context, id, message community.Hash, text string) (Message, error) {
-	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
-	if text == "" {
-		return Message{}, ErrEmptyMessage
-	}
-	text, err := community.LimitText.CleanText(text)
+	text, err := cleanMessage(text)
 	if err != nil {
 		return Message{}, err
 	}
-	r, err := s.room(id)
-	if err != nil {
-		return Message{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	if st.RoleOf(s.id.PublicKey()) == community.RoleNone {
-		return Message{}, notAllowed("you are no longer a member of %q", st.Name)
-	}
-	e, c, err := s.target(r, st, message)
-	if err != nil {
-		return Message{}, err
-	}
-	if !e.Author.Equal(s.id.PublicKey()) {
-		return Message{}, notAllowed("you may edit your own messages only")
-	}
-	return s.annotateLocked(ctx, r, community.KindEdit, e, c, text, false)
+	return s.annotate(ctx, id, message, community.KindEdit, text, false, func(st *community.State, target *community.Event) error {
+		if !target.Author.Equal(s.id.PublicKey()) {
+			return notAllowed("you may edit your own messages only")
+		}
+		return nil
+	})
 }
 
 // React puts an emoji on a message, or takes it off (remove).
@@ -328,6 +312,26 @@ func (s *Service) React(ctx context.Context, id, message community.Hash, emoji s
 	if err != nil {
 		return Message{}, err
 	}
+	return s.annotate(ctx, id, message, community.KindReaction, emoji, remove, nil)
+}
+
+// Pin pins a message in its channel, or unpins it (the owner and moderators).
+func (s *Service) Pin(ctx context.Context, id, message community.Hash, pinned bool) (Message, error) {
+	k := community.KindPin
+	if !pinned {
+		k = community.KindUnpin
+	}
+	return s.annotate(ctx, id, message, k, "", false, func(st *community.State, _ *community.Event) error {
+		if st.RoleOf(s.id.PublicKey()) < community.RoleModerator {
+			return notAllowed("only the owner and moderators of %q pin messages", st.Name)
+		}
+		return nil
+	})
+}
+
+// annotate writes an annotation of kind k about message, once this install is a member, the
+// message can be annotated, and may (nil: any member may) says yes.
+func (s *Service) annotate(ctx context.Context, id, message community.Hash, k community.Kind, text string, flag bool, may func(*community.State, *community.Event) error) (Message, error) {
 	r, err := s.room(id)
 	if err != nil {
 		return Message{}, err
@@ -342,30 +346,12 @@ func (s *Service) React(ctx context.Context, id, message community.Hash, emoji s
 	if err != nil {
 		return Message{}, err
 	}
-	return s.annotateLocked(ctx, r, community.KindReaction, e, c, emoji, remove)
-}
-
-// Pin pins a message in its channel, or unpins it (the owner and moderators).
-func (s *Service) Pin(ctx context.Context, id, message community.Hash, pinned bool) (Message, error) {
-	r, err := s.room(id)
-	if err != nil {
-		return Message{}, err
+	if may != nil {
+		if err := may(st, e); err != nil {
+			return Message{}, err
+		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	if st.RoleOf(s.id.PublicKey()) < community.RoleModerator {
-		return Message{}, notAllowed("only the owner and moderators of %q pin messages", st.Name)
-	}
-	e, c, err := s.target(r, st, message)
-	if err != nil {
-		return Message{}, err
-	}
-	k := community.KindPin
-	if !pinned {
-		k = community.KindUnpin
-	}
-	return s.annotateLocked(ctx, r, k, e, c, "", false)
+	return s.annotateLocked(ctx, r, k, e, c, text, flag)
 }
 
 // Pins lists a channel's pinned messages, the latest pinned first.

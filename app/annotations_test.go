@@ -9,7 +9,6 @@ import (
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
-	"github.com/kith-app/kith/app/invite"
 )
 
 // TestEditsReactionsAndPins: a member edits its own message (not another's), members react and
@@ -20,28 +19,9 @@ func TestEditsReactionsAndPins(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a, b := apptest.NewPeer(t), apptest.NewPeer(t)
-	created, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.ID
-	inv, err := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
+	id := founded(t, ctx, a, "Ana", map[*apptest.Peer]string{b: "Bo"})
 	general := mustGeneral(t, a, id)
-	sync := func(to, from *apptest.Peer) {
-		t.Helper()
-		if err := to.Node.Connect(ctx, from.Node.Addrs()[0]); err != nil {
-			t.Fatal(err)
-		}
-		if err := to.Svc.SyncFrom(ctx, to.Node, from.Node.ID(), id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sync := func(to, from *apptest.Peer) { t.Helper(); syncFrom(t, ctx, to, from, id) }
 	m, err := b.Svc.Post(ctx, id, general, "first glaze test tmrw", community.Hash{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,10 +83,7 @@ func TestEditsReactionsAndPins(t *testing.T) {
 	}
 	// A fresh member's view, folded from the store's pages at first read.
 	c := apptest.NewPeer(t)
-	inv2, _ := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
-	if _, err := c.Svc.JoinWith(ctx, c.Node, inv2, "Cy"); err != nil {
-		t.Fatal(err)
-	}
+	joinThrough(t, ctx, a, c, id, "Cy")
 	got, ok, _ := c.Svc.Message(id, m.ID)
 	if !ok || got.Text != "first glaze test tomorrow" || got.Pinned || len(got.Reactions) != 1 || got.Reactions[0].Count != 2 || got.Reactions[0].Mine {
 		t.Fatalf("a new member shows %+v", got)
@@ -124,27 +101,14 @@ func TestMentionsList(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a, b := apptest.NewPeer(t), apptest.NewPeer(t)
-	created, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana Ortiz"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.ID
-	inv, _ := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
-	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
+	id := founded(t, ctx, a, "Ana Ortiz", map[*apptest.Peer]string{b: "Bo"})
 	chans, _ := b.Svc.Channels(id)
 	for _, text := range []string{"@Ana Ortiz look at this", "no mention", "thanks @ana ortiz!"} {
 		if _, err := b.Svc.Post(ctx, id, chans[0].ID, text, community.Hash{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.Node.Connect(ctx, b.Node.Addrs()[0]); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Svc.SyncFrom(ctx, a.Node, b.Node.ID(), id); err != nil {
-		t.Fatal(err)
-	}
+	syncFrom(t, ctx, a, b, id)
 	got, err := a.Svc.Mentions(id, 10)
 	if err != nil || len(got) != 2 || got[0].Text != "thanks @ana ortiz!" || got[1].Text != "@Ana Ortiz look at this" {
 		t.Fatalf("a's mentions: %+v, %v", got, err)

@@ -9,7 +9,6 @@ import (
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
-	"github.com/kith-app/kith/app/invite"
 )
 
 // TestChannelsByRole: the owner makes, renames and archives channels, and the member learns each
@@ -20,18 +19,7 @@ func TestChannelsByRole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a, b := apptest.NewPeer(t), apptest.NewPeer(t)
-	created, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.ID
-	inv, err := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
+	id := founded(t, ctx, a, "Ana", map[*apptest.Peer]string{b: "Bo"})
 	design, err := a.Svc.CreateChannel(ctx, id, "  design ", community.ChannelChat)
 	if err != nil || design.Name != "design" {
 		t.Fatalf("create: %+v, %v", design, err)
@@ -39,9 +27,7 @@ func TestChannelsByRole(t *testing.T) {
 	if _, err := a.Svc.UpdateChannel(ctx, id, design.ID, "studio", false); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Svc.SyncFrom(ctx, b.Node, a.Node.ID(), id); err != nil {
-		t.Fatal(err)
-	}
+	syncFrom(t, ctx, b, a, id)
 	chans, _ := b.Svc.Channels(id)
 	if len(chans) != 3 || chans[2].Name != "studio" || chans[2].ID != design.ID {
 		t.Fatalf("the member's channels: %+v", chans)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
-	"github.com/kith-app/kith/app/invite"
 )
 
 // TestForget: a member cannot forget a community it belongs to (leave first); once it left, it
@@ -17,15 +16,7 @@ func TestForget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a, b := apptest.NewPeer(t), apptest.NewPeer(t)
-	created, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.ID
-	inv, _ := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
-	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
+	id := founded(t, ctx, a, "Ana", map[*apptest.Peer]string{b: "Bo"})
 	if err := b.Svc.Forget(ctx, id); app.KindOf(err) != app.KindNotAllowed {
 		t.Fatalf("a member forgets: %v", err)
 	}

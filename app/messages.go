@@ -33,17 +33,23 @@ type Message struct {
 	MentionsMe bool
 }
 
+// cleanMessage is a message's text as it is stored: trimmed, with Windows line ends made one, and
+// refused when empty or against the text's limits.
+func cleanMessage(text string) (string, error) {
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	if text == "" {
+		return "", ErrEmptyMessage
+	}
+	return community.LimitText.CleanText(text)
+}
+
 // ErrEmptyMessage is Post's answer to a message with nothing but spaces in it.
 var ErrEmptyMessage = errors.New("app: the message is empty: type something first")
 
 // Post writes a message in a channel and returns it once it is stored durably. It works with
 // no peer online: the message waits in the store until a member syncs it.
 func (s *Service) Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (Message, error) {
-	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
-	if text == "" {
-		return Message{}, ErrEmptyMessage
-	}
-	text, err := community.LimitText.CleanText(text)
+	text, err := cleanMessage(text)
 	if err != nil {
 		return Message{}, err
 	}

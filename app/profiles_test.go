@@ -10,7 +10,6 @@ import (
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/apptest"
 	"github.com/kith-app/kith/app/community"
-	"github.com/kith-app/kith/app/invite"
 )
 
 // TestProfilesAndTheCommunity: members change their name and about text, and every member shows
@@ -22,32 +21,8 @@ func TestProfilesAndTheCommunity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a, b, c := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
-	created, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", About: "we make", DisplayName: "Ana"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.ID
-	for _, j := range []struct {
-		p    *apptest.Peer
-		name string
-	}{{b, "Bo"}, {c, "Cy"}} {
-		inv, err := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := j.p.Svc.JoinWith(ctx, j.p.Node, inv, j.name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sync := func(to, from *apptest.Peer) {
-		t.Helper()
-		if err := to.Node.Connect(ctx, from.Node.Addrs()[0]); err != nil {
-			t.Fatal(err)
-		}
-		if err := to.Svc.SyncFrom(ctx, to.Node, from.Node.ID(), id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	id := founded(t, ctx, a, "Ana", map[*apptest.Peer]string{b: "Bo", c: "Cy"})
+	sync := func(to, from *apptest.Peer) { t.Helper(); syncFrom(t, ctx, to, from, id) }
 	sync(b, a)
 	names := func(p *apptest.Peer) map[string]string {
 		ms, err := p.Svc.Members(id)

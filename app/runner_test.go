@@ -343,18 +343,7 @@ func TestRefusedAuthorIsNotVouchedFor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	a, b := apptest.NewPeer(t), apptest.NewPeer(t)
-	created, err := a.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.ID
-	inv, err := a.Svc.Invite(id, app.InviteParams{Uses: 1, Members: []invite.Member{a.Member()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Svc.JoinWith(ctx, b.Node, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
+	id := founded(t, ctx, a, "Ana", map[*apptest.Peer]string{b: "Bo"})
 	if !a.Svc.Vouched(id, b.Key) {
 		t.Fatal("a member is not vouched for")
 	}
