@@ -781,18 +781,8 @@ func labelWith(o fyne.CanvasObject, text string) *widget.Label {
 // the recovery dialog refuses words that are not the community's.
 func TestModerateFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
-	ana, bo := open(t, a), open(t, a)
-	ana.create(t, "Ana", "Clay Studio Friends")
+	ana, bo, ctx := anaAndBo(t, a)
 	v := ana.shell.view
-	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
 	msg, err := bo.p.Svc.Post(ctx, v.cur, v.curCh, "a message to delete", community.Hash{})
 	if err != nil {
 		t.Fatal(err)
@@ -1055,18 +1045,8 @@ func TestRepairWindowRebuildsTheStore(t *testing.T) {
 // pencil, and in #announcements reads who posts there and where to reply instead of a composer.
 func TestChannelsFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
-	ana, bo := open(t, a), open(t, a)
-	ana.create(t, "Ana", "Clay Studio Friends")
+	ana, bo, _ := anaAndBo(t, a)
 	v := ana.shell.view
-	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
 	bv := bo.shell.view
 	eventually(t, "Bo's window on the community", func() bool { return bv.cur == v.cur && len(bv.chans) == 2 }, bo.q)
 	if !bv.newChan.Hidden || !bv.editChan.Hidden {
@@ -1298,18 +1278,8 @@ func menuItem(menu *fyne.Menu, label string) *fyne.MenuItem {
 // and the pins list has it. Bo's mention of Ana is marked as one.
 func TestConversationFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
-	ana, bo := open(t, a), open(t, a)
-	ana.create(t, "Ana", "Clay Studio Friends")
+	ana, bo, _ := anaAndBo(t, a)
 	v := ana.shell.view
-	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
 	bv := bo.shell.view
 	eventually(t, "Bo's window on the community", func() bool { return bv.cur == v.cur && bv.curCh == v.curCh }, bo.q)
 	ana.send(t, "kiln day is saturday")
@@ -1425,18 +1395,8 @@ func TestNarrowWindow(t *testing.T) {
 // latest. The composer grows with what is typed.
 func TestNewMessagesWhileReadingUp(t *testing.T) {
 	a := test.NewTempApp(t)
-	ana, bo := open(t, a), open(t, a)
-	ana.create(t, "Ana", "Clay Studio Friends")
+	ana, bo, ctx := anaAndBo(t, a)
 	v := ana.shell.view
-	inv, _, err := ana.p.Invite(v.cur, app.InviteParams{Uses: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 40 {
 		if _, err := ana.p.Svc.Post(ctx, v.cur, v.curCh, fmt.Sprintf("earlier %d", i), community.Hash{}); err != nil {
 			t.Fatal(err)
@@ -1470,4 +1430,22 @@ func TestNewMessagesWhileReadingUp(t *testing.T) {
 	if v.composerRows != 8 {
 		t.Fatalf("twenty lines typed, the composer shows %d (want 8, then it scrolls)", v.composerRows)
 	}
+}
+
+// anaAndBo opens two installs: Ana creates "Clay Studio Friends" through the welcome screen and
+// Bo joins it with an invite of hers; ctx ends with the test (a minute at most).
+func anaAndBo(t *testing.T, a fyne.App) (ana, bo *kith, ctx context.Context) {
+	t.Helper()
+	ana, bo = open(t, a), open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	inv, _, err := ana.p.Invite(ana.shell.view.cur, app.InviteParams{Uses: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	return ana, bo, ctx
 }
