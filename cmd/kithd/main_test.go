@@ -677,15 +677,7 @@ func TestEveryCommandOnce(t *testing.T) {
 // taken name (exit 1) and an over-long one (exit 2), and a member cannot post in #announcements
 // (exit 1, with where to reply).
 func TestChannelCommands(t *testing.T) {
-	dir := t.TempDir()
-	kithd := func(want int, args ...string) (string, string) {
-		t.Helper()
-		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
-		if code != want {
-			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
-		}
-		return strings.TrimSuffix(stdout, "\n"), stderr
-	}
+	kithd := kithdIn(t, t.TempDir())
 	kithd(0, "create", "--name", "Makers", "--display-name", "Ana")
 	out, _ := kithd(0, "channel", "create", "design")
 	if out != "#design" {
@@ -732,15 +724,8 @@ func TestChannelCommands(t *testing.T) {
 // keeps its field; --about "" clears it), members --json has each member's about text, and the
 // owner edits the community, which info shows (text and --json).
 func TestProfileInfoAndCommunityEdit(t *testing.T) {
-	dir := t.TempDir()
-	kithd := func(want int, args ...string) string {
-		t.Helper()
-		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
-		if code != want {
-			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
-		}
-		return strings.TrimSuffix(stdout, "\n")
-	}
+	run := kithdIn(t, t.TempDir())
+	kithd := func(want int, args ...string) string { t.Helper(); out, _ := run(want, args...); return out }
 	kithd(0, "create", "--name", "Makers", "--display-name", "Ana", "--about", "we make")
 	if out := kithd(0, "profile"); out != "Ana" {
 		t.Errorf("profile printed %q", out)
@@ -786,15 +771,8 @@ func TestProfileInfoAndCommunityEdit(t *testing.T) {
 // reaction back, edits its own message and pins it; messages --json shows reply_to, reactions,
 // edited, pinned and mentions_me, and pins lists what is pinned.
 func TestRepliesReactionsEditsAndPins(t *testing.T) {
-	dir := t.TempDir()
-	kithd := func(want int, args ...string) string {
-		t.Helper()
-		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
-		if code != want {
-			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
-		}
-		return strings.TrimSuffix(stdout, "\n")
-	}
+	run := kithdIn(t, t.TempDir())
+	kithd := func(want int, args ...string) string { t.Helper(); out, _ := run(want, args...); return out }
 	kithd(0, "create", "--name", "Makers", "--display-name", "Ana")
 	kithd(0, "channel", "create", "kiln")
 	first := kithd(0, "post", "--channel", "kiln", "kiln day saturday")
@@ -841,5 +819,18 @@ func TestRepliesReactionsEditsAndPins(t *testing.T) {
 	}
 	if text := kithd(0, "mentions"); text != "nobody has mentioned you here yet" { // one's own @ is not a mention
 		t.Errorf("mentions printed %q", text)
+	}
+}
+
+// kithdIn runs kithd on data folder dir, expecting exit status want; it returns stdout (its
+// last newline dropped) and stderr.
+func kithdIn(t *testing.T, dir string) func(want int, args ...string) (string, string) {
+	return func(want int, args ...string) (string, string) {
+		t.Helper()
+		code, stdout, stderr := runKithd(t, append([]string{"--data", dir}, args...)...)
+		if code != want {
+			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
+		}
+		return strings.TrimSuffix(stdout, "\n"), stderr
 	}
 }
