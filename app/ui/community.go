@@ -103,7 +103,11 @@ func newCommunityView(s *Shell) *CommunityView {
 			box := o.(*fyne.Container)
 			c := v.comms[i]
 			box.Objects[0].(*widget.Label).SetText(c.Name)
-			details := fmt.Sprintf("%s · %s", c.Role, members(c.Members))
+			role := c.Role.String()
+			if c.Role == community.RoleNone {
+				role = "no longer a member" // not "none"
+			}
+			details := fmt.Sprintf("%s · %s", role, members(c.Members))
 			if n := v.unreadIn[c.ID]; n > 0 && c.ID != v.cur {
 				details += fmt.Sprintf(" · %d new", n)
 			}
