@@ -7,18 +7,26 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
 )
 
 // MemberView is a member as a view shows it.
 type MemberView struct {
-	Key    []byte
-	Name   string // as views show it: the latest profile's name, else the join's, marked when a twin
-	About  string // the member's about text ("" for none)
-	Role   community.Role
-	Active bool
-	You    bool
+	Key   []byte
+	Name  string // as views show it: the latest profile's name, else the join's, marked when a twin
+	About string // the member's about text ("" for none)
+	// Provenance: who admitted the member's latest join (its name as shown; "" for the owner who
+	// founded it), with which invite, and when (the admitter's countersigned time).
+	InvitedBy     []byte
+	InvitedByName string
+	Invite        invite.ID
+	JoinedAt      time.Time
+	Role          community.Role
+	Active        bool
+	You           bool
 }
 
 // Members lists a community's members: active ones first, then by name.
@@ -33,7 +41,15 @@ func (s *Service) Members(id community.Hash) ([]MemberView, error) {
 	var out []MemberView
 	for _, m := range st.Members() {
 		k := string(m.Key)
-		out = append(out, MemberView{Key: m.Key, Name: names.names[k], About: names.about[k], Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me)})
+		mv := MemberView{Key: m.Key, Name: names.names[k], About: names.about[k], Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me),
+			InvitedBy: m.Admitter, Invite: m.Invite}
+		if len(m.Admitter) > 0 {
+			mv.InvitedByName = nameOrNone(names.names[string(m.Admitter)])
+		}
+		if n := len(m.Stints); n > 0 {
+			mv.JoinedAt = m.Stints[n-1].At
+		}
+		out = append(out, mv)
 	}
 	slices.SortStableFunc(out, func(a, b MemberView) int {
 		if a.Active != b.Active {

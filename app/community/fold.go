@@ -289,7 +289,7 @@ func (f *folding) newState() (*State, error) {
 	}
 	s.members[string(g.Author)] = &Member{
 		Key: g.Author, X25519: gb.OwnerX25519, Name: gb.OwnerName, nameKey: NameKey(gb.OwnerName), Role: RoleOwner, Active: true,
-		Stints: []Stint{{Join: Position{}, FirstSeq: 1}},
+		Stints: []Stint{{Join: Position{}, FirstSeq: 1, At: g.WallTime()}},
 		roles:  []roleChange{{role: RoleOwner}},
 		last:   act{id: g.ID, rank: RoleOwner, kind: KindGenesis},
 	}
@@ -453,7 +453,7 @@ func (s *State) applyJoin(e *Event, b *Join) (Role, error) {
 	s.setName(m, b.Name)
 	m.Active = true
 	m.Invite, m.Admitter, m.InviteCap = signed.ID, e.Author, &signed.Capability
-	m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first})
+	m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first, At: e.WallTime()})
 	m.roles = append(m.roles, roleChange{at: e.Position(), role: role})
 	m.last = act{id: e.ID, rank: s.RoleOf(e.Author), kind: KindJoin}
 	s.uses[signed.ID]++
@@ -664,7 +664,7 @@ func (s *State) applyTransfer(e *Event, b *TransferOwner) error {
 		first = m.Stints[n-1].Cutoff + 1
 	}
 	if first != 0 {
-		m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first})
+		m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first, At: e.WallTime()})
 	}
 	m.X25519, m.Role, m.Active = b.NewOwnerX25519, RoleOwner, true
 	m.roles = append(m.roles, roleChange{at: e.Position(), role: RoleOwner})

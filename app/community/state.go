@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kith-app/kith/app/invite"
 )
@@ -30,6 +31,9 @@ type Stint struct {
 	FirstSeq uint64
 	Ended    bool
 	Cutoff   uint64
+	// At is when the stint began, by its join's header time (the admitter's countersigned clock;
+	// the genesis's for the owner): shown as "joined on", never used to decide anything.
+	At time.Time
 }
 
 // Member is one member as the log says.

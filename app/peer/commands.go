@@ -571,7 +571,12 @@ type MemberJSON struct {
 	Online bool   `json:"online"`
 	Path   string `json:"path,omitempty"` // direct, LAN or relayed, when online
 	You    bool   `json:"you"`
-	About  string `json:"about"` // last: scripts read the fields before it in this order
+	About  string `json:"about"` // from here on: scripts read the fields before it in this order
+	// Provenance: who admitted the member (its id; "" for the owner who founded the community),
+	// with which invite, and when.
+	InvitedBy string `json:"invited_by"`
+	InviteID  string `json:"invite_id"`
+	JoinedAt  string `json:"joined_at"` // RFC 3339, the admitter's clock
 }
 
 func (p *Peer) doMembers(req Request) (Result, error) {
@@ -590,6 +595,12 @@ func (p *Peer) doMembers(req Request) (Result, error) {
 			continue
 		}
 		j := MemberJSON{ID: fmt.Sprintf("%x", m.Key), Name: m.Name, About: m.About, Role: m.Role.String(), You: m.You}
+		if len(m.InvitedBy) > 0 {
+			j.InvitedBy, j.InviteID = fmt.Sprintf("%x", m.InvitedBy), m.Invite.String()
+		}
+		if !m.JoinedAt.IsZero() {
+			j.JoinedAt = m.JoinedAt.UTC().Format(time.RFC3339)
+		}
 		j.Online, j.Path = p.online(m.Key, m.You)
 		out = append(out, j)
 		state := "offline"

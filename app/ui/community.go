@@ -48,6 +48,8 @@ type CommunityView struct {
 	forgetBtn    *widget.Button // under the departure note: delete what this device holds of the community
 	writeRow     *fyne.Container
 	memList      *widget.List
+	memFilter    *widget.Select // which members the panel lists: all, by role, by who invited them, by join date
+	listed       []int          // the rows of members the panel lists (indexes into members)
 	memHead      *widget.Label
 	memEmpty     *widget.Label
 	memPanel     fyne.CanvasObject
@@ -215,7 +217,7 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.memEmpty = wrapped("Invite your first members: they show here, with who is online.")
 	v.memEmpty.TextStyle.Italic = true
 	v.memList = widget.NewList(
-		func() int { return len(v.members) },
+		func() int { return len(v.listed) },
 		func() fyne.CanvasObject {
 			n := widget.NewLabel("name")
 			n.Truncation = fyne.TextTruncateEllipsis
@@ -225,7 +227,10 @@ func newCommunityView(s *Shell) *CommunityView {
 			return container.NewBorder(nil, nil, container.NewCenter(newAvatar()), nil, container.New(tightColumn{}, n, st))
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			m := v.members[i]
+			if i >= len(v.listed) || v.listed[i] >= len(v.members) {
+				return
+			}
+			m := v.members[v.listed[i]]
 			box := o.(*fyne.Container)
 			texts := box.Objects[0].(*fyne.Container)
 			box.Objects[1].(*fyne.Container).Objects[0].(*avatar).set(m.Key, m.Name)
@@ -254,12 +259,14 @@ func newCommunityView(s *Shell) *CommunityView {
 	)
 	v.memList.OnSelected = func(i widget.ListItemID) {
 		v.memList.UnselectAll()
-		if i >= 0 && i < len(v.members) {
-			v.openMember(v.members[i].MemberView)
+		if i >= 0 && i < len(v.listed) && v.listed[i] < len(v.members) {
+			v.openMember(v.members[v.listed[i]].MemberView)
 		}
 	}
+	v.memFilter = widget.NewSelect(nil, func(string) { v.refreshPresence() })
+	v.memFilter.PlaceHolder = "All members"
 	v.memPanel = container.NewBorder(
-		container.NewVBox(container.NewBorder(nil, nil, nil, v.inviteBtn, v.memHead), v.memEmpty), nil, nil, nil, v.memList)
+		container.NewVBox(container.NewBorder(nil, nil, nil, v.inviteBtn, v.memHead), v.memFilter, v.memEmpty), nil, nil, nil, v.memList)
 	v.body = container.NewHSplit(center, v.memPanel)
 	v.body.Offset = 0.74
 	main := container.NewHSplit(container.NewPadded(sidebar), v.body)
@@ -294,7 +301,7 @@ func (v *CommunityView) reload(id community.Hash) {
 		v.cur, v.curCh = id, community.Hash{}
 		v.unread = map[community.Hash]int{}
 		delete(v.unreadIn, id)
-		v.chans, v.members = nil, nil // the other community's: not clickable meanwhile
+		v.chans, v.members, v.listed = nil, nil, nil // the other community's: not clickable meanwhile
 		v.chanList.UnselectAll()
 		v.chanList.Refresh()
 		v.memList.Refresh()
@@ -408,6 +415,48 @@ func (v *CommunityView) setMembers(ms []app.MemberView) {
 	v.refreshPresence()
 }
 
+// Member filters the panel offers besides "Invited by …" (one per member who admitted someone).
+const (
+	filterAll    = "All members"
+	filterStaff  = "Owner and moderators"
+	filterRecent = "Joined in the last 7 days"
+	invitedBy    = "Invited by "
+)
+
+// filterMembers lists the members the filter keeps, and offers the filters that apply.
+func (v *CommunityView) filterMembers() {
+	opts := []string{filterAll, filterStaff, filterRecent}
+	admitters := map[string]bool{}
+	for _, m := range v.members {
+		if m.InvitedByName != "" && !admitters[m.InvitedByName] {
+			admitters[m.InvitedByName] = true
+			opts = append(opts, invitedBy+m.InvitedByName)
+		}
+	}
+	v.memFilter.Options = opts
+	sel := v.memFilter.Selected
+	if sel != "" && !slices.Contains(opts, sel) {
+		sel = filterAll
+		v.memFilter.Selected = sel
+	}
+	v.memFilter.Refresh()
+	v.listed = v.listed[:0]
+	for i, m := range v.members {
+		keep := true
+		switch {
+		case sel == filterStaff:
+			keep = m.Role >= community.RoleModerator
+		case sel == filterRecent:
+			keep = !m.JoinedAt.IsZero() && time.Since(m.JoinedAt) < 7*24*time.Hour
+		case strings.HasPrefix(sel, invitedBy):
+			keep = m.InvitedByName == strings.TrimPrefix(sel, invitedBy)
+		}
+		if keep {
+			v.listed = append(v.listed, i)
+		}
+	}
+}
+
 // refreshPresence reads who is online from the running network (memory only) and redraws the
 // members panel and the header.
 func (v *CommunityView) refreshPresence() {
@@ -432,6 +481,7 @@ func (v *CommunityView) refreshPresence() {
 		}
 		return strings.ToLower(a.Name) < strings.ToLower(b.Name)
 	})
+	v.filterMembers()
 	v.memList.Refresh()
 	v.memEmpty.Hidden = len(v.members) > 1
 	v.memEmpty.Refresh()

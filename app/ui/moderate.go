@@ -136,6 +136,11 @@ func (v *CommunityView) openMember(m app.MemberView) {
 	if m.About != "" {
 		box.Add(wrapped(m.About))
 	}
+	if p := provenance(m); p != "" {
+		pl := wrapped(p)
+		pl.Importance = widget.LowImportance
+		box.Add(pl)
+	}
 	if m.You && m.Active {
 		box.Add(widget.NewButton("Edit your profile here…", func() { v.openProfile() }))
 	}
@@ -339,4 +344,19 @@ func (v *CommunityView) showRecover(id community.Hash, acts []app.OwnerAct, late
 	d.Resize(fyne.NewSize(560, 420))
 	v.recoverDialog = d
 	s.show(d)
+}
+
+// provenance says who admitted a member, with which invite, and when.
+func provenance(m app.MemberView) string {
+	when := ""
+	if !m.JoinedAt.IsZero() {
+		when = " on " + m.JoinedAt.Local().Format("2 January 2006")
+	}
+	if len(m.InvitedBy) == 0 {
+		if m.Role == community.RoleOwner && when != "" {
+			return "Founded the community" + when + "."
+		}
+		return ""
+	}
+	return fmt.Sprintf("Admitted by %s%s, with invite %s.", nameOr(m.InvitedByName), when, m.Invite.String()[:8])
 }

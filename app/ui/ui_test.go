@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1448,4 +1449,32 @@ func anaAndBo(t *testing.T, a fyne.App) (ana, bo *kith, ctx context.Context) {
 		t.Fatal(err)
 	}
 	return ana, bo, ctx
+}
+
+// TestProvenanceAndFilters: a member's entry says who admitted it, with which invite and when;
+// the members panel lists all, the owner and moderators, or those one member invited.
+func TestProvenanceAndFilters(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, _, _ := anaAndBo(t, a)
+	v := ana.shell.view
+	eventually(t, "Bo in Ana's panel", func() bool { return len(v.members) == 2 }, ana.q)
+	if !slices.Contains(v.memFilter.Options, "Invited by Ana") {
+		t.Fatalf("filters offered: %v", v.memFilter.Options)
+	}
+	v.memFilter.SetSelected(filterStaff)
+	if len(v.listed) != 1 || !v.members[v.listed[0]].You {
+		t.Fatalf("owner and moderators: %v", v.listed)
+	}
+	v.memFilter.SetSelected("Invited by Ana")
+	if len(v.listed) != 1 || v.members[v.listed[0]].Name != "Bo" {
+		t.Fatalf("invited by Ana: %v", v.listed)
+	}
+	bo := v.members[v.listed[0]].MemberView
+	if p := provenance(bo); !strings.HasPrefix(p, "Admitted by Ana on ") || !strings.Contains(p, "with invite ") {
+		t.Fatalf("Bo's provenance: %q", p)
+	}
+	v.memFilter.SetSelected(filterAll)
+	if len(v.listed) != 2 {
+		t.Fatalf("all members: %v", v.listed)
+	}
 }

@@ -738,7 +738,7 @@ func TestProfileInfoAndCommunityEdit(t *testing.T) {
 	if err := json.Unmarshal([]byte(kithd(0, "members", "--json")), &members); err != nil {
 		t.Fatal(err)
 	}
-	if len(members) != 1 || members[0].Name != "Ana O." || members[0].About != "potter\nand teacher" {
+	if len(members) != 1 || members[0].Name != "Ana O." || members[0].About != "potter\nand teacher" || members[0].InvitedBy != "" || members[0].JoinedAt == "" {
 		t.Errorf("members --json = %+v", members)
 	}
 	var p peer.ProfileJSON
