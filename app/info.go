@@ -137,6 +137,7 @@ func (s *Service) Forget(ctx context.Context, id community.Hash) error {
 	if err := s.store.Forget(id); err != nil {
 		return fmt.Errorf("app: forgetting %q: %w", st.Name, err)
 	}
+	r.forgotten = true // a sync or batch waiting for r.mu stores nothing
 	s.mu.Lock()
 	delete(s.rooms, id)
 	delete(s.runners, id)

@@ -148,6 +148,11 @@ func (r *room) unwait(id community.Hash) {
 
 // acceptLocked validates, stores and folds events, and retries those waiting. r.mu must be held.
 func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) (Received, error) {
+	if r.forgotten {
+		// A sync or a gossiped batch that waited for the lock while the community was being
+		// forgotten: storing it would bring part of the community back.
+		return out, fmt.Errorf("%w (%s, forgotten here)", ErrUnknownCommunity, r.id.Short())
+	}
 	if r.waiting == nil {
 		r.waiting = map[community.Hash]*community.Event{}
 		r.waitingBy = map[string]waitShare{}

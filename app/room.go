@@ -42,6 +42,8 @@ type room struct {
 	profiles atomic.Pointer[profileMap] // the members' latest profiles; written under mu, read without it
 	shown    atomic.Pointer[shown]      // the names views show, for the state and profiles it names
 	notes    channelNotes               // edits, reactions and pins, per channel (its own lock)
+
+	forgotten bool // guarded by mu: Forget deleted the community; nothing is stored in it any more
 }
 
 // recentSize bounds the content events in room.recent (authority events stay).
