@@ -555,7 +555,10 @@ func (v *CommunityView) refreshHeader() {
 	} else {
 		v.clash.Hide()
 	}
-	note := v.s.svc.PostingNote(v.cur, ch.ID)
+	note := ""
+	if ok { // the channels are read: the room is loaded, so this reads memory, not the disk
+		note = v.s.svc.PostingNote(v.cur, ch.ID)
+	}
 	if v.departure != "" {
 		note = v.departure
 	}
