@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -265,24 +264,15 @@ func (v *CommunityView) openMentions() {
 	}()
 }
 
-// goTo shows a message: its channel, then the message when its page is loaded.
+// goTo shows a message: its channel, then the message once its page is read (openChannel
+// reads the latest page in the background; applyLatest honours the jump asked for).
 func (v *CommunityView) goTo(m app.Message) {
 	if m.Channel != v.curCh {
 		v.openChannel(m.Channel)
 	}
-	if v.msgs.jumpTo(m.ID) {
-		return
+	if !v.msgs.jumpTo(m.ID) {
+		v.msgs.jumpAfter = m.ID
 	}
-	go func() { // the channel's latest page is being read: try again when it is there
-		for range 20 {
-			time.Sleep(100 * time.Millisecond)
-			done := make(chan bool, 1)
-			v.s.do(func() { done <- v.msgs.jumpTo(m.ID) })
-			if <-done {
-				return
-			}
-		}
-	}()
 }
 
 // completeMention offers, over the composer, the members whose name starts with what follows

@@ -55,18 +55,19 @@ type messageList struct {
 	measure *widget.Label // wraps a text at a width to learn its height
 
 	// Fyne thread only.
-	comm, ch community.Hash
-	rows     []msgRow // oldest first
-	more     bool     // older pages may exist
-	loading  bool
-	pinning  bool // laying out the latest page before it scrolls to the bottom: no paging yet
-	gen      int
-	width    float32        // of the list, the last time heights were set
-	tokens   int            // pending rows numbered so far
-	epoch    int            // bumped when another channel is shown (gen also moves on reloads)
-	unseen   int            // messages that came while the person read further up
-	newFrom  community.Hash // the first of them: a "New messages" line shows above it
-	jump     *widget.Button // "n new messages ↓" over the list's bottom, while there are any
+	comm, ch  community.Hash
+	rows      []msgRow // oldest first
+	more      bool     // older pages may exist
+	loading   bool
+	pinning   bool // laying out the latest page before it scrolls to the bottom: no paging yet
+	gen       int
+	width     float32        // of the list, the last time heights were set
+	tokens    int            // pending rows numbered so far
+	epoch     int            // bumped when another channel is shown (gen also moves on reloads)
+	unseen    int            // messages that came while the person read further up
+	newFrom   community.Hash // the first of them: a "New messages" line shows above it
+	jump      *widget.Button // "n new messages ↓" over the list's bottom, while there are any
+	jumpAfter community.Hash // a message to go to once the page being read holds it (see goTo)
 }
 
 func newMessageList(v *CommunityView) *messageList {
@@ -224,6 +225,10 @@ func (l *messageList) applyLatest(page []app.Message) {
 	l.list.ScrollToBottom()
 	l.pinning = false
 	l.updateEmpty()
+	if id := l.jumpAfter; !id.IsZero() {
+		l.jumpAfter = community.Hash{}
+		l.jumpTo(id) // older than the latest page: the channel shows its latest
+	}
 }
 
 func (l *messageList) updateEmpty() {

@@ -1330,6 +1330,16 @@ func TestConversationFromTheDesktop(t *testing.T) {
 		t.Error("Ana's mentions do not list Bo's reply")
 	}
 	v.mentionsDialog.Hide()
+	// From another channel, going to a mention opens its channel and its row once the page is read.
+	for _, c := range v.chans {
+		if c.Type == community.ChannelAnnouncements {
+			v.openChannel(c.ID)
+		}
+	}
+	v.goTo(reply.m)
+	eventually(t, "Ana back in #general at Bo's reply", func() bool {
+		return v.curCh == reply.m.Channel && v.msgs.index(reply.m.ID) >= 0 && v.msgs.jumpAfter.IsZero()
+	}, ana.q)
 
 	// Bo reacts; Ana sees the count.
 	react := menuItem(bv.msgs.messageMenu(row), "React")
