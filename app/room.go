@@ -72,16 +72,11 @@ func (r *room) remember(e *community.Event) {
 	r.recent[e.ID] = k
 }
 
-// noteJoiners records the joiners of join events.
+// noteJoiners records the joiners of join and approval events.
 func (r *room) noteJoiners(events []*community.Event) {
 	for _, e := range events {
-		if e.Kind != community.KindJoin {
-			continue
-		}
-		if b, err := community.DecodeBody(e.Kind, e.Body); err == nil {
-			if j, ok := b.(*community.Join); ok {
-				r.joiners[string(j.Joiner)] = true
-			}
+		if j, ok := community.JoinerOf(e); ok {
+			r.joiners[string(j)] = true
 		}
 	}
 }

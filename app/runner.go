@@ -104,11 +104,9 @@ func (s *Service) Gossiped(id community.Hash, fetchFrom string, e *community.Eve
 	}
 	r.inbox = append(r.inbox, inbound{e, fetchFrom})
 	r.inboxBytes += waitSize(e)
-	if e.Kind == community.KindJoin && len(r.joining) < maxInbox {
-		if b, err := community.DecodeBody(e.Kind, e.Body); err == nil {
-			if j, ok := b.(*community.Join); ok {
-				r.joining[string(j.Joiner)] = now.Add(joiningFor)
-			}
+	if len(r.joining) < maxInbox {
+		if j, ok := community.JoinerOf(e); ok {
+			r.joining[string(j)] = now.Add(joiningFor)
 		}
 	}
 	r.mu.Unlock()
@@ -207,12 +205,8 @@ func (r *runner) store(batch []inbound) {
 		r.distrust[string(e.Author)] = now.Add(distrustFor)
 	}
 	for _, in := range batch { // stored, or refused: no longer joining
-		if in.e.Kind == community.KindJoin {
-			if b, err := community.DecodeBody(in.e.Kind, in.e.Body); err == nil {
-				if j, ok := b.(*community.Join); ok {
-					delete(r.joining, string(j.Joiner))
-				}
-			}
+		if j, ok := community.JoinerOf(in.e); ok {
+			delete(r.joining, string(j))
 		}
 	}
 	r.mu.Unlock()

@@ -69,6 +69,18 @@ func newBody(k Kind) Body {
 		return &ChannelUpdate{}
 	case KindCommunityEdit:
 		return &CommunityEdit{}
+	case KindRegisterInvite:
+		return &RegisterInvite{}
+	case KindRevokeBy:
+		return &RevokeBy{}
+	case KindSettings:
+		return &Settings{}
+	case KindJoinRequest:
+		return &EntryRequest{}
+	case KindApprove:
+		return &Approve{}
+	case KindDecline:
+		return &Decline{}
 	}
 	if k.Content() && k.Known() {
 		return &Content{kind: k}

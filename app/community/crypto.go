@@ -273,7 +273,7 @@ func (k *Keyring) Epochs() int {
 // whatever its source.
 func (k *Keyring) Learn(e *Event) (bool, error) {
 	switch e.Kind {
-	case KindGenesis, KindJoin, KindRotateKey, KindShareKey:
+	case KindGenesis, KindJoin, KindApprove, KindRotateKey, KindShareKey:
 	default:
 		return false, nil
 	}
@@ -295,6 +295,10 @@ func (k *Keyring) Learn(e *Event) (bool, error) {
 			epoch, eph, sealed = e.ID, b.EphemeralKey, b.OwnerKey
 		}
 	case *Join:
+		if b.Joiner.Equal(self) {
+			epoch, eph, sealed = e.Epoch, b.EphemeralKey, b.SealedKey
+		}
+	case *Approve:
 		if b.Joiner.Equal(self) {
 			epoch, eph, sealed = e.Epoch, b.EphemeralKey, b.SealedKey
 		}

@@ -204,6 +204,8 @@ func (s *State) step(e *Event, sticky map[Hash]Hash) bool {
 		switch e.Kind {
 		case KindJoin:
 			s.noteLeakedKey(e)
+		case KindApprove:
+			s.noteLeakedApproval(e)
 		case KindRotateKey:
 			s.noteVoidEpoch(e)
 		case KindSetRole:
@@ -217,6 +219,8 @@ func (s *State) step(e *Event, sticky map[Hash]Hash) bool {
 		switch {
 		case e.Kind == KindJoin:
 			s.noteLeakedKey(e)
+		case e.Kind == KindApprove:
+			s.noteLeakedApproval(e)
 		case e.Kind == KindRotateKey && errors.Is(err, ErrRole) && s.wasModerator(e.Author, e.Position()):
 			// A moderator demoted concurrently: whether the demotion sorts before or after its
 			// rotation, its members wrote with the key (see noteVoidEpoch).
@@ -277,15 +281,20 @@ func (f *folding) newState() (*State, error) {
 	s := &State{
 		ID: g.ID, Name: gb.Name, About: gb.About, MaxMembers: int(gb.MaxMembers), History: gb.History,
 		Owner: g.Author, Recovery: gb.Recovery, Current: g.ID,
-		members:  map[string]*Member{},
-		channels: map[Hash]*Channel{},
-		revoked:  map[invite.ID]bool{},
-		uses:     map[invite.ID]int{},
-		epochs:   map[Hash]*Epoch{},
-		void:     map[Hash]string{},
-		last:     g.Position(),
-		forks:    f.forks,
-		cache:    f.cache,
+		members:    map[string]*Member{},
+		channels:   map[Hash]*Channel{},
+		revoked:    map[invite.ID]bool{},
+		uses:       map[invite.ID]int{},
+		brought:    map[string]int{},
+		epochs:     map[Hash]*Epoch{},
+		registered: map[invite.ID]registration{},
+		requests:   map[Hash]*Request{},
+		waitingBy:  map[string]Hash{},
+		waiting:    map[invite.ID]int{},
+		void:       map[Hash]string{},
+		last:       g.Position(),
+		forks:      f.forks,
+		cache:      f.cache,
 	}
 	s.members[string(g.Author)] = &Member{
 		Key: g.Author, X25519: gb.OwnerX25519, Name: gb.OwnerName, nameKey: NameKey(gb.OwnerName), Role: RoleOwner, Active: true,
@@ -385,7 +394,19 @@ func (s *State) apply(e *Event) error {
 	case *SetRole:
 		err = s.applySetRole(e, b)
 	case *RevokeInvite:
-		s.revoked[b.Invite] = true
+		err = s.applyRevokeInvite(e, b)
+	case *RegisterInvite:
+		err = s.applyRegister(e, b)
+	case *RevokeBy:
+		err = s.applyRevokeBy(b)
+	case *Settings:
+		err = s.applySettings(b)
+	case *EntryRequest:
+		err = s.applyRequest(e, b)
+	case *Approve:
+		granted, err = s.applyApprove(e, b)
+	case *Decline:
+		err = s.applyDecline(e, b)
 	case *RotateKey:
 		err = s.applyRotate(e, b)
 	case *ShareKey:
@@ -433,34 +454,44 @@ func (s *State) applyJoin(e *Event, b *Join) (Role, error) {
 	if err != nil {
 		return RoleNone, err
 	}
+	if signed.Approval {
+		return RoleNone, invalid("the invite needs approval: a join with it waits as a request")
+	}
 	// The admitter's countersigned time, never this peer's clock.
 	if err := invite.CheckVerified(signed, s.ID, e.WallTime(), s.Ledger()); err != nil {
 		return RoleNone, err
 	}
-	m := s.members[string(b.Joiner)]
-	if m != nil && m.Active {
+	if m := s.members[string(b.Joiner)]; m != nil && m.Active {
 		return RoleNone, invalid("already a member")
 	}
+	return s.admit(e, signed, b.Joiner, b.JoinerX25519, b.Name, len(b.SealedKey) > 0), nil
+}
+
+// admit makes a joiner a member at e (a join, or the approval of a request), with the role its
+// invite grants; keyed: e sealed the current key to it. It returns the role granted.
+func (s *State) admit(e *Event, signed *invite.Signed, joiner ed25519.PublicKey, x25519 []byte, name string, keyed bool) Role {
+	m := s.members[string(joiner)]
 	role := signed.Role
 	first := uint64(1)
 	if m == nil {
-		m = &Member{Key: b.Joiner}
-		s.members[string(b.Joiner)] = m
+		m = &Member{Key: joiner}
+		s.members[string(joiner)] = m
 	} else if n := len(m.Stints); n > 0 {
 		first = m.Stints[n-1].Cutoff + 1
 	}
-	m.X25519, m.Role = b.JoinerX25519, role
-	s.setName(m, b.Name)
+	m.X25519, m.Role = x25519, role
+	s.setName(m, name)
 	m.Active = true
 	m.Invite, m.Admitter, m.InviteCap = signed.ID, e.Author, &signed.Capability
 	m.Stints = append(m.Stints, Stint{Join: e.Position(), FirstSeq: first, At: e.WallTime()})
 	m.roles = append(m.roles, roleChange{at: e.Position(), role: role})
 	m.last = act{id: e.ID, rank: s.RoleOf(e.Author), kind: KindJoin}
 	s.uses[signed.ID]++
-	if ep, ok := s.epochs[e.Epoch]; ok && len(b.SealedKey) > 0 {
-		ep.holders[string(b.Joiner)] = true
+	s.brought[string(signed.Issuer)]++
+	if ep, ok := s.epochs[e.Epoch]; ok && keyed {
+		ep.holders[string(joiner)] = true
 	}
-	return role, nil
+	return role
 }
 
 // noteLeakedKey records that a refused join still delivered a key to its joiner: the joiner
@@ -589,7 +620,9 @@ func (s *State) applyRemove(e *Event, b *Remove) error {
 	m.last = act{id: e.ID, rank: rank, kind: KindRemove}
 	// The target's joins of members with a role at or above the remover's stand: a moderator
 	// cannot evict a moderator by removing whoever admitted it.
-	s.voidAbove(b.Target, b.CutoffSeq, func(a applied) bool { return a.kind == KindJoin && a.granted >= rank })
+	s.voidAbove(b.Target, b.CutoffSeq, func(a applied) bool {
+		return (a.kind == KindJoin || a.kind == KindApprove) && a.granted >= rank
+	})
 	return nil
 }
 

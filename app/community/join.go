@@ -21,6 +21,10 @@ type JoinRequest struct {
 	Name      string
 	Proof     []byte
 	JoinerSig []byte
+	// Answers to the invite's questions (an invite that needs approval), and the joiner's
+	// signature over them (SignAnswers).
+	Answers    []string
+	AnswersSig []byte
 }
 
 // joinerMessage is what a joiner signs with its own key (for the invite's community): it binds the join to the joiner's
@@ -99,6 +103,20 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	if err := invite.Check(req.Invite, s.ID, at, s.Ledger()); err != nil {
 		return err
 	}
+	if err := CheckAnswers(&req.Invite.Capability, req.Answers); err != nil {
+		return err
+	}
+	if len(req.Answers) > 0 && !VerifyAnswers(req.Invite, req.Joiner, req.Answers, req.AnswersSig) {
+		return fmt.Errorf("%w: the joiner did not sign its answers", invite.ErrForged)
+	}
+	if req.Invite.Approval {
+		if r, ok := s.WaitingFor(req.Joiner); ok {
+			return invalid("your request to join %s is waiting for approval already (since %s)", s.Name, r.At.UTC().Format("2 Jan 2006 15:04 UTC"))
+		}
+		if s.waiting[req.Invite.ID] >= MaxWaiting {
+			return invalid("this invite has %d requests waiting for approval, the most it may: try again once the owner or a moderator has answered them", MaxWaiting)
+		}
+	}
 	if s.RoleOf(req.Joiner) != RoleNone {
 		return invalid("you are already a member of %s", s.Name)
 	}
@@ -123,8 +141,11 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	return nil
 }
 
-// joinRequestVersion starts an encoded JoinRequest.
-const joinRequestVersion = 1
+// joinRequestVersion starts an encoded JoinRequest; version 2 adds the answers.
+const (
+	joinRequestVersion  = 1
+	joinRequestVersion2 = 2
+)
 
 // MaxJoinRequestSize bounds an encoded JoinRequest.
 const MaxJoinRequestSize = 8 << 10
@@ -133,7 +154,12 @@ const MaxJoinRequestSize = 8 << 10
 // version | invite (uvarint len Raw | Raw | sig[64]) | joiner[32] | x25519 | name | proof | joiner sig.
 func (req JoinRequest) Encode() []byte {
 	w := writer{}
-	w.byte1(joinRequestVersion)
+	answered := len(req.Answers) > 0 || len(req.AnswersSig) > 0
+	if answered {
+		w.byte1(joinRequestVersion2)
+	} else {
+		w.byte1(joinRequestVersion)
+	}
 	w.bytes(req.Invite.Raw)
 	w.bytes(req.Invite.Sig)
 	w.fixed(req.Joiner)
@@ -141,6 +167,13 @@ func (req JoinRequest) Encode() []byte {
 	w.str(req.Name)
 	w.bytes(req.Proof)
 	w.bytes(req.JoinerSig)
+	if answered {
+		w.uvarint(uint64(len(req.Answers)))
+		for _, a := range req.Answers {
+			w.str(a)
+		}
+		w.bytes(req.AnswersSig)
+	}
 	return w.b
 }
 
@@ -152,7 +185,8 @@ func DecodeJoinRequest(b []byte) (JoinRequest, error) {
 		return req, fmt.Errorf("%w: join request of %d bytes", ErrMalformed, len(b))
 	}
 	r := reader{b: b}
-	if v := r.byte1(); r.err == nil && v != joinRequestVersion {
+	v := r.byte1()
+	if r.err == nil && v != joinRequestVersion && v != joinRequestVersion2 {
 		return req, fmt.Errorf("%w: join request version %d (update Kith)", ErrMalformed, v)
 	}
 	raw := r.bytes(4096)
@@ -162,6 +196,16 @@ func DecodeJoinRequest(b []byte) (JoinRequest, error) {
 	req.Name = r.str(LimitDisplayName.Max)
 	req.Proof = r.bytes(ed25519.SignatureSize)
 	req.JoinerSig = r.bytes(ed25519.SignatureSize)
+	if v == joinRequestVersion2 {
+		n := r.count(invite.MaxQuestions, 1)
+		for range n {
+			req.Answers = append(req.Answers, r.str(LimitAnswer.Max))
+		}
+		req.AnswersSig = r.bytes(ed25519.SignatureSize)
+		if len(req.Answers) == 0 || len(req.AnswersSig) != ed25519.SignatureSize {
+			return JoinRequest{}, fmt.Errorf("%w: a version-2 join request without answers or their signature", ErrMalformed)
+		}
+	}
 	if err := r.done(); err != nil {
 		return JoinRequest{}, err
 	}

@@ -25,19 +25,25 @@ type Kind uint16
 
 // Authority kinds (1-63).
 const (
-	KindGenesis       Kind = 1  // the community is born: name, about, cap, history policy, owner, recovery key
-	KindJoin          Kind = 2  // a member admits a joiner: the invite, the joiner's proof, the key sealed to it
-	KindLeave         Kind = 3  // a member leaves on its own
-	KindRemove        Kind = 4  // a moderator or the owner removes a member, with cutoff_seq
-	KindSetRole       Kind = 5  // the owner promotes or demotes, with cutoff_seq on demotion
-	KindRevokeInvite  Kind = 6  // an invite ID is dead from here on
-	KindRotateKey     Kind = 7  // a new epoch key sealed to every member; carries the previous key
-	KindShareKey      Kind = 8  // a holder seals an epoch key to a member that lacks it
-	KindTransferOwner Kind = 9  // the recovery key moves ownership to a new key, with cutoff_seq
-	KindEquivocation  Kind = 10 // proof that an author signed two events with one sequence number
-	KindChannelCreate Kind = 11 // a new channel (chat or announcements)
-	KindChannelUpdate Kind = 12 // rename or archive a channel
-	KindCommunityEdit Kind = 13 // the owner changes name, about or member cap
+	KindGenesis        Kind = 1  // the community is born: name, about, cap, history policy, owner, recovery key
+	KindJoin           Kind = 2  // a member admits a joiner: the invite, the joiner's proof, the key sealed to it
+	KindLeave          Kind = 3  // a member leaves on its own
+	KindRemove         Kind = 4  // a moderator or the owner removes a member, with cutoff_seq
+	KindSetRole        Kind = 5  // the owner promotes or demotes, with cutoff_seq on demotion
+	KindRevokeInvite   Kind = 6  // an invite ID is dead from here on
+	KindRotateKey      Kind = 7  // a new epoch key sealed to every member; carries the previous key
+	KindShareKey       Kind = 8  // a holder seals an epoch key to a member that lacks it
+	KindTransferOwner  Kind = 9  // the recovery key moves ownership to a new key, with cutoff_seq
+	KindEquivocation   Kind = 10 // proof that an author signed two events with one sequence number
+	KindChannelCreate  Kind = 11 // a new channel (chat or announcements)
+	KindChannelUpdate  Kind = 12 // rename or archive a channel
+	KindCommunityEdit  Kind = 13 // the owner changes name, about or member cap
+	KindRegisterInvite Kind = 14 // an invite its issuer puts in the log (a member's counts only then)
+	KindRevokeBy       Kind = 15 // every invite one issuer registered is dead from here on
+	KindSettings       Kind = 16 // the owner's entry rules: member invites, welcome, rules, default questions
+	KindJoinRequest    Kind = 17 // a join that waits for approval, with the joiner's answers sealed
+	KindApprove        Kind = 18 // a moderator or the owner admits a waiting request's joiner
+	KindDecline        Kind = 19 // a moderator or the owner declines a waiting request, with a reason
 )
 
 // Content kinds (64 and above).
@@ -59,7 +65,6 @@ const (
 	KindOffer           Kind = 78 // an offer that expires and that members can claim
 	KindOfferClaim      Kind = 79 // a member claims an offer
 	KindQuoteOK         Kind = 80 // the author marks a post "OK to quote" (exportable as a testimonial)
-	KindJoinAnswers     Kind = 81 // a joiner's answers to the entry questions, for the owner's approval
 )
 
 type kindInfo struct {
@@ -73,7 +78,7 @@ var kinds = map[Kind]kindInfo{
 	KindLeave:           {"leave", RoleMember},
 	KindRemove:          {"remove", RoleModerator},
 	KindSetRole:         {"set-role", RoleOwner},
-	KindRevokeInvite:    {"revoke-invite", RoleModerator},
+	KindRevokeInvite:    {"revoke-invite", RoleMember}, // a member: only invites it registered
 	KindRotateKey:       {"rotate-key", RoleModerator},
 	KindShareKey:        {"share-key", RoleMember},
 	KindTransferOwner:   {"transfer-owner", RoleNone},
@@ -81,6 +86,12 @@ var kinds = map[Kind]kindInfo{
 	KindChannelCreate:   {"channel-create", RoleModerator},
 	KindChannelUpdate:   {"channel-update", RoleModerator},
 	KindCommunityEdit:   {"community-edit", RoleOwner},
+	KindRegisterInvite:  {"invite-register", RoleMember},
+	KindRevokeBy:        {"revoke-by", RoleModerator},
+	KindSettings:        {"settings", RoleOwner},
+	KindJoinRequest:     {"join-request", RoleMember},
+	KindApprove:         {"approve", RoleModerator},
+	KindDecline:         {"decline", RoleModerator},
 	KindMessage:         {"message", RoleMember},
 	KindEdit:            {"edit", RoleMember},
 	KindDelete:          {"delete", RoleMember},
@@ -98,7 +109,6 @@ var kinds = map[Kind]kindInfo{
 	KindOffer:           {"offer", RoleModerator},
 	KindOfferClaim:      {"offer-claim", RoleMember},
 	KindQuoteOK:         {"quote-ok", RoleMember},
-	KindJoinAnswers:     {"join-answers", RoleNone},
 }
 
 // Known reports whether k is a kind this version understands.

@@ -30,10 +30,14 @@ var (
 	LimitText          = Limit{"message", 16 << 10}
 	LimitReason        = Limit{"reason", 500}
 	LimitOption        = Limit{"poll option", 100}
+	LimitWelcome       = Limit{"welcome text", 4000} // the welcome and the rules, each
+	LimitAnswer        = Limit{"answer", 2000}       // one answer to an entry question
+	LimitQuestion      = Limit{"question", invite.MaxQuestionLen}
 )
 
 // Limits lists every field limit (for documentation and tests).
-var Limits = []Limit{LimitCommunityName, LimitDisplayName, LimitChannelName, LimitAbout, LimitText, LimitReason, LimitOption}
+var Limits = []Limit{LimitCommunityName, LimitDisplayName, LimitChannelName, LimitAbout, LimitText, LimitReason, LimitOption,
+	LimitWelcome, LimitAnswer, LimitQuestion}
 
 // List limits, in entries.
 const (

@@ -129,20 +129,29 @@ type State struct {
 	History    HistoryPolicy
 	Owner      ed25519.PublicKey
 	Recovery   ed25519.PublicKey
-	Current    Hash // the current epoch
+	Current    Hash     // the current epoch
+	Settings   Settings // the owner's entry rules (the latest settings event)
 
 	members  map[string]*Member
 	channels map[Hash]*Channel
 	order    []Hash // channel IDs in creation order
 	revoked  map[invite.ID]bool
 	uses     map[invite.ID]int
+	brought  map[string]int // issuer → joins counted with its invites
 	epochs   map[Hash]*Epoch
-	forks    map[string]uint64 // author → first void sequence number (equivocation)
-	void     map[Hash]string   // authority event → why it is void or refused
-	applied  []applied
-	missing  []Hash     // authority events left out because their body is missing
-	cache    *foldCache // decoded bodies and verified joins, shared by the passes of a fold
-	last     Position   // the position of the last event folded
+	// entry: registered invites (and their order), join requests, those waiting per joiner and
+	// per invite
+	registered map[invite.ID]registration
+	regOrder   []invite.ID
+	requests   map[Hash]*Request
+	waitingBy  map[string]Hash
+	waiting    map[invite.ID]int
+	forks      map[string]uint64 // author → first void sequence number (equivocation)
+	void       map[Hash]string   // authority event → why it is void or refused
+	applied    []applied
+	missing    []Hash     // authority events left out because their body is missing
+	cache      *foldCache // decoded bodies and verified joins, shared by the passes of a fold
+	last       Position   // the position of the last event folded
 	// pending lists events already applied that the last applied event voids (cutoffs,
 	// overrides): the fold restarts with them void.
 	pending []Hash
@@ -520,6 +529,13 @@ func (s *State) clone() *State {
 	c.order = slices.Clone(s.order)
 	c.revoked = maps.Clone(s.revoked)
 	c.uses = maps.Clone(s.uses)
+	c.brought = maps.Clone(s.brought)
+	c.registered = maps.Clone(s.registered)
+	c.regOrder = slices.Clone(s.regOrder)
+	c.requests = maps.Clone(s.requests) // a decision replaces its request: the values are never changed
+	c.waitingBy = maps.Clone(s.waitingBy)
+	c.waiting = maps.Clone(s.waiting)
+	c.Settings.Questions = slices.Clone(s.Settings.Questions)
 	c.epochs = make(map[Hash]*Epoch, len(s.epochs))
 	for k, e := range s.epochs {
 		ee := *e

@@ -25,6 +25,14 @@ const (
 
 	// maxRawLenV2 is the length of the largest valid version-2 Raw.
 	maxRawLenV2 = 1 + 32 + (1 + MaxNameLen) + 32 + 1 + 5 + 6 + 6 + 16 + 32 // uvarints: uses 5 bytes, times 6
+
+	// MaxQuestions and MaxQuestionLen bound the entry questions of an invite that needs approval.
+	MaxQuestions   = 5
+	MaxQuestionLen = 200 // bytes of UTF-8
+
+	// maxRawLenV3 is the length of the largest valid version-3 Raw: version 2's fields, the
+	// flags and five questions of 200 bytes.
+	maxRawLenV3 = maxRawLenV2 + 1 + 1 + MaxQuestions*(2+MaxQuestionLen)
 )
 
 // Capability encoding versions. Issue makes version 2; version 1, which
@@ -34,6 +42,12 @@ const (
 const (
 	capVersion1 = 1
 	capVersion2 = 2
+	// capVersion3 is version 2 with the approval flag and the entry questions: Issue makes it
+	// for an invite that needs approval, and version 2 for any other.
+	capVersion3 = 3
+	// flagApproval marks an invite whose joins wait for the approval of the owner or a
+	// moderator; the other bits of the flags byte are reserved (zero).
+	flagApproval = 1
 	// maxUnix is 9999-12-31 23:59:59 UTC, the last time the format allows.
 	maxUnix = 253402300799
 )
@@ -59,7 +73,7 @@ func ParseID(s string) (ID, error) {
 // Capability is what an invite grants and under which conditions. Its
 // canonical encoding is described in the package documentation.
 type Capability struct {
-	Version       uint8 // 1 or 2: the encoding of Raw ([Issue] makes 2)
+	Version       uint8 // 1, 2 or 3: the encoding of Raw ([Issue] makes 3 for an invite that needs approval, else 2)
 	Community     [32]byte
 	CommunityName string            // 1..100 bytes of UTF-8, no control characters
 	Issuer        ed25519.PublicKey // 32 bytes
@@ -70,11 +84,27 @@ type Capability struct {
 	ID            ID
 	InviteKey     ed25519.PublicKey // public half of InviteKey(secret)
 	Bootstrap     []string          // version 1 only: at most 8 multiaddrs, each 1..256 bytes (version 2 invites name members outside the signed part: Invite.Members)
+	// Approval (version 3): a join with this invite waits for the owner or a moderator to
+	// approve it; the joiner answers Questions first (0 to 5, each 1..200 bytes of text).
+	Approval  bool
+	Questions []string
+}
+
+// validQuestion reports whether s may be an entry question: 1..200 bytes of text with no
+// control characters or bidirectional overrides (as a community name).
+func validQuestion(s string) bool {
+	return len(s) <= MaxQuestionLen && validText(s)
 }
 
 // validName reports whether s may be a community name in an invite.
 func validName(s string) bool {
-	if len(s) == 0 || len(s) > MaxNameLen || !utf8.ValidString(s) {
+	return len(s) <= MaxNameLen && validText(s)
+}
+
+// validText reports whether s is non-empty UTF-8 without control characters or bidirectional
+// overrides and isolates.
+func validText(s string) bool {
+	if len(s) == 0 || !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
@@ -114,10 +144,16 @@ func unixField(t time.Time) (int64, bool) {
 // check returns a description of the first rule c breaks, or "".
 func (c *Capability) check() string {
 	switch {
-	case c.Version != capVersion1 && c.Version != capVersion2:
+	case c.Version != capVersion1 && c.Version != capVersion2 && c.Version != capVersion3:
 		return "its version is unknown"
-	case c.Version == capVersion2 && len(c.Bootstrap) > 0:
-		return "a version-2 capability carries no addresses"
+	case c.Version != capVersion1 && len(c.Bootstrap) > 0:
+		return "only a version-1 capability carries addresses"
+	case c.Version == capVersion3 && !c.Approval:
+		return "a version-3 capability needs approval (version 2 is the one without)"
+	case c.Version != capVersion3 && (c.Approval || len(c.Questions) > 0):
+		return "only a version-3 capability needs approval or asks questions"
+	case len(c.Questions) > MaxQuestions:
+		return "it asks more than 5 questions"
 	case !validName(c.CommunityName):
 		return "the community name is empty, longer than 100 bytes or not plain text"
 	case len(c.Issuer) != ed25519.PublicKeySize:
@@ -132,6 +168,11 @@ func (c *Capability) check() string {
 	for _, a := range c.Bootstrap {
 		if !validAddr(a) {
 			return "a bootstrap address is not a multiaddr of at most 256 bytes"
+		}
+	}
+	for _, q := range c.Questions {
+		if !validQuestion(q) {
+			return "a question is empty, longer than 200 bytes or not plain text"
 		}
 	}
 	nb, ok1 := unixField(c.NotBefore)
@@ -151,7 +192,7 @@ func (c *Capability) marshal() ([]byte, error) {
 	if why := c.check(); why != "" {
 		return nil, errors.New(why)
 	}
-	if c.Version == capVersion2 {
+	if c.Version != capVersion1 {
 		return c.marshalV2(), nil
 	}
 	n := 1 + 32 + binary.MaxVarintLen64 + len(c.CommunityName) + 32 + 1 + 4 + 8 + 8 + 16 + 32 + 1
@@ -180,12 +221,13 @@ func (c *Capability) marshal() ([]byte, error) {
 	return b, nil
 }
 
-// marshalV2 is the version-2 Raw of a checked capability: times and the use
-// limit as minimal uvarints, no addresses, and the invite key last (the text
-// leaves it out: it is derived from the secret).
+// marshalV2 is the version-2 or version-3 Raw of a checked capability: times
+// and the use limit as minimal uvarints, no addresses, version 3's flags and
+// questions after the ID, and the invite key last (the text leaves it out: it
+// is derived from the secret).
 func (c *Capability) marshalV2() []byte {
-	b := make([]byte, 0, maxRawLenV2)
-	b = append(b, capVersion2)
+	b := make([]byte, 0, maxRawLenV3)
+	b = append(b, c.Version)
 	b = append(b, c.Community[:]...)
 	b = binary.AppendUvarint(b, uint64(len(c.CommunityName)))
 	b = append(b, c.CommunityName...)
@@ -197,6 +239,14 @@ func (c *Capability) marshalV2() []byte {
 	b = binary.AppendUvarint(b, uint64(nb))
 	b = binary.AppendUvarint(b, uint64(ex))
 	b = append(b, c.ID[:]...)
+	if c.Version == capVersion3 {
+		b = append(b, flagApproval)
+		b = binary.AppendUvarint(b, uint64(len(c.Questions)))
+		for _, q := range c.Questions {
+			b = binary.AppendUvarint(b, uint64(len(q)))
+			b = append(b, q...)
+		}
+	}
 	return append(b, c.InviteKey...)
 }
 
@@ -290,7 +340,7 @@ func unmarshalCapability(raw []byte) (*Capability, error) {
 	switch c.Version = r.u8(); {
 	case !r.ok:
 		return nil, malformed("it is cut short or a length is wrong")
-	case c.Version == capVersion2:
+	case c.Version == capVersion2 || c.Version == capVersion3:
 		return unmarshalV2(raw, r, c)
 	case c.Version != capVersion1:
 		return nil, errVersion
@@ -329,7 +379,8 @@ func unmarshalCapability(raw []byte) (*Capability, error) {
 	return canonical(c, raw)
 }
 
-// unmarshalV2 reads the rest of a version-2 Raw (r is past the version byte).
+// unmarshalV2 reads the rest of a version-2 or version-3 Raw (r is past the
+// version byte).
 func unmarshalV2(raw []byte, r reader, c *Capability) (*Capability, error) {
 	copy(c.Community[:], r.take(32))
 	c.CommunityName = string(r.lenPrefixed(MaxNameLen))
@@ -341,6 +392,16 @@ func unmarshalV2(raw []byte, r reader, c *Capability) (*Capability, error) {
 	c.NotBefore = r.unixVarint()
 	c.Expires = r.unixVarint()
 	copy(c.ID[:], r.take(16))
+	if c.Version == capVersion3 {
+		if r.u8() != flagApproval {
+			return nil, malformed("its flags are unknown")
+		}
+		c.Approval = true
+		n := int(r.uvarint(MaxQuestions))
+		for i := 0; i < n && r.ok; i++ {
+			c.Questions = append(c.Questions, string(r.lenPrefixed(MaxQuestionLen)))
+		}
+	}
 	if k := r.take(ed25519.PublicKeySize); k != nil {
 		c.InviteKey = bytes.Clone(k)
 	}
@@ -365,10 +426,10 @@ func canonical(c *Capability, raw []byte) (*Capability, error) {
 	return c, nil
 }
 
-// coreLenV2 is the length of a version-2 Raw's fields between its version
-// byte and its invite key, read from the start of b (an invite's text holds
-// them in that order); false when b is too short or malformed.
-func coreLenV2(b []byte) (int, bool) {
+// coreLenV2 is the length of a version-2 or version-3 Raw's fields between its
+// version byte and its invite key, read from the start of b (an invite's text
+// holds them in that order); false when b is too short or malformed.
+func coreLenV2(version byte, b []byte) (int, bool) {
 	r := reader{b: b, ok: true}
 	r.take(32)
 	r.lenPrefixed(MaxNameLen)
@@ -377,6 +438,13 @@ func coreLenV2(b []byte) (int, bool) {
 	r.uvarint(maxUnix)
 	r.uvarint(maxUnix)
 	r.take(16)
+	if version == capVersion3 {
+		r.u8()
+		n := int(r.uvarint(MaxQuestions))
+		for i := 0; i < n && r.ok; i++ {
+			r.lenPrefixed(MaxQuestionLen)
+		}
+	}
 	if !r.ok {
 		return 0, false
 	}

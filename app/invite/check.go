@@ -28,6 +28,15 @@ type Ledger interface {
 	Members() int
 	// MaxMembers returns the member cap; 0 means no cap.
 	MaxMembers() int
+	// MemberInvites returns the community's rule for invites that members issue: how many
+	// people each member may bring in (0: members issue none), and whether such an invite
+	// must need approval.
+	MemberInvites() (perMember int, approval bool)
+	// Registered reports whether issuer registered the invite in the log: a member's invite
+	// counts only once registered, so that the owner sees it and can revoke it.
+	Registered(id ID, issuer ed25519.PublicKey) bool
+	// BroughtIn returns how many joins have counted with invites that member issued.
+	BroughtIn(member ed25519.PublicKey) int
 }
 
 // Check decides whether a join with s may be admitted to community c at time
@@ -40,7 +49,10 @@ type Ledger interface {
 //     does not match Raw;
 //   - ErrNotAllowed (and so ErrForged): the granted role is not member or
 //     moderator, or the issuer's live role is not strictly above it (the
-//     owner may grant both; a moderator only member);
+//     owner may grant both; a moderator only member); a member issuer is
+//     allowed by the community's rule for member invites instead (see
+//     [Ledger.MemberInvites]: on, granting member, registered, needing
+//     approval if the rule says so, and the issuer under its number);
 //   - ErrNotYetValid: at is before NotBefore - ClockSkew;
 //   - ErrExpired: at is after Expires + ClockSkew;
 //   - ErrRevoked: l says the invite is revoked;
@@ -82,7 +94,12 @@ func checkCommunity(s *Signed, c [32]byte) error {
 
 // checkPolicy is everything Check decides after the community and the signature.
 func checkPolicy(s *Signed, at time.Time, l Ledger) error {
-	if err := allowed(s, l.RoleOf(s.Issuer)); err != nil {
+	issuer := l.RoleOf(s.Issuer)
+	if issuer == RoleMember {
+		if err := memberAllowed(s, l); err != nil {
+			return err
+		}
+	} else if err := allowed(s, issuer); err != nil {
 		return err
 	}
 	if !s.NotBefore.IsZero() && at.Before(s.NotBefore.Add(-ClockSkew)) {
@@ -101,6 +118,31 @@ func checkPolicy(s *Signed, at time.Time, l Ledger) error {
 	if limit := l.MaxMembers(); limit > 0 && l.Members() >= limit {
 		return newErr(ErrFull, fmt.Sprintf(
 			"%q has reached its member cap of %d: ask its owner to raise the cap, or try again when someone leaves", s.CommunityName, limit))
+	}
+	return nil
+}
+
+// memberAllowed checks an invite a member issued against the community's rule for them: on,
+// granting member, registered in the log, needing approval when the rule says so, and its
+// issuer under the number of people each member may bring in.
+func memberAllowed(s *Signed, l Ledger) error {
+	n, approval := l.MemberInvites()
+	switch {
+	case n == 0:
+		return newErr(ErrNotAllowed,
+			"this invite was issued by a member, and members of "+strconv.Quote(s.CommunityName)+" may not invite (any more): ask a moderator or the owner for an invite")
+	case s.Role != RoleMember:
+		return newErr(ErrNotAllowed, fmt.Sprintf(
+			"this invite was issued by a member, who may not grant the %v role: ask the owner for a new one", s.Role))
+	case !l.Registered(s.ID, s.Issuer):
+		return newErr(ErrNotAllowed,
+			"this invite was issued by a member and is not in the community's log yet: ask its issuer to go online with Kith, then try again")
+	case approval && !s.Approval:
+		return newErr(ErrNotAllowed,
+			"this invite was issued by a member without approval, which "+strconv.Quote(s.CommunityName)+" requires: ask its issuer for a new one")
+	case l.BroughtIn(s.Issuer) >= n:
+		return newErr(ErrUsedUp, fmt.Sprintf(
+			"whoever issued this invite has brought in %d people, the most a member of %q may: ask a moderator or the owner for an invite", n, s.CommunityName))
 	}
 	return nil
 }

@@ -1,8 +1,11 @@
 package invite
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -170,5 +173,107 @@ func TestVerifyJoin(t *testing.T) {
 	}
 	if p := inv.ProveJoin(joiner[:31], x, admitter); p != nil {
 		t.Error("ProveJoin signed a short key")
+	}
+}
+
+// TestQuestions: an invite that needs approval carries its questions signed (version 3), reads
+// back the same, and refuses questions the format cannot carry; a version-3 capability with
+// unknown flags does not read.
+func TestQuestions(t *testing.T) {
+	inv := issue(t, ownerKey, approvalParams())
+	if inv.Version != capVersion3 {
+		t.Fatalf("version %d, want 3", inv.Version)
+	}
+	back, err := Parse(inv.String())
+	if err != nil || !back.Approval || !slices.Equal(back.Questions, approvalParams().Questions) {
+		t.Fatalf("Parse = %+v, %v", back, err)
+	}
+	if plain := issue(t, ownerKey, testParams()); plain.Version != capVersion2 || plain.Approval {
+		t.Fatalf("an invite without approval is version %d (approval %v), want 2", plain.Version, plain.Approval)
+	}
+	// Questions alone make an invite that needs approval.
+	p := testParams()
+	p.Questions = []string{"Why?"}
+	if q := issue(t, ownerKey, p); !q.Approval {
+		t.Fatal("questions without Approval: the invite does not need approval")
+	}
+	for name, qs := range map[string][]string{
+		"six questions": {"a", "b", "c", "d", "e", "f"},
+		"201 bytes":     {strings.Repeat("q", MaxQuestionLen+1)},
+		"empty":         {""},
+		"control":       {"why\x00"},
+		"override":      {"why\u202e"},
+	} {
+		p := approvalParams()
+		p.Questions = qs
+		if _, err := Issue(keySigner{ownerKey}, p, nil); err == nil {
+			t.Errorf("%s: Issue accepted it", name)
+		}
+	}
+	// Flags other than approval are reserved: a capability that sets them is malformed.
+	raw := bytes.Clone(inv.Raw)
+	at := len(raw) - ed25519.PublicKeySize - 1
+	for _, q := range approvalParams().Questions {
+		at -= 1 + len(q)
+	}
+	at-- // the flags come before the question count
+	if raw[at] != flagApproval {
+		t.Fatalf("the flags byte is not where the test looks (%d)", raw[at])
+	}
+	raw[at] = 3
+	if _, err := unmarshalCapability(raw); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("unknown flags: %v, want ErrDamaged", err)
+	}
+}
+
+// TestMemberIssuer: a member's invite counts only under the community's rule for them: on,
+// granting member, registered by its issuer, needing approval when the rule says so, and its
+// issuer under the number each member may bring in.
+func TestMemberIssuer(t *testing.T) {
+	member := pub(memberKey)
+	for _, tc := range []struct {
+		name   string
+		params func() Params
+		setup  func(l *ledger, inv *Invite)
+		want   error
+	}{
+		{"off", testParams, func(l *ledger, inv *Invite) { l.registered[inv.ID] = string(member) }, ErrNotAllowed},
+		{"on and registered", testParams, func(l *ledger, inv *Invite) {
+			l.perMember, l.registered[inv.ID] = 2, string(member)
+		}, nil},
+		{"not registered", testParams, func(l *ledger, inv *Invite) { l.perMember = 2 }, ErrNotAllowed},
+		{"registered by another", testParams, func(l *ledger, inv *Invite) {
+			l.perMember, l.registered[inv.ID] = 2, string(pub(moderatorKey))
+		}, ErrNotAllowed},
+		{"approval required, not asked", testParams, func(l *ledger, inv *Invite) {
+			l.perMember, l.approval, l.registered[inv.ID] = 2, true, string(member)
+		}, ErrNotAllowed},
+		{"approval required and asked", approvalParams, func(l *ledger, inv *Invite) {
+			l.perMember, l.approval, l.registered[inv.ID] = 2, true, string(member)
+		}, nil},
+		{"brought in enough", testParams, func(l *ledger, inv *Invite) {
+			l.perMember, l.registered[inv.ID], l.brought[string(member)] = 2, string(member), 2
+		}, ErrUsedUp},
+		{"moderator role", func() Params { p := testParams(); p.Role = RoleModerator; return p }, func(l *ledger, inv *Invite) {
+			l.perMember, l.registered[inv.ID] = 2, string(member)
+		}, ErrNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := issue(t, memberKey, tc.params())
+			l := newLedger()
+			l.registered, l.brought = map[ID]string{}, map[string]int{}
+			tc.setup(l, inv)
+			err := Check(&inv.Signed, community, t0, l)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Check: %v, want %v", err, tc.want)
+			}
+			t.Log(err)
+		})
 	}
 }

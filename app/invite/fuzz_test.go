@@ -23,7 +23,15 @@ func seedInvites(tb testing.TB) []*Invite {
 		issue(tb, ownerKey, largestParams()),
 		issueV1(tb, ownerKey, testParams(), v1Bootstrap),
 		issueV1(tb, ownerKey, testParams(), largestBootstrapV1()),
+		issue(tb, ownerKey, approvalParams()),
 	}
+}
+
+// approvalParams are testParams for an invite that needs approval and asks two questions.
+func approvalParams() Params {
+	p := testParams()
+	p.Approval, p.Questions = true, []string{"How did you find us?", "What do you make? 🎨"}
+	return p
 }
 
 // parseSeeds returns the FuzzParse seeds: valid invites, pasted variants,
@@ -52,6 +60,7 @@ func parseSeeds(tb testing.TB) []string {
 		invs[3].String(),
 		invs[4].String(),
 		invs[2].String(),
+		invs[5].String(),
 	}
 }
 
@@ -84,6 +93,7 @@ func signedSeeds(tb testing.TB) [][2][]byte {
 		{s.Raw, s.Sig},
 		{invs[1].Raw, invs[1].Sig},
 		{long.Raw, long.Sig},
+		{invs[5].Raw, invs[5].Sig},
 		{s.Raw[:len(s.Raw)-1], s.Sig},
 		{s.Raw[:40], s.Sig},
 		{append(bytes.Clone(s.Raw), 0), s.Sig},

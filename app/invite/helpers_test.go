@@ -149,6 +149,10 @@ type ledger struct {
 	uses       map[ID]int
 	members    int
 	maxMembers int
+	perMember  int
+	approval   bool
+	registered map[ID]string
+	brought    map[string]int
 }
 
 func newLedger() *ledger {
@@ -169,3 +173,8 @@ func (l *ledger) Revoked(id ID) bool              { return l.revoked[id] }
 func (l *ledger) Uses(id ID) int                  { return l.uses[id] }
 func (l *ledger) Members() int                    { return l.members }
 func (l *ledger) MaxMembers() int                 { return l.maxMembers }
+func (l *ledger) MemberInvites() (int, bool)      { return l.perMember, l.approval }
+func (l *ledger) Registered(id ID, issuer ed25519.PublicKey) bool {
+	return l.registered[id] == string(issuer)
+}
+func (l *ledger) BroughtIn(m ed25519.PublicKey) int { return l.brought[string(m)] }

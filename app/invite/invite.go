@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -31,12 +32,14 @@ const (
 const (
 	payloadVersion  = 1 // the text of a version-1 capability
 	payloadVersion2 = 2 // the text of a version-2 capability, with the members to try
+	payloadVersion3 = 3 // the text of a version-3 capability (approval, questions), laid out as version 2
 	checksumLen     = 4
 	secretLen       = 32
 	tailLen         = ed25519.SignatureSize + secretLen + checksumLen
-	maxPayloadLen   = 1 + 2 + MaxRawLen + tailLen                      // uvarint(MaxRawLen) takes 2 bytes
-	maxMembersLen   = 1 + MaxMembers*(1+32+1+MaxMemberAddrs*(1+32+19)) // the largest entry: a relay's IPv6 address
+	maxPayloadLen   = 1 + 2 + max(MaxRawLen+tailLen, maxBodyLenV3+checksumLen) // uvarint lengths take 2 bytes
+	maxMembersLen   = 1 + MaxMembers*(1+32+1+MaxMemberAddrs*(1+32+19))         // the largest entry: a relay's IPv6 address
 	maxBodyLenV2    = maxRawLenV2 - 1 - 32 + ed25519.SignatureSize + secretLen + maxMembersLen
+	maxBodyLenV3    = maxRawLenV3 - 1 - 32 + ed25519.SignatureSize + secretLen + maxMembersLen
 	// inviteKeyInfo separates the invite key derivation from any other use
 	// of HKDF.
 	inviteKeyInfo = "kith invite key v1"
@@ -74,6 +77,22 @@ type Params struct {
 	NotBefore     time.Time // zero = valid from the start; truncated to seconds
 	Expires       time.Time // zero = never; truncated to seconds
 	Members       []Member  // at most 3 members to try, the most reachable first
+	// Approval: joins wait for the owner or a moderator to approve them, after the joiner
+	// answered Questions (at most 5, each 1..200 bytes of text).
+	Approval  bool
+	Questions []string
+}
+
+// capability is the capability p describes, but for the ID and the invite key.
+func (p Params) capability(issuer ed25519.PublicKey) Capability {
+	c := Capability{
+		Version: capVersion2, Community: p.Community, CommunityName: p.CommunityName, Issuer: issuer,
+		Role: p.Role, MaxUses: p.MaxUses, NotBefore: unixTime(p.NotBefore), Expires: unixTime(p.Expires),
+	}
+	if p.Approval || len(p.Questions) > 0 {
+		c.Version, c.Approval, c.Questions = capVersion3, true, slices.Clone(p.Questions)
+	}
+	return c
 }
 
 // Issue makes a new invite signed by s, with a random ID and secret read from
@@ -95,14 +114,9 @@ func Issue(s Signer, p Params, rand io.Reader) (*Invite, error) {
 		return nil, fmt.Errorf("invite: reading random secret: %w", err)
 	}
 	c := &inv.Capability
-	c.Version = capVersion2
-	c.Community = p.Community
-	c.CommunityName = p.CommunityName
-	c.Issuer = bytes.Clone(s.PublicKey())
-	c.Role = p.Role
-	c.MaxUses = p.MaxUses
-	c.NotBefore = unixTime(p.NotBefore)
-	c.Expires = unixTime(p.Expires)
+	id := inv.ID
+	*c = p.capability(bytes.Clone(s.PublicKey()))
+	c.ID = id
 	c.InviteKey = InviteKey(inv.Secret).Public().(ed25519.PublicKey)
 	members, err := encodeMembers(c.Issuer, p.Members)
 	if err != nil {
@@ -151,7 +165,7 @@ func InviteKey(secret [32]byte) ed25519.PrivateKey {
 
 // payload returns the bytes the text encodes, checksum included.
 func (inv *Invite) payload() []byte {
-	if inv.Version == capVersion2 && len(inv.Raw) > 1+ed25519.PublicKeySize {
+	if inv.Version != capVersion1 && len(inv.Raw) > 1+ed25519.PublicKeySize {
 		return inv.payloadV2()
 	}
 	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(inv.Raw)+tailLen)
@@ -164,9 +178,9 @@ func (inv *Invite) payload() []byte {
 	return append(b, sum[:checksumLen]...)
 }
 
-// payloadV2 is the text's payload for a version-2 capability:
+// payloadV2 is the text's payload for a version-2 (or 3) capability:
 //
-//	0x02 | uvarint(len body) | body | sum[4]
+//	0x02 (0x03) | uvarint(len body) | body | sum[4]
 //	body = Raw without its version byte and invite key | sig[64] | secret[32] | members
 //
 // The invite key is left out: it is derived from the secret.
@@ -178,7 +192,7 @@ func (inv *Invite) payloadV2() []byte {
 	core := inv.Raw[1 : len(inv.Raw)-ed25519.PublicKeySize]
 	n := len(core) + len(inv.Sig) + secretLen + len(members)
 	b := make([]byte, 0, 1+binary.MaxVarintLen64+n+checksumLen)
-	b = append(b, payloadVersion2)
+	b = append(b, inv.Version) // payloadVersion2 or payloadVersion3
 	b = binary.AppendUvarint(b, uint64(n))
 	b = append(b, core...)
 	b = append(b, inv.Sig...)
@@ -227,6 +241,8 @@ func Parse(text string) (*Invite, error) {
 	case payloadVersion:
 	case payloadVersion2:
 		maxLen = maxBodyLenV2
+	case payloadVersion3:
+		maxLen = maxBodyLenV3
 	default:
 		return nil, errVersion
 	}
@@ -263,8 +279,8 @@ func Parse(text string) (*Invite, error) {
 	if subtle.ConstantTimeCompare(want[:checksumLen], sum) != 1 {
 		return nil, errTyped
 	}
-	if head[0] == payloadVersion2 {
-		return parseV2(body[1+k:])
+	if head[0] != payloadVersion {
+		return parseV2(head[0], body[1+k:])
 	}
 	raw := body[1+k : 1+k+int(n)]
 	sig := body[1+k+int(n) : 1+k+int(n)+ed25519.SignatureSize]
@@ -281,18 +297,19 @@ func Parse(text string) (*Invite, error) {
 	return inv, nil
 }
 
-// parseV2 reads the body of a version-2 payload (its checksum checked): the capability's
-// fields, signature, secret and members. The capability's Raw is rebuilt with the invite key
-// derived from the secret, so a changed secret shows as a signature that does not match.
-func parseV2(body []byte) (*Invite, error) {
-	core, ok := coreLenV2(body)
+// parseV2 reads the body of a version-2 or version-3 payload (its checksum checked): the
+// capability's fields, signature, secret and members. The capability's Raw is rebuilt with the
+// invite key derived from the secret, so a changed secret shows as a signature that does not
+// match.
+func parseV2(version byte, body []byte) (*Invite, error) {
+	core, ok := coreLenV2(version, body)
 	if !ok || len(body) < core+ed25519.SignatureSize+secretLen {
 		return nil, malformed("it is cut short or a length is wrong")
 	}
 	var secret [32]byte
 	copy(secret[:], body[core+ed25519.SignatureSize:])
 	raw := make([]byte, 0, 1+core+ed25519.PublicKeySize)
-	raw = append(raw, capVersion2)
+	raw = append(raw, version)
 	raw = append(raw, body[:core]...)
 	raw = append(raw, InviteKey(secret).Public().(ed25519.PublicKey)...)
 	s, err := DecodeSigned(raw, body[core:core+ed25519.SignatureSize])
@@ -371,11 +388,8 @@ func TextLen(issuer ed25519.PublicKey, p Params) (int, error) {
 	if p.Role != RoleMember && p.Role != RoleModerator {
 		return 0, fmt.Errorf("invite: cannot issue an invite granting %v: choose member or moderator", p.Role)
 	}
-	c := Capability{
-		Version: capVersion2, Community: p.Community, CommunityName: p.CommunityName, Issuer: issuer,
-		Role: p.Role, MaxUses: p.MaxUses, NotBefore: unixTime(p.NotBefore), Expires: unixTime(p.Expires),
-		InviteKey: make(ed25519.PublicKey, ed25519.PublicKeySize),
-	}
+	c := p.capability(issuer)
+	c.InviteKey = make(ed25519.PublicKey, ed25519.PublicKeySize)
 	raw, err := c.marshal()
 	if err != nil {
 		return 0, fmt.Errorf("invite: cannot issue: %v", err)

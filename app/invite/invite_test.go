@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,8 +107,27 @@ func TestLargestInvite(t *testing.T) {
 	if len(v1.Raw) != MaxRawLen {
 		t.Errorf("largest Raw is %d bytes, MaxRawLen = %d", len(v1.Raw), MaxRawLen)
 	}
-	if n := len(v1.String()); n != MaxInviteLen {
-		t.Errorf("largest invite is %d characters, MaxInviteLen = %d", n, MaxInviteLen)
+	if n := len(v1.String()); n > MaxInviteLen {
+		t.Errorf("largest version-1 invite is %d characters, MaxInviteLen = %d", n, MaxInviteLen)
+	}
+	p3 := largestParams()
+	p3.Approval = true
+	for i := range MaxQuestions {
+		p3.Questions = append(p3.Questions, strings.Repeat(string(rune('a'+i)), MaxQuestionLen))
+	}
+	v3 := issue(t, ownerKey, p3)
+	if len(v3.Raw) != maxRawLenV3 {
+		t.Errorf("largest version-3 Raw is %d bytes, maxRawLenV3 = %d", len(v3.Raw), maxRawLenV3)
+	}
+	if n := len(v3.String()); n != MaxInviteLen {
+		t.Errorf("largest invite (version 3) is %d characters, MaxInviteLen = %d", n, MaxInviteLen)
+	}
+	if n, err := TextLen(ownerKey.Public().(ed25519.PublicKey), p3); err != nil || n != len(v3.String()) {
+		t.Errorf("TextLen = %d, %v; the version-3 text has %d characters", n, err, len(v3.String()))
+	}
+	back, err := Parse(v3.String())
+	if err != nil || !back.Approval || !slices.Equal(back.Questions, p3.Questions) {
+		t.Fatalf("Parse(largest version 3) = %+v, %v", back, err)
 	}
 	v2 := issue(t, ownerKey, largestParams())
 	if len(v2.Raw) != maxRawLenV2 {
@@ -361,7 +381,7 @@ func offsetsV2(tb testing.TB, inv *Invite) (sig, secret, members int) {
 	tb.Helper()
 	p := inv.payload()
 	_, k := binary.Uvarint(p[1:])
-	core, ok := coreLenV2(p[1+k:])
+	core, ok := coreLenV2(p[0], p[1+k:])
 	if p[0] != payloadVersion2 || !ok {
 		tb.Fatalf("not a version-2 payload")
 	}
