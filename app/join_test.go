@@ -52,7 +52,7 @@ func TestInviteAdmitReceiveAndTalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	ownerKey := ed25519.PublicKey(parsed.Issuer)
-	req, err := member.JoinRequest(parsed, ownerKey, "Bo")
+	req, err := member.JoinRequest(parsed, ownerKey, "Bo", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestInviteAdmitReceiveAndTalk(t *testing.T) {
 	}
 	// A second use of a one-use invite is refused, in words.
 	other, _ := newLocal(t)
-	req2, _ := other.JoinRequest(parsed, ownerKey, "Cy")
+	req2, _ := other.JoinRequest(parsed, ownerKey, "Cy", nil)
 	if _, err := owner.Admit(ctx, c.ID, req2); !errors.Is(err, invite.ErrUsedUp) || !strings.Contains(err.Error(), "used up") {
 		t.Fatalf("second use: %v", err)
 	}
@@ -156,7 +156,7 @@ func TestContentWaitsForItsKey(t *testing.T) {
 		}
 	}
 	inv, _ := owner.Invite(c.ID, app.InviteParams{Uses: 1})
-	req, _ := member.JoinRequest(inv, inv.Issuer, "Bo")
+	req, _ := member.JoinRequest(inv, inv.Issuer, "Bo", nil)
 	if _, err := owner.Admit(ctx, c.ID, req); err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func KindOf(err error) Kind {
 		return KindClosed
 	case errors.As(err, &refused) && refused.Refused():
 		return KindRefused
-	case errors.Is(err, ErrEmptyMessage), errors.Is(err, community.ErrTooLong), errors.Is(err, community.ErrBadText),
+	case errors.Is(err, ErrEmptyMessage), errors.Is(err, ErrBadInput), errors.Is(err, community.ErrTooLong), errors.Is(err, community.ErrBadText),
 		errors.Is(err, community.ErrEmpty), errors.Is(err, community.ErrRecoveryWords):
 		return KindBadInput
 	case errors.Is(err, invite.ErrExpired), errors.Is(err, invite.ErrRevoked), errors.Is(err, invite.ErrUsedUp),
@@ -87,6 +87,10 @@ func KindOf(err error) Kind {
 	}
 	return KindUnknown
 }
+
+// ErrBadInput is what a mistake in what a person typed wraps (KindBadInput): a request ID that
+// names none, answers that do not match the questions.
+var ErrBadInput = errors.New("app: bad input")
 
 // Refused reports whether err is final (KindRefused): a member's refusal of a join in words for
 // the person (the invite expired, was revoked, is used up, the community is full, ...), or the

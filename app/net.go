@@ -227,8 +227,14 @@ func Candidates(inv *invite.Invite, peerID func(ed25519.PublicKey) (string, erro
 // history from that member. It returns the community's ID. The error says why, in words: the
 // invite's own refusal (expired, used up, ...) or that no member could be reached
 // (ErrNoMemberReachable: trying again later, or finding members another way, may work).
-func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, name string) (community.Hash, error) {
+//
+// With an invite that needs approval, answers are the joiner's answers to its questions, and
+// the join ends with ErrAwaitingApproval once a member took the request.
+func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, name string, answers ...string) (community.Hash, error) {
 	id := community.Hash(inv.Community)
+	if _, err := CleanAnswers(&inv.Capability, answers); err != nil {
+		return id, err // what was typed: before any network work
+	}
 	cands := Candidates(inv, n.PeerID)
 	if len(cands) == 0 {
 		return id, fmt.Errorf("app: no member of %q could be reached: %w", inv.CommunityName,
@@ -244,8 +250,8 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 			}
 			continue
 		}
-		got, err := s.JoinThrough(ctx, n, c.PeerID, inv, name, ViaInvite)
-		if err == nil || Refused(err) || ctx.Err() != nil {
+		got, err := s.JoinThrough(ctx, n, c.PeerID, inv, name, ViaInvite, answers...)
+		if err == nil || Refused(err) || errors.Is(err, ErrAwaitingApproval) || ctx.Err() != nil {
 			return got, err
 		}
 		errs = append(errs, err) // unreachable or gone: try the next member
@@ -257,28 +263,60 @@ func (s *Service) JoinWith(ctx context.Context, n Network, inv *invite.Invite, n
 // from here): it proves it holds the invite, is admitted, then syncs the whole history from that
 // member. via says how the member was found, for the progress events. A refusal (see Refused)
 // is the invite's own answer; any other error means the member could not be reached or failed.
-func (s *Service) JoinThrough(ctx context.Context, n Network, peerID string, inv *invite.Invite, name string, via JoinVia) (community.Hash, error) {
+func (s *Service) JoinThrough(ctx context.Context, n Network, peerID string, inv *invite.Invite, name string, via JoinVia, answers ...string) (community.Hash, error) {
 	id := community.Hash(inv.Community)
 	key, err := n.KeyOf(peerID)
 	if err != nil {
 		return id, err
 	}
-	req, err := s.JoinRequest(inv, key, name)
+	req, err := s.JoinRequest(inv, key, name, answers)
 	if err != nil {
 		return id, err
 	}
 	s.Emit(JoinProgress{Community: id, Stage: JoinVerifying, Peer: peerID, Via: via})
-	if _, err := n.Request(ctx, peerID, ProtoJoin, req.Encode(), community.MaxEnvelopeSize); err != nil {
+	b, err := n.Request(ctx, peerID, ProtoJoin, req.Encode(), community.MaxEnvelopeSize)
+	if err != nil {
 		if Refused(err) {
 			return id, fmt.Errorf("app: joining %q: %w", inv.CommunityName, err) // the invite's own answer
 		}
 		return id, err // unreachable, gone, or "not now" (Unavailable): another member may admit
+	}
+	if inv.Approval {
+		if err := s.requestAnswer(inv, b); err != nil {
+			return id, err
+		}
 	}
 	s.Emit(JoinProgress{Community: id, Stage: JoinSyncing, Peer: peerID, Via: via})
 	if err := s.SyncFrom(ctx, n, peerID, id); err != nil {
 		return id, err
 	}
 	return id, nil
+}
+
+// requestAnswer reads a member's answer to a join with an invite that needs approval: the
+// request (it waits: ErrAwaitingApproval), the decline (a DeclinedError), or the approval or
+// join that admitted this install (nil: sync).
+func (s *Service) requestAnswer(inv *invite.Invite, b []byte) error {
+	e, err := community.Decode(b)
+	if err != nil || e.CommunityID() != community.Hash(inv.Community) {
+		return fmt.Errorf("app: the member answered the request to join with a damaged event: another member may answer (%v)", err)
+	}
+	body, err := community.DecodeBody(e.Kind, e.Body)
+	if err != nil {
+		return fmt.Errorf("app: the member answered the request to join with a damaged event: %w", err)
+	}
+	switch b := body.(type) {
+	case *community.EntryRequest:
+		if !b.Joiner.Equal(s.id.PublicKey()) {
+			return errors.New("app: the member answered with another joiner's request: another member may answer")
+		}
+		return fmt.Errorf("%w: your request to join %q was delivered; the owner or a moderator will answer it", ErrAwaitingApproval, inv.CommunityName)
+	case *community.Decline:
+		return &DeclinedError{Community: inv.CommunityName, Reason: community.Printable(b.Reason, false), At: e.WallTime()}
+	case *community.Approve, *community.Join:
+		return nil
+	}
+	return fmt.Errorf("app: the member answered the request to join with a %s event: another member may answer", e.Kind)
 }
 
 // ErrNoMemberReachable: none of an invite's members answered (offline, or not reachable from

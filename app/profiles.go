@@ -102,6 +102,17 @@ type shown struct {
 	about map[string]string
 }
 
+// of is a member's name as shown; for a key the log does not name, the start of the key.
+func (n *shown) of(k ed25519.PublicKey) string {
+	if name, ok := n.names[string(k)]; ok {
+		return name
+	}
+	if len(k) < 4 {
+		return "(nobody)"
+	}
+	return fmt.Sprintf("[%x]", []byte(k[:4]))
+}
+
 func (r *room) shownNames(st *community.State) *shown {
 	prof := r.profiles.Load()
 	if c := r.shown.Load(); c != nil && c.st == st && c.prof == prof {

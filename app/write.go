@@ -13,8 +13,10 @@ import (
 // writeOwnLocked signs an event of this install on top of what the room knows, stores it
 // durably and folds it in. r.mu must be held.
 func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Kind, body []byte, channel community.Hash, cite ...community.Position) (*community.Event, error) {
-	if kind.MinRole() >= community.RoleModerator {
-		// The grant of this install's role, however old: receivers judge the act knowing it.
+	if kind.Authority() || kind.MinRole() >= community.RoleModerator {
+		// The grant of this install's role, however old: receivers judge the act knowing it
+		// (a revocation, say, which a member may write for its own invites and a moderator for
+		// any).
 		if at, ok := r.folder.State().RoleGrant(s.id.PublicKey()); ok {
 			cite = append(cite, at)
 		}
