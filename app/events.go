@@ -42,6 +42,7 @@ const (
 	JoinSyncing                        // admitted: the history comes (SyncProgress counts it)
 	JoinSearching                      // none of the invite's members answered: looking on the LAN and the rendezvous
 	JoinWaiting                        // no member is online yet: another try comes at Retry, until the invite expires
+	JoinApproval                       // the request was delivered: it waits for the owner or a moderator, asked again at Retry
 )
 
 // JoinVia is how a joiner found the member it tries.
@@ -78,6 +79,18 @@ type PendingJoin struct {
 	NextTry   time.Time // while waiting
 	Expires   time.Time // the invite's expiry (zero: never)
 	LastError string    // why the last attempt found no member, in words
+	// Requested is when a member took the request of a join with an invite that needs approval
+	// (zero: not yet, or an invite that does not): it waits for the owner or a moderator.
+	Requested time.Time
+}
+
+// Declined is a request to join that the owner or a moderator declined, as the joiner keeps it
+// (kithd status, the desktop).
+type Declined struct {
+	Community community.Hash
+	Name      string // the community's name, as the invite gives it
+	Reason    string
+	At        time.Time // when it was declined (the decider's clock)
 }
 
 // ErrJoinCancelled ends a join the person cancelled (JoinEnded.Err).

@@ -158,9 +158,6 @@ func allowed(s *Signed, issuer Role) error {
 	case issuer == RoleNone || issuer > RoleOwner:
 		return newErr(ErrNotAllowed,
 			"whoever issued this invite is not a member of the community (any more): ask a moderator or the owner for a new one")
-	case issuer == RoleMember:
-		return newErr(ErrNotAllowed,
-			"this invite was issued by a member, and only moderators and the owner may issue invites: ask one of them for a new one")
 	case issuer <= s.Role:
 		return newErr(ErrNotAllowed, fmt.Sprintf(
 			"this invite was issued by a %v, who may not grant the %v role: ask the owner for a new one", issuer, s.Role))

@@ -50,7 +50,19 @@ type Request struct {
 	SetAbout bool `json:"set_about,omitempty"`
 	SetMax   bool `json:"set_max,omitempty"`
 	Announce bool `json:"announcements,omitempty"` // channel create: only the owner and moderators post
-	Progress bool `json:"progress,omitempty"`      // the client reads progress lines before the answer (see Call)
+	// Entry: invite --approval --question; join --answer; approve/decline REQUEST_ID; requests
+	// --all; welcome --text --rules --channel (SetText, SetAbout for the rules, SetChannel);
+	// settings --member-invites --member-approval --question.
+	Approval       bool     `json:"approval,omitempty"`
+	Questions      []string `json:"questions,omitempty"`
+	Answers        []string `json:"answers,omitempty"`
+	Request        string   `json:"request,omitempty"`
+	All            bool     `json:"all,omitempty"`
+	SetText        bool     `json:"set_text,omitempty"`
+	SetChannel     bool     `json:"set_channel,omitempty"`
+	MemberInvites  *int     `json:"member_invites,omitempty"`
+	MemberApproval string   `json:"member_approval,omitempty"` // yes, no; empty: unchanged
+	Progress       bool     `json:"progress,omitempty"`        // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).
@@ -124,6 +136,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doChannel(ctx, req)
 	case "profile", "community edit", "info":
 		return p.doCommunity(ctx, req)
+	case "requests", "approve", "decline", "welcome", "settings":
+		return p.doEntry(ctx, req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {
@@ -178,7 +192,7 @@ func (p *Peer) doInvite(req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	ip := app.InviteParams{Uses: req.Uses}
+	ip := app.InviteParams{Uses: req.Uses, Approval: req.Approval || len(req.Questions) > 0, Questions: req.Questions}
 	if req.Role != "" {
 		r, err := invite.ParseRole(req.Role)
 		if err != nil || r == community.RoleOwner {
@@ -198,14 +212,19 @@ func (p *Peer) doInvite(req Request) (Result, error) {
 	}
 	inv, warning, err := p.Invite(id, ip)
 	if err != nil {
-		return Result{}, err
+		return Result{}, asUsage(err)
 	}
 	members := membersJSON(inv)
 	addrs := []string{}
 	for _, m := range members {
 		addrs = append(addrs, m.Addrs...)
 	}
-	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "members": members, "addrs": addrs})
+	questions := inv.Questions
+	if questions == nil {
+		questions = []string{}
+	}
+	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "members": members, "addrs": addrs,
+		"approval": inv.Approval, "questions": questions})
 	res.Warning = warning
 	return res, err
 }
@@ -259,6 +278,21 @@ func (p *Peer) doRevoke(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if req.Member != "" {
+		m, err := p.member(id, req.Member)
+		if err != nil {
+			return Result{}, err
+		}
+		n, err := p.Svc.RevokeBy(ctx, id, m.Key)
+		if err != nil {
+			return Result{}, err
+		}
+		text := fmt.Sprintf("revoked the %s %s issued: members refuse joins with them once they have the revocation", plural(n, "open invite", "open invites"), nameOr(m.Name))
+		if n == 0 {
+			text = fmt.Sprintf("%s has no open invite in the log: nothing to revoke", nameOr(m.Name))
+		}
+		return jsonResult(text, map[string]any{"member_id": fmt.Sprintf("%x", m.Key), "revoked": n})
+	}
 	inv, err := invite.ParseID(strings.TrimSpace(req.Invite))
 	if err != nil {
 		return Result{}, usage("revoke takes an invite ID, as `kithd invites` prints it (32 hex digits): %v", err)
@@ -289,6 +323,13 @@ func (p *Peer) doJoin(ctx context.Context, req Request, progress func(string)) (
 	if err := expired(inv, time.Now()); err != nil {
 		return Result{}, fmt.Errorf("the invite to %q expired on %s: ask whoever sent it for a new one", inv.CommunityName, inv.Expires.Local().Format("2 January 2006 at 15:04"))
 	}
+	if _, err := app.CleanAnswers(&inv.Capability, req.Answers); err != nil {
+		msg := app.Sentence(err)
+		if len(inv.Questions) > 0 {
+			msg += fmt.Sprintf(" (the questions: %s; give --answer TEXT once per question, in this order)", quoted(inv.Questions))
+		}
+		return Result{}, usage("%s", msg)
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if progress != nil { // no line after the answer: the teller ends before doJoin returns
@@ -298,7 +339,12 @@ func (p *Peer) doJoin(ctx context.Context, req Request, progress func(string)) (
 		go func() { defer close(told); tellJoin(tctx, events, community.Hash(inv.Community), progress) }()
 		defer func() { stop(); <-told }()
 	}
-	id, err := p.Join(ctx, inv, req.Name)
+	id, err := p.Join(ctx, inv, req.Name, req.Answers...)
+	if errors.Is(err, app.ErrAwaitingApproval) {
+		text := fmt.Sprintf("your request to join %q was delivered and waits for approval by the owner or a moderator; "+
+			"keep Kith running (`kithd run` or the desktop app): it gets you in by itself once approved. `kithd status` shows where it stands", inv.CommunityName)
+		return jsonResult(text, map[string]any{"id": id.String(), "name": inv.CommunityName, "pending": true})
+	}
 	kept := fmt.Sprintf("the join is kept, and Kith tries again while it runs (`kithd run` or the desktop app) until the invite expires: `kithd status` shows it, `kithd join --cancel %s` drops it", id.String()[:12])
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -629,6 +675,25 @@ type StatusJSON struct {
 	Addrs        []string          `json:"addrs"`
 	Communities  []CommunityJSON   `json:"communities"`
 	PendingJoins []PendingJoinJSON `json:"pending_joins"`
+	// Pending are the joins whose request was delivered and waits for approval (they are
+	// among PendingJoins too); Declined the requests the owner or a moderator declined.
+	Pending  []PendingJoinJSON `json:"pending"`
+	Declined []DeclinedJSON    `json:"declined"`
+}
+
+// DeclinedJSON is a declined request to join in StatusJSON.
+type DeclinedJSON struct {
+	Community string `json:"community"`
+	Name      string `json:"name"`
+	Reason    string `json:"reason"`
+	At        string `json:"at"` // RFC 3339
+}
+
+// WelcomeJSON is what a community shows newcomers, in CommunityJSON.
+type WelcomeJSON struct {
+	Text    string `json:"text"`
+	Rules   string `json:"rules"`
+	Channel string `json:"channel"` // where newcomers introduce themselves ("" none)
 }
 
 // PendingJoinJSON is a join under way in StatusJSON.
@@ -641,6 +706,7 @@ type PendingJoinJSON struct {
 	NextTry   string `json:"next_try,omitempty"`
 	Expires   string `json:"expires,omitempty"` // the invite's expiry; empty: never
 	LastError string `json:"last_error,omitempty"`
+	Requested string `json:"requested,omitempty"` // when a member took the request (approval); RFC 3339
 }
 
 // stageName names a join stage in PendingJoinJSON.
@@ -654,6 +720,8 @@ func stageName(s app.JoinStage) string {
 		return "syncing"
 	case app.JoinSearching:
 		return "searching"
+	case app.JoinApproval:
+		return "awaiting approval"
 	}
 	return "waiting"
 }
@@ -666,6 +734,10 @@ type CommunityJSON struct {
 	Members int    `json:"members"`
 	Online  int    `json:"online"` // members online, this install included while it runs
 	Sync    string `json:"sync"`   // "synced" or "syncing n/N"
+	// Welcome is what the community shows newcomers; Requests counts the requests to join
+	// waiting for approval (the owner and moderators).
+	Welcome  WelcomeJSON `json:"welcome"`
+	Requests int         `json:"requests"`
 }
 
 func (p *Peer) doStatus() (Result, error) {
@@ -674,7 +746,8 @@ func (p *Peer) doStatus() (Result, error) {
 		return Result{}, err
 	}
 	addrs, stale := p.Addrs()
-	st := StatusJSON{Running: !stale, PeerID: pid, Addrs: addrs, Communities: []CommunityJSON{}, PendingJoins: []PendingJoinJSON{}}
+	st := StatusJSON{Running: !stale, PeerID: pid, Addrs: addrs, Communities: []CommunityJSON{}, PendingJoins: []PendingJoinJSON{},
+		Pending: []PendingJoinJSON{}, Declined: []DeclinedJSON{}}
 	if st.Addrs == nil {
 		st.Addrs = []string{}
 	}
@@ -690,6 +763,14 @@ func (p *Peer) doStatus() (Result, error) {
 	fmt.Fprintf(&text, "Kith is %s\npeer ID %s\n", state, pid)
 	for _, c := range cs {
 		cj := CommunityJSON{ID: c.ID.String(), Name: c.Name, Role: c.Role.String(), Members: c.Members, Sync: p.Svc.Sync(c.ID).String()}
+		if e, err := p.Svc.Entry(c.ID); err == nil {
+			cj.Welcome = WelcomeJSON{Text: community.Printable(e.Welcome.Text, true), Rules: community.Printable(e.Welcome.Rules, true), Channel: e.Welcome.Intro}
+		}
+		if c.Role >= community.RoleModerator {
+			if rs, err := p.Svc.Requests(c.ID, false); err == nil {
+				cj.Requests = len(rs)
+			}
+		}
 		if ms, err := p.Svc.Members(c.ID); err == nil {
 			for _, m := range ms {
 				if on, _ := p.online(m.Key, m.You); on && m.Active {
@@ -699,6 +780,9 @@ func (p *Peer) doStatus() (Result, error) {
 		}
 		st.Communities = append(st.Communities, cj)
 		fmt.Fprintf(&text, "%s  %s  %d of %d online  %s  (%s)\n", cj.ID[:12], cj.Name, cj.Online, cj.Members, cj.Sync, cj.Role)
+		if cj.Requests > 0 {
+			fmt.Fprintf(&text, "  %s waiting for approval: `kithd requests`\n", plural(cj.Requests, "request to join", "requests to join"))
+		}
 	}
 	for _, j := range p.PendingJoins() {
 		pj := PendingJoinJSON{Community: j.Community.String(), Name: j.Name, Since: j.Since.UTC().Format(time.RFC3339),
@@ -709,12 +793,25 @@ func (p *Peer) doStatus() (Result, error) {
 		if !j.Expires.IsZero() {
 			pj.Expires = j.Expires.UTC().Format(time.RFC3339)
 		}
-		st.PendingJoins = append(st.PendingJoins, pj)
 		how := "waiting for a member to come online"
+		if !j.Requested.IsZero() {
+			pj.Requested = j.Requested.UTC().Format(time.RFC3339)
+			st.Pending = append(st.Pending, pj)
+			how = "the request was delivered on " + j.Requested.Local().Format("2006-01-02 15:04") + " and waits for approval by the owner or a moderator"
+		}
+		st.PendingJoins = append(st.PendingJoins, pj)
 		if !st.Running {
-			how = "kept: Kith tries again when it runs"
+			how += "; kept: Kith asks again when it runs"
 		}
 		fmt.Fprintf(&text, "joining %q since %s: %s\n", j.Name, j.Since.Local().Format("2006-01-02 15:04"), how)
+	}
+	for _, d := range p.Declines() {
+		st.Declined = append(st.Declined, DeclinedJSON{Community: d.Community.String(), Name: d.Name, Reason: d.Reason, At: d.At.UTC().Format(time.RFC3339)})
+		why := ""
+		if d.Reason != "" {
+			why = ": " + d.Reason
+		}
+		fmt.Fprintf(&text, "your request to join %q was declined on %s%s\n", d.Name, d.At.Local().Format("2006-01-02 15:04"), why)
 	}
 	return jsonResult(strings.TrimSuffix(text.String(), "\n"), st)
 }

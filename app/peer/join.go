@@ -50,12 +50,22 @@ const (
 	joinProbeTimeout = 5 * time.Second
 )
 
-// savedJoin is a join under way as the store keeps it: what the person pasted and typed.
+// savedJoin is a join under way as the store keeps it: what the person pasted and typed, and
+// when a member took its request (an invite that needs approval).
 type savedJoin struct {
-	Invite string    `json:"invite"`
-	Name   string    `json:"name"`
-	Since  time.Time `json:"since"`
+	Invite    string    `json:"invite"`
+	Name      string    `json:"name"`
+	Answers   []string  `json:"answers,omitempty"`
+	Since     time.Time `json:"since"`
+	Requested time.Time `json:"requested,omitzero"`
 }
+
+// settingDeclined holds the requests to join that were declined (JSON []app.Declined), the
+// latest maxDeclined.
+const (
+	settingDeclined = "joins/declined"
+	maxDeclined     = 20
+)
 
 // read is the join's invite; nil when the record cannot be read (written by a damaged disk, or
 // a Kith that knew other invites).
@@ -72,11 +82,14 @@ type PendingJoin = app.PendingJoin
 
 // joinRun is one join under way.
 type joinRun struct {
-	inv  *invite.Invite
-	name string
-	stop context.CancelFunc
-	done chan struct{} // closed when the join ended (admitted, refused, expired, cancelled)
-	wake chan struct{} // capacity 1: try again now (a peer came online)
+	inv       *invite.Invite
+	name      string
+	answers   []string
+	stop      context.CancelFunc
+	done      chan struct{} // closed when the join ended (admitted, refused, expired, cancelled)
+	wake      chan struct{} // capacity 1: try again now (a peer came online)
+	requested chan struct{} // closed once a member took the request (an invite that needs approval)
+	asked     sync.Once
 
 	mu    sync.Mutex
 	err   error // why it ended; guarded by mu, set before done closes
@@ -103,7 +116,12 @@ var (
 // join goes on while the network runs, and after a restart (PendingJoins lists it; a JoinEnded
 // event says how it ended). The network must be started, or be starting: Join waits for the
 // first Start to end (within ctx), and says why when it failed.
-func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error) {
+//
+// With an invite that needs approval, answers are the joiner's answers to its questions (checked
+// before anything else), and Join returns app.ErrAwaitingApproval once a member took the
+// request: the join goes on, asking again now and then, until it is approved (it ends admitted),
+// declined (an app.DeclinedError, kept for Declines) or the invite expires.
+func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string, answers ...string) (community.Hash, error) {
 	id := community.Hash(inv.Community)
 	node := p.Node()
 	if node == nil { // the desktop app starts the network in the background: wait for it
@@ -129,7 +147,10 @@ func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (commu
 	if err != nil {
 		return id, err
 	}
-	r, err := p.startJoin(inv, name, time.Now(), true)
+	if answers, err = app.CleanAnswers(&inv.Capability, answers); err != nil {
+		return id, err
+	}
+	r, err := p.startJoin(savedJoin{Invite: inv.String(), Name: name, Answers: answers, Since: time.Now()}, inv, true)
 	if err != nil {
 		return id, err
 	}
@@ -138,6 +159,8 @@ func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (commu
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		return id, r.err
+	case <-r.requested:
+		return id, fmt.Errorf("%w: your request to join %q was delivered; the owner or a moderator will answer it, and Kith gets you in by itself once it is approved", app.ErrAwaitingApproval, inv.CommunityName)
 	case <-ctx.Done():
 		return id, ctx.Err()
 	}
@@ -146,7 +169,7 @@ func (p *Peer) Join(ctx context.Context, inv *invite.Invite, name string) (commu
 // startJoin starts the runner of a join (save: the person started it now; keep it in the store
 // first), or returns the one under way for its community with the same invite. A join started
 // now with another invite (a fresh one, say) takes the place of the one under way.
-func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save bool) (*joinRun, error) {
+func (p *Peer) startJoin(saved savedJoin, inv *invite.Invite, save bool) (*joinRun, error) {
 	id := community.Hash(inv.Community)
 	p.mu.Lock()
 	if r, ok := p.joins[id]; ok {
@@ -164,13 +187,15 @@ func (p *Peer) startJoin(inv *invite.Invite, name string, since time.Time, save 
 		return nil, errNotRunning
 	}
 	if save {
-		if err := p.saveJoin(savedJoin{Invite: inv.String(), Name: name, Since: since}); err != nil {
+		if err := p.saveJoin(saved); err != nil {
 			return nil, fmt.Errorf("peer: the join could not be kept (%w): free some disk space and try again", err)
 		}
+		p.dropDeclined(id) // asked again: the old answer no longer stands
 	}
 	rctx, stop := context.WithCancel(ctx)
-	r := &joinRun{inv: inv, name: name, stop: stop, done: make(chan struct{}), wake: make(chan struct{}, 1)}
-	r.state = PendingJoin{Community: id, Name: inv.CommunityName, Since: since, Stage: app.JoinFinding, Expires: inv.Expires}
+	r := &joinRun{inv: inv, name: saved.Name, answers: saved.Answers, stop: stop, done: make(chan struct{}), wake: make(chan struct{}, 1),
+		requested: make(chan struct{})}
+	r.state = PendingJoin{Community: id, Name: inv.CommunityName, Since: saved.Since, Stage: app.JoinFinding, Expires: inv.Expires, Requested: saved.Requested}
 	p.mu.Lock()
 	if other, ok := p.joins[id]; ok { // started meanwhile
 		p.mu.Unlock()
@@ -199,10 +224,22 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 	began := time.Now()
 	for {
 		if err := expired(r.inv, time.Now()); err != nil {
+			r.mu.Lock()
+			asked := !r.state.Requested.IsZero()
+			r.mu.Unlock()
+			if asked {
+				err = fmt.Errorf("the invite to %q expired on %s before the owner or a moderator answered your request: ask for a new invite", r.inv.CommunityName, r.inv.Expires.Local().Format("2 January 2006 at 15:04"))
+			}
 			p.endJoin(r, err)
 			return
 		}
-		r.set(func(s *PendingJoin) { s.Attempts++; s.Stage = app.JoinFinding; s.NextTry = time.Time{} })
+		r.set(func(s *PendingJoin) {
+			s.Attempts++
+			s.NextTry = time.Time{}
+			if s.Requested.IsZero() {
+				s.Stage = app.JoinFinding
+			}
+		})
 		err := p.attemptJoin(ctx, r)
 		member, _ := p.Svc.IsMember(id, p.ID.PublicKey())
 		switch {
@@ -215,16 +252,24 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 		case ctx.Err() != nil:
 			p.stopJoin(r)
 			return
+		case errors.Is(err, app.ErrAwaitingApproval):
+			p.requestTaken(r)
 		}
 		next := time.Now().Add(wait)
+		stage := app.JoinWaiting
 		r.set(func(s *PendingJoin) {
-			s.Stage, s.NextTry = app.JoinWaiting, next
-			if err != nil {
+			if !s.Requested.IsZero() {
+				stage = app.JoinApproval
+			}
+			s.Stage, s.NextTry = stage, next
+			if err != nil && !errors.Is(err, app.ErrAwaitingApproval) {
 				s.LastError = sentenceOf(err)
+			} else if err != nil {
+				s.LastError = ""
 			}
 		})
-		p.Svc.Emit(app.JoinProgress{Community: id, Stage: app.JoinWaiting, Retry: next})
-		p.log.Info("no member answered the join yet; trying again", "community", id.Short(), "in", wait, "why", sentenceOf(err))
+		p.Svc.Emit(app.JoinProgress{Community: id, Stage: stage, Retry: next})
+		p.log.Info("not admitted yet; trying again", "community", id.Short(), "in", wait, "why", sentenceOf(err))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -238,6 +283,31 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 			wait = min(2*wait, joinCeiling(time.Since(began)))
 		}
 	}
+}
+
+// requestTaken notes that a member took the join's request (the invite needs approval): kept in
+// the store, so that the join says so after a restart, and whoever waits in Join is told.
+func (p *Peer) requestTaken(r *joinRun) {
+	first := false
+	now := time.Now()
+	r.set(func(s *PendingJoin) {
+		if s.Requested.IsZero() {
+			s.Requested, first = now, true
+		}
+	})
+	r.asked.Do(func() { close(r.requested) })
+	if !first {
+		return
+	}
+	for _, s := range p.savedJoins() {
+		if inv := s.read(); inv != nil && inv.Community == r.inv.Community {
+			s.Requested = now
+			if err := p.saveJoin(s); err != nil {
+				p.log.Warn("keeping that the request was delivered", "err", err)
+			}
+		}
+	}
+	p.log.Info("the request to join was delivered; it waits for approval", "community", community.Hash(r.inv.Community).Short())
 }
 
 // joinCeiling is the longest wait between attempts of a join that has waited this long: a join
@@ -266,6 +336,10 @@ func (p *Peer) endJoin(r *joinRun, err error) {
 	id := community.Hash(r.inv.Community)
 	if err == nil {
 		p.admitted(id)
+	}
+	var declined *app.DeclinedError
+	if errors.As(err, &declined) {
+		p.keepDeclined(app.Declined{Community: id, Name: r.inv.CommunityName, Reason: declined.Reason, At: declined.At})
 	}
 	if derr := p.dropJoin(id); derr != nil {
 		p.log.Warn("a finished join could not be forgotten: it will be tried again at the next start", "community", id.Short(), "err", derr)
@@ -372,7 +446,11 @@ func (p *Peer) PendingJoins() []PendingJoin {
 		if inv == nil || running[community.Hash(inv.Community)] {
 			continue
 		}
-		out = append(out, PendingJoin{Community: community.Hash(inv.Community), Name: inv.CommunityName, Since: s.Since, Stage: app.JoinWaiting, Expires: inv.Expires})
+		stage := app.JoinWaiting
+		if !s.Requested.IsZero() {
+			stage = app.JoinApproval
+		}
+		out = append(out, PendingJoin{Community: community.Hash(inv.Community), Name: inv.CommunityName, Since: s.Since, Stage: stage, Expires: inv.Expires, Requested: s.Requested})
 	}
 	slices.SortFunc(out, func(a, b PendingJoin) int { return a.Since.Compare(b.Since) })
 	return out
@@ -391,7 +469,7 @@ func (p *Peer) resumeJoins() {
 			_ = p.dropJoin(id)
 			continue
 		}
-		if _, err := p.startJoin(inv, s.Name, s.Since, false); err != nil {
+		if _, err := p.startJoin(s, inv, false); err != nil {
 			p.log.Warn("a kept join could not resume", "community", id.Short(), "err", err)
 		} else {
 			p.log.Info("resuming a join", "community", id.Short(), "name", inv.CommunityName, "since", s.Since)
@@ -408,6 +486,47 @@ func (p *Peer) wakeJoins() {
 		case r.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// Declines lists the requests to join that were declined, the latest first.
+func (p *Peer) Declines() []app.Declined {
+	var out []app.Declined
+	if b, err := p.Store.Setting(settingDeclined); err == nil {
+		if err := json.Unmarshal(b, &out); err != nil {
+			p.log.Warn("the kept declines are damaged; starting without them", "err", err)
+			return nil
+		}
+	}
+	slices.SortFunc(out, func(a, b app.Declined) int { return b.At.Compare(a.At) })
+	return out
+}
+
+// keepDeclined keeps a declined request (replacing one kept for the same community).
+func (p *Peer) keepDeclined(d app.Declined) {
+	p.joinsMu.Lock()
+	defer p.joinsMu.Unlock()
+	kept := slices.DeleteFunc(p.Declines(), func(o app.Declined) bool { return o.Community == d.Community })
+	kept = append([]app.Declined{d}, kept...)
+	b, _ := json.Marshal(kept[:min(len(kept), maxDeclined)])
+	if err := p.Store.SetSetting(settingDeclined, b); err != nil {
+		p.log.Warn("keeping a declined request", "err", err)
+	}
+}
+
+// dropDeclined forgets the decline kept for community id (a new request, or admitted).
+func (p *Peer) dropDeclined(id community.Hash) {
+	p.joinsMu.Lock()
+	defer p.joinsMu.Unlock()
+	kept := p.Declines()
+	n := len(kept)
+	kept = slices.DeleteFunc(kept, func(o app.Declined) bool { return o.Community == id })
+	if len(kept) == n {
+		return
+	}
+	b, _ := json.Marshal(kept)
+	if err := p.Store.SetSetting(settingDeclined, b); err != nil {
+		p.log.Warn("forgetting a declined request", "err", err)
 	}
 }
 
@@ -581,13 +700,15 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 			continue
 		}
 		tried[a.peerID] = true
-		_, err := p.Svc.JoinThrough(ctx, node, a.peerID, r.inv, r.name, a.via)
+		_, err := p.Svc.JoinThrough(ctx, node, a.peerID, r.inv, r.name, a.via, r.answers...)
 		if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); member {
 			return nil
 		}
 		switch {
 		case err == nil:
 			return nil
+		case errors.Is(err, app.ErrAwaitingApproval):
+			return err // a member took the request (or has it): nobody else need be asked now
 		case app.Refused(err) && named[a.peerID]:
 			return err // a member the invite names speaks for the community: final
 		case app.Refused(err):

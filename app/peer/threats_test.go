@@ -371,7 +371,7 @@ func TestEveryRefusedInviteSaysWhy(t *testing.T) {
 		inv  *invite.Invite
 		want string
 	}{
-		{"forged", issue(m.ID, id, invite.Params{}), "only moderators and the owner may issue invites"},
+		{"forged", issue(m.ID, id, invite.Params{}), "members of \"Makers\" may not invite"},
 		{"expired", issue(owner.ID, id, invite.Params{Expires: now.Add(-time.Hour)}), "expired"},
 		{"not yet valid", issue(owner.ID, id, invite.Params{NotBefore: now.Add(time.Hour)}), "becomes valid on"},
 		{"revoked", revoked, "this invite was revoked"},

@@ -36,10 +36,13 @@ type CommunityView struct {
 	tooLong      *widget.Label // over the composer: what is wrong with the text typed, when anything is
 	overLimit    bool          // the text typed is over what a message may hold: send is off
 	inviteBtn    *widget.Button
-	newChan      *widget.Button // "+" beside Channels: the owner and moderators
-	editChan     *widget.Button // the pencil beside the title: the owner and moderators
-	clash        *widget.Label  // under the header: what became of a channel made with a taken name
-	postNote     *widget.Label  // instead of the composer: why this install cannot post here
+	newChan      *widget.Button  // "+" beside Channels: the owner and moderators
+	editChan     *widget.Button  // the pencil beside the title: the owner and moderators
+	clash        *widget.Label   // under the header: what became of a channel made with a taken name
+	requestsBtn  *widget.Button  // "Requests (n)": the owner's and moderators' review of requests to join
+	waiting      int             // requests to join waiting in the community shown
+	requests     *requestsDialog // the review panel, while open
+	postNote     *widget.Label   // instead of the composer: why this install cannot post here
 	replyBar     *fyne.Container
 	replyText    *widget.Label
 	replyTo      community.Hash // the message the composer answers (zero: none)
@@ -178,7 +181,10 @@ func newCommunityView(s *Shell) *CommunityView {
 	mentions.Importance = widget.LowImportance
 	info := widget.NewButtonWithIcon("", theme.InfoIcon(), v.openInfo)
 	info.Importance = widget.LowImportance
-	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.online, v.chip, toggle),
+	v.requestsBtn = widget.NewButtonWithIcon(requestsLabel(0), theme.AccountIcon(), v.openRequests)
+	v.requestsBtn.Importance = widget.WarningImportance
+	v.requestsBtn.Hide()
+	header := container.NewBorder(nil, nil, nil, container.NewHBox(v.requestsBtn, v.online, v.chip, toggle),
 		container.NewBorder(nil, nil, nil, container.NewHBox(info, mentions, pins, v.editChan), v.title))
 
 	v.msgs = newMessageList(v)
@@ -297,6 +303,7 @@ func (v *CommunityView) reload(id community.Hash) {
 	}
 	switched := id != v.cur
 	if switched {
+		v.setRequests(0)
 		v.gen++
 		v.cur, v.curCh = id, community.Hash{}
 		v.unread = map[community.Hash]int{}
@@ -346,6 +353,11 @@ func (v *CommunityView) reload(id community.Hash) {
 			}
 			v.comms, v.chans = comms, chans
 			v.setMembers(ms)
+			if v.myRole() >= community.RoleModerator {
+				v.s.watchRequests(v.cur)
+			} else {
+				v.setRequests(0)
+			}
 			v.commList.Refresh()
 			for i, c := range comms {
 				if c.ID == v.cur {
@@ -672,6 +684,7 @@ func (v *CommunityView) handle(ev app.Event) {
 			v.chanList.Refresh()
 		}
 	case app.CommunityChanged:
+		v.s.watchRequests(e.Community)
 		if v.cur == (community.Hash{}) || e.Community == v.cur {
 			v.reload(community.Hash{})
 			if e.Community == v.cur && v.msgs.atBottom() {

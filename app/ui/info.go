@@ -24,12 +24,13 @@ func (v *CommunityView) openInfo() {
 	id := v.cur
 	go func() {
 		in, err := v.s.svc.Info(id)
+		e, _ := v.s.svc.Entry(id)
 		v.s.do(func() {
 			if err != nil {
 				v.s.show(dialog.NewError(fmt.Errorf("%s", sentence(err)), v.s.win))
 				return
 			}
-			v.showInfo(in)
+			v.showInfo(in, e.Welcome)
 		})
 	}()
 }
@@ -52,14 +53,23 @@ func infoText(in app.Info) string {
 	return b.String()
 }
 
-func (v *CommunityView) showInfo(in app.Info) {
+func (v *CommunityView) showInfo(in app.Info, w app.Welcome) {
 	name := widget.NewLabel(in.Name)
 	name.TextStyle.Bold = true
 	name.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(name, wrapped(infoText(in)), widget.NewSeparator())
+	if w.Text != "" || w.Rules != "" {
+		box.Add(heading("Welcome"))
+		box.Add(welcomeBox(w))
+		if w.Intro != "" {
+			box.Add(wrapped("Newcomers introduce themselves in #" + w.Intro + "."))
+		}
+		box.Add(widget.NewSeparator())
+	}
 	var d dialog.Dialog
 	if in.Role == community.RoleOwner {
 		box.Add(widget.NewButton("Edit the community…", func() { d.Hide(); v.openEditCommunity(in) }))
+		box.Add(widget.NewButton("Entry and welcome…", func() { d.Hide(); v.openEntry() }))
 	}
 	if in.Role != community.RoleNone {
 		box.Add(widget.NewButton("Your profile here…", func() { d.Hide(); v.openProfile() }))

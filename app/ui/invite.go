@@ -36,6 +36,8 @@ type inviteDialog struct {
 	role    *widget.Select
 	uses    *widget.Select
 	expiry  *widget.Select
+	approve *widget.Check // joins wait for the owner or a moderator
+	asks    *widget.Entry // the questions, one a line
 	make    *escButton
 	text    *widget.Entry
 	current string // the invite text shown
@@ -57,12 +59,29 @@ func (v *CommunityView) openInvite() {
 		return
 	}
 	role := v.myRole()
-	if role < community.RoleModerator {
+	entry, _ := v.s.svc.Entry(v.cur)
+	if role < community.RoleModerator && entry.MemberInvites == 0 {
 		dialog.ShowInformation("Invite people", fmt.Sprintf("In %q the owner and moderators invite people: ask one of them for an invite.", c.Name), v.s.win)
 		return
 	}
 	in := &inviteDialog{v: v, comm: v.cur}
 	v.invite = in
+	in.asks = widget.NewMultiLineEntry()
+	in.asks.SetPlaceHolder("One question a line, up to 5: e.g. How did you find us?")
+	in.asks.SetMinRowsVisible(3)
+	in.asks.SetText(strings.Join(entry.Questions, "\n"))
+	in.asks.Hide()
+	in.approve = widget.NewCheck("Ask for approval: joiners answer questions, then wait for the owner or a moderator", func(on bool) {
+		if on {
+			in.asks.Show()
+		} else {
+			in.asks.Hide()
+		}
+	})
+	if role < community.RoleModerator && entry.MemberApproval {
+		in.approve.SetChecked(true)
+		in.approve.Disable() // the owner requires it of members' invites
+	}
 	roles := []string{"Member"}
 	if role == community.RoleOwner {
 		roles = append(roles, "Moderator")
@@ -129,9 +148,11 @@ func (v *CommunityView) openInvite() {
 		widget.NewForm(widget.NewFormItem("Uses", in.uses)),
 		widget.NewForm(widget.NewFormItem("Expires", in.expiry)))
 	issued := container.NewBorder(container.NewVBox(widget.NewSeparator(), heading("Invites you issued"), in.noneYet, in.said), nil, nil, nil, in.list)
-	top := container.NewVBox(
-		wrapped(fmt.Sprintf("Invite someone to %q: choose who they will be and how long the invite lasts, then send them the text (or let them scan the code).", c.Name)),
-		choices, container.NewHBox(in.make), in.result)
+	intro := fmt.Sprintf("Invite someone to %q: choose who they will be and how long the invite lasts, then send them the text (or let them scan the code).", c.Name)
+	if role < community.RoleModerator {
+		intro += fmt.Sprintf(" Each member may bring in %s.", plural(entry.MemberInvites, "1 person", fmt.Sprintf("%d people", entry.MemberInvites)))
+	}
+	top := container.NewVBox(wrapped(intro), choices, in.approve, in.asks, container.NewHBox(in.make), in.result)
 	in.d = dialog.NewCustom("Invite people", "Done", container.NewBorder(top, nil, nil, nil, issued), v.s.win)
 	in.d.Resize(fyne.NewSize(820, 640))
 	v.s.show(in.d)
@@ -182,6 +203,14 @@ func (in *inviteDialog) create() {
 	}
 	p.Uses = inviteUsesN[max(in.uses.SelectedIndex(), 0)]
 	p.Expires = inviteExpiryD[max(in.expiry.SelectedIndex(), 0)]
+	if in.approve.Checked {
+		p.Approval = true
+		for _, q := range strings.Split(in.asks.Text, "\n") {
+			if q = strings.TrimSpace(q); q != "" {
+				p.Questions = append(p.Questions, q)
+			}
+		}
+	}
 	in.make.Disable()
 	in.note.SetText("Making the invite…")
 	s := in.v.s

@@ -49,6 +49,14 @@ type Service interface {
 	RemoveMember(ctx context.Context, id community.Hash, member ed25519.PublicKey, opts app.RemoveOptions) error
 	SetRole(ctx context.Context, id community.Hash, member ed25519.PublicKey, role community.Role) error
 	Leave(ctx context.Context, id community.Hash) error
+	RevokeBy(ctx context.Context, id community.Hash, member ed25519.PublicKey) (int, error)
+
+	// Entry: requests to join, their approval, and what newcomers see.
+	Requests(id community.Hash, all bool) ([]app.EntryRequest, error)
+	Approve(ctx context.Context, id community.Hash, ref string) (app.EntryRequest, error)
+	Decline(ctx context.Context, id community.Hash, ref, reason string) (app.EntryRequest, error)
+	Entry(id community.Hash) (app.EntrySettings, error)
+	SetEntry(ctx context.Context, id community.Hash, change func(*app.EntrySettings)) (app.EntrySettings, error)
 
 	// Ownership recovery.
 	OwnerActs(id community.Hash) ([]app.OwnerAct, error)

@@ -34,9 +34,13 @@ type Network interface {
 	// and tried again until it ends (admitted, refused, expired, cancelled) and waits for it
 	// until ctx ends; the join goes on after that while Kith runs, and after a restart.
 	// Progress comes as app.JoinProgress and app.SyncProgress events, the end as app.JoinEnded.
-	Join(ctx context.Context, inv *invite.Invite, name string) (community.Hash, error)
+	// With an invite that needs approval, answers answer its questions, and Join returns
+	// app.ErrAwaitingApproval once a member took the request (the join goes on).
+	Join(ctx context.Context, inv *invite.Invite, name string, answers ...string) (community.Hash, error)
 	// PendingJoins lists the joins under way (resumed after a restart among them).
 	PendingJoins() []app.PendingJoin
+	// Declines lists the requests to join that were declined, the latest first.
+	Declines() []app.Declined
 	// CancelJoin ends the join under way for a community; false when there is none.
 	CancelJoin(id community.Hash) bool
 	// SetDHT changes how members who moved are found, at once: through the public libp2p
@@ -93,6 +97,9 @@ type Shell struct {
 	dialogs  []openDialog            // open, newest last: Escape closes the newest
 	notified time.Time               // the last notification
 	ended    map[community.Hash]bool // joins that ended in this run (a stale list of pending ones is not shown)
+	// requestCounts are the requests to join waiting per community this install owns or
+	// moderates, as last counted (a notification when there are more).
+	requestCounts map[community.Hash]int
 }
 
 // NewShell builds the window's content and starts loading what it shows. Call Close when the
@@ -218,6 +225,7 @@ func (s *Shell) joinEnded(e app.JoinEnded) {
 		} else {
 			s.view.reload(community.Hash{})
 		}
+		s.showArrival(e.Community, e.Name)
 	case errors.Is(e.Err, app.ErrJoinCancelled):
 	case !s.focused:
 		s.app.SendNotification(fyne.NewNotification("Could not join "+strconv.Quote(e.Name), sentence(e.Err)))
@@ -255,10 +263,12 @@ func (s *Shell) installMenu() {
 	another := fyne.NewMenuItem("Create or join a community…", func() { s.showWelcome(true) })
 	about := fyne.NewMenuItem("About this community…", func() { s.view.openInfo() })
 	recover := fyne.NewMenuItem("Recover ownership…", func() { s.view.openRecover() })
+	requests := fyne.NewMenuItem("Requests to join…", func() { s.view.openRequests() })
+	entry := fyne.NewMenuItem("Entry and welcome…", func() { s.view.openEntry() })
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
-		fyne.NewMenu("Community", about, invite, fyne.NewMenuItemSeparator(), recover),
+		fyne.NewMenu("Community", about, invite, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
 	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })

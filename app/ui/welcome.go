@@ -39,6 +39,8 @@ type Welcome struct {
 
 	paste      *widget.Entry
 	check      *widget.Label
+	asked      *fyne.Container // the invite's questions and the answer entries (an invite that needs approval)
+	answers    []*widget.Entry
 	join       *widget.Button
 	cancel     *widget.Button
 	stage      *widget.Label
@@ -91,6 +93,8 @@ func newWelcome(s *Shell) *Welcome {
 	h.paste.SetPlaceHolder("Paste the invite you were sent: one line that starts with kith1")
 	h.paste.OnChanged = func(string) { h.checkInvite() }
 	h.check = wrapped("")
+	h.asked = container.NewVBox()
+	h.asked.Hide()
 	h.join = widget.NewButton("Join", h.startJoin)
 	h.join.Importance = widget.HighImportance
 	h.join.Disable()
@@ -108,7 +112,7 @@ func newWelcome(s *Shell) *Welcome {
 	h.spinner.Stop()
 	h.joinStatus = wrapped("")
 	joinCard := widget.NewCard("Join with an invite", "An invite from a member lets you in: paste it below.",
-		container.NewVBox(h.paste, h.check, container.NewHBox(h.join, h.cancel), h.stage, h.spinner, h.bar, h.joinStatus))
+		container.NewVBox(h.paste, h.check, h.asked, container.NewHBox(h.join, h.cancel), h.stage, h.spinner, h.bar, h.joinStatus))
 
 	title := widget.NewLabelWithStyle("Welcome to Kith", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = "headingText"
@@ -252,6 +256,7 @@ func (h *Welcome) checkInvite() {
 	text := strings.TrimSpace(h.paste.Text)
 	if text == "" {
 		h.check.SetText("")
+		h.showQuestions(nil)
 		return
 	}
 	inv, err := invite.Parse(text)
@@ -274,9 +279,59 @@ func (h *Welcome) checkInvite() {
 	h.inv = inv
 	h.check.Importance = widget.SuccessImportance
 	h.check.SetText("✓ " + describeInvite(inv, now))
+	h.showQuestions(inv)
 	if !h.joining {
 		h.join.Enable()
+		if inv.Approval {
+			h.join.SetText("Ask to join")
+		} else {
+			h.join.SetText("Join")
+		}
 	}
+}
+
+// showQuestions shows an entry under each question of an invite that needs approval (kept as
+// typed while the same questions show), or nothing.
+func (h *Welcome) showQuestions(inv *invite.Invite) {
+	if inv == nil || !inv.Approval || len(inv.Questions) == 0 {
+		h.asked.Objects, h.answers = nil, nil
+		h.asked.Hide()
+		return
+	}
+	if len(h.answers) == len(inv.Questions) && len(h.asked.Objects) == 2*len(inv.Questions) {
+		same := true
+		for i, q := range inv.Questions {
+			same = same && h.asked.Objects[2*i].(*widget.Label).Text == community.Printable(q, false)
+		}
+		if same {
+			h.asked.Show()
+			return
+		}
+	}
+	h.asked.Objects, h.answers = nil, nil
+	for _, q := range inv.Questions {
+		l := widget.NewLabelWithStyle(community.Printable(q, false), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		l.Wrapping = fyne.TextWrapWord
+		a := widget.NewMultiLineEntry()
+		a.Wrapping = fyne.TextWrapWord
+		a.SetMinRowsVisible(2)
+		a.SetPlaceHolder("Your answer")
+		h.asked.Add(l)
+		h.asked.Add(a)
+		h.answers = append(h.answers, a)
+	}
+	h.asked.Show()
+	h.asked.Refresh()
+}
+
+// approvalText is what the welcome screen says while a request waits for approval.
+func approvalText(name string, since time.Time) string {
+	when := ""
+	if !since.IsZero() {
+		when = " on " + since.Local().Format("2 January at 15:04")
+	}
+	return fmt.Sprintf("Your request to join %q was delivered%s. It waits for the owner or a moderator: once they approve it, "+
+		"Kith lets you in by itself the next time it reaches a member. You can close this window; keep Kith running.", name, when)
 }
 
 // describeInvite says what an invite grants, in one line.
@@ -288,7 +343,15 @@ func describeInvite(inv *invite.Invite, now time.Time) string {
 	if !inv.Expires.IsZero() {
 		parts = append(parts, "valid for "+until(inv.Expires.Sub(now)))
 	}
-	return strings.Join(parts, ", ") + "."
+	text := strings.Join(parts, ", ") + "."
+	if inv.Approval {
+		text += " The owner or a moderator approves each request"
+		if len(inv.Questions) > 0 {
+			text += ": answer the questions below"
+		}
+		text += "."
+	}
+	return text
 }
 
 func plural(n int, one, many string) string {
@@ -325,6 +388,14 @@ func (h *Welcome) startJoin() {
 	if !ok {
 		return
 	}
+	var answers []string
+	for _, a := range h.answers {
+		answers = append(answers, a.Text)
+	}
+	if _, err := app.CleanAnswers(&inv.Capability, answers); err != nil {
+		h.joinStatus.SetText(sentence(err))
+		return
+	}
 	if h.s.settings.PublicDHT == nil {
 		h.s.askPublicDHT(h.startJoin)
 		return
@@ -338,11 +409,15 @@ func (h *Welcome) startJoin() {
 	}
 	h.join.Disable()
 	h.paste.Disable()
+	for _, a := range h.answers {
+		a.Disable()
+	}
+	h.cancel.SetText("Cancel join")
 	h.cancel.Show()
 	h.joinStatus.SetText("")
 	h.setStage(fmt.Sprintf("Looking for a member of %q…", inv.CommunityName), -1)
 	go func() {
-		got, err := h.s.net.Join(ctx, inv, you)
+		got, err := h.s.net.Join(ctx, inv, you, answers...)
 		cancelled := ctx.Err() != nil
 		cancel()
 		// Admitted is what counts: a sync cut short goes on in the background, and an invite
@@ -365,6 +440,8 @@ func (h *Welcome) startJoin() {
 			case cancelled:
 				h.finish()
 				h.joinStatus.SetText("Join cancelled.")
+			case errors.Is(err, app.ErrAwaitingApproval): // the join goes on: JoinEnded ends it
+				h.waitForApproval(time.Now())
 			default: // refused by the invite's rules, expired: JoinEnded says it too
 				h.finish()
 				h.joinStatus.SetText(sentence(err))
@@ -395,9 +472,15 @@ func (h *Welcome) resume(j app.PendingJoin, more int, online bool) {
 		status += fmt.Sprintf(" %d more %s waiting too.", more, plural(more, "join is", "joins are"))
 	}
 	h.joinStatus.SetText(status)
-	if online {
+	switch {
+	case !j.Requested.IsZero():
+		h.waitForApproval(j.Requested)
+		if !online {
+			h.setStage(approvalText(j.Name, j.Requested)+" Kith is offline now: it asks again once it is online.", 0)
+		}
+	case online:
 		h.setStage(waitingText, 0)
-	} else {
+	default:
 		h.setStage("Kith is offline: the join goes on once it is online again.", 0)
 	}
 }
@@ -419,12 +502,21 @@ func (h *Welcome) ended(e app.JoinEnded) {
 	}
 }
 
+// waitForApproval shows a join whose request waits for approval (delivered at since).
+func (h *Welcome) waitForApproval(since time.Time) {
+	h.cancel.SetText("Withdraw request")
+	h.setStage(approvalText(h.joinName, since), 0)
+}
+
 // finish puts the join card back to its resting state.
 func (h *Welcome) finish() {
 	h.joining = false
 	h.stopJoin = nil
 	h.cancel.Hide()
 	h.paste.Enable()
+	for _, a := range h.answers {
+		a.Enable()
+	}
 	h.setStage("", 0)
 	h.checkInvite()
 }
@@ -476,7 +568,7 @@ func (h *Welcome) progress(ev app.Event) {
 		}
 		switch e.Stage {
 		case app.JoinFinding:
-			if h.stage.Text == waitingText {
+			if h.stage.Text == waitingText || strings.HasPrefix(h.stage.Text, "Your request to join") {
 				return // trying again: the sentence stays until something changes
 			}
 			text := fmt.Sprintf("Looking for a member of %q…", h.joinName)
@@ -485,7 +577,7 @@ func (h *Welcome) progress(ev app.Event) {
 			}
 			h.setStage(text, -1)
 		case app.JoinSearching:
-			if h.stage.Text == waitingText {
+			if h.stage.Text == waitingText || strings.HasPrefix(h.stage.Text, "Your request to join") {
 				return
 			}
 			where := "on this network"
@@ -494,6 +586,9 @@ func (h *Welcome) progress(ev app.Event) {
 			}
 			h.setStage("No answer yet. Looking for a member "+where+"…", -1)
 		case app.JoinVerifying:
+			if strings.HasPrefix(h.stage.Text, "Your request to join") {
+				return // asking whether it was approved: the request's sentence stays
+			}
 			how := ""
 			if ok, path := h.s.net.PathTo(e.Peer); ok && path != "" {
 				how = " (" + path + ")"
@@ -503,6 +598,10 @@ func (h *Welcome) progress(ev app.Event) {
 			h.setStage("Admitted. Syncing history…", -1)
 		case app.JoinWaiting:
 			h.setStage(waitingText, 0)
+		case app.JoinApproval:
+			if !strings.HasPrefix(h.stage.Text, "Your request to join") {
+				h.waitForApproval(time.Now())
+			}
 		}
 	case app.SyncProgress:
 		if e.Community != h.joinTarget || e.Finished || e.Total == 0 {

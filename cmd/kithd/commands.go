@@ -26,6 +26,8 @@ type command struct {
 	arg func(r *peer.Request) *string
 	// arg2 is the field a second positional argument fills (channel rename NAME NEW_NAME).
 	arg2 func(r *peer.Request) *string
+	// noArg says when the one argument may be left out (revoke --by MEMBER).
+	noArg func(r *peer.Request) bool
 	// wrongArgs says what to type when the number of arguments is wrong (n were given; nil: the
 	// generic sentence).
 	wrongArgs func(r *peer.Request, n int) string
@@ -56,13 +58,21 @@ var commands = []command{
 	},
 	{
 		name:  "invite",
-		usage: []string{"invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]", ""},
-		help:  []string{"", "prints one invite (kith1...)"},
+		usage: []string{"invite [--community ID] [--role member|moderator] [--uses N] [--expires DURATION]", "    [--approval] [--question TEXT]...", ""},
+		help:  []string{"", "prints one invite (kith1...); --approval: joins wait", "for the owner or a moderator, after up to 5 questions"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			communityFlag(fs, r)
 			fs.StringVar(&r.Role, "role", "", "")
 			fs.IntVar(&r.Uses, "uses", 0, "")
 			fs.StringVar(&r.Expires, "expires", "", "")
+			fs.BoolVar(&r.Approval, "approval", false, "")
+			fs.Var((*listFlag)(&r.Questions), "question", "")
+		},
+		check: func(r *peer.Request) error {
+			if len(r.Questions) > 0 && !r.Approval {
+				return errors.New("invite: --question asks for the owner's approval: add --approval")
+			}
+			return nil
 		},
 		existing: true,
 	},
@@ -71,18 +81,87 @@ var commands = []command{
 		flags: communityFlag, existing: true,
 	},
 	{
-		name: "revoke", usage: []string{"revoke [--community ID] INVITE_ID"}, help: []string{"revoke an invite: joins with it are refused"},
-		flags: communityFlag, arg: func(r *peer.Request) *string { return &r.Invite },
-		wrongArgs: func(*peer.Request, int) string { return "revoke takes one invite ID (see `kithd invites`)" },
-		existing:  true,
+		name: "revoke", usage: []string{"revoke [--community ID] INVITE_ID", "revoke [--community ID] --by MEMBER"},
+		help: []string{"revoke an invite: joins with it are refused", "revoke every open invite a member issued"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.StringVar(&r.Member, "by", "", "")
+		},
+		arg:   func(r *peer.Request) *string { return &r.Invite },
+		noArg: func(r *peer.Request) bool { return r.Member != "" },
+		wrongArgs: func(*peer.Request, int) string {
+			return "revoke takes one invite ID (see `kithd invites`), or --by MEMBER"
+		},
+		existing: true,
+	},
+	{
+		name: "requests", usage: []string{"requests [--community ID] [--all] [--json]"},
+		help:     []string{"requests to join waiting for approval, with answers"},
+		flags:    func(fs *flag.FlagSet, r *peer.Request) { communityFlag(fs, r); fs.BoolVar(&r.All, "all", false, "") },
+		existing: true,
+	},
+	{
+		name: "approve", usage: []string{"approve [--community ID] REQUEST_ID"}, help: []string{"let a request's joiner in"},
+		flags: communityFlag, arg: requestArg, wrongArgs: requestArgs("approve"), existing: true,
+	},
+	{
+		name: "decline", usage: []string{"decline [--community ID] [--reason TEXT] REQUEST_ID"}, help: []string{"decline a request; the joiner is told the reason"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.StringVar(&r.Reason, "reason", "", "")
+		},
+		arg: requestArg, wrongArgs: requestArgs("decline"), existing: true,
+	},
+	{
+		name:  "welcome",
+		usage: []string{"welcome [--community ID] [--text TEXT] [--rules TEXT]", "    [--channel NAME]"},
+		help:  []string{"what newcomers see (the owner); --channel: where", "they introduce themselves; no flag: show it"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			setString(fs, "text", &r.Text, &r.SetText)
+			setString(fs, "rules", &r.About, &r.SetAbout)
+			setString(fs, "channel", &r.Channel, &r.SetChannel)
+		},
+		existing: true,
+	},
+	{
+		name:  "settings",
+		usage: []string{"settings [--community ID] [--member-invites N]", "    [--member-approval yes|no] [--question TEXT]..."},
+		help:  []string{"who may invite (the owner): N people per member;", "approval for members' invites; default questions"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.Func("member-invites", "", func(v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return fmt.Errorf("--member-invites takes a number, not %q", v)
+				}
+				r.MemberInvites = &n
+				return nil
+			})
+			fs.StringVar(&r.MemberApproval, "member-approval", "", "")
+			fs.Var((*listFlag)(&r.Questions), "question", "")
+		},
+		check: func(r *peer.Request) error {
+			if r.MemberInvites != nil && (*r.MemberInvites < 0 || *r.MemberInvites > community.MaxMemberInvites) {
+				return fmt.Errorf("settings: --member-invites is 0 (members issue none) up to %d, not %d", community.MaxMemberInvites, *r.MemberInvites)
+			}
+			switch r.MemberApproval {
+			case "", "yes", "no":
+				return nil
+			}
+			return fmt.Errorf("settings: --member-approval is yes or no, not %q", r.MemberApproval)
+		},
+		existing: true,
 	},
 	{
 		name:  "join",
-		usage: []string{"join [--name DISPLAY_NAME] [--timeout 60s] INVITE", "", "", "", ""},
+		usage: []string{"join [--name DISPLAY_NAME] [--timeout 60s] [--answer TEXT]...", "    INVITE", "", "", "", "", ""},
 		help: []string{"join a community and sync it; waits up to --timeout", "for a member to come online (the join is kept and",
-			"retried while Kith runs); --cancel COMMUNITY drops it;", "with no Kith running here: [--bootstrap MULTIADDR]...", "[--public-dht] [--no-mdns]"},
+			"retried while Kith runs); --cancel COMMUNITY drops it;", "--answer: one per question of an invite that needs",
+			"approval (it exits once the request is delivered);", "with no Kith running here: [--bootstrap MULTIADDR]...", "[--public-dht] [--no-mdns]"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			fs.StringVar(&r.Name, "name", "", "")
+			fs.Var((*listFlag)(&r.Answers), "answer", "")
 			fs.StringVar(&r.Timeout, "timeout", "60s", "")
 			fs.BoolVar(&r.Cancel, "cancel", false, "")
 			fs.Var((*listFlag)(&r.Bootstrap), "bootstrap", "")
@@ -306,6 +385,14 @@ func channel(fs *flag.FlagSet, r *peer.Request) {
 
 func member(r *peer.Request) *string { return &r.Member }
 
+func requestArg(r *peer.Request) *string { return &r.Request }
+
+func requestArgs(cmd string) func(*peer.Request, int) string {
+	return func(*peer.Request, int) string {
+		return fmt.Sprintf("%s takes one request ID (see `kithd requests`)", cmd)
+	}
+}
+
 func channelName(r *peer.Request) *string { return &r.Name }
 
 func messageArg(r *peer.Request) *string { return &r.Message }
@@ -398,13 +485,18 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	if c.arg2 != nil {
 		want = 2
 	}
+	if len(positional) == 0 && want == 1 && c.noArg != nil && c.noArg(&req) {
+		want = 0
+	} else if len(positional) == 1 && c.noArg != nil && c.noArg(&req) {
+		return req, false, fmt.Errorf("%s takes no argument %q with these flags", cmd, positional[0])
+	}
 	if len(positional) != want {
 		if c.wrongArgs != nil {
 			return req, false, errors.New(c.wrongArgs(&req, len(positional)))
 		}
 		return req, false, fmt.Errorf("%s takes no argument %q", cmd, positional[0])
 	}
-	if c.arg != nil {
+	if c.arg != nil && want > 0 {
 		*c.arg(&req) = positional[0]
 	}
 	if c.arg2 != nil {
