@@ -589,22 +589,43 @@ func SealAnswers(community Hash, joiner ed25519.PublicKey, answers []string, sig
 		}
 		out.Keys = append(out.Keys, SealedKey{Member: r.Key, Sealed: s})
 	}
+	plain := encodeAnswers(answers, sig)
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return out, err
+	}
+	box := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(plain)+aead.Overhead())
+	if _, err := io.ReadFull(rand, box); err != nil {
+		return out, fmt.Errorf("community: reading randomness: %w", err)
+	}
+	out.Box = aead.Seal(box, box, plain, answersAAD(community, joiner))
+	return out, nil
+}
+
+// encodeAnswers is what sealed answers hold: uvarint n | n × answer | the joiner's signature.
+func encodeAnswers(answers []string, sig []byte) []byte {
 	w := writer{}
 	w.uvarint(uint64(len(answers)))
 	for _, a := range answers {
 		w.str(a)
 	}
 	w.bytes(sig)
-	aead, err := chacha20poly1305.NewX(key[:])
-	if err != nil {
-		return out, err
+	return w.b
+}
+
+// decodeAnswers reads what encodeAnswers wrote, bounded: at most invite.MaxQuestions answers of
+// LimitAnswer bytes each, and a signature.
+func decodeAnswers(plain []byte) ([]string, []byte, error) {
+	r := reader{b: plain}
+	var answers []string
+	for range r.count(invite.MaxQuestions, 1) {
+		answers = append(answers, r.str(LimitAnswer.Max))
 	}
-	box := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(w.b)+aead.Overhead())
-	if _, err := io.ReadFull(rand, box); err != nil {
-		return out, fmt.Errorf("community: reading randomness: %w", err)
+	sig := r.bytes(ed25519.SignatureSize)
+	if err := r.done(); err != nil {
+		return nil, nil, fmt.Errorf("%w: the answers: %v", ErrMalformed, err)
 	}
-	out.Box = aead.Seal(box, box, w.b, answersAAD(community, joiner))
-	return out, nil
+	return answers, sig, nil
 }
 
 // OpenAnswers opens the answers of a request sealed to me; ok is false when they were not
@@ -637,14 +658,9 @@ func OpenAnswers(me KeyHolder, community Hash, b *EntryRequest, inv *invite.Sign
 	if err != nil {
 		return nil, false, ErrDecrypt
 	}
-	r := reader{b: plain}
-	count := r.count(invite.MaxQuestions, 1)
-	for range count {
-		answers = append(answers, r.str(LimitAnswer.Max))
-	}
-	sig := r.bytes(ed25519.SignatureSize)
-	if err := r.done(); err != nil {
-		return nil, false, fmt.Errorf("%w: the answers: %v", ErrMalformed, err)
+	answers, sig, err := decodeAnswers(plain)
+	if err != nil {
+		return nil, false, err
 	}
 	if len(answers) > 0 && !VerifyAnswers(inv, b.Joiner, answers, sig) {
 		return nil, false, fmt.Errorf("%w: the joiner did not sign these answers", invite.ErrForged)

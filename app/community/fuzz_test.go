@@ -64,6 +64,25 @@ func FuzzDecodeBody(f *testing.F) {
 	})
 }
 
+// FuzzDecodeAnswers: the sealed answers' decoder (what an owner reads after opening a request's
+// answers, written by a member it does not control) is bounded, never panics, and what it
+// accepts encodes back to the same bytes.
+func FuzzDecodeAnswers(f *testing.F) {
+	f.Add(encodeAnswers([]string{"A friend", "Pots"}, make([]byte, 64)))
+	f.Add(encodeAnswers(nil, nil))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{6})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		answers, sig, err := decodeAnswers(b)
+		if err != nil {
+			return
+		}
+		if len(answers) > 5 || !bytes.Equal(encodeAnswers(answers, sig), b) {
+			t.Fatal("accepted non-canonical or too many answers")
+		}
+	})
+}
+
 // FuzzDecodeJoinRequest: the join stream's decoder never panics, and what it accepts encodes
 // back to the same bytes.
 func FuzzDecodeJoinRequest(f *testing.F) {

@@ -306,5 +306,9 @@ func describeIssued(it app.Issued, now time.Time) string {
 	if it.Revoked {
 		exp = "revoked"
 	}
-	return fmt.Sprintf("%s · %s · %s · %s", inv.ID.String()[:8], inv.Role, uses, exp)
+	role := inv.Role.String()
+	if inv.Approval {
+		role += ", with approval"
+	}
+	return fmt.Sprintf("%s · %s · %s · %s", inv.ID.String()[:8], role, uses, exp)
 }

@@ -49,6 +49,7 @@ func (v *CommunityView) openRequests() {
 		return
 	}
 	rd := &requestsDialog{v: v, comm: v.cur, list: container.NewVBox(), note: wrapped("")}
+	rd.note.Hide()
 	intro := wrapped("People who asked to join, with their answers. Approve lets them in the next time they reach any member; Decline tells them why.")
 	scroll := container.NewVScroll(rd.list)
 	scroll.SetMinSize(fyne.NewSize(600, 380))
@@ -67,7 +68,7 @@ func (rd *requestsDialog) reload() {
 		s.do(func() {
 			rd.list.Objects = nil
 			if err != nil {
-				rd.note.SetText(sentence(err))
+				rd.say(sentence(err))
 				return
 			}
 			if len(rs) == 0 {
@@ -86,10 +87,16 @@ func (rd *requestsDialog) reload() {
 	}()
 }
 
+// say shows a sentence above the list.
+func (rd *requestsDialog) say(text string) {
+	rd.note.SetText(text)
+	rd.note.Show()
+}
+
 // card is one request: who, when, through whom, the questions and answers, and the decision.
 func (rd *requestsDialog) card(r app.EntryRequest) fyne.CanvasObject {
 	name := widget.NewLabelWithStyle(community.Printable(r.Name, false), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	sub := wrapped(fmt.Sprintf("Asked %s · invite by %s · reached %s", r.At.Local().Format("2 January at 15:04"), r.InvitedBy, r.ReachedVia))
+	sub := wrapped(fmt.Sprintf("Asked %s · invite by %s · via %s", r.At.Local().Format("2 January at 15:04"), r.InvitedBy, r.ReachedVia))
 	sub.Importance = widget.LowImportance
 	box := container.NewVBox(name, sub)
 	for i, q := range r.Questions {
@@ -106,20 +113,22 @@ func (rd *requestsDialog) card(r app.EntryRequest) fyne.CanvasObject {
 	approve.Importance = widget.HighImportance
 	decline := widget.NewButtonWithIcon("Decline…", theme.CancelIcon(), nil)
 	said := wrapped("")
+	said.Hide()
+	say := func(text string) { said.SetText(text); said.Show() }
 	approve.OnTapped = func() {
 		approve.Disable()
 		decline.Disable()
-		said.SetText("Letting them in…")
+		say("Letting them in…")
 		go func() {
 			_, err := rd.v.s.svc.Approve(rd.v.s.ctx, rd.comm, r.ID.String())
 			rd.v.s.do(func() {
 				if err != nil {
-					said.SetText(sentence(err))
+					say(sentence(err))
 					approve.Enable()
 					decline.Enable()
 					return
 				}
-				rd.note.SetText(fmt.Sprintf("%s is let in: they join the next time they reach any member.", community.Printable(r.Name, false)))
+				rd.say(fmt.Sprintf("%s is let in: they join the next time they reach any member.", community.Printable(r.Name, false)))
 				rd.reload()
 			})
 		}()
@@ -127,7 +136,7 @@ func (rd *requestsDialog) card(r app.EntryRequest) fyne.CanvasObject {
 	decline.OnTapped = func() { rd.askDecline(r) }
 	if r.Ended != "" {
 		approve.Disable()
-		said.SetText("This request can no longer be approved: " + r.Ended + ".")
+		say("This request can no longer be approved: " + r.Ended + ".")
 	}
 	box.Add(container.NewHBox(approve, decline))
 	box.Add(said)
@@ -152,10 +161,10 @@ func (rd *requestsDialog) askDecline(r app.EntryRequest) {
 				_, err := s.svc.Decline(s.ctx, rd.comm, r.ID.String(), text)
 				s.do(func() {
 					if err != nil {
-						rd.note.SetText(sentence(err))
+						rd.say(sentence(err))
 						return
 					}
-					rd.note.SetText(fmt.Sprintf("%s's request is declined: they are told the next time they reach a member.", community.Printable(r.Name, false)))
+					rd.say(fmt.Sprintf("%s's request is declined: they are told the next time they reach a member.", community.Printable(r.Name, false)))
 					rd.reload()
 				})
 			}()

@@ -49,6 +49,7 @@ type Welcome struct {
 	joinStatus *widget.Label
 
 	// Fyne thread only.
+	requested  time.Time      // when the join's request was delivered (an invite that needs approval)
 	inv        *invite.Invite // the pasted invite, when it reads well
 	joining    bool           // a join is under way (started here, or resumed after a restart)
 	stopJoin   func()
@@ -502,15 +503,20 @@ func (h *Welcome) ended(e app.JoinEnded) {
 	}
 }
 
-// waitForApproval shows a join whose request waits for approval (delivered at since).
+// waitForApproval shows a join whose request waits for approval (delivered at since, when it
+// was not known yet).
 func (h *Welcome) waitForApproval(since time.Time) {
+	if h.requested.IsZero() {
+		h.requested = since
+	}
 	h.cancel.SetText("Withdraw request")
-	h.setStage(approvalText(h.joinName, since), 0)
+	h.setStage(approvalText(h.joinName, h.requested), 0)
 }
 
 // finish puts the join card back to its resting state.
 func (h *Welcome) finish() {
 	h.joining = false
+	h.requested = time.Time{}
 	h.stopJoin = nil
 	h.cancel.Hide()
 	h.paste.Enable()
@@ -598,10 +604,8 @@ func (h *Welcome) progress(ev app.Event) {
 			h.setStage("Admitted. Syncing history…", -1)
 		case app.JoinWaiting:
 			h.setStage(waitingText, 0)
-		case app.JoinApproval:
-			if !strings.HasPrefix(h.stage.Text, "Your request to join") {
-				h.waitForApproval(time.Now())
-			}
+		case app.JoinApproval: // online again, if it was not: the sentence says only that it waits
+			h.waitForApproval(time.Now())
 		}
 	case app.SyncProgress:
 		if e.Community != h.joinTarget || e.Finished || e.Total == 0 {
