@@ -27,6 +27,9 @@ type MemberView struct {
 	Role          community.Role
 	Active        bool
 	You           bool
+	// OpenInvites counts the invites the member registered that are neither revoked nor used up
+	// (what RevokeBy would revoke).
+	OpenInvites int
 }
 
 // Members lists a community's members: active ones first, then by name.
@@ -42,7 +45,7 @@ func (s *Service) Members(id community.Hash) ([]MemberView, error) {
 	for _, m := range st.Members() {
 		k := string(m.Key)
 		mv := MemberView{Key: m.Key, Name: names.names[k], About: names.about[k], Role: m.Role, Active: m.Active, You: bytes.Equal(m.Key, me),
-			InvitedBy: m.Admitter, Invite: m.Invite}
+			InvitedBy: m.Admitter, Invite: m.Invite, OpenInvites: st.OpenInvites(m.Key)}
 		if len(m.Admitter) > 0 {
 			mv.InvitedByName = nameOrNone(names.names[string(m.Admitter)])
 		}

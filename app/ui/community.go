@@ -36,13 +36,14 @@ type CommunityView struct {
 	tooLong      *widget.Label // over the composer: what is wrong with the text typed, when anything is
 	overLimit    bool          // the text typed is over what a message may hold: send is off
 	inviteBtn    *widget.Button
-	newChan      *widget.Button  // "+" beside Channels: the owner and moderators
-	editChan     *widget.Button  // the pencil beside the title: the owner and moderators
-	clash        *widget.Label   // under the header: what became of a channel made with a taken name
-	requestsBtn  *widget.Button  // "Requests (n)": the owner's and moderators' review of requests to join
-	waiting      int             // requests to join waiting in the community shown
-	requests     *requestsDialog // the review panel, while open
-	postNote     *widget.Label   // instead of the composer: why this install cannot post here
+	newChan      *widget.Button    // "+" beside Channels: the owner and moderators
+	editChan     *widget.Button    // the pencil beside the title: the owner and moderators
+	clash        *widget.Label     // under the header: what became of a channel made with a taken name
+	requestsBtn  *widget.Button    // "Requests (n)": the owner's and moderators' review of requests to join
+	waiting      int               // requests to join waiting in the community shown
+	requests     *requestsDialog   // the review panel, while open
+	entry        app.EntrySettings // the community's entry settings, as the last reload read them
+	postNote     *widget.Label     // instead of the composer: why this install cannot post here
 	replyBar     *fyne.Container
 	replyText    *widget.Label
 	replyTo      community.Hash // the message the composer answers (zero: none)
@@ -331,6 +332,10 @@ func (v *CommunityView) reload(id community.Hash) {
 		if err == nil && id != (community.Hash{}) {
 			ms, err = v.s.svc.Members(id)
 		}
+		var entry app.EntrySettings
+		if err == nil && id != (community.Hash{}) {
+			entry, _ = v.s.svc.Entry(id)
+		}
 		var dep app.Departure
 		var gone bool
 		if err == nil && id != (community.Hash{}) {
@@ -351,7 +356,7 @@ func (v *CommunityView) reload(id community.Hash) {
 			if v.cur == (community.Hash{}) {
 				v.cur = id
 			}
-			v.comms, v.chans = comms, chans
+			v.comms, v.chans, v.entry = comms, chans, entry
 			v.setMembers(ms)
 			if v.myRole() >= community.RoleModerator {
 				v.s.watchRequests(v.cur)
@@ -543,7 +548,7 @@ func (v *CommunityView) refreshHeader() {
 	if v.composer.PlaceHolder != hint {
 		v.composer.SetPlaceHolder(hint)
 	}
-	if role >= community.RoleModerator {
+	if role >= community.RoleModerator || (role == community.RoleMember && v.entry.MemberInvites > 0) {
 		v.inviteBtn.Show()
 	} else {
 		v.inviteBtn.Hide()

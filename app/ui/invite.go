@@ -59,7 +59,7 @@ func (v *CommunityView) openInvite() {
 		return
 	}
 	role := v.myRole()
-	entry, _ := v.s.svc.Entry(v.cur)
+	entry := v.entry // read by the last reload, off the Fyne thread
 	if role < community.RoleModerator && entry.MemberInvites == 0 {
 		dialog.ShowInformation("Invite people", fmt.Sprintf("In %q the owner and moderators invite people: ask one of them for an invite.", c.Name), v.s.win)
 		return

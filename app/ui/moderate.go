@@ -77,6 +77,15 @@ func (v *CommunityView) memberActions(m app.MemberView) []memberAction {
 			})
 		}
 	}
+	if mine >= community.RoleModerator && m.Role < mine && m.OpenInvites > 0 {
+		n := m.OpenInvites
+		out = append(out, memberAction{
+			label: fmt.Sprintf("Revoke their open invites (%d)", n), title: "Revoke the invites " + name + " issued?", confirm: "Revoke",
+			text: fmt.Sprintf("Nobody will be able to join with the %s %s issued and that are still open. %s stays a member.", plural(n, "invite", fmt.Sprintf("%d invites", n)), name, name),
+			call: func(ctx context.Context) error { _, err := svc.RevokeBy(ctx, id, m.Key); return err },
+			done: "Their open invites are revoked.",
+		})
+	}
 	if m.Role < mine {
 		revoke := v.revokeCheck(m)
 		var extra fyne.CanvasObject

@@ -89,3 +89,61 @@ func TestApprovalFromTheDesktop(t *testing.T) {
 		return false
 	}, bo.q)
 }
+
+// TestMembersWhoInviteFromTheDesktop: once the owner lets members invite, a member's window
+// offers Invite (with approval ticked and fixed when the owner requires it); the owner sees the
+// member's open invites among its actions and revokes them at once.
+func TestMembersWhoInviteFromTheDesktop(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo, _ := anaAndBo(t, a)
+	id := ana.shell.view.cur
+	eventually(t, "Bo's community window", func() bool {
+		return bo.win.Content() == bo.shell.view.content && bo.shell.view.cur == id && len(bo.shell.view.members) == 2
+	}, bo.q, ana.q)
+	if !bo.shell.view.inviteBtn.Hidden {
+		t.Fatal("a member sees Invite while members may not invite")
+	}
+	if _, err := ana.p.Svc.SetEntry(ana.shell.ctx, id, func(e *app.EntrySettings) { e.MemberInvites, e.MemberApproval = 2, true }); err != nil {
+		t.Fatal(err)
+	}
+	bv := bo.shell.view
+	eventually(t, "Invite in Bo's window", func() bool { return !bv.inviteBtn.Hidden && bv.entry.MemberApproval }, bo.q, ana.q)
+	bv.openInvite()
+	in := bv.invite
+	if !in.approve.Checked || !in.approve.Disabled() || in.asks.Hidden {
+		t.Fatalf("a member's invite dialog: approval checked %v, disabled %v", in.approve.Checked, in.approve.Disabled())
+	}
+	test.Tap(in.make)
+	eventually(t, "Bo's invite made", func() bool { return in.current != "" }, bo.q)
+	in.d.Hide()
+
+	av := ana.shell.view
+	var boView app.MemberView
+	eventually(t, "Bo's open invite at Ana's", func() bool {
+		for _, m := range av.members {
+			if m.Name == "Bo" && m.OpenInvites == 1 {
+				boView = m.MemberView
+				return true
+			}
+		}
+		return false
+	}, ana.q, bo.q)
+	var revoke *memberAction
+	for _, act := range av.memberActions(boView) {
+		if strings.HasPrefix(act.label, "Revoke their open invites (1)") {
+			revoke = &act
+		}
+	}
+	if revoke == nil {
+		t.Fatal("no action revokes Bo's invites")
+	}
+	if err := revoke.call(ana.shell.ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := ana.p.Svc.Members(id)
+	for _, m := range ms {
+		if m.Name == "Bo" && m.OpenInvites != 0 {
+			t.Fatalf("Bo still has %d open invites", m.OpenInvites)
+		}
+	}
+}
