@@ -34,6 +34,11 @@ func TestApprovalOverTheNetwork(t *testing.T) {
 	}
 	syncFrom(t, ctx, mem, owner, id)
 	syncFrom(t, ctx, mod, owner, id)
+	chans, _ := owner.Svc.Channels(id)
+	if _, err := owner.Svc.Post(ctx, id, chans[0].ID, "Kiln day is Saturday", community.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, mem, owner, id)
 
 	inv, err := owner.Svc.Invite(id, app.InviteParams{Uses: 2, Expires: time.Hour, Approval: true,
 		Questions: []string{"How did you find us?", "What do you make?"}, Members: []invite.Member{mem.Member()}})
@@ -120,6 +125,11 @@ func TestApprovalOverTheNetwork(t *testing.T) {
 		if m.You && (m.InvitedByName != "Ana" || m.Invite != inv.ID) {
 			t.Fatalf("Bo's provenance: %+v", m)
 		}
+	}
+	// The approval carried the key: Bo reads what was written before he was let in.
+	msgs, err := bo.Svc.Messages(id, chans[0].ID, community.Position{}, 10)
+	if err != nil || len(msgs) != 1 || msgs[0].Text != "Kiln day is Saturday" {
+		t.Fatalf("Bo reads %+v, %v", msgs, err)
 	}
 	_, err = cy.Svc.JoinWith(ctx, cy.Node, inv, "Cy", "Search", "Songs")
 	var declined *app.DeclinedError
