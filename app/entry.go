@@ -51,25 +51,27 @@ type EntryRequest struct {
 	Joiner    ed25519.PublicKey
 	At        time.Time // when the member it reached wrote it
 	Questions []string
-	// Answers, one per question; nil when they were not sealed to this install (it was not the
-	// owner or a moderator when the request was made) — AnswersSealed says so.
-	Answers       []string
-	AnswersSealed bool
-	InviteID      invite.ID
-	Invite        *invite.Capability
-	InvitedBy     string // the invite's issuer, as shown
-	ReachedVia    string // the member the joiner reached, as shown
-	State         community.RequestState
-	DecidedBy     string
-	DecidedAt     time.Time
-	Reason        string
+	// Answers, one per question; nil when this install cannot read them, and AnswersNote says
+	// why: not sealed to it (it was not the owner or a moderator when the request was made, or
+	// the member that relayed the request left it out), or they do not match what the joiner
+	// signed (changed on the way).
+	Answers     []string
+	AnswersNote string
+	InviteID    invite.ID
+	Invite      *invite.Capability
+	InvitedBy   string // the invite's issuer, as shown
+	ReachedVia  string // the member the joiner reached, as shown
+	State       community.RequestState
+	DecidedBy   string
+	DecidedAt   time.Time
+	Reason      string
 	// Ended says why a waiting request can no longer be approved: its invite expired (by this
 	// install's clock), was revoked, or is used up; "" when it can.
 	Ended string
 }
 
 // Requests lists a community's join requests for its owner and moderators, the oldest first:
-// the waiting ones that can still be approved, or every one with all.
+// the waiting ones (Ended says why one can no longer be approved), or every one with all.
 func (s *Service) Requests(id community.Hash, all bool) ([]EntryRequest, error) {
 	r, err := s.room(id)
 	if err != nil {
@@ -84,8 +86,8 @@ func (s *Service) Requests(id community.Hash, all bool) ([]EntryRequest, error) 
 	var out []EntryRequest
 	for _, q := range st.Requests() {
 		v := s.requestView(st, names, q, now)
-		if !all && (v.State != community.RequestWaiting || v.Ended != "") {
-			continue
+		if !all && v.State != community.RequestWaiting {
+			continue // waiting ones show even when they can no longer be approved: Decline clears them
 		}
 		if e, ok, err := s.store.Event(id, q.ID); err == nil && ok {
 			if b, err := community.DecodeBody(e.Kind, e.Body); err == nil {
@@ -93,9 +95,9 @@ func (s *Service) Requests(id community.Hash, all bool) ([]EntryRequest, error) 
 				switch {
 				case err != nil:
 					s.log.Warn("the answers of a request do not open", "request", q.ID.Short(), "err", err)
-					v.AnswersSealed = true
-				case !sealed:
-					v.AnswersSealed = true
+					v.AnswersNote = "the answers were changed on the way (they are not what the joiner signed): decline this request, or ask " + names.of(q.Admitter) + " why"
+				case !sealed && len(q.Invite.Questions) > 0:
+					v.AnswersNote = "the answers are sealed to the owner and the moderators of the time, and not to this device"
 				default:
 					v.Answers = answers
 				}
@@ -307,7 +309,10 @@ func (s *Service) SetEntry(ctx context.Context, id community.Hash, change func(*
 	if body.Rules, err = community.LimitWelcome.CleanText(next.Welcome.Rules); err != nil {
 		return cur, fmt.Errorf("the rules: %w", err)
 	}
-	if next.Welcome.Intro != "" {
+	switch {
+	case next.Welcome.Intro == cur.Welcome.Intro:
+		body.Intro = st.Settings.Intro // unchanged, even if it was archived since
+	case next.Welcome.Intro != "":
 		c, err := channelNamed(st, next.Welcome.Intro)
 		if err != nil {
 			return cur, err
@@ -380,12 +385,17 @@ func (s *Service) RevokeBy(ctx context.Context, id community.Hash, member ed2551
 	return n, err
 }
 
-// Waiting is where this install's own request to join a community stands in the log of the
-// member that answered: the answer to a join with an invite that needs approval.
-func waitingAnswer(st *community.State, joiner ed25519.PublicKey, inv invite.ID) (community.Request, bool) {
+// waitingAnswer is the request of a joiner asking again, whose state answers it: its latest
+// request with this invite (waiting, or declined), or its request still waiting with another
+// invite that can still admit at time at.
+func waitingAnswer(st *community.State, joiner ed25519.PublicKey, inv invite.ID, at time.Time) (community.Request, bool) {
 	q, ok := st.LatestRequestOf(joiner)
-	if !ok || q.Invite.ID != inv {
+	switch {
+	case !ok:
 		return q, false
+	case q.Invite.ID == inv:
+		return q, true
 	}
-	return q, true
+	w, ok := st.WaitingFor(joiner)
+	return w, ok && invite.CheckVerified(w.Invite, st.ID, at, st.Ledger()) == nil
 }

@@ -159,6 +159,13 @@ func TestApprovalOverTheNetwork(t *testing.T) {
 	if _, err := owner.Svc.Approve(ctx, id, deeReq.ID.String()); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("approving after the revocation: %v", err)
 	}
+	// It still shows, saying why it cannot be approved, until someone declines it.
+	if waiting, _ := owner.Svc.Requests(id, false); len(waiting) != 1 || waiting[0].Ended == "" {
+		t.Fatalf("waiting after the revocation: %+v", waiting)
+	}
+	if _, err := owner.Svc.Decline(ctx, id, deeReq.ID.String(), "the invite was withdrawn"); err != nil {
+		t.Fatal(err)
+	}
 	if waiting, _ := owner.Svc.Requests(id, false); len(waiting) != 0 {
 		t.Fatalf("%d requests still shown as waiting", len(waiting))
 	}

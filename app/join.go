@@ -231,7 +231,7 @@ func (s *Service) Admit(ctx context.Context, id community.Hash, req community.Jo
 	if req.Invite.Approval {
 		// Asked before: the request waits, or was declined (with this invite: another one may
 		// ask again).
-		if q, ok := waitingAnswer(st, req.Joiner, req.Invite.ID); ok {
+		if q, ok := waitingAnswer(st, req.Joiner, req.Invite.ID, s.now()); ok {
 			if e, ok, err := s.store.Event(id, q.Decision); q.State == community.RequestDeclined && err == nil && ok {
 				return e, nil
 			}

@@ -204,6 +204,7 @@ const (
 	RequestWaiting RequestState = iota + 1
 	RequestApproved
 	RequestDeclined
+	RequestEnded // a later request of the same joiner took its place (its invite could no longer admit)
 )
 
 func (s RequestState) String() string {
@@ -214,6 +215,8 @@ func (s RequestState) String() string {
 		return "approved"
 	case RequestDeclined:
 		return "declined"
+	case RequestEnded:
+		return "ended"
 	}
 	return "unknown"
 }
@@ -364,15 +367,19 @@ func (s *State) applyRegister(e *Event, b *RegisterInvite) error {
 	return nil
 }
 
-// applyRevokeInvite revokes one invite: a moderator or the owner any, a member its own.
-func (s *State) applyRevokeInvite(e *Event, b *RevokeInvite) error {
+// applyRevokeInvite revokes one invite: a moderator or the owner any, a member its own. It
+// returns the role the revocation needed: moderator, unless the invite is the author's own
+// registered one (a demotion voids a moderator's revocations above its cutoff, not its own).
+func (s *State) applyRevokeInvite(e *Event, b *RevokeInvite) (Role, error) {
+	if r, ok := s.registered[b.Invite]; ok && r.issuer.Equal(e.Author) {
+		s.revoked[b.Invite] = true
+		return RoleMember, nil
+	}
 	if s.RoleOf(e.Author) < RoleModerator {
-		if r, ok := s.registered[b.Invite]; !ok || !r.issuer.Equal(e.Author) {
-			return fmt.Errorf("%w: a member revokes only invites it registered", ErrRole)
-		}
+		return RoleNone, fmt.Errorf("%w: a member revokes only invites it registered", ErrRole)
 	}
 	s.revoked[b.Invite] = true
-	return nil
+	return RoleModerator, nil
 }
 
 // applyRevokeBy revokes every invite an issuer registered so far.
@@ -406,27 +413,39 @@ func (s *State) applySettings(b *Settings) error {
 	return nil
 }
 
-// applyRequest records a join request that waits for approval. It is checked as a join is (the
-// invite at the request's time, the proofs), but counts no use: only approvals do.
-func (s *State) applyRequest(e *Event, b *EntryRequest) error {
+// applyRequest records a join request that waits for approval; it returns the role its invite
+// would grant. It is checked as a join is (the invite at the request's time, the proofs), but
+// counts no use: only approvals do. A request of the same joiner still waiting with an invite that
+// can no longer admit at this request's time (expired, revoked, used up, its issuer gone) ends:
+// this one takes its place, so a joiner is never locked out by an old request nobody answered.
+// When the invite asks questions, the answers must be sealed to the owner at least (a relaying
+// member cannot keep them from the owner).
+func (s *State) applyRequest(e *Event, b *EntryRequest) (Role, error) {
 	signed, err := s.cache.join(e, b.join())
 	if err != nil {
-		return err
+		return RoleNone, err
 	}
 	if !signed.Approval {
-		return invalid("the invite does not need approval: a member admits with a join")
+		return RoleNone, invalid("the invite does not need approval: a member admits with a join")
 	}
 	if err := invite.CheckVerified(signed, s.ID, e.WallTime(), s.Ledger()); err != nil {
-		return err
+		return RoleNone, err
 	}
 	if m := s.members[string(b.Joiner)]; m != nil && m.Active {
-		return invalid("already a member")
+		return RoleNone, invalid("already a member")
 	}
-	if _, ok := s.waitingBy[string(b.Joiner)]; ok {
-		return invalid("the joiner has a request waiting already")
+	if len(signed.Questions) > 0 && !slices.ContainsFunc(b.Answers.Keys, func(k SealedKey) bool { return k.Member.Equal(s.Owner) }) {
+		return RoleNone, invalid("the answers are not sealed to the owner")
 	}
-	if s.waiting[signed.ID] >= MaxWaiting {
-		return invalid("the invite has %d requests waiting, the most it may", MaxWaiting)
+	old, waiting := s.waitingBy[string(b.Joiner)]
+	if waiting && s.stillValid(s.requests[old], e.WallTime()) {
+		return RoleNone, invalid("the joiner has a request waiting already")
+	}
+	if s.waiting[signed.ID] >= MaxWaiting && !(waiting && s.requests[old].Invite.ID == signed.ID) {
+		return RoleNone, invalid("the invite has %d requests waiting, the most it may", MaxWaiting)
+	}
+	if waiting {
+		s.decide(s.requests[old], e, RequestEnded, "a new request took its place")
 	}
 	s.requests[e.ID] = &Request{
 		ID: e.ID, At: e.WallTime(), Admitter: e.Author, Joiner: b.Joiner, X25519: b.JoinerX25519, Name: b.Name,
@@ -434,7 +453,12 @@ func (s *State) applyRequest(e *Event, b *EntryRequest) error {
 	}
 	s.waitingBy[string(b.Joiner)] = e.ID
 	s.waiting[signed.ID]++
-	return nil
+	return signed.Role, nil
+}
+
+// stillValid reports whether a waiting request's invite could still admit at time at.
+func (s *State) stillValid(r *Request, at time.Time) bool {
+	return invite.CheckVerified(r.Invite, s.ID, at, s.Ledger()) == nil
 }
 
 // waitingRequest finds the waiting request a decision names.
@@ -490,7 +514,10 @@ func (s *State) applyDecline(e *Event, b *Decline) error {
 	return nil
 }
 
-// noteLeakedApproval is noteLeakedKey for a void approval: its joiner holds the key it carried.
+// noteLeakedApproval is noteLeakedKey for a void approval: its joiner holds the key it carried —
+// when the approval could carry it: a request proved the joiner, and the approver held the key of
+// the event's epoch and was a moderator before it (a removed moderator, who holds no later key,
+// cannot force rotations by writing approvals).
 func (s *State) noteLeakedApproval(e *Event) {
 	b, err := s.cache.body(e)
 	if err != nil {
@@ -501,8 +528,48 @@ func (s *State) noteLeakedApproval(e *Event) {
 	if !ok || !r.Joiner.Equal(a.Joiner) || len(a.SealedKey) == 0 {
 		return // no request proved this joiner: its key may be made up to force rotations
 	}
-	if ep, ok := s.epochs[e.Epoch]; ok {
-		ep.holders[string(a.Joiner)] = true
+	ep, ok := s.epochs[e.Epoch]
+	if !ok || !ep.holders[string(e.Author)] || !s.wasModerator(e.Author, e.Position()) {
+		return
+	}
+	ep.holders[string(a.Joiner)] = true
+}
+
+// hashEntry writes the entry part of the state to a state hash: settings, registered invites,
+// requests, and the joins counted per issuer.
+func (s *State) hashEntry(w *writer) {
+	set := s.Settings
+	w.uvarint(uint64(set.MemberInvites))
+	w.flag(set.MemberApproval)
+	w.str(set.Welcome)
+	w.str(set.Rules)
+	w.hash(set.Intro)
+	w.uvarint(uint64(len(set.Questions)))
+	for _, q := range set.Questions {
+		w.str(q)
+	}
+	w.uvarint(uint64(len(s.regOrder)))
+	for _, id := range s.regOrder {
+		w.fixed(id[:])
+		w.fixed(s.registered[id].issuer)
+	}
+	reqs := s.Requests()
+	w.uvarint(uint64(len(reqs)))
+	for _, r := range reqs {
+		w.hash(r.ID)
+		w.byte1(byte(r.State))
+		w.hash(r.Decision)
+		w.str(r.Reason)
+	}
+	issuers := make([]string, 0, len(s.brought))
+	for k := range s.brought {
+		issuers = append(issuers, k)
+	}
+	slices.Sort(issuers)
+	w.uvarint(uint64(len(issuers)))
+	for _, k := range issuers {
+		w.str(k)
+		w.uvarint(uint64(s.brought[k]))
 	}
 }
 
@@ -661,6 +728,9 @@ func OpenAnswers(me KeyHolder, community Hash, b *EntryRequest, inv *invite.Sign
 	answers, sig, err := decodeAnswers(plain)
 	if err != nil {
 		return nil, false, err
+	}
+	if len(answers) != len(inv.Questions) {
+		return nil, false, fmt.Errorf("%w: %d answers to %d questions", invite.ErrForged, len(answers), len(inv.Questions))
 	}
 	if len(answers) > 0 && !VerifyAnswers(inv, b.Joiner, answers, sig) {
 		return nil, false, fmt.Errorf("%w: the joiner did not sign these answers", invite.ErrForged)

@@ -355,3 +355,128 @@ func TestMemberInvites(t *testing.T) {
 	mustVoid(t, v.state(t), ap, true)
 	mustActive(t, v.state(t), dee, false)
 }
+
+// TestStaleRequestGivesWay: a request whose invite expired, unanswered, does not lock its
+// joiner out: a request with a fresh invite takes its place (the old one ends), while one with a
+// still valid invite is refused.
+func TestStaleRequestGivesWay(t *testing.T) {
+	c, v := newCommunity(t, 0)
+	bo := newPerson(t, "Bo")
+	short, err := invite.Issue(c.owner, invite.Params{Community: c.genesis.ID, CommunityName: "Makers", Role: RoleMember,
+		NotBefore: t0.Add(-time.Hour), Expires: t0.Add(time.Hour), Approval: true}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := c.approvalInvite(c.owner, 0)
+	old := c.request(v, c.owner, short, bo)
+	if err := v.state(t).CheckJoin(answered(t, fresh, bo, c.owner), c.owner.PublicKey(), c.clock); err == nil {
+		t.Fatal("a second request while the first can still be approved passed CheckJoin")
+	}
+	c.clock = t0.Add(2 * time.Hour) // the short invite expired, nobody answered
+	next := c.request(v, c.owner, fresh, bo)
+	st := v.state(t)
+	mustRequest(t, st, old, RequestEnded)
+	mustRequest(t, st, next, RequestWaiting)
+	c.approve(v, c.owner, next)
+	mustActive(t, v.state(t), bo, true)
+}
+
+// TestEntryAgainstModeratorsGone: a removed moderator's approvals cannot force key rotations once
+// the key rotated away from it; a moderator's removal of the member that relayed a request cannot
+// undo an approval granting moderator; a demotion voids the moderator's revocations of others'
+// invites above its cutoff, not a member's revocation of its own; answers to questions not sealed
+// to the owner make the request void; settings change the state hash.
+func TestEntryAgainstModeratorsGone(t *testing.T) {
+	c, v := newCommunity(t, 0)
+	mod, mod2, al, bo := newPerson(t, "mod"), newPerson(t, "mod2"), newPerson(t, "Al"), newPerson(t, "Bo")
+	c.admit(v, c.owner, mod, RoleModerator)
+	c.admit(v, c.owner, mod2, RoleModerator)
+	c.admit(v, c.owner, al, RoleMember)
+
+	// An owner's invite granting moderator, with approval; Al relays Bo's request, the owner
+	// approves; mod2 removes Al reaching back before the request: Bo stays.
+	inv, err := invite.Issue(c.owner, invite.Params{Community: c.genesis.ID, CommunityName: "Makers", Role: RoleModerator,
+		NotBefore: t0.Add(-time.Hour), Expires: t0.Add(24 * time.Hour), Approval: true}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := c.request(v, al, inv, bo)
+	c.approve(v, c.owner, req)
+	st := v.state(t)
+	c.write(v, mod2, KindRemove, &Remove{Target: al.PublicKey(), CutoffSeq: 0, TargetPrev: st.LastAct(al.PublicKey())})
+	mustActive(t, v.state(t), bo, true)
+	if v.state(t).RoleOf(bo.PublicKey()) != RoleModerator {
+		t.Fatal("Bo lost the moderator role the approval granted")
+	}
+
+	// mod is removed; the key rotates; mod's later approval of an old request claims the new
+	// epoch: nobody is counted as holding it.
+	cy := newPerson(t, "Cy")
+	other := c.approvalInvite(c.owner, 0)
+	rc := c.request(v, c.owner, other, cy)
+	c.write(v, c.owner, KindDecline, &Decline{Request: rc.ID})
+	st = v.state(t)
+	c.write(v, c.owner, KindRemove, &Remove{Target: mod.PublicKey(), CutoffSeq: 0, TargetPrev: st.LastAct(mod.PublicKey())})
+	var to []Recipient
+	for _, m := range v.state(t).Members() {
+		if m.Active {
+			to = append(to, Recipient{Key: m.Key, X25519: m.X25519})
+		}
+	}
+	body, _, err := NewRotation(c.genesis.ID, c.key, to, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rot := c.write(v, c.owner, KindRotateKey, body)
+	if n := len(v.state(t).NeedsRotation()); n != 0 {
+		t.Fatalf("%d keys need rotating after the rotation", n)
+	}
+	eph, sealed, _ := SealTo(c.key, cy.X25519Public(), rand.Reader)
+	c.clock = c.clock.Add(time.Second)
+	e, err := Build(mod, Draft{Community: c.genesis.ID, Kind: KindApprove, Epoch: rot.ID, Time: c.clock, Prev: v.lastOf(mod.PublicKey()), Deps: v.heads(),
+		Body: EncodeBody(&Approve{Request: rc.ID, Joiner: cy.PublicKey(), EphemeralKey: eph, SealedKey: sealed})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, _ := Decode(e.Encode())
+	v.add(e2)
+	st = v.state(t)
+	mustVoid(t, st, e2, true)
+	if n := len(st.NeedsRotation()); n != 0 {
+		t.Fatalf("a removed moderator's approval makes %d keys need rotating", n)
+	}
+
+	// Demotion: mod2's revocation of the owner's invite after its last kept act is void; a
+	// member's revocation of its own registered invite stands.
+	c.write(v, c.owner, KindSettings, &Settings{MemberInvites: 2})
+	target := c.invite(c.owner, RoleMember, 0)
+	keep := v.lastOf(mod2.PublicKey()).Seq
+	c.write(v, mod2, KindRevokeInvite, &RevokeInvite{Invite: target.ID})
+	if !v.state(t).Revoked(target.ID) {
+		t.Fatal("mod2 could not revoke")
+	}
+	st = v.state(t)
+	c.write(v, c.owner, KindSetRole, &SetRole{Target: mod2.PublicKey(), Role: RoleMember, CutoffSeq: keep, TargetPrev: st.LastAct(mod2.PublicKey())})
+	if v.state(t).Revoked(target.ID) {
+		t.Fatal("the demoted moderator's revocation above its cutoff stands")
+	}
+	mine := c.invite(mod2, RoleMember, 0)
+	c.write(v, mod2, KindRegisterInvite, &RegisterInvite{InviteRaw: mine.Raw, InviteSig: mine.Sig})
+	c.write(v, mod2, KindRevokeInvite, &RevokeInvite{Invite: mine.ID})
+	if !v.state(t).Revoked(mine.ID) {
+		t.Fatal("a member could not revoke its own invite")
+	}
+
+	// Answers not sealed to the owner: void.
+	dee := newPerson(t, "Dee")
+	asks := c.approvalInvite(c.owner, 0, "Why?")
+	hidden, _ := NewEntryRequest(answered(t, asks, dee, bo, "because"), []Recipient{{Key: bo.PublicKey(), X25519: bo.X25519Public()}}, rand.Reader)
+	he := c.write(v, bo, KindJoinRequest, hidden)
+	mustVoid(t, v.state(t), he, true)
+
+	before := v.state(t).Hash()
+	c.write(v, c.owner, KindSettings, &Settings{MemberInvites: 2, Welcome: "Hi"})
+	if v.state(t).Hash() == before {
+		t.Fatal("the settings do not change the state hash")
+	}
+}

@@ -384,6 +384,7 @@ func (s *State) apply(e *Event) error {
 		return err
 	}
 	var granted Role
+	power := e.Kind.MinRole() // the role the act needed (a revocation: moderator, unless its author's own)
 	switch b := body.(type) {
 	case *Join:
 		granted, err = s.applyJoin(e, b)
@@ -394,7 +395,7 @@ func (s *State) apply(e *Event) error {
 	case *SetRole:
 		err = s.applySetRole(e, b)
 	case *RevokeInvite:
-		err = s.applyRevokeInvite(e, b)
+		power, err = s.applyRevokeInvite(e, b)
 	case *RegisterInvite:
 		err = s.applyRegister(e, b)
 	case *RevokeBy:
@@ -402,7 +403,7 @@ func (s *State) apply(e *Event) error {
 	case *Settings:
 		err = s.applySettings(b)
 	case *EntryRequest:
-		err = s.applyRequest(e, b)
+		granted, err = s.applyRequest(e, b)
 	case *Approve:
 		granted, err = s.applyApprove(e, b)
 	case *Decline:
@@ -444,7 +445,7 @@ func (s *State) apply(e *Event) error {
 	if err != nil {
 		return err
 	}
-	s.applied = append(s.applied, applied{id: e.ID, author: string(e.Author), seq: e.Seq, kind: e.Kind, granted: granted})
+	s.applied = append(s.applied, applied{id: e.ID, author: string(e.Author), seq: e.Seq, kind: e.Kind, granted: granted, power: power})
 	return nil
 }
 
@@ -621,7 +622,7 @@ func (s *State) applyRemove(e *Event, b *Remove) error {
 	// The target's joins of members with a role at or above the remover's stand: a moderator
 	// cannot evict a moderator by removing whoever admitted it.
 	s.voidAbove(b.Target, b.CutoffSeq, func(a applied) bool {
-		return (a.kind == KindJoin || a.kind == KindApprove) && a.granted >= rank
+		return (a.kind == KindJoin || a.kind == KindApprove || a.kind == KindJoinRequest) && a.granted >= rank
 	})
 	return nil
 }
@@ -643,7 +644,7 @@ func (s *State) applySetRole(e *Event, b *SetRole) error {
 	m.last = act{id: e.ID, rank: RoleOwner, kind: KindSetRole}
 	if demoted {
 		// Its moderator acts above the cutoff are void; what any member may do stands.
-		s.voidAbove(b.Target, b.CutoffSeq, func(a applied) bool { return a.kind.MinRole() < RoleModerator })
+		s.voidAbove(b.Target, b.CutoffSeq, func(a applied) bool { return a.power < RoleModerator })
 	}
 	return nil
 }
@@ -861,6 +862,7 @@ func (s *State) Hash() Hash {
 		w.flag(s.revoked[id])
 		w.uvarint(uint64(s.uses[id]))
 	}
+	s.hashEntry(&w)
 	eps := make([]Hash, 0, len(s.epochs))
 	for id := range s.epochs {
 		eps = append(eps, id)

@@ -110,7 +110,7 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 		return fmt.Errorf("%w: the joiner did not sign its answers", invite.ErrForged)
 	}
 	if req.Invite.Approval {
-		if r, ok := s.WaitingFor(req.Joiner); ok {
+		if r, ok := s.WaitingFor(req.Joiner); ok && s.stillValid(&r, at) {
 			return invalid("your request to join %s is waiting for approval already (since %s)", s.Name, r.At.UTC().Format("2 Jan 2006 15:04 UTC"))
 		}
 		if s.waiting[req.Invite.ID] >= MaxWaiting {

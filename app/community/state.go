@@ -116,7 +116,8 @@ type applied struct {
 	author  string
 	seq     uint64
 	kind    Kind
-	granted Role // for a join: the role it granted
+	granted Role // for a join, an approval or a request: the role it grants
+	power   Role // the role the act needed (a demotion voids the moderator acts above its cutoff)
 }
 
 // State is the community as folded from its authority events. It is built by Fold or a Folder

@@ -15,19 +15,20 @@ import (
 
 // RequestJSON is a request to join as `kithd requests --json` prints it.
 type RequestJSON struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name"`
-	Questions []string `json:"questions"`
-	Answers   []string `json:"answers"` // empty when they were not sealed to this install
-	InviteID  string   `json:"invite_id"`
-	At        string   `json:"at"` // RFC 3339
-	MemberID  string   `json:"member_id"`
-	InvitedBy string   `json:"invited_by"`
-	Via       string   `json:"via"`   // the member the joiner reached
-	State     string   `json:"state"` // waiting, approved, declined
-	DecidedBy string   `json:"decided_by,omitempty"`
-	Reason    string   `json:"reason,omitempty"`
-	Ended     string   `json:"ended,omitempty"` // why a waiting request can no longer be approved
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Questions   []string `json:"questions"`
+	Answers     []string `json:"answers"` // empty when this install cannot read them (answers_note says why)
+	AnswersNote string   `json:"answers_note,omitempty"`
+	InviteID    string   `json:"invite_id"`
+	At          string   `json:"at"` // RFC 3339
+	MemberID    string   `json:"member_id"`
+	InvitedBy   string   `json:"invited_by"`
+	Via         string   `json:"via"`   // the member the joiner reached
+	State       string   `json:"state"` // waiting, approved, declined
+	DecidedBy   string   `json:"decided_by,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	Ended       string   `json:"ended,omitempty"` // why a waiting request can no longer be approved
 }
 
 func requestJSON(r app.EntryRequest) RequestJSON {
@@ -35,7 +36,7 @@ func requestJSON(r app.EntryRequest) RequestJSON {
 		ID: r.ID.String(), Name: community.Printable(r.Name, false), Questions: printables(r.Questions), Answers: printables(r.Answers),
 		InviteID: r.InviteID.String(), At: r.At.UTC().Format(time.RFC3339), MemberID: fmt.Sprintf("%x", r.Joiner),
 		InvitedBy: r.InvitedBy, Via: r.ReachedVia, State: r.State.String(), DecidedBy: r.DecidedBy,
-		Reason: community.Printable(r.Reason, true), Ended: r.Ended,
+		Reason: community.Printable(r.Reason, true), Ended: r.Ended, AnswersNote: r.AnswersNote,
 	}
 	return j
 }
@@ -81,7 +82,7 @@ func (p *Peer) doEntry(ctx context.Context, req Request) (Result, error) {
 			}
 			text.WriteString("\n")
 			for i, q := range j.Questions {
-				a := "(answer sealed to the owner and moderators of the time)"
+				a := "(" + r.AnswersNote + ")"
 				if i < len(j.Answers) {
 					a = j.Answers[i]
 				}

@@ -222,16 +222,20 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 	id := community.Hash(r.inv.Community)
 	wait := joinFirstWait
 	began := time.Now()
+	afterExpiry := false // a delivered request asks on past the invite's expiry: it may have been approved before
 	for {
 		if err := expired(r.inv, time.Now()); err != nil {
 			r.mu.Lock()
 			asked := !r.state.Requested.IsZero()
 			r.mu.Unlock()
-			if asked {
-				err = fmt.Errorf("the invite to %q expired on %s before the owner or a moderator answered your request: ask for a new invite", r.inv.CommunityName, r.inv.Expires.Local().Format("2 January 2006 at 15:04"))
+			if !asked || time.Now().After(r.inv.Expires.Add(askAfterExpiry)) {
+				if asked {
+					err = expiredRequest(r.inv)
+				}
+				p.endJoin(r, err)
+				return
 			}
-			p.endJoin(r, err)
-			return
+			afterExpiry = true
 		}
 		r.set(func(s *PendingJoin) {
 			s.Attempts++
@@ -251,6 +255,10 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 			return
 		case ctx.Err() != nil:
 			p.stopJoin(r)
+			return
+		case errors.Is(err, app.ErrAwaitingApproval) && afterExpiry:
+			// A member that has the request says it still waits: past the expiry it never will.
+			p.endJoin(r, expiredRequest(r.inv))
 			return
 		case errors.Is(err, app.ErrAwaitingApproval):
 			p.requestTaken(r)
@@ -283,6 +291,15 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 			wait = min(2*wait, joinCeiling(time.Since(began)))
 		}
 	}
+}
+
+// askAfterExpiry is how long a join whose request was delivered asks on after the invite
+// expired: an approval made before the expiry still lets the joiner in, whenever it comes online.
+const askAfterExpiry = 7 * 24 * time.Hour
+
+// expiredRequest is how a join whose request was never approved ends.
+func expiredRequest(inv *invite.Invite) error {
+	return fmt.Errorf("the invite to %q expired on %s before the owner or a moderator approved your request: ask for a new invite", inv.CommunityName, inv.Expires.Local().Format("2 January 2006 at 15:04"))
 }
 
 // requestTaken notes that a member took the join's request (the invite needs approval): kept in
@@ -694,7 +711,8 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 	go func() { producers.Wait(); close(answers) }()
 
 	tried := map[string]bool{}
-	var said error // a "not now", or an unnamed peer's refusal: why no member admitted
+	var said error     // a "not now", or an unnamed peer's refusal: why no member admitted
+	var awaiting error // an unnamed peer's word that the request waits
 	for a := range answers {
 		if tried[a.peerID] {
 			continue
@@ -707,8 +725,13 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 		switch {
 		case err == nil:
 			return nil
+		case errors.Is(err, app.ErrAwaitingApproval) && named[a.peerID]:
+			return err // a member the invite names took the request (or has it): nobody else need be asked now
 		case errors.Is(err, app.ErrAwaitingApproval):
-			return err // a member took the request (or has it): nobody else need be asked now
+			// A peer found on the LAN or at the rendezvous knows the community's ID, which is no
+			// proof of membership: its word that the request waits counts only if no member the
+			// invite names answers better.
+			awaiting = err
 		case app.Refused(err) && named[a.peerID]:
 			return err // a member the invite names speaks for the community: final
 		case app.Refused(err):
@@ -727,6 +750,9 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 			}
 		}
 		p.log.Debug("join: a member did not admit", "peer", a.peerID, "via", a.via, "err", err)
+	}
+	if awaiting != nil {
+		return awaiting
 	}
 	// answers is closed: every producer has ended, so lan, dht and dhtErr are theirs no more.
 	why := nobody(len(cands), lan, dht, dhtErr, node.HasDHT())

@@ -102,7 +102,7 @@ func (rd *requestsDialog) card(r app.EntryRequest) fyne.CanvasObject {
 	for i, q := range r.Questions {
 		ql := widget.NewLabelWithStyle(community.Printable(q, false), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 		ql.Wrapping = fyne.TextWrapWord
-		a := "(sealed to the owner and moderators of the time: not readable here)"
+		a := "(" + r.AnswersNote + ")"
 		if i < len(r.Answers) {
 			a = community.Printable(r.Answers[i], true)
 		}

@@ -54,7 +54,7 @@ func TestApprovalFromTheDesktop(t *testing.T) {
 	test.AssertNotificationSent(t, &fyne.Notification{Title: "New request to Clay Studio Friends", Content: "Bo asks to join: open Requests to answer."}, func() {
 		test.Tap(w.join)
 		eventually(t, "Bo's window says the request waits", func() bool {
-			return strings.HasPrefix(w.stage.Text, "Your request to join") && w.cancel.Text == "Withdraw request"
+			return strings.HasPrefix(w.stage.Text, "Your request to join") && w.cancel.Text == "Stop waiting"
 		}, bo.q)
 		eventually(t, "the owner's Requests (1)", func() bool {
 			return !v.requestsBtn.Hidden && v.requestsBtn.Text == "Requests (1)"

@@ -332,7 +332,8 @@ func approvalText(name string, since time.Time) string {
 		when = " on " + since.Local().Format("2 January at 15:04")
 	}
 	return fmt.Sprintf("Your request to join %q was delivered%s. It waits for the owner or a moderator: once they approve it, "+
-		"Kith lets you in by itself the next time it reaches a member. You can close this window; keep Kith running.", name, when)
+		"Kith lets you in by itself the next time it reaches a member. You can close this window; keep Kith running. "+
+		"(Stop waiting ends it here; the request stays with the owner until they answer or the invite ends.)", name, when)
 }
 
 // describeInvite says what an invite grants, in one line.
@@ -509,7 +510,7 @@ func (h *Welcome) waitForApproval(since time.Time) {
 	if h.requested.IsZero() {
 		h.requested = since
 	}
-	h.cancel.SetText("Withdraw request")
+	h.cancel.SetText("Stop waiting")
 	h.setStage(approvalText(h.joinName, h.requested), 0)
 }
 
