@@ -178,6 +178,12 @@ func (s *Service) JoinRequest(inv *invite.Invite, admitter ed25519.PublicKey, na
 			return community.JoinRequest{}, err
 		}
 	}
+	if inv.Approval {
+		req.AskedAt = s.now().Truncate(time.Second)
+		if req.AskedSig, err = community.SignAsked(s.id, &inv.Signed, admitter, req.AskedAt); err != nil {
+			return community.JoinRequest{}, err
+		}
+	}
 	return req, nil
 }
 

@@ -19,6 +19,9 @@ import (
 
 // Bounds of entry.
 const (
+	// MaxAskedSkew is how far the time a joiner signs with its request may be from the clock of
+	// the member it reaches.
+	MaxAskedSkew = time.Hour
 	// MaxWaiting is the most requests one invite may have waiting for approval: a holder of the
 	// invite cannot flood the owner.
 	MaxWaiting = 20
@@ -112,6 +115,8 @@ type EntryRequest struct {
 	Name         string
 	Proof        []byte
 	JoinerSig    []byte
+	AskedAt      uint64 // when the joiner asked (Unix seconds, its clock), signed: AskedSig
+	AskedSig     []byte
 	Answers      SealedAnswers
 }
 
@@ -124,6 +129,8 @@ func (m *EntryRequest) encode(w *writer) {
 	w.str(m.Name)
 	w.bytes(m.Proof)
 	w.bytes(m.JoinerSig)
+	w.uvarint(m.AskedAt)
+	w.bytes(m.AskedSig)
 	w.bytes(m.Answers.EphemeralKey)
 	w.uvarint(uint64(len(m.Answers.Keys)))
 	for _, k := range m.Answers.Keys {
@@ -140,6 +147,8 @@ func (m *EntryRequest) decode(r *reader) {
 	m.Name = r.str(LimitDisplayName.Max)
 	m.Proof = r.bytes(ed25519.SignatureSize)
 	m.JoinerSig = r.bytes(ed25519.SignatureSize)
+	m.AskedAt = r.upTo(maxUnixSeconds)
+	m.AskedSig = r.bytes(ed25519.SignatureSize)
 	m.Answers.EphemeralKey = r.bytes(maxX25519)
 	n := r.count(maxRecipients, 32+1)
 	m.Answers.Keys = nil
@@ -223,8 +232,8 @@ func (s RequestState) String() string {
 
 // Request is a join request as the log says.
 type Request struct {
-	ID       Hash // the request event
-	At       time.Time
+	ID       Hash              // the request event
+	At       time.Time         // when the joiner asked (its signed clock), the time its invite is checked at
 	Admitter ed25519.PublicKey // the member the joiner reached
 	Joiner   ed25519.PublicKey
 	X25519   []byte
@@ -237,6 +246,8 @@ type Request struct {
 	Decision  Hash
 	DecidedAt time.Time
 	Reason    string
+
+	pos Position // the request event's, for the log's order
 }
 
 // Requests returns the join requests in the log, the oldest first.
@@ -245,12 +256,7 @@ func (s *State) Requests() []Request {
 	for _, r := range s.requests {
 		out = append(out, *r)
 	}
-	slices.SortFunc(out, func(a, b Request) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return a.ID.Compare(b.ID)
-	})
+	slices.SortFunc(out, func(a, b Request) int { return a.pos.Compare(b.pos) })
 	return out
 }
 
@@ -272,11 +278,11 @@ func (s *State) WaitingFor(joiner ed25519.PublicKey) (Request, bool) {
 	return s.RequestOf(id)
 }
 
-// LatestRequestOf returns joiner's latest request (waiting or decided), if any.
+// LatestRequestOf returns joiner's latest request (waiting or decided) in the log's order, if any.
 func (s *State) LatestRequestOf(joiner ed25519.PublicKey) (Request, bool) {
 	var best *Request
 	for _, r := range s.requests {
-		if r.Joiner.Equal(joiner) && (best == nil || best.At.Before(r.At) || (best.At.Equal(r.At) && best.ID.Compare(r.ID) < 0)) {
+		if r.Joiner.Equal(joiner) && (best == nil || best.pos.Less(r.pos)) {
 			best = r
 		}
 	}
@@ -428,7 +434,17 @@ func (s *State) applyRequest(e *Event, b *EntryRequest) (Role, error) {
 	if !signed.Approval {
 		return RoleNone, invalid("the invite does not need approval: a member admits with a join")
 	}
-	if err := invite.CheckVerified(signed, s.ID, e.WallTime(), s.Ledger()); err != nil {
+	asked := fromUnix(b.AskedAt)
+	if !VerifyAsked(signed, b.Joiner, e.Author, asked, b.AskedSig) {
+		return RoleNone, invalid("the joiner did not sign when it asked")
+	}
+	replay := askedKey(b.Joiner, signed.ID, b.AskedAt)
+	if s.asked[replay] {
+		return RoleNone, invalid("a replay of an earlier request")
+	}
+	// The joiner's signed time, not the writer's header time: a member cannot date a joiner's
+	// proof later (or earlier) than the joiner asked.
+	if err := invite.CheckVerified(signed, s.ID, asked, s.Ledger()); err != nil {
 		return RoleNone, err
 	}
 	if m := s.members[string(b.Joiner)]; m != nil && m.Active {
@@ -438,22 +454,68 @@ func (s *State) applyRequest(e *Event, b *EntryRequest) (Role, error) {
 		return RoleNone, invalid("the answers are not sealed to the owner")
 	}
 	old, waiting := s.waitingBy[string(b.Joiner)]
-	if waiting && s.stillValid(s.requests[old], e.WallTime()) {
+	if waiting && (s.stillValid(s.requests[old], asked) || !asked.After(s.requests[old].At)) {
 		return RoleNone, invalid("the joiner has a request waiting already")
 	}
-	if s.waiting[signed.ID] >= MaxWaiting && !(waiting && s.requests[old].Invite.ID == signed.ID) {
+	if s.waiting[signed.ID] >= MaxWaiting {
 		return RoleNone, invalid("the invite has %d requests waiting, the most it may", MaxWaiting)
 	}
 	if waiting {
 		s.decide(s.requests[old], e, RequestEnded, "a new request took its place")
 	}
 	s.requests[e.ID] = &Request{
-		ID: e.ID, At: e.WallTime(), Admitter: e.Author, Joiner: b.Joiner, X25519: b.JoinerX25519, Name: b.Name,
-		Invite: signed, State: RequestWaiting,
+		ID: e.ID, At: asked, Admitter: e.Author, Joiner: b.Joiner, X25519: b.JoinerX25519, Name: b.Name,
+		Invite: signed, State: RequestWaiting, pos: e.Position(),
 	}
+	s.asked[replay] = true
 	s.waitingBy[string(b.Joiner)] = e.ID
 	s.waiting[signed.ID]++
 	return signed.Role, nil
+}
+
+// askedKey names one asking of a joiner with an invite, for refusing replays.
+func askedKey(joiner ed25519.PublicKey, id invite.ID, at uint64) string {
+	return fmt.Sprintf("%x/%x/%d", []byte(joiner), id[:], at)
+}
+
+// askedMessage is what a joiner signs with the time it asks (SignAsked).
+func askedMessage(inv *invite.Signed, joiner, admitter ed25519.PublicKey, at time.Time) []byte {
+	m := []byte("kith-join-asked-v1\x00")
+	m = append(m, inv.Community[:]...)
+	m = append(m, inv.ID[:]...)
+	m = append(m, joiner...)
+	m = append(m, admitter...)
+	w := writer{b: m}
+	w.uvarint(unixSeconds(at))
+	return w.b
+}
+
+// SignAsked is the joiner's signature over the time it asks to join with inv through admitter.
+func SignAsked(joiner Signer, inv *invite.Signed, admitter ed25519.PublicKey, at time.Time) ([]byte, error) {
+	return joiner.Sign(askedMessage(inv, joiner.PublicKey(), admitter, at))
+}
+
+// VerifyAsked checks a joiner's signature over the time it asked.
+func VerifyAsked(inv *invite.Signed, joiner, admitter ed25519.PublicKey, at time.Time, sig []byte) bool {
+	return !at.IsZero() && len(joiner) == ed25519.PublicKeySize && len(admitter) == ed25519.PublicKeySize &&
+		len(sig) == ed25519.SignatureSize && ed25519.Verify(joiner, askedMessage(inv, joiner, admitter, at), sig)
+}
+
+// maxUnixSeconds bounds the times entry carries (9999-12-31).
+const maxUnixSeconds = 253402300799
+
+func unixSeconds(t time.Time) uint64 {
+	if t.IsZero() || t.Unix() < 0 {
+		return 0
+	}
+	return uint64(t.Unix())
+}
+
+func fromUnix(u uint64) time.Time {
+	if u == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(u), 0).UTC()
 }
 
 // stillValid reports whether a waiting request's invite could still admit at time at.
@@ -766,7 +828,8 @@ func NewEntryRequest(req JoinRequest, readers []Recipient, rand io.Reader) (*Ent
 	}
 	return &EntryRequest{
 		InviteRaw: req.Invite.Raw, InviteSig: req.Invite.Sig, Joiner: req.Joiner, JoinerX25519: req.X25519,
-		Name: req.Name, Proof: req.Proof, JoinerSig: req.JoinerSig, Answers: sealed,
+		Name: req.Name, Proof: req.Proof, JoinerSig: req.JoinerSig, AskedAt: unixSeconds(req.AskedAt), AskedSig: req.AskedSig,
+		Answers: sealed,
 	}, nil
 }
 

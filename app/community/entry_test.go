@@ -24,16 +24,24 @@ func (c *community) approvalInvite(issuer Signer, uses uint32, questions ...stri
 	return inv
 }
 
-// answered is p's request with answers to inv's questions.
-func answered(t tb, inv *invite.Invite, p *person, admitter Signer, answers ...string) JoinRequest {
-	t.Helper()
-	req := joinRequest(t, inv, p, admitter)
+// answered is p's request with answers to inv's questions, asked now (the community's clock).
+func (c *community) answered(inv *invite.Invite, p *person, admitter Signer, answers ...string) JoinRequest {
+	c.t.Helper()
+	req := joinRequest(c.t, inv, p, admitter)
 	if len(answers) > 0 {
 		sig, err := SignAnswers(p, &inv.Signed, answers)
 		if err != nil {
-			t.Fatal(err)
+			c.t.Fatal(err)
 		}
 		req.Answers, req.AnswersSig = answers, sig
+	}
+	if inv.Approval {
+		req.AskedAt = c.clock.Truncate(time.Second)
+		sig, err := SignAsked(p, &inv.Signed, admitter.PublicKey(), req.AskedAt)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		req.AskedSig = sig
 	}
 	return req
 }
@@ -41,7 +49,7 @@ func answered(t tb, inv *invite.Invite, p *person, admitter Signer, answers ...s
 // request has admitter write p's request (checked as an admitter checks it first).
 func (c *community) request(v *view, admitter Signer, inv *invite.Invite, p *person, answers ...string) *Event {
 	c.t.Helper()
-	req := answered(c.t, inv, p, admitter, answers...)
+	req := c.answered(inv, p, admitter, answers...)
 	st := v.state(c.t)
 	if err := st.CheckJoin(req, admitter.PublicKey(), c.clock); err != nil {
 		c.t.Fatalf("CheckJoin: %v", err)
@@ -101,7 +109,7 @@ func TestApproval(t *testing.T) {
 		t.Fatal("WaitingFor does not find Bo's request")
 	}
 	// A second request of the same joiner is refused while one waits.
-	if err := st.CheckJoin(answered(t, inv, bo, c.owner, "again"), c.owner.PublicKey(), c.clock); err == nil {
+	if err := st.CheckJoin(c.answered(inv, bo, c.owner, "again"), c.owner.PublicKey(), c.clock); err == nil {
 		t.Fatal("a second request of one joiner passed CheckJoin")
 	}
 
@@ -215,7 +223,7 @@ func TestRequestsEnd(t *testing.T) {
 	for i := range MaxWaiting + 1 {
 		p := newPerson(t, "p"+string(rune('a'+i)))
 		if i == MaxWaiting {
-			last = answered(t, many, p, c.owner)
+			last = c.answered(many, p, c.owner)
 			break
 		}
 		c.request(v, c.owner, many, p)
@@ -252,7 +260,7 @@ func TestAnswers(t *testing.T) {
 		t.Fatalf("a member opens the answers: %v, %v", ok, err)
 	}
 	// Answers the joiner did not sign (changed by the member that relayed them) are refused.
-	forged := answered(t, inv, bo, mem, "A friend", "x")
+	forged := c.answered(inv, bo, mem, "A friend", "x")
 	forged.Answers[1] = "changed"
 	sealed, _ := NewEntryRequest(forged, []Recipient{{Key: c.owner.PublicKey(), X25519: c.owner.X25519Public()}}, rand.Reader)
 	if _, _, err := OpenAnswers(c.owner, c.genesis.ID, sealed, &inv.Signed); !errors.Is(err, invite.ErrForged) {
@@ -264,18 +272,18 @@ func TestAnswers(t *testing.T) {
 		"too few":    {"a"},
 		"over limit": {"a", strings.Repeat("x", LimitAnswer.Max+1)},
 	} {
-		if err := st.CheckJoin(answered(t, inv, newPerson(t, "x"), c.owner, answers...), c.owner.PublicKey(), c.clock); err == nil {
+		if err := st.CheckJoin(c.answered(inv, newPerson(t, "x"), c.owner, answers...), c.owner.PublicKey(), c.clock); err == nil {
 			t.Errorf("%s: CheckJoin accepted", name)
 		} else {
 			t.Logf("%s: %v", name, err)
 		}
 	}
 	plain := c.invite(c.owner, RoleMember, 0)
-	if err := st.CheckJoin(answered(t, plain, newPerson(t, "x"), c.owner, "hi"), c.owner.PublicKey(), c.clock); err == nil || !strings.Contains(err.Error(), "asks no questions") {
+	if err := st.CheckJoin(c.answered(plain, newPerson(t, "x"), c.owner, "hi"), c.owner.PublicKey(), c.clock); err == nil || !strings.Contains(err.Error(), "asks no questions") {
 		t.Errorf("answers to an invite with no questions: %v", err)
 	}
 	// The join stream carries the answers and their signature.
-	enc := answered(t, inv, bo, mem, "A friend", "pots").Encode()
+	enc := c.answered(inv, bo, mem, "A friend", "pots").Encode()
 	back, err := DecodeJoinRequest(enc)
 	if err != nil || !slices.Equal(back.Answers, []string{"A friend", "pots"}) || !VerifyAnswers(back.Invite, back.Joiner, back.Answers, back.AnswersSig) {
 		t.Fatalf("DecodeJoinRequest: %+v, %v", back.Answers, err)
@@ -369,7 +377,7 @@ func TestStaleRequestGivesWay(t *testing.T) {
 	}
 	fresh := c.approvalInvite(c.owner, 0)
 	old := c.request(v, c.owner, short, bo)
-	if err := v.state(t).CheckJoin(answered(t, fresh, bo, c.owner), c.owner.PublicKey(), c.clock); err == nil {
+	if err := v.state(t).CheckJoin(c.answered(fresh, bo, c.owner), c.owner.PublicKey(), c.clock); err == nil {
 		t.Fatal("a second request while the first can still be approved passed CheckJoin")
 	}
 	c.clock = t0.Add(2 * time.Hour) // the short invite expired, nobody answered
@@ -470,7 +478,7 @@ func TestEntryAgainstModeratorsGone(t *testing.T) {
 	// Answers not sealed to the owner: void.
 	dee := newPerson(t, "Dee")
 	asks := c.approvalInvite(c.owner, 0, "Why?")
-	hidden, _ := NewEntryRequest(answered(t, asks, dee, bo, "because"), []Recipient{{Key: bo.PublicKey(), X25519: bo.X25519Public()}}, rand.Reader)
+	hidden, _ := NewEntryRequest(c.answered(asks, dee, bo, "because"), []Recipient{{Key: bo.PublicKey(), X25519: bo.X25519Public()}}, rand.Reader)
 	he := c.write(v, bo, KindJoinRequest, hidden)
 	mustVoid(t, v.state(t), he, true)
 
@@ -479,4 +487,39 @@ func TestEntryAgainstModeratorsGone(t *testing.T) {
 	if v.state(t).Hash() == before {
 		t.Fatal("the settings do not change the state hash")
 	}
+}
+
+// TestRequestReplays: a member holding a joiner's earlier proof cannot replay it — neither as a
+// copy of a request in the log (dated later) nor as a request it kept back — to end the joiner's
+// newer waiting request or to reopen a declined one.
+func TestRequestReplays(t *testing.T) {
+	c, v := newCommunity(t, 0)
+	mem, x := newPerson(t, "mem"), newPerson(t, "X")
+	c.admit(v, c.owner, mem, RoleMember)
+	b := c.approvalInvite(c.owner, 0)
+	kept := c.answered(b, x, mem) // X asked mem, which kept the proof back
+	c.clock = c.clock.Add(time.Minute)
+	rb := c.request(v, mem, b, x)
+	c.write(v, c.owner, KindDecline, &Decline{Request: rb.ID, Reason: "not now"})
+	c.clock = c.clock.Add(time.Hour)
+	a, err := invite.Issue(c.owner, invite.Params{Community: c.genesis.ID, CommunityName: "Makers", Role: RoleMember,
+		NotBefore: t0.Add(-time.Hour), Expires: c.clock.Add(24 * time.Hour), Approval: true}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := c.request(v, c.owner, a, x)
+
+	// mem copies its old request body, dated two days later (after A expired).
+	old, _ := DecodeBody(KindJoinRequest, rb.Body)
+	c.clock = c.clock.Add(48 * time.Hour)
+	copied := c.write(v, mem, KindJoinRequest, old)
+	mustVoid(t, v.state(t), copied, true)
+	// ... or the request it kept back, written now.
+	body, _ := NewEntryRequest(kept, v.state(t).Readers(), rand.Reader)
+	late := c.write(v, mem, KindJoinRequest, body)
+	if why, void := v.state(t).Void(late.ID); !void || !strings.Contains(why, "waiting already") {
+		t.Fatalf("the kept-back request: void %v (%q)", void, why)
+	}
+	mustRequest(t, v.state(t), r1, RequestWaiting)
+	mustRequest(t, v.state(t), rb, RequestDeclined)
 }

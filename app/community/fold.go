@@ -289,6 +289,7 @@ func (f *folding) newState() (*State, error) {
 		epochs:     map[Hash]*Epoch{},
 		registered: map[invite.ID]registration{},
 		requests:   map[Hash]*Request{},
+		asked:      map[string]bool{},
 		waitingBy:  map[string]Hash{},
 		waiting:    map[invite.ID]int{},
 		void:       map[Hash]string{},

@@ -25,6 +25,11 @@ type JoinRequest struct {
 	// signature over them (SignAnswers).
 	Answers    []string
 	AnswersSig []byte
+	// AskedAt is when the joiner asked (its clock, whole seconds), and AskedSig its signature over
+	// it, bound to the invite and the admitter (SignAsked): a request for an invite that needs
+	// approval carries both, so nobody can replay the joiner's proof as a later request.
+	AskedAt  time.Time
+	AskedSig []byte
 }
 
 // joinerMessage is what a joiner signs with its own key (for the invite's community): it binds the join to the joiner's
@@ -110,6 +115,12 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 		return fmt.Errorf("%w: the joiner did not sign its answers", invite.ErrForged)
 	}
 	if req.Invite.Approval {
+		if !VerifyAsked(req.Invite, req.Joiner, admitter, req.AskedAt, req.AskedSig) {
+			return fmt.Errorf("%w: the joiner did not sign when it asked (update Kith)", invite.ErrForged)
+		}
+		if d := req.AskedAt.Sub(at); d > MaxAskedSkew || d < -MaxAskedSkew {
+			return invalid("your clock and this member's differ by %s: set your computer's clock, then ask again", d.Abs().Round(time.Minute))
+		}
 		if r, ok := s.WaitingFor(req.Joiner); ok && s.stillValid(&r, at) {
 			return invalid("your request to join %s is waiting for approval already (since %s)", s.Name, r.At.UTC().Format("2 Jan 2006 15:04 UTC"))
 		}
@@ -141,7 +152,8 @@ func (s *State) CheckJoin(req JoinRequest, admitter ed25519.PublicKey, at time.T
 	return nil
 }
 
-// joinRequestVersion starts an encoded JoinRequest; version 2 adds the answers.
+// joinRequestVersion starts an encoded JoinRequest; version 2 (a request for an invite that
+// needs approval) adds when the joiner asked, signed, and the answers.
 const (
 	joinRequestVersion  = 1
 	joinRequestVersion2 = 2
@@ -154,8 +166,8 @@ const MaxJoinRequestSize = 8 << 10
 // version | invite (uvarint len Raw | Raw | sig[64]) | joiner[32] | x25519 | name | proof | joiner sig.
 func (req JoinRequest) Encode() []byte {
 	w := writer{}
-	answered := len(req.Answers) > 0 || len(req.AnswersSig) > 0
-	if answered {
+	v2 := len(req.Answers) > 0 || len(req.AnswersSig) > 0 || len(req.AskedSig) > 0
+	if v2 {
 		w.byte1(joinRequestVersion2)
 	} else {
 		w.byte1(joinRequestVersion)
@@ -167,7 +179,9 @@ func (req JoinRequest) Encode() []byte {
 	w.str(req.Name)
 	w.bytes(req.Proof)
 	w.bytes(req.JoinerSig)
-	if answered {
+	if v2 {
+		w.uvarint(unixSeconds(req.AskedAt))
+		w.bytes(req.AskedSig)
 		w.uvarint(uint64(len(req.Answers)))
 		for _, a := range req.Answers {
 			w.str(a)
@@ -197,13 +211,15 @@ func DecodeJoinRequest(b []byte) (JoinRequest, error) {
 	req.Proof = r.bytes(ed25519.SignatureSize)
 	req.JoinerSig = r.bytes(ed25519.SignatureSize)
 	if v == joinRequestVersion2 {
+		req.AskedAt = fromUnix(r.upTo(maxUnixSeconds))
+		req.AskedSig = r.bytes(ed25519.SignatureSize)
 		n := r.count(invite.MaxQuestions, 1)
 		for range n {
 			req.Answers = append(req.Answers, r.str(LimitAnswer.Max))
 		}
 		req.AnswersSig = r.bytes(ed25519.SignatureSize)
-		if len(req.Answers) == 0 || len(req.AnswersSig) != ed25519.SignatureSize {
-			return JoinRequest{}, fmt.Errorf("%w: a version-2 join request without answers or their signature", ErrMalformed)
+		if len(req.AskedSig) != ed25519.SignatureSize || req.AskedAt.IsZero() || (len(req.Answers) > 0) != (len(req.AnswersSig) == ed25519.SignatureSize) || (len(req.Answers) == 0 && len(req.AnswersSig) > 0) {
+			return JoinRequest{}, fmt.Errorf("%w: a version-2 join request without its time, or with answers and their signature not matching", ErrMalformed)
 		}
 	}
 	if err := r.done(); err != nil {

@@ -145,6 +145,7 @@ type State struct {
 	registered map[invite.ID]registration
 	regOrder   []invite.ID
 	requests   map[Hash]*Request
+	asked      map[string]bool // joiner, invite and signed time of every request: a replay is void
 	waitingBy  map[string]Hash
 	waiting    map[invite.ID]int
 	forks      map[string]uint64 // author → first void sequence number (equivocation)
@@ -535,6 +536,7 @@ func (s *State) clone() *State {
 	c.regOrder = slices.Clone(s.regOrder)
 	c.requests = maps.Clone(s.requests) // a decision replaces its request: the values are never changed
 	c.waitingBy = maps.Clone(s.waitingBy)
+	c.asked = maps.Clone(s.asked)
 	c.waiting = maps.Clone(s.waiting)
 	c.Settings.Questions = slices.Clone(s.Settings.Questions)
 	c.epochs = make(map[Hash]*Epoch, len(s.epochs))

@@ -250,19 +250,17 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 		case member: // admitted: a sync cut short goes on with the periodic one
 			p.endJoin(r, nil)
 			return
-		case err != nil && app.Refused(err):
+		case err != nil && app.Refused(err) && (!afterExpiry || isDecline(err)):
 			p.endJoin(r, err)
 			return
 		case ctx.Err() != nil:
 			p.stopJoin(r)
 			return
-		case errors.Is(err, app.ErrAwaitingApproval) && afterExpiry:
-			// A member that has the request says it still waits: past the expiry it never will.
-			p.endJoin(r, expiredRequest(r.inv))
-			return
-		case errors.Is(err, app.ErrAwaitingApproval):
+		case errors.Is(err, app.ErrAwaitingApproval) && !afterExpiry:
 			p.requestTaken(r)
 		}
+		// Past the expiry, a member's "it waits" or "expired" may come from a log that lacks an
+		// approval made in time: ask on, until askAfterExpiry, unless declined or admitted.
 		next := time.Now().Add(wait)
 		stage := app.JoinWaiting
 		r.set(func(s *PendingJoin) {
@@ -291,6 +289,13 @@ func (p *Peer) runJoin(ctx context.Context, r *joinRun) {
 			wait = min(2*wait, joinCeiling(time.Since(began)))
 		}
 	}
+}
+
+// isDecline reports whether a join ended with a decline of its request (final, even past the
+// invite's expiry).
+func isDecline(err error) bool {
+	var d *app.DeclinedError
+	return errors.As(err, &d)
 }
 
 // askAfterExpiry is how long a join whose request was delivered asks on after the invite
@@ -712,9 +717,9 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 
 	tried := map[string]bool{}
 	var said error     // a "not now", or an unnamed peer's refusal: why no member admitted
-	var awaiting error // an unnamed peer's word that the request waits
+	skipFound := false // an unnamed peer said the request waits: the others found are not asked
 	for a := range answers {
-		if tried[a.peerID] {
+		if tried[a.peerID] || (skipFound && !named[a.peerID]) {
 			continue
 		}
 		tried[a.peerID] = true
@@ -729,9 +734,11 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 			return err // a member the invite names took the request (or has it): nobody else need be asked now
 		case errors.Is(err, app.ErrAwaitingApproval):
 			// A peer found on the LAN or at the rendezvous knows the community's ID, which is no
-			// proof of membership: its word that the request waits counts only if no member the
-			// invite names answers better.
-			awaiting = err
+			// proof of membership: its word that the request waits is not taken (the join keeps
+			// asking; a member the invite names confirms it), and the other peers found are not
+			// asked in this attempt (a real member lacking the request would write another).
+			said = fmt.Errorf("a peer found %s says your request waits for approval; Kith asks a member the invite names to confirm it", where(a.via))
+			skipFound = true
 		case app.Refused(err) && named[a.peerID]:
 			return err // a member the invite names speaks for the community: final
 		case app.Refused(err):
@@ -750,9 +757,6 @@ func (p *Peer) attemptJoin(ctx context.Context, r *joinRun) error {
 			}
 		}
 		p.log.Debug("join: a member did not admit", "peer", a.peerID, "via", a.via, "err", err)
-	}
-	if awaiting != nil {
-		return awaiting
 	}
 	// answers is closed: every producer has ended, so lan, dht and dhtErr are theirs no more.
 	why := nobody(len(cands), lan, dht, dhtErr, node.HasDHT())
