@@ -26,6 +26,8 @@ func pageOf(e *community.Event, c *community.Content) community.Hash {
 		return profilesPage
 	case isAnnotation(e.Kind):
 		return annotationsPage(c.Channel)
+	case e.Kind == community.KindVote || e.Kind == community.KindPollClose:
+		return pollsPage
 	}
 	return c.Channel
 }

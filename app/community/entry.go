@@ -701,6 +701,12 @@ func answersAAD(community Hash, joiner ed25519.PublicKey) []byte {
 // SealAnswers seals a joiner's answers and its signature over them to readers (the owner and
 // the moderators).
 func SealAnswers(community Hash, joiner ed25519.PublicKey, answers []string, sig []byte, readers []Recipient, rand io.Reader) (SealedAnswers, error) {
+	return sealFor(readers, encodeAnswers(answers, sig), answersAAD(community, joiner), rand)
+}
+
+// sealFor seals plain to readers: a random key sealed to each of their X25519 keys with one
+// ephemeral key, and plain encrypted under it (XChaCha20-Poly1305, with aad).
+func sealFor(readers []Recipient, plain, aad []byte, rand io.Reader) (SealedAnswers, error) {
 	var out SealedAnswers
 	var key Key
 	if _, err := io.ReadFull(rand, key[:]); err != nil {
@@ -714,11 +720,10 @@ func SealAnswers(community Hash, joiner ed25519.PublicKey, answers []string, sig
 	for _, r := range readers {
 		s, err := identity.SealKey(eph, r.X25519, key)
 		if err != nil {
-			return out, fmt.Errorf("community: sealing answers to %x: %w", r.Key[:4], err)
+			return out, fmt.Errorf("community: sealing to %x: %w", r.Key[:4], err)
 		}
 		out.Keys = append(out.Keys, SealedKey{Member: r.Key, Sealed: s})
 	}
-	plain := encodeAnswers(answers, sig)
 	aead, err := chacha20poly1305.NewX(key[:])
 	if err != nil {
 		return out, err
@@ -727,8 +732,39 @@ func SealAnswers(community Hash, joiner ed25519.PublicKey, answers []string, sig
 	if _, err := io.ReadFull(rand, box); err != nil {
 		return out, fmt.Errorf("community: reading randomness: %w", err)
 	}
-	out.Box = aead.Seal(box, box, plain, answersAAD(community, joiner))
+	out.Box = aead.Seal(box, box, plain, aad)
 	return out, nil
+}
+
+// openFor opens what sealFor sealed, when it was sealed to me (ok false otherwise).
+func openFor(me KeyHolder, sealed SealedAnswers, aad []byte) (plain []byte, ok bool, err error) {
+	self := me.PublicKey()
+	var mine []byte
+	for _, k := range sealed.Keys {
+		if k.Member.Equal(self) {
+			mine = k.Sealed
+		}
+	}
+	if mine == nil {
+		return nil, false, nil
+	}
+	key, err := me.OpenKey(sealed.EphemeralKey, mine)
+	if err != nil {
+		return nil, false, err
+	}
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return nil, false, err
+	}
+	n := chacha20poly1305.NonceSizeX
+	if len(sealed.Box) < n {
+		return nil, false, ErrDecrypt
+	}
+	plain, err = aead.Open(nil, sealed.Box[:n], sealed.Box[n:], aad)
+	if err != nil {
+		return nil, false, ErrDecrypt
+	}
+	return plain, true, nil
 }
 
 // encodeAnswers is what sealed answers hold: uvarint n | n × answer | the joiner's signature.
@@ -761,31 +797,9 @@ func decodeAnswers(plain []byte) ([]string, []byte, error) {
 // sealed to me (I was not the owner or a moderator at the request's point). The answers'
 // signature is checked: a request whose answers the joiner did not sign gives an error.
 func OpenAnswers(me KeyHolder, community Hash, b *EntryRequest, inv *invite.Signed) (answers []string, ok bool, err error) {
-	self := me.PublicKey()
-	var sealed []byte
-	for _, k := range b.Answers.Keys {
-		if k.Member.Equal(self) {
-			sealed = k.Sealed
-		}
-	}
-	if sealed == nil {
-		return nil, false, nil
-	}
-	key, err := me.OpenKey(b.Answers.EphemeralKey, sealed)
-	if err != nil {
-		return nil, false, err
-	}
-	aead, err := chacha20poly1305.NewX(key[:])
-	if err != nil {
-		return nil, false, err
-	}
-	n := chacha20poly1305.NonceSizeX
-	if len(b.Answers.Box) < n {
-		return nil, false, ErrDecrypt
-	}
-	plain, err := aead.Open(nil, b.Answers.Box[:n], b.Answers.Box[n:], answersAAD(community, b.Joiner))
-	if err != nil {
-		return nil, false, ErrDecrypt
+	plain, ok, err := openFor(me, b.Answers, answersAAD(community, b.Joiner))
+	if !ok || err != nil {
+		return nil, ok, err
 	}
 	answers, sig, err := decodeAnswers(plain)
 	if err != nil {

@@ -83,6 +83,25 @@ func FuzzDecodeAnswers(f *testing.F) {
 	})
 }
 
+// FuzzDecodeBallot: a vote's sealed part (what the owner opens, written by any member) and its
+// ballot are read bounded, never panic, and what they accept encodes back the same.
+func FuzzDecodeBallot(f *testing.F) {
+	f.Add(encodeSealed(SealedAnswers{EphemeralKey: make([]byte, 32), Keys: []SealedKey{{Member: make([]byte, 32), Sealed: make([]byte, 48)}}, Box: make([]byte, 45)}), encodeBallot([]int{0, 2}))
+	f.Add("", []byte{})
+	f.Add("////", []byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add("AAAA", []byte{21})
+	f.Fuzz(func(t *testing.T, text string, ballot []byte) {
+		if s, err := decodeSealed(text); err == nil && encodeSealed(s) != text {
+			t.Fatal("a sealed ballot re-encodes differently")
+		}
+		if choices, err := decodeBallot(ballot); err == nil {
+			if len(choices) > MaxPollOptions || !bytes.Equal(encodeBallot(choices), ballot) {
+				t.Fatal("a ballot re-encodes differently, or has too many choices")
+			}
+		}
+	})
+}
+
 // FuzzDecodeJoinRequest: the join stream's decoder never panics, and what it accepts encodes
 // back to the same bytes.
 func FuzzDecodeJoinRequest(f *testing.F) {

@@ -62,7 +62,15 @@ type Request struct {
 	SetChannel     bool     `json:"set_channel,omitempty"`
 	MemberInvites  *int     `json:"member_invites,omitempty"`
 	MemberApproval string   `json:"member_approval,omitempty"` // yes, no; empty: unchanged
-	Progress       bool     `json:"progress,omitempty"`        // the client reads progress lines before the answer (see Call)
+	// Polls: poll --question --option... --multi --closes --results; vote POLL_ID INDEX...;
+	// poll-results POLL_ID.
+	Options  []string `json:"options,omitempty"`
+	Multi    bool     `json:"multi,omitempty"`
+	Closes   string   `json:"closes,omitempty"`  // a Go duration from now: 48h
+	Results  string   `json:"results,omitempty"` // after-close (default) or never
+	Poll     string   `json:"poll,omitempty"`
+	Choices  []string `json:"choices,omitempty"`  // vote: option numbers from 1
+	Progress bool     `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).
@@ -138,6 +146,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doCommunity(ctx, req)
 	case "requests", "approve", "decline", "welcome", "settings":
 		return p.doEntry(ctx, req)
+	case "poll", "vote", "poll-results", "polls", "poll-close":
+		return p.doPoll(ctx, req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

@@ -598,6 +598,7 @@ func (p *Peer) syncLoop(ctx context.Context) {
 		p.dialMembers(ctx)
 		p.syncAll(ctx)
 		p.saveAddrs()
+		p.Svc.CloseDuePolls(ctx) // the polls this member asked whose time has come: members get the results
 		select {
 		case <-ctx.Done():
 			return

@@ -28,6 +28,8 @@ type command struct {
 	arg2 func(r *peer.Request) *string
 	// noArg says when the one argument may be left out (revoke --by MEMBER).
 	noArg func(r *peer.Request) bool
+	// rest takes any number of arguments instead of arg and arg2 (vote POLL_ID INDEX...).
+	rest func(r *peer.Request, args []string) error
 	// wrongArgs says what to type when the number of arguments is wrong (n were given; nil: the
 	// generic sentence).
 	wrongArgs func(r *peer.Request, n int) string
@@ -111,6 +113,60 @@ var commands = []command{
 			fs.StringVar(&r.Reason, "reason", "", "")
 		},
 		arg: requestArg, wrongArgs: requestArgs("decline"), existing: true,
+	},
+	{
+		name:  "poll",
+		usage: []string{"poll [--community ID] [--channel NAME] --question Q", "    --option A --option B... [--multi] [--closes 48h]", "    [--results after-close|never]"},
+		help:  []string{"ask a poll (the owner, moderators); prints POLL_ID", "votes are sealed to the owner and moderators;", "members see the results when it closes, or never"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			channel(fs, r)
+			fs.StringVar(&r.Text, "question", "", "")
+			fs.Var((*listFlag)(&r.Options), "option", "")
+			fs.BoolVar(&r.Multi, "multi", false, "")
+			fs.StringVar(&r.Closes, "closes", "", "")
+			fs.StringVar(&r.Results, "results", "after-close", "")
+		},
+		check: func(r *peer.Request) error {
+			switch {
+			case strings.TrimSpace(r.Text) == "":
+				return errors.New("poll needs --question TEXT")
+			case len(r.Options) < 2:
+				return errors.New("poll needs at least two --option TEXT")
+			case r.Results != "after-close" && r.Results != "never":
+				return fmt.Errorf("poll: --results is after-close or never, not %q", r.Results)
+			}
+			if r.Closes != "" {
+				if d, err := time.ParseDuration(r.Closes); err != nil || d <= 0 {
+					return fmt.Errorf("poll: --closes takes a duration such as 48h, not %q", r.Closes)
+				}
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "vote", usage: []string{"vote [--community ID] POLL_ID INDEX..."}, help: []string{"vote; options are counted from 1"},
+		flags: communityFlag, rest: func(r *peer.Request, args []string) error {
+			if len(args) < 2 {
+				return errors.New("vote takes a poll ID and one or more option numbers (see `kithd polls`)")
+			}
+			r.Poll, r.Choices = args[0], args[1:]
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "poll-results", usage: []string{"poll-results [--community ID] POLL_ID [--json]"},
+		help:  []string{"a poll's count (the owner, moderators; members once closed)"},
+		flags: communityFlag, arg: pollArg, wrongArgs: pollArgs("poll-results"), existing: true,
+	},
+	{
+		name: "polls", usage: []string{"polls [--community ID] [--json]"}, help: []string{"the polls, newest first, with your vote"},
+		flags: communityFlag, existing: true,
+	},
+	{
+		name: "poll-close", usage: []string{"poll-close [--community ID] POLL_ID"}, help: []string{"close a poll now (its author, the owner, moderators)"},
+		flags: communityFlag, arg: pollArg, wrongArgs: pollArgs("poll-close"), existing: true,
 	},
 	{
 		name:  "welcome",
@@ -387,6 +443,14 @@ func member(r *peer.Request) *string { return &r.Member }
 
 func requestArg(r *peer.Request) *string { return &r.Request }
 
+func pollArg(r *peer.Request) *string { return &r.Poll }
+
+func pollArgs(cmd string) func(*peer.Request, int) string {
+	return func(*peer.Request, int) string {
+		return fmt.Sprintf("%s takes one poll ID (see `kithd polls`)", cmd)
+	}
+}
+
 func requestArgs(cmd string) func(*peer.Request, int) string {
 	return func(*peer.Request, int) string {
 		return fmt.Sprintf("%s takes one request ID (see `kithd requests`)", cmd)
@@ -477,6 +541,17 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 			break
 		}
 		positional, args = append(positional, args[0]), args[1:]
+	}
+	if c.rest != nil {
+		if err := c.rest(&req, positional); err != nil {
+			return req, false, err
+		}
+		if c.check != nil {
+			if err := c.check(&req); err != nil {
+				return req, false, err
+			}
+		}
+		return req, *asJSON, nil
 	}
 	want := 0
 	if c.arg != nil {

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPollsAtTheCommandLine: kithd's poll contract on two running peers: `poll` prints POLL_ID;
+// `vote POLL_ID INDEX…` counts options from 1; `poll-results --json` gives the owner
+// {"options":[{"text","votes"}],"voters":N} at once, a member exit 1 and a sentence before the
+// close and the count after it; voting twice, on a closed poll, or out of range is a sentence.
+func TestPollsAtTheCommandLine(t *testing.T) {
+	ownerDir, boDir := t.TempDir(), t.TempDir()
+	runningPeer(t, ownerDir)
+	runningPeer(t, boDir)
+	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
+	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
+	inv, _ := owner(0, "invite")
+	bo(0, "join", "--name", "Bo", inv)
+
+	owner(2, "poll", "--question", "Which glaze?", "--option", "Celadon")
+	owner(2, "poll", "--question", "Which glaze?", "--option", "A", "--option", "B", "--results", "sometimes")
+	poll, _ := owner(0, "poll", "--question", "Which glaze?", "--option", "Celadon", "--option", "Tenmoku", "--closes", "48h")
+	if len(poll) != 64 {
+		t.Fatalf("poll printed %q, want its ID", poll)
+	}
+	bo(1, "poll", "--question", "Mine?", "--option", "a", "--option", "b")
+	within(t, 20*time.Second, "Bo has the poll", func() bool {
+		out, _ := bo(0, "polls", "--json")
+		return strings.Contains(out, poll)
+	})
+	bo(2, "vote", poll[:12], "3")
+	bo(2, "vote", poll[:12], "1", "2")
+	bo(0, "vote", poll[:12], "2")
+	if _, stderr := bo(2, "vote", poll[:12], "1"); !strings.Contains(stderr, "voted on this poll already") {
+		t.Fatalf("voting twice: %s", stderr)
+	}
+	if _, stderr := bo(1, "poll-results", poll); !strings.Contains(stderr, "when the poll closes") {
+		t.Fatalf("a member's results before the close: %s", stderr)
+	}
+	var res struct {
+		Options []struct {
+			Text  string `json:"text"`
+			Votes int    `json:"votes"`
+		} `json:"options"`
+		Voters int `json:"voters"`
+	}
+	within(t, 20*time.Second, "the owner counts Bo's vote", func() bool {
+		out, _ := owner(0, "poll-results", poll, "--json")
+		return json.Unmarshal([]byte(out), &res) == nil && res.Voters == 1
+	})
+	if res.Options[0].Text != "Celadon" || res.Options[1].Votes != 1 || res.Options[0].Votes != 0 {
+		t.Fatalf("the owner's results: %+v", res)
+	}
+	owner(0, "poll-close", poll)
+	within(t, 20*time.Second, "Bo sees the results", func() bool {
+		out, _ := bo(0, "poll-results", poll, "--json")
+		return json.Unmarshal([]byte(out), &res) == nil && res.Voters == 1 && res.Options[1].Votes == 1
+	})
+	out, _ := bo(0, "polls", "--json")
+	if !strings.Contains(out, `"closed":true`) || !strings.Contains(out, `"voted":true`) || !strings.Contains(out, `"mine":[2]`) {
+		t.Fatalf("Bo's polls: %s", out)
+	}
+}
