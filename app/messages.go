@@ -31,6 +31,9 @@ type Message struct {
 	Reactions []Reaction         // the emoji on it, in the order they were first put there
 	// MentionsMe: its text names this install\'s member after an @ ("@Ana", "@ana ortiz").
 	MentionsMe bool
+	// Poll is set for a poll (Text is its question): its options, state, this member's vote and
+	// the count where shown.
+	Poll *Poll
 }
 
 // cleanMessage is a message's text as it is stored: trimmed, with Windows line ends made one, and
@@ -190,7 +193,7 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 	}
 	out := make([]Message, 0, len(evs))
 	for _, e := range evs {
-		if e.Kind != community.KindMessage || st.CheckContent(e) != nil {
+		if (e.Kind != community.KindMessage && e.Kind != community.KindPoll) || st.CheckContent(e) != nil {
 			continue
 		}
 		c, err := r.keys.Open(e)
@@ -198,7 +201,13 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 			s.log.Debug("unreadable message", "id", e.ID.Short(), "err", err)
 			continue
 		}
-		out = append(out, r.annotate(n, st, r.view(st, e, c, me), me))
+		m := r.view(st, e, c, me)
+		if e.Kind == community.KindPoll {
+			if m.Poll = s.pollFor(r, st, e.ID); m.Poll == nil {
+				continue // a malformed poll: ignored
+			}
+		}
+		out = append(out, r.annotate(n, st, m, me))
 	}
 	return out, nil
 }
@@ -211,7 +220,7 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 		return Message{}, false, err
 	}
 	e, ok, err := s.store.Event(id, message)
-	if err != nil || !ok || e.Kind != community.KindMessage {
+	if err != nil || !ok || (e.Kind != community.KindMessage && e.Kind != community.KindPoll) {
 		return Message{}, false, err
 	}
 	r.mu.Lock()
@@ -229,5 +238,9 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 	if err != nil {
 		return Message{}, false, err
 	}
-	return r.annotate(n, st, r.view(st, e, c, me), me), true, nil
+	m := r.view(st, e, c, me)
+	if e.Kind == community.KindPoll {
+		m.Poll = s.pollFor(r, st, e.ID)
+	}
+	return r.annotate(n, st, m, me), true, nil
 }

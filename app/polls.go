@@ -175,6 +175,38 @@ func (s *Service) pollView(r *room, st *community.State, p *pollRecord) Poll {
 	return v
 }
 
+// pollFor is a poll as this install's member sees it, for a message view (nil when it does not
+// read). It reads the store and the keyring only: it may be called with r.mu held or not.
+func (s *Service) pollFor(r *room, st *community.State, poll community.Hash) *Poll {
+	p, err := s.readPoll(r, st, poll)
+	if err != nil {
+		return nil
+	}
+	v := s.pollView(r, st, p)
+	return &v
+}
+
+// pollUpdated tells views that a poll changed (a vote, a close): MessageUpdated with the poll's
+// message as this install sees it now. r.mu may be held.
+func (s *Service) pollUpdated(r *room, st *community.State, poll community.Hash) {
+	e, ok, err := s.store.Event(r.id, poll)
+	if err != nil || !ok || e.Kind != community.KindPoll || !e.HasBody() {
+		return
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return
+	}
+	m := r.view(st, e, c, s.id.PublicKey())
+	if m.Poll = s.pollFor(r, st, poll); m.Poll == nil {
+		return
+	}
+	if n, err := s.notesOf(r, c.Channel); err == nil {
+		m = r.annotate(n, st, m, s.id.PublicKey())
+	}
+	s.Emit(MessageUpdated{Community: r.id, Message: m})
+}
+
 // CreatePoll asks a poll in a channel (the owner and moderators).
 func (s *Service) CreatePoll(ctx context.Context, id, channel community.Hash, spec community.PollSpec) (Poll, error) {
 	if !spec.Closes.IsZero() && !spec.Closes.After(s.now()) {
@@ -210,8 +242,12 @@ func (s *Service) CreatePoll(ctx context.Context, id, channel community.Hash, sp
 		return Poll{}, err
 	}
 	spec, _ = community.PollOf(c)
-	return Poll{ID: e.ID, Channel: channel, Author: e.Author, Name: r.nameOf(st, e.Author), At: e.WallTime(), PollSpec: spec,
-		Results: &PollResults{Votes: make([]int, len(spec.Options))}}, nil
+	v := Poll{ID: e.ID, Channel: channel, Author: e.Author, Name: r.nameOf(st, e.Author), At: e.WallTime(), PollSpec: spec,
+		Results: &PollResults{Votes: make([]int, len(spec.Options))}}
+	m := r.view(st, e, c, s.id.PublicKey())
+	m.Poll = &v
+	s.Emit(MessageAdded{Community: id, Message: m})
+	return v, nil
 }
 
 // sealOwnLocked seals content this install writes with the current key (rotating first when a
@@ -287,6 +323,7 @@ func (s *Service) Vote(ctx context.Context, id, poll community.Hash, choices []i
 	if err != nil {
 		return v, err
 	}
+	s.pollUpdated(r, r.folder.State(), poll)
 	return s.pollView(r, r.folder.State(), p), nil
 }
 
@@ -350,6 +387,7 @@ func (s *Service) closePollLocked(ctx context.Context, r *room, poll community.H
 	if p, err = s.readPoll(r, st, poll); err != nil {
 		return Poll{}, err
 	}
+	s.pollUpdated(r, st, poll)
 	return s.pollView(r, st, p), nil
 }
 

@@ -254,6 +254,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	}
 	var deletes []deletion
 	var profiles, annotations []opened
+	var polls []community.Hash // polls a vote or a close of this batch changed
 	for i := range records {
 		if e := records[i].Event; e.Kind.Content() && e.HasBody() { // bodiless: deleted, in no page
 			records[i].Channel = unreadable
@@ -266,6 +267,15 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 					annotations = append(annotations, opened{e, c})
 				case community.KindMessage:
 					added = append(added, r.view(st, e, c, me))
+				case community.KindPoll:
+					m := r.view(st, e, c, me)
+					m.Poll = &Poll{ID: e.ID, Channel: c.Channel, Author: e.Author, Name: m.Name, At: e.WallTime()}
+					if spec, ok := community.PollOf(c); ok {
+						m.Poll.PollSpec = spec
+						added = append(added, m)
+					}
+				case community.KindVote, community.KindPollClose:
+					polls = append(polls, c.Target)
 				case community.KindDelete:
 					records[i].Channel = community.Hash{}
 					deletes = append(deletes, deletion{e, c})
@@ -305,7 +315,17 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		s.Emit(CommunityChanged{Community: r.id})
 	}
 	for _, m := range added {
+		if m.Poll != nil { // as this install sees it: its vote, the count where shown
+			if p := s.pollFor(r, st, m.ID); p != nil {
+				m.Poll = p
+			}
+		}
 		s.Emit(MessageAdded{Community: r.id, Message: m})
+	}
+	if err == nil {
+		for _, p := range slices.Compact(slices.SortedFunc(slices.Values(polls), community.Hash.Compare)) {
+			s.pollUpdated(r, st, p)
+		}
 	}
 	for _, d := range deletes { // after the batch is stored: a message and its deletion may come together
 		if err := s.applyDeleteLocked(r, st, d.e, d.c); err != nil {

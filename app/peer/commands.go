@@ -525,6 +525,7 @@ type MessageJSON struct {
 	Edited     bool           `json:"edited"`
 	Pinned     bool           `json:"pinned"`
 	MentionsMe bool           `json:"mentions_me"`
+	Poll       *PollJSON      `json:"poll,omitempty"` // a poll: Text is its question
 }
 
 // ReactionJSON is one emoji on a message.
@@ -543,6 +544,10 @@ func (p *Peer) messageJSON(m app.Message, channel string) MessageJSON {
 	}
 	for _, r := range m.Reactions {
 		j.Reactions = append(j.Reactions, ReactionJSON{Emoji: r.Emoji, Count: r.Count, Mine: r.Mine})
+	}
+	if m.Poll != nil {
+		pj := pollJSONIn(channel, *m.Poll)
+		j.Poll = &pj
 	}
 	return j
 }

@@ -58,11 +58,17 @@ func resultsJSON(p app.Poll) *ResultsJSON {
 }
 
 func (p *Peer) pollJSON(id community.Hash, v app.Poll) PollJSON {
-	j := PollJSON{ID: v.ID.String(), Author: nameOr(v.Name), Question: community.Printable(v.Question, true), Multi: v.Multi,
-		Results: "after-close", Closed: v.Closed, Voted: v.Voted, Count: resultsJSON(v), Note: v.ResultsNote, Options: []string{}}
+	channel := ""
 	if ch, err := p.channelByID(id, v.Channel); err == nil {
-		j.Channel = ch.Name
+		channel = ch.Name
 	}
+	return pollJSONIn(channel, v)
+}
+
+// pollJSONIn is a poll in channel as kithd prints it.
+func pollJSONIn(channel string, v app.Poll) PollJSON {
+	j := PollJSON{ID: v.ID.String(), Channel: channel, Author: nameOr(v.Name), Question: community.Printable(v.Question, true), Multi: v.Multi,
+		Results: "after-close", Closed: v.Closed, Voted: v.Voted, Count: resultsJSON(v), Note: v.ResultsNote, Options: []string{}}
 	for _, o := range v.Options {
 		j.Options = append(j.Options, community.Printable(o, false))
 	}

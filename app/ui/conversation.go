@@ -28,7 +28,16 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if v.postingNote() != "" {
 		return nil // removed, archived, announcements for a member: nothing to answer with
 	}
-	items := []*fyne.MenuItem{fyne.NewMenuItem("Reply", func() { v.setReply(m) })}
+	var items []*fyne.MenuItem
+	if p := m.Poll; p != nil {
+		if !p.Closed && !p.Voted {
+			items = append(items, fyne.NewMenuItem("Vote…", func() { v.openVote(m) }))
+		}
+		if v.myRole() >= community.RoleModerator && (!p.Closed || (p.Results != nil && !p.Results.Published && !p.ResultsNever)) {
+			items = append(items, fyne.NewMenuItem("Close the poll and show the results", func() { v.closePoll(m) }))
+		}
+	}
+	items = append(items, fyne.NewMenuItem("Reply", func() { v.setReply(m) }))
 	mine := map[string]bool{}
 	for _, r := range m.Reactions {
 		mine[r.Emoji] = r.Mine
@@ -48,7 +57,7 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted…", func() { v.showReactions(m) }))
 	}
-	if m.Mine {
+	if m.Mine && m.Poll == nil {
 		items = append(items, fyne.NewMenuItem("Edit…", func() { v.openEdit(m) }))
 	}
 	if v.myRole() >= community.RoleModerator {

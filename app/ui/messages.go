@@ -569,7 +569,7 @@ func (l *messageList) rebuild() {
 func (l *messageList) rowHeight(i int) float32 {
 	r := &l.rows[i]
 	if w := textWidth(l.width - theme.ScrollBarSize()); r.textW != w {
-		l.measure.SetText(r.m.Text)
+		l.measure.SetText(shownText(r.m))
 		l.measure.Resize(fyne.NewSize(w, 10))
 		r.textH, r.textW = l.measure.MinSize().Height, w
 	}
@@ -700,7 +700,7 @@ func (it *msgItem) set(r msgRow) {
 		}
 		setText(it.when, when)
 	}
-	setText(it.text, r.m.Text)
+	setText(it.text, shownText(r.m))
 	it.quote.Hidden = r.quote == ""
 	setText(&it.quote.Label, r.quote)
 	foot := footOf(r.m)

@@ -42,6 +42,11 @@ type Service interface {
 	Pins(id, channel community.Hash) ([]app.Message, error)
 	Mentions(id community.Hash, limit int) ([]app.Message, error)
 
+	// Polls.
+	CreatePoll(ctx context.Context, id, channel community.Hash, spec community.PollSpec) (app.Poll, error)
+	Vote(ctx context.Context, id, poll community.Hash, choices []int) (app.Poll, error)
+	ClosePoll(ctx context.Context, id, poll community.Hash) (app.Poll, error)
+
 	// Invites and moderation.
 	Invites(id community.Hash) ([]app.Issued, error)
 	RevokeInvite(ctx context.Context, id community.Hash, inv invite.ID) error

@@ -265,10 +265,11 @@ func (s *Shell) installMenu() {
 	recover := fyne.NewMenuItem("Recover ownership…", func() { s.view.openRecover() })
 	requests := fyne.NewMenuItem("Requests to join…", func() { s.view.openRequests() })
 	entry := fyne.NewMenuItem("Entry and welcome…", func() { s.view.openEntry() })
+	poll := fyne.NewMenuItem("New poll…", func() { s.view.openNewPoll() })
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
-		fyne.NewMenu("Community", about, invite, requests, entry, fyne.NewMenuItemSeparator(), recover),
+		fyne.NewMenu("Community", about, invite, poll, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
 	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
