@@ -159,7 +159,6 @@ func (v *CommunityView) openNewPoll() {
 	closes := widget.NewSelect(pollCloses, nil)
 	closes.SetSelected(pollCloses[1])
 	never := widget.NewCheck("Never show the results to members (you and moderators see them)", nil)
-	said := wrapped("")
 	id, channel := v.cur, ch.ID
 	s := v.s
 	var d dialog.Dialog
@@ -169,7 +168,6 @@ func (v *CommunityView) openNewPoll() {
 		widget.NewFormItem("", multi),
 		widget.NewFormItem("Closes", closes),
 		widget.NewFormItem("", never),
-		widget.NewFormItem("", said),
 	}, func(ok bool) {
 		if !ok {
 			return
