@@ -28,6 +28,8 @@ func pageOf(e *community.Event, c *community.Content) community.Hash {
 		return annotationsPage(c.Channel)
 	case e.Kind == community.KindVote || e.Kind == community.KindPollClose:
 		return pollsPage
+	case e.Kind == community.KindFeedbackAnswer || e.Kind == community.KindFeedbackStatus:
+		return feedbackPage
 	}
 	return c.Channel
 }

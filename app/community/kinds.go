@@ -65,6 +65,7 @@ const (
 	KindOffer           Kind = 78 // an offer that expires and that members can claim
 	KindOfferClaim      Kind = 79 // a member claims an offer
 	KindQuoteOK         Kind = 80 // the author marks a post "OK to quote" (exportable as a testimonial)
+	KindFeedbackAnswer  Kind = 82 // a member's answer to a feedback request, sealed to the owner and moderators
 )
 
 type kindInfo struct {
@@ -109,6 +110,7 @@ var kinds = map[Kind]kindInfo{
 	KindOffer:           {"offer", RoleModerator},
 	KindOfferClaim:      {"offer-claim", RoleMember},
 	KindQuoteOK:         {"quote-ok", RoleMember},
+	KindFeedbackAnswer:  {"feedback-answer", RoleMember},
 }
 
 // Known reports whether k is a kind this version understands.

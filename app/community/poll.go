@@ -158,8 +158,11 @@ func encodeSealed(s SealedAnswers) string {
 // maxBallotBox bounds a sealed ballot's box: the nonce, the tag and the largest ballot.
 const maxBallotBox = 24 + 16 + 1 + MaxPollOptions*2
 
-// decodeSealed reads what encodeSealed wrote, bounded.
-func decodeSealed(text string) (SealedAnswers, error) {
+// decodeSealed reads a sealed ballot: what encodeSealed wrote, bounded.
+func decodeSealed(text string) (SealedAnswers, error) { return decodeSealedWith(text, maxBallotBox) }
+
+// decodeSealedWith reads what encodeSealed wrote, its box at most maxBox bytes.
+func decodeSealedWith(text string, maxBox int) (SealedAnswers, error) {
 	var s SealedAnswers
 	b, err := base64.RawStdEncoding.Strict().DecodeString(text)
 	if err != nil {
@@ -170,7 +173,7 @@ func decodeSealed(text string) (SealedAnswers, error) {
 	for range r.count(maxRecipients, 32+1) {
 		s.Keys = append(s.Keys, SealedKey{Member: r.key(), Sealed: r.bytes(64)})
 	}
-	s.Box = r.bytes(maxBallotBox)
+	s.Box = r.bytes(maxBox)
 	if err := r.done(); err != nil {
 		return SealedAnswers{}, fmt.Errorf("%w: a sealed ballot: %v", ErrMalformed, err)
 	}

@@ -64,13 +64,18 @@ type Request struct {
 	MemberApproval string   `json:"member_approval,omitempty"` // yes, no; empty: unchanged
 	// Polls: poll --question --option... --multi --closes --results; vote POLL_ID INDEX...;
 	// poll-results POLL_ID.
-	Options  []string `json:"options,omitempty"`
-	Multi    bool     `json:"multi,omitempty"`
-	Closes   string   `json:"closes,omitempty"`  // a Go duration from now: 48h
-	Results  string   `json:"results,omitempty"` // after-close (default) or never
-	Poll     string   `json:"poll,omitempty"`
-	Choices  []string `json:"choices,omitempty"`  // vote: option numbers from 1
-	Progress bool     `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
+	Options []string `json:"options,omitempty"`
+	Multi   bool     `json:"multi,omitempty"`
+	Closes  string   `json:"closes,omitempty"`  // a Go duration from now: 48h
+	Results string   `json:"results,omitempty"` // after-close (default) or never
+	Poll    string   `json:"poll,omitempty"`
+	Choices []string `json:"choices,omitempty"` // vote: option numbers from 1
+	// Feedback: ask --question --role --joined-before --closes; answer REQUEST_ID TEXT;
+	// feedback-status REQUEST_ID STATUS --note.
+	JoinedBefore string `json:"joined_before,omitempty"` // a date: 2026-12-01
+	Status       string `json:"status,omitempty"`
+	Note         string `json:"note,omitempty"`
+	Progress     bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).
@@ -148,6 +153,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doEntry(ctx, req)
 	case "poll", "vote", "poll-results", "polls", "poll-close":
 		return p.doPoll(ctx, req)
+	case "ask", "answer", "feedback", "feedback-status":
+		return p.doFeedback(ctx, req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

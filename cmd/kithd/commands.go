@@ -169,6 +169,62 @@ var commands = []command{
 		flags: communityFlag, arg: pollArg, wrongArgs: pollArgs("poll-close"), existing: true,
 	},
 	{
+		name:  "ask",
+		usage: []string{"ask [--community ID] [--channel NAME] --question TEXT", "    [--role member|moderator] [--joined-before DATE] [--closes D]"},
+		help:  []string{"ask for feedback (the owner, moderators); prints its ID;", "answers are private to the owner and moderators"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			channel(fs, r)
+			fs.StringVar(&r.Text, "question", "", "")
+			fs.StringVar(&r.Role, "role", "", "")
+			fs.StringVar(&r.JoinedBefore, "joined-before", "", "")
+			fs.StringVar(&r.Closes, "closes", "", "")
+		},
+		check: func(r *peer.Request) error {
+			switch {
+			case strings.TrimSpace(r.Text) == "":
+				return errors.New("ask needs --question TEXT")
+			case r.Role != "" && r.Role != "member" && r.Role != "moderator":
+				return fmt.Errorf("ask: --role is member or moderator, not %q", r.Role)
+			}
+			if r.JoinedBefore != "" {
+				if _, err := parseDate(r.JoinedBefore); err != nil {
+					return err
+				}
+			}
+			if r.Closes != "" {
+				if d, err := time.ParseDuration(r.Closes); err != nil || d <= 0 {
+					return fmt.Errorf("ask: --closes takes a duration such as 72h, not %q", r.Closes)
+				}
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "answer", usage: []string{"answer [--community ID] REQUEST_ID TEXT"}, help: []string{"answer a feedback request (privately)"},
+		flags: communityFlag, arg: func(r *peer.Request) *string { return &r.Request }, arg2: func(r *peer.Request) *string { return &r.Text },
+		wrongArgs: func(*peer.Request, int) string {
+			return `answer takes a request ID (see ` + "`kithd feedback`" + `) and the answer as one argument: quote it`
+		},
+		existing: true,
+	},
+	{
+		name: "feedback", usage: []string{"feedback [--community ID] [--json]"},
+		help:  []string{"feedback requests: the owner and moderators see", "answers; members their own, and the statuses"},
+		flags: communityFlag, existing: true,
+	},
+	{
+		name:  "feedback-status",
+		usage: []string{"feedback-status [--community ID] [--note TEXT]", "    REQUEST_ID planned|doing|done|declined"},
+		help:  []string{"say what became of a request: you asked → we did"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) { communityFlag(fs, r); fs.StringVar(&r.Note, "note", "", "") },
+		arg:   func(r *peer.Request) *string { return &r.Request }, arg2: func(r *peer.Request) *string { return &r.Status },
+		wrongArgs: func(*peer.Request, int) string {
+			return "feedback-status takes a request ID and one of planned, doing, done, declined"
+		},
+		existing: true,
+	},
+	{
 		name:  "welcome",
 		usage: []string{"welcome [--community ID] [--text TEXT] [--rules TEXT]", "    [--channel NAME]"},
 		help:  []string{"what newcomers see (the owner); --channel: where", "they introduce themselves; no flag: show it"},
@@ -444,6 +500,17 @@ func member(r *peer.Request) *string { return &r.Member }
 func requestArg(r *peer.Request) *string { return &r.Request }
 
 func pollArg(r *peer.Request) *string { return &r.Poll }
+
+// parseDate reads a date as 2026-12-01 (midnight UTC) or RFC 3339.
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date: write it as 2026-12-01", s)
+}
 
 func pollArgs(cmd string) func(*peer.Request, int) string {
 	return func(*peer.Request, int) string {
