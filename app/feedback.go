@@ -151,6 +151,50 @@ func (s *Service) feedbackView(r *room, st *community.State, f *feedbackRecord) 
 	return v
 }
 
+// feedbackFor is a request as this install's member sees it, for a message view (nil when it does
+// not read). It reads the store and the keyring only.
+func (s *Service) feedbackFor(r *room, st *community.State, request community.Hash) *Feedback {
+	f, err := s.readFeedback(r, st, request)
+	if err != nil {
+		return nil
+	}
+	v := s.feedbackView(r, st, f)
+	return &v
+}
+
+// feedbackUpdated tells views that a request changed (an answer, a status): MessageUpdated with
+// its message; and, when its status changed and this member answered, FeedbackStatusChanged.
+func (s *Service) feedbackUpdated(r *room, st *community.State, request community.Hash, statusChanged bool) {
+	e, ok, err := s.store.Event(r.id, request)
+	if err != nil || !ok || e.Kind != community.KindFeedbackRequest || !e.HasBody() {
+		return
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return
+	}
+	m, ok := s.withParts(r, st, e, r.view(st, e, c, s.id.PublicKey()))
+	if !ok {
+		return
+	}
+	if n, err := s.notesOf(r, c.Channel); err == nil {
+		m = r.annotate(n, st, m, s.id.PublicKey())
+	}
+	s.Emit(MessageUpdated{Community: r.id, Message: m})
+	if statusChanged && m.Feedback.Answered && m.Feedback.Status != "" {
+		s.Emit(FeedbackStatusChanged{Community: r.id, Feedback: *m.Feedback})
+	}
+}
+
+// FeedbackStatusChanged: the status of a feedback request this member answered changed ("you
+// asked, we did"): views tell the member.
+type FeedbackStatusChanged struct {
+	Community community.Hash
+	Feedback  Feedback
+}
+
+func (FeedbackStatusChanged) isEvent() {}
+
 // Ask asks a feedback request in a channel (the owner and moderators).
 func (s *Service) Ask(ctx context.Context, id, channel community.Hash, spec community.FeedbackSpec) (Feedback, error) {
 	if !spec.Closes.IsZero() && !spec.Closes.After(s.now()) {
@@ -185,7 +229,11 @@ func (s *Service) Ask(ctx context.Context, id, channel community.Hash, spec comm
 	if err != nil {
 		return Feedback{}, err
 	}
-	return s.feedbackView(r, r.folder.State(), f), nil
+	v := s.feedbackView(r, r.folder.State(), f)
+	m := r.view(r.folder.State(), e, c, s.id.PublicKey())
+	m.Feedback = &v
+	s.Emit(MessageAdded{Community: id, Message: m})
+	return v, nil
 }
 
 // Answer answers a feedback request (a member it asks, once, while it is open): the answer is
@@ -234,6 +282,7 @@ func (s *Service) Answer(ctx context.Context, id, request community.Hash, text s
 	if err != nil {
 		return v, err
 	}
+	s.feedbackUpdated(r, r.folder.State(), request, false)
 	return s.feedbackView(r, r.folder.State(), f), nil
 }
 
@@ -284,6 +333,7 @@ func (s *Service) SetFeedbackStatus(ctx context.Context, id, request community.H
 	if err != nil {
 		return Feedback{}, err
 	}
+	s.feedbackUpdated(r, r.folder.State(), request, false)
 	return s.feedbackView(r, r.folder.State(), f), nil
 }
 

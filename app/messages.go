@@ -34,6 +34,28 @@ type Message struct {
 	// Poll is set for a poll (Text is its question): its options, state, this member's vote and
 	// the count where shown.
 	Poll *Poll
+	// Feedback is set for a feedback request (Text is its question): whom it asks, its status,
+	// this member's answer, and every answer for the owner and moderators.
+	Feedback *Feedback
+}
+
+// shownKind reports whether a content kind shows in its channel's conversation.
+func shownKind(k community.Kind) bool {
+	return k == community.KindMessage || k == community.KindPoll || k == community.KindFeedbackRequest
+}
+
+// withParts adds to a poll's or a feedback request's message what it carries (ok false when
+// it is malformed: views leave it out).
+func (s *Service) withParts(r *room, st *community.State, e *community.Event, m Message) (Message, bool) {
+	switch e.Kind {
+	case community.KindPoll:
+		m.Poll = s.pollFor(r, st, e.ID)
+		return m, m.Poll != nil
+	case community.KindFeedbackRequest:
+		m.Feedback = s.feedbackFor(r, st, e.ID)
+		return m, m.Feedback != nil
+	}
+	return m, true
 }
 
 // cleanMessage is a message's text as it is stored: trimmed, with Windows line ends made one, and
@@ -193,7 +215,7 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 	}
 	out := make([]Message, 0, len(evs))
 	for _, e := range evs {
-		if (e.Kind != community.KindMessage && e.Kind != community.KindPoll) || st.CheckContent(e) != nil {
+		if !shownKind(e.Kind) || st.CheckContent(e) != nil {
 			continue
 		}
 		c, err := r.keys.Open(e)
@@ -201,11 +223,9 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 			s.log.Debug("unreadable message", "id", e.ID.Short(), "err", err)
 			continue
 		}
-		m := r.view(st, e, c, me)
-		if e.Kind == community.KindPoll {
-			if m.Poll = s.pollFor(r, st, e.ID); m.Poll == nil {
-				continue // a malformed poll: ignored
-			}
+		m, ok := s.withParts(r, st, e, r.view(st, e, c, me))
+		if !ok {
+			continue // a malformed poll or request: ignored
 		}
 		out = append(out, r.annotate(n, st, m, me))
 	}
@@ -220,7 +240,7 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 		return Message{}, false, err
 	}
 	e, ok, err := s.store.Event(id, message)
-	if err != nil || !ok || (e.Kind != community.KindMessage && e.Kind != community.KindPoll) {
+	if err != nil || !ok || !shownKind(e.Kind) {
 		return Message{}, false, err
 	}
 	r.mu.Lock()
@@ -238,9 +258,6 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 	if err != nil {
 		return Message{}, false, err
 	}
-	m := r.view(st, e, c, me)
-	if e.Kind == community.KindPoll {
-		m.Poll = s.pollFor(r, st, e.ID)
-	}
+	m, _ := s.withParts(r, st, e, r.view(st, e, c, me))
 	return r.annotate(n, st, m, me), true, nil
 }

@@ -255,6 +255,11 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	var deletes []deletion
 	var profiles, annotations []opened
 	var polls []community.Hash // polls a vote or a close of this batch changed
+	type touched struct {
+		request community.Hash
+		status  bool
+	}
+	var asked []touched // feedback requests an answer or a status of this batch changed
 	for i := range records {
 		if e := records[i].Event; e.Kind.Content() && e.HasBody() { // bodiless: deleted, in no page
 			records[i].Channel = unreadable
@@ -276,6 +281,14 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 					}
 				case community.KindVote, community.KindPollClose:
 					polls = append(polls, c.Target)
+				case community.KindFeedbackRequest:
+					m := r.view(st, e, c, me)
+					if spec, ok := community.FeedbackOf(c); ok {
+						m.Feedback = &Feedback{ID: e.ID, Channel: c.Channel, Author: e.Author, Name: m.Name, At: e.WallTime(), FeedbackSpec: spec}
+						added = append(added, m)
+					}
+				case community.KindFeedbackAnswer, community.KindFeedbackStatus:
+					asked = append(asked, touched{c.Target, e.Kind == community.KindFeedbackStatus})
 				case community.KindDelete:
 					records[i].Channel = community.Hash{}
 					deletes = append(deletes, deletion{e, c})
@@ -320,11 +333,24 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 				m.Poll = p
 			}
 		}
+		if m.Feedback != nil {
+			if f := s.feedbackFor(r, st, m.ID); f != nil {
+				m.Feedback = f
+			}
+		}
 		s.Emit(MessageAdded{Community: r.id, Message: m})
 	}
 	if err == nil {
 		for _, p := range slices.Compact(slices.SortedFunc(slices.Values(polls), community.Hash.Compare)) {
 			s.pollUpdated(r, st, p)
+		}
+		done := map[community.Hash]bool{}
+		for _, t := range asked {
+			status := t.status || slices.ContainsFunc(asked, func(o touched) bool { return o.request == t.request && o.status })
+			if !done[t.request] {
+				done[t.request] = true
+				s.feedbackUpdated(r, st, t.request, status)
+			}
 		}
 	}
 	for _, d := range deletes { // after the batch is stored: a message and its deletion may come together

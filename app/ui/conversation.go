@@ -37,6 +37,9 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 			items = append(items, fyne.NewMenuItem("Close the poll and show the results", func() { v.closePoll(m) }))
 		}
 	}
+	if m.Feedback != nil {
+		items = append(items, v.feedbackItems(m)...)
+	}
 	items = append(items, fyne.NewMenuItem("Reply", func() { v.setReply(m) }))
 	mine := map[string]bool{}
 	for _, r := range m.Reactions {
@@ -57,7 +60,7 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted…", func() { v.showReactions(m) }))
 	}
-	if m.Mine && m.Poll == nil {
+	if m.Mine && m.Poll == nil && m.Feedback == nil {
 		items = append(items, fyne.NewMenuItem("Edit…", func() { v.openEdit(m) }))
 	}
 	if v.myRole() >= community.RoleModerator {

@@ -19,10 +19,13 @@ import (
 
 // shownText is a message's text as its row shows it: a poll's question, options and state.
 func shownText(m app.Message) string {
-	if m.Poll == nil {
-		return m.Text
+	switch {
+	case m.Poll != nil:
+		return pollText(*m.Poll)
+	case m.Feedback != nil:
+		return feedbackText(*m.Feedback)
 	}
-	return pollText(*m.Poll)
+	return m.Text
 }
 
 // pollText lays a poll out as text.

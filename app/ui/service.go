@@ -47,6 +47,11 @@ type Service interface {
 	Vote(ctx context.Context, id, poll community.Hash, choices []int) (app.Poll, error)
 	ClosePoll(ctx context.Context, id, poll community.Hash) (app.Poll, error)
 
+	// Feedback requests.
+	Ask(ctx context.Context, id, channel community.Hash, spec community.FeedbackSpec) (app.Feedback, error)
+	Answer(ctx context.Context, id, request community.Hash, text string) (app.Feedback, error)
+	SetFeedbackStatus(ctx context.Context, id, request community.Hash, status, note string) (app.Feedback, error)
+
 	// Invites and moderation.
 	Invites(id community.Hash) ([]app.Issued, error)
 	RevokeInvite(ctx context.Context, id community.Hash, inv invite.ID) error

@@ -177,6 +177,8 @@ func (s *Shell) handle(ev app.Event) {
 		s.welcome.progress(e)
 	case app.JoinEnded:
 		s.joinEnded(e)
+	case app.FeedbackStatusChanged:
+		s.feedbackChanged(e)
 	}
 	s.view.handle(ev)
 	if e, ok := ev.(app.MessageAdded); ok && !e.Message.Mine {
@@ -266,10 +268,11 @@ func (s *Shell) installMenu() {
 	requests := fyne.NewMenuItem("Requests to join…", func() { s.view.openRequests() })
 	entry := fyne.NewMenuItem("Entry and welcome…", func() { s.view.openEntry() })
 	poll := fyne.NewMenuItem("New poll…", func() { s.view.openNewPoll() })
+	ask := fyne.NewMenuItem("Ask for feedback…", func() { s.view.openAsk() })
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
-		fyne.NewMenu("Community", about, invite, poll, requests, entry, fyne.NewMenuItemSeparator(), recover),
+		fyne.NewMenu("Community", about, invite, poll, ask, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
 	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
