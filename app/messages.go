@@ -37,11 +37,14 @@ type Message struct {
 	// Feedback is set for a feedback request (Text is its question): whom it asks, its status,
 	// this member's answer, and every answer for the owner and moderators.
 	Feedback *Feedback
+	// Offer is set for an offer (Text is its text): its title, quantity, expiry, the claims, and
+	// this member's claim and code.
+	Offer *Offer
 }
 
 // shownKind reports whether a content kind shows in its channel's conversation.
 func shownKind(k community.Kind) bool {
-	return k == community.KindMessage || k == community.KindPoll || k == community.KindFeedbackRequest
+	return k == community.KindMessage || k == community.KindPoll || k == community.KindFeedbackRequest || k == community.KindOffer
 }
 
 // withParts adds to a poll's or a feedback request's message what it carries (ok false when
@@ -54,6 +57,9 @@ func (s *Service) withParts(r *room, st *community.State, e *community.Event, m 
 	case community.KindFeedbackRequest:
 		m.Feedback = s.feedbackFor(r, st, e.ID)
 		return m, m.Feedback != nil
+	case community.KindOffer:
+		m.Offer = s.offerFor(r, st, e.ID)
+		return m, m.Offer != nil
 	}
 	return m, true
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kith-app/kith/app/community"
@@ -244,6 +245,9 @@ func (s *Service) CreatePoll(ctx context.Context, id, channel community.Hash, sp
 	spec, _ = community.PollOf(c)
 	v := Poll{ID: e.ID, Channel: channel, Author: e.Author, Name: r.nameOf(st, e.Author), At: e.WallTime(), PollSpec: spec,
 		Results: &PollResults{Votes: make([]int, len(spec.Options))}}
+	if !spec.Closes.IsZero() && !spec.ResultsNever {
+		s.due.add(id, e.ID, spec.Closes)
+	}
 	m := r.view(st, e, c, s.id.PublicKey())
 	m.Poll = &v
 	s.Emit(MessageAdded{Community: id, Message: m})
@@ -430,28 +434,65 @@ func (s *Service) Polls(id community.Hash, limit int) ([]Poll, error) {
 	return out[:min(len(out), limit)], nil
 }
 
-// CloseDuePolls closes the polls this install's member asked whose closing time has passed
-// (the peer calls it now and then), so that members get the results without anyone asking.
-func (s *Service) CloseDuePolls(ctx context.Context) {
-	cs, err := s.Communities()
-	if err != nil {
-		return
+// dueTimes are this install's open polls with a closing time: read from the store once, then
+// kept as polls are asked, so that closing them does not read every channel each time.
+type dueTimes struct {
+	mu      sync.Mutex
+	scanned bool
+	polls   map[[2]community.Hash]time.Time // (community, poll) → closing time
+}
+
+func (d *dueTimes) add(id, poll community.Hash, closes time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.polls == nil {
+		d.polls = map[[2]community.Hash]time.Time{}
 	}
+	d.polls[[2]community.Hash{id, poll}] = closes
+}
+
+// CloseDuePolls closes the polls this install's member asked whose closing time has passed
+// (the peer calls it now and then), so that members get the results without anyone asking. The
+// first call reads the polls from the store; later ones only those it knows are open.
+func (s *Service) CloseDuePolls(ctx context.Context) {
+	s.due.mu.Lock()
+	first := !s.due.scanned
+	s.due.scanned = true
+	s.due.mu.Unlock()
 	me := s.id.PublicKey()
-	for _, c := range cs {
-		if c.Role < community.RoleModerator {
-			continue
-		}
-		polls, err := s.Polls(c.ID, 1000)
+	if first {
+		cs, err := s.Communities()
 		if err != nil {
-			continue
+			return
 		}
-		for _, p := range polls {
-			if p.Closed && p.Results != nil && !p.Results.Published && ed25519.PublicKey(p.Author).Equal(me) && !p.ResultsNever {
-				if _, err := s.ClosePoll(ctx, c.ID, p.ID); err != nil {
-					s.log.Warn("closing a poll whose time has come", "community", c.ID.Short(), "poll", p.ID.Short(), "err", err)
+		for _, c := range cs {
+			if c.Role < community.RoleModerator {
+				continue
+			}
+			polls, err := s.Polls(c.ID, 10_000)
+			if err != nil {
+				continue
+			}
+			for _, p := range polls {
+				if ed25519.PublicKey(p.Author).Equal(me) && !p.Closes.IsZero() && !p.ResultsNever && (p.Results == nil || !p.Results.Published) {
+					s.due.add(c.ID, p.ID, p.Closes)
 				}
 			}
+		}
+	}
+	now := s.now()
+	s.due.mu.Lock()
+	var ready [][2]community.Hash
+	for k, closes := range s.due.polls {
+		if now.After(closes) {
+			ready = append(ready, k)
+			delete(s.due.polls, k)
+		}
+	}
+	s.due.mu.Unlock()
+	for _, k := range ready {
+		if _, err := s.ClosePoll(ctx, k[0], k[1]); err != nil {
+			s.log.Warn("closing a poll whose time has come", "community", k[0].Short(), "poll", k[1].Short(), "err", err)
 		}
 	}
 }

@@ -30,6 +30,8 @@ func pageOf(e *community.Event, c *community.Content) community.Hash {
 		return pollsPage
 	case e.Kind == community.KindFeedbackAnswer || e.Kind == community.KindFeedbackStatus:
 		return feedbackPage
+	case e.Kind == community.KindOfferClaim || e.Kind == community.KindOfferCode:
+		return offersPage
 	}
 	return c.Channel
 }

@@ -259,7 +259,9 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		request community.Hash
 		status  bool
 	}
-	var asked []touched // feedback requests an answer or a status of this batch changed
+	var asked []touched         // feedback requests an answer or a status of this batch changed
+	var offers []community.Hash // offers a claim or a code of this batch changed
+	claims := false
 	for i := range records {
 		if e := records[i].Event; e.Kind.Content() && e.HasBody() { // bodiless: deleted, in no page
 			records[i].Channel = unreadable
@@ -289,6 +291,15 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 					}
 				case community.KindFeedbackAnswer, community.KindFeedbackStatus:
 					asked = append(asked, touched{c.Target, e.Kind == community.KindFeedbackStatus})
+				case community.KindOffer:
+					m := r.view(st, e, c, me)
+					if spec, ok := community.OfferOf(c); ok {
+						m.Offer = &Offer{ID: e.ID, Channel: c.Channel, Author: e.Author, Name: m.Name, At: e.WallTime(), OfferSpec: spec}
+						added = append(added, m)
+					}
+				case community.KindOfferClaim, community.KindOfferCode:
+					offers = append(offers, c.Target)
+					claims = claims || e.Kind == community.KindOfferClaim
 				case community.KindDelete:
 					records[i].Channel = community.Hash{}
 					deletes = append(deletes, deletion{e, c})
@@ -338,11 +349,23 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 				m.Feedback = f
 			}
 		}
+		if m.Offer != nil {
+			if o := s.offerFor(r, st, m.ID); o != nil {
+				m.Offer = o
+			}
+		}
 		s.Emit(MessageAdded{Community: r.id, Message: m})
 	}
 	if err == nil {
 		for _, p := range slices.Compact(slices.SortedFunc(slices.Values(polls), community.Hash.Compare)) {
 			s.pollUpdated(r, st, p)
+		}
+		for _, o := range slices.Compact(slices.SortedFunc(slices.Values(offers), community.Hash.Compare)) {
+			s.offerUpdated(r, st, o)
+		}
+		if claims && st.RoleOf(me) >= community.RoleModerator {
+			id := r.id // the codes for the claims: written once this batch is stored and the room free
+			s.spawn(func() { s.GrantOffers(s.ctx, id) })
 		}
 		done := map[community.Hash]bool{}
 		for _, t := range asked {

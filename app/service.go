@@ -111,6 +111,8 @@ type Service struct {
 	runners   map[community.Hash]*runner                 // guarded by mu: see runner
 	net       Network                                    // guarded by mu: what Serve was given, for the runners' syncs
 	notices   map[community.Hash]*community.Event        // guarded by mu: removals of this install handed over (see serveNotice)
+
+	due dueTimes // this install's polls waiting for their closing time (see CloseDuePolls)
 }
 
 // SetPublisher sets what is called with every event this install writes, once it is stored

@@ -66,6 +66,7 @@ const (
 	KindOfferClaim      Kind = 79 // a member claims an offer
 	KindQuoteOK         Kind = 80 // the author marks a post "OK to quote" (exportable as a testimonial)
 	KindFeedbackAnswer  Kind = 82 // a member's answer to a feedback request, sealed to the owner and moderators
+	KindOfferCode       Kind = 83 // an offer's code sealed to the owner and moderators, or to one granted claimant
 )
 
 type kindInfo struct {
@@ -111,6 +112,7 @@ var kinds = map[Kind]kindInfo{
 	KindOfferClaim:      {"offer-claim", RoleMember},
 	KindQuoteOK:         {"quote-ok", RoleMember},
 	KindFeedbackAnswer:  {"feedback-answer", RoleMember},
+	KindOfferCode:       {"offer-code", RoleModerator},
 }
 
 // Known reports whether k is a kind this version understands.

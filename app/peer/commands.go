@@ -75,7 +75,12 @@ type Request struct {
 	JoinedBefore string `json:"joined_before,omitempty"` // a date: 2026-12-01
 	Status       string `json:"status,omitempty"`
 	Note         string `json:"note,omitempty"`
-	Progress     bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
+	// Offers: offer --title --text --quantity --expires --code; claim OFFER_ID.
+	Title    string `json:"title,omitempty"`
+	Quantity int    `json:"quantity,omitempty"`
+	Code     string `json:"code,omitempty"`
+	Offer    string `json:"offer,omitempty"`
+	Progress bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).
@@ -155,6 +160,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doPoll(ctx, req)
 	case "ask", "answer", "feedback", "feedback-status":
 		return p.doFeedback(ctx, req)
+	case "offer", "claim", "offers":
+		return p.doOffer(ctx, req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

@@ -594,15 +594,34 @@ func (p *Peer) syncLoop(ctx context.Context) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	first := true
 	for {
 		p.dialMembers(ctx)
 		p.syncAll(ctx)
 		p.saveAddrs()
 		p.Svc.CloseDuePolls(ctx) // the polls this member asked whose time has come: members get the results
+		if first {
+			p.grantAll(ctx) // offers' codes for claims stored before a restart (new claims trigger it as they come)
+			first = false
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// grantAll seals the offers' codes to granted claimants that lack them, in every community this
+// install owns or moderates.
+func (p *Peer) grantAll(ctx context.Context) {
+	cs, err := p.Svc.Communities()
+	if err != nil {
+		return
+	}
+	for _, c := range cs {
+		if c.Role >= community.RoleModerator {
+			p.Svc.GrantOffers(ctx, c.ID)
 		}
 	}
 }

@@ -225,6 +225,44 @@ var commands = []command{
 		existing: true,
 	},
 	{
+		name:  "offer",
+		usage: []string{"offer [--community ID] [--channel NAME] --title T --text X", "    --quantity N --expires D [--code SECRET]"},
+		help:  []string{"offer something (the owner, moderators); prints", "OFFER_ID; the code goes to granted members only"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			channel(fs, r)
+			fs.StringVar(&r.Title, "title", "", "")
+			fs.StringVar(&r.Text, "text", "", "")
+			fs.IntVar(&r.Quantity, "quantity", 0, "")
+			fs.StringVar(&r.Expires, "expires", "", "")
+			fs.StringVar(&r.Code, "code", "", "")
+		},
+		check: func(r *peer.Request) error {
+			switch {
+			case strings.TrimSpace(r.Title) == "":
+				return errors.New("offer needs --title T")
+			case r.Quantity < 1:
+				return errors.New("offer needs --quantity N (1 or more)")
+			case r.Expires == "":
+				return errors.New("offer needs --expires D (a duration such as 72h)")
+			}
+			if d, err := time.ParseDuration(r.Expires); err != nil || d <= 0 {
+				return fmt.Errorf("offer: --expires takes a duration such as 72h, not %q", r.Expires)
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "claim", usage: []string{"claim [--community ID] OFFER_ID"}, help: []string{"claim an offer: prints granted (and the code)"},
+		flags: communityFlag, arg: func(r *peer.Request) *string { return &r.Offer },
+		wrongArgs: func(*peer.Request, int) string { return "claim takes one offer ID (see `kithd offers`)" },
+		existing:  true,
+	},
+	{
+		name: "offers", usage: []string{"offers [--community ID] [--json]"}, help: []string{"the offers, with your claims and codes"},
+		flags: communityFlag, existing: true,
+	},
+	{
 		name:  "welcome",
 		usage: []string{"welcome [--community ID] [--text TEXT] [--rules TEXT]", "    [--channel NAME]"},
 		help:  []string{"what newcomers see (the owner); --channel: where", "they introduce themselves; no flag: show it"},

@@ -1,0 +1,445 @@
+package app
+
+// Offers: the owner and moderators offer something to members, who claim it; the first claims
+// in the log's order, up to the quantity, are granted — the same at every member —, and the
+// offer's code, if any, is sealed to each granted claimant by the owner's or a moderator's
+// install as soon as it sees the claim.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// offersPage is the store page of claims and codes (no channel has this ID).
+var offersPage = community.Hash{0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb,
+	0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb, 0xfb}
+
+// Offer is an offer as views show it.
+type Offer struct {
+	ID      community.Hash
+	Channel community.Hash
+	Author  []byte
+	Name    string
+	At      time.Time
+	community.OfferSpec
+	Claimed int  // claims that count (at most Quantity are granted)
+	Expired bool // its expiry passed (this install's clock)
+	Mine    bool // this install's member claimed it
+	Granted bool // ... and its claim is among the first Quantity
+	Code    string
+	// Claimants are who claimed, in the log's order, for the owner and moderators (nil for
+	// members).
+	Claimants []Claimant
+}
+
+// Claimant is one claim as the owner and moderators see it.
+type Claimant struct {
+	Key     []byte
+	Name    string
+	At      time.Time
+	Granted bool
+	Coded   bool // the code was sealed to it
+}
+
+type offerRecord struct {
+	e      *community.Event
+	c      *community.Content
+	spec   community.OfferSpec
+	claims []*community.Event
+	codes  []*community.Content // in the log's order
+}
+
+func (s *Service) readOffer(r *room, st *community.State, offer community.Hash) (*offerRecord, error) {
+	e, ok, err := s.store.Event(r.id, offer)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || e.Kind != community.KindOffer || !e.HasBody() {
+		return nil, &sentenceError{msg: fmt.Sprintf("%s has no offer %s: `kithd offers` lists them", st.Name, offer.Short()), kind: ErrBadInput}
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return nil, fmt.Errorf("app: this device cannot read the offer yet (%w): it reads it once it has synced", err)
+	}
+	spec, ok := community.OfferOf(c)
+	if !ok || st.CheckContent(e) != nil {
+		return nil, &sentenceError{msg: "that offer is malformed or its author could not make it, so it is ignored", kind: ErrBadInput}
+	}
+	o := &offerRecord{e: e, c: c, spec: spec}
+	var all []*community.Event
+	before := community.Position{}
+	for {
+		evs, err := s.store.Page(r.id, offersPage, before, 500)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, e := range evs {
+			before = e.Position()
+			all = append(all, e)
+		}
+	}
+	slices.SortFunc(all, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
+	claimed := map[string]bool{}
+	for _, v := range all {
+		c, err := r.keys.Open(v)
+		if err != nil || c.Target != offer || st.CheckContent(v) != nil {
+			continue
+		}
+		switch v.Kind {
+		case community.KindOfferClaim:
+			late := v.WallTime().After(spec.Expires.Add(community.OfferSkew))
+			if late || claimed[string(v.Author)] {
+				continue // after the expiry, or a second claim: it does not count
+			}
+			claimed[string(v.Author)] = true
+			o.claims = append(o.claims, v)
+		case community.KindOfferCode:
+			if _, ok := community.CodeFor(c); ok {
+				o.codes = append(o.codes, c)
+			}
+		}
+	}
+	return o, nil
+}
+
+// granted reports whether the i-th claim (in the log's order) is granted.
+func (o *offerRecord) granted(i int) bool { return i < o.spec.Quantity }
+
+// codeFor is the code sealed to key ("" hex: the staff copy) that this install opens.
+func (s *Service) codeFor(id community.Hash, o *offerRecord, key []byte) (string, bool) {
+	want := fmt.Sprintf("%x", key)
+	for _, c := range slices.Backward(o.codes) {
+		if f, _ := community.CodeFor(c); f != want {
+			continue
+		}
+		if code, ok, err := community.OpenOfferCode(s.id, id, c); ok && err == nil {
+			return code, true
+		}
+	}
+	return "", false
+}
+
+// coded reports whether a code for key is in the log (whoever can open it).
+func (o *offerRecord) coded(key []byte) bool {
+	want := fmt.Sprintf("%x", key)
+	return slices.ContainsFunc(o.codes, func(c *community.Content) bool { f, _ := community.CodeFor(c); return f == want })
+}
+
+func (s *Service) offerView(r *room, st *community.State, o *offerRecord) Offer {
+	me := s.id.PublicKey()
+	v := Offer{ID: o.e.ID, Channel: o.c.Channel, Author: o.e.Author, Name: r.nameOf(st, o.e.Author), At: o.e.WallTime(),
+		OfferSpec: o.spec, Claimed: len(o.claims), Expired: s.now().After(o.spec.Expires)}
+	staff := st.RoleOf(me) >= community.RoleModerator
+	if staff {
+		v.Claimants = []Claimant{}
+	}
+	for i, c := range o.claims {
+		if bytes.Equal(c.Author, me) {
+			v.Mine, v.Granted = true, o.granted(i)
+			if v.Granted && o.spec.HasCode {
+				if code, ok := s.codeFor(r.id, o, me); ok {
+					v.Code = code
+				} else if staff {
+					v.Code, _ = s.codeFor(r.id, o, nil)
+				}
+			}
+		}
+		if staff {
+			v.Claimants = append(v.Claimants, Claimant{Key: c.Author, Name: r.nameOf(st, c.Author), At: c.WallTime(), Granted: o.granted(i), Coded: o.coded(c.Author)})
+		}
+	}
+	return v
+}
+
+// CreateOffer offers something in a channel (the owner and moderators); code, when not empty, is
+// sealed to the owner and moderators now and to each granted claimant later.
+func (s *Service) CreateOffer(ctx context.Context, id, channel community.Hash, spec community.OfferSpec, code string) (Offer, error) {
+	if !spec.Expires.After(s.now()) {
+		return Offer{}, &sentenceError{msg: "the expiry is in the past: choose one to come", kind: ErrBadInput}
+	}
+	if code != "" {
+		var err error
+		if code, err = community.CheckCode(code); err != nil {
+			return Offer{}, err
+		}
+		spec.HasCode = true
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return Offer{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) < community.RoleModerator {
+		return Offer{}, notAllowed("only the owner and moderators of %q make offers", st.Name)
+	}
+	if ch, ok := st.Channel(channel); !ok || ch.Archived {
+		return Offer{}, &sentenceError{msg: "that channel does not exist or is archived", kind: ErrBadInput}
+	}
+	c, err := community.NewOffer(channel, spec)
+	if err != nil {
+		return Offer{}, err
+	}
+	body, err := s.sealOwnLocked(ctx, r, c)
+	if err != nil {
+		return Offer{}, err
+	}
+	e, err := s.writeOwnLocked(ctx, r, community.KindOffer, body, channel)
+	if err != nil {
+		return Offer{}, err
+	}
+	if code != "" {
+		cc, err := community.NewOfferCode(id, channel, e.ID, nil, code, r.folder.State().Readers(), s.rand)
+		if err != nil {
+			return Offer{}, err
+		}
+		body, err := s.sealOwnLocked(ctx, r, cc)
+		if err != nil {
+			return Offer{}, err
+		}
+		if _, err := s.writeOwnLocked(ctx, r, community.KindOfferCode, body, offersPage, e.Position()); err != nil {
+			return Offer{}, err
+		}
+	}
+	o, err := s.readOffer(r, r.folder.State(), e.ID)
+	if err != nil {
+		return Offer{}, err
+	}
+	v := s.offerView(r, r.folder.State(), o)
+	m := r.view(r.folder.State(), e, c, s.id.PublicKey())
+	m.Offer = &v
+	s.Emit(MessageAdded{Community: id, Message: m})
+	return v, nil
+}
+
+// Claim claims an offer (a member, once, before it expires and while some are left, as this
+// install's log says). The claim is granted when it is among the first claims in the log's
+// order; the offer's code comes once the owner's or a moderator's install has sealed it to the
+// claimant.
+func (s *Service) Claim(ctx context.Context, id, offer community.Hash) (Offer, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return Offer{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) == community.RoleNone {
+		return Offer{}, notAllowed("only members of %q claim offers", st.Name)
+	}
+	o, err := s.readOffer(r, st, offer)
+	if err != nil {
+		return Offer{}, err
+	}
+	v := s.offerView(r, st, o)
+	switch {
+	case v.Mine:
+		return v, &sentenceError{msg: "you claimed this offer already", kind: ErrBadInput}
+	case v.Expired:
+		return v, &sentenceError{msg: "this offer expired on " + v.Expires.Local().Format("2 Jan 2006 at 15:04"), kind: ErrNotAllowed}
+	case v.Claimed >= v.Quantity:
+		return v, &sentenceError{msg: fmt.Sprintf("all %d were claimed", v.Quantity), kind: ErrNotAllowed}
+	}
+	c := community.NewContent(community.KindOfferClaim)
+	c.Channel, c.Target = o.c.Channel, offer
+	body, err := s.sealOwnLocked(ctx, r, c)
+	if err != nil {
+		return v, err
+	}
+	if _, err := s.writeOwnLocked(ctx, r, community.KindOfferClaim, body, offersPage, o.e.Position()); err != nil {
+		return v, err
+	}
+	st = r.folder.State()
+	if st.RoleOf(s.id.PublicKey()) >= community.RoleModerator {
+		s.grantLocked(ctx, r, offer)
+	}
+	if o, err = s.readOffer(r, st, offer); err != nil {
+		return v, err
+	}
+	s.offerUpdated(r, st, offer)
+	return s.offerView(r, st, o), nil
+}
+
+// GrantOffers seals the code of each offer with one to its granted claimants that lack it (the
+// owner and moderators whose install holds the code). The peer calls it when claims arrive and
+// now and then.
+func (s *Service) GrantOffers(ctx context.Context, id community.Hash) {
+	r, err := s.room(id)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.folder.State().RoleOf(s.id.PublicKey()) < community.RoleModerator {
+		return
+	}
+	for _, offer := range s.offerIDsLocked(r) {
+		s.grantLocked(ctx, r, offer)
+	}
+}
+
+// grantLocked seals one offer's code to its granted claimants that lack it. r.mu must be held.
+func (s *Service) grantLocked(ctx context.Context, r *room, offer community.Hash) {
+	st := r.folder.State()
+	o, err := s.readOffer(r, st, offer)
+	if err != nil || !o.spec.HasCode {
+		return
+	}
+	code, ok := s.codeFor(r.id, o, nil)
+	if !ok {
+		return // this install cannot read the code (promoted after the offer): another can
+	}
+	wrote := false
+	for i, c := range o.claims {
+		if !o.granted(i) || o.coded(c.Author) {
+			continue
+		}
+		m, ok := st.Member(c.Author)
+		if !ok || !m.Active || len(m.X25519) != 32 {
+			continue
+		}
+		readers := dedupe([]community.Recipient{{Key: m.Key, X25519: m.X25519}, {Key: s.id.PublicKey(), X25519: s.id.X25519Public()}})
+		cc, err := community.NewOfferCode(r.id, o.c.Channel, offer, c.Author, code, readers, s.rand)
+		if err != nil {
+			continue
+		}
+		body, err := s.sealOwnLocked(ctx, r, cc)
+		if err != nil {
+			s.log.Warn("sealing an offer's code", "offer", offer.Short(), "err", err)
+			return
+		}
+		if _, err := s.writeOwnLocked(ctx, r, community.KindOfferCode, body, offersPage, o.e.Position(), c.Position()); err != nil {
+			s.log.Warn("sealing an offer's code", "offer", offer.Short(), "err", err)
+			return
+		}
+		wrote = true
+	}
+	if wrote {
+		s.offerUpdated(r, r.folder.State(), offer)
+	}
+}
+
+// offerIDsLocked lists the offers in a community's channels (newest first).
+func (s *Service) offerIDsLocked(r *room) []community.Hash {
+	var out []community.Hash
+	for _, ch := range r.folder.State().Channels() {
+		before := community.Position{}
+		for scanned := 0; scanned < 20_000; {
+			evs, err := s.store.Page(r.id, ch.ID, before, 500)
+			if err != nil || len(evs) == 0 {
+				break
+			}
+			for _, e := range evs {
+				before = e.Position()
+				scanned++
+				if e.Kind == community.KindOffer {
+					out = append(out, e.ID)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// offerFor is an offer as this install's member sees it, for a message view.
+func (s *Service) offerFor(r *room, st *community.State, offer community.Hash) *Offer {
+	o, err := s.readOffer(r, st, offer)
+	if err != nil {
+		return nil
+	}
+	v := s.offerView(r, st, o)
+	return &v
+}
+
+// offerUpdated tells views that an offer changed (a claim, a code).
+func (s *Service) offerUpdated(r *room, st *community.State, offer community.Hash) {
+	e, ok, err := s.store.Event(r.id, offer)
+	if err != nil || !ok || e.Kind != community.KindOffer || !e.HasBody() {
+		return
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return
+	}
+	m, ok := s.withParts(r, st, e, r.view(st, e, c, s.id.PublicKey()))
+	if !ok {
+		return
+	}
+	if n, err := s.notesOf(r, c.Channel); err == nil {
+		m = r.annotate(n, st, m, s.id.PublicKey())
+	}
+	s.Emit(MessageUpdated{Community: r.id, Message: m})
+}
+
+// OfferOf returns one offer as this install's member sees it.
+func (s *Service) OfferOf(id, offer community.Hash) (Offer, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return Offer{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	o, err := s.readOffer(r, st, offer)
+	if err != nil {
+		return Offer{}, err
+	}
+	return s.offerView(r, st, o), nil
+}
+
+// Offers lists a community's offers, the newest first.
+func (s *Service) Offers(id community.Hash) ([]Offer, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	var out []Offer
+	for _, offer := range s.offerIDsLocked(r) {
+		if o, err := s.readOffer(r, st, offer); err == nil {
+			out = append(out, s.offerView(r, st, o))
+		}
+	}
+	slices.SortFunc(out, func(a, b Offer) int { return b.At.Compare(a.At) })
+	return out, nil
+}
+
+// ParseOfferRef finds an offer by its ID or a unique prefix (8+ hex digits).
+func (s *Service) ParseOfferRef(id community.Hash, ref string) (community.Hash, error) {
+	ref = strings.ToLower(strings.TrimSpace(ref))
+	if h, err := community.ParseHash(ref); err == nil {
+		return h, nil
+	}
+	if len(ref) < 8 {
+		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%q is not an offer ID: give at least its first 8 hex digits, as `kithd offers` prints them", ref), kind: ErrBadInput}
+	}
+	all, err := s.Offers(id)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	var found []community.Hash
+	for _, o := range all {
+		if strings.HasPrefix(o.ID.String(), ref) {
+			found = append(found, o.ID)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("no offer %s: `kithd offers` lists them", ref), kind: ErrBadInput}
+	}
+	return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%s names %d offers: give more of its ID", ref, len(found)), kind: ErrBadInput}
+}

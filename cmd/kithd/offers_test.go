@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOffersAtTheCommandLine: `offer` prints OFFER_ID; the first claim is granted and prints
+// `granted` and the code, which only the granted member reads; the next is told "all 1 were
+// claimed" (exit 1); a second claim is a mistake (exit 2); an expired offer says so (exit 1);
+// `offers --json` has id, title, quantity, claimed, expires, mine, granted and the code where
+// granted.
+func TestOffersAtTheCommandLine(t *testing.T) {
+	ownerDir, boDir, cyDir := t.TempDir(), t.TempDir(), t.TempDir()
+	runningPeer(t, ownerDir)
+	runningPeer(t, boDir)
+	runningPeer(t, cyDir)
+	owner, bo, cy := kithdIn(t, ownerDir), kithdIn(t, boDir), kithdIn(t, cyDir)
+	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
+	inv, _ := owner(0, "invite", "--uses", "2")
+	bo(0, "join", "--name", "Bo", inv)
+	cy(0, "join", "--name", "Cy", inv)
+
+	owner(2, "offer", "--title", "Early access", "--quantity", "0", "--expires", "24h")
+	owner(2, "offer", "--title", "Early access", "--quantity", "1")
+	offer, _ := owner(0, "offer", "--title", "Early access to the spring sale", "--text", "One member gets 20% off.",
+		"--quantity", "1", "--expires", "24h", "--code", "SPRING-20")
+	short, _ := owner(0, "offer", "--title", "Flash", "--quantity", "5", "--expires", "1s")
+	bo(1, "offer", "--title", "Mine", "--quantity", "1", "--expires", "1h")
+	within(t, 20*time.Second, "Bo and Cy have the offer", func() bool {
+		a, _ := bo(0, "offers", "--json")
+		b, _ := cy(0, "offers", "--json")
+		return strings.Contains(a, offer) && strings.Contains(b, offer)
+	})
+	out, _ := bo(0, "claim", offer[:12])
+	if out != "granted\nSPRING-20" {
+		t.Fatalf("Bo's claim printed %q", out)
+	}
+	bo(2, "claim", offer[:12])
+	within(t, 20*time.Second, "Cy sees Bo's claim", func() bool {
+		out, _ := cy(0, "offers", "--json")
+		return strings.Contains(out, `"claimed":1`)
+	})
+	if _, stderr := cy(1, "claim", offer[:12]); !strings.Contains(stderr, "all 1 were claimed") {
+		t.Fatalf("Cy's claim: %s", stderr)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if _, stderr := cy(1, "claim", short[:12]); !strings.Contains(stderr, "this offer expired") {
+		t.Fatalf("an expired offer: %s", stderr)
+	}
+	out, _ = bo(0, "offers", "--json")
+	var offers []map[string]any
+	if err := json.Unmarshal([]byte(out), &offers); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range offers {
+		if o["id"] != offer {
+			continue
+		}
+		for _, k := range []string{"id", "title", "quantity", "claimed", "expires", "mine", "granted", "code"} {
+			if _, ok := o[k]; !ok {
+				t.Fatalf("offers --json lacks %q: %s", k, out)
+			}
+		}
+		if o["code"] != "SPRING-20" || o["granted"] != true {
+			t.Fatalf("Bo's offer: %v", o)
+		}
+	}
+	if out, _ := cy(0, "offers", "--json"); strings.Contains(out, "SPRING-20") {
+		t.Fatalf("Cy reads the code: %s", out)
+	}
+}
