@@ -54,6 +54,12 @@ type feedbackRecord struct {
 	bodies  map[community.Hash]*community.Content
 	status  *community.Content
 	statusE *community.Event
+	granted map[string]bool // a request to an offer's granted members: who they are
+}
+
+// asks reports whether the request asks key, a member with role whose membership began at joined.
+func (f *feedbackRecord) asks(key []byte, role community.Role, joined time.Time) bool {
+	return f.spec.Asks(role, joined) && (f.granted == nil || f.granted[string(key)])
 }
 
 func (s *Service) readFeedback(r *room, st *community.State, request community.Hash) (*feedbackRecord, error) {
@@ -73,6 +79,16 @@ func (s *Service) readFeedback(r *room, st *community.State, request community.H
 		return nil, &sentenceError{msg: "that feedback request is malformed or its author could not ask it, so it is ignored", kind: ErrBadInput}
 	}
 	f := &feedbackRecord{e: e, c: c, spec: spec, bodies: map[community.Hash]*community.Content{}}
+	if spec.Offer != (community.Hash{}) {
+		f.granted = map[string]bool{}
+		if o, err := s.readOffer(r, st, spec.Offer); err == nil {
+			for i, c := range o.claims {
+				if o.granted(i) {
+					f.granted[string(c.Author)] = true
+				}
+			}
+		}
+	}
 	var all []*community.Event
 	before := community.Position{}
 	for {
@@ -103,7 +119,7 @@ func (s *Service) readFeedback(r *room, st *community.State, request community.H
 		case community.KindFeedbackAnswer:
 			m, _ := st.Member(v.Author)
 			late := !spec.Closes.IsZero() && v.WallTime().After(spec.Closes.Add(community.PollCloseSkew))
-			if late || answered[string(v.Author)] || !spec.Asks(m.Role, joinedAt(m)) {
+			if late || answered[string(v.Author)] || !f.asks(v.Author, m.Role, joinedAt(m)) {
 				continue // after the close, a second answer, or someone not asked: not counted
 			}
 			answered[string(v.Author)] = true
@@ -126,7 +142,7 @@ func (s *Service) feedbackView(r *room, st *community.State, f *feedbackRecord) 
 	me := s.id.PublicKey()
 	mem, _ := st.Member(me)
 	v := Feedback{ID: f.e.ID, Channel: f.c.Channel, Author: f.e.Author, Name: r.nameOf(st, f.e.Author), At: f.e.WallTime(),
-		FeedbackSpec: f.spec, Asked: f.spec.Asks(mem.Role, joinedAt(mem))}
+		FeedbackSpec: f.spec, Asked: f.asks(me, mem.Role, joinedAt(mem))}
 	if f.status != nil {
 		v.Status, v.Note, _ = community.StatusOf(f.status)
 		v.StatusAt = f.statusE.WallTime()
@@ -213,6 +229,11 @@ func (s *Service) Ask(ctx context.Context, id, channel community.Hash, spec comm
 	if ch, ok := st.Channel(channel); !ok || ch.Archived {
 		return Feedback{}, &sentenceError{msg: "that channel does not exist or is archived", kind: ErrBadInput}
 	}
+	if spec.Offer != (community.Hash{}) {
+		if _, err := s.readOffer(r, st, spec.Offer); err != nil {
+			return Feedback{}, err
+		}
+	}
 	c, err := community.NewFeedbackRequest(channel, spec)
 	if err != nil {
 		return Feedback{}, err
@@ -297,6 +318,9 @@ func audience(f community.FeedbackSpec) string {
 	}
 	if !f.JoinedBefore.IsZero() {
 		who += " who joined before " + f.JoinedBefore.Local().Format("2 Jan 2006")
+	}
+	if f.Offer != (community.Hash{}) {
+		who += " granted the offer it follows"
 	}
 	return who
 }

@@ -26,6 +26,9 @@ type FeedbackSpec struct {
 	Role         Role      // RoleNone: everyone; RoleMember or RoleModerator: only that role
 	JoinedBefore time.Time // zero: any; else only members whose membership began before it
 	Closes       time.Time // zero: open until its author's side closes it by a status of done or declined
+	// Offer, when not zero, asks only the members granted that offer (readers decide who they
+	// are from the offer's claims).
+	Offer Hash
 }
 
 // NewFeedbackRequest makes a feedback request's content body in channel. Its options are the
@@ -52,6 +55,9 @@ func NewFeedbackRequest(channel Hash, f FeedbackSpec) (*Content, error) {
 		before = strconv.FormatInt(f.JoinedBefore.Unix(), 10)
 	}
 	c.Options = []string{role, before}
+	if f.Offer != (Hash{}) {
+		c.Options = append(c.Options, f.Offer.String())
+	}
 	if !f.Closes.IsZero() {
 		c.Expires = f.Closes.Unix()
 	}
@@ -60,10 +66,17 @@ func NewFeedbackRequest(channel Hash, f FeedbackSpec) (*Content, error) {
 
 // FeedbackOf reads a feedback request's body; ok is false when it is malformed.
 func FeedbackOf(c *Content) (FeedbackSpec, bool) {
-	if c.Kind() != KindFeedbackRequest || len(c.Options) != 2 || c.Expires < 0 {
+	f := FeedbackSpec{Question: c.Text}
+	if c.Kind() != KindFeedbackRequest || len(c.Options) < 2 || len(c.Options) > 3 || c.Expires < 0 {
 		return FeedbackSpec{}, false
 	}
-	f := FeedbackSpec{Question: c.Text}
+	if len(c.Options) == 3 {
+		h, err := ParseHash(c.Options[2])
+		if err != nil || h == (Hash{}) {
+			return FeedbackSpec{}, false
+		}
+		f.Offer = h
+	}
 	switch c.Options[0] {
 	case "":
 	case RoleMember.String():

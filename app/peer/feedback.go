@@ -19,6 +19,7 @@ type FeedbackJSON struct {
 	Author       string       `json:"author"`
 	Question     string       `json:"question"`
 	Role         string       `json:"role,omitempty"`          // whom it asks: member, moderator; empty: everyone
+	Offer        string       `json:"offer,omitempty"`         // it asks the members granted this offer
 	JoinedBefore string       `json:"joined_before,omitempty"` // RFC 3339
 	Closes       string       `json:"closes,omitempty"`
 	Closed       bool         `json:"closed"`
@@ -47,6 +48,9 @@ func feedbackJSON(channel string, f app.Feedback) FeedbackJSON {
 	}
 	if !f.JoinedBefore.IsZero() {
 		j.JoinedBefore = f.JoinedBefore.UTC().Format(time.RFC3339)
+	}
+	if f.Offer != (community.Hash{}) {
+		j.Offer = f.Offer.String()
 	}
 	if !f.Closes.IsZero() {
 		j.Closes = f.Closes.UTC().Format(time.RFC3339)
@@ -110,6 +114,11 @@ func (p *Peer) doFeedback(ctx context.Context, req Request) (Result, error) {
 				return Result{}, usage("--closes takes a duration such as 72h, not %q", req.Closes)
 			}
 			spec.Closes = time.Now().Add(d)
+		}
+		if req.Offer != "" {
+			if spec.Offer, err = p.Svc.ParseOfferRef(id, req.Offer); err != nil {
+				return Result{}, asUsage(err)
+			}
 		}
 		f, err := p.Svc.Ask(ctx, id, ch.ID, spec)
 		if err != nil {

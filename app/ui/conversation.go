@@ -40,6 +40,9 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if m.Feedback != nil {
 		items = append(items, v.feedbackItems(m)...)
 	}
+	if m.Offer != nil {
+		items = append(items, v.offerItems(m)...)
+	}
 	items = append(items, fyne.NewMenuItem("Reply", func() { v.setReply(m) }))
 	mine := map[string]bool{}
 	for _, r := range m.Reactions {
@@ -60,7 +63,7 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted…", func() { v.showReactions(m) }))
 	}
-	if m.Mine && m.Poll == nil && m.Feedback == nil {
+	if m.Mine && m.Poll == nil && m.Feedback == nil && m.Offer == nil {
 		items = append(items, fyne.NewMenuItem("Edit…", func() { v.openEdit(m) }))
 	}
 	if v.myRole() >= community.RoleModerator {

@@ -33,6 +33,9 @@ func feedbackText(f app.Feedback) string {
 	if !f.JoinedBefore.IsZero() {
 		asks += " who joined before " + f.JoinedBefore.Local().Format("2 Jan 2006")
 	}
+	if f.Offer != (community.Hash{}) {
+		asks += " granted the offer"
+	}
 	parts := []string{asks}
 	switch {
 	case f.Status != "":
@@ -174,7 +177,10 @@ var (
 )
 
 // openAsk asks for feedback in the channel shown (the owner and moderators).
-func (v *CommunityView) openAsk() {
+func (v *CommunityView) openAsk() { v.openAskFor(community.Hash{}) }
+
+// openAskFor is openAsk; with an offer, it asks the members granted it.
+func (v *CommunityView) openAskFor(offer community.Hash) {
 	ch, ok := v.channel()
 	if !ok {
 		return
@@ -194,7 +200,11 @@ func (v *CommunityView) openAsk() {
 	closes.SetSelected(askCloses[1])
 	id, channel := v.cur, ch.ID
 	s := v.s
-	d := dialog.NewForm("Ask for feedback in #"+ch.Name, "Ask", "Cancel", []*widget.FormItem{
+	heading := "Ask for feedback in #" + ch.Name
+	if offer != (community.Hash{}) {
+		heading = "Ask the members granted the offer, in #" + ch.Name
+	}
+	d := dialog.NewForm(heading, "Ask", "Cancel", []*widget.FormItem{
 		widget.NewFormItem("Question", question),
 		widget.NewFormItem("Ask", whom),
 		widget.NewFormItem("Joined before", before),
@@ -203,7 +213,7 @@ func (v *CommunityView) openAsk() {
 		if !ok {
 			return
 		}
-		spec := community.FeedbackSpec{Question: question.Text, Role: askWhomRole[max(whom.SelectedIndex(), 0)]}
+		spec := community.FeedbackSpec{Question: question.Text, Role: askWhomRole[max(whom.SelectedIndex(), 0)], Offer: offer}
 		if t := strings.TrimSpace(before.Text); t != "" {
 			date, err := time.ParseInLocation("2006-01-02", t, time.Local)
 			if err != nil {

@@ -24,6 +24,8 @@ func shownText(m app.Message) string {
 		return pollText(*m.Poll)
 	case m.Feedback != nil:
 		return feedbackText(*m.Feedback)
+	case m.Offer != nil:
+		return offerText(*m.Offer)
 	}
 	return m.Text
 }

@@ -52,6 +52,10 @@ type Service interface {
 	Answer(ctx context.Context, id, request community.Hash, text string) (app.Feedback, error)
 	SetFeedbackStatus(ctx context.Context, id, request community.Hash, status, note string) (app.Feedback, error)
 
+	// Offers.
+	CreateOffer(ctx context.Context, id, channel community.Hash, spec community.OfferSpec, code string) (app.Offer, error)
+	Claim(ctx context.Context, id, offer community.Hash) (app.Offer, error)
+
 	// Invites and moderation.
 	Invites(id community.Hash) ([]app.Issued, error)
 	RevokeInvite(ctx context.Context, id community.Hash, inv invite.ID) error

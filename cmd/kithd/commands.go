@@ -170,14 +170,15 @@ var commands = []command{
 	},
 	{
 		name:  "ask",
-		usage: []string{"ask [--community ID] [--channel NAME] --question TEXT", "    [--role member|moderator] [--joined-before DATE] [--closes D]"},
-		help:  []string{"ask for feedback (the owner, moderators); prints its ID;", "answers are private to the owner and moderators"},
+		usage: []string{"ask [--community ID] [--channel NAME] --question TEXT", "    [--role member|moderator] [--joined-before DATE] [--closes D]", "    [--offer OFFER_ID]"},
+		help:  []string{"ask for feedback (the owner, moderators); prints its ID;", "answers are private to the owner and moderators;", "--offer: ask the members granted an offer"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			channel(fs, r)
 			fs.StringVar(&r.Text, "question", "", "")
 			fs.StringVar(&r.Role, "role", "", "")
 			fs.StringVar(&r.JoinedBefore, "joined-before", "", "")
 			fs.StringVar(&r.Closes, "closes", "", "")
+			fs.StringVar(&r.Offer, "offer", "", "")
 		},
 		check: func(r *peer.Request) error {
 			switch {

@@ -71,4 +71,16 @@ func TestOffersAtTheCommandLine(t *testing.T) {
 	if out, _ := cy(0, "offers", "--json"); strings.Contains(out, "SPRING-20") {
 		t.Fatalf("Cy reads the code: %s", out)
 	}
+
+	// In one step, the owner asks the granted members: Bo answers, Cy is not asked.
+	req, _ := owner(0, "ask", "--offer", offer[:12], "--question", "How was the early access?")
+	within(t, 20*time.Second, "Bo and Cy have the request", func() bool {
+		a, _ := bo(0, "feedback", "--json")
+		b, _ := cy(0, "feedback", "--json")
+		return strings.Contains(a, req) && strings.Contains(b, req)
+	})
+	bo(0, "answer", req, "Loved it")
+	if _, stderr := cy(1, "answer", req, "me too"); !strings.Contains(stderr, "granted the offer") {
+		t.Fatalf("Cy answers a request for the granted: %s", stderr)
+	}
 }
