@@ -32,6 +32,8 @@ func pageOf(e *community.Event, c *community.Content) community.Hash {
 		return feedbackPage
 	case e.Kind == community.KindOfferClaim || e.Kind == community.KindOfferCode:
 		return offersPage
+	case e.Kind == community.KindKudos || e.Kind == community.KindHelpful:
+		return recognitionPage
 	}
 	return c.Channel
 }

@@ -162,6 +162,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doFeedback(ctx, req)
 	case "offer", "claim", "offers":
 		return p.doOffer(ctx, req)
+	case "kudos", "helpful", "recognition":
+		return p.doRecognition(ctx, req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

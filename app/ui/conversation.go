@@ -63,6 +63,9 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted…", func() { v.showReactions(m) }))
 	}
+	if !m.Mine && m.Poll == nil && m.Feedback == nil && m.Offer == nil {
+		items = append(items, fyne.NewMenuItem("Helpful", func() { v.markHelpful(m) }))
+	}
 	if m.Mine && m.Poll == nil && m.Feedback == nil && m.Offer == nil {
 		items = append(items, fyne.NewMenuItem("Edit…", func() { v.openEdit(m) }))
 	}

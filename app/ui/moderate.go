@@ -38,6 +38,7 @@ type memberAction struct {
 	extra                       fyne.CanvasObject // shown under the text of the confirmation; nil: none
 	call                        func(ctx context.Context) error
 	done                        string
+	direct                      func() // opens its own dialog instead of asking first (kudos)
 }
 
 func (v *CommunityView) memberActions(m app.MemberView) []memberAction {
@@ -76,6 +77,9 @@ func (v *CommunityView) memberActions(m app.MemberView) []memberAction {
 				done: name + " is a member again.",
 			})
 		}
+	}
+	if mine >= community.RoleModerator && m.Active && !m.You {
+		out = append(out, memberAction{label: "Give kudos…", direct: func() { v.openKudos(m) }})
 	}
 	if mine >= community.RoleModerator && m.Role < mine && m.OpenInvites > 0 {
 		n := m.OpenInvites
@@ -161,6 +165,10 @@ func (v *CommunityView) openMember(m app.MemberView) {
 			b.Importance = widget.DangerImportance
 		}
 		b.OnTapped = func() {
+			if a.direct != nil {
+				a.direct()
+				return
+			}
 			v.askWith(a.title, a.confirm, a.text, a.extra, func() {
 				said.SetText("Working…")
 				b.Disable()

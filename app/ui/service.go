@@ -56,6 +56,11 @@ type Service interface {
 	CreateOffer(ctx context.Context, id, channel community.Hash, spec community.OfferSpec, code string) (app.Offer, error)
 	Claim(ctx context.Context, id, offer community.Hash) (app.Offer, error)
 
+	// Recognition.
+	Kudos(ctx context.Context, id community.Hash, member ed25519.PublicKey, note string) error
+	Helpful(ctx context.Context, id, message community.Hash) error
+	RecognitionBoard(id community.Hash) ([]app.Recognition, error)
+
 	// Invites and moderation.
 	Invites(id community.Hash) ([]app.Issued, error)
 	RevokeInvite(ctx context.Context, id community.Hash, inv invite.ID) error

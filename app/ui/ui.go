@@ -270,10 +270,11 @@ func (s *Shell) installMenu() {
 	poll := fyne.NewMenuItem("New poll…", func() { s.view.openNewPoll() })
 	ask := fyne.NewMenuItem("Ask for feedback…", func() { s.view.openAsk() })
 	offer := fyne.NewMenuItem("New offer…", func() { s.view.openNewOffer() })
+	board := fyne.NewMenuItem("Recognition…", func() { s.view.openBoard() })
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
-		fyne.NewMenu("Community", about, invite, poll, ask, offer, requests, entry, fyne.NewMenuItemSeparator(), recover),
+		fyne.NewMenu("Community", about, invite, poll, ask, offer, board, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
 	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })

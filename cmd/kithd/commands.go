@@ -264,6 +264,23 @@ var commands = []command{
 		flags: communityFlag, existing: true,
 	},
 	{
+		name: "kudos", usage: []string{"kudos [--community ID] MEMBER_ID NOTE"}, help: []string{"recognise a member, with a note (the owner, moderators)"},
+		flags: communityFlag, arg: member, arg2: func(r *peer.Request) *string { return &r.Text },
+		wrongArgs: func(*peer.Request, int) string {
+			return "kudos takes a member id (see `kithd members --json`) and a note as one argument: quote it"
+		},
+		existing: true,
+	},
+	{
+		name: "helpful", usage: []string{"helpful [--community ID] MESSAGE_ID"}, help: []string{"mark another member's message helpful"},
+		flags: communityFlag, arg: messageArg, wrongArgs: messageArgs("helpful", "one message id"), existing: true,
+	},
+	{
+		name: "recognition", usage: []string{"recognition [--community ID] [--json]"},
+		help:  []string{"the board: helpful marks weighed by who gave them,", "and kudos; never message counts"},
+		flags: communityFlag, existing: true,
+	},
+	{
 		name:  "welcome",
 		usage: []string{"welcome [--community ID] [--text TEXT] [--rules TEXT]", "    [--channel NAME]"},
 		help:  []string{"what newcomers see (the owner); --channel: where", "they introduce themselves; no flag: show it"},

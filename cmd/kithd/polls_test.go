@@ -64,3 +64,54 @@ func TestPollsAtTheCommandLine(t *testing.T) {
 		t.Fatalf("Bo's polls: %s", out)
 	}
 }
+
+// TestRecognitionAtTheCommandLine: `helpful MESSAGE_ID` and `kudos MEMBER_ID NOTE`; `recognition
+// --json` lists member_id, name, score, kudos and helpful_from; a member's kudos is exit 1, a mark
+// on one's own message exit 2.
+func TestRecognitionAtTheCommandLine(t *testing.T) {
+	ownerDir, boDir := t.TempDir(), t.TempDir()
+	runningPeer(t, ownerDir)
+	runningPeer(t, boDir)
+	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
+	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
+	inv, _ := owner(0, "invite")
+	bo(0, "join", "--name", "Bo", inv)
+	owner(0, "post", "Cone 6 works best for this clay")
+	var msgs []map[string]any
+	within(t, 20*time.Second, "Bo has Ana's message", func() bool {
+		out, _ := bo(0, "messages", "--json")
+		msgs = nil
+		return json.Unmarshal([]byte(out), &msgs) == nil && len(msgs) == 1
+	})
+	msg := msgs[0]["id"].(string)
+	owner(2, "helpful", msg)
+	bo(0, "helpful", msg)
+	bo(2, "helpful", msg)
+	members, _ := owner(0, "members", "--json")
+	var ms []map[string]any
+	_ = json.Unmarshal([]byte(members), &ms)
+	var boID, anaID string
+	for _, m := range ms {
+		switch m["name"] {
+		case "Bo":
+			boID = m["id"].(string)
+		case "Ana":
+			anaID = m["id"].(string)
+		}
+	}
+	bo(1, "kudos", anaID, "thanks")
+	owner(0, "kudos", boID, "Great question about kilns")
+	within(t, 20*time.Second, "the board at the owner's", func() bool {
+		out, _ := owner(0, "recognition", "--json")
+		var board []map[string]any
+		if json.Unmarshal([]byte(out), &board) != nil || len(board) != 2 {
+			return false
+		}
+		for _, k := range []string{"member_id", "name", "score", "kudos", "helpful_from"} {
+			if _, ok := board[0][k]; !ok {
+				t.Fatalf("recognition --json lacks %q: %s", k, out)
+			}
+		}
+		return strings.Contains(out, `"helpful_from":1`) && strings.Contains(out, `"kudos":1`)
+	})
+}
