@@ -34,6 +34,8 @@ func pageOf(e *community.Event, c *community.Content) community.Hash {
 		return offersPage
 	case e.Kind == community.KindKudos || e.Kind == community.KindHelpful:
 		return recognitionPage
+	case e.Kind == community.KindQuoteOK:
+		return quotesPage
 	}
 	return c.Channel
 }

@@ -80,6 +80,10 @@ type Request struct {
 	Quantity int    `json:"quantity,omitempty"`
 	Code     string `json:"code,omitempty"`
 	Offer    string `json:"offer,omitempty"`
+	// Testimonials: quote-ok MESSAGE_ID --revoke --with-name; testimonials --format.
+	Revoke   bool   `json:"revoke,omitempty"`
+	WithName bool   `json:"with_name,omitempty"`
+	Format   string `json:"format,omitempty"`
 	Progress bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
@@ -164,6 +168,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doOffer(ctx, req)
 	case "kudos", "helpful", "recognition":
 		return p.doRecognition(ctx, req)
+	case "quote-ok", "testimonials":
+		return p.doQuotes(ctx, req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

@@ -68,6 +68,7 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	}
 	if m.Mine && m.Poll == nil && m.Feedback == nil && m.Offer == nil {
 		items = append(items, fyne.NewMenuItem("Edit…", func() { v.openEdit(m) }))
+		items = append(items, fyne.NewMenuItem("OK to quote…", func() { v.openQuote(m) }))
 	}
 	if v.myRole() >= community.RoleModerator {
 		label := "Pin to the channel"

@@ -29,9 +29,19 @@ func TestRecognitionFromTheDesktop(t *testing.T) {
 	if helpful == nil {
 		t.Fatal("no Helpful on another member's message")
 	}
+	quote := false
 	for _, it := range av.msgs.conversationItems(rowWith(ana, "Cone 6").m) {
 		if it.Label == "Helpful" {
 			t.Fatal("Helpful offered on one's own message")
+		}
+		quote = quote || it.Label == "OK to quote…"
+	}
+	if !quote {
+		t.Fatal("no OK to quote on one's own message")
+	}
+	for _, it := range bv.msgs.conversationItems(rowWith(bo, "Cone 6").m) {
+		if it.Label == "OK to quote…" {
+			t.Fatal("OK to quote offered on someone else's message")
 		}
 	}
 	helpful()

@@ -61,6 +61,10 @@ type Service interface {
 	Helpful(ctx context.Context, id, message community.Hash) error
 	RecognitionBoard(id community.Hash) ([]app.Recognition, error)
 
+	// Testimonials.
+	QuoteOK(ctx context.Context, id, message community.Hash, withName, revoke bool) error
+	Testimonials(id community.Hash) ([]app.Testimonial, error)
+
 	// Invites and moderation.
 	Invites(id community.Hash) ([]app.Issued, error)
 	RevokeInvite(ctx context.Context, id community.Hash, inv invite.ID) error

@@ -271,10 +271,11 @@ func (s *Shell) installMenu() {
 	ask := fyne.NewMenuItem("Ask for feedback…", func() { s.view.openAsk() })
 	offer := fyne.NewMenuItem("New offer…", func() { s.view.openNewOffer() })
 	board := fyne.NewMenuItem("Recognition…", func() { s.view.openBoard() })
+	quotes := fyne.NewMenuItem("Testimonials…", func() { s.view.openTestimonials() })
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
-		fyne.NewMenu("Community", about, invite, poll, ask, offer, board, requests, entry, fyne.NewMenuItemSeparator(), recover),
+		fyne.NewMenu("Community", about, invite, poll, ask, offer, board, quotes, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
 	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })

@@ -281,6 +281,32 @@ var commands = []command{
 		flags: communityFlag, existing: true,
 	},
 	{
+		name: "quote-ok", usage: []string{"quote-ok [--community ID] [--with-name] [--revoke] MESSAGE_ID"},
+		help: []string{"your message may be quoted as a testimonial (with", "your name: --with-name); --revoke takes it back"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.BoolVar(&r.Revoke, "revoke", false, "")
+			fs.BoolVar(&r.WithName, "with-name", false, "")
+		},
+		arg: messageArg, wrongArgs: messageArgs("quote-ok", "one message id"), existing: true,
+	},
+	{
+		name: "testimonials", usage: []string{"testimonials [--community ID] --format md|html|json"},
+		help: []string{"the messages their authors let be quoted (the owner,", "moderators); names only where the author agreed"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.StringVar(&r.Format, "format", "md", "")
+		},
+		check: func(r *peer.Request) error {
+			switch r.Format {
+			case "md", "html", "json":
+				return nil
+			}
+			return fmt.Errorf("testimonials: --format is md, html or json, not %q", r.Format)
+		},
+		existing: true,
+	},
+	{
 		name:  "welcome",
 		usage: []string{"welcome [--community ID] [--text TEXT] [--rules TEXT]", "    [--channel NAME]"},
 		help:  []string{"what newcomers see (the owner); --channel: where", "they introduce themselves; no flag: show it"},

@@ -115,3 +115,48 @@ func TestRecognitionAtTheCommandLine(t *testing.T) {
 		return strings.Contains(out, `"helpful_from":1`) && strings.Contains(out, `"kudos":1`)
 	})
 }
+
+// TestTestimonialsAtTheCommandLine: `quote-ok` by the author (with or without its name, and taken
+// back with --revoke); `testimonials --format md|html|json` for the owner holds only the
+// consented messages, names only where agreed; a quote-ok on someone else's message is exit 1.
+func TestTestimonialsAtTheCommandLine(t *testing.T) {
+	ownerDir, boDir := t.TempDir(), t.TempDir()
+	runningPeer(t, ownerDir)
+	runningPeer(t, boDir)
+	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
+	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
+	inv, _ := owner(0, "invite")
+	bo(0, "join", "--name", "Bo", inv)
+	named, _ := bo(0, "post", "Best <studio> I know")
+	anon, _ := bo(0, "post", "The kiln days changed my work")
+	gone, _ := bo(0, "post", "Private: my sales numbers")
+	ana, _ := owner(0, "post", "Welcome all")
+	bo(0, "quote-ok", "--with-name", named)
+	bo(0, "quote-ok", anon)
+	bo(0, "quote-ok", gone)
+	bo(0, "quote-ok", "--revoke", gone)
+	within(t, 20*time.Second, "Bo has Ana's post", func() bool {
+		out, _ := bo(0, "messages", "--json")
+		return strings.Contains(out, ana)
+	})
+	bo(1, "quote-ok", ana)
+	bo(1, "testimonials", "--format", "md")
+	var md string
+	within(t, 20*time.Second, "the owner exports both", func() bool {
+		md, _ = owner(0, "testimonials", "--format", "md")
+		return strings.Contains(md, "The kiln days changed my work") && strings.Contains(md, "Best <studio> I know")
+	})
+	if !strings.Contains(md, "— Bo,") || !strings.Contains(md, "— a member,") || strings.Contains(md, "sales numbers") {
+		t.Fatalf("testimonials md:\n%s", md)
+	}
+	page, _ := owner(0, "testimonials", "--format", "html")
+	if !strings.Contains(page, "Best &lt;studio&gt; I know") || strings.Contains(page, "<studio>") {
+		t.Fatalf("testimonials html:\n%s", page)
+	}
+	js, _ := owner(0, "testimonials", "--format", "json")
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(js), &items); err != nil || len(items) != 2 {
+		t.Fatalf("testimonials json: %v\n%s", err, js)
+	}
+	owner(2, "testimonials", "--format", "pdf")
+}
