@@ -165,7 +165,7 @@ func decodeSealed(text string) (SealedAnswers, error) { return decodeSealedWith(
 func decodeSealedWith(text string, maxBox int) (SealedAnswers, error) {
 	var s SealedAnswers
 	b, err := base64.RawStdEncoding.Strict().DecodeString(text)
-	if err != nil {
+	if err != nil || base64.RawStdEncoding.EncodeToString(b) != text { // the decoder skips line breaks: one text only
 		return s, fmt.Errorf("%w: a sealed ballot is not base64", ErrMalformed)
 	}
 	r := reader{b: b}
