@@ -358,6 +358,7 @@ func (v *CommunityView) reload(id community.Hash) {
 			}
 			v.comms, v.chans, v.entry = comms, chans, entry
 			v.setMembers(ms)
+			v.s.setRoleMenus(v.myRole())
 			if v.myRole() >= community.RoleModerator {
 				v.s.watchRequests(v.cur)
 			} else {

@@ -65,9 +65,12 @@ func pollText(p app.Poll) string {
 	if p.Multi {
 		state = append(state, "several choices")
 	}
-	if p.Results != nil {
+	switch {
+	case p.Results != nil:
 		state = append(state, plural(p.Results.Voters, "1 voter", fmt.Sprintf("%d voters", p.Results.Voters)))
-	} else if p.ResultsNote != "" {
+	case !p.Closed && !p.ResultsNever:
+		state = append(state, "results when it closes") // its time is said already
+	case p.ResultsNote != "":
 		state = append(state, p.ResultsNote)
 	}
 	if !p.Closed && !p.Voted {

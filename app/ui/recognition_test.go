@@ -60,4 +60,15 @@ func TestRecognitionFromTheDesktop(t *testing.T) {
 	if !kudos {
 		t.Fatal("the owner's actions on Bo do not offer kudos")
 	}
+	// The Community menu: the owner's and moderators' items are disabled for a member.
+	community := bo.win.MainMenu().Items[2]
+	if it := menuItem(community, "New poll…"); it == nil || !it.Disabled {
+		t.Fatalf("New poll… for a member: %+v", it)
+	}
+	if it := menuItem(ana.win.MainMenu().Items[2], "New poll…"); it == nil || it.Disabled {
+		t.Fatalf("New poll… for the owner: %+v", it)
+	}
+	if it := menuItem(community, "Recognition…"); it == nil || it.Disabled {
+		t.Fatalf("Recognition… for a member: %+v", it)
+	}
 }

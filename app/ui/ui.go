@@ -100,6 +100,10 @@ type Shell struct {
 	// requestCounts are the requests to join waiting per community this install owns or
 	// moderates, as last counted (a notification when there are more).
 	requestCounts map[community.Hash]int
+	// staffItems and ownerItems are the Community menu's items for the owner and moderators, and
+	// for the owner: disabled for the others (setRoleMenus).
+	staffItems, ownerItems []*fyne.MenuItem
+	menuRole               community.Role
 }
 
 // NewShell builds the window's content and starts loading what it shows. Call Close when the
@@ -234,6 +238,22 @@ func (s *Shell) joinEnded(e app.JoinEnded) {
 	}
 }
 
+// setRoleMenus enables the Community menu's items that this install's role in the community
+// shown allows, and disables the others.
+func (s *Shell) setRoleMenus(role community.Role) {
+	if role == s.menuRole || s.win.MainMenu() == nil {
+		return
+	}
+	s.menuRole = role
+	for _, it := range s.staffItems {
+		it.Disabled = role < community.RoleModerator
+	}
+	for _, it := range s.ownerItems {
+		it.Disabled = role != community.RoleOwner
+	}
+	s.win.MainMenu().Refresh()
+}
+
 // showWelcome shows the welcome screen; back offers a way back to the communities.
 func (s *Shell) showWelcome(back bool) {
 	s.welcome.back.Hidden = !back
@@ -272,6 +292,9 @@ func (s *Shell) installMenu() {
 	offer := fyne.NewMenuItem("New offer…", func() { s.view.openNewOffer() })
 	board := fyne.NewMenuItem("Recognition…", func() { s.view.openBoard() })
 	quotes := fyne.NewMenuItem("Testimonials…", func() { s.view.openTestimonials() })
+	s.staffItems = []*fyne.MenuItem{poll, ask, offer, quotes, requests}
+	s.ownerItems = []*fyne.MenuItem{entry}
+	s.menuRole = community.RoleOwner + 1 // none yet: the first setRoleMenus applies
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
