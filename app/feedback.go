@@ -89,22 +89,10 @@ func (s *Service) readFeedback(r *room, st *community.State, request community.H
 			}
 		}
 	}
-	var all []*community.Event
-	before := community.Position{}
-	for {
-		evs, err := s.store.Page(r.id, feedbackPage, before, 500)
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			before = e.Position()
-			all = append(all, e)
-		}
+	all, err := s.pageInOrder(r.id, feedbackPage)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(all, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
 	answered := map[string]bool{}
 	for _, v := range all {
 		c, err := r.keys.Open(v)
@@ -386,27 +374,14 @@ func (s *Service) Feedbacks(id community.Hash) ([]Feedback, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
+	ids, err := s.ofKind(r, community.KindFeedbackRequest)
+	if err != nil {
+		return nil, err
+	}
 	var out []Feedback
-	for _, ch := range st.Channels() {
-		before := community.Position{}
-		for scanned := 0; scanned < 20_000; {
-			evs, err := s.store.Page(r.id, ch.ID, before, 500)
-			if err != nil {
-				return nil, err
-			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				before = e.Position()
-				scanned++
-				if e.Kind != community.KindFeedbackRequest {
-					continue
-				}
-				if f, err := s.readFeedback(r, st, e.ID); err == nil {
-					out = append(out, s.feedbackView(r, st, f))
-				}
-			}
+	for _, request := range ids {
+		if f, err := s.readFeedback(r, st, request); err == nil {
+			out = append(out, s.feedbackView(r, st, f))
 		}
 	}
 	slices.SortFunc(out, func(a, b Feedback) int { return b.At.Compare(a.At) })
@@ -415,28 +390,5 @@ func (s *Service) Feedbacks(id community.Hash) ([]Feedback, error) {
 
 // ParseFeedbackRef finds a feedback request by its ID or a unique prefix (8+ hex digits).
 func (s *Service) ParseFeedbackRef(id community.Hash, ref string) (community.Hash, error) {
-	ref = strings.ToLower(strings.TrimSpace(ref))
-	if h, err := community.ParseHash(ref); err == nil {
-		return h, nil
-	}
-	if len(ref) < 8 {
-		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%q is not a request ID: give at least its first 8 hex digits, as `kithd feedback` prints them", ref), kind: ErrBadInput}
-	}
-	all, err := s.Feedbacks(id)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	var found []community.Hash
-	for _, f := range all {
-		if strings.HasPrefix(f.ID.String(), ref) {
-			found = append(found, f.ID)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("no feedback request %s: `kithd feedback` lists them", ref), kind: ErrBadInput}
-	}
-	return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%s names %d requests: give more of its ID", ref, len(found)), kind: ErrBadInput}
+	return s.refIn(id, community.KindFeedbackRequest, ref, "feedback request", "kithd feedback")
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kith-app/kith/app/community"
@@ -72,22 +71,10 @@ func (s *Service) readOffer(r *room, st *community.State, offer community.Hash) 
 		return nil, &sentenceError{msg: "that offer is malformed or its author could not make it, so it is ignored", kind: ErrBadInput}
 	}
 	o := &offerRecord{e: e, c: c, spec: spec}
-	var all []*community.Event
-	before := community.Position{}
-	for {
-		evs, err := s.store.Page(r.id, offersPage, before, 500)
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			before = e.Position()
-			all = append(all, e)
-		}
+	all, err := s.pageInOrder(r.id, offersPage)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(all, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
 	claimed := map[string]bool{}
 	for _, v := range all {
 		c, err := r.keys.Open(v)
@@ -283,7 +270,11 @@ func (s *Service) GrantOffers(ctx context.Context, id community.Hash) {
 	if r.folder.State().RoleOf(s.id.PublicKey()) < community.RoleModerator {
 		return
 	}
-	for _, offer := range s.offerIDsLocked(r) {
+	ids, err := s.ofKind(r, community.KindOffer)
+	if err != nil {
+		return
+	}
+	for _, offer := range ids {
 		s.grantLocked(ctx, r, offer)
 	}
 }
@@ -327,28 +318,6 @@ func (s *Service) grantLocked(ctx context.Context, r *room, offer community.Hash
 	if wrote {
 		s.offerUpdated(r, r.folder.State(), offer)
 	}
-}
-
-// offerIDsLocked lists the offers in a community's channels (newest first).
-func (s *Service) offerIDsLocked(r *room) []community.Hash {
-	var out []community.Hash
-	for _, ch := range r.folder.State().Channels() {
-		before := community.Position{}
-		for scanned := 0; scanned < 20_000; {
-			evs, err := s.store.Page(r.id, ch.ID, before, 500)
-			if err != nil || len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				before = e.Position()
-				scanned++
-				if e.Kind == community.KindOffer {
-					out = append(out, e.ID)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // offerFor is an offer as this install's member sees it, for a message view.
@@ -406,8 +375,12 @@ func (s *Service) Offers(id community.Hash) ([]Offer, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
+	ids, err := s.ofKind(r, community.KindOffer)
+	if err != nil {
+		return nil, err
+	}
 	var out []Offer
-	for _, offer := range s.offerIDsLocked(r) {
+	for _, offer := range ids {
 		if o, err := s.readOffer(r, st, offer); err == nil {
 			out = append(out, s.offerView(r, st, o))
 		}
@@ -418,28 +391,5 @@ func (s *Service) Offers(id community.Hash) ([]Offer, error) {
 
 // ParseOfferRef finds an offer by its ID or a unique prefix (8+ hex digits).
 func (s *Service) ParseOfferRef(id community.Hash, ref string) (community.Hash, error) {
-	ref = strings.ToLower(strings.TrimSpace(ref))
-	if h, err := community.ParseHash(ref); err == nil {
-		return h, nil
-	}
-	if len(ref) < 8 {
-		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%q is not an offer ID: give at least its first 8 hex digits, as `kithd offers` prints them", ref), kind: ErrBadInput}
-	}
-	all, err := s.Offers(id)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	var found []community.Hash
-	for _, o := range all {
-		if strings.HasPrefix(o.ID.String(), ref) {
-			found = append(found, o.ID)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("no offer %s: `kithd offers` lists them", ref), kind: ErrBadInput}
-	}
-	return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%s names %d offers: give more of its ID", ref, len(found)), kind: ErrBadInput}
+	return s.refIn(id, community.KindOffer, ref, "offer", "kithd offers")
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -79,22 +78,10 @@ func (s *Service) readPoll(r *room, st *community.State, poll community.Hash) (*
 		return nil, &sentenceError{msg: "that poll is malformed or its author could not ask it, so it is ignored", kind: ErrBadInput}
 	}
 	p := &pollRecord{e: e, c: c, spec: spec, bodies: map[community.Hash]*community.Content{}}
-	var all []*community.Event
-	before := community.Position{}
-	for {
-		evs, err := s.store.Page(r.id, pollsPage, before, 500)
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			before = e.Position()
-			all = append(all, e)
-		}
+	all, err := s.pageInOrder(r.id, pollsPage)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(all, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
 	voted := map[string]bool{}
 	for _, v := range all {
 		c, err := r.keys.Open(v)
@@ -407,27 +394,14 @@ func (s *Service) Polls(id community.Hash, limit int) ([]Poll, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
+	ids, err := s.ofKind(r, community.KindPoll)
+	if err != nil {
+		return nil, err
+	}
 	var out []Poll
-	for _, ch := range st.Channels() {
-		before := community.Position{}
-		for scanned := 0; scanned < 20_000; {
-			evs, err := s.store.Page(r.id, ch.ID, before, 500)
-			if err != nil {
-				return nil, err
-			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				before = e.Position()
-				scanned++
-				if e.Kind != community.KindPoll {
-					continue
-				}
-				if p, err := s.readPoll(r, st, e.ID); err == nil {
-					out = append(out, s.pollView(r, st, p))
-				}
-			}
+	for _, poll := range ids {
+		if p, err := s.readPoll(r, st, poll); err == nil {
+			out = append(out, s.pollView(r, st, p))
 		}
 	}
 	slices.SortFunc(out, func(a, b Poll) int { return b.At.Compare(a.At) })
@@ -499,28 +473,5 @@ func (s *Service) CloseDuePolls(ctx context.Context) {
 
 // ParsePollRef finds a poll by its ID or a unique prefix (8+ hex digits) among a community's.
 func (s *Service) ParsePollRef(id community.Hash, ref string) (community.Hash, error) {
-	ref = strings.ToLower(strings.TrimSpace(ref))
-	if h, err := community.ParseHash(ref); err == nil {
-		return h, nil
-	}
-	if len(ref) < 8 {
-		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%q is not a poll ID: give at least its first 8 hex digits, as `kithd polls` prints them", ref), kind: ErrBadInput}
-	}
-	polls, err := s.Polls(id, 10_000)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	var found []community.Hash
-	for _, p := range polls {
-		if strings.HasPrefix(p.ID.String(), ref) {
-			found = append(found, p.ID)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("no poll %s: `kithd polls` lists them", ref), kind: ErrBadInput}
-	}
-	return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%s names %d polls: give more of its ID", ref, len(found)), kind: ErrBadInput}
+	return s.refIn(id, community.KindPoll, ref, "poll", "kithd polls")
 }

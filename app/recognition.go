@@ -130,22 +130,10 @@ type recognitionLog struct {
 // members.
 func (s *Service) readRecognition(r *room, st *community.State) (recognitionLog, error) {
 	var out recognitionLog
-	var all []*community.Event
-	before := community.Position{}
-	for {
-		evs, err := s.store.Page(r.id, recognitionPage, before, 500)
-		if err != nil {
-			return out, err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			before = e.Position()
-			all = append(all, e)
-		}
+	all, err := s.pageInOrder(r.id, recognitionPage)
+	if err != nil {
+		return out, err
 	}
-	slices.SortFunc(all, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
 	seen := map[string]bool{}
 	for _, e := range all {
 		c, err := r.keys.Open(e)

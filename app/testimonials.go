@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"slices"
 	"strings"
 	"time"
 
@@ -78,22 +77,10 @@ func (s *Service) Testimonials(id community.Hash) ([]Testimonial, error) {
 	if st.RoleOf(s.id.PublicKey()) < community.RoleModerator {
 		return nil, notAllowed("only the owner and moderators of %q export testimonials", st.Name)
 	}
-	var all []*community.Event
-	before := community.Position{}
-	for {
-		evs, err := s.store.Page(id, quotesPage, before, 500)
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		for _, e := range evs {
-			before = e.Position()
-			all = append(all, e)
-		}
+	all, err := s.pageInOrder(id, quotesPage)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(all, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
 	type consent struct {
 		ok, named bool
 	}

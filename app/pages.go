@@ -1,0 +1,103 @@
+package app
+
+// Reading the pages that polls, feedback, offers, recognition and testimonials keep: a whole
+// page in the log's order, the events of one kind across a community's channels, and an ID typed
+// as a prefix.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// maxScanned bounds the events of one channel read when looking for polls, requests or offers.
+const maxScanned = 20_000
+
+// pageInOrder reads a whole store page of a community, in (Lamport, ID) order.
+func (s *Service) pageInOrder(id, page community.Hash) ([]*community.Event, error) {
+	var all []*community.Event
+	before := community.Position{}
+	for {
+		evs, err := s.store.Page(id, page, before, 500)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, e := range evs {
+			before = e.Position()
+			all = append(all, e)
+		}
+	}
+	slices.SortFunc(all, func(a, b *community.Event) int { return a.Position().Compare(b.Position()) })
+	return all, nil
+}
+
+// ofKind lists the events of kind in a community's channels (at most maxScanned read per
+// channel), the newest first within each channel.
+func (s *Service) ofKind(r *room, kind community.Kind) ([]community.Hash, error) {
+	var out []community.Hash
+	for _, ch := range r.folder.State().Channels() {
+		before := community.Position{}
+		for scanned := 0; scanned < maxScanned; {
+			evs, err := s.store.Page(r.id, ch.ID, before, 500)
+			if err != nil {
+				return nil, err
+			}
+			if len(evs) == 0 {
+				break
+			}
+			for _, e := range evs {
+				before = e.Position()
+				scanned++
+				if e.Kind == kind {
+					out = append(out, e.ID)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// byPrefix finds one of ids by ref: a whole ID, or a unique prefix of 8 hex digits or more. what
+// names the thing ("poll") and list the command that lists them, for the sentences.
+func byPrefix(ids []community.Hash, ref, what, list string) (community.Hash, error) {
+	ref = strings.ToLower(strings.TrimSpace(ref))
+	if h, err := community.ParseHash(ref); err == nil {
+		return h, nil
+	}
+	if len(ref) < 8 {
+		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%q is not a %s ID: give at least its first 8 hex digits, as `%s` prints them", ref, what, list), kind: ErrBadInput}
+	}
+	var found []community.Hash
+	for _, id := range ids {
+		if strings.HasPrefix(id.String(), ref) {
+			found = append(found, id)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return community.Hash{}, &sentenceError{msg: fmt.Sprintf("no %s %s: `%s` lists them", what, ref, list), kind: ErrBadInput}
+	}
+	return community.Hash{}, &sentenceError{msg: fmt.Sprintf("%s names %d of them: give more of its ID", ref, len(found)), kind: ErrBadInput}
+}
+
+// refIn finds an event of kind in a community's channels by its ID or a prefix of it.
+func (s *Service) refIn(id community.Hash, kind community.Kind, ref, what, list string) (community.Hash, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	r.mu.Lock()
+	ids, err := s.ofKind(r, kind)
+	r.mu.Unlock()
+	if err != nil {
+		return community.Hash{}, err
+	}
+	return byPrefix(ids, ref, what, list)
+}
