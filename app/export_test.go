@@ -30,7 +30,7 @@ func VoteAnyway(s *Service, id, poll community.Hash, choices []int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
-	p, err := s.readPoll(r, st, poll)
+	p, err := s.readPoll(r, st, poll, nil)
 	if err != nil {
 		return err
 	}

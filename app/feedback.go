@@ -62,7 +62,7 @@ func (f *feedbackRecord) asks(key []byte, role community.Role, joined time.Time)
 	return f.spec.Asks(role, joined) && (f.granted == nil || f.granted[string(key)])
 }
 
-func (s *Service) readFeedback(r *room, st *community.State, request community.Hash) (*feedbackRecord, error) {
+func (s *Service) readFeedback(r *room, st *community.State, request community.Hash, memo pageMemo) (*feedbackRecord, error) {
 	e, ok, err := s.store.Event(r.id, request)
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (s *Service) readFeedback(r *room, st *community.State, request community.H
 	f := &feedbackRecord{e: e, c: c, spec: spec, bodies: map[community.Hash]*community.Content{}}
 	if spec.Offer != (community.Hash{}) {
 		f.granted = map[string]bool{}
-		if o, err := s.readOffer(r, st, spec.Offer); err == nil {
+		if o, err := s.readOffer(r, st, spec.Offer, memo); err == nil {
 			for i, c := range o.claims {
 				if o.granted(i) {
 					f.granted[string(c.Author)] = true
@@ -89,7 +89,7 @@ func (s *Service) readFeedback(r *room, st *community.State, request community.H
 			}
 		}
 	}
-	all, err := s.pageInOrder(r.id, feedbackPage)
+	all, err := s.pageIn(r.id, feedbackPage, memo)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +157,8 @@ func (s *Service) feedbackView(r *room, st *community.State, f *feedbackRecord) 
 
 // feedbackFor is a request as this install's member sees it, for a message view (nil when it does
 // not read). It reads the store and the keyring only.
-func (s *Service) feedbackFor(r *room, st *community.State, request community.Hash) *Feedback {
-	f, err := s.readFeedback(r, st, request)
+func (s *Service) feedbackFor(r *room, st *community.State, request community.Hash, memo pageMemo) *Feedback {
+	f, err := s.readFeedback(r, st, request, memo)
 	if err != nil {
 		return nil
 	}
@@ -177,7 +177,7 @@ func (s *Service) feedbackUpdated(r *room, st *community.State, request communit
 	if err != nil {
 		return
 	}
-	m, ok := s.withParts(r, st, e, r.view(st, e, c, s.id.PublicKey()))
+	m, ok := s.withParts(r, st, e, r.view(st, e, c, s.id.PublicKey()), nil)
 	if !ok {
 		return
 	}
@@ -218,7 +218,7 @@ func (s *Service) Ask(ctx context.Context, id, channel community.Hash, spec comm
 		return Feedback{}, &sentenceError{msg: "that channel does not exist or is archived", kind: ErrBadInput}
 	}
 	if spec.Offer != (community.Hash{}) {
-		if _, err := s.readOffer(r, st, spec.Offer); err != nil {
+		if _, err := s.readOffer(r, st, spec.Offer, nil); err != nil {
 			return Feedback{}, err
 		}
 	}
@@ -234,7 +234,7 @@ func (s *Service) Ask(ctx context.Context, id, channel community.Hash, spec comm
 	if err != nil {
 		return Feedback{}, err
 	}
-	f, err := s.readFeedback(r, r.folder.State(), e.ID)
+	f, err := s.readFeedback(r, r.folder.State(), e.ID, nil)
 	if err != nil {
 		return Feedback{}, err
 	}
@@ -262,7 +262,7 @@ func (s *Service) Answer(ctx context.Context, id, request community.Hash, text s
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
-	f, err := s.readFeedback(r, st, request)
+	f, err := s.readFeedback(r, st, request, nil)
 	if err != nil {
 		return Feedback{}, err
 	}
@@ -287,7 +287,7 @@ func (s *Service) Answer(ctx context.Context, id, request community.Hash, text s
 	if _, err := s.writeOwnLocked(ctx, r, community.KindFeedbackAnswer, body, feedbackPage, f.e.Position()); err != nil {
 		return v, err
 	}
-	f, err = s.readFeedback(r, r.folder.State(), request)
+	f, err = s.readFeedback(r, r.folder.State(), request, nil)
 	if err != nil {
 		return v, err
 	}
@@ -326,7 +326,7 @@ func (s *Service) SetFeedbackStatus(ctx context.Context, id, request community.H
 	if st.RoleOf(s.id.PublicKey()) < community.RoleModerator {
 		return Feedback{}, notAllowed("only the owner and moderators of %q set a request's status", st.Name)
 	}
-	f, err := s.readFeedback(r, st, request)
+	f, err := s.readFeedback(r, st, request, nil)
 	if err != nil {
 		return Feedback{}, err
 	}
@@ -341,7 +341,7 @@ func (s *Service) SetFeedbackStatus(ctx context.Context, id, request community.H
 	if _, err := s.writeOwnLocked(ctx, r, community.KindFeedbackStatus, body, feedbackPage, f.e.Position()); err != nil {
 		return Feedback{}, err
 	}
-	f, err = s.readFeedback(r, r.folder.State(), request)
+	f, err = s.readFeedback(r, r.folder.State(), request, nil)
 	if err != nil {
 		return Feedback{}, err
 	}
@@ -358,7 +358,7 @@ func (s *Service) FeedbackOf(id, request community.Hash) (Feedback, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
-	f, err := s.readFeedback(r, st, request)
+	f, err := s.readFeedback(r, st, request, nil)
 	if err != nil {
 		return Feedback{}, err
 	}
@@ -379,8 +379,9 @@ func (s *Service) Feedbacks(id community.Hash) ([]Feedback, error) {
 		return nil, err
 	}
 	var out []Feedback
+	memo := pageMemo{}
 	for _, request := range ids {
-		if f, err := s.readFeedback(r, st, request); err == nil {
+		if f, err := s.readFeedback(r, st, request, memo); err == nil {
 			out = append(out, s.feedbackView(r, st, f))
 		}
 	}

@@ -49,16 +49,16 @@ func shownKind(k community.Kind) bool {
 
 // withParts adds to a poll's or a feedback request's message what it carries (ok false when
 // it is malformed: views leave it out).
-func (s *Service) withParts(r *room, st *community.State, e *community.Event, m Message) (Message, bool) {
+func (s *Service) withParts(r *room, st *community.State, e *community.Event, m Message, memo pageMemo) (Message, bool) {
 	switch e.Kind {
 	case community.KindPoll:
-		m.Poll = s.pollFor(r, st, e.ID)
+		m.Poll = s.pollFor(r, st, e.ID, memo)
 		return m, m.Poll != nil
 	case community.KindFeedbackRequest:
-		m.Feedback = s.feedbackFor(r, st, e.ID)
+		m.Feedback = s.feedbackFor(r, st, e.ID, memo)
 		return m, m.Feedback != nil
 	case community.KindOffer:
-		m.Offer = s.offerFor(r, st, e.ID)
+		m.Offer = s.offerFor(r, st, e.ID, memo)
 		return m, m.Offer != nil
 	}
 	return m, true
@@ -220,6 +220,7 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 		return nil, err
 	}
 	out := make([]Message, 0, len(evs))
+	memo := pageMemo{} // the polls, requests and offers of this page read their pages once
 	for _, e := range evs {
 		if !shownKind(e.Kind) || st.CheckContent(e) != nil {
 			continue
@@ -229,7 +230,7 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 			s.log.Debug("unreadable message", "id", e.ID.Short(), "err", err)
 			continue
 		}
-		m, ok := s.withParts(r, st, e, r.view(st, e, c, me))
+		m, ok := s.withParts(r, st, e, r.view(st, e, c, me), memo)
 		if !ok {
 			continue // a malformed poll or request: ignored
 		}
@@ -264,6 +265,6 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 	if err != nil {
 		return Message{}, false, err
 	}
-	m, _ := s.withParts(r, st, e, r.view(st, e, c, me))
+	m, _ := s.withParts(r, st, e, r.view(st, e, c, me), nil)
 	return r.annotate(n, st, m, me), true, nil
 }

@@ -54,7 +54,7 @@ type offerRecord struct {
 	codes  []*community.Content // in the log's order
 }
 
-func (s *Service) readOffer(r *room, st *community.State, offer community.Hash) (*offerRecord, error) {
+func (s *Service) readOffer(r *room, st *community.State, offer community.Hash, memo pageMemo) (*offerRecord, error) {
 	e, ok, err := s.store.Event(r.id, offer)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (s *Service) readOffer(r *room, st *community.State, offer community.Hash) 
 		return nil, &sentenceError{msg: "that offer is malformed or its author could not make it, so it is ignored", kind: ErrBadInput}
 	}
 	o := &offerRecord{e: e, c: c, spec: spec}
-	all, err := s.pageInOrder(r.id, offersPage)
+	all, err := s.pageIn(r.id, offersPage, memo)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (s *Service) CreateOffer(ctx context.Context, id, channel community.Hash, s
 			return Offer{}, err
 		}
 	}
-	o, err := s.readOffer(r, r.folder.State(), e.ID)
+	o, err := s.readOffer(r, r.folder.State(), e.ID, nil)
 	if err != nil {
 		return Offer{}, err
 	}
@@ -224,7 +224,7 @@ func (s *Service) Claim(ctx context.Context, id, offer community.Hash) (Offer, e
 	if st.RoleOf(s.id.PublicKey()) == community.RoleNone {
 		return Offer{}, notAllowed("only members of %q claim offers", st.Name)
 	}
-	o, err := s.readOffer(r, st, offer)
+	o, err := s.readOffer(r, st, offer, nil)
 	if err != nil {
 		return Offer{}, err
 	}
@@ -250,7 +250,7 @@ func (s *Service) Claim(ctx context.Context, id, offer community.Hash) (Offer, e
 	if st.RoleOf(s.id.PublicKey()) >= community.RoleModerator {
 		s.grantLocked(ctx, r, offer)
 	}
-	if o, err = s.readOffer(r, st, offer); err != nil {
+	if o, err = s.readOffer(r, st, offer, nil); err != nil {
 		return v, err
 	}
 	s.offerUpdated(r, st, offer)
@@ -282,7 +282,7 @@ func (s *Service) GrantOffers(ctx context.Context, id community.Hash) {
 // grantLocked seals one offer's code to its granted claimants that lack it. r.mu must be held.
 func (s *Service) grantLocked(ctx context.Context, r *room, offer community.Hash) {
 	st := r.folder.State()
-	o, err := s.readOffer(r, st, offer)
+	o, err := s.readOffer(r, st, offer, nil)
 	if err != nil || !o.spec.HasCode {
 		return
 	}
@@ -321,8 +321,8 @@ func (s *Service) grantLocked(ctx context.Context, r *room, offer community.Hash
 }
 
 // offerFor is an offer as this install's member sees it, for a message view.
-func (s *Service) offerFor(r *room, st *community.State, offer community.Hash) *Offer {
-	o, err := s.readOffer(r, st, offer)
+func (s *Service) offerFor(r *room, st *community.State, offer community.Hash, memo pageMemo) *Offer {
+	o, err := s.readOffer(r, st, offer, memo)
 	if err != nil {
 		return nil
 	}
@@ -340,7 +340,7 @@ func (s *Service) offerUpdated(r *room, st *community.State, offer community.Has
 	if err != nil {
 		return
 	}
-	m, ok := s.withParts(r, st, e, r.view(st, e, c, s.id.PublicKey()))
+	m, ok := s.withParts(r, st, e, r.view(st, e, c, s.id.PublicKey()), nil)
 	if !ok {
 		return
 	}
@@ -359,7 +359,7 @@ func (s *Service) OfferOf(id, offer community.Hash) (Offer, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
-	o, err := s.readOffer(r, st, offer)
+	o, err := s.readOffer(r, st, offer, nil)
 	if err != nil {
 		return Offer{}, err
 	}
@@ -380,8 +380,9 @@ func (s *Service) Offers(id community.Hash) ([]Offer, error) {
 		return nil, err
 	}
 	var out []Offer
+	memo := pageMemo{}
 	for _, offer := range ids {
-		if o, err := s.readOffer(r, st, offer); err == nil {
+		if o, err := s.readOffer(r, st, offer, memo); err == nil {
 			out = append(out, s.offerView(r, st, o))
 		}
 	}

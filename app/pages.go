@@ -15,6 +15,22 @@ import (
 // maxScanned bounds the events of one channel read when looking for polls, requests or offers.
 const maxScanned = 20_000
 
+// pageMemo keeps the pages one call reads (a page of messages, a listing), so that reading n
+// polls reads their votes' page once, not n times. nil: read afresh.
+type pageMemo map[community.Hash][]*community.Event
+
+// pageIn is pageInOrder through memo.
+func (s *Service) pageIn(id, page community.Hash, memo pageMemo) ([]*community.Event, error) {
+	if evs, ok := memo[page]; ok {
+		return evs, nil
+	}
+	evs, err := s.pageInOrder(id, page)
+	if err == nil && memo != nil {
+		memo[page] = evs
+	}
+	return evs, err
+}
+
 // pageInOrder reads a whole store page of a community, in (Lamport, ID) order.
 func (s *Service) pageInOrder(id, page community.Hash) ([]*community.Event, error) {
 	var all []*community.Event

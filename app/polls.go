@@ -61,7 +61,7 @@ type pollRecord struct {
 }
 
 // readPoll reads a poll, its votes and its close. r.mu must be held.
-func (s *Service) readPoll(r *room, st *community.State, poll community.Hash) (*pollRecord, error) {
+func (s *Service) readPoll(r *room, st *community.State, poll community.Hash, memo pageMemo) (*pollRecord, error) {
 	e, ok, err := s.store.Event(r.id, poll)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (s *Service) readPoll(r *room, st *community.State, poll community.Hash) (*
 		return nil, &sentenceError{msg: "that poll is malformed or its author could not ask it, so it is ignored", kind: ErrBadInput}
 	}
 	p := &pollRecord{e: e, c: c, spec: spec, bodies: map[community.Hash]*community.Content{}}
-	all, err := s.pageInOrder(r.id, pollsPage)
+	all, err := s.pageIn(r.id, pollsPage, memo)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +165,8 @@ func (s *Service) pollView(r *room, st *community.State, p *pollRecord) Poll {
 
 // pollFor is a poll as this install's member sees it, for a message view (nil when it does not
 // read). It reads the store and the keyring only: it may be called with r.mu held or not.
-func (s *Service) pollFor(r *room, st *community.State, poll community.Hash) *Poll {
-	p, err := s.readPoll(r, st, poll)
+func (s *Service) pollFor(r *room, st *community.State, poll community.Hash, memo pageMemo) *Poll {
+	p, err := s.readPoll(r, st, poll, memo)
 	if err != nil {
 		return nil
 	}
@@ -186,7 +186,7 @@ func (s *Service) pollUpdated(r *room, st *community.State, poll community.Hash)
 		return
 	}
 	m := r.view(st, e, c, s.id.PublicKey())
-	if m.Poll = s.pollFor(r, st, poll); m.Poll == nil {
+	if m.Poll = s.pollFor(r, st, poll, nil); m.Poll == nil {
 		return
 	}
 	if n, err := s.notesOf(r, c.Channel); err == nil {
@@ -264,7 +264,7 @@ func (s *Service) PollOf(id, poll community.Hash) (Poll, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.folder.State()
-	p, err := s.readPoll(r, st, poll)
+	p, err := s.readPoll(r, st, poll, nil)
 	if err != nil {
 		return Poll{}, err
 	}
@@ -284,7 +284,7 @@ func (s *Service) Vote(ctx context.Context, id, poll community.Hash, choices []i
 	if st.RoleOf(s.id.PublicKey()) == community.RoleNone {
 		return Poll{}, notAllowed("only members of %q vote", st.Name)
 	}
-	p, err := s.readPoll(r, st, poll)
+	p, err := s.readPoll(r, st, poll, nil)
 	if err != nil {
 		return Poll{}, err
 	}
@@ -310,7 +310,7 @@ func (s *Service) Vote(ctx context.Context, id, poll community.Hash, choices []i
 	if _, err := s.writeOwnLocked(ctx, r, community.KindVote, body, pollsPage, p.e.Position()); err != nil {
 		return v, err
 	}
-	p, err = s.readPoll(r, r.folder.State(), poll)
+	p, err = s.readPoll(r, r.folder.State(), poll, nil)
 	if err != nil {
 		return v, err
 	}
@@ -347,7 +347,7 @@ func (s *Service) closePollLocked(ctx context.Context, r *room, poll community.H
 	if st.RoleOf(s.id.PublicKey()) < community.RoleModerator {
 		return Poll{}, notAllowed("only the owner and moderators of %q close polls", st.Name)
 	}
-	p, err := s.readPoll(r, st, poll)
+	p, err := s.readPoll(r, st, poll, nil)
 	if err != nil {
 		return Poll{}, err
 	}
@@ -375,7 +375,7 @@ func (s *Service) closePollLocked(ctx context.Context, r *room, poll community.H
 		return Poll{}, err
 	}
 	st = r.folder.State()
-	if p, err = s.readPoll(r, st, poll); err != nil {
+	if p, err = s.readPoll(r, st, poll, nil); err != nil {
 		return Poll{}, err
 	}
 	s.pollUpdated(r, st, poll)
@@ -399,8 +399,9 @@ func (s *Service) Polls(id community.Hash, limit int) ([]Poll, error) {
 		return nil, err
 	}
 	var out []Poll
+	memo := pageMemo{}
 	for _, poll := range ids {
-		if p, err := s.readPoll(r, st, poll); err == nil {
+		if p, err := s.readPoll(r, st, poll, memo); err == nil {
 			out = append(out, s.pollView(r, st, p))
 		}
 	}

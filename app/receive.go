@@ -338,19 +338,20 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	if changed {
 		s.Emit(CommunityChanged{Community: r.id})
 	}
+	memo := pageMemo{}
 	for _, m := range added {
 		if m.Poll != nil { // as this install sees it: its vote, the count where shown
-			if p := s.pollFor(r, st, m.ID); p != nil {
+			if p := s.pollFor(r, st, m.ID, memo); p != nil {
 				m.Poll = p
 			}
 		}
 		if m.Feedback != nil {
-			if f := s.feedbackFor(r, st, m.ID); f != nil {
+			if f := s.feedbackFor(r, st, m.ID, memo); f != nil {
 				m.Feedback = f
 			}
 		}
 		if m.Offer != nil {
-			if o := s.offerFor(r, st, m.ID); o != nil {
+			if o := s.offerFor(r, st, m.ID, memo); o != nil {
 				m.Offer = o
 			}
 		}

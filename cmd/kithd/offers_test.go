@@ -46,7 +46,10 @@ func TestOffersAtTheCommandLine(t *testing.T) {
 	if _, stderr := cy(1, "claim", offer[:12]); !strings.Contains(stderr, "all 1 were claimed") {
 		t.Fatalf("Cy's claim: %s", stderr)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	within(t, 10*time.Second, "the one-second offer expires", func() bool {
+		out, _ := cy(0, "offers", "--json")
+		return strings.Contains(out, `"expired":true`)
+	})
 	if _, stderr := cy(1, "claim", short[:12]); !strings.Contains(stderr, "this offer expired") {
 		t.Fatalf("an expired offer: %s", stderr)
 	}
