@@ -246,7 +246,7 @@ func (s *Service) target(r *room, st *community.State, message community.Hash) (
 	switch {
 	case err != nil:
 		return nil, nil, err
-	case !ok || e.Kind != community.KindMessage:
+	case !ok || !isPost(e.Kind):
 		return nil, nil, fmt.Errorf("app: %q has no message %s on this device", st.Name, message.Short())
 	case !e.HasBody():
 		return nil, nil, errors.New("app: that message was deleted")
@@ -398,7 +398,7 @@ func (s *Service) noteAnnotations(r *room, st *community.State, as []opened) {
 	}
 	for t := range changed {
 		e, ok, err := s.store.Event(r.id, t)
-		if err != nil || !ok || e.Kind != community.KindMessage || !e.HasBody() {
+		if err != nil || !ok || !isPost(e.Kind) || !e.HasBody() {
 			continue
 		}
 		c, err := r.keys.Open(e)

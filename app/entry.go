@@ -259,6 +259,9 @@ type EntrySettings struct {
 	MemberApproval bool // a member's invite always needs approval
 	Welcome        Welcome
 	Questions      []string // the default questions of an invite that needs approval
+	// PromotionsPerWeek is how many promotional posts and offers the owner and moderators may
+	// put out in a week (1 to community.MaxPromotionsPerWeek).
+	PromotionsPerWeek int
 }
 
 // Entry returns a community's entry settings.
@@ -273,7 +276,8 @@ func (s *Service) Entry(id community.Hash) (EntrySettings, error) {
 func entryOf(st *community.State) EntrySettings {
 	set := st.Settings
 	out := EntrySettings{MemberInvites: int(set.MemberInvites), MemberApproval: set.MemberApproval,
-		Welcome: Welcome{Text: set.Welcome, Rules: set.Rules}, Questions: slices.Clone(set.Questions)}
+		Welcome: Welcome{Text: set.Welcome, Rules: set.Rules}, Questions: slices.Clone(set.Questions),
+		PromotionsPerWeek: set.PromotionBudget()}
 	if c, ok := st.Channel(set.Intro); ok {
 		out.Welcome.Intro = c.Name
 	}
@@ -322,8 +326,16 @@ func (s *Service) SetEntry(ctx context.Context, id community.Hash, change func(*
 	if body.Questions, err = cleanQuestions(next.Questions); err != nil {
 		return cur, err
 	}
+	body.PromotionsPerWeek = st.Settings.PromotionsPerWeek
+	if next.PromotionsPerWeek != cur.PromotionsPerWeek {
+		if next.PromotionsPerWeek < 1 || next.PromotionsPerWeek > community.MaxPromotionsPerWeek {
+			return cur, &community.FieldError{Err: community.ErrTooLong, Msg: fmt.Sprintf("the promotion budget is 1 up to %d a week, not %d", community.MaxPromotionsPerWeek, next.PromotionsPerWeek)}
+		}
+		body.PromotionsPerWeek = uint32(next.PromotionsPerWeek)
+	}
 	if old := st.Settings; old.MemberInvites == body.MemberInvites && old.MemberApproval == body.MemberApproval &&
-		old.Welcome == body.Welcome && old.Rules == body.Rules && old.Intro == body.Intro && slices.Equal(old.Questions, body.Questions) {
+		old.Welcome == body.Welcome && old.Rules == body.Rules && old.Intro == body.Intro && slices.Equal(old.Questions, body.Questions) &&
+		old.PromotionsPerWeek == body.PromotionsPerWeek {
 		return cur, nil
 	}
 	if _, err := s.writeOwnLocked(ctx, r, community.KindSettings, community.EncodeBody(body), community.Hash{}); err != nil {

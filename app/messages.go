@@ -40,12 +40,20 @@ type Message struct {
 	// Offer is set for an offer (Text is its text): its title, quantity, expiry, the claims, and
 	// this member's claim and code.
 	Offer *Offer
+	// Promotion: a promotional post or an offer, counted against the weekly promotion budget;
+	// OverBudget: one that does not count, which only the owner and moderators see.
+	Promotion  bool
+	OverBudget bool
 }
 
 // shownKind reports whether a content kind shows in its channel's conversation.
 func shownKind(k community.Kind) bool {
-	return k == community.KindMessage || k == community.KindPoll || k == community.KindFeedbackRequest || k == community.KindOffer
+	return isPost(k) || k == community.KindPoll || k == community.KindFeedbackRequest || k == community.KindOffer
 }
+
+// isPost reports whether k is a post that its author edits and deletes as text: a message or a
+// promotion.
+func isPost(k community.Kind) bool { return k == community.KindMessage || k == community.KindPromotion }
 
 // withParts adds to a poll's or a feedback request's message what it carries (ok false when
 // it is malformed: views leave it out).
@@ -80,6 +88,11 @@ var ErrEmptyMessage = errors.New("app: the message is empty: type something firs
 // Post writes a message in a channel and returns it once it is stored durably. It works with
 // no peer online: the message waits in the store until a member syncs it.
 func (s *Service) Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (Message, error) {
+	return s.post(ctx, id, channel, text, replyTo, community.KindMessage)
+}
+
+// post writes a message or a promotion (kind).
+func (s *Service) post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash, kind community.Kind) (Message, error) {
 	text, err := cleanMessage(text)
 	if err != nil {
 		return Message{}, err
@@ -103,6 +116,13 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 		return Message{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
 	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
 		return Message{}, notAllowed("%s", announcementsSentence(st, ch.Name))
+	case kind == community.KindPromotion && role < community.RoleModerator:
+		return Message{}, notAllowed("only the owner and moderators of %q post promotions", st.Name)
+	}
+	if kind == community.KindPromotion {
+		if err := s.checkBudgetLocked(r, st); err != nil {
+			return Message{}, err
+		}
 	}
 	if st, err = s.sealingStateLocked(ctx, r); err != nil {
 		return Message{}, err
@@ -111,13 +131,13 @@ func (s *Service) Post(ctx context.Context, id, channel community.Hash, text str
 	if !ok {
 		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
 	}
-	c := community.NewContent(community.KindMessage)
+	c := community.NewContent(kind)
 	c.Channel, c.Text, c.Target = channel, text, replyTo
 	body, err := community.SealContent(key, id, st.Current, me, c, s.rand)
 	if err != nil {
 		return Message{}, err
 	}
-	e, err := s.writeOwnLocked(ctx, r, community.KindMessage, body, channel)
+	e, err := s.writeOwnLocked(ctx, r, kind, body, channel)
 	if err != nil {
 		return Message{}, err
 	}
@@ -167,6 +187,7 @@ func (r *room) view(st *community.State, e *community.Event, c *community.Conten
 		ID: e.ID, Channel: c.Channel, Author: e.Author, Name: r.nameOf(st, e.Author), Role: m.Role, Text: c.Text,
 		ReplyTo: c.Target, Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position(),
 		MentionsMe: !bytes.Equal(e.Author, me) && mentions(c.Text, r.nameOf(st, me)),
+		Promotion:  community.IsPromotion(e.Kind),
 	}
 }
 
@@ -221,8 +242,14 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 	}
 	out := make([]Message, 0, len(evs))
 	memo := pageMemo{} // the polls, requests and offers of this page read their pages once
+	muted := s.muted(id)
+	var over map[community.Hash]bool
 	for _, e := range evs {
 		if !shownKind(e.Kind) || st.CheckContent(e) != nil {
+			continue
+		}
+		hidden, isOver := s.hiddenPromotion(r, st, e, muted, &over)
+		if hidden {
 			continue
 		}
 		c, err := r.keys.Open(e)
@@ -234,6 +261,7 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 		if !ok {
 			continue // a malformed poll or request: ignored
 		}
+		m.OverBudget = isOver
 		out = append(out, r.annotate(n, st, m, me))
 	}
 	return out, nil
@@ -266,5 +294,7 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 		return Message{}, false, err
 	}
 	m, _ := s.withParts(r, st, e, r.view(st, e, c, me), nil)
+	var over map[community.Hash]bool
+	_, m.OverBudget = s.hiddenPromotion(r, st, e, false, &over)
 	return r.annotate(n, st, m, me), true, nil
 }

@@ -306,7 +306,7 @@ func (s *Service) DeleteMessage(ctx context.Context, id, message community.Hash)
 	switch {
 	case err != nil:
 		return err
-	case !ok || target.Kind != community.KindMessage:
+	case !ok || !isPost(target.Kind):
 		return fmt.Errorf("app: %q has no message %s on this device", st.Name, message.Short())
 	case st.RoleOf(me) == community.RoleNone:
 		return fmt.Errorf("app: you are no longer a member of %q", st.Name)
@@ -344,7 +344,7 @@ func (s *Service) DeleteMessage(ctx context.Context, id, message community.Hash)
 // the message it names, the message's body is dropped from the store and views are told.
 func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.Event, c *community.Content) error {
 	target, ok, err := s.store.Event(r.id, c.Target)
-	if err != nil || !ok || target.Kind != community.KindMessage || !target.HasBody() {
+	if err != nil || !ok || !isPost(target.Kind) || !target.HasBody() {
 		return err
 	}
 	if !st.CanDelete(e.Author, e.Seq, e.Position(), target.Author) {
@@ -357,6 +357,7 @@ func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.E
 	if err := s.store.SetChannel(r.id, c.Target, community.Hash{}); err != nil { // out of its page
 		return fmt.Errorf("app: deleting message %s: %w", c.Target.Short(), err)
 	}
+	r.notePromotion(target) // a deleted promotion no longer counts
 	s.Emit(MessageDeleted{Community: r.id, Message: c.Target})
 	return nil
 }

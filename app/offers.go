@@ -32,6 +32,9 @@ type Offer struct {
 	Mine    bool // this install's member claimed it
 	Granted bool // ... and its claim is among the first Quantity
 	Code    string
+	// OverBudget: it came past the week's promotion budget, so it does not count: members do not
+	// see it and cannot claim it (see Promotions).
+	OverBudget bool
 	// Claimants are who claimed, in the log's order, for the owner and moderators (nil for
 	// members).
 	Claimants []Claimant
@@ -129,6 +132,8 @@ func (s *Service) offerView(r *room, st *community.State, o *offerRecord) Offer 
 	if staff {
 		v.Claimants = []Claimant{}
 	}
+	var over map[community.Hash]bool
+	_, v.OverBudget = s.hiddenPromotion(r, st, o.e, false, &over)
 	for i, c := range o.claims {
 		if bytes.Equal(c.Author, me) {
 			v.Mine, v.Granted = true, o.granted(i)
@@ -172,6 +177,9 @@ func (s *Service) CreateOffer(ctx context.Context, id, channel community.Hash, s
 	}
 	if ch, ok := st.Channel(channel); !ok || ch.Archived {
 		return Offer{}, &sentenceError{msg: "that channel does not exist or is archived", kind: ErrBadInput}
+	}
+	if err := s.checkBudgetLocked(r, st); err != nil {
+		return Offer{}, err
 	}
 	c, err := community.NewOffer(channel, spec)
 	if err != nil {
@@ -232,6 +240,8 @@ func (s *Service) Claim(ctx context.Context, id, offer community.Hash) (Offer, e
 	switch {
 	case v.Mine:
 		return v, &sentenceError{msg: "you claimed this offer already", kind: ErrBadInput}
+	case v.OverBudget:
+		return v, &sentenceError{msg: "this offer came past the community's weekly promotion budget, so it does not count and cannot be claimed", kind: ErrNotAllowed}
 	case v.Expired:
 		return v, &sentenceError{msg: "this offer expired on " + v.Expires.Local().Format("2 Jan 2006 at 15:04"), kind: ErrNotAllowed}
 	case v.Claimed >= v.Quantity:
@@ -381,9 +391,12 @@ func (s *Service) Offers(id community.Hash) ([]Offer, error) {
 	}
 	var out []Offer
 	memo := pageMemo{}
+	staff := st.RoleOf(s.id.PublicKey()) >= community.RoleModerator
 	for _, offer := range ids {
 		if o, err := s.readOffer(r, st, offer, memo); err == nil {
-			out = append(out, s.offerView(r, st, o))
+			if v := s.offerView(r, st, o); staff || !v.OverBudget {
+				out = append(out, v)
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b Offer) int { return b.At.Compare(a.At) })

@@ -272,7 +272,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 					profiles = append(profiles, opened{e, c})
 				case community.KindEdit, community.KindReaction, community.KindPin, community.KindUnpin:
 					annotations = append(annotations, opened{e, c})
-				case community.KindMessage:
+				case community.KindMessage, community.KindPromotion:
 					added = append(added, r.view(st, e, c, me))
 				case community.KindPoll:
 					m := r.view(st, e, c, me)
@@ -320,6 +320,9 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 			r.remember(rec.Event)
 		}
 	}
+	for _, rec := range records {
+		r.notePromotion(rec.Event)
+	}
 	changed := len(authority) > 0 || learnt || len(added) < countMessages(records)
 	if err == nil {
 		for _, p := range profiles {
@@ -339,7 +342,22 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 		s.Emit(CommunityChanged{Community: r.id})
 	}
 	memo := pageMemo{}
+	muted := s.muted(r.id)
+	var over map[community.Hash]bool
 	for _, m := range added {
+		if m.Promotion {
+			e := &community.Event{}
+			for _, rec := range records {
+				if rec.Event.ID == m.ID {
+					e = rec.Event
+				}
+			}
+			hidden, isOver := s.hiddenPromotion(r, st, e, muted, &over)
+			if hidden {
+				continue // members learn of it in no view, and no notification
+			}
+			m.OverBudget = isOver
+		}
 		if m.Poll != nil { // as this install sees it: its vote, the count where shown
 			if p := s.pollFor(r, st, m.ID, memo); p != nil {
 				m.Poll = p

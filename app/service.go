@@ -64,7 +64,11 @@ type Store interface {
 	AddIssued(c community.Hash, text string) error
 	// Issued returns the invites this install issued to a community, oldest first.
 	Issued(c community.Hash) ([]string, error)
-	// Forget deletes everything stored of a community (events, pages, sync marks, invites).
+	// Pref returns one of this install's local preferences for a community ("" when unset).
+	Pref(c community.Hash, name string) (string, error)
+	// SetPref sets one of this install's local preferences for a community.
+	SetPref(c community.Hash, name, value string) error
+	// Forget deletes everything stored of a community (events, pages, sync marks, invites, preferences).
 	Forget(c community.Hash) error
 }
 

@@ -68,6 +68,18 @@ type Settings struct {
 	Intro   Hash
 	// Questions are the default entry questions of an invite that needs approval.
 	Questions []string
+	// PromotionsPerWeek is how many promotions (promotional posts and offers) the owner and
+	// moderators may put out in one week (0: DefaultPromotionsPerWeek). It travels last and
+	// only when it is not 0, so that settings written before it still read the same.
+	PromotionsPerWeek uint32
+}
+
+// PromotionBudget is how many promotions count in one week: the setting, or the default.
+func (m Settings) PromotionBudget() int {
+	if m.PromotionsPerWeek == 0 {
+		return DefaultPromotionsPerWeek
+	}
+	return int(m.PromotionsPerWeek)
 }
 
 func (*Settings) Kind() Kind { return KindSettings }
@@ -81,6 +93,9 @@ func (m *Settings) encode(w *writer) {
 	for _, q := range m.Questions {
 		w.str(q)
 	}
+	if m.PromotionsPerWeek != 0 {
+		w.uvarint(uint64(m.PromotionsPerWeek))
+	}
 }
 func (m *Settings) decode(r *reader) {
 	m.MemberInvites = uint32(r.upTo(MaxMemberInvites))
@@ -92,6 +107,12 @@ func (m *Settings) decode(r *reader) {
 	m.Questions = nil
 	for range n {
 		m.Questions = append(m.Questions, r.str(invite.MaxQuestionLen))
+	}
+	m.PromotionsPerWeek = 0
+	if r.err == nil && len(r.b) > 0 {
+		if m.PromotionsPerWeek = uint32(r.upTo(MaxPromotionsPerWeek)); m.PromotionsPerWeek == 0 {
+			r.fail("a promotion budget of 0 is written by leaving it out")
+		}
 	}
 }
 
@@ -610,6 +631,7 @@ func (s *State) hashEntry(w *writer) {
 	for _, q := range set.Questions {
 		w.str(q)
 	}
+	w.uvarint(uint64(set.PromotionsPerWeek))
 	w.uvarint(uint64(len(s.regOrder)))
 	for _, id := range s.regOrder {
 		w.fixed(id[:])

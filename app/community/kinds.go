@@ -67,6 +67,7 @@ const (
 	KindQuoteOK         Kind = 80 // the author marks a post "OK to quote" (exportable as a testimonial)
 	KindFeedbackAnswer  Kind = 82 // a member's answer to a feedback request, sealed to the owner and moderators
 	KindOfferCode       Kind = 83 // an offer's code sealed to the owner and moderators, or to one granted claimant
+	KindPromotion       Kind = 84 // a post the owner or a moderator marks as promotion (weekly budget)
 )
 
 type kindInfo struct {
@@ -113,6 +114,7 @@ var kinds = map[Kind]kindInfo{
 	KindQuoteOK:         {"quote-ok", RoleMember},
 	KindFeedbackAnswer:  {"feedback-answer", RoleMember},
 	KindOfferCode:       {"offer-code", RoleModerator},
+	KindPromotion:       {"promotion", RoleModerator},
 }
 
 // Known reports whether k is a kind this version understands.

@@ -255,7 +255,24 @@ func (s Store) Issued(c community.Hash) ([]string, error) {
 	return texts, nil
 }
 
-// Forget deletes everything stored of a community, its sync marks and issued invites included.
+func prefName(c community.Hash, name string) string { return "prefs/" + c.String() + "/" + name }
+
+// Pref returns one of this install's preferences for a community ("" when unset).
+func (s Store) Pref(c community.Hash, name string) (string, error) {
+	v, err := s.S.Setting(prefName(c, name))
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	return string(v), err
+}
+
+// SetPref sets one of this install's preferences for a community.
+func (s Store) SetPref(c community.Hash, name, value string) error {
+	return s.S.SetSetting(prefName(c, name), []byte(value))
+}
+
+// Forget deletes everything stored of a community, its sync marks, issued invites and
+// preferences included.
 func (s Store) Forget(c community.Hash) error {
-	return s.S.Forget(storage.CommunityID(c), "sync/"+c.String()+"/", issuedName(c))
+	return s.S.Forget(storage.CommunityID(c), "sync/"+c.String()+"/", issuedName(c), "prefs/"+c.String()+"/")
 }

@@ -62,6 +62,11 @@ type Request struct {
 	SetChannel     bool     `json:"set_channel,omitempty"`
 	MemberInvites  *int     `json:"member_invites,omitempty"`
 	MemberApproval string   `json:"member_approval,omitempty"` // yes, no; empty: unchanged
+	// Promotions: post --promotion; settings --promotions-per-week N; promotions --mute/--unmute.
+	Promotion  bool `json:"promotion,omitempty"`
+	Promotions *int `json:"promotions_per_week,omitempty"`
+	Mute       bool `json:"mute,omitempty"`
+	Unmute     bool `json:"unmute,omitempty"`
 	// Polls: poll --question --option... --multi --closes --results; vote POLL_ID INDEX...;
 	// poll-results POLL_ID.
 	Options []string `json:"options,omitempty"`
@@ -170,6 +175,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doRecognition(ctx, req)
 	case "quote-ok", "testimonials":
 		return p.doQuotes(ctx, req)
+	case "promotions":
+		return p.doPromotions(req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {
@@ -494,6 +501,9 @@ func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	var parent community.Hash
+	if req.Promotion && req.ReplyTo != "" {
+		return Result{}, usage("a promotion is a post of its own: leave out --reply-to")
+	}
 	if req.ReplyTo != "" {
 		if parent, err = community.ParseHash(strings.TrimSpace(req.ReplyTo)); err != nil {
 			return Result{}, usage("--reply-to takes a message id, as `kithd messages --json` prints it: %v", err)
@@ -511,7 +521,13 @@ func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
 			}
 		}
 	}
-	m, err := p.Svc.Post(ctx, id, ch.ID, req.Text, parent)
+	post := p.Svc.Post
+	if req.Promotion {
+		post = func(ctx context.Context, id, channel community.Hash, text string, _ community.Hash) (app.Message, error) {
+			return p.Svc.PostPromotion(ctx, id, channel, text)
+		}
+	}
+	m, err := post(ctx, id, ch.ID, req.Text, parent)
 	if err != nil {
 		return Result{}, asUsage(err)
 	}
@@ -548,6 +564,8 @@ type MessageJSON struct {
 	Pinned     bool           `json:"pinned"`
 	MentionsMe bool           `json:"mentions_me"`
 	Poll       *PollJSON      `json:"poll,omitempty"` // a poll: Text is its question
+	Promotion  bool           `json:"promotion"`      // a promotional post or an offer
+	OverBudget bool           `json:"over_budget"`    // past the week's promotion budget: members do not see it
 }
 
 // ReactionJSON is one emoji on a message.
@@ -560,7 +578,8 @@ type ReactionJSON struct {
 func (p *Peer) messageJSON(m app.Message, channel string) MessageJSON {
 	j := MessageJSON{ID: m.ID.String(), Channel: channel, Author: fmt.Sprintf("%x", m.Author), AuthorName: m.Name,
 		AuthorRole: m.Role.String(), Text: m.Text, Time: m.Time.UTC().Format(time.RFC3339), Mine: m.Mine,
-		Reactions: []ReactionJSON{}, Edited: m.Edited, Pinned: m.Pinned, MentionsMe: m.MentionsMe}
+		Reactions: []ReactionJSON{}, Edited: m.Edited, Pinned: m.Pinned, MentionsMe: m.MentionsMe,
+		Promotion: m.Promotion, OverBudget: m.OverBudget}
 	if !m.ReplyTo.IsZero() {
 		j.ReplyTo = m.ReplyTo.String()
 	}
@@ -583,6 +602,12 @@ func marks(m app.Message) string {
 	}
 	if m.Pinned {
 		b.WriteString("  (pinned)")
+	}
+	if m.Promotion {
+		b.WriteString("  (promotion)")
+	}
+	if m.OverBudget {
+		b.WriteString("  (past the week's promotion budget: members do not see it)")
 	}
 	if !m.ReplyTo.IsZero() {
 		fmt.Fprintf(&b, "\n    ↳ a reply to %s", m.ReplyTo.Short())

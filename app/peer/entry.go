@@ -137,7 +137,7 @@ func (p *Peer) doEntry(ctx context.Context, req Request) (Result, error) {
 		return jsonResult(text, w)
 	case "settings":
 		e, err := p.Svc.Entry(id)
-		if req.MemberInvites != nil || req.MemberApproval != "" || len(req.Questions) > 0 {
+		if req.MemberInvites != nil || req.MemberApproval != "" || len(req.Questions) > 0 || req.Promotions != nil {
 			e, err = p.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) {
 				if req.MemberInvites != nil {
 					e.MemberInvites = *req.MemberInvites
@@ -147,6 +147,9 @@ func (p *Peer) doEntry(ctx context.Context, req Request) (Result, error) {
 				}
 				if len(req.Questions) > 0 {
 					e.Questions = req.Questions
+				}
+				if req.Promotions != nil {
+					e.PromotionsPerWeek = *req.Promotions
 				}
 			})
 		}
@@ -161,8 +164,9 @@ func (p *Peer) doEntry(ctx context.Context, req Request) (Result, error) {
 		if len(e.Questions) > 0 {
 			text += "\ndefault questions: " + quoted(e.Questions)
 		}
+		text += fmt.Sprintf("\npromotions a week (posts and offers): %d", e.PromotionsPerWeek)
 		qs := printables(e.Questions)
-		return jsonResult(text, map[string]any{"member_invites": e.MemberInvites, "member_approval": e.MemberApproval, "questions": qs})
+		return jsonResult(text, map[string]any{"member_invites": e.MemberInvites, "member_approval": e.MemberApproval, "questions": qs, "promotions_per_week": e.PromotionsPerWeek})
 	}
 	return Result{}, usage("unknown command %q", req.Cmd)
 }

@@ -28,6 +28,8 @@ type OfferJSON struct {
 	Granted   bool           `json:"granted"`
 	Code      string         `json:"code,omitempty"` // where granted and sealed to this member
 	Claimants []ClaimantJSON `json:"claimants,omitempty"`
+	// OverBudget: past the week's promotion budget, listed to the owner and moderators only.
+	OverBudget bool `json:"over_budget,omitempty"`
 }
 
 // ClaimantJSON is one claim, for the owner and moderators.
@@ -42,7 +44,7 @@ func offerJSON(channel string, o app.Offer) OfferJSON {
 	j := OfferJSON{ID: o.ID.String(), Channel: channel, Author: nameOr(o.Name), Title: community.Printable(o.Title, false),
 		Text: community.Printable(o.Text, true), Quantity: o.Quantity, Claimed: min(o.Claimed, o.Quantity),
 		Expires: o.Expires.UTC().Format(time.RFC3339), Expired: o.Expired, Mine: o.Mine, Granted: o.Granted,
-		Code: community.Printable(o.Code, false)}
+		Code: community.Printable(o.Code, false), OverBudget: o.OverBudget}
 	for _, c := range o.Claimants {
 		j.Claimants = append(j.Claimants, ClaimantJSON{Member: fmt.Sprintf("%x", c.Key), Name: nameOr(c.Name), At: c.At.UTC().Format(time.RFC3339), Granted: c.Granted})
 	}

@@ -264,6 +264,22 @@ var commands = []command{
 		flags: communityFlag, existing: true,
 	},
 	{
+		name: "promotions", usage: []string{"promotions [--community ID] [--mute|--unmute] [--json]"},
+		help: []string{"the week's promotion budget; --mute hides promotions", "here (no notification), --unmute shows them"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.BoolVar(&r.Mute, "mute", false, "")
+			fs.BoolVar(&r.Unmute, "unmute", false, "")
+		},
+		check: func(r *peer.Request) error {
+			if r.Mute && r.Unmute {
+				return errors.New("promotions: --mute or --unmute, not both")
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
 		name: "kudos", usage: []string{"kudos [--community ID] MEMBER_ID NOTE"}, help: []string{"recognise a member, with a note (the owner, moderators)"},
 		flags: communityFlag, arg: member, arg2: func(r *peer.Request) *string { return &r.Text },
 		wrongArgs: func(*peer.Request, int) string {
@@ -320,8 +336,8 @@ var commands = []command{
 	},
 	{
 		name:  "settings",
-		usage: []string{"settings [--community ID] [--member-invites N]", "    [--member-approval yes|no] [--question TEXT]..."},
-		help:  []string{"who may invite (the owner): N people per member;", "approval for members' invites; default questions"},
+		usage: []string{"settings [--community ID] [--member-invites N]", "    [--member-approval yes|no] [--question TEXT]...", "    [--promotions-per-week N]"},
+		help:  []string{"who may invite (the owner): N people per member;", "approval for members' invites; default questions;", "how many promotions (posts, offers) go out a week"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			communityFlag(fs, r)
 			fs.Func("member-invites", "", func(v string) error {
@@ -334,6 +350,14 @@ var commands = []command{
 			})
 			fs.StringVar(&r.MemberApproval, "member-approval", "", "")
 			fs.Var((*listFlag)(&r.Questions), "question", "")
+			fs.Func("promotions-per-week", "", func(v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > community.MaxPromotionsPerWeek {
+					return fmt.Errorf("--promotions-per-week is 1 up to %d, not %q", community.MaxPromotionsPerWeek, v)
+				}
+				r.Promotions = &n
+				return nil
+			})
 		},
 		check: func(r *peer.Request) error {
 			if r.MemberInvites != nil && (*r.MemberInvites < 0 || *r.MemberInvites > community.MaxMemberInvites) {
@@ -385,11 +409,12 @@ var commands = []command{
 		help:  []string{"stay online until Ctrl-C", "find members who moved through these DHT nodes", "(--public-dht: the public libp2p network's)"},
 	},
 	{
-		name: "post", usage: []string{"post [--community ID] [--channel NAME] [--reply-to MESSAGE_ID]", "    TEXT"},
-		help: []string{"write a message; --reply-to answers one (in its", "channel)"},
+		name: "post", usage: []string{"post [--community ID] [--channel NAME] [--reply-to MESSAGE_ID]", "    [--promotion] TEXT"},
+		help: []string{"write a message; --reply-to answers one (in its", "channel); --promotion: counts in the weekly budget"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			channel(fs, r)
 			fs.StringVar(&r.ReplyTo, "reply-to", "", "")
+			fs.BoolVar(&r.Promotion, "promotion", false, "")
 		},
 		arg: func(r *peer.Request) *string { return &r.Text },
 		wrongArgs: func(_ *peer.Request, n int) string {
