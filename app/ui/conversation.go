@@ -63,12 +63,15 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted…", func() { v.showReactions(m) }))
 	}
-	if !m.Mine && m.Poll == nil && m.Feedback == nil && m.Offer == nil {
+	plain := m.Poll == nil && m.Feedback == nil && m.Offer == nil
+	if !m.Mine && plain && !m.Promotion {
 		items = append(items, fyne.NewMenuItem("Helpful", func() { v.markHelpful(m) }))
 	}
-	if m.Mine && m.Poll == nil && m.Feedback == nil && m.Offer == nil {
+	if m.Mine && plain {
 		items = append(items, fyne.NewMenuItem("Edit…", func() { v.openEdit(m) }))
-		items = append(items, fyne.NewMenuItem("OK to quote…", func() { v.openQuote(m) }))
+		if !m.Promotion {
+			items = append(items, fyne.NewMenuItem("OK to quote…", func() { v.openQuote(m) }))
+		}
 	}
 	if v.myRole() >= community.RoleModerator {
 		label := "Pin to the channel"

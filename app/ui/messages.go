@@ -489,6 +489,12 @@ func footOf(m app.Message) string {
 	if m.Pinned {
 		marks = append(marks, "pinned")
 	}
+	if m.Promotion && m.Poll == nil {
+		marks = append(marks, "promotion")
+	}
+	if m.OverBudget {
+		marks = append(marks, "past this week's promotion budget: members do not see it")
+	}
 	if len(marks) > 0 {
 		if react != "" {
 			react += "   ·   "

@@ -267,6 +267,14 @@ func (v *CommunityView) showEntry(id community.Hash, e app.EntrySettings, chans 
 	if e.Welcome.Intro != "" {
 		intro.SetSelected(e.Welcome.Intro)
 	}
+	promos := widget.NewEntry()
+	promos.SetText(strconv.Itoa(e.PromotionsPerWeek))
+	promos.Validator = func(t string) error {
+		if n, err := strconv.Atoi(strings.TrimSpace(t)); err != nil || n < 1 || n > community.MaxPromotionsPerWeek {
+			return fmt.Errorf("a number from 1 to %d", community.MaxPromotionsPerWeek)
+		}
+		return nil
+	}
 	items := []*widget.FormItem{
 		widget.NewFormItem("Members may invite", perMember),
 		widget.NewFormItem("", approval),
@@ -274,15 +282,18 @@ func (v *CommunityView) showEntry(id community.Hash, e app.EntrySettings, chans 
 		widget.NewFormItem("Welcome", welcome),
 		widget.NewFormItem("Rules", rules),
 		widget.NewFormItem("Introductions in", intro),
+		widget.NewFormItem("Promotions a week", promos),
 	}
 	items[0].HintText = "People each member may bring in (0: only you and moderators invite)"
 	items[2].HintText = "Asked by invites that need approval, unless the invite has its own"
+	items[6].HintText = "Promotional posts and offers by you and moderators; members can mute them"
 	s := v.s
 	form := dialog.NewForm("Entry and welcome", "Save", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
 		n, _ := strconv.Atoi(strings.TrimSpace(perMember.Text))
+		perWeek, _ := strconv.Atoi(strings.TrimSpace(promos.Text))
 		var qs []string
 		for _, q := range strings.Split(questions.Text, "\n") {
 			if q = strings.TrimSpace(q); q != "" {
@@ -296,7 +307,7 @@ func (v *CommunityView) showEntry(id community.Hash, e app.EntrySettings, chans 
 		w, r, a := welcome.Text, rules.Text, approval.Checked
 		go func() {
 			_, err := s.svc.SetEntry(s.ctx, id, func(e *app.EntrySettings) {
-				e.MemberInvites, e.MemberApproval, e.Questions = n, a, qs
+				e.MemberInvites, e.MemberApproval, e.Questions, e.PromotionsPerWeek = n, a, qs, perWeek
 				e.Welcome = app.Welcome{Text: w, Rules: r, Intro: channel}
 			})
 			if err != nil {
@@ -304,7 +315,7 @@ func (v *CommunityView) showEntry(id community.Hash, e app.EntrySettings, chans 
 			}
 		}()
 	}, s.win)
-	form.Resize(fyne.NewSize(620, 620))
+	form.Resize(fyne.NewSize(620, 680))
 	s.show(form)
 }
 

@@ -56,6 +56,11 @@ type Service interface {
 	CreateOffer(ctx context.Context, id, channel community.Hash, spec community.OfferSpec, code string) (app.Offer, error)
 	Claim(ctx context.Context, id, offer community.Hash) (app.Offer, error)
 
+	// Promotions.
+	PostPromotion(ctx context.Context, id, channel community.Hash, text string) (app.Message, error)
+	PromotionBudget(id community.Hash) (app.Promotions, error)
+	MutePromotions(id community.Hash, mute bool) error
+
 	// Recognition.
 	Kudos(ctx context.Context, id community.Hash, member ed25519.PublicKey, note string) error
 	Helpful(ctx context.Context, id, message community.Hash) error

@@ -292,13 +292,14 @@ func (s *Shell) installMenu() {
 	offer := fyne.NewMenuItem("New offer…", func() { s.view.openNewOffer() })
 	board := fyne.NewMenuItem("Recognition…", func() { s.view.openBoard() })
 	quotes := fyne.NewMenuItem("Testimonials…", func() { s.view.openTestimonials() })
+	promos := fyne.NewMenuItem("Promotions…", func() { s.view.openPromotions() })
 	s.staffItems = []*fyne.MenuItem{poll, ask, offer, quotes, requests}
 	s.ownerItems = []*fyne.MenuItem{entry}
 	s.menuRole = community.RoleOwner + 1 // none yet: the first setRoleMenus applies
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
-		fyne.NewMenu("Community", about, invite, poll, ask, offer, board, quotes, requests, entry, fyne.NewMenuItemSeparator(), recover),
+		fyne.NewMenu("Community", about, invite, poll, ask, offer, promos, board, quotes, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
 	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
