@@ -1,6 +1,10 @@
 package app
 
-import "github.com/kith-app/kith/app/community"
+import (
+	"time"
+
+	"github.com/kith-app/kith/app/community"
+)
 
 // HoldRoom takes a community's room lock, as a write does through its fsync, until release
 // (for tests of what must not wait for it).
@@ -68,3 +72,7 @@ func PromoteAnyway(s *Service, id, channel community.Hash, text string) (communi
 	}
 	return e.ID, nil
 }
+
+// SetClock replaces the service's clock. Call it before the service starts any work (the
+// goroutines it starts later see it).
+func SetClock(s *Service, now func() time.Time) { s.now = now }

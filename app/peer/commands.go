@@ -67,6 +67,7 @@ type Request struct {
 	Promotions *int `json:"promotions_per_week,omitempty"`
 	Mute       bool `json:"mute,omitempty"`
 	Unmute     bool `json:"unmute,omitempty"`
+	Weeks      int  `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
 	// Polls: poll --question --option... --multi --closes --results; vote POLL_ID INDEX...;
 	// poll-results POLL_ID.
 	Options []string `json:"options,omitempty"`
@@ -177,6 +178,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doQuotes(ctx, req)
 	case "promotions":
 		return p.doPromotions(req)
+	case "insights":
+		return p.doInsights(req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

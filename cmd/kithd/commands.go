@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/peer"
 )
@@ -262,6 +263,21 @@ var commands = []command{
 	{
 		name: "offers", usage: []string{"offers [--community ID] [--json]"}, help: []string{"the offers, with your claims and codes"},
 		flags: communityFlag, existing: true,
+	},
+	{
+		name: "insights", usage: []string{"insights [--community ID] [--weeks N] [--json]"},
+		help: []string{"the owner's figures week by week: active members,", "messages, first answers, polls, offers, who invites"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.IntVar(&r.Weeks, "weeks", app.DefaultInsightWeeks, "")
+		},
+		check: func(r *peer.Request) error {
+			if r.Weeks < 1 || r.Weeks > app.MaxInsightWeeks {
+				return fmt.Errorf("insights: --weeks is 1 to %d, not %d", app.MaxInsightWeeks, r.Weeks)
+			}
+			return nil
+		},
+		existing: true,
 	},
 	{
 		name: "promotions", usage: []string{"promotions [--community ID] [--mute|--unmute] [--json]"},
