@@ -60,6 +60,7 @@ type Service interface {
 	PostPromotion(ctx context.Context, id, channel community.Hash, text string) (app.Message, error)
 	PromotionBudget(id community.Hash) (app.Promotions, error)
 	MutePromotions(id community.Hash, mute bool) error
+	Insights(id community.Hash, weeks int) (app.Insights, error)
 
 	// Recognition.
 	Kudos(ctx context.Context, id community.Hash, member ed25519.PublicKey, note string) error
