@@ -32,7 +32,7 @@ func pageOf(e *community.Event, c *community.Content) community.Hash {
 		return feedbackPage
 	case e.Kind == community.KindOfferClaim || e.Kind == community.KindOfferCode:
 		return offersPage
-	case e.Kind == community.KindKudos || e.Kind == community.KindHelpful:
+	case e.Kind == community.KindKudos || e.Kind == community.KindHelpful || e.Kind == community.KindBadge:
 		return recognitionPage
 	case e.Kind == community.KindQuoteOK:
 		return quotesPage

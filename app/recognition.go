@@ -32,6 +32,7 @@ type Recognition struct {
 	Kudos       int      // kudos received, from different givers
 	HelpfulFrom int      // different members who marked its messages helpful
 	Notes       []string // the kudos' notes, the latest first
+	Badges      []string // the titles of the badges the owner signed for it, the latest first
 }
 
 // Kudos gives a member kudos with a note (the owner and moderators).
@@ -123,6 +124,12 @@ type kudosMark struct {
 type recognitionLog struct {
 	helpful []helpfulMark
 	kudos   []kudosMark
+	badges  []badgeMark // in the log's order
+}
+
+type badgeMark struct {
+	e *community.Event
+	b *community.Badge
 }
 
 // readRecognition reads the marks and kudos that count: each judged like any content, a mark on
@@ -158,6 +165,10 @@ func (s *Service) readRecognition(r *room, st *community.State) (recognitionLog,
 				continue
 			}
 			out.kudos = append(out.kudos, kudosMark{by: e.Author, to: to, note: c.Text, at: e.WallTime()})
+		case community.KindBadge:
+			if b := badgeOf(r.id, e, c); b != nil {
+				out.badges = append(out.badges, badgeMark{e, b})
+			}
 		}
 	}
 	return out, nil
@@ -215,6 +226,10 @@ func (s *Service) RecognitionBoard(id community.Hash) ([]Recognition, error) {
 			e.Score += kudosWeight
 		}
 		e.Notes = append(e.Notes, k.note)
+	}
+	for _, b := range slices.Backward(marks.badges) {
+		e := entry(string(b.b.Member))
+		e.Badges = append(e.Badges, b.b.Title)
 	}
 	out := make([]Recognition, 0, len(board))
 	for k, e := range board {

@@ -156,3 +156,21 @@ func FuzzRecoverySigner(f *testing.F) {
 type zeroReader struct{}
 
 func (zeroReader) Read(b []byte) (int, error) { clear(b); return len(b), nil }
+
+// FuzzDecodeCard: a badge card (text anyone may hand to kithd verify-badge) is read bounded,
+// never panics, and what decodes encodes back to the same text; checking it never panics.
+func FuzzDecodeCard(f *testing.F) {
+	f.Add("kithbadge1")
+	f.Add("kithbadge1AQ")
+	f.Add(CardPrefix + strings.Repeat("A", 200))
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := DecodeCard(s)
+		if err != nil {
+			return
+		}
+		if again := c.Encode(); again != strings.TrimSpace(s) {
+			t.Fatalf("re-encoding differs")
+		}
+		_ = c.Check()
+	})
+}

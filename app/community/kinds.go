@@ -68,6 +68,7 @@ const (
 	KindFeedbackAnswer  Kind = 82 // a member's answer to a feedback request, sealed to the owner and moderators
 	KindOfferCode       Kind = 83 // an offer's code sealed to the owner and moderators, or to one granted claimant
 	KindPromotion       Kind = 84 // a post the owner or a moderator marks as promotion (weekly budget)
+	KindBadge           Kind = 85 // the owner's signed badge for a member, exportable as a card
 )
 
 type kindInfo struct {
@@ -115,6 +116,7 @@ var kinds = map[Kind]kindInfo{
 	KindFeedbackAnswer:  {"feedback-answer", RoleMember},
 	KindOfferCode:       {"offer-code", RoleModerator},
 	KindPromotion:       {"promotion", RoleModerator},
+	KindBadge:           {"badge", RoleOwner},
 }
 
 // Known reports whether k is a kind this version understands.
