@@ -68,6 +68,9 @@ type Request struct {
 	Mute       bool `json:"mute,omitempty"`
 	Unmute     bool `json:"unmute,omitempty"`
 	Weeks      int  `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
+	// Badges: badge MEMBER_ID --title --note; badge-card BADGE_ID.
+	Badge string `json:"badge,omitempty"`
+	Out   string `json:"-"` // badge-card --out, verify-badge FILE: kithd itself writes or reads it, not the peer
 	// Polls: poll --question --option... --multi --closes --results; vote POLL_ID INDEX...;
 	// poll-results POLL_ID.
 	Options []string `json:"options,omitempty"`
@@ -180,6 +183,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doPromotions(req)
 	case "insights":
 		return p.doInsights(req)
+	case "badge", "badges", "badge-card":
+		return p.doBadges(ctx, req)
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

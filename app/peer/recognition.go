@@ -18,6 +18,7 @@ type RecognitionJSON struct {
 	Kudos       int      `json:"kudos"`
 	HelpfulFrom int      `json:"helpful_from"`
 	Notes       []string `json:"notes"`
+	Badges      []string `json:"badges"` // the titles of the badges the owner signed for it
 }
 
 func (p *Peer) doRecognition(ctx context.Context, req Request) (Result, error) {
@@ -52,12 +53,19 @@ func (p *Peer) doRecognition(ctx context.Context, req Request) (Result, error) {
 	out := make([]RecognitionJSON, 0, len(board))
 	var text strings.Builder
 	for i, r := range board {
-		j := RecognitionJSON{Member: fmt.Sprintf("%x", r.Key), Name: nameOr(r.Name), Score: r.Score, Kudos: r.Kudos, HelpfulFrom: r.HelpfulFrom, Notes: []string{}}
+		j := RecognitionJSON{Member: fmt.Sprintf("%x", r.Key), Name: nameOr(r.Name), Score: r.Score, Kudos: r.Kudos, HelpfulFrom: r.HelpfulFrom, Notes: []string{}, Badges: []string{}}
+		for _, b := range r.Badges {
+			j.Badges = append(j.Badges, community.Printable(b, false))
+		}
 		for _, n := range r.Notes {
 			j.Notes = append(j.Notes, community.Printable(n, true))
 		}
 		out = append(out, j)
-		fmt.Fprintf(&text, "%2d. %-24s %6.2f  helpful to %d, %d kudos\n", i+1, j.Name, j.Score, j.HelpfulFrom, j.Kudos)
+		fmt.Fprintf(&text, "%2d. %-24s %6.2f  helpful to %d, %d kudos", i+1, j.Name, j.Score, j.HelpfulFrom, j.Kudos)
+		if len(j.Badges) > 0 {
+			fmt.Fprintf(&text, "; badges: %s", strings.Join(j.Badges, ", "))
+		}
+		text.WriteString("\n")
 	}
 	if len(out) == 0 {
 		text.WriteString("nobody is on the board yet: mark helpful messages, give kudos")

@@ -265,6 +265,46 @@ var commands = []command{
 		flags: communityFlag, existing: true,
 	},
 	{
+		name: "badge", usage: []string{"badge [--community ID] --title TITLE [--note TEXT]", "    MEMBER_ID"},
+		help: []string{"sign a badge for a member (the owner); it prints", "BADGE_ID; the member exports it as a card"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.StringVar(&r.Title, "title", "", "")
+			fs.StringVar(&r.Note, "note", "", "")
+		},
+		arg: member, wrongArgs: memberArgs("badge"),
+		check: func(r *peer.Request) error {
+			if strings.TrimSpace(r.Title) == "" {
+				return errors.New("badge: --title names the badge, e.g. --title \"Kiln master\"")
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "badges", usage: []string{"badges [--community ID] [--json]"}, help: []string{"the badges the owner signed, yours marked"},
+		flags: communityFlag, existing: true,
+	},
+	{
+		name: "badge-card", usage: []string{"badge-card [--community ID] [--out FILE] BADGE_ID"},
+		help:  []string{"one of your badges as a card (HTML) anyone can", "check offline; --json has the card's text"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) { communityFlag(fs, r); fs.StringVar(&r.Out, "out", "", "") },
+		arg:   func(r *peer.Request) *string { return &r.Badge },
+		wrongArgs: func(*peer.Request, int) string {
+			return "badge-card takes one badge id (see `kithd badges`)"
+		},
+		existing: true,
+	},
+	{
+		name: "verify-badge", usage: []string{"verify-badge FILE"},
+		help:  []string{"check a badge card offline (a card file, or - for", "standard input); exit 1 when it does not check out"},
+		flags: func(*flag.FlagSet, *peer.Request) {},
+		arg:   func(r *peer.Request) *string { return &r.Out },
+		wrongArgs: func(*peer.Request, int) string {
+			return "verify-badge takes one file: the card (HTML) or its kithbadge1… text; - reads standard input"
+		},
+	},
+	{
 		name: "insights", usage: []string{"insights [--community ID] [--weeks N] [--json]"},
 		help: []string{"the owner's figures week by week: active members,", "messages, first answers, polls, offers, who invites"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {

@@ -85,6 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr(stderr, err.Error())
 	}
+	if req.Cmd == "verify-badge" { // offline: no data folder, no network
+		return verifyBadge(req.Out, asJSON, stdout, stderr)
+	}
 	if req.Cmd == "recover" && !req.List {
 		if req.Words, err = readWords(stdin, stderr); err != nil {
 			fmt.Fprintln(stderr, "kithd:", oneLine(err))
@@ -108,6 +111,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case err != nil:
 		fmt.Fprintln(stderr, "kithd:", oneLine(err))
 		return 1
+	}
+	if req.Cmd == "badge-card" && req.Out != "" {
+		if err := writeNew(req.Out, res.Text); err != nil {
+			fmt.Fprintln(stderr, "kithd:", oneLine(err))
+			return 1
+		}
+		res.Text = "wrote " + req.Out + ": anyone can check it with `kithd verify-badge " + req.Out + "`"
 	}
 	out := terminalSafe(res.Text)
 	if asJSON {
@@ -324,5 +334,56 @@ func runPeer(dir string, args []string, stderr io.Writer) int {
 		log.Error("stopping", "err", err)
 		return 1
 	}
+	return 0
+}
+
+// writeNew writes a new file, and refuses to replace one that exists.
+func writeNew(path, text string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s exists already: choose another name, or move it away first", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// verifyBadge checks a badge card offline: a file (or - for standard input) holding the card's
+// page or its text. Exit 0: it checks out; 1: it does not, or the file cannot be read.
+func verifyBadge(path string, asJSON bool, stdout, stderr io.Writer) int {
+	var in io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "kithd: cannot read the card:", oneLine(err))
+			return 1
+		}
+		defer f.Close()
+		in = f
+	}
+	b, err := io.ReadAll(io.LimitReader(in, 4<<20))
+	if err != nil {
+		fmt.Fprintln(stderr, "kithd: cannot read the card:", oneLine(err))
+		return 1
+	}
+	badge, err := app.CheckCard(string(b))
+	if err != nil {
+		fmt.Fprintln(stderr, "kithd: not valid:", oneLine(err))
+		return 1
+	}
+	if !asJSON {
+		fmt.Fprintln(stdout, terminalSafe(app.BadgeSentence(badge)))
+		return 0
+	}
+	j, _ := json.Marshal(map[string]any{"valid": true, "community": badge.Community.String(), "community_name": badge.CommunityName,
+		"member_id": fmt.Sprintf("%x", badge.Member), "member_name": badge.MemberName, "title": badge.Title, "note": badge.Note,
+		"issued": badge.IssuedAt().UTC().Format(time.RFC3339), "owner": fmt.Sprintf("%x", badge.Owner)})
+	fmt.Fprintln(stdout, string(j))
 	return 0
 }
