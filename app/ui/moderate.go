@@ -81,6 +81,9 @@ func (v *CommunityView) memberActions(m app.MemberView) []memberAction {
 	if mine >= community.RoleModerator && m.Active && !m.You {
 		out = append(out, memberAction{label: "Give kudos…", direct: func() { v.openKudos(m) }})
 	}
+	if mine == community.RoleOwner && m.Active && !m.You {
+		out = append(out, memberAction{label: "Give a badge…", direct: func() { v.openBadge(m) }})
+	}
 	if mine >= community.RoleModerator && m.Role < mine && m.OpenInvites > 0 {
 		n := m.OpenInvites
 		out = append(out, memberAction{

@@ -66,6 +66,9 @@ type Service interface {
 	Kudos(ctx context.Context, id community.Hash, member ed25519.PublicKey, note string) error
 	Helpful(ctx context.Context, id, message community.Hash) error
 	RecognitionBoard(id community.Hash) ([]app.Recognition, error)
+	GiveBadge(ctx context.Context, id community.Hash, member ed25519.PublicKey, title, note string) (app.BadgeView, error)
+	Badges(id community.Hash) ([]app.BadgeView, error)
+	BadgeCard(id, badge community.Hash) (string, app.BadgeView, error)
 
 	// Testimonials.
 	QuoteOK(ctx context.Context, id, message community.Hash, withName, revoke bool) error

@@ -283,6 +283,7 @@ func (s *Shell) installMenu() {
 	quit.IsQuit = true
 	quit.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
 	another := fyne.NewMenuItem("Create or join a community…", func() { s.showWelcome(true) })
+	checkCard := fyne.NewMenuItem("Check a badge card…", s.openCheckCard)
 	about := fyne.NewMenuItem("About this community…", func() { s.view.openInfo() })
 	recover := fyne.NewMenuItem("Recover ownership…", func() { s.view.openRecover() })
 	requests := fyne.NewMenuItem("Requests to join…", func() { s.view.openRequests() })
@@ -298,7 +299,7 @@ func (s *Shell) installMenu() {
 	s.ownerItems = []*fyne.MenuItem{entry}
 	s.menuRole = community.RoleOwner + 1 // none yet: the first setRoleMenus applies
 	s.win.SetMainMenu(fyne.NewMainMenu(
-		fyne.NewMenu("File", another, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
+		fyne.NewMenu("File", another, checkCard, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, members),
 		fyne.NewMenu("Community", about, invite, poll, ask, offer, promos, board, quotes, insights, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
