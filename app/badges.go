@@ -227,11 +227,14 @@ func CardHTML(card string, b *community.Badge) string {
 <style>
 body{font-family:system-ui,sans-serif;background:#f4f1ea;color:#222;margin:0;padding:40px}
 .card{max-width:560px;margin:auto;background:#fff;border-radius:16px;padding:32px;box-shadow:0 4px 24px #0002}
-.medal{font-size:48px}.title{font-size:28px;font-weight:700;margin:8px 0}
+.medal{display:block}.title{font-size:28px;font-weight:700;margin:8px 0}
 .who{font-size:20px}.note{font-style:italic;color:#444}.meta{color:#666;font-size:14px}
 pre{white-space:pre-wrap;word-break:break-all;font-size:11px;background:#f6f6f6;padding:12px;border-radius:8px}
 </style></head><body><div class="card">
-<div class="medal">🏅</div>
+<svg class="medal" width="56" height="64" viewBox="0 0 56 64" aria-hidden="true">
+<path d="M14 0h12l6 22H20z" fill="#3b6fd8"/><path d="M30 0h12l-6 22H24z" fill="#d84b3b"/>
+<circle cx="28" cy="40" r="20" fill="#e8b923" stroke="#b8860b" stroke-width="3"/>
+<path d="M28 28l3.5 7.5 8 1-6 5.5 1.6 8L28 46l-7.1 4 1.6-8-6-5.5 8-1z" fill="#fff6cf"/></svg>
 <div class="title">` + e(b.Title) + `</div>
 <div class="who">` + e(b.MemberName) + `</div>
 ` + note + `

@@ -58,7 +58,13 @@ func boardText(board []app.Recognition) string {
 	}
 	var b strings.Builder
 	for i, r := range board {
-		fmt.Fprintf(&b, "%d. %s — %.1f · helpful to %s", i+1, nameOr(r.Name), r.Score, plural(r.HelpfulFrom, "1 member", fmt.Sprintf("%d members", r.HelpfulFrom)))
+		fmt.Fprintf(&b, "%d. %s", i+1, nameOr(r.Name))
+		if r.Score > 0 {
+			fmt.Fprintf(&b, " — %.1f", r.Score)
+		}
+		if r.HelpfulFrom > 0 {
+			fmt.Fprintf(&b, " · helpful to %s", plural(r.HelpfulFrom, "1 member", fmt.Sprintf("%d members", r.HelpfulFrom)))
+		}
 		if r.Kudos > 0 {
 			fmt.Fprintf(&b, " · %d kudos", r.Kudos)
 		}
@@ -131,6 +137,7 @@ func (v *CommunityView) openBadge(m app.MemberView) {
 	}, s.win)
 	d.Resize(fyne.NewSize(520, 0))
 	s.show(d)
+	s.win.Canvas().Focus(title)
 }
 
 // saveCardAs asks where to save one of this member's badge cards, then writes it.
