@@ -62,7 +62,7 @@ func (s *Service) GiveBadge(ctx context.Context, id community.Hash, member ed255
 	if bytes.Equal(member, me) {
 		return BadgeView{}, &sentenceError{msg: "a badge is for another member", kind: ErrBadInput}
 	}
-	b := &community.Badge{Community: id, CommunityName: st.Name, Member: bytes.Clone(member), MemberName: r.nameOf(st, member),
+	b := &community.Badge{Community: id, CommunityName: st.Name, Member: bytes.Clone(member), MemberName: r.rawName(st, member),
 		Title: title, Note: note, Issued: s.now().Unix(), Owner: me}
 	if err := b.Sign(s.id); err != nil {
 		return BadgeView{}, err
@@ -70,6 +70,10 @@ func (s *Service) GiveBadge(ctx context.Context, id community.Hash, member ed255
 	c := community.NewContent(community.KindBadge)
 	c.Options = []string{hex.EncodeToString(member)}
 	c.Text = base64.RawStdEncoding.EncodeToString(b.Encode())
+	// Readers keep only what badgeOf accepts: never write a badge they would drop.
+	if badgeOf(id, &community.Event{Header: community.Header{Author: me}}, c) == nil {
+		return BadgeView{}, &sentenceError{msg: "this badge could not be read back (the community's or the member's name is too long for a card): shorten the name, then sign it", kind: ErrBadInput}
+	}
 	body, err := s.sealOwnLocked(ctx, r, c)
 	if err != nil {
 		return BadgeView{}, err
@@ -205,11 +209,30 @@ func CheckCard(text string) (*community.Badge, error) {
 	return c.Badge, nil
 }
 
-// BadgeSentence says what a checked badge proves, in one sentence.
+// BadgeSentence says what a checked badge proves: who gave it to whom, and the community's ID
+// and owner key in full — a name anyone can take; the ID is what to compare with the one the
+// community shows.
 func BadgeSentence(b *community.Badge) string {
-	return fmt.Sprintf("Valid: the owner of %q (community %s) gave %s the badge %q on %s.",
-		community.Printable(b.CommunityName, false), b.Community.Short(), community.Printable(b.MemberName, false),
-		community.Printable(b.Title, false), b.IssuedAt().UTC().Format("2 January 2006"))
+	return fmt.Sprintf("Valid: the owner of %q gave %s the badge %q on %s.\nCommunity %s (compare it with the ID the community shows: its name alone proves nothing)\nOwner key %x",
+		community.Printable(b.CommunityName, false), community.Printable(b.MemberName, false),
+		community.Printable(b.Title, false), b.IssuedAt().UTC().Format("2 January 2006"), b.Community, []byte(b.Owner))
+}
+
+// CheckCardOf is CheckCard for a card that must be of one community: id is its ID, or a prefix of
+// 8 hex digits or more ("": any community).
+func CheckCardOf(text, id string) (*community.Badge, error) {
+	b, err := CheckCard(text)
+	if err != nil || id == "" {
+		return b, err
+	}
+	want := strings.ToLower(strings.TrimSpace(id))
+	if len(want) < 8 {
+		return b, &sentenceError{msg: "give the community's ID, or its first 8 hex digits at least", kind: ErrBadInput}
+	}
+	if !strings.HasPrefix(b.Community.String(), want) {
+		return b, &sentenceError{msg: fmt.Sprintf("the card is of community %s, not %s: it was not given there", b.Community, want), kind: ErrNotAllowed}
+	}
+	return b, nil
 }
 
 // CardHTML is a badge card as a page that opens in any browser with no network: the badge, and

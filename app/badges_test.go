@@ -74,3 +74,33 @@ func TestBadges(t *testing.T) {
 		t.Fatalf("no card: %v", err)
 	}
 }
+
+// TestBadgeForALongEmojiName: a member's name of 100 bytes whose emoji are joined with
+// zero-width joiners (longer once escaped for display) still gets a badge every reader keeps,
+// and a card that checks out.
+func TestBadgeForALongEmojiName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	family := strings.Repeat("👨\u200d👩\u200d👧\u200d👦", 4)
+	if len(family) != 100 {
+		t.Fatalf("the name is %d bytes", len(family))
+	}
+	ana, dee := apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{dee: family})
+	b, err := ana.Svc.GiveBadge(ctx, id, dee.Member().Key, "Family first", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, dee, ana, id)
+	bs, err := dee.Svc.Badges(id)
+	if err != nil || len(bs) != 1 || bs[0].ID != b.ID {
+		t.Fatalf("Dee's badges: %+v, %v", bs, err)
+	}
+	card, _, err := dee.Svc.BadgeCard(id, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := app.CheckCard(card); err != nil || got.MemberName != family {
+		t.Fatalf("the card: %v, %q", err, got.MemberName)
+	}
+}

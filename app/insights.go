@@ -74,6 +74,19 @@ type Brought struct {
 	Count int
 }
 
+// takesPart reports whether writing an event of kind k is taking part: what a person does, not
+// what an install writes by itself (codes, closes), nor profile changes or deletions.
+func takesPart(k community.Kind) bool {
+	switch k {
+	case community.KindMessage, community.KindPromotion, community.KindEdit, community.KindReaction,
+		community.KindPoll, community.KindVote, community.KindFeedbackRequest, community.KindFeedbackStatus,
+		community.KindFeedbackAnswer, community.KindKudos, community.KindHelpful, community.KindOffer,
+		community.KindOfferClaim, community.KindQuoteOK, community.KindBadge:
+		return true
+	}
+	return false
+}
+
 // isQuestion reports whether a post asks something: a question mark in any script.
 func isQuestion(text string) bool { return strings.ContainsAny(text, "?？؟") }
 
@@ -134,7 +147,7 @@ func (s *Service) Insights(id community.Hash, weeks int) (Insights, error) {
 				return nil
 			}
 			w := weekOf(e.WallTime())
-			if w >= 0 {
+			if w >= 0 && takesPart(e.Kind) {
 				active[w][string(e.Author)] = true
 			}
 			if !isPost(e.Kind) || !e.HasBody() {

@@ -120,7 +120,7 @@ func (s *Service) post(ctx context.Context, id, channel community.Hash, text str
 		return Message{}, notAllowed("only the owner and moderators of %q post promotions", st.Name)
 	}
 	if kind == community.KindPromotion {
-		if err := s.checkBudgetLocked(r, st); err != nil {
+		if err := s.checkBudgetLocked(r, st, "post it without marking it a promotion"); err != nil {
 			return Message{}, err
 		}
 	}
@@ -249,7 +249,7 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 			continue
 		}
 		hidden, isOver := s.hiddenPromotion(r, st, e, muted, &over)
-		if hidden {
+		if hidden && !(isOver && e.Kind == community.KindOffer) {
 			continue
 		}
 		c, err := r.keys.Open(e)
@@ -258,8 +258,8 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 			continue
 		}
 		m, ok := s.withParts(r, st, e, r.view(st, e, c, me), memo)
-		if !ok {
-			continue // a malformed poll or request: ignored
+		if !ok || (hidden && !m.Offer.Mine) {
+			continue // a malformed poll or request; an offer past the budget, but for who claimed it
 		}
 		m.OverBudget = isOver
 		out = append(out, r.annotate(n, st, m, me))
@@ -295,6 +295,10 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 	}
 	m, _ := s.withParts(r, st, e, r.view(st, e, c, me), nil)
 	var over map[community.Hash]bool
-	_, m.OverBudget = s.hiddenPromotion(r, st, e, false, &over)
+	hidden, isOver := s.hiddenPromotion(r, st, e, s.muted(id), &over)
+	if hidden && (m.Offer == nil || !m.Offer.Mine || !isOver) {
+		return Message{}, false, nil // members do not see it (the pins list, a reply's parent)
+	}
+	m.OverBudget = isOver
 	return r.annotate(n, st, m, me), true, nil
 }

@@ -357,7 +357,7 @@ func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.E
 	if err := s.store.SetChannel(r.id, c.Target, community.Hash{}); err != nil { // out of its page
 		return fmt.Errorf("app: deleting message %s: %w", c.Target.Short(), err)
 	}
-	r.notePromotion(target) // a deleted promotion no longer counts
+	r.dropPromotion(c.Target) // a deleted promotion no longer counts
 	s.Emit(MessageDeleted{Community: r.id, Message: c.Target})
 	return nil
 }

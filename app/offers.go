@@ -178,7 +178,7 @@ func (s *Service) CreateOffer(ctx context.Context, id, channel community.Hash, s
 	if ch, ok := st.Channel(channel); !ok || ch.Archived {
 		return Offer{}, &sentenceError{msg: "that channel does not exist or is archived", kind: ErrBadInput}
 	}
-	if err := s.checkBudgetLocked(r, st); err != nil {
+	if err := s.checkBudgetLocked(r, st, ""); err != nil {
 		return Offer{}, err
 	}
 	c, err := community.NewOffer(channel, spec)
@@ -394,7 +394,7 @@ func (s *Service) Offers(id community.Hash) ([]Offer, error) {
 	staff := st.RoleOf(s.id.PublicKey()) >= community.RoleModerator
 	for _, offer := range ids {
 		if o, err := s.readOffer(r, st, offer, memo); err == nil {
-			if v := s.offerView(r, st, o); staff || !v.OverBudget {
+			if v := s.offerView(r, st, o); staff || !v.OverBudget || v.Mine { // who claimed keeps it
 				out = append(out, v)
 			}
 		}

@@ -254,6 +254,26 @@ func (s *Service) SetProfile(ctx context.Context, id community.Hash, name, about
 	return nil
 }
 
+// rawName is a member's name as its author wrote it — its latest profile's since its latest
+// join, else the join's —, unescaped, unmarked ("" when the log does not know the key).
+func (r *room) rawName(st *community.State, key []byte) string {
+	m, ok := st.Member(key)
+	if !ok {
+		return ""
+	}
+	name := m.Name
+	if prof := r.profiles.Load(); prof != nil {
+		var at community.Position
+		if len(m.Stints) > 0 {
+			at = m.Stints[len(m.Stints)-1].Join
+		}
+		if p, ok := (*prof)[string(key)]; ok && at.Less(p.at) && p.name != "" {
+			name = p.name
+		}
+	}
+	return name
+}
+
 // twinSuffix is what shownNames appends to a twin's name.
 func twinSuffix(key ed25519.PublicKey) string { return fmt.Sprintf(" [%x]", []byte(key[:2])) }
 

@@ -7,6 +7,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/kith-app/kith/app/community"
@@ -25,52 +27,55 @@ type Promotions struct {
 	CanPost  bool      // this install's member is the owner or a moderator
 }
 
-// promotionsOf lists a community's promotions that still carry their text, from the header
-// alone (readable here or not): cached in the room until a promotion or a deletion is stored.
-// st is the room's state; r.mu need not be held.
-func (s *Service) promotionsOf(r *room, st *community.State) ([]*community.Event, error) {
-	if p := r.promos.Load(); p != nil {
-		return *p, nil
-	}
-	pages := []community.Hash{unreadable}
-	for _, ch := range st.Channels() {
-		pages = append(pages, ch.ID)
-	}
-	var out []*community.Event
-	for _, page := range pages {
-		before := community.Position{}
-		for scanned := 0; scanned < maxScanned; {
-			evs, err := s.store.Page(r.id, page, before, 500)
-			if err != nil {
-				return nil, err
-			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				before = e.Position()
-				scanned++
-				if community.IsPromotion(e.Kind) && e.HasBody() {
-					out = append(out, e)
-				}
-			}
-		}
-	}
-	r.promos.Store(&out)
-	return out, nil
+// promoIndex is a room's promotions, read from the whole log in the order this install stored
+// it: each call reads on from the local mark it had reached (one seek when nothing is new), and a
+// deletion takes its promotion out. Its own lock: views call it without the room's.
+type promoIndex struct {
+	mu   sync.Mutex
+	mark uint64             // the local mark read up to
+	evs  []*community.Event // headers only (no body), still carrying their text when read
 }
 
-// notePromotion forgets the room's list of promotions when e may change it.
-func (r *room) notePromotion(e *community.Event) {
-	if community.IsPromotion(e.Kind) || e.Kind == community.KindDelete {
-		r.promos.Store(nil)
+// promotionsOf returns a community's promotions that still carry their text — from the headers,
+// whatever page they are in and whether or not this install can read them.
+func (s *Service) promotionsOf(r *room) ([]*community.Event, error) {
+	p := &r.promos
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		n := 0
+		last, err := s.store.Since(r.id, p.mark, 1000, func(e *community.Event) error {
+			n++
+			if community.IsPromotion(e.Kind) && e.HasBody() {
+				h := &community.Event{Header: e.Header, ID: e.ID} // what CheckContent and the order need
+				p.evs = append(p.evs, h)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 || last == p.mark {
+			break
+		}
+		p.mark = last
 	}
+	return slices.Clone(p.evs), nil
+}
+
+// dropPromotion takes a deleted event out of the room's promotions (a deleted promotion no
+// longer counts). Events stored later that arrive without their body are never taken in.
+func (r *room) dropPromotion(id community.Hash) {
+	p := &r.promos
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.evs = slices.DeleteFunc(p.evs, func(e *community.Event) bool { return e.ID == id })
 }
 
 // overBudget returns the community's promotions that do not count (see community.OverBudget):
 // members do not see them.
 func (s *Service) overBudget(r *room, st *community.State) (map[community.Hash]bool, error) {
-	all, err := s.promotionsOf(r, st)
+	all, err := s.promotionsOf(r)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +92,7 @@ func (s *Service) overBudget(r *room, st *community.State) (map[community.Hash]b
 func (s *Service) promotionsNow(r *room, st *community.State) (Promotions, error) {
 	now := s.now()
 	p := Promotions{PerWeek: st.Settings.PromotionBudget(), Week: community.WeekOf(now), CanPost: st.RoleOf(s.id.PublicKey()) >= community.RoleModerator}
-	all, err := s.promotionsOf(r, st)
+	all, err := s.promotionsOf(r)
 	if err != nil {
 		return p, err
 	}
@@ -120,7 +125,8 @@ func (s *Service) PromotionBudget(id community.Hash) (Promotions, error) {
 }
 
 // checkBudgetLocked refuses a promotion when this week's budget is used. r.mu must be held.
-func (s *Service) checkBudgetLocked(r *room, st *community.State) error {
+// instead says what else to do ("" for an offer: it is always a promotion).
+func (s *Service) checkBudgetLocked(r *room, st *community.State, instead string) error {
 	p, err := s.promotionsNow(r, st)
 	if err != nil {
 		return err
@@ -128,9 +134,12 @@ func (s *Service) checkBudgetLocked(r *room, st *community.State) error {
 	if p.Used < p.PerWeek {
 		return nil
 	}
-	return &sentenceError{kind: ErrNotAllowed, msg: fmt.Sprintf(
-		"this week's promotions are used (%d of %d, with offers): the next can go out on %s, or post it without marking it a promotion",
-		p.Used, p.PerWeek, p.NextFree.Local().Format("Mon 2 Jan at 15:04"))}
+	msg := fmt.Sprintf("this week's promotions are used (%d of %d, with offers): the next can go out on %s",
+		p.Used, p.PerWeek, p.NextFree.Local().Format("Mon 2 Jan at 15:04"))
+	if instead != "" {
+		msg += ", or " + instead
+	}
+	return &sentenceError{kind: ErrNotAllowed, msg: msg}
 }
 
 // PostPromotion posts a promotional message (the owner and moderators): it counts against the

@@ -20,7 +20,7 @@ func shows(t *testing.T, p *apptest.Peer, id, channel community.Hash, text strin
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.Text == text {
+		if m.Text == text || (m.Offer != nil && m.Offer.Title == text) {
 			return true, m.OverBudget
 		}
 	}
@@ -154,13 +154,14 @@ func TestPromotionBudget(t *testing.T) {
 }
 
 // TestPromotionPastTheBudgetFromAPeer: a promotion written past the budget by a peer that skips
-// the check is kept from members; an offer that a smaller budget leaves past it cannot be
-// claimed and is listed to the owner only.
+// the check is kept from members, and so is one filed under a channel that does not exist (it
+// counts all the same); an offer that a smaller budget leaves past it cannot be claimed and is
+// listed to the owner and to the member who had claimed it, who keeps it.
 func TestPromotionPastTheBudgetFromAPeer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
-	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
+	ana, bo, cy := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo", cy: "Cy"})
 	if _, err := ana.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) { e.PromotionsPerWeek = 2 }); err != nil {
 		t.Fatal(err)
 	}
@@ -183,18 +184,48 @@ func TestPromotionPastTheBudgetFromAPeer(t *testing.T) {
 	if shown, _ := shows(t, bo, id, ch, "Buy now"); !shown {
 		t.Fatal("Bo does not see a promotion within the budget")
 	}
+	if _, err := bo.Svc.Claim(ctx, id, o.ID); err != nil {
+		t.Fatalf("claiming the offer within the budget: %v", err)
+	}
+	syncFrom(t, ctx, ana, bo, id)
 	// A budget of 1 leaves the offer (the second of the week) past it.
 	if _, err := ana.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) { e.PromotionsPerWeek = 1 }); err != nil {
 		t.Fatal(err)
 	}
 	syncFrom(t, ctx, bo, ana, id)
-	if _, err := bo.Svc.Claim(ctx, id, o.ID); app.KindOf(err) != app.KindNotAllowed || !strings.Contains(err.Error(), "budget") {
+	syncFrom(t, ctx, cy, ana, id)
+	if _, err := cy.Svc.Claim(ctx, id, o.ID); app.KindOf(err) != app.KindNotAllowed || !strings.Contains(err.Error(), "budget") {
 		t.Fatalf("claiming an offer past the budget: %v", err)
 	}
-	if offers, _ := bo.Svc.Offers(id); len(offers) != 0 {
-		t.Fatalf("Bo lists %d offers past the budget", len(offers))
+	if offers, _ := cy.Svc.Offers(id); len(offers) != 0 {
+		t.Fatalf("Cy lists %d offers past the budget", len(offers))
+	}
+	if offers, _ := bo.Svc.Offers(id); len(offers) != 1 || !offers[0].Mine || !offers[0].OverBudget {
+		t.Fatalf("Bo, who claimed it, lists: %+v", offers)
+	}
+	if shown, over := shows(t, bo, id, ch, "First look"); !shown || !over {
+		t.Fatalf("Bo's conversation: the offer he claimed shown %v, marked %v", shown, over)
+	}
+	if shown, _ := shows(t, cy, id, ch, "First look"); shown {
+		t.Fatal("Cy sees the offer past the budget")
 	}
 	if offers, _ := ana.Svc.Offers(id); len(offers) != 1 || !offers[0].OverBudget {
 		t.Fatalf("Ana's list: %+v", offers)
+	}
+
+	// A promotion filed under a channel nobody made counts all the same, at every member: with a
+	// budget of 5, this week has used 4 (Buy now, the offer, Buy later and it).
+	if _, err := app.PromoteAnyway(ana.Svc, id, community.Hash{0x42}, "Nowhere"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ana.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) { e.PromotionsPerWeek = 5 }); err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, bo, ana, id)
+	for _, p := range []*apptest.Peer{ana, bo} {
+		b, err := p.Svc.PromotionBudget(id)
+		if err != nil || b.Used != 4 {
+			t.Fatalf("the budget used: %+v, %v", b, err)
+		}
 	}
 }

@@ -320,9 +320,7 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 			r.remember(rec.Event)
 		}
 	}
-	for _, rec := range records {
-		r.notePromotion(rec.Event)
-	}
+
 	changed := len(authority) > 0 || learnt || len(added) < countMessages(records)
 	if err == nil {
 		for _, p := range profiles {

@@ -39,10 +39,10 @@ type room struct {
 	recentRing [recentSize]community.Hash // the order they came in, to forget the oldest
 	recentNext int
 
-	profiles atomic.Pointer[profileMap]         // the members' latest profiles; written under mu, read without it
-	shown    atomic.Pointer[shown]              // the names views show, for the state and profiles it names
-	notes    channelNotes                       // edits, reactions and pins, per channel (its own lock)
-	promos   atomic.Pointer[[]*community.Event] // the promotions (see promotionsOf); nil: read them again
+	profiles atomic.Pointer[profileMap] // the members' latest profiles; written under mu, read without it
+	shown    atomic.Pointer[shown]      // the names views show, for the state and profiles it names
+	notes    channelNotes               // edits, reactions and pins, per channel (its own lock)
+	promos   promoIndex                 // the promotions stored so far (see promotionsOf)
 
 	forgotten bool // guarded by mu: Forget deleted the community; nothing is stored in it any more
 }

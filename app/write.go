@@ -40,7 +40,6 @@ func (s *Service) writeAsLocked(ctx context.Context, r *room, signer community.S
 	}
 	r.noteHead(e, s.id.PublicKey())
 	r.remember(e)
-	r.notePromotion(e)
 	if kind.Authority() {
 		if _, err := r.folder.Add(e); err != nil {
 			return nil, err

@@ -40,7 +40,7 @@ type Badge struct {
 	Community     Hash
 	CommunityName string
 	Member        ed25519.PublicKey
-	MemberName    string
+	MemberName    string // as the member wrote it (views show it through Printable)
 	Title         string
 	Note          string
 	Issued        int64 // Unix seconds
@@ -99,7 +99,7 @@ func (b *Badge) decode(r *reader) {
 	b.Community = r.hash()
 	b.CommunityName = r.str(LimitCommunityName.Max)
 	b.Member = r.key()
-	b.MemberName = r.str(LimitDisplayName.Max + 16)
+	b.MemberName = r.str(LimitDisplayName.Max)
 	b.Title = r.str(LimitBadgeTitle.Max)
 	b.Note = r.str(LimitBadgeNote.Max)
 	b.Issued = r.varint()

@@ -185,6 +185,12 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doInsights(req)
 	case "badge", "badges", "badge-card":
 		return p.doBadges(ctx, req)
+	case "verify-badge": // kithd checks a card itself, offline; the control socket does the same
+		b, err := app.CheckCard(req.Text)
+		if err != nil {
+			return Result{}, err
+		}
+		return jsonResult(app.BadgeSentence(b), map[string]any{"valid": true, "community": b.Community.String(), "title": b.Title})
 	case "forget":
 		id, err := p.community(req.Community)
 		if err != nil {

@@ -65,8 +65,9 @@ func (v *CommunityView) showPromotions(id community.Hash, ch app.Channel, b app.
 		}()
 	}
 	box := container.NewVBox(budget, mute)
+	var text *widget.Entry
 	if b.CanPost {
-		text := widget.NewMultiLineEntry()
+		text = widget.NewMultiLineEntry()
 		text.Wrapping = fyne.TextWrapWord
 		text.SetMinRowsVisible(4)
 		text.SetPlaceHolder("A launch, a sale, a first look… members who muted promotions do not see it")
@@ -113,7 +114,7 @@ func (v *CommunityView) showPromotions(id community.Hash, ch app.Channel, b app.
 	d := dialog.NewCustom("Promotions", "Close", box, s.win)
 	d.Resize(fyne.NewSize(560, 0))
 	s.show(d)
-	if b.CanPost && b.Used < b.PerWeek {
-		s.win.Canvas().Focus(box.Objects[3].(*widget.Entry))
+	if text != nil && !text.Disabled() {
+		s.win.Canvas().Focus(text)
 	}
 }

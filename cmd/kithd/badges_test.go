@@ -64,6 +64,15 @@ func TestBadgesAtTheCommandLine(t *testing.T) {
 	if out, _ := stranger(0, "verify-badge", "--json", card); !strings.Contains(out, `"valid":true`) || !strings.Contains(out, `"member_id":"`+boID) {
 		t.Fatalf("verify-badge --json: %s", out)
 	}
+	if !strings.Contains(out, "Owner key ") {
+		t.Fatalf("verify-badge does not name the owner key: %s", out)
+	}
+	community := out[strings.Index(out, "Community ")+len("Community "):][:64]
+	stranger(0, "verify-badge", "--community", community[:10], card)
+	if _, stderr := stranger(1, "verify-badge", "--community", strings.Repeat("0", 64), card); !strings.Contains(stderr, "not given there") {
+		t.Fatalf("a card of another community: %s", stderr)
+	}
+	stranger(2, "verify-badge", "--community", "12ab", card)
 	changed := filepath.Join(t.TempDir(), "changed.html")
 	os.WriteFile(changed, []byte(strings.Replace(string(page), "kithbadge1A", "kithbadge1B", 1)), 0o644)
 	if _, stderr := stranger(1, "verify-badge", changed); !strings.Contains(stderr, "not valid") {

@@ -296,9 +296,15 @@ var commands = []command{
 		existing: true,
 	},
 	{
-		name: "verify-badge", usage: []string{"verify-badge FILE"},
-		help:  []string{"check a badge card offline (a card file, or - for", "standard input); exit 1 when it does not check out"},
-		flags: func(*flag.FlagSet, *peer.Request) {},
+		name: "verify-badge", usage: []string{"verify-badge [--community ID] FILE"},
+		help:  []string{"check a badge card offline (a card file, or - for", "standard input), of that community; exit 1 if not"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) { fs.StringVar(&r.Community, "community", "", "") },
+		check: func(r *peer.Request) error {
+			if c := strings.TrimSpace(r.Community); c != "" && len(c) < 8 {
+				return errors.New("verify-badge: --community takes the community's ID, or its first 8 hex digits at least")
+			}
+			return nil
+		},
 		arg:   func(r *peer.Request) *string { return &r.Out },
 		wrongArgs: func(*peer.Request, int) string {
 			return "verify-badge takes one file: the card (HTML) or its kithbadge1… text; - reads standard input"

@@ -86,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usageErr(stderr, err.Error())
 	}
 	if req.Cmd == "verify-badge" { // offline: no data folder, no network
-		return verifyBadge(req.Out, asJSON, stdout, stderr)
+		return verifyBadge(req.Out, req.Community, asJSON, stdout, stderr)
 	}
 	if req.Cmd == "recover" && !req.List {
 		if req.Words, err = readWords(stdin, stderr); err != nil {
@@ -355,8 +355,9 @@ func writeNew(path, text string) error {
 }
 
 // verifyBadge checks a badge card offline: a file (or - for standard input) holding the card's
-// page or its text. Exit 0: it checks out; 1: it does not, or the file cannot be read.
-func verifyBadge(path string, asJSON bool, stdout, stderr io.Writer) int {
+// page or its text, of the community communityID names when it is not "". Exit 0: it checks
+// out; 1: it does not, or the file cannot be read.
+func verifyBadge(path, communityID string, asJSON bool, stdout, stderr io.Writer) int {
 	var in io.Reader = stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -372,7 +373,7 @@ func verifyBadge(path string, asJSON bool, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kithd: cannot read the card:", oneLine(err))
 		return 1
 	}
-	badge, err := app.CheckCard(string(b))
+	badge, err := app.CheckCardOf(string(b), communityID)
 	if err != nil {
 		fmt.Fprintln(stderr, "kithd: not valid:", oneLine(err))
 		return 1
