@@ -305,7 +305,7 @@ var commands = []command{
 			}
 			return nil
 		},
-		arg:   func(r *peer.Request) *string { return &r.Out },
+		arg: func(r *peer.Request) *string { return &r.Out },
 		wrongArgs: func(*peer.Request, int) string {
 			return "verify-badge takes one file: the card (HTML) or its kithbadge1… text; - reads standard input"
 		},
