@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,25 +13,10 @@ import (
 // `verify-badge` checks it with no Kith running and no data folder (exit 0), refuses a changed
 // one (exit 1), and a member cannot sign a badge.
 func TestBadgesAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir := t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite", "--uses", "1")
-	bo(0, "join", "--name", "Bo", inv)
-	members, _ := owner(0, "members", "--json")
-	var ms []map[string]any
-	_ = json.Unmarshal([]byte(members), &ms)
-	var boID, anaID string
-	for _, m := range ms {
-		switch m["name"] {
-		case "Bo":
-			boID = m["id"].(string)
-		case "Ana":
-			anaID = m["id"].(string)
-		}
-	}
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
+	ids := memberIDs(t, owner)
+	boID, anaID := ids["Bo"], ids["Ana"]
 	owner(2, "badge", boID)
 	bo(1, "badge", "--title", "Me", anaID)
 	id, _ := owner(0, "badge", "--title", "Kiln master", "--note", "For the firing notes.", boID)

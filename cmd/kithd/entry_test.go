@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +183,42 @@ func TestApprovalAtTheCommandLine(t *testing.T) {
 		return strings.Contains(out, `"revoked":1`)
 	})
 	owner(2, "revoke") // neither an invite ID nor --by
+}
+
+// kithdFn runs kithd on one data folder and checks its exit status (see kithdIn).
+type kithdFn = func(want int, args ...string) (string, string)
+
+// makers starts running peers for Ana, who creates "Makers", and for each of names, who join it
+// with one invite; it returns their kithd, Ana's first.
+func makers(t *testing.T, names ...string) []kithdFn {
+	t.Helper()
+	out := make([]kithdFn, 0, 1+len(names))
+	for range 1 + len(names) {
+		dir := t.TempDir()
+		runningPeer(t, dir)
+		out = append(out, kithdIn(t, dir))
+	}
+	out[0](0, "create", "--name", "Makers", "--display-name", "Ana")
+	inv, _ := out[0](0, "invite", "--uses", strconv.Itoa(max(1, len(names))))
+	for i, name := range names {
+		out[i+1](0, "join", "--name", name, inv)
+	}
+	return out
+}
+
+// memberIDs maps the members' names to their IDs, as `members --json` prints them.
+func memberIDs(t *testing.T, kithd kithdFn) map[string]string {
+	t.Helper()
+	out, _ := kithd(0, "members", "--json")
+	var ms []map[string]any
+	if err := json.Unmarshal([]byte(out), &ms); err != nil {
+		t.Fatalf("members --json: %v\n%s", err, out)
+	}
+	ids := map[string]string{}
+	for _, m := range ms {
+		name, _ := m["name"].(string)
+		id, _ := m["id"].(string)
+		ids[name] = id
+	}
+	return ids
 }

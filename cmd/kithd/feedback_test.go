@@ -12,13 +12,8 @@ import (
 // owner is what every member sees, by a member exit 1; a request for moderators, or for members
 // who joined before a date, is refused to a member it does not ask.
 func TestFeedbackAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir := t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite")
-	bo(0, "join", "--name", "Bo", inv)
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
 
 	owner(2, "ask", "--question", "x", "--role", "everyone")
 	owner(2, "ask", "--question", "x", "--joined-before", "last week")

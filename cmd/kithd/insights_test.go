@@ -11,13 +11,8 @@ import (
 // turnout, the offers' claims and who brought new members; a member gets exit 1 and a sentence;
 // --weeks out of range exits 2.
 func TestInsightsAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir := t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite", "--uses", "1")
-	bo(0, "join", "--name", "Bo", inv)
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
 	q, _ := owner(0, "post", "Kiln day on Saturday?")
 	poll, _ := owner(0, "poll", "--question", "Which glaze?", "--option", "Celadon", "--option", "Tenmoku")
 	within(t, 20*time.Second, "Bo has the question and the poll", func() bool {

@@ -13,15 +13,8 @@ import (
 // `offers --json` has id, title, quantity, claimed, expires, mine, granted and the code where
 // granted.
 func TestOffersAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir, cyDir := t.TempDir(), t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	runningPeer(t, cyDir)
-	owner, bo, cy := kithdIn(t, ownerDir), kithdIn(t, boDir), kithdIn(t, cyDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite", "--uses", "2")
-	bo(0, "join", "--name", "Bo", inv)
-	cy(0, "join", "--name", "Cy", inv)
+	k := makers(t, "Bo", "Cy")
+	owner, bo, cy := k[0], k[1], k[2]
 
 	owner(2, "offer", "--title", "Early access", "--quantity", "0", "--expires", "24h")
 	owner(2, "offer", "--title", "Early access", "--quantity", "1")

@@ -12,13 +12,8 @@ import (
 // {"options":[{"text","votes"}],"voters":N} at once, a member exit 1 and a sentence before the
 // close and the count after it; voting twice, on a closed poll, or out of range is a sentence.
 func TestPollsAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir := t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite")
-	bo(0, "join", "--name", "Bo", inv)
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
 
 	owner(2, "poll", "--question", "Which glaze?", "--option", "Celadon")
 	owner(2, "poll", "--question", "Which glaze?", "--option", "A", "--option", "B", "--results", "sometimes")
@@ -69,13 +64,8 @@ func TestPollsAtTheCommandLine(t *testing.T) {
 // --json` lists member_id, name, score, kudos and helpful_from; a member's kudos is exit 1, a mark
 // on one's own message exit 2.
 func TestRecognitionAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir := t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite")
-	bo(0, "join", "--name", "Bo", inv)
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
 	owner(0, "post", "Cone 6 works best for this clay")
 	var msgs []map[string]any
 	within(t, 20*time.Second, "Bo has Ana's message", func() bool {
@@ -87,18 +77,8 @@ func TestRecognitionAtTheCommandLine(t *testing.T) {
 	owner(2, "helpful", msg)
 	bo(0, "helpful", msg)
 	bo(2, "helpful", msg)
-	members, _ := owner(0, "members", "--json")
-	var ms []map[string]any
-	_ = json.Unmarshal([]byte(members), &ms)
-	var boID, anaID string
-	for _, m := range ms {
-		switch m["name"] {
-		case "Bo":
-			boID = m["id"].(string)
-		case "Ana":
-			anaID = m["id"].(string)
-		}
-	}
+	ids := memberIDs(t, owner)
+	boID, anaID := ids["Bo"], ids["Ana"]
 	bo(1, "kudos", anaID, "thanks")
 	owner(0, "kudos", boID, "Great question about kilns")
 	within(t, 20*time.Second, "the board at the owner's", func() bool {
@@ -120,13 +100,8 @@ func TestRecognitionAtTheCommandLine(t *testing.T) {
 // back with --revoke); `testimonials --format md|html|json` for the owner holds only the
 // consented messages, names only where agreed; a quote-ok on someone else's message is exit 1.
 func TestTestimonialsAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir := t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite")
-	bo(0, "join", "--name", "Bo", inv)
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
 	named, _ := bo(0, "post", "Best <studio> I know")
 	anon, _ := bo(0, "post", "The kiln days changed my work")
 	gone, _ := bo(0, "post", "Private: my sales numbers")

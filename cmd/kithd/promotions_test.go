@@ -12,13 +12,8 @@ import (
 // too; members see `"promotion":true` in messages --json; `promotions --mute` hides promotions
 // on that device only, `--unmute` shows them again; out-of-range budgets exit 2.
 func TestPromotionsAtTheCommandLine(t *testing.T) {
-	ownerDir, boDir := t.TempDir(), t.TempDir()
-	runningPeer(t, ownerDir)
-	runningPeer(t, boDir)
-	owner, bo := kithdIn(t, ownerDir), kithdIn(t, boDir)
-	owner(0, "create", "--name", "Makers", "--display-name", "Ana")
-	inv, _ := owner(0, "invite", "--uses", "1")
-	bo(0, "join", "--name", "Bo", inv)
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
 
 	owner(2, "settings", "--promotions-per-week", "0")
 	owner(2, "settings", "--promotions-per-week", "51")
