@@ -185,7 +185,8 @@ func (s *Service) hiddenPromotion(r *room, st *community.State, e *community.Eve
 	}
 	if *over == nil {
 		o, err := s.overBudget(r, st)
-		if err != nil {
+		if err != nil { // the store failed: shown, rather than a view that fails
+			s.log.Warn("reading the promotions", "community", r.id.Short(), "err", err)
 			o = map[community.Hash]bool{}
 		}
 		*over = o

@@ -320,7 +320,6 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 			r.remember(rec.Event)
 		}
 	}
-
 	changed := len(authority) > 0 || learnt || len(added) < countMessages(records)
 	if err == nil {
 		for _, p := range profiles {
