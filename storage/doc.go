@@ -87,6 +87,7 @@
 //	0x08    0x08 c                                  community record (below)
 //	0x09    0x09 peerID (text bytes)                peer record (below)
 //	0x0A    0x0A name (text bytes)                  setting value (opaque bytes)
+//	0x0B    0x0B c term lamport id[:8]              nothing: a search posting
 //
 // 0x01 (eventKey) holds each event's envelope, once. The indexes point at
 // (a, seq): 0x02 (eventIDKey) finds an event by ID; 0x03 (pageKey) lists the
@@ -95,7 +96,10 @@
 // (localKey) numbers events in the order this install stored them, 1, 2, ...
 // per community (delta sync). 0x06 (headKey) holds the highest stored seq of
 // each author. 0x08 (communityKey) exists for every community with an event
-// or a state, and holds the last local number given.
+// or a state, and holds the last local number given. 0x0B (searchKey) is the search index:
+// one key per (term, event), the term an 8-byte keyed hash its caller computes (no word in
+// clear), read backwards for the newest first; ResolveID finds the event by its ID's first 8
+// bytes in 0x02.
 //
 // Records this package defines start with a version byte (now 1, the peer record 2):
 //

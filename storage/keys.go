@@ -21,6 +21,7 @@ const (
 	prefixCommunity byte = 0x08 // c → community record (last local number)
 	prefixPeer      byte = 0x09 // peer ID bytes → peer record
 	prefixSetting   byte = 0x0A // setting name bytes → value (opaque)
+	prefixSearch    byte = 0x0B // c | term | lamport | id[:8] → nothing (the search index)
 )
 
 // schemaVersion is the version of the key schema this code writes and reads.
