@@ -76,3 +76,6 @@ func PromoteAnyway(s *Service, id, channel community.Hash, text string) (communi
 // SetClock replaces the service's clock. Call it before the service starts any work (the
 // goroutines it starts later see it).
 func SetClock(s *Service, now func() time.Time) { s.now = now }
+
+// SearchWords is searchWords, for its table test.
+func SearchWords(text string) []string { return searchWords(text) }

@@ -351,6 +351,7 @@ func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.E
 		s.log.Debug("a deletion its author may not make", "id", e.ID.Short(), "target", c.Target.Short())
 		return nil
 	}
+	s.unindex(r, target) // its words leave the search index with its text
 	if err := s.store.DropBody(r.id, c.Target); err != nil {
 		return fmt.Errorf("app: deleting message %s: %w", c.Target.Short(), err)
 	}

@@ -330,6 +330,9 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 	for _, rec := range records {
 		r.noteHead(rec.Event, me)
 	}
+	if n > 0 {
+		s.indexSoon(r) // the search index catches up in the background
+	}
 	if learnt {
 		if err := s.placeUnreadable(r); err != nil {
 			return out, err
@@ -445,6 +448,7 @@ func (s *Service) placeUnreadable(r *room) error {
 		c *community.Content
 	}
 	var deletes []deletion
+	var readable []opened // posts and edits, for the search index
 	before := community.Position{}
 	for {
 		evs, err := s.store.Page(r.id, unreadable, before, 500)
@@ -468,9 +472,15 @@ func (s *Service) placeUnreadable(r *room) error {
 				if e.Kind == community.KindDelete {
 					deletes = append(deletes, deletion{e, c})
 				}
+				if isPost(e.Kind) || e.Kind == community.KindEdit {
+					readable = append(readable, opened{e, c})
+				}
 			}
 			before = e.Position()
 		}
+	}
+	if len(readable) > 0 {
+		s.indexOpened(r, readable)
 	}
 	// Deletions last: a message and its deletion may both have waited for this key, and the
 	// message must not be placed in its page after its deletion took it out.

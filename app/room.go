@@ -43,6 +43,7 @@ type room struct {
 	shown    atomic.Pointer[shown]      // the names views show, for the state and profiles it names
 	notes    channelNotes               // edits, reactions and pins, per channel (its own lock)
 	promos   promoIndex                 // the promotions stored so far (see promotionsOf)
+	search   searchIndex                // the search index's progress (see catchUpIndex)
 
 	forgotten bool // guarded by mu: Forget deleted the community; nothing is stored in it any more
 }

@@ -40,6 +40,9 @@ func (s *Service) writeAsLocked(ctx context.Context, r *room, signer community.S
 	}
 	r.noteHead(e, s.id.PublicKey())
 	r.remember(e)
+	if isPost(kind) || kind == community.KindEdit {
+		s.indexSoon(r)
+	}
 	if kind.Authority() {
 		if _, err := r.folder.Add(e); err != nil {
 			return nil, err

@@ -276,3 +276,31 @@ func (s Store) SetPref(c community.Hash, name, value string) error {
 func (s Store) Forget(c community.Hash) error {
 	return s.S.Forget(storage.CommunityID(c), "sync/"+c.String()+"/", issuedName(c), "prefs/"+c.String()+"/")
 }
+
+// Index adds and drops search postings.
+func (s Store) Index(c community.Hash, add, drop []app.Posting) error {
+	conv := func(ps []app.Posting) []storage.Posting {
+		out := make([]storage.Posting, len(ps))
+		for i, p := range ps {
+			out[i] = storage.Posting{Term: p.Term, Lamport: p.At.Lamport, ID: storage.EventID(p.At.ID)}
+		}
+		return out
+	}
+	return s.S.Index(storage.CommunityID(c), conv(add), conv(drop))
+}
+
+// Postings reads a term's postings, the newest first.
+func (s Store) Postings(c community.Hash, term uint64, before community.Position, fn func(lamport uint64, id8 [8]byte) bool) error {
+	return s.S.Postings(storage.CommunityID(c), term, storage.Cursor{Lamport: before.Lamport, ID: storage.EventID(before.ID)}, fn)
+}
+
+// HasPosting reports whether an event holds a term.
+func (s Store) HasPosting(c community.Hash, term, lamport uint64, id8 [8]byte) (bool, error) {
+	return s.S.HasPosting(storage.CommunityID(c), term, lamport, id8)
+}
+
+// ResolveID finds an event by its ID's first 8 bytes.
+func (s Store) ResolveID(c community.Hash, id8 [8]byte) (community.Hash, bool, error) {
+	id, ok, err := s.S.ResolveID(storage.CommunityID(c), id8)
+	return community.Hash(id), ok, err
+}
