@@ -35,10 +35,15 @@ func (p *Peer) doAnnotate(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if req.Cmd == "mentions" {
-		ms, err := p.Svc.Mentions(id, 100)
+	if req.Cmd == "mentions" || req.Cmd == "search" {
+		var ms []app.Message
+		if req.Cmd == "search" {
+			ms, err = p.Svc.Search(id, req.Text, req.Limit)
+		} else {
+			ms, err = p.Svc.Mentions(id, 100)
+		}
 		if err != nil {
-			return Result{}, err
+			return Result{}, asUsage(err)
 		}
 		out := make([]MessageJSON, 0, len(ms))
 		var text strings.Builder
@@ -50,7 +55,11 @@ func (p *Peer) doAnnotate(ctx context.Context, req Request) (Result, error) {
 			out = append(out, p.messageJSON(m, ch.Name))
 			fmt.Fprintf(&text, "%s  #%s  %s%s: %s\n", m.Time.Local().Format("2006-01-02 15:04"), community.Printable(ch.Name, false), nameOr(m.Name), roleMark(m.Role), indented(m.Text))
 		}
-		if len(ms) == 0 {
+		switch {
+		case len(ms) > 0:
+		case req.Cmd == "search":
+			text.WriteString("no message here holds every word of that")
+		default:
 			text.WriteString("nobody has mentioned you here yet")
 		}
 		return jsonResult(strings.TrimSuffix(text.String(), "\n"), out)

@@ -200,7 +200,7 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 			return Result{}, err
 		}
 		return jsonResult("forgotten: its history is gone from this device", map[string]any{"community": id.String(), "forgotten": true})
-	case "react", "edit", "pin", "unpin", "pins", "mentions":
+	case "react", "edit", "pin", "unpin", "pins", "mentions", "search":
 		return p.doAnnotate(ctx, req)
 	case "show":
 		if p.opts.OnShow == nil {

@@ -613,6 +613,22 @@ var commands = []command{
 		flags: communityFlag, existing: true,
 	},
 	{
+		name: "search", usage: []string{"search [--community ID] [--limit N] [--json] TEXT"},
+		help:  []string{"the messages holding every word of TEXT, newest", "first (any script; a local index, no network)"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) { communityFlag(fs, r); fs.IntVar(&r.Limit, "limit", 50, "") },
+		arg:   func(r *peer.Request) *string { return &r.Text },
+		wrongArgs: func(*peer.Request, int) string {
+			return `search takes the words as one argument: quote them ("kiln day")`
+		},
+		check: func(r *peer.Request) error {
+			if r.Limit < 1 || r.Limit > 1000 {
+				return errors.New("search: --limit is 1 to 1000")
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
 		name: "pins", usage: []string{"pins [--community ID] [--channel NAME] [--json]"}, help: []string{"a channel's pinned messages, latest first"},
 		flags: channel, existing: true,
 	},
