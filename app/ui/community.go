@@ -79,6 +79,8 @@ type CommunityView struct {
 	editDialog     dialog.Dialog
 	pinsDialog     dialog.Dialog
 	mentionsDialog dialog.Dialog
+	searchDialog   dialog.Dialog // the search shown last (tests drive it)
+	searchQuery    *widget.Entry
 	mentionItems   []*fyne.MenuItem // the names offered for the @ typed last (tests use them)
 	suggest        *fyne.Container  // over the composer: those names, as buttons
 	// The last dialogs of moderation opened (tests find their buttons).

@@ -41,6 +41,7 @@ type Service interface {
 	Pin(ctx context.Context, id, message community.Hash, pinned bool) (app.Message, error)
 	Pins(id, channel community.Hash) ([]app.Message, error)
 	Mentions(id community.Hash, limit int) ([]app.Message, error)
+	Search(id community.Hash, query string, limit int) ([]app.Message, error)
 
 	// Polls.
 	CreatePoll(ctx context.Context, id, channel community.Hash, spec community.PollSpec) (app.Poll, error)

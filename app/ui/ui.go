@@ -276,6 +276,8 @@ func (s *Shell) installMenu() {
 	jump := fyne.NewMenuItem("Switch channel…", func() { s.view.openSwitcher() })
 	jump.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault}
 	members := fyne.NewMenuItem("Show or hide members", func() { s.view.toggleMembers() })
+	find := fyne.NewMenuItem("Search…", func() { s.view.openSearch() })
+	find.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
 	members.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyM, Modifier: fyne.KeyModifierShortcutDefault}
 	settings := fyne.NewMenuItem("Settings…", func() { s.openSettings() })
 	settings.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
@@ -300,10 +302,10 @@ func (s *Shell) installMenu() {
 	s.menuRole = community.RoleOwner + 1 // none yet: the first setRoleMenus applies
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, checkCard, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
-		fyne.NewMenu("View", jump, members),
+		fyne.NewMenu("View", jump, find, members),
 		fyne.NewMenu("Community", about, invite, poll, ask, offer, promos, board, quotes, insights, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
-	for _, it := range []*fyne.MenuItem{invite, jump, members, settings, quit} {
+	for _, it := range []*fyne.MenuItem{invite, jump, find, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
 	}
 	works := s.opts.TrayWorks
