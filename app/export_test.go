@@ -79,3 +79,20 @@ func SetClock(s *Service, now func() time.Time) { s.now = now }
 
 // SearchWords is searchWords, for its table test.
 func SearchWords(text string) []string { return searchWords(text) }
+
+// IndexFromStart indexes a community for search again from its first event (for the benchmark
+// of indexing).
+func IndexFromStart(s *Service, id community.Hash) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	r.search.mu.Lock()
+	if err := s.loadIndexLocked(r); err != nil {
+		r.search.mu.Unlock()
+		return err
+	}
+	r.search.mark = 0
+	r.search.mu.Unlock()
+	return s.catchUpIndex(r)
+}

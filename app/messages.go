@@ -285,6 +285,9 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 	if !e.HasBody() {
 		return Message{ID: e.ID, Author: e.Author, Name: r.nameOf(st, e.Author), Time: e.WallTime(), Mine: bytes.Equal(e.Author, me), At: e.Position()}, true, nil
 	}
+	if st.CheckContent(e) != nil {
+		return Message{}, false, nil // the log voids it (written past its author's removal, say)
+	}
 	c, err := r.keys.Open(e)
 	if err != nil {
 		return Message{}, false, nil // not readable here (yet)

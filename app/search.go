@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"golang.org/x/text/cases"
@@ -237,6 +238,14 @@ func (s *Service) unindex(r *room, target *community.Event) {
 	}
 }
 
+// Pacing of the background indexer: it waits for the room to be quiet this long, or at most
+// indexLatest after the first event it was woken for, so that it does not compete with a
+// catch-up batch by batch; a search catches up at once anyway.
+const (
+	indexQuiet  = 300 * time.Millisecond
+	indexLatest = 5 * time.Second
+)
+
 // indexSoon wakes the room's indexer, started on first use, which catches the index up in the
 // background so that a search finds it done.
 func (s *Service) indexSoon(r *room) {
@@ -248,9 +257,27 @@ func (s *Service) indexSoon(r *room) {
 				case <-s.ctx.Done():
 					return
 				case <-r.search.kick:
-					if err := s.catchUpIndex(r); err != nil && !errors.Is(err, ErrClosed) {
-						s.log.Warn("indexing messages for search", "community", r.id.Short(), "err", err)
+				}
+				quiet, latest := time.NewTimer(indexQuiet), time.NewTimer(indexLatest)
+			wait:
+				for {
+					select {
+					case <-s.ctx.Done():
+						quiet.Stop()
+						latest.Stop()
+						return
+					case <-r.search.kick:
+						quiet.Reset(indexQuiet)
+					case <-quiet.C:
+						break wait
+					case <-latest.C:
+						break wait
 					}
+				}
+				quiet.Stop()
+				latest.Stop()
+				if err := s.catchUpIndex(r); err != nil && !errors.Is(err, ErrClosed) {
+					s.log.Warn("indexing messages for search", "community", r.id.Short(), "err", err)
 				}
 			}
 		})

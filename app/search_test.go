@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -114,4 +115,27 @@ func TestSearch(t *testing.T) {
 	if got, err := bo2.Svc.Search(id, "kiln", 0); err != nil || len(got) != 3 || got[0].Text != "Glaze recipes for kiln day" {
 		t.Fatalf("kiln after a restart: %q, %v", textsOf(got), err)
 	}
+}
+
+// BenchmarkIndex indexes 10,000 messages for search from the start (decrypt, fold the words,
+// hash them, write the postings); it reports messages a second.
+func BenchmarkIndex(b *testing.B) {
+	ana := apptest.NewPeer(b)
+	ctx := context.Background()
+	created, err := ana.Svc.CreateCommunity(ctx, app.CreateParams{Name: "Makers", DisplayName: "Ana"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	chans, _ := ana.Svc.Channels(created.ID)
+	const n = 10_000
+	apptest.PostMany(b, ana.Svc, created.ID, chans[0].ID, n, func(i int) string {
+		return fmt.Sprintf("Message %d about the kiln, glazes and the spring sale: same time next week?", i)
+	})
+	b.ResetTimer()
+	for range b.N {
+		if err := app.IndexFromStart(ana.Svc, created.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -7,7 +7,7 @@
 //
 // --quick takes under four minutes on two cores (fewer timed messages, a 10,000-event catch-up,
 // the scale suites without their largest sizes); --json prints one JSON document instead of the
-// table; --only runs some suites (crypto, store, catch-up, memory, gossip, burst, scale; the
+// table; --only runs some suites (crypto, store, catch-up, search, memory, gossip, burst, scale; the
 // crypto floor always runs: the others are compared with it). A progress line goes to stderr. Exit status: 0 when every suite ran (whether or not its
 // target was met), 1 when one could not run, 2 on a usage error.
 package main
@@ -89,7 +89,7 @@ const usageText = `usage: kith-bench [--quick] [--json] [--only SUITES] [--cpupr
   --verbose        log what the installs do (warnings and errors) on stderr
 `
 
-var suiteNames = []string{"crypto", "store", "catch-up", "memory", "gossip", "burst", "scale"}
+var suiteNames = []string{"crypto", "store", "catch-up", "search", "memory", "gossip", "burst", "scale"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kith-bench", flag.ContinueOnError)
@@ -199,7 +199,7 @@ func (b *bench) all(ctx context.Context, mode string) (*report, error) {
 	if err := timed(func() (*suite, error) { return b.cryptoSuite(ctx) }); err != nil {
 		return nil, fmt.Errorf("crypto: %w", err)
 	}
-	if b.wants("store") || b.wants("catch-up") || b.wants("memory") {
+	if b.wants("store") || b.wants("catch-up") || b.wants("search") || b.wants("memory") {
 		if err := b.corpusSuites(ctx, timed); err != nil {
 			return nil, err
 		}
@@ -260,6 +260,11 @@ func (b *bench) corpusSuites(ctx context.Context, timed func(func() (*suite, err
 	if b.wants("catch-up") {
 		if err := timed(func() (*suite, error) { return b.catchupSuite(ctx, c) }); err != nil {
 			return fmt.Errorf("catch-up: %w", err)
+		}
+	}
+	if b.wants("search") {
+		if err := timed(func() (*suite, error) { return b.searchSuite(ctx, c) }); err != nil {
+			return fmt.Errorf("search: %w", err)
 		}
 	}
 	if b.wants("memory") {
