@@ -138,6 +138,7 @@ func (s *Service) Forget(ctx context.Context, id community.Hash) error {
 		return fmt.Errorf("app: forgetting %q: %w", st.Name, err)
 	}
 	r.forgotten = true // a sync or batch waiting for r.mu stores nothing
+	r.forgetIndex()
 	s.mu.Lock()
 	delete(s.rooms, id)
 	delete(s.runners, id)

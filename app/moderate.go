@@ -351,8 +351,8 @@ func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.E
 		s.log.Debug("a deletion its author may not make", "id", e.ID.Short(), "target", c.Target.Short())
 		return nil
 	}
-	s.unindex(r, target) // its words leave the search index with its text
-	if err := s.store.DropBody(r.id, c.Target); err != nil {
+	// Its words leave the search index with its text.
+	if err := s.dropWithIndex(r, target, func() error { return s.store.DropBody(r.id, c.Target) }); err != nil {
 		return fmt.Errorf("app: deleting message %s: %w", c.Target.Short(), err)
 	}
 	if err := s.store.SetChannel(r.id, c.Target, community.Hash{}); err != nil { // out of its page

@@ -30,32 +30,50 @@ type Posting struct {
 
 // Bounds of a search.
 const (
-	maxSearchTerms     = 16     // words of a query that count
-	maxSearchCandidate = 20_000 // postings of the rarest word read at most
-	searchMarkPref     = "search-mark"
+	maxSearchTerms = 16 // words of a query that count
+	searchMarkPref = "search-mark"
 )
 
 // isPaired reports whether r belongs to a script written without spaces between words, indexed
-// by pairs of characters.
+// by single characters and pairs of them.
 func isPaired(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
+		unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar) ||
 		r == 'ー' || r == '々' || r == '〆' // marks of those scripts that Unicode files as common
+}
+
+// accented reports whether a combining mark after base is an accent that searches ignore: on
+// Latin, Greek and Cyrillic letters ("café" finds "cafe"). Elsewhere marks are part of the
+// letter (Japanese voicing marks, Thai vowels) and stay.
+func accented(base rune) bool {
+	return unicode.In(base, unicode.Latin, unicode.Greek, unicode.Cyrillic)
 }
 
 var folder = cases.Fold()
 
-// searchWords are the distinct terms of text: runs of letters and digits, folded (case, width,
-// accents), and for Chinese, Japanese and Korean runs every pair of neighbouring characters (a
-// run of one: the character).
-func searchWords(text string) []string {
-	text = norm.NFKD.String(text)
-	text = strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
-			return -1 // accents go: "café" finds "cafe"
+// searchWords are the distinct terms of text as the index holds them: runs of letters and digits,
+// folded (case, width, and accents on Latin, Greek and Cyrillic letters); for scripts written
+// without spaces (Chinese, Japanese, Korean, Thai, Lao, Khmer, Burmese) every character of a run
+// and every pair of neighbouring characters, a character's marks with it.
+func searchWords(text string) []string { return termsOf(text, false) }
+
+// queryWords are the terms a search looks up: the same, but a run of several characters of a
+// script without spaces is looked up by its pairs only (each character alone matches more).
+func queryWords(query string) []string { return termsOf(query, true) }
+
+func termsOf(text string, query bool) []string {
+	var b strings.Builder
+	var base rune
+	for _, r := range norm.NFKD.String(text) {
+		if unicode.Is(unicode.Mn, r) && accented(base) {
+			continue
 		}
-		return r
-	}, text)
-	text = norm.NFC.String(folder.String(text))
+		if !unicode.Is(unicode.M, r) {
+			base = r
+		}
+		b.WriteRune(r)
+	}
+	text = norm.NFC.String(folder.String(b.String()))
 	seen := map[string]bool{}
 	var out []string
 	add := func(w string) {
@@ -65,13 +83,15 @@ func searchWords(text string) []string {
 		}
 	}
 	var word strings.Builder
-	var run []rune
+	var run []string // the characters of a run, each with its marks
 	flushRun := func() {
-		if len(run) == 1 {
-			add(string(run))
-		}
-		for i := 0; i+1 < len(run); i++ {
-			add(string(run[i : i+2]))
+		for i, c := range run {
+			if !query || len(run) == 1 {
+				add(c)
+			}
+			if i+1 < len(run) {
+				add(c + run[i+1])
+			}
 		}
 		run = run[:0]
 	}
@@ -80,7 +100,9 @@ func searchWords(text string) []string {
 		case isPaired(r):
 			add(word.String())
 			word.Reset()
-			run = append(run, r)
+			run = append(run, string(r))
+		case unicode.Is(unicode.M, r) && len(run) > 0:
+			run[len(run)-1] += string(r)
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r):
 			flushRun()
 			word.WriteRune(r)
@@ -118,6 +140,7 @@ func termHash(key []byte, term string) uint64 {
 type searchIndex struct {
 	mu     sync.Mutex
 	loaded bool
+	dead   bool // the community was forgotten here: nothing more is indexed
 	mark   uint64
 	key    []byte
 	kick   chan struct{} // wakes the room's indexer
@@ -153,42 +176,63 @@ func (s *Service) loadIndexLocked(r *room) error {
 }
 
 // catchUpIndex indexes what the room stored since the index's mark: posts and edits this
-// install can read (the others when their key comes: see indexOpened).
+// install can read (the others when their key comes: see indexOpened). It takes the index's lock
+// one batch at a time, so that a deletion or a key that came waits a batch at most, and stops
+// when the service closes or the community is forgotten.
 func (s *Service) catchUpIndex(r *room) error {
+	for {
+		done, err := s.indexBatch(r)
+		if done || err != nil {
+			return err
+		}
+	}
+}
+
+// indexBatch indexes one batch (done: nothing was left).
+func (s *Service) indexBatch(r *room) (done bool, err error) {
 	r.search.mu.Lock()
 	defer r.search.mu.Unlock()
+	if r.search.dead {
+		return true, nil
+	}
+	if err := s.ctx.Err(); err != nil {
+		return true, ErrClosed
+	}
 	if err := s.loadIndexLocked(r); err != nil {
-		return err
+		return true, err
 	}
-	for {
-		var add []Posting
-		n := 0
-		last, err := s.store.Since(r.id, r.search.mark, 500, func(e *community.Event) error {
-			n++
-			if !e.HasBody() || (!isPost(e.Kind) && e.Kind != community.KindEdit) {
-				return nil
-			}
-			c, err := r.keys.Open(e)
-			if err != nil {
-				return nil // not readable yet: indexed when its key comes
-			}
-			add = append(add, s.postingsFor(r, e, c)...)
+	var add []Posting
+	n := 0
+	last, err := s.store.Since(r.id, r.search.mark, 500, func(e *community.Event) error {
+		n++
+		if !e.HasBody() || (!isPost(e.Kind) && e.Kind != community.KindEdit) {
 			return nil
-		})
+		}
+		c, err := r.keys.Open(e)
 		if err != nil {
-			return err
+			return nil // not readable yet: indexed when its key comes
 		}
-		if n == 0 || last == r.search.mark {
-			return nil
-		}
-		if err := s.store.Index(r.id, add, nil); err != nil {
-			return err
-		}
-		r.search.mark = last
-		if err := s.store.SetPref(r.id, searchMarkPref, strconv.FormatUint(last, 10)); err != nil {
-			return err
-		}
+		add = append(add, s.postingsFor(r, e, c)...)
+		return nil
+	})
+	if err != nil {
+		return true, err
 	}
+	if n == 0 || last == r.search.mark {
+		return true, nil
+	}
+	if err := s.store.Index(r.id, add, nil); err != nil {
+		return true, err
+	}
+	r.search.mark = last
+	return false, s.store.SetPref(r.id, searchMarkPref, strconv.FormatUint(last, 10))
+}
+
+// forgetIndex stops indexing a community this install forgets. r.mu is held.
+func (r *room) forgetIndex() {
+	r.search.mu.Lock()
+	r.search.dead = true
+	r.search.mu.Unlock()
 }
 
 // postingsFor are an opened post's or edit's postings (an edit's at its target, when stored).
@@ -208,7 +252,7 @@ func (s *Service) postingsFor(r *room, e *community.Event, c *community.Content)
 func (s *Service) indexOpened(r *room, evs []opened) {
 	r.search.mu.Lock()
 	defer r.search.mu.Unlock()
-	if err := s.loadIndexLocked(r); err != nil {
+	if r.search.dead || s.loadIndexLocked(r) != nil {
 		return
 	}
 	var add []Posting
@@ -222,20 +266,40 @@ func (s *Service) indexOpened(r *room, evs []opened) {
 	}
 }
 
-// unindex drops a deleted post's words from the index (its text is read before it goes).
-func (s *Service) unindex(r *room, target *community.Event) {
-	c, err := r.keys.Open(target)
-	if err != nil {
-		return
+// dropWithIndex drops a deleted post's text with drop (the store's DropBody) and its words from
+// the index — those of its text and of its edits — under the index's lock, so that no batch
+// indexes it again in between. r.mu is held.
+func (s *Service) dropWithIndex(r *room, target *community.Event, drop func() error) error {
+	texts := []string{}
+	var evs []*community.Event
+	if c, err := r.keys.Open(target); err == nil {
+		texts = append(texts, c.Text)
+		evs, _ = s.pageInOrder(r.id, annotationsPage(c.Channel)) // its edits
+	}
+	for _, e := range evs {
+		if e.Kind != community.KindEdit || !e.HasBody() {
+			continue
+		}
+		if c, err := r.keys.Open(e); err == nil && c.Target == target.ID {
+			texts = append(texts, c.Text)
+		}
 	}
 	r.search.mu.Lock()
 	defer r.search.mu.Unlock()
-	if err := s.loadIndexLocked(r); err != nil {
-		return
+	if err := drop(); err != nil {
+		return err
 	}
-	if err := s.store.Index(r.id, nil, postingsOf(r.search.key, target.Position(), c.Text)); err != nil {
+	if r.search.dead || s.loadIndexLocked(r) != nil {
+		return nil
+	}
+	var postings []Posting
+	for _, t := range texts {
+		postings = append(postings, postingsOf(r.search.key, target.Position(), t)...)
+	}
+	if err := s.store.Index(r.id, nil, postings); err != nil {
 		s.log.Warn("dropping a deleted message from the search index", "community", r.id.Short(), "err", err)
 	}
+	return nil
 }
 
 // Pacing of the background indexer: it waits for the room to be quiet this long, or at most
@@ -276,6 +340,12 @@ func (s *Service) indexSoon(r *room) {
 				}
 				quiet.Stop()
 				latest.Stop()
+				r.search.mu.Lock()
+				dead := r.search.dead
+				r.search.mu.Unlock()
+				if dead {
+					return
+				}
 				if err := s.catchUpIndex(r); err != nil && !errors.Is(err, ErrClosed) {
 					s.log.Warn("indexing messages for search", "community", r.id.Short(), "err", err)
 				}
@@ -292,7 +362,8 @@ func (s *Service) indexSoon(r *room) {
 var ErrEmptySearch = &sentenceError{msg: "type a word to search for", kind: ErrBadInput}
 
 // Search finds the messages of a community this install can read that hold every word of
-// query (folded as the index folds them), the newest first, at most limit (0: 50).
+// query (folded as the index folds them), the newest first, at most limit (0: 50). The index is
+// caught up first; when that fails (a full disk), what it holds is searched.
 func (s *Service) Search(id community.Hash, query string, limit int) ([]Message, error) {
 	if limit <= 0 {
 		limit = 50
@@ -302,55 +373,40 @@ func (s *Service) Search(id community.Hash, query string, limit int) ([]Message,
 		return nil, err
 	}
 	if err := s.catchUpIndex(r); err != nil {
-		return nil, err
+		if errors.Is(err, ErrClosed) {
+			return nil, err
+		}
+		s.log.Warn("search: the index could not catch up; searching what it holds", "community", id.Short(), "err", err)
 	}
-	words := searchWords(query)
+	words := queryWords(query)
 	if len(words) == 0 {
 		return nil, ErrEmptySearch
 	}
 	words = words[:min(len(words), maxSearchTerms)]
-	terms := make([]uint64, len(words))
-	for i, w := range words {
-		terms[i] = termHash(r.search.key, w)
-	}
-	// Read the rarest word's postings (counted up to a bound), checking the others by key.
-	rarest, fewest := 0, -1
-	for i, t := range terms {
-		n := 0
-		if err := s.store.Postings(id, t, community.Position{}, func(uint64, [8]byte) bool { n++; return n < 2000 }); err != nil {
+	r.search.mu.Lock()
+	key := r.search.key
+	r.search.mu.Unlock()
+	if key == nil {
+		if key, err = s.searchKey(id); err != nil {
 			return nil, err
 		}
-		if fewest < 0 || n < fewest {
-			rarest, fewest = i, n
-		}
 	}
-	if fewest == 0 {
-		return []Message{}, nil
+	terms := make([]uint64, len(words))
+	for i, w := range words {
+		terms[i] = termHash(key, w)
 	}
-	var out []Message
+	out := []Message{}
 	var readErr error
-	scanned := 0
-	err = s.store.Postings(id, terms[rarest], community.Position{}, func(lamport uint64, id8 [8]byte) bool {
-		scanned++
-		for i, t := range terms {
-			if i == rarest {
-				continue
-			}
-			ok, err := s.store.HasPosting(id, t, lamport, id8)
-			if err != nil {
-				readErr = err
-				return false
-			}
-			if !ok {
-				return scanned < maxSearchCandidate
-			}
-		}
-		mid, ok, err := s.store.ResolveID(id, id8)
+	err = s.store.Intersect(id, terms, func(lamport uint64, id8 [8]byte) bool {
+		ids, err := s.store.ResolveID(id, id8)
 		if err != nil {
 			readErr = err
 			return false
 		}
-		if ok {
+		for _, mid := range ids {
+			if k, ok, err := s.store.Lookup(id, mid); err != nil || !ok || k.Lamport != lamport {
+				continue // another event that shares 8 bytes of ID
+			}
 			m, ok, err := s.Message(id, mid)
 			if err != nil {
 				readErr = err
@@ -360,13 +416,10 @@ func (s *Service) Search(id community.Hash, query string, limit int) ([]Message,
 				out = append(out, m)
 			}
 		}
-		return len(out) < limit && scanned < maxSearchCandidate
+		return len(out) < limit
 	})
 	if readErr != nil {
 		return nil, readErr
-	}
-	if out == nil {
-		out = []Message{}
 	}
 	return out, err
 }

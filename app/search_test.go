@@ -19,8 +19,9 @@ func TestSearchWords(t *testing.T) {
 	}{
 		{"Café au LAIT, café!", []string{"cafe", "au", "lait"}},
 		{"ＧＬＡＺＥ test-3", []string{"glaze", "test", "3"}},
-		{"東京タワー", []string{"東京", "京タ", "タワ", "ワー"}},
-		{"釉 and 도자기 수업", []string{"釉", "and", "도자", "자기", "수업"}},
+		{"東京タワー", []string{"東", "東京", "京", "京タ", "タ", "タワ", "ワ", "ワー", "ー"}},
+		{"釉 and 수업", []string{"釉", "and", "수", "수업", "업"}},
+		{"ガラス", []string{"ガ", "ガラ", "ラ", "ラス", "ス"}},
 		{"cone6 fire😀slow", []string{"cone6", "fire", "slow"}},
 		{"  ,,  ", nil},
 	} {
@@ -59,6 +60,7 @@ func TestSearch(t *testing.T) {
 	post("Kiln day is Saturday")
 	slow := post("Fire the kiln slowly through quartz inversion")
 	post("東京タワーの陶芸教室")
+	post("ฉันรักแมว ガラス")
 	gone := post("My kiln password is hunter2")
 	syncFrom(t, ctx, bo, ana, id)
 
@@ -85,6 +87,12 @@ func TestSearch(t *testing.T) {
 	if got := search(bo, "陶芸"); len(got) != 1 {
 		t.Fatalf("陶芸: %q", got)
 	}
+	if got := search(bo, "陶"); len(got) != 1 {
+		t.Fatalf("one character, 陶: %q", got)
+	}
+	if got := search(bo, "カラス"); len(got) != 0 {
+		t.Fatalf("カラス found ガラス: %q", got)
+	}
 	if _, err := ana.Svc.EditMessage(ctx, id, slow.ID, "Fire the kiln gently"); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +111,9 @@ func TestSearch(t *testing.T) {
 	}
 	if got := search(ana, "hunter2"); len(got) != 0 {
 		t.Fatalf("a deleted message found at its author's: %q", got)
+	}
+	if got := search(bo, "แมว"); len(got) != 1 {
+		t.Fatalf("Thai, แมว: %q", got)
 	}
 	if _, err := bo.Svc.Search(id, " ?! ", 0); app.KindOf(err) != app.KindBadInput {
 		t.Fatalf("an empty query: %v", err)

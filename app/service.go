@@ -66,14 +66,11 @@ type Store interface {
 	Issued(c community.Hash) ([]string, error)
 	// Index adds and drops postings of a community's search index.
 	Index(c community.Hash, add, drop []Posting) error
-	// Postings calls fn with the events that hold term, the highest Lamport time first, below
-	// before (the zero Position: from the newest), until fn returns false; each by its Lamport
-	// time and its ID's first 8 bytes.
-	Postings(c community.Hash, term uint64, before community.Position, fn func(lamport uint64, id8 [8]byte) bool) error
-	// HasPosting reports whether the event at (lamport, id8) holds term.
-	HasPosting(c community.Hash, term, lamport uint64, id8 [8]byte) (bool, error)
-	// ResolveID finds a stored event by its ID's first 8 bytes.
-	ResolveID(c community.Hash, id8 [8]byte) (community.Hash, bool, error)
+	// Intersect calls fn with the events that hold every one of terms, the highest Lamport time
+	// first, until fn returns false; each by its Lamport time and its ID's first 8 bytes.
+	Intersect(c community.Hash, terms []uint64, fn func(lamport uint64, id8 [8]byte) bool) error
+	// ResolveID finds the stored events whose IDs start with id8 (almost always one).
+	ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error)
 	// Pref returns one of this install's local preferences for a community ("" when unset).
 	Pref(c community.Hash, name string) (string, error)
 	// SetPref sets one of this install's local preferences for a community.

@@ -104,37 +104,99 @@ func (s *Store) Postings(c CommunityID, term uint64, before Cursor, fn func(lamp
 	return nil
 }
 
-// HasPosting reports whether the event at (lamport, id8) holds term.
-func (s *Store) HasPosting(c CommunityID, term, lamport uint64, id8 [8]byte) (ok bool, err error) {
+// Intersect calls fn with the events that hold every one of terms in community c, the highest
+// Lamport time first, until fn returns false: one iterator a term, each seeking to the next
+// candidate (a leapfrog), so the work is bounded by the rarest term's postings.
+func (s *Store) Intersect(c CommunityID, terms []uint64, fn func(lamport uint64, id8 [8]byte) bool) (err error) {
+	if len(terms) == 0 {
+		return nil
+	}
 	defer s.guard("read the search index", &err)
-	k := binary.BigEndian.AppendUint64(searchPrefix(c, term), lamport)
-	k = append(k, id8[:]...)
 	err = s.view(func(txn *badger.Txn) error {
-		_, err := txn.Get(k)
-		if err == badger.ErrKeyNotFound {
-			return nil
+		its := make([]*badger.Iterator, len(terms))
+		prefixes := make([][]byte, len(terms))
+		for i, t := range terms {
+			prefixes[i] = searchPrefix(c, t)
+			opts := keysOnly(prefixes[i])
+			opts.Reverse = true
+			its[i] = txn.NewIterator(opts)
+			defer its[i].Close()
 		}
-		ok = err == nil
-		return err
+		// at is the suffix (lamport | id8) iterator i stands on; ok false when it ran out.
+		at := func(i int) ([]byte, bool) {
+			if !its[i].ValidForPrefix(prefixes[i]) {
+				return nil, false
+			}
+			k := its[i].Item().Key()[len(prefixes[i]):]
+			return k, len(k) == 16
+		}
+		seek := func(i int, suffix []byte) {
+			its[i].Seek(append(bytes.Clone(prefixes[i]), suffix...))
+		}
+		top := bytes.Repeat([]byte{0xFF}, 16)
+		for i := range its {
+			seek(i, top)
+		}
+		for {
+			// The candidate: the lowest of the iterators' places (each is the highest it holds
+			// at or below the others').
+			var cand []byte
+			for i := range its {
+				k, ok := at(i)
+				if !ok {
+					return nil
+				}
+				if cand == nil || bytes.Compare(k, cand) < 0 {
+					cand = bytes.Clone(k)
+				}
+			}
+			all := true
+			for i := range its {
+				k, _ := at(i)
+				if !bytes.Equal(k, cand) {
+					seek(i, cand)
+					if k2, ok := at(i); !ok {
+						return nil
+					} else if !bytes.Equal(k2, cand) {
+						all = false
+					}
+				}
+			}
+			if !all {
+				continue
+			}
+			var id8 [8]byte
+			copy(id8[:], cand[8:])
+			if !fn(binary.BigEndian.Uint64(cand), id8) {
+				return nil
+			}
+			for i := range its {
+				its[i].Next()
+			}
+		}
 	})
-	return ok, err
+	if err != nil {
+		return fmt.Errorf("storage: read the search index of community %x: %w", c[:8], err)
+	}
+	return nil
 }
 
-// ResolveID finds the event of community c whose ID starts with id8 (ok false: none stored).
-// Two events sharing 8 bytes of ID are a 1 in 2^64 chance per pair; the first is taken.
-func (s *Store) ResolveID(c CommunityID, id8 [8]byte) (id EventID, ok bool, err error) {
+// ResolveID finds the events of community c whose IDs start with id8 (almost always one: two
+// events sharing 8 bytes of ID are a 1 in 2^64 chance per pair, unless an author made them so;
+// the caller tells them apart by their Lamport time).
+func (s *Store) ResolveID(c CommunityID, id8 [8]byte) (ids []EventID, err error) {
 	defer s.guard("read the event index", &err)
 	prefix := append(key(prefixEventID, hashLen+8), c[:]...)
 	prefix = append(prefix, id8[:]...)
 	err = s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(keysOnly(prefix))
 		defer it.Close()
-		it.Seek(prefix)
-		if it.ValidForPrefix(prefix) {
+		for it.Seek(prefix); it.ValidForPrefix(prefix) && len(ids) < 16; it.Next() {
+			var id EventID
 			copy(id[:], it.Item().Key()[1+hashLen:])
-			ok = true
+			ids = append(ids, id)
 		}
 		return nil
 	})
-	return id, ok, err
+	return ids, err
 }

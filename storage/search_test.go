@@ -39,17 +39,28 @@ func TestSearchIndex(t *testing.T) {
 	}
 	var id8 [8]byte
 	copy(id8[:], evs[2].ID[:8])
-	if ok, err := s.HasPosting(c, 9, evs[2].Lamport, id8); err != nil || !ok {
-		t.Fatalf("HasPosting of term 9: %v, %v", ok, err)
+	if ids, err := s.ResolveID(c, id8); err != nil || len(ids) != 1 || ids[0] != evs[2].ID {
+		t.Fatalf("ResolveID: %v, %v", ids, err)
 	}
-	if ok, _ := s.HasPosting(c, 9, evs[3].Lamport, id8); ok {
-		t.Fatal("a posting at another place")
-	}
-	if id, ok, err := s.ResolveID(c, id8); err != nil || !ok || id != evs[2].ID {
-		t.Fatalf("ResolveID: %x, %v, %v", id[:4], ok, err)
-	}
-	if _, ok, _ := s.ResolveID(other, id8); ok {
+	if ids, _ := s.ResolveID(other, id8); len(ids) != 0 {
 		t.Fatal("an ID resolved in a community that does not hold it")
+	}
+	// Term 9 is on evs[2] only; 7 and 9 together: evs[2]; 7, 9 and 11: none.
+	must(t, s.Index(c, []Posting{{Term: 11, Lamport: evs[0].Lamport, ID: evs[0].ID}, {Term: 9, Lamport: evs[0].Lamport, ID: evs[0].ID}}, nil))
+	got = nil
+	must(t, s.Intersect(c, []uint64{7, 9}, func(l uint64, _ [8]byte) bool { got = append(got, l); return true }))
+	if want := []uint64{12, 10}; !equalU64(got, want) {
+		t.Fatalf("7 and 9: %v, want %v", got, want)
+	}
+	got = nil
+	must(t, s.Intersect(c, []uint64{11, 7, 9}, func(l uint64, _ [8]byte) bool { got = append(got, l); return true }))
+	if want := []uint64{10}; !equalU64(got, want) {
+		t.Fatalf("11, 7 and 9: %v, want %v", got, want)
+	}
+	got = nil
+	must(t, s.Intersect(c, []uint64{7, 12345}, func(l uint64, _ [8]byte) bool { got = append(got, l); return true }))
+	if len(got) != 0 {
+		t.Fatalf("a term nobody holds: %v", got)
 	}
 	must(t, s.Forget(c))
 	got = nil
@@ -74,4 +85,26 @@ func equalU64(a, b []uint64) bool {
 		}
 	}
 	return true
+}
+
+// TestIntersectLeapfrogs: one old event holds both words, thousands newer hold one each: the
+// intersection finds it whatever the order of the words.
+func TestIntersectLeapfrogs(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	c := community(1)
+	var add []Posting
+	id := func(n int) EventID { return EventID(hash32("e", int64(n))) }
+	add = append(add, Posting{Term: 1, Lamport: 5, ID: id(0)}, Posting{Term: 2, Lamport: 5, ID: id(0)})
+	for i := 1; i <= 3000; i++ {
+		add = append(add, Posting{Term: 1, Lamport: uint64(10 + 2*i), ID: id(i)})
+		add = append(add, Posting{Term: 2, Lamport: uint64(11 + 2*i), ID: id(i + 5000)})
+	}
+	must(t, s.Index(c, add, nil))
+	for _, terms := range [][]uint64{{1, 2}, {2, 1}} {
+		var got []uint64
+		must(t, s.Intersect(c, terms, func(l uint64, _ [8]byte) bool { got = append(got, l); return true }))
+		if !equalU64(got, []uint64{5}) {
+			t.Fatalf("%v: %v", terms, got)
+		}
+	}
 }

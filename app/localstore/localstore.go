@@ -289,18 +289,17 @@ func (s Store) Index(c community.Hash, add, drop []app.Posting) error {
 	return s.S.Index(storage.CommunityID(c), conv(add), conv(drop))
 }
 
-// Postings reads a term's postings, the newest first.
-func (s Store) Postings(c community.Hash, term uint64, before community.Position, fn func(lamport uint64, id8 [8]byte) bool) error {
-	return s.S.Postings(storage.CommunityID(c), term, storage.Cursor{Lamport: before.Lamport, ID: storage.EventID(before.ID)}, fn)
+// Intersect reads the events holding every term, the newest first.
+func (s Store) Intersect(c community.Hash, terms []uint64, fn func(lamport uint64, id8 [8]byte) bool) error {
+	return s.S.Intersect(storage.CommunityID(c), terms, fn)
 }
 
-// HasPosting reports whether an event holds a term.
-func (s Store) HasPosting(c community.Hash, term, lamport uint64, id8 [8]byte) (bool, error) {
-	return s.S.HasPosting(storage.CommunityID(c), term, lamport, id8)
-}
-
-// ResolveID finds an event by its ID's first 8 bytes.
-func (s Store) ResolveID(c community.Hash, id8 [8]byte) (community.Hash, bool, error) {
-	id, ok, err := s.S.ResolveID(storage.CommunityID(c), id8)
-	return community.Hash(id), ok, err
+// ResolveID finds events by their ID's first 8 bytes.
+func (s Store) ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error) {
+	ids, err := s.S.ResolveID(storage.CommunityID(c), id8)
+	out := make([]community.Hash, len(ids))
+	for i, id := range ids {
+		out[i] = community.Hash(id)
+	}
+	return out, err
 }

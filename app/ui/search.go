@@ -27,11 +27,17 @@ func (v *CommunityView) openSearch() {
 	status.Importance = widget.LowImportance
 	results := container.NewVBox()
 	var d dialog.Dialog
+	asked := 0 // the latest search asked: an older one that answers late is dropped
 	search := func(q string) {
 		status.SetText("Searching…")
+		asked++
+		n := asked
 		go func() {
 			ms, err := v.s.svc.Search(id, q, 50)
 			v.s.do(func() {
+				if n != asked {
+					return
+				}
 				results.RemoveAll()
 				switch {
 				case err != nil:
