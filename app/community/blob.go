@@ -31,6 +31,10 @@ const (
 	MaxThumbSize = 48 << 10
 	// maxBlobChunks is how many chunks MaxBlobSize makes.
 	maxBlobChunks = MaxBlobSize / BlobChunkSize
+	// MaxFiles is how many files one post carries.
+	MaxFiles = 10
+	// maxManifestLen bounds one manifest's bytes.
+	maxManifestLen = 1 + 2 + 255 + 2 + 100 + 10 + 16 + 3 + maxBlobChunks*32 + 6 + 3 + MaxThumbSize
 )
 
 // LimitFileName bounds a file's name.

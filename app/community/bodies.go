@@ -478,6 +478,9 @@ type Content struct {
 	Choice  uint32
 	Expires int64 // Unix seconds; 0 = none
 	Flag    bool  // a reaction's removal, an offer's... each kind documents its use
+	// Blobs are the manifests of a post's files (see Manifest): last, and only when there are
+	// some, so that every body written before them reads the same.
+	Blobs [][]byte
 }
 
 // NewContent returns an empty content body of kind k.
@@ -495,6 +498,12 @@ func (c *Content) encode(w *writer) {
 	w.uvarint(uint64(c.Choice))
 	w.varint(c.Expires)
 	w.flag(c.Flag)
+	if len(c.Blobs) > 0 {
+		w.uvarint(uint64(len(c.Blobs)))
+		for _, b := range c.Blobs {
+			w.bytes(b)
+		}
+	}
 }
 func (c *Content) decode(r *reader) {
 	c.Channel = r.hash()
@@ -507,4 +516,14 @@ func (c *Content) decode(r *reader) {
 	c.Choice = uint32(r.upTo(1 << 16))
 	c.Expires = r.varint()
 	c.Flag = r.flag()
+	c.Blobs = nil
+	if r.err == nil && len(r.b) > 0 {
+		n := r.count(MaxFiles, 1)
+		if n == 0 {
+			r.fail("an empty list of files is written by leaving it out")
+		}
+		for range n {
+			c.Blobs = append(c.Blobs, r.bytes(maxManifestLen))
+		}
+	}
 }
