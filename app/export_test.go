@@ -96,3 +96,24 @@ func IndexFromStart(s *Service, id community.Hash) error {
 	r.search.mu.Unlock()
 	return s.catchUpIndex(r)
 }
+
+// ChunksOf lists the chunk hashes of a stored message's files.
+func ChunksOf(s *Service, id, message community.Hash) ([]community.Hash, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	e, _, err := s.store.Event(id, message)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return nil, err
+	}
+	var out []community.Hash
+	for _, m := range attachmentsOf(c) {
+		out = append(out, m.Chunks...)
+	}
+	return out, nil
+}

@@ -44,6 +44,8 @@ type Message struct {
 	// OverBudget: one that does not count, which only the owner and moderators see.
 	Promotion  bool
 	OverBudget bool
+	// Attachments are a post's files and pictures, in the order sent.
+	Attachments []Attachment
 }
 
 // shownKind reports whether a content kind shows in its channel's conversation.
@@ -262,6 +264,9 @@ func (s *Service) Messages(id, channel community.Hash, before community.Position
 			continue // a malformed poll or request; an offer past the budget, but for who claimed it
 		}
 		m.OverBudget = isOver
+		if len(c.Blobs) > 0 {
+			m = s.withAttachments(id, m, c)
+		}
 		out = append(out, r.annotate(n, st, m, me))
 	}
 	return out, nil
@@ -303,5 +308,8 @@ func (s *Service) Message(id, message community.Hash) (Message, bool, error) {
 		return Message{}, false, nil // members do not see it (the pins list, a reply's parent)
 	}
 	m.OverBudget = isOver
+	if len(c.Blobs) > 0 {
+		m = s.withAttachments(id, m, c)
+	}
 	return r.annotate(n, st, m, me), true, nil
 }

@@ -351,6 +351,13 @@ func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.E
 		s.log.Debug("a deletion its author may not make", "id", e.ID.Short(), "target", c.Target.Short())
 		return nil
 	}
+	if tc, err := r.keys.Open(target); err == nil { // its files go with it
+		for _, m := range attachmentsOf(tc) {
+			if err := s.store.DropChunks(r.id, m.Chunks); err != nil {
+				return fmt.Errorf("app: deleting the files of message %s: %w", c.Target.Short(), err)
+			}
+		}
+	}
 	// Its words leave the search index with its text.
 	if err := s.dropWithIndex(r, target, func() error { return s.store.DropBody(r.id, c.Target) }); err != nil {
 		return fmt.Errorf("app: deleting message %s: %w", c.Target.Short(), err)

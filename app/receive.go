@@ -273,7 +273,11 @@ func (s *Service) acceptLocked(r *room, fresh []*community.Event, out Received) 
 				case community.KindEdit, community.KindReaction, community.KindPin, community.KindUnpin:
 					annotations = append(annotations, opened{e, c})
 				case community.KindMessage, community.KindPromotion:
-					added = append(added, r.view(st, e, c, me))
+					m := r.view(st, e, c, me)
+					if len(c.Blobs) > 0 {
+						m = s.withAttachments(r.id, m, c)
+					}
+					added = append(added, m)
 				case community.KindPoll:
 					m := r.view(st, e, c, me)
 					m.Poll = &Poll{ID: e.ID, Channel: c.Channel, Author: e.Author, Name: m.Name, At: e.WallTime()}

@@ -71,6 +71,14 @@ type Store interface {
 	Intersect(c community.Hash, terms []uint64, fn func(lamport uint64, id8 [8]byte) bool) error
 	// ResolveID finds the stored events whose IDs start with id8 (almost always one).
 	ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error)
+	// PutChunks stores encrypted chunks of a community's files, each under its hash.
+	PutChunks(c community.Hash, chunks []Chunk) error
+	// Chunk returns a stored chunk (ok false: not stored).
+	Chunk(c community.Hash, h community.Hash) (data []byte, ok bool, err error)
+	// HasChunks reports, for each hash, whether its chunk is stored.
+	HasChunks(c community.Hash, hs []community.Hash) ([]bool, error)
+	// DropChunks deletes chunks (a deleted message's files).
+	DropChunks(c community.Hash, hs []community.Hash) error
 	// Pref returns one of this install's local preferences for a community ("" when unset).
 	Pref(c community.Hash, name string) (string, error)
 	// SetPref sets one of this install's local preferences for a community.

@@ -88,6 +88,7 @@
 //	0x09    0x09 peerID (text bytes)                peer record (below)
 //	0x0A    0x0A name (text bytes)                  setting value (opaque bytes)
 //	0x0B    0x0B c term lamport id[:8]              nothing: a search posting
+//	0x0C    0x0C c hash                             a file's encrypted chunk (≤ 256 KiB + 16)
 //
 // 0x01 (eventKey) holds each event's envelope, once. The indexes point at
 // (a, seq): 0x02 (eventIDKey) finds an event by ID; 0x03 (pageKey) lists the

@@ -28,7 +28,7 @@ func (s *Store) Forget(c CommunityID, settings ...string) error {
 	}
 	s.markMu.Unlock()
 	var prefixes [][]byte
-	for _, p := range []byte{prefixEvent, prefixEventID, prefixPage, prefixAuthority, prefixLocal, prefixHead, prefixState, prefixCommunity, prefixSearch} {
+	for _, p := range []byte{prefixEvent, prefixEventID, prefixPage, prefixAuthority, prefixLocal, prefixHead, prefixState, prefixCommunity, prefixSearch, prefixChunk} {
 		prefixes = append(prefixes, append([]byte{p}, c[:]...))
 	}
 	for _, name := range settings {

@@ -303,3 +303,39 @@ func (s Store) ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error
 	}
 	return out, err
 }
+
+// PutChunks stores encrypted chunks of files.
+func (s Store) PutChunks(c community.Hash, chunks []app.Chunk) error {
+	out := make([]storage.Chunk, len(chunks))
+	for i, ch := range chunks {
+		out[i] = storage.Chunk{Hash: ch.Hash, Data: ch.Data}
+	}
+	return s.S.PutChunks(storage.CommunityID(c), out)
+}
+
+// Chunk returns a stored chunk.
+func (s Store) Chunk(c, h community.Hash) ([]byte, bool, error) {
+	data, err := s.S.Chunk(storage.CommunityID(c), h)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	}
+	return data, err == nil, err
+}
+
+// HasChunks reports which chunks are stored.
+func (s Store) HasChunks(c community.Hash, hs []community.Hash) ([]bool, error) {
+	in := make([][32]byte, len(hs))
+	for i, h := range hs {
+		in[i] = h
+	}
+	return s.S.HasChunks(storage.CommunityID(c), in)
+}
+
+// DropChunks deletes chunks.
+func (s Store) DropChunks(c community.Hash, hs []community.Hash) error {
+	in := make([][32]byte, len(hs))
+	for i, h := range hs {
+		in[i] = h
+	}
+	return s.S.DropChunks(storage.CommunityID(c), in)
+}

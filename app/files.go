@@ -1,0 +1,338 @@
+package app
+
+// Files and pictures sent with a message: sealed into chunks with the epoch key (see
+// community.Manifest), stored here before the message is written, listed with the message, and
+// saved back whole. (Fetching them from other members comes with the blob protocol.)
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // pictures a thumbnail is made of
+	"image/jpeg"
+	_ "image/png"
+	"io"
+	"mime"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/image/draw"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// DefaultMaxFileSize is the largest file a community takes until its owner says otherwise.
+const DefaultMaxFileSize = 100 << 20
+
+// Chunk is one encrypted piece of a file, under its hash.
+type Chunk struct {
+	Hash community.Hash
+	Data []byte
+}
+
+// File is a file to send: its name, type ("" to guess it from the name), size, and a way to
+// read it (opened once for a picture's thumbnail, once to seal it).
+type File struct {
+	Name string
+	Mime string
+	Size int64
+	Open func() (io.ReadCloser, error)
+}
+
+// Attachment is a file of a message as views show it.
+type Attachment struct {
+	Blob          community.Hash // the blob's ID
+	Name          string
+	Mime          string
+	Size          int64
+	Width, Height int
+	Thumb         []byte // the sender's small picture, or none
+	Have          bool   // every chunk is on this device
+}
+
+// attachmentsOf reads a post's manifests (a malformed one is left out).
+func attachmentsOf(c *community.Content) []*community.Manifest {
+	var out []*community.Manifest
+	for _, b := range c.Blobs {
+		if m, err := community.DecodeManifest(b); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// withAttachments adds a post's files to its view, each saying whether this device holds it.
+func (s *Service) withAttachments(id community.Hash, m Message, c *community.Content) Message {
+	for _, man := range attachmentsOf(c) {
+		a := Attachment{Blob: man.ID(), Name: man.Name, Mime: man.Mime, Size: int64(man.Size),
+			Width: int(man.Width), Height: int(man.Height), Thumb: man.Thumb}
+		if have, err := s.store.HasChunks(id, man.Chunks); err == nil {
+			a.Have = !slicesContains(have, false)
+		}
+		m.Attachments = append(m.Attachments, a)
+	}
+	return m
+}
+
+func slicesContains(bs []bool, v bool) bool {
+	for _, b := range bs {
+		if b == v {
+			return true
+		}
+	}
+	return false
+}
+
+// thumbnail makes a small JPEG of a picture (its longer side at most 320 pixels), and gives its
+// size; ok false when f is not a picture Kith reads.
+func thumbnail(f File) (thumb []byte, w, h int, ok bool) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	defer rc.Close()
+	img, _, err := image.Decode(io.LimitReader(rc, f.Size))
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	b := img.Bounds()
+	w, h = b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 || w > 1<<16 || h > 1<<16 {
+		return nil, 0, 0, false
+	}
+	tw, th := w, h
+	if longest := max(w, h); longest > 320 {
+		tw, th = max(1, w*320/longest), max(1, h*320/longest)
+	}
+	small := image.NewRGBA(image.Rect(0, 0, tw, th))
+	draw.CatmullRom.Scale(small, small.Bounds(), img, b, draw.Src, nil)
+	for _, q := range []int{75, 55, 35} {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, small, &jpeg.Options{Quality: q}); err == nil && buf.Len() <= community.MaxThumbSize {
+			return buf.Bytes(), w, h, true
+		}
+	}
+	return nil, w, h, true
+}
+
+// sealFile reads f and seals it with the epoch key: its manifest (a picture's with a thumbnail)
+// and its chunks.
+func (s *Service) sealFile(key community.Key, f File) (*community.Manifest, []Chunk, error) {
+	name, err := community.CleanFileName(f.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.Size < 0 || f.Size > DefaultMaxFileSize {
+		return nil, nil, &sentenceError{msg: fmt.Sprintf("%s is %d MiB: files of up to %d MiB can be sent here", name, f.Size>>20, DefaultMaxFileSize>>20), kind: ErrBadInput}
+	}
+	typ := f.Mime
+	if typ == "" {
+		typ = mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))
+	}
+	if typ == "" {
+		typ = "application/octet-stream"
+	}
+	if i := strings.IndexByte(typ, ';'); i >= 0 {
+		typ = strings.TrimSpace(typ[:i])
+	}
+	var thumb []byte
+	var w, h int
+	if strings.HasPrefix(typ, "image/") {
+		thumb, w, h, _ = thumbnail(f)
+	}
+	var salt [16]byte
+	if _, err := io.ReadFull(rand.Reader, salt[:]); err != nil {
+		return nil, nil, err
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: opening %s: %w", name, err)
+	}
+	defer rc.Close()
+	m, sealed, err := community.SealBlob(key, salt, name, typ, uint64(f.Size), rc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: %s: %w", name, err)
+	}
+	m.Thumb, m.Width, m.Height = thumb, uint32(w), uint32(h)
+	chunks := make([]Chunk, len(sealed))
+	for i, ct := range sealed {
+		chunks[i] = Chunk{Hash: m.Chunks[i], Data: ct}
+	}
+	return m, chunks, nil
+}
+
+// PostFiles writes a message with files (text may be empty). The files are sealed with the
+// current key and stored on this device before the message is written, so that the message
+// never names what this device cannot serve.
+func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, text string, files []File) (Message, error) {
+	if len(files) == 0 {
+		return s.Post(ctx, id, channel, text, community.Hash{})
+	}
+	if len(files) > community.MaxFiles {
+		return Message{}, &sentenceError{msg: fmt.Sprintf("a message carries up to %d files: send the others in another", community.MaxFiles), kind: ErrBadInput}
+	}
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	if text != "" {
+		var err error
+		if text, err = community.LimitText.CleanText(text); err != nil {
+			return Message{}, err
+		}
+	}
+	r, err := s.room(id)
+	if err != nil {
+		return Message{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	me := s.id.PublicKey()
+	role := st.RoleOf(me)
+	ch, ok := st.Channel(channel)
+	switch {
+	case role == community.RoleNone:
+		return Message{}, notAllowed("you are no longer a member of %q, so you cannot post there", st.Name)
+	case !ok:
+		return Message{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
+	case ch.Archived:
+		return Message{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
+	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
+		return Message{}, notAllowed("%s", announcementsSentence(st, ch.Name))
+	}
+	if st, err = s.sealingStateLocked(ctx, r); err != nil {
+		return Message{}, err
+	}
+	key, ok := r.keys.Key(st.Current)
+	if !ok {
+		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
+	}
+	c := community.NewContent(community.KindMessage)
+	c.Channel, c.Text = channel, text
+	var all []Chunk
+	for _, f := range files {
+		m, chunks, err := s.sealFile(key, f)
+		if err != nil {
+			return Message{}, err
+		}
+		c.Blobs = append(c.Blobs, m.Encode())
+		all = append(all, chunks...)
+	}
+	body, err := community.SealContent(key, id, st.Current, me, c, s.rand)
+	if err != nil {
+		return Message{}, err
+	}
+	if len(body) > community.MaxBodySize-1024 {
+		return Message{}, &sentenceError{msg: "these files together are too many for one message: send them in two", kind: ErrBadInput}
+	}
+	if err := s.store.PutChunks(id, all); err != nil {
+		return Message{}, fmt.Errorf("app: storing the files: %w", err)
+	}
+	e, err := s.writeOwnLocked(ctx, r, community.KindMessage, body, channel)
+	if err != nil {
+		return Message{}, err
+	}
+	m := s.withAttachments(id, r.view(st, e, c, me), c)
+	s.Emit(MessageAdded{Community: id, Message: m})
+	return m, nil
+}
+
+// ErrNotHere is SaveFile's answer for a file whose chunks are not all on this device.
+var ErrNotHere = errors.New("app: this device does not hold all of that file yet")
+
+// SaveFile writes a message's file, whole and checked chunk by chunk, to w.
+func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	e, ok, err := s.store.Event(id, message)
+	if err != nil {
+		return err
+	}
+	if !ok || !isPost(e.Kind) || !e.HasBody() {
+		return &sentenceError{msg: "that message is not on this device, or was deleted", kind: ErrBadInput}
+	}
+	c, err := r.keys.Open(e)
+	if err != nil {
+		return fmt.Errorf("app: this device cannot read that message yet: %w", err)
+	}
+	key, ok := r.keys.Key(e.Epoch)
+	if !ok {
+		return errors.New("app: this device does not hold the key of that message's time")
+	}
+	for _, m := range attachmentsOf(c) {
+		if m.ID() != blob {
+			continue
+		}
+		for i, h := range m.Chunks {
+			ct, ok, err := s.store.Chunk(id, h)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrNotHere
+			}
+			p, err := m.OpenChunk(key, i, ct)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return &sentenceError{msg: "that message has no such file", kind: ErrBadInput}
+}
+
+// FindFile finds the message that carries a file, by the file's ID or a prefix of 8 hex digits
+// or more (reading the channels' pages, at most maxScanned events each).
+func (s *Service) FindFile(id community.Hash, ref string) (message, blob community.Hash, err error) {
+	r, err := s.room(id)
+	if err != nil {
+		return community.Hash{}, community.Hash{}, err
+	}
+	r.mu.Lock()
+	chans := r.folder.State().Channels()
+	r.mu.Unlock()
+	var ids []community.Hash
+	where := map[community.Hash]community.Hash{}
+	for _, ch := range chans {
+		before := community.Position{}
+		for scanned := 0; scanned < maxScanned; {
+			evs, err := s.store.Page(id, ch.ID, before, 500)
+			if err != nil {
+				return community.Hash{}, community.Hash{}, err
+			}
+			if len(evs) == 0 {
+				break
+			}
+			for _, e := range evs {
+				before = e.Position()
+				scanned++
+				if !isPost(e.Kind) || !e.HasBody() {
+					continue
+				}
+				c, err := r.keys.Open(e)
+				if err != nil {
+					continue
+				}
+				for _, m := range attachmentsOf(c) {
+					ids = append(ids, m.ID())
+					where[m.ID()] = e.ID
+				}
+			}
+		}
+	}
+	b, err := byPrefix(ids, ref, "file", "kithd messages --json")
+	if err != nil {
+		return community.Hash{}, community.Hash{}, err
+	}
+	msg, ok := where[b]
+	if !ok {
+		return community.Hash{}, community.Hash{}, &sentenceError{msg: "no message here carries that file", kind: ErrBadInput}
+	}
+	return msg, b, nil
+}
