@@ -167,9 +167,9 @@ func (s *Service) sealFile(key community.Key, f File) (*community.Manifest, []Ch
 // PostFiles writes a message with files (text may be empty). The files are sealed with the
 // current key and stored on this device before the message is written, so that the message
 // never names what this device cannot serve.
-func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, text string, files []File) (Message, error) {
+func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash, files []File) (Message, error) {
 	if len(files) == 0 {
-		return s.Post(ctx, id, channel, text, community.Hash{})
+		return s.Post(ctx, id, channel, text, replyTo)
 	}
 	if len(files) > community.MaxFiles {
 		return Message{}, &sentenceError{msg: fmt.Sprintf("a message carries up to %d files: send the others in another", community.MaxFiles), kind: ErrBadInput}
@@ -209,7 +209,7 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
 	}
 	c := community.NewContent(community.KindMessage)
-	c.Channel, c.Text = channel, text
+	c.Channel, c.Text, c.Target = channel, text, replyTo
 	var all []Chunk
 	for _, f := range files {
 		m, chunks, err := s.sealFile(key, f)

@@ -46,7 +46,7 @@ func TestPostFiles(t *testing.T) {
 	}
 	doc := make([]byte, community.BlobChunkSize*2+123)
 	rand.Read(doc)
-	m, err := ana.Svc.PostFiles(ctx, id, ch, "First look at the spring glazes", []app.File{memFile("glazes.png", pic.Bytes()), memFile("notes.bin", doc)})
+	m, err := ana.Svc.PostFiles(ctx, id, ch, "First look at the spring glazes", community.Hash{}, []app.File{memFile("glazes.png", pic.Bytes()), memFile("notes.bin", doc)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestPostFiles(t *testing.T) {
 
 	for _, bad := range []app.File{memFile("../../.ssh/id", []byte("x")), memFile("evil\u202egnp.exe", []byte("x")),
 		{Name: "huge.mov", Size: app.DefaultMaxFileSize + 1, Open: func() (io.ReadCloser, error) { t.Fatal("read a file over the limit"); return nil, nil }}} {
-		if _, err := ana.Svc.PostFiles(ctx, id, ch, "", []app.File{bad}); app.KindOf(err) != app.KindBadInput {
+		if _, err := ana.Svc.PostFiles(ctx, id, ch, "", community.Hash{}, []app.File{bad}); app.KindOf(err) != app.KindBadInput {
 			t.Fatalf("%q: %v", bad.Name, err)
 		}
 	}

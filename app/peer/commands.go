@@ -70,7 +70,10 @@ type Request struct {
 	Weeks      int  `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
 	// Badges: badge MEMBER_ID --title --note; badge-card BADGE_ID.
 	Badge string `json:"badge,omitempty"`
-	Out   string `json:"-"` // badge-card --out, verify-badge FILE: kithd itself writes or reads it, not the peer
+	// Files: post --file PATH... (absolute paths, made so by kithd); fetch BLOB_ID --out PATH.
+	Files []string `json:"files,omitempty"`
+	Blob  string   `json:"blob,omitempty"`
+	Out   string   `json:"out,omitempty"` // fetch --out (absolute), where the peer writes; badge-card --out and verify-badge FILE stay with kithd
 	// Polls: poll --question --option... --multi --closes --results; vote POLL_ID INDEX...;
 	// poll-results POLL_ID.
 	Options []string `json:"options,omitempty"`
@@ -200,6 +203,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 			return Result{}, err
 		}
 		return jsonResult("forgotten: its history is gone from this device", map[string]any{"community": id.String(), "forgotten": true})
+	case "fetch":
+		return p.doFetch(req)
 	case "react", "edit", "pin", "unpin", "pins", "mentions", "search":
 		return p.doAnnotate(ctx, req)
 	case "show":
@@ -535,6 +540,20 @@ func (p *Peer) doPost(ctx context.Context, req Request) (Result, error) {
 			}
 		}
 	}
+	if len(req.Files) > 0 {
+		if req.Promotion {
+			return Result{}, usage("a promotion carries text only, for now: leave out --file")
+		}
+		files, err := localFiles(req.Files)
+		if err != nil {
+			return Result{}, err
+		}
+		m, err := p.Svc.PostFiles(ctx, id, ch.ID, req.Text, parent, files)
+		if err != nil {
+			return Result{}, asUsage(err)
+		}
+		return jsonResult(m.ID.String(), p.messageJSON(m, ch.Name))
+	}
 	post := p.Svc.Post
 	if req.Promotion {
 		post = func(ctx context.Context, id, channel community.Hash, text string, _ community.Hash) (app.Message, error) {
@@ -580,6 +599,19 @@ type MessageJSON struct {
 	Poll       *PollJSON      `json:"poll,omitempty"` // a poll: Text is its question
 	Promotion  bool           `json:"promotion"`      // a promotional post or an offer
 	OverBudget bool           `json:"over_budget"`    // past the week's promotion budget: members do not see it
+	// Attachments are its files, each with whether this device holds it (fetch saves it).
+	Attachments []AttachmentJSON `json:"attachments"`
+}
+
+// AttachmentJSON is one file of a message.
+type AttachmentJSON struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	Mime   string `json:"mime"`
+	BlobID string `json:"blob_id"`
+	Have   bool   `json:"have"`
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
 }
 
 // ReactionJSON is one emoji on a message.
@@ -593,7 +625,11 @@ func (p *Peer) messageJSON(m app.Message, channel string) MessageJSON {
 	j := MessageJSON{ID: m.ID.String(), Channel: channel, Author: fmt.Sprintf("%x", m.Author), AuthorName: m.Name,
 		AuthorRole: m.Role.String(), Text: m.Text, Time: m.Time.UTC().Format(time.RFC3339), Mine: m.Mine,
 		Reactions: []ReactionJSON{}, Edited: m.Edited, Pinned: m.Pinned, MentionsMe: m.MentionsMe,
-		Promotion: m.Promotion, OverBudget: m.OverBudget}
+		Promotion: m.Promotion, OverBudget: m.OverBudget, Attachments: []AttachmentJSON{}}
+	for _, a := range m.Attachments {
+		j.Attachments = append(j.Attachments, AttachmentJSON{Name: community.Printable(a.Name, false), Size: a.Size, Mime: a.Mime,
+			BlobID: a.Blob.String(), Have: a.Have, Width: a.Width, Height: a.Height})
+	}
 	if !m.ReplyTo.IsZero() {
 		j.ReplyTo = m.ReplyTo.String()
 	}
@@ -619,6 +655,12 @@ func marks(m app.Message) string {
 	}
 	if m.Promotion {
 		b.WriteString("  (promotion)")
+	}
+	for _, a := range m.Attachments {
+		fmt.Fprintf(&b, "\n    📎 %s (%s)", community.Printable(a.Name, false), humanSize(a.Size))
+		if !a.Have {
+			b.WriteString(" not on this device")
+		}
 	}
 	if m.OverBudget {
 		b.WriteString("  (past the week's promotion budget: members do not see it)")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -27,8 +28,10 @@ type command struct {
 	arg func(r *peer.Request) *string
 	// arg2 is the field a second positional argument fills (channel rename NAME NEW_NAME).
 	arg2 func(r *peer.Request) *string
-	// noArg says when the one argument may be left out (revoke --by MEMBER).
+	// noArg says when the one argument must be left out (revoke --by MEMBER).
 	noArg func(r *peer.Request) bool
+	// optionalArg says when the one argument may be left out (post --file PATH).
+	optionalArg func(r *peer.Request) bool
 	// rest takes any number of arguments instead of arg and arg2 (vote POLL_ID INDEX...).
 	rest func(r *peer.Request, args []string) error
 	// wrongArgs says what to type when the number of arguments is wrong (n were given; nil: the
@@ -471,14 +474,16 @@ var commands = []command{
 		help:  []string{"stay online until Ctrl-C", "find members who moved through these DHT nodes", "(--public-dht: the public libp2p network's)"},
 	},
 	{
-		name: "post", usage: []string{"post [--community ID] [--channel NAME] [--reply-to MESSAGE_ID]", "    [--promotion] TEXT"},
-		help: []string{"write a message; --reply-to answers one (in its", "channel); --promotion: counts in the weekly budget"},
+		name: "post", usage: []string{"post [--community ID] [--channel NAME] [--reply-to MESSAGE_ID]", "    [--promotion] [--file PATH]... TEXT"},
+		help: []string{"write a message; --reply-to answers one (in its", "channel); --promotion: counts in the weekly budget;", "--file: a file or picture with it (TEXT optional)"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			channel(fs, r)
 			fs.StringVar(&r.ReplyTo, "reply-to", "", "")
 			fs.BoolVar(&r.Promotion, "promotion", false, "")
+			fs.Var((*listFlag)(&r.Files), "file", "")
 		},
-		arg: func(r *peer.Request) *string { return &r.Text },
+		arg:         func(r *peer.Request) *string { return &r.Text },
+		optionalArg: func(r *peer.Request) bool { return len(r.Files) > 0 },
 		wrongArgs: func(_ *peer.Request, n int) string {
 			if n > 1 {
 				return `post takes the message as one argument: quote it ("hello there")`
@@ -486,9 +491,37 @@ var commands = []command{
 			return "post needs the message text"
 		},
 		check: func(r *peer.Request) error {
-			if strings.TrimSpace(r.Text) == "" {
+			if strings.TrimSpace(r.Text) == "" && len(r.Files) == 0 {
 				return errors.New("post needs the message text: it is empty")
 			}
+			for i, f := range r.Files { // the running Kith reads them: from its own folder
+				abs, err := filepath.Abs(f)
+				if err != nil {
+					return fmt.Errorf("post: --file %s: %v", f, err)
+				}
+				r.Files[i] = abs
+			}
+			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "fetch", usage: []string{"fetch [--community ID] --out PATH BLOB_ID"},
+		help:  []string{"save a message's file (blob_id: messages --json),", "checked, never over an existing file"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) { communityFlag(fs, r); fs.StringVar(&r.Out, "out", "", "") },
+		arg:   func(r *peer.Request) *string { return &r.Blob },
+		wrongArgs: func(*peer.Request, int) string {
+			return "fetch takes one file id: the blob_id of `kithd messages --json`"
+		},
+		check: func(r *peer.Request) error {
+			if r.Out == "" {
+				return errors.New("fetch: --out PATH says where to save the file")
+			}
+			abs, err := filepath.Abs(r.Out)
+			if err != nil {
+				return fmt.Errorf("fetch: --out %s: %v", r.Out, err)
+			}
+			r.Out = abs
 			return nil
 		},
 		existing: true,
@@ -812,7 +845,7 @@ func parseCommand(cmd string, args []string) (peer.Request, bool, error) {
 	if c.arg2 != nil {
 		want = 2
 	}
-	if len(positional) == 0 && want == 1 && c.noArg != nil && c.noArg(&req) {
+	if len(positional) == 0 && want == 1 && ((c.noArg != nil && c.noArg(&req)) || (c.optionalArg != nil && c.optionalArg(&req))) {
 		want = 0
 	} else if len(positional) == 1 && c.noArg != nil && c.noArg(&req) {
 		return req, false, fmt.Errorf("%s takes no argument %q with these flags", cmd, positional[0])
