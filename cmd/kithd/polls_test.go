@@ -51,7 +51,7 @@ func TestPollsAtTheCommandLine(t *testing.T) {
 	}
 	owner(0, "poll-close", poll)
 	within(t, 20*time.Second, "Bo sees the results", func() bool {
-		out, _ := bo(0, "poll-results", poll, "--json")
+		out, _ := bo(anyExit, "poll-results", poll, "--json") // exit 1 until the close reaches Bo
 		return json.Unmarshal([]byte(out), &res) == nil && res.Voters == 1 && res.Options[1].Votes == 1
 	})
 	out, _ := bo(0, "polls", "--json")
