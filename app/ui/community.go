@@ -33,8 +33,9 @@ type CommunityView struct {
 	msgs         *messageList
 	composer     *composer
 	send         *widget.Button
-	tooLong      *widget.Label // over the composer: what is wrong with the text typed, when anything is
-	overLimit    bool          // the text typed is over what a message may hold: send is off
+	attachBtn    *widget.Button // sends files with what is typed
+	tooLong      *widget.Label  // over the composer: what is wrong with the text typed, when anything is
+	overLimit    bool           // the text typed is over what a message may hold: send is off
 	inviteBtn    *widget.Button
 	newChan      *widget.Button    // "+" beside Channels: the owner and moderators
 	editChan     *widget.Button    // the pencil beside the title: the owner and moderators
@@ -206,7 +207,10 @@ func newCommunityView(s *Shell) *CommunityView {
 	v.forgetBtn = widget.NewButton("Forget this community…", v.askForget)
 	v.forgetBtn.Importance = widget.DangerImportance
 	v.forgetBtn.Hide()
-	v.writeRow = container.NewBorder(nil, nil, nil, v.send, v.composer)
+	attach := widget.NewButtonWithIcon("", theme.FileIcon(), v.attach)
+	attach.Importance = widget.LowImportance
+	v.attachBtn = attach
+	v.writeRow = container.NewBorder(nil, nil, nil, container.NewHBox(attach, v.send), v.composer)
 	v.replyText = widget.NewLabel("")
 	v.replyText.Truncation = fyne.TextTruncateEllipsis
 	v.replyText.TextStyle.Italic = true
@@ -594,12 +598,14 @@ func (v *CommunityView) refreshHeader() {
 	}
 	if canWrite {
 		v.composer.Enable()
+		v.attachBtn.Enable()
 		if !v.overLimit {
 			v.send.Enable()
 		}
 	} else {
 		v.composer.Disable()
 		v.send.Disable()
+		v.attachBtn.Disable()
 	}
 }
 

@@ -43,6 +43,7 @@ func (l *messageList) conversationItems(m app.Message) []*fyne.MenuItem {
 	if m.Offer != nil {
 		items = append(items, v.offerItems(m)...)
 	}
+	items = append(items, v.fileItems(m)...)
 	items = append(items, fyne.NewMenuItem("Reply", func() { v.setReply(m) }))
 	mine := map[string]bool{}
 	for _, r := range m.Reactions {

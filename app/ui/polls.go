@@ -26,6 +26,8 @@ func shownText(m app.Message) string {
 		return feedbackText(*m.Feedback)
 	case m.Offer != nil:
 		return offerText(*m.Offer)
+	case len(m.Attachments) > 0:
+		return withFiles(m)
 	}
 	return m.Text
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"crypto/ed25519"
+	"io"
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
@@ -35,6 +36,8 @@ type Service interface {
 	// Messages.
 	Messages(id, channel community.Hash, before community.Position, limit int) ([]app.Message, error)
 	Post(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash) (app.Message, error)
+	PostFiles(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash, files []app.File) (app.Message, error)
+	SaveFile(id, message, blob community.Hash, w io.Writer) error
 	DeleteMessage(ctx context.Context, id, message community.Hash) error
 	EditMessage(ctx context.Context, id, message community.Hash, text string) (app.Message, error)
 	React(ctx context.Context, id, message community.Hash, emoji string, remove bool) (app.Message, error)

@@ -318,6 +318,14 @@ func (s *Shell) installMenu() {
 		s.tray = true
 	}
 	s.win.SetCloseIntercept(s.closeWindow)
+	// Files dropped on the window go with what the composer holds, where one can post.
+	s.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
+		v := s.view
+		if v == nil || v.cur.IsZero() || v.curCh.IsZero() || v.composer.Disabled() || len(uris) == 0 {
+			return
+		}
+		v.sendFiles(v.cur, v.curCh, uris)
+	})
 }
 
 // closeWindow is what closing the window does: with a tray and "keep in tray" on, the window

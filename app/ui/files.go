@@ -1,0 +1,169 @@
+package ui
+
+// Files and pictures in the desktop: the paperclip beside the composer sends files with what is
+// typed; a message lists its files, and its menu saves each (and shows a picture's thumbnail).
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
+)
+
+// sizeText is a file's size as people read it.
+func sizeText(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// withFiles is a message's text followed by a line for each of its files.
+func withFiles(m app.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Text)
+	for _, a := range m.Attachments {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		kind := "📎"
+		if a.Width > 0 {
+			kind = "🖼"
+		}
+		fmt.Fprintf(&b, "%s %s · %s", kind, community.Printable(a.Name, false), sizeText(a.Size))
+		if a.Width > 0 {
+			fmt.Fprintf(&b, " · %d×%d", a.Width, a.Height)
+		}
+		if !a.Have {
+			b.WriteString(" · not on this device yet")
+		}
+	}
+	return b.String()
+}
+
+// fileItems are a message's menu items for its files: show a picture, save a file.
+func (v *CommunityView) fileItems(m app.Message) []*fyne.MenuItem {
+	var items []*fyne.MenuItem
+	for _, a := range m.Attachments {
+		if len(a.Thumb) > 0 {
+			items = append(items, fyne.NewMenuItem("Show "+clip(a.Name, 40), func() { v.showPicture(a) }))
+		}
+		if a.Have {
+			items = append(items, fyne.NewMenuItem("Save "+clip(a.Name, 40)+"…", func() { v.saveFileAs(m, a) }))
+		}
+	}
+	return items
+}
+
+// showPicture shows a picture's thumbnail, with its name and size.
+func (v *CommunityView) showPicture(a app.Attachment) {
+	img := canvas.NewImageFromResource(fyne.NewStaticResource(a.Name, a.Thumb))
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSize(480, 360))
+	info := wrapped(fmt.Sprintf("%s · %s · %d×%d", community.Printable(a.Name, false), sizeText(a.Size), a.Width, a.Height))
+	v.s.show(dialog.NewCustom(community.Printable(a.Name, false), "Close", container.NewBorder(nil, info, nil, nil, img), v.s.win))
+}
+
+// saveFileAs asks where to save a file of a message, then writes it there.
+func (v *CommunityView) saveFileAs(m app.Message, a app.Attachment) {
+	id := v.cur
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		go func() {
+			err := v.s.svc.SaveFile(id, m.ID, a.Blob, w)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			v.s.do(func() {
+				if err != nil {
+					v.s.show(dialog.NewError(fmt.Errorf("%s", sentence(err)), v.s.win))
+				}
+			})
+		}()
+	}, v.s.win)
+	d.SetFileName(a.Name)
+	v.s.show(d)
+}
+
+// attach asks for a file and sends it with what the composer holds.
+func (v *CommunityView) attach() {
+	id, ch := v.cur, v.curCh
+	if id.IsZero() || ch.IsZero() {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		v.sendFiles(id, ch, []fyne.URI{r.URI()})
+	}, v.s.win)
+	v.s.show(d)
+}
+
+// sendFiles sends files (by URI: from the picker, or dropped on the window) with the composer's
+// text, off the window's goroutine; the composer empties once they are sent.
+func (v *CommunityView) sendFiles(id, ch community.Hash, uris []fyne.URI) {
+	text := strings.TrimSpace(v.composer.Text)
+	replyTo := v.replyTo
+	var files []app.File
+	for _, u := range uris {
+		f, err := uriFile(u)
+		if err != nil {
+			v.s.show(dialog.NewError(fmt.Errorf("%s", sentence(err)), v.s.win))
+			return
+		}
+		files = append(files, f)
+	}
+	v.composer.SetText("")
+	v.setReply(app.Message{})
+	v.s.act(func(ctx context.Context) error {
+		_, err := v.s.svc.PostFiles(ctx, id, ch, text, replyTo, files)
+		return err
+	}, func(err error) {
+		if err != nil {
+			v.composer.SetText(text) // nothing typed is lost
+			v.s.show(dialog.NewError(fmt.Errorf("not sent: %s", sentence(err)), v.s.win))
+		}
+	})
+}
+
+// uriFile is a file to send from a URI: its name, size and a way to open it.
+func uriFile(u fyne.URI) (app.File, error) {
+	open := func() (io.ReadCloser, error) { return storage.Reader(u) }
+	if u.Scheme() == "file" {
+		fi, err := os.Stat(u.Path())
+		if err != nil {
+			return app.File{}, err
+		}
+		if !fi.Mode().IsRegular() {
+			return app.File{}, fmt.Errorf("%s is not a file: send the files in it one by one", u.Name())
+		}
+		return app.File{Name: u.Name(), Size: fi.Size(), Open: open}, nil
+	}
+	rc, err := storage.Reader(u) // another kind of place: its size is what it reads
+	if err != nil {
+		return app.File{}, err
+	}
+	n, err := io.Copy(io.Discard, rc)
+	rc.Close()
+	if err != nil {
+		return app.File{}, err
+	}
+	return app.File{Name: u.Name(), Size: n, Open: open}, nil
+}
