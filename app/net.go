@@ -51,6 +51,7 @@ func (s *Service) Serve(n Network) {
 	n.Handle(ProtoJoin, community.MaxJoinRequestSize+64, s.serveJoin)
 	n.Handle(ProtoSync, maxSyncRequest, s.serveSync)
 	n.Handle(ProtoNotice, community.MaxEnvelopeSize, s.serveNotice)
+	n.Handle(ProtoBlob, maxBlobRequest, s.serveBlob)
 }
 
 // serveJoin admits a joiner: the answer is the join event, so the joiner can sync from it.

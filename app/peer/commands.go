@@ -204,7 +204,7 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		}
 		return jsonResult("forgotten: its history is gone from this device", map[string]any{"community": id.String(), "forgotten": true})
 	case "fetch":
-		return p.doFetch(req)
+		return p.doFetch(ctx, req)
 	case "react", "edit", "pin", "unpin", "pins", "mentions", "search":
 		return p.doAnnotate(ctx, req)
 	case "show":

@@ -3,6 +3,7 @@ package peer
 // kithd's files: post --file, fetch.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/community"
 )
 
 // localFiles are the files at paths, to send (each opened when read; a folder or a missing file
@@ -42,7 +44,7 @@ func humanSize(n int64) string {
 
 // doFetch saves a file to req.Out: written to a temporary file beside it, checked chunk by chunk,
 // and renamed only when whole (nothing half-written takes the name); an existing file is kept.
-func (p *Peer) doFetch(req Request) (Result, error) {
+func (p *Peer) doFetch(ctx context.Context, req Request) (Result, error) {
 	id, err := p.community(req.Community)
 	if err != nil {
 		return Result{}, err
@@ -59,12 +61,13 @@ func (p *Peer) doFetch(req Request) (Result, error) {
 		return Result{}, fmt.Errorf("cannot write beside %s: %w", req.Out, err)
 	}
 	defer os.Remove(tmp.Name())
+	if err := p.FetchFile(ctx, id, msg, blob); err != nil {
+		tmp.Close()
+		return Result{}, err
+	}
 	err = p.Svc.SaveFile(id, msg, blob, tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
-	}
-	if errors.Is(err, app.ErrNotHere) {
-		return Result{}, errors.New("this device does not hold all of that file, and this version of Kith cannot fetch it from other members yet: the sender's device has it")
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("saving the file: %w", err)
@@ -78,4 +81,25 @@ func (p *Peer) doFetch(req Request) (Result, error) {
 		}
 	}
 	return jsonResult("saved "+req.Out, map[string]any{"blob_id": blob.String(), "message": msg.String(), "out": req.Out})
+}
+
+// FetchFile fetches what this device lacks of a message's file from the members online, all at
+// once (see app.Service.FetchFile); nothing to do when it holds it all.
+func (p *Peer) FetchFile(ctx context.Context, id, message, blob community.Hash) error {
+	var peers []string
+	if node := p.Node(); node != nil {
+		for _, pi := range node.Peers() {
+			if member, _ := p.Svc.IsMember(id, pi.Key); member {
+				peers = append(peers, pi.ID)
+			}
+		}
+	}
+	err := p.Svc.FetchFile(ctx, id, message, blob, peers)
+	if errors.Is(err, app.ErrNobodyHasIt) {
+		if len(peers) == 0 {
+			return errors.New("no member holding that file is reachable: it comes once one is online (keep Kith running)")
+		}
+		return fmt.Errorf("none of the %d members online holds all of that file: it comes once one that does is online", len(peers))
+	}
+	return err
 }
