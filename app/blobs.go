@@ -317,6 +317,9 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 	defer mu.Unlock()
 	switch {
 	case left == 0:
+		if v, ok, err := s.Message(id, message); err == nil && ok { // views: it is here now
+			s.Emit(MessageUpdated{Community: id, Message: v})
+		}
 		return nil
 	case parent.Err() != nil:
 		return parent.Err()

@@ -63,6 +63,8 @@ func (v *CommunityView) fileItems(m app.Message) []*fyne.MenuItem {
 		}
 		if a.Have {
 			items = append(items, fyne.NewMenuItem("Save "+clip(a.Name, 40)+"…", func() { v.saveFileAs(m, a) }))
+		} else if v.s.net != nil {
+			items = append(items, fyne.NewMenuItem("Get "+clip(a.Name, 40)+" from the members online", func() { v.fetchFile(m, a) }))
 		}
 	}
 	return items
@@ -166,4 +168,16 @@ func uriFile(u fyne.URI) (app.File, error) {
 		return app.File{}, err
 	}
 	return app.File{Name: u.Name(), Size: n, Open: open}, nil
+}
+
+// fetchFile fetches a message's file from the members online; the row says when it is here.
+func (v *CommunityView) fetchFile(m app.Message, a app.Attachment) {
+	id := v.cur
+	v.s.act(func(ctx context.Context) error {
+		return v.s.net.FetchFile(ctx, id, m.ID, a.Blob)
+	}, func(err error) {
+		if err != nil {
+			v.s.show(dialog.NewInformation("Not here yet", sentence(err), v.s.win))
+		}
+	})
 }

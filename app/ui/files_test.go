@@ -17,7 +17,8 @@ import (
 
 // TestFilesFromTheDesktop: a picture sent from the composer (as the paperclip or a drop sends it)
 // shows in the row with its name, size and dimensions, with what was typed; the sender's menu
-// shows and saves it; a member who does not hold it yet is told so and is offered no Save.
+// shows and saves it; a member who does not hold it yet is told so, is offered no Save but Get,
+// and once got, the row says it is here.
 func TestFilesFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, _ := anaAndBo(t, a)
@@ -55,9 +56,21 @@ func TestFilesFromTheDesktop(t *testing.T) {
 		r := rowWith(bo, "glaze test.png")
 		return r != nil && strings.Contains(shownText(r.m), "not on this device yet")
 	}, bo.q, ana.q)
+	var get func()
 	for _, it := range bv.msgs.conversationItems(rowWith(bo, "glaze test.png").m) {
 		if strings.HasPrefix(it.Label, "Save ") {
 			t.Fatal("Bo is offered to save what he does not hold")
 		}
+		if it.Label == "Get glaze test.png from the members online" {
+			get = it.Action
+		}
 	}
+	if get == nil {
+		t.Fatal("Bo is not offered to get the picture")
+	}
+	get()
+	eventually(t, "the picture at Bo's, held", func() bool {
+		r := rowWith(bo, "glaze test.png")
+		return r != nil && !strings.Contains(shownText(r.m), "not on this device yet")
+	}, bo.q, ana.q)
 }

@@ -56,6 +56,8 @@ type Network interface {
 	PathTo(peerID string) (connected bool, path string)
 	// Running reports whether the network is started.
 	Running() bool
+	// FetchFile fetches what this device lacks of a message's file from the members online.
+	FetchFile(ctx context.Context, id, message, blob community.Hash) error
 }
 
 // Options configure a Shell.
