@@ -7,7 +7,7 @@
 //
 // --quick takes under four minutes on two cores (fewer timed messages, a 10,000-event catch-up,
 // the scale suites without their largest sizes); --json prints one JSON document instead of the
-// table; --only runs some suites (crypto, store, catch-up, search, memory, gossip, burst, scale; the
+// table; --only runs some suites (crypto, store, catch-up, search, memory, gossip, burst, blobs, scale; the
 // crypto floor always runs: the others are compared with it). A progress line goes to stderr. Exit status: 0 when every suite ran (whether or not its
 // target was met), 1 when one could not run, 2 on a usage error.
 package main
@@ -89,7 +89,7 @@ const usageText = `usage: kith-bench [--quick] [--json] [--only SUITES] [--cpupr
   --verbose        log what the installs do (warnings and errors) on stderr
 `
 
-var suiteNames = []string{"crypto", "store", "catch-up", "search", "memory", "gossip", "burst", "scale"}
+var suiteNames = []string{"crypto", "store", "catch-up", "search", "memory", "gossip", "burst", "blobs", "scale"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kith-bench", flag.ContinueOnError)
@@ -214,6 +214,11 @@ func (b *bench) all(ctx context.Context, mode string) (*report, error) {
 	if b.wants("burst") {
 		if err := timed(func() (*suite, error) { return b.burstSuite(ctx) }); err != nil {
 			return nil, fmt.Errorf("burst: %w", err)
+		}
+	}
+	if b.wants("blobs") {
+		if err := timed(func() (*suite, error) { return b.blobSuite(ctx) }); err != nil {
+			return nil, fmt.Errorf("blobs: %w", err)
 		}
 	}
 	if b.wants("scale") {
