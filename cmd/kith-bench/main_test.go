@@ -43,7 +43,7 @@ func TestSmokeRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"crypto", "store", "catch-up", "memory", "gossip/chain-1", "gossip/chain-2", "gossip/mesh-5", "burst"}
+	want := []string{"crypto", "store", "catch-up", "search", "memory", "gossip/chain-1", "gossip/chain-2", "gossip/mesh-5", "burst", "blobs"}
 	var got []string
 	for _, s := range r.Suites {
 		got = append(got, s.Name)
