@@ -117,3 +117,6 @@ func ChunksOf(s *Service, id, message community.Hash) ([]community.Hash, error) 
 	}
 	return out, nil
 }
+
+// SafeThumb is safeThumb, for its test.
+func SafeThumb(b []byte) []byte { return safeThumb(b) }

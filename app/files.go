@@ -5,6 +5,7 @@ package app
 // saved back whole. (Fetching them from other members comes with the blob protocol.)
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -53,6 +54,27 @@ type Attachment struct {
 	Have          bool   // every chunk is on this device
 }
 
+// maxThumbSide bounds a thumbnail's sides (the sender makes them 320 at most), and
+// maxPictureArea the pictures a sender makes a thumbnail of (a bigger one is sent without).
+const (
+	maxThumbSide   = 320
+	maxPictureArea = 50_000_000
+)
+
+// safeThumb is a thumbnail a peer sent, if it is a JPEG or PNG whose header says it is at most
+// maxThumbSide a side (a header claiming a huge picture would make its decoding take all the
+// memory there is), else nil.
+func safeThumb(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil || (format != "jpeg" && format != "png") || cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxThumbSide || cfg.Height > maxThumbSide {
+		return nil
+	}
+	return b
+}
+
 // attachmentsOf reads a post's manifests (a malformed one is left out).
 func attachmentsOf(c *community.Content) []*community.Manifest {
 	var out []*community.Manifest
@@ -68,7 +90,7 @@ func attachmentsOf(c *community.Content) []*community.Manifest {
 func (s *Service) withAttachments(id community.Hash, m Message, c *community.Content) Message {
 	for _, man := range attachmentsOf(c) {
 		a := Attachment{Blob: man.ID(), Name: man.Name, Mime: man.Mime, Size: int64(man.Size),
-			Width: int(man.Width), Height: int(man.Height), Thumb: man.Thumb}
+			Width: int(man.Width), Height: int(man.Height), Thumb: safeThumb(man.Thumb)}
 		if have, err := s.store.HasChunks(id, man.Chunks); err == nil {
 			a.Have = !slicesContains(have, false)
 		}
@@ -94,7 +116,13 @@ func thumbnail(f File) (thumb []byte, w, h int, ok bool) {
 		return nil, 0, 0, false
 	}
 	defer rc.Close()
-	img, _, err := image.Decode(io.LimitReader(rc, f.Size))
+	head := bufio.NewReader(io.LimitReader(rc, f.Size))
+	peek, _ := head.Peek(64 << 10)
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(peek))
+	if err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxPictureArea {
+		return nil, 0, 0, false // not a picture Kith reads, or too big to decode safely: sent as a file
+	}
+	img, _, err := image.Decode(head)
 	if err != nil {
 		return nil, 0, 0, false
 	}

@@ -109,3 +109,22 @@ func TestPostFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestThumbnailsFromPeers: a thumbnail a peer sent is kept only when it is a small JPEG or PNG;
+// one whose header claims more than 320 pixels a side (whose decoding could take all the memory)
+// or that is no picture is dropped, and the file stays.
+func TestThumbnailsFromPeers(t *testing.T) {
+	pic := func(w, h int) []byte {
+		var b bytes.Buffer
+		png.Encode(&b, image.NewGray(image.Rect(0, 0, w, h)))
+		return b.Bytes()
+	}
+	if got := app.SafeThumb(pic(320, 200)); got == nil {
+		t.Fatal("a 320×200 thumbnail was dropped")
+	}
+	for name, b := range map[string][]byte{"too wide": pic(321, 10), "not a picture": []byte("<svg onload=alert(1)>"), "empty": nil} {
+		if app.SafeThumb(b) != nil {
+			t.Fatalf("%s: kept", name)
+		}
+	}
+}

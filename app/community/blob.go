@@ -105,6 +105,9 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	if want := chunksFor(m.Size); len(m.Chunks) != want {
 		return nil, fmt.Errorf("%w: a manifest of %d bytes in %d chunks (want %d)", ErrMalformed, m.Size, len(m.Chunks), want)
 	}
+	if clean, err := CleanFileName(m.Name); err != nil || clean != m.Name {
+		return nil, fmt.Errorf("%w: a file name no writer sends (%q)", ErrMalformed, m.Name)
+	}
 	return m, nil
 }
 

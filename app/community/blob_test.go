@@ -67,6 +67,11 @@ func TestBlobRoundTrip(t *testing.T) {
 	if _, err := DecodeManifest(enc[:len(enc)-1]); err == nil {
 		t.Fatal("a cut manifest was read")
 	}
+	m.Chunks = m.Chunks[:1]
+	m.Name = "../../.config/autostart/x.desktop"
+	if _, err := DecodeManifest(m.Encode()); err == nil {
+		t.Fatal("a manifest naming a path was read")
+	}
 }
 
 func TestCleanFileName(t *testing.T) {

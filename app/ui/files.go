@@ -4,8 +4,12 @@ package ui
 // typed; a message lists its files, and its menu saves each (and shows a picture's thumbnail).
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	_ "image/jpeg" // thumbnails
+	_ "image/png"
 	"io"
 	"os"
 	"strings"
@@ -70,9 +74,14 @@ func (v *CommunityView) fileItems(m app.Message) []*fyne.MenuItem {
 	return items
 }
 
-// showPicture shows a picture's thumbnail, with its name and size.
+// showPicture shows a picture's thumbnail (checked small by the service), with its name and size.
 func (v *CommunityView) showPicture(a app.Attachment) {
-	img := canvas.NewImageFromResource(fyne.NewStaticResource(a.Name, a.Thumb))
+	pic, _, err := image.Decode(bytes.NewReader(a.Thumb))
+	if err != nil {
+		v.s.show(dialog.NewInformation(community.Printable(a.Name, false), "This picture's preview does not open.", v.s.win))
+		return
+	}
+	img := canvas.NewImageFromImage(pic)
 	img.FillMode = canvas.ImageFillContain
 	img.SetMinSize(fyne.NewSize(480, 360))
 	info := wrapped(fmt.Sprintf("%s · %s · %d×%d", community.Printable(a.Name, false), sizeText(a.Size), a.Width, a.Height))
