@@ -20,10 +20,11 @@ const ProtoBlob = "/kith/blob/1"
 
 // Bounds of the blob protocol.
 const (
-	blobBatch      = 16                                              // chunks a request asks for
+	blobBatch      = 8                                               // chunks a request asks for (2 MiB: well within a request's deadline)
 	maxBlobRequest = 1 + 32 + 2 + blobBatch*32                       // its size
 	maxBlobAnswer  = blobBatch*(1+4+community.BlobChunkSize+16) + 64 // an answer's size
-	blobInFlight   = 3                                               // requests in flight a member
+	blobInFlight   = 2                                               // requests in flight a member
+	maxBlobTries   = 4                                               // failed requests in a row before a member is left out
 )
 
 // encodeBlobRequest is a request: 1 | community | uvarint n | n × hash.
@@ -190,6 +191,7 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 	var mu sync.Mutex
 	left := len(missing)
 	lacks := map[community.Hash]map[string]bool{} // who did not serve a chunk
+	failures := map[string]int{}                  // requests to a member that failed in a row
 	done := make(chan struct{})
 	var firstErr error
 	parent := ctx
@@ -269,10 +271,25 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 					if err != nil {
 						s.log.Debug("fetching chunks", "peer", peer, "err", err)
 						mu.Lock()
-						giveBack(peer, ask) // this member failed: the others take it
+						failures[peer]++
+						tries := failures[peer]
+						if tries < maxBlobTries && !Refused(err) {
+							queue <- ask // the link, not the member: ask again after a pause
+							mu.Unlock()
+							select {
+							case <-time.After(time.Duration(tries) * 500 * time.Millisecond):
+							case <-done:
+								return
+							}
+							continue
+						}
+						giveBack(peer, ask) // this member refuses, or keeps failing: the others take it
 						mu.Unlock()
 						continue
 					}
+					mu.Lock()
+					failures[peer] = 0
+					mu.Unlock()
 					var good []Chunk
 					var bad []community.Hash
 					for i, h := range ask {

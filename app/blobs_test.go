@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -54,6 +55,21 @@ func TestFetchFile(t *testing.T) {
 	out.Reset()
 	if err := dee.Svc.SaveFile(id, m.ID, blob, &out); err != nil || !bytes.Equal(out.Bytes(), doc) {
 		t.Fatalf("Dee's copy: %d bytes, %v", out.Len(), err)
+	}
+	// Bo posts a copy of Ana's manifest and deletes it: Ana's file stays, at Ana's and at Dee's.
+	copied, err := app.CopyFiles(bo.Svc, id, chans[0].ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bo.Svc.DeleteMessage(ctx, id, copied); err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, ana, bo, id)
+	syncFrom(t, ctx, dee, bo, id)
+	for name, p := range map[string]*apptest.Peer{"Ana": ana, "Bo": bo, "Dee": dee} {
+		if err := p.Svc.SaveFile(id, m.ID, blob, io.Discard); err != nil {
+			t.Fatalf("%s's file after a copy's deletion: %v", name, err)
+		}
 	}
 	if err := ana.Svc.Remove(ctx, id, cy.Member().Key, ""); err != nil {
 		t.Fatal(err)

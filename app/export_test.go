@@ -120,3 +120,33 @@ func ChunksOf(s *Service, id, message community.Hash) ([]community.Hash, error) 
 
 // SafeThumb is safeThumb, for its test.
 func SafeThumb(b []byte) []byte { return safeThumb(b) }
+
+// CopyFiles writes a message carrying the manifests of another message's files, as a member
+// that copies them would (its own writer never does).
+func CopyFiles(s *Service, id, channel, from community.Hash) (community.Hash, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	e, _, err := s.store.Event(id, from)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	oc, err := r.keys.Open(e)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := community.NewContent(community.KindMessage)
+	c.Channel, c.Blobs = channel, oc.Blobs
+	body, err := s.sealOwnLocked(s.ctx, r, c)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	ne, err := s.writeOwnLocked(s.ctx, r, community.KindMessage, body, channel)
+	if err != nil {
+		return community.Hash{}, err
+	}
+	return ne.ID, nil
+}

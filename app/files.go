@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
@@ -146,15 +147,16 @@ func thumbnail(f File) (thumb []byte, w, h int, ok bool) {
 	return nil, w, h, true
 }
 
-// sealFile reads f and seals it with the epoch key: its manifest (a picture's with a thumbnail)
-// and its chunks.
-func (s *Service) sealFile(key community.Key, f File) (*community.Manifest, []Chunk, error) {
+// sealFile reads f, seals it with the epoch key and stores its chunks a few at a time (a file
+// is never whole in memory): its manifest, a picture's with a thumbnail. ctx stops it between
+// chunks.
+func (s *Service) sealFile(ctx context.Context, id community.Hash, key community.Key, f File) (*community.Manifest, error) {
 	name, err := community.CleanFileName(f.Name)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if f.Size < 0 || f.Size > DefaultMaxFileSize {
-		return nil, nil, &sentenceError{msg: fmt.Sprintf("%s is %d MiB: files of up to %d MiB can be sent here", name, f.Size>>20, DefaultMaxFileSize>>20), kind: ErrBadInput}
+		return nil, &sentenceError{msg: fmt.Sprintf("%s is %d MiB: files of up to %d MiB can be sent here", name, f.Size>>20, DefaultMaxFileSize>>20), kind: ErrBadInput}
 	}
 	typ := f.Mime
 	if typ == "" {
@@ -173,28 +175,43 @@ func (s *Service) sealFile(key community.Key, f File) (*community.Manifest, []Ch
 	}
 	var salt [16]byte
 	if _, err := io.ReadFull(rand.Reader, salt[:]); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, nil, fmt.Errorf("app: opening %s: %w", name, err)
+		return nil, fmt.Errorf("app: opening %s: %w", name, err)
 	}
 	defer rc.Close()
-	m, sealed, err := community.SealBlob(key, salt, name, typ, uint64(f.Size), rc)
+	var batch []Chunk
+	flush := func() error {
+		err := s.store.PutChunks(id, batch)
+		batch = batch[:0]
+		return err
+	}
+	m, err := community.SealBlobTo(key, salt, name, typ, uint64(f.Size), rc, func(i int, ct []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch = append(batch, Chunk{Hash: sha256.Sum256(ct), Data: ct})
+		if len(batch) == 16 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("app: %s: %w", name, err)
+		return nil, fmt.Errorf("app: %s: %w", name, err)
 	}
 	m.Thumb, m.Width, m.Height = thumb, uint32(w), uint32(h)
-	chunks := make([]Chunk, len(sealed))
-	for i, ct := range sealed {
-		chunks[i] = Chunk{Hash: m.Chunks[i], Data: ct}
-	}
-	return m, chunks, nil
+	return m, nil
 }
 
 // PostFiles writes a message with files (text may be empty). The files are sealed with the
-// current key and stored on this device before the message is written, so that the message
-// never names what this device cannot serve.
+// current key and their chunks stored on this device before the message is written — without
+// holding the community's lock, so that receiving and posting go on meanwhile — so that the
+// message never names what this device cannot serve.
 func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, text string, replyTo community.Hash, files []File) (Message, error) {
 	if len(files) == 0 {
 		return s.Post(ctx, id, channel, text, replyTo)
@@ -213,56 +230,84 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 	if err != nil {
 		return Message{}, err
 	}
+	// The key to seal with: the current epoch's, read under the lock.
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	key, epoch, err := s.postingKeyLocked(ctx, r, channel)
+	r.mu.Unlock()
+	if err != nil {
+		return Message{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		var blobs [][]byte
+		for _, f := range files {
+			m, err := s.sealFile(ctx, id, key, f)
+			if err != nil {
+				return Message{}, err
+			}
+			blobs = append(blobs, m.Encode())
+		}
+		r.mu.Lock()
+		nkey, nepoch, err := s.postingKeyLocked(ctx, r, channel)
+		if err != nil {
+			r.mu.Unlock()
+			return Message{}, err
+		}
+		if nepoch != epoch && attempt == 0 { // the key changed meanwhile: seal again with the new one
+			key, epoch = nkey, nepoch
+			r.mu.Unlock()
+			continue
+		}
+		m, err := s.writeFilesLocked(ctx, r, channel, text, replyTo, blobs, nkey, nepoch)
+		r.mu.Unlock()
+		return m, err
+	}
+}
+
+// postingKeyLocked checks that this install may post in channel and returns the key to seal
+// with and its epoch. r.mu must be held.
+func (s *Service) postingKeyLocked(ctx context.Context, r *room, channel community.Hash) (community.Key, community.Hash, error) {
 	st := r.folder.State()
-	me := s.id.PublicKey()
-	role := st.RoleOf(me)
+	role := st.RoleOf(s.id.PublicKey())
 	ch, ok := st.Channel(channel)
 	switch {
 	case role == community.RoleNone:
-		return Message{}, notAllowed("you are no longer a member of %q, so you cannot post there", st.Name)
+		return community.Key{}, community.Hash{}, notAllowed("you are no longer a member of %q, so you cannot post there", st.Name)
 	case !ok:
-		return Message{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
+		return community.Key{}, community.Hash{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
 	case ch.Archived:
-		return Message{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
+		return community.Key{}, community.Hash{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
 	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
-		return Message{}, notAllowed("%s", announcementsSentence(st, ch.Name))
+		return community.Key{}, community.Hash{}, notAllowed("%s", announcementsSentence(st, ch.Name))
 	}
-	if st, err = s.sealingStateLocked(ctx, r); err != nil {
-		return Message{}, err
+	st, err := s.sealingStateLocked(ctx, r)
+	if err != nil {
+		return community.Key{}, community.Hash{}, err
 	}
 	key, ok := r.keys.Key(st.Current)
 	if !ok {
-		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
+		return community.Key{}, community.Hash{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
 	}
+	return key, st.Current, nil
+}
+
+// writeFilesLocked writes the message that carries the files' manifests. r.mu must be held.
+func (s *Service) writeFilesLocked(ctx context.Context, r *room, channel community.Hash, text string, replyTo community.Hash, blobs [][]byte, key community.Key, epoch community.Hash) (Message, error) {
+	me := s.id.PublicKey()
 	c := community.NewContent(community.KindMessage)
-	c.Channel, c.Text, c.Target = channel, text, replyTo
-	var all []Chunk
-	for _, f := range files {
-		m, chunks, err := s.sealFile(key, f)
-		if err != nil {
-			return Message{}, err
-		}
-		c.Blobs = append(c.Blobs, m.Encode())
-		all = append(all, chunks...)
-	}
-	body, err := community.SealContent(key, id, st.Current, me, c, s.rand)
+	c.Channel, c.Text, c.Target, c.Blobs = channel, text, replyTo, blobs
+	body, err := community.SealContent(key, r.id, epoch, me, c, s.rand)
 	if err != nil {
 		return Message{}, err
 	}
 	if len(body) > community.MaxBodySize-1024 {
 		return Message{}, &sentenceError{msg: "these files together are too many for one message: send them in two", kind: ErrBadInput}
 	}
-	if err := s.store.PutChunks(id, all); err != nil {
-		return Message{}, fmt.Errorf("app: storing the files: %w", err)
-	}
 	e, err := s.writeOwnLocked(ctx, r, community.KindMessage, body, channel)
 	if err != nil {
 		return Message{}, err
 	}
-	m := s.withAttachments(id, r.view(st, e, c, me), c)
-	s.Emit(MessageAdded{Community: id, Message: m})
+	m := s.withAttachments(r.id, r.view(r.folder.State(), e, c, me), c)
+	s.Emit(MessageAdded{Community: r.id, Message: m})
 	return m, nil
 }
 
@@ -363,4 +408,54 @@ func (s *Service) FindFile(id community.Hash, ref string) (message, blob communi
 		return community.Hash{}, community.Hash{}, &sentenceError{msg: "no message here carries that file", kind: ErrBadInput}
 	}
 	return msg, b, nil
+}
+
+// dropFilesOf deletes the chunks of a deleted message's files, but those another message stored
+// here names too (a member could post a copy of someone's manifest, then delete the copy to
+// delete the original's file everywhere). It reads the channels' pages (at most maxScanned
+// events each): deletions are rare. r.mu is held.
+func (s *Service) dropFilesOf(r *room, message community.Hash, c *community.Content) error {
+	mans := attachmentsOf(c)
+	if len(mans) == 0 {
+		return nil
+	}
+	drop := map[community.Hash]bool{}
+	for _, m := range mans {
+		for _, h := range m.Chunks {
+			drop[h] = true
+		}
+	}
+	for _, ch := range r.folder.State().Channels() {
+		before := community.Position{}
+		for scanned := 0; scanned < maxScanned && len(drop) > 0; {
+			evs, err := s.store.Page(r.id, ch.ID, before, 500)
+			if err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				break
+			}
+			for _, e := range evs {
+				before = e.Position()
+				scanned++
+				if e.ID == message || !isPost(e.Kind) || !e.HasBody() {
+					continue
+				}
+				oc, err := r.keys.Open(e)
+				if err != nil || len(oc.Blobs) == 0 {
+					continue
+				}
+				for _, m := range attachmentsOf(oc) {
+					for _, h := range m.Chunks {
+						delete(drop, h) // still named by another message: kept
+					}
+				}
+			}
+		}
+	}
+	hs := make([]community.Hash, 0, len(drop))
+	for h := range drop {
+		hs = append(hs, h)
+	}
+	return s.store.DropChunks(r.id, hs)
 }

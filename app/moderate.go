@@ -351,11 +351,9 @@ func (s *Service) applyDeleteLocked(r *room, st *community.State, e *community.E
 		s.log.Debug("a deletion its author may not make", "id", e.ID.Short(), "target", c.Target.Short())
 		return nil
 	}
-	if tc, err := r.keys.Open(target); err == nil { // its files go with it
-		for _, m := range attachmentsOf(tc) {
-			if err := s.store.DropChunks(r.id, m.Chunks); err != nil {
-				return fmt.Errorf("app: deleting the files of message %s: %w", c.Target.Short(), err)
-			}
+	if tc, err := r.keys.Open(target); err == nil { // its files go with it, but what another message names
+		if err := s.dropFilesOf(r, target.ID, tc); err != nil {
+			return fmt.Errorf("app: deleting the files of message %s: %w", c.Target.Short(), err)
 		}
 	}
 	// Its words leave the search index with its text.

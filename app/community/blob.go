@@ -153,30 +153,42 @@ func chunkNonce(i int) []byte {
 // SealBlob reads a file of size bytes from r and returns its manifest and encrypted chunks (the
 // sender stores them; members fetch them). salt is random, from the caller.
 func SealBlob(epochKey Key, salt [16]byte, name, mime string, size uint64, r io.Reader) (*Manifest, [][]byte, error) {
+	var chunks [][]byte
+	m, err := SealBlobTo(epochKey, salt, name, mime, size, r, func(_ int, ct []byte) error {
+		chunks = append(chunks, ct)
+		return nil
+	})
+	return m, chunks, err
+}
+
+// SealBlobTo is SealBlob handing each encrypted chunk to emit as it is made (a file is never
+// whole in memory); an error from emit stops it.
+func SealBlobTo(epochKey Key, salt [16]byte, name, mime string, size uint64, r io.Reader, emit func(i int, ct []byte) error) (*Manifest, error) {
 	if size > MaxBlobSize {
-		return nil, nil, fieldErr(ErrTooLong, "a file of %d MiB is over the %d MiB any file may be", size>>20, MaxBlobSize>>20)
+		return nil, fieldErr(ErrTooLong, "a file of %d MiB is over the %d MiB any file may be", size>>20, MaxBlobSize>>20)
 	}
 	aead, err := blobAEAD(epochKey, salt)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m := &Manifest{Name: name, Mime: mime, Size: size, Salt: salt}
 	n := chunksFor(size)
-	chunks := make([][]byte, 0, n)
 	buf := make([]byte, BlobChunkSize)
 	for i := range n {
 		p := buf[:chunkLen(size, i)]
 		if _, err := io.ReadFull(r, p); err != nil {
-			return nil, nil, fmt.Errorf("reading the file: %w (it changed while it was being sent?)", err)
+			return nil, fmt.Errorf("reading the file: %w (it changed while it was being sent?)", err)
 		}
 		ct := aead.Seal(nil, chunkNonce(i), p, nil)
-		chunks = append(chunks, ct)
 		m.Chunks = append(m.Chunks, sha256.Sum256(ct))
+		if err := emit(i, ct); err != nil {
+			return nil, err
+		}
 	}
 	if extra, _ := r.Read(buf[:1]); extra > 0 {
-		return nil, nil, errors.New("reading the file: it grew while it was being sent: send it again")
+		return nil, errors.New("reading the file: it grew while it was being sent: send it again")
 	}
-	return m, chunks, nil
+	return m, nil
 }
 
 // CheckChunk reports whether ct is chunk i of the blob (its hash), without opening it: what a
