@@ -320,44 +320,43 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 	if err != nil {
 		return err
 	}
-	e, ok, err := s.store.Event(id, message)
+	m, err := s.manifestOf(id, message, blob)
 	if err != nil {
 		return err
 	}
-	if !ok || !isPost(e.Kind) || !e.HasBody() {
-		return &sentenceError{msg: "that message is not on this device, or was deleted", kind: ErrBadInput}
-	}
-	c, err := r.keys.Open(e)
+	e, _, err := s.store.Event(id, message)
 	if err != nil {
-		return fmt.Errorf("app: this device cannot read that message yet: %w", err)
+		return err
 	}
 	key, ok := r.keys.Key(e.Epoch)
 	if !ok {
 		return errors.New("app: this device does not hold the key of that message's time")
 	}
-	for _, m := range attachmentsOf(c) {
-		if m.ID() != blob {
-			continue
-		}
-		for i, h := range m.Chunks {
-			ct, ok, err := s.store.Chunk(id, h)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrNotHere
-			}
-			p, err := m.OpenChunk(key, i, ct)
-			if err != nil {
-				return err
-			}
-			if _, err := w.Write(p); err != nil {
-				return err
-			}
-		}
-		return nil
+	// Nothing is written unless every chunk is here: no file is left half-written for want of one.
+	have, err := s.store.HasChunks(id, m.Chunks)
+	if err != nil {
+		return err
 	}
-	return &sentenceError{msg: "that message has no such file", kind: ErrBadInput}
+	if slicesContains(have, false) {
+		return ErrNotHere
+	}
+	for i, h := range m.Chunks {
+		ct, ok, err := s.store.Chunk(id, h)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotHere // deleted meanwhile
+		}
+		p, err := m.OpenChunk(key, i, ct)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FindFile finds the message that carries a file, by the file's ID or a prefix of 8 hex digits
