@@ -257,6 +257,17 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 			r.mu.Unlock()
 			continue
 		}
+		if nepoch != epoch { // it changed again: this time seal under the lock, so that it cannot
+			blobs = blobs[:0]
+			for _, f := range files {
+				m, err := s.sealFile(ctx, id, nkey, f)
+				if err != nil {
+					r.mu.Unlock()
+					return Message{}, err
+				}
+				blobs = append(blobs, m.Encode())
+			}
+		}
 		m, err := s.writeFilesLocked(ctx, r, channel, text, replyTo, blobs, nkey, nepoch)
 		r.mu.Unlock()
 		return m, err
