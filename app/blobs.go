@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -30,19 +31,11 @@ const (
 // encodeBlobRequest is a request: 1 | community | uvarint n | n × hash.
 func encodeBlobRequest(id community.Hash, hs []community.Hash) []byte {
 	b := append([]byte{1}, id[:]...)
-	b = appendUvarint(b, uint64(len(hs)))
+	b = binary.AppendUvarint(b, uint64(len(hs)))
 	for _, h := range hs {
 		b = append(b, h[:]...)
 	}
 	return b
-}
-
-func appendUvarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
 }
 
 // decodeBlobRequest reads a request (bounded).
@@ -63,18 +56,14 @@ func decodeBlobRequest(b []byte) (community.Hash, []community.Hash, error) {
 	return id, hs, nil
 }
 
+// readUvarint is binary.Uvarint refusing a longer encoding than needed (one value, one
+// encoding, as the decoders' round trips require).
 func readUvarint(b []byte) (uint64, int) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i] < 0x80 {
-			if i > 0 && b[i] == 0 {
-				return 0, -1 // not minimal
-			}
-			return v, i + 1
-		}
+	v, k := binary.Uvarint(b)
+	if k <= 0 || k != len(binary.AppendUvarint(nil, v)) {
+		return 0, -1
 	}
-	return 0, -1
+	return v, k
 }
 
 // encodeBlobAnswer is an answer: for each chunk asked, 0 (not here) or 1 | uvarint len | bytes.
@@ -86,7 +75,7 @@ func encodeBlobAnswer(chunks [][]byte) []byte {
 			continue
 		}
 		b = append(b, 1)
-		b = appendUvarint(b, uint64(len(c)))
+		b = binary.AppendUvarint(b, uint64(len(c)))
 		b = append(b, c...)
 	}
 	return b

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -351,42 +350,16 @@ func (s *Service) SetFeedbackStatus(ctx context.Context, id, request community.H
 
 // FeedbackOf returns one request as this install's member sees it.
 func (s *Service) FeedbackOf(id, request community.Hash) (Feedback, error) {
-	r, err := s.room(id)
-	if err != nil {
-		return Feedback{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	f, err := s.readFeedback(r, st, request, nil)
-	if err != nil {
-		return Feedback{}, err
-	}
-	return s.feedbackView(r, st, f), nil
+	return oneOf(s, id, request, s.readFeedback, s.feedbackView)
 }
 
 // Feedbacks lists a community's feedback requests, the newest first.
 func (s *Service) Feedbacks(id community.Hash) ([]Feedback, error) {
-	r, err := s.room(id)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	ids, err := s.ofKind(r, community.KindFeedbackRequest)
-	if err != nil {
-		return nil, err
-	}
-	var out []Feedback
-	memo := pageMemo{}
-	for _, request := range ids {
-		if f, err := s.readFeedback(r, st, request, memo); err == nil {
-			out = append(out, s.feedbackView(r, st, f))
-		}
-	}
-	slices.SortFunc(out, func(a, b Feedback) int { return b.At.Compare(a.At) })
-	return out, nil
+	return listOf(s, id, community.KindFeedbackRequest, s.readFeedback,
+		func(r *room, st *community.State, f *feedbackRecord) (Feedback, bool) {
+			return s.feedbackView(r, st, f), true
+		},
+		func(f Feedback) time.Time { return f.At })
 }
 
 // ParseFeedbackRef finds a feedback request by its ID or a unique prefix (8+ hex digits).

@@ -232,7 +232,7 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 	}
 	// The key to seal with: the current epoch's, read under the lock.
 	r.mu.Lock()
-	key, epoch, err := s.postingKeyLocked(ctx, r, channel)
+	key, epoch, err := s.postingKeyLocked(ctx, r, channel, nil)
 	r.mu.Unlock()
 	if err != nil {
 		return Message{}, err
@@ -247,7 +247,7 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 			blobs = append(blobs, m.Encode())
 		}
 		r.mu.Lock()
-		nkey, nepoch, err := s.postingKeyLocked(ctx, r, channel)
+		nkey, nepoch, err := s.postingKeyLocked(ctx, r, channel, nil)
 		if err != nil {
 			r.mu.Unlock()
 			return Message{}, err
@@ -274,9 +274,9 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 	}
 }
 
-// postingKeyLocked checks that this install may post in channel and returns the key to seal
-// with and its epoch. r.mu must be held.
-func (s *Service) postingKeyLocked(ctx context.Context, r *room, channel community.Hash) (community.Key, community.Hash, error) {
+// postingKeyLocked checks that this install may post in channel (and what more, when not nil,
+// says of the post) and returns the key to seal with and its epoch. r.mu must be held.
+func (s *Service) postingKeyLocked(ctx context.Context, r *room, channel community.Hash, more func(*community.State) error) (community.Key, community.Hash, error) {
 	st := r.folder.State()
 	role := st.RoleOf(s.id.PublicKey())
 	ch, ok := st.Channel(channel)
@@ -289,6 +289,11 @@ func (s *Service) postingKeyLocked(ctx context.Context, r *room, channel communi
 		return community.Key{}, community.Hash{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
 	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
 		return community.Key{}, community.Hash{}, notAllowed("%s", announcementsSentence(st, ch.Name))
+	}
+	if more != nil {
+		if err := more(st); err != nil {
+			return community.Key{}, community.Hash{}, err
+		}
 	}
 	st, err := s.sealingStateLocked(ctx, r)
 	if err != nil {
@@ -382,32 +387,20 @@ func (s *Service) FindFile(id community.Hash, ref string) (message, blob communi
 	r.mu.Unlock()
 	var ids []community.Hash
 	where := map[community.Hash]community.Hash{}
-	for _, ch := range chans {
-		before := community.Position{}
-		for scanned := 0; scanned < maxScanned; {
-			evs, err := s.store.Page(id, ch.ID, before, 500)
-			if err != nil {
-				return community.Hash{}, community.Hash{}, err
-			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				before = e.Position()
-				scanned++
-				if !isPost(e.Kind) || !e.HasBody() {
-					continue
-				}
-				c, err := r.keys.Open(e)
-				if err != nil {
-					continue
-				}
-				for _, m := range attachmentsOf(c) {
-					ids = append(ids, m.ID())
-					where[m.ID()] = e.ID
-				}
+	err = s.eachInChannels(id, chans, func(e *community.Event) bool {
+		if !isPost(e.Kind) || !e.HasBody() {
+			return true
+		}
+		if c, err := r.keys.Open(e); err == nil {
+			for _, m := range attachmentsOf(c) {
+				ids = append(ids, m.ID())
+				where[m.ID()] = e.ID
 			}
 		}
+		return true
+	})
+	if err != nil {
+		return community.Hash{}, community.Hash{}, err
 	}
 	b, err := byPrefix(ids, ref, "file", "kithd messages --json")
 	if err != nil {
@@ -435,33 +428,21 @@ func (s *Service) dropFilesOf(r *room, message community.Hash, c *community.Cont
 			drop[h] = true
 		}
 	}
-	for _, ch := range r.folder.State().Channels() {
-		before := community.Position{}
-		for scanned := 0; scanned < maxScanned && len(drop) > 0; {
-			evs, err := s.store.Page(r.id, ch.ID, before, 500)
-			if err != nil {
-				return err
-			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				before = e.Position()
-				scanned++
-				if e.ID == message || !isPost(e.Kind) || !e.HasBody() {
-					continue
-				}
-				oc, err := r.keys.Open(e)
-				if err != nil || len(oc.Blobs) == 0 {
-					continue
-				}
-				for _, m := range attachmentsOf(oc) {
-					for _, h := range m.Chunks {
-						delete(drop, h) // still named by another message: kept
-					}
+	err := s.eachInChannels(r.id, r.folder.State().Channels(), func(e *community.Event) bool {
+		if e.ID == message || !isPost(e.Kind) || !e.HasBody() {
+			return true
+		}
+		if oc, err := r.keys.Open(e); err == nil && len(oc.Blobs) > 0 {
+			for _, m := range attachmentsOf(oc) {
+				for _, h := range m.Chunks {
+					delete(drop, h) // still named by another message: kept
 				}
 			}
 		}
+		return len(drop) > 0
+	})
+	if err != nil {
+		return err
 	}
 	hs := make([]community.Hash, 0, len(drop))
 	for h := range drop {

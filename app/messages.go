@@ -105,37 +105,24 @@ func (s *Service) post(ctx context.Context, id, channel community.Hash, text str
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st := r.folder.State()
 	me := s.id.PublicKey()
-	role := st.RoleOf(me)
-	ch, ok := st.Channel(channel)
-	switch {
-	case role == community.RoleNone:
-		return Message{}, notAllowed("you are no longer a member of %q, so you cannot post there", st.Name)
-	case !ok:
-		return Message{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
-	case ch.Archived:
-		return Message{}, fmt.Errorf("app: #%s is archived: post in another channel", ch.Name)
-	case ch.Type == community.ChannelAnnouncements && role < community.RoleModerator:
-		return Message{}, notAllowed("%s", announcementsSentence(st, ch.Name))
-	case kind == community.KindPromotion && role < community.RoleModerator:
-		return Message{}, notAllowed("only the owner and moderators of %q post promotions", st.Name)
-	}
+	var promotion func(st *community.State) error
 	if kind == community.KindPromotion {
-		if err := s.checkBudgetLocked(r, st, "post it without marking it a promotion"); err != nil {
-			return Message{}, err
+		promotion = func(st *community.State) error {
+			if st.RoleOf(me) < community.RoleModerator {
+				return notAllowed("only the owner and moderators of %q post promotions", st.Name)
+			}
+			return s.checkBudgetLocked(r, st, "post it without marking it a promotion")
 		}
 	}
-	if st, err = s.sealingStateLocked(ctx, r); err != nil {
+	key, epoch, err := s.postingKeyLocked(ctx, r, channel, promotion)
+	if err != nil {
 		return Message{}, err
 	}
-	key, ok := r.keys.Key(st.Current)
-	if !ok {
-		return Message{}, fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
-	}
+	st := r.folder.State()
 	c := community.NewContent(kind)
 	c.Channel, c.Text, c.Target = channel, text, replyTo
-	body, err := community.SealContent(key, id, st.Current, me, c, s.rand)
+	body, err := community.SealContent(key, id, epoch, me, c, s.rand)
 	if err != nil {
 		return Message{}, err
 	}

@@ -362,45 +362,19 @@ func (s *Service) offerUpdated(r *room, st *community.State, offer community.Has
 
 // OfferOf returns one offer as this install's member sees it.
 func (s *Service) OfferOf(id, offer community.Hash) (Offer, error) {
-	r, err := s.room(id)
-	if err != nil {
-		return Offer{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	o, err := s.readOffer(r, st, offer, nil)
-	if err != nil {
-		return Offer{}, err
-	}
-	return s.offerView(r, st, o), nil
+	return oneOf(s, id, offer, s.readOffer, s.offerView)
 }
 
-// Offers lists a community's offers, the newest first.
+// Offers lists a community's offers, the newest first: a member does not see one past the
+// promotion budget, unless it claimed it.
 func (s *Service) Offers(id community.Hash) ([]Offer, error) {
-	r, err := s.room(id)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	ids, err := s.ofKind(r, community.KindOffer)
-	if err != nil {
-		return nil, err
-	}
-	var out []Offer
-	memo := pageMemo{}
-	staff := st.RoleOf(s.id.PublicKey()) >= community.RoleModerator
-	for _, offer := range ids {
-		if o, err := s.readOffer(r, st, offer, memo); err == nil {
-			if v := s.offerView(r, st, o); staff || !v.OverBudget || v.Mine { // who claimed keeps it
-				out = append(out, v)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b Offer) int { return b.At.Compare(a.At) })
-	return out, nil
+	return listOf(s, id, community.KindOffer, s.readOffer,
+		func(r *room, st *community.State, o *offerRecord) (Offer, bool) {
+			v := s.offerView(r, st, o)
+			staff := st.RoleOf(s.id.PublicKey()) >= community.RoleModerator
+			return v, staff || !v.OverBudget || v.Mine // who claimed keeps it
+		},
+		func(o Offer) time.Time { return o.At })
 }
 
 // ParseOfferRef finds an offer by its ID or a unique prefix (8+ hex digits).

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -56,12 +57,24 @@ func (s *Service) pageInOrder(id, page community.Hash) ([]*community.Event, erro
 // channel), the newest first within each channel.
 func (s *Service) ofKind(r *room, kind community.Kind) ([]community.Hash, error) {
 	var out []community.Hash
-	for _, ch := range r.folder.State().Channels() {
+	err := s.eachInChannels(r.id, r.folder.State().Channels(), func(e *community.Event) bool {
+		if e.Kind == kind {
+			out = append(out, e.ID)
+		}
+		return true
+	})
+	return out, err
+}
+
+// eachInChannels calls fn with the events of channels, the newest first within each, at most
+// maxScanned a channel, until fn returns false.
+func (s *Service) eachInChannels(id community.Hash, channels []community.Channel, fn func(*community.Event) bool) error {
+	for _, ch := range channels {
 		before := community.Position{}
 		for scanned := 0; scanned < maxScanned; {
-			evs, err := s.store.Page(r.id, ch.ID, before, 500)
+			evs, err := s.store.Page(id, ch.ID, before, 500)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if len(evs) == 0 {
 				break
@@ -69,13 +82,61 @@ func (s *Service) ofKind(r *room, kind community.Kind) ([]community.Hash, error)
 			for _, e := range evs {
 				before = e.Position()
 				scanned++
-				if e.Kind == kind {
-					out = append(out, e.ID)
+				if !fn(e) {
+					return nil
 				}
 			}
 		}
 	}
+	return nil
+}
+
+// listOf reads every event of kind in a community's channels through read (each view's pages
+// read once, see pageMemo) and returns the views that keep says to keep, the newest first.
+func listOf[R any, V any](s *Service, id community.Hash, kind community.Kind,
+	read func(r *room, st *community.State, ev community.Hash, memo pageMemo) (R, error),
+	view func(r *room, st *community.State, rec R) (V, bool), at func(V) time.Time) ([]V, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	ids, err := s.ofKind(r, kind)
+	if err != nil {
+		return nil, err
+	}
+	var out []V
+	memo := pageMemo{}
+	for _, ev := range ids {
+		if rec, err := read(r, st, ev, memo); err == nil {
+			if v, keep := view(r, st, rec); keep {
+				out = append(out, v)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b V) int { return at(b).Compare(at(a)) })
 	return out, nil
+}
+
+// oneOf reads one event through read and returns its view, under the room's lock.
+func oneOf[R any, V any](s *Service, id, ev community.Hash,
+	read func(r *room, st *community.State, ev community.Hash, memo pageMemo) (R, error),
+	view func(r *room, st *community.State, rec R) V) (V, error) {
+	var zero V
+	r, err := s.room(id)
+	if err != nil {
+		return zero, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.folder.State()
+	rec, err := read(r, st, ev, nil)
+	if err != nil {
+		return zero, err
+	}
+	return view(r, st, rec), nil
 }
 
 // byPrefix finds one of ids by ref: a whole ID, or a unique prefix of 8 hex digits or more. what

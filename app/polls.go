@@ -257,18 +257,7 @@ func (s *Service) sealOwnLocked(ctx context.Context, r *room, c *community.Conte
 
 // PollOf returns a poll as this install's member sees it.
 func (s *Service) PollOf(id, poll community.Hash) (Poll, error) {
-	r, err := s.room(id)
-	if err != nil {
-		return Poll{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	p, err := s.readPoll(r, st, poll, nil)
-	if err != nil {
-		return Poll{}, err
-	}
-	return s.pollView(r, st, p), nil
+	return oneOf(s, id, poll, s.readPoll, s.pollView)
 }
 
 // Vote votes on a poll with choices (option indexes from 0): one vote per member, while the poll
@@ -387,26 +376,10 @@ func (s *Service) Polls(id community.Hash, limit int) ([]Poll, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	r, err := s.room(id)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := r.folder.State()
-	ids, err := s.ofKind(r, community.KindPoll)
-	if err != nil {
-		return nil, err
-	}
-	var out []Poll
-	memo := pageMemo{}
-	for _, poll := range ids {
-		if p, err := s.readPoll(r, st, poll, memo); err == nil {
-			out = append(out, s.pollView(r, st, p))
-		}
-	}
-	slices.SortFunc(out, func(a, b Poll) int { return b.At.Compare(a.At) })
-	return out[:min(len(out), limit)], nil
+	out, err := listOf(s, id, community.KindPoll, s.readPoll,
+		func(r *room, st *community.State, p *pollRecord) (Poll, bool) { return s.pollView(r, st, p), true },
+		func(p Poll) time.Time { return p.At })
+	return out[:min(len(out), limit)], err
 }
 
 // dueTimes are this install's open polls with a closing time: read from the store once, then
