@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -28,6 +29,7 @@ const (
 	statusOK              = 0
 	statusRefused         = 1
 	statusUnavailable     = 2
+	maxSentence           = 64 << 10 // a refusal's or a "not now"'s text, at most
 )
 
 // ErrRefused is what a RefusedError matches with errors.Is.
@@ -72,6 +74,30 @@ type Handler = func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]
 // runs with a context that ends with the node or after DefaultRequestTimeout. Its error is sent
 // as a refusal, or resets the stream (see Handler).
 func (n *Node) Handle(proto string, maxReq int, h Handler) {
+	n.HandleStream(proto, maxReq, func(ctx context.Context, from ed25519.PublicKey, req []byte) (func(io.Writer) error, error) {
+		resp, err := h(ctx, from, req)
+		if err != nil {
+			return nil, err
+		}
+		return func(w io.Writer) error {
+			if _, err := w.Write(binary.AppendUvarint(nil, uint64(len(resp)))); err != nil {
+				return err
+			}
+			_, err := w.Write(resp)
+			return err
+		}, nil
+	})
+}
+
+// A StreamHandler answers one request with a stream of bytes: it checks the request and returns
+// the function that writes the answer as it goes (a large answer, sent while it is read from the
+// disk), or an error, which reaches the asker as a Handler's does. A write that fails, or an
+// error from the function, resets the stream: the asker never takes a cut answer for a whole one.
+type StreamHandler = func(ctx context.Context, from ed25519.PublicKey, req []byte) (func(w io.Writer) error, error)
+
+// HandleStream serves protocol proto with h, as Handle does; the answer is status 0 and then the
+// bytes h writes, up to the end of the stream (RequestStream reads it).
+func (n *Node) HandleStream(proto string, maxReq int, h StreamHandler) {
 	n.host.SetStreamHandler(protocol.ID(proto), func(s network.Stream) {
 		defer s.Close()
 		ctx, cancel := context.WithTimeout(n.ctx, DefaultRequestTimeout)
@@ -89,23 +115,37 @@ func (n *Node) Handle(proto string, maxReq int, h Handler) {
 			_ = s.Reset()
 			return
 		}
-		resp, herr := h(ctx, from, req)
-		status := byte(statusOK)
-		if herr != nil {
-			if resetStream(herr) {
-				n.log.Debug("request answered with a reset", "proto", proto, "peer", s.Conn().RemotePeer(), "err", herr)
+		write, herr := h(ctx, from, req)
+		if herr == nil {
+			w := bufio.NewWriterSize(s, 64<<10)
+			err := w.WriteByte(statusOK)
+			if err == nil {
+				err = write(w)
+			}
+			if err == nil {
+				err = w.Flush()
+			}
+			if err != nil {
+				n.log.Debug("an answer was cut short", "proto", proto, "peer", s.Conn().RemotePeer(), "err", err)
 				_ = s.Reset()
-				return
 			}
-			switch {
-			case refused(herr):
-				status, resp = statusRefused, []byte(herr.Error())
-			case unavailable(herr):
-				status, resp = statusUnavailable, []byte(herr.Error())
-			default:
-				n.log.Warn("a request could not be answered", "proto", proto, "peer", s.Conn().RemotePeer(), "err", herr)
-				status, resp = statusUnavailable, []byte(cannotAnswer)
-			}
+			return
+		}
+		if resetStream(herr) {
+			n.log.Debug("request answered with a reset", "proto", proto, "peer", s.Conn().RemotePeer(), "err", herr)
+			_ = s.Reset()
+			return
+		}
+		var status byte
+		var resp []byte
+		switch {
+		case refused(herr):
+			status, resp = statusRefused, []byte(herr.Error())
+		case unavailable(herr):
+			status, resp = statusUnavailable, []byte(herr.Error())
+		default:
+			n.log.Warn("a request could not be answered", "proto", proto, "peer", s.Conn().RemotePeer(), "err", herr)
+			status, resp = statusUnavailable, []byte(cannotAnswer)
 		}
 		if _, err := s.Write(frame(status, resp)); err != nil {
 			_ = s.Reset()
@@ -117,53 +157,122 @@ func (n *Node) Handle(proto string, maxReq int, h Handler) {
 // protocol proto and returns its answer, at most maxResp bytes. A refusal comes back as an error
 // wrapping ErrRefused with the peer's sentence.
 func (n *Node) Request(ctx context.Context, peerID, proto string, req []byte, maxResp int) ([]byte, error) {
-	if n.isClosed() {
-		return nil, ErrClosed
-	}
-	id, err := peer.Decode(peerID)
-	if err != nil {
-		return nil, fmt.Errorf("p2p: request: %q is not a peer ID: %w", peerID, err)
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultRequestTimeout)
 		defer cancel()
 	}
-	s, err := n.host.NewStream(ctx, id, protocol.ID(proto))
+	s, r, stop, err := n.ask(ctx, peerID, proto, req)
 	if err != nil {
-		return nil, fmt.Errorf("p2p: open %s to %s (is the peer reachable and running this version?): %w", proto, short(peerID), err)
+		return nil, err
 	}
 	defer s.Close()
-	if d, ok := ctx.Deadline(); ok {
-		_ = s.SetDeadline(d)
-	}
-	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
 	defer stop()
-	if _, err := s.Write(append(binary.AppendUvarint(nil, uint64(len(req))), req...)); err != nil {
-		return nil, fmt.Errorf("p2p: send %s to %s: %w", proto, short(peerID), err)
-	}
-	if err := s.CloseWrite(); err != nil {
-		return nil, fmt.Errorf("p2p: send %s to %s: %w", proto, short(peerID), err)
-	}
-	r := bufio.NewReader(s)
 	status, err := r.ReadByte()
 	if err != nil {
 		return nil, fmt.Errorf("p2p: %s from %s: no answer: %w", proto, short(peerID), deadlineOr(ctx, err))
+	}
+	if status != statusOK {
+		return nil, n.notOK(ctx, peerID, proto, status, r)
 	}
 	body, err := readFrame(r, maxResp)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: %s from %s: %w", proto, short(peerID), deadlineOr(ctx, err))
 	}
-	switch status {
-	case statusOK:
-		return body, nil
-	case statusRefused:
-		return nil, &RefusedError{Reason: string(body)}
-	case statusUnavailable:
-		return nil, &UnavailableError{Reason: string(body)}
-	default:
-		return nil, fmt.Errorf("p2p: %s from %s: unknown answer status %d", proto, short(peerID), status)
+	return body, nil
+}
+
+// ask opens a stream of proto to peer and sends req; the stream is reset when ctx ends until
+// stop is called. The caller closes the stream.
+func (n *Node) ask(ctx context.Context, peerID, proto string, req []byte) (network.Stream, *bufio.Reader, func() bool, error) {
+	if n.isClosed() {
+		return nil, nil, nil, ErrClosed
 	}
+	id, err := peer.Decode(peerID)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("p2p: request: %q is not a peer ID: %w", peerID, err)
+	}
+	s, err := n.host.NewStream(ctx, id, protocol.ID(proto))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("p2p: open %s to %s (is the peer reachable and running this version?): %w", proto, short(peerID), err)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = s.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
+	fail := func(err error) (network.Stream, *bufio.Reader, func() bool, error) {
+		stop()
+		_ = s.Close()
+		return nil, nil, nil, fmt.Errorf("p2p: send %s to %s: %w", proto, short(peerID), err)
+	}
+	if _, err := s.Write(append(binary.AppendUvarint(nil, uint64(len(req))), req...)); err != nil {
+		return fail(err)
+	}
+	if err := s.CloseWrite(); err != nil {
+		return fail(err)
+	}
+	return s, bufio.NewReaderSize(s, 64<<10), stop, nil
+}
+
+// notOK is the error of an answer whose status is not 0: its sentence, read from r.
+func (n *Node) notOK(ctx context.Context, peerID, proto string, status byte, r *bufio.Reader) error {
+	body, err := readFrame(r, maxSentence)
+	if err != nil {
+		return fmt.Errorf("p2p: %s from %s: %w", proto, short(peerID), deadlineOr(ctx, err))
+	}
+	switch status {
+	case statusRefused:
+		return &RefusedError{Reason: string(body)}
+	case statusUnavailable:
+		return &UnavailableError{Reason: string(body)}
+	}
+	return fmt.Errorf("p2p: %s from %s: unknown answer status %d", proto, short(peerID), status)
+}
+
+// RequestStream asks peer on protocol proto (a HandleStream) and returns its answer as a
+// reader, to be read to its end and closed; the answer is whole when the reader reaches io.EOF
+// (a cut answer ends in another error). A refusal comes back as Request's does. ctx bounds the
+// whole exchange, the reading included.
+func (n *Node) RequestStream(ctx context.Context, peerID, proto string, req []byte) (io.ReadCloser, error) {
+	s, r, stop, err := n.ask(ctx, peerID, proto, req)
+	if err != nil {
+		return nil, err
+	}
+	status, err := r.ReadByte()
+	if err == nil && status != statusOK {
+		err = n.notOK(ctx, peerID, proto, status, r)
+	}
+	if err != nil {
+		stop()
+		_ = s.Close()
+		return nil, fmt.Errorf("p2p: %s from %s: %w", proto, short(peerID), deadlineOr(ctx, err))
+	}
+	return &answerReader{r: r, s: s, ctx: ctx, stop: func() { stop() }}, nil
+}
+
+// answerReader is a streamed answer; Close closes its stream.
+type answerReader struct {
+	r    *bufio.Reader
+	s    network.Stream
+	ctx  context.Context
+	stop func()
+	once sync.Once
+}
+
+func (a *answerReader) Read(p []byte) (int, error) {
+	k, err := a.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = deadlineOr(a.ctx, err)
+	}
+	return k, err
+}
+
+func (a *answerReader) Close() error {
+	a.once.Do(func() {
+		a.stop()
+		_ = a.s.Close()
+	})
+	return nil
 }
 
 // resetStream reports whether a handler's error asks for the stream to be reset (see Handler).

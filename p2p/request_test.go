@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -144,3 +145,82 @@ func (no) Refused() bool { return true }
 type notNow struct{ error }
 
 func (notNow) Unavailable() bool { return true }
+
+// A streamed answer reaches the asker as written, to io.EOF; one the handler cannot finish ends
+// in an error, never in io.EOF; a refusal before the answer is a RefusedError, as for Request;
+// closing a reader halfway lets the handler go.
+func TestRequestStream(t *testing.T) {
+	a, b := newNode(t), newNode(t)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	b.HandleStream("/kith/test/stream/1", 64, func(_ context.Context, _ ed25519.PublicKey, req []byte) (func(io.Writer) error, error) {
+		switch string(req) {
+		case "no":
+			return nil, no{errors.New("only members get the community's files")}
+		case "cut":
+			return func(w io.Writer) error {
+				if _, err := w.Write(big[:100<<10]); err != nil {
+					return err
+				}
+				return errors.New("a chunk could not be read")
+			}, nil
+		}
+		return func(w io.Writer) error {
+			for i := 0; i < len(big); i += 64 << 10 {
+				if _, err := w.Write(big[i : i+64<<10]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	connect(t, a, b)
+
+	r, err := a.RequestStream(ctx, b.ID(), "/kith/test/stream/1", []byte("all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("a whole answer: %d bytes, %v", len(got), err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// (The reset may overtake the bytes before it: the error comes at once, or after them.)
+	r, err = a.RequestStream(ctx, b.ID(), "/kith/test/stream/1", []byte("cut"))
+	if err == nil {
+		got, err = io.ReadAll(r)
+		r.Close()
+	}
+	if err == nil {
+		t.Fatalf("an answer cut short after %d bytes read as whole", len(got))
+	}
+
+	if _, err := a.RequestStream(ctx, b.ID(), "/kith/test/stream/1", []byte("no")); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "only members") {
+		t.Fatalf("a refusal: %v", err)
+	}
+
+	// A reader closed halfway: the handler's writes fail, and the next request is answered.
+	r, err = a.RequestStream(ctx, b.ID(), "/kith/test/stream/1", []byte("all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	r, err = a.RequestStream(ctx, b.ID(), "/kith/test/stream/1", []byte("all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(r); err != nil || len(got) != len(big) {
+		t.Fatalf("after a reader closed halfway: %d bytes, %v", len(got), err)
+	}
+	r.Close()
+}
