@@ -5,11 +5,13 @@ package app
 // once, a batch at a time, and a fetch cut short goes on from what is missing.
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -21,11 +23,11 @@ const ProtoBlob = "/kith/blob/1"
 
 // Bounds of the blob protocol.
 const (
-	blobBatch      = 8                                               // chunks a request asks for (2 MiB: well within a request's deadline)
-	maxBlobRequest = 1 + 32 + 2 + blobBatch*32                       // its size
-	maxBlobAnswer  = blobBatch*(1+4+community.BlobChunkSize+16) + 64 // an answer's size
-	blobInFlight   = 2                                               // requests in flight a member
-	maxBlobTries   = 4                                               // failed requests in a row before a member is left out
+	blobBatch          = 8                         // chunks a request asks for (2 MiB: well within a request's deadline)
+	maxBlobRequest     = 1 + 32 + 2 + blobBatch*32 // its size
+	blobInFlight       = 2                         // requests in flight a member
+	maxBlobTries       = 4                         // failed requests in a row before a member is left out
+	blobRequestTimeout = 30 * time.Second          // a request and its whole answer
 )
 
 // encodeBlobRequest is a request: 1 | community | uvarint n | n × hash.
@@ -66,53 +68,92 @@ func readUvarint(b []byte) (uint64, int) {
 	return v, k
 }
 
-// encodeBlobAnswer is an answer: for each chunk asked, 0 (not here) or 1 | uvarint len | bytes.
-func encodeBlobAnswer(chunks [][]byte) []byte {
-	var b []byte
-	for _, c := range chunks {
-		if c == nil {
-			b = append(b, 0)
-			continue
-		}
-		b = append(b, 1)
-		b = binary.AppendUvarint(b, uint64(len(c)))
-		b = append(b, c...)
+// An answer is, for each chunk asked and in the order asked, 0 (not here) or 1 | uvarint len |
+// bytes, written as each chunk is read from the disk; the stream's end follows the last.
+
+// writeBlobChunk writes one chunk of an answer (nil: not here).
+func writeBlobChunk(w io.Writer, c []byte) error {
+	if c == nil {
+		_, err := w.Write([]byte{0})
+		return err
 	}
-	return b
+	if _, err := w.Write(binary.AppendUvarint([]byte{1}, uint64(len(c)))); err != nil {
+		return err
+	}
+	_, err := w.Write(c)
+	return err
 }
 
-// decodeBlobAnswer reads an answer to a request of n chunks (nil for one not there).
-func decodeBlobAnswer(b []byte, n int) ([][]byte, error) {
-	out := make([][]byte, n)
+// readBlobAnswer reads an answer to a request of n chunks as it arrives, calling each with the
+// chunk's place in the request and its bytes (nil: not here), which are good only during the
+// call (buf is reused; it grows to a chunk's size). An error from each ends the reading; an
+// answer cut short, damaged, or with bytes after the last chunk is an error after the chunks
+// before the damage were passed on.
+func readBlobAnswer(r *bufio.Reader, n int, buf []byte, each func(i int, c []byte) error) error {
 	for i := range n {
-		if len(b) == 0 {
-			return nil, errors.New("an answer cut short")
+		flag, err := r.ReadByte()
+		if err != nil {
+			return fmt.Errorf("an answer cut short: %w", err)
 		}
-		flag := b[0]
-		b = b[1:]
 		switch flag {
 		case 0:
+			if err := each(i, nil); err != nil {
+				return err
+			}
 			continue
 		case 1:
 		default:
-			return nil, errors.New("a damaged answer")
+			return errors.New("a damaged answer")
 		}
-		l, k := readUvarint(b)
-		if k <= 0 || l > community.BlobChunkSize+16 || uint64(len(b)-k) < l {
-			return nil, errors.New("a damaged answer")
+		l, err := readMinUvarint(r)
+		if err != nil || l > community.BlobChunkSize+16 {
+			return errors.New("a damaged answer")
 		}
-		out[i] = b[k : k+int(l)]
-		b = b[k+int(l):]
+		if buf == nil || uint64(cap(buf)) < l { // (c is never nil: nil says "not here")
+			buf = make([]byte, l, community.BlobChunkSize+16)
+		}
+		c := buf[:l]
+		if _, err := io.ReadFull(r, c); err != nil {
+			return fmt.Errorf("an answer cut short: %w", err)
+		}
+		if err := each(i, c); err != nil {
+			return err
+		}
 	}
-	if len(b) != 0 {
-		return nil, errors.New("an answer with bytes left over")
+	if _, err := r.ReadByte(); err != io.EOF {
+		if err == nil {
+			return errors.New("an answer with bytes left over")
+		}
+		return fmt.Errorf("an answer cut short: %w", err)
 	}
-	return out, nil
+	return nil
 }
+
+// readMinUvarint reads a uvarint in its shortest encoding (one value, one encoding).
+func readMinUvarint(r io.ByteReader) (uint64, error) {
+	var b [binary.MaxVarintLen64]byte
+	for k := range b {
+		c, err := r.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		b[k] = c
+		if c < 0x80 {
+			if v, n := readUvarint(b[:k+1]); n == k+1 {
+				return v, nil
+			}
+			break
+		}
+	}
+	return 0, errors.New("a damaged length")
+}
+
+// chunkBufs holds buffers of a chunk's size, for the chunks served.
+var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 0, community.BlobChunkSize+16); return &b }}
 
 // serveBlob answers a member's request for chunks: only an active member of the community gets
 // any (a removed member gets nothing, sent before or after its removal).
-func (s *Service) serveBlob(_ context.Context, from ed25519.PublicKey, b []byte) ([]byte, error) {
+func (s *Service) serveBlob(_ context.Context, from ed25519.PublicKey, b []byte) (func(io.Writer) error, error) {
 	id, hs, err := decodeBlobRequest(b)
 	if err != nil {
 		return nil, Refuse("%v: update Kith", err)
@@ -127,17 +168,23 @@ func (s *Service) serveBlob(_ context.Context, from ed25519.PublicKey, b []byte)
 	if role == community.RoleNone {
 		return nil, Refuse("only members get the community's files")
 	}
-	chunks := make([][]byte, len(hs))
-	for i, h := range hs {
-		c, ok, err := s.store.Chunk(id, h)
-		if err != nil {
-			return nil, err
+	return func(w io.Writer) error {
+		bp := chunkBufs.Get().(*[]byte)
+		defer chunkBufs.Put(bp)
+		for _, h := range hs {
+			c, ok, err := s.store.Chunk(id, h, *bp)
+			if err != nil { // this device's trouble (a damaged chunk file): the asker asks another
+				s.log.Warn("a chunk could not be read", "community", id.Short(), "chunk", h.Short(), "err", err)
+			}
+			if !ok || err != nil {
+				c = nil
+			}
+			if err := writeBlobChunk(w, c); err != nil {
+				return err
+			}
 		}
-		if ok {
-			chunks[i] = c
-		}
-	}
-	return encodeBlobAnswer(chunks), nil
+		return nil
+	}, nil
 }
 
 // ErrNobodyHasIt is FetchFile's answer when no member reached holds what is missing.
@@ -221,6 +268,7 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				buf := make([]byte, 0, community.BlobChunkSize+16)
 				for {
 					var b []community.Hash
 					select {
@@ -252,62 +300,65 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 						}
 						continue
 					}
-					ans, err := n.Request(ctx, peer, ProtoBlob, encodeBlobRequest(id, ask), maxBlobAnswer)
-					var chunks [][]byte
-					if err == nil {
-						chunks, err = decodeBlobAnswer(ans, len(ask))
-					}
-					if err != nil {
-						s.log.Debug("fetching chunks", "peer", peer, "err", err)
-						mu.Lock()
-						failures[peer]++
-						tries := failures[peer]
-						if tries < maxBlobTries && !Refused(err) {
-							queue <- ask // the link, not the member: ask again after a pause
-							mu.Unlock()
-							select {
-							case <-time.After(time.Duration(tries) * 500 * time.Millisecond):
-							case <-done:
-								return
-							}
-							continue
-						}
-						giveBack(peer, ask) // this member refuses, or keeps failing: the others take it
-						mu.Unlock()
-						continue
-					}
-					mu.Lock()
-					failures[peer] = 0
-					mu.Unlock()
-					var good []Chunk
+					// Each chunk is checked and stored as it arrives; what came before a cut stays.
+					served := make([]bool, len(ask))
 					var bad []community.Hash
-					for i, h := range ask {
-						if chunks[i] == nil || man.CheckChunk(index[h], chunks[i]) != nil {
-							bad = append(bad, h) // not there, or garbage: another member's turn
-							continue
-						}
-						good = append(good, Chunk{Hash: h, Data: chunks[i]})
-					}
 					var putErr error
-					if len(good) > 0 {
-						putErr = s.store.PutChunks(id, good)
-					}
+					err := s.askChunks(ctx, n, peer, id, ask, buf, func(i int, c []byte) error {
+						h := ask[i]
+						served[i] = true
+						if c == nil || man.CheckChunk(index[h], c) != nil {
+							bad = append(bad, h) // not there, or garbage: another member's turn
+							return nil
+						}
+						if _, err := s.store.PutChunks(id, []Chunk{{Hash: h, Data: c}}, false); err != nil {
+							putErr = err
+							return err
+						}
+						mu.Lock()
+						if left--; left == 0 {
+							finish()
+						}
+						mu.Unlock()
+						return nil
+					})
 					mu.Lock()
-					switch {
-					case putErr != nil:
+					if putErr != nil {
 						if firstErr == nil {
 							firstErr = fmt.Errorf("app: storing the file: %w", putErr)
 						}
 						finish()
-					default:
-						left -= len(good)
-						if left == 0 {
-							finish()
-						}
-						if len(bad) > 0 {
-							giveBack(peer, bad)
+						mu.Unlock()
+						return
+					}
+					if len(bad) > 0 {
+						giveBack(peer, bad)
+					}
+					if err == nil {
+						failures[peer] = 0
+						mu.Unlock()
+						continue
+					}
+					s.log.Debug("fetching chunks", "peer", peer, "err", err)
+					var rest []community.Hash
+					for i, h := range ask {
+						if !served[i] {
+							rest = append(rest, h)
 						}
 					}
+					failures[peer]++
+					tries := failures[peer]
+					if tries < maxBlobTries && !Refused(err) {
+						queue <- rest // the link, not the member: ask again after a pause
+						mu.Unlock()
+						select {
+						case <-time.After(time.Duration(tries) * 500 * time.Millisecond):
+						case <-done:
+							return
+						}
+						continue
+					}
+					giveBack(peer, rest) // this member refuses, or keeps failing: the others take it
 					mu.Unlock()
 				}
 			}()
@@ -333,6 +384,18 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 		return firstErr
 	}
 	return ErrNobodyHasIt
+}
+
+// askChunks asks peer for chunks and passes each to each as it arrives (see readBlobAnswer).
+func (s *Service) askChunks(ctx context.Context, n Network, peer string, id community.Hash, ask []community.Hash, buf []byte, each func(int, []byte) error) error {
+	ctx, cancel := context.WithTimeout(ctx, blobRequestTimeout)
+	defer cancel()
+	rc, err := n.RequestStream(ctx, peer, ProtoBlob, encodeBlobRequest(id, ask))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return readBlobAnswer(bufio.NewReaderSize(rc, 64<<10), len(ask), buf, each)
 }
 
 // manifestOf is a message's file's manifest.

@@ -3,9 +3,12 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,5 +82,115 @@ func TestFetchFile(t *testing.T) {
 	}
 	if err := cy.Svc.SaveFile(id, m.ID, blob, &out); !errors.Is(err, app.ErrNotHere) {
 		t.Fatalf("the removed member holds it: %v", err)
+	}
+}
+
+// blobServer replaces a peer's answers to chunk requests: serve says, for each chunk asked (in
+// the order asked), what to send (nil: "not here").
+func blobServer(p *apptest.Peer, serve func(i int) []byte) {
+	p.Node.HandleStream(app.ProtoBlob, 1024, func(_ context.Context, _ ed25519.PublicKey, req []byte) (func(io.Writer) error, error) {
+		n := int(req[33]) // 1 | community | n (one byte: at most 8) | hashes
+		return func(w io.Writer) error {
+			for i := range n {
+				c := serve(i)
+				b := []byte{0}
+				if c != nil {
+					b = append(binary.AppendUvarint([]byte{1}, uint64(len(c))), c...)
+				}
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil
+	})
+}
+
+// asked counts the chunks a peer asks others for.
+type asked struct {
+	app.Network
+	mu     sync.Mutex
+	chunks int
+}
+
+func (a *asked) RequestStream(ctx context.Context, peerID, proto string, req []byte) (io.ReadCloser, error) {
+	if proto == app.ProtoBlob {
+		a.mu.Lock()
+		a.chunks += int(req[33])
+		a.mu.Unlock()
+	}
+	return a.Network.RequestStream(ctx, peerID, proto, req)
+}
+
+// TestFetchFromBadServers: a member serving garbage of the right size, and one that holds only
+// part of a file, cost the fetcher nothing: what they sent wrong is never stored, what one holds
+// is kept, and the next fetch asks only for the rest.
+func TestFetchFromBadServers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ana, bo, liar, half := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo", liar: "Liar", half: "Half"})
+	chans, _ := ana.Svc.Channels(id)
+	doc := make([]byte, 6*community.BlobChunkSize)
+	rand.Read(doc)
+	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", community.Hash{}, []app.File{memFile("glaze.bin", doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := m.Attachments[0].Blob
+	syncFrom(t, ctx, bo, ana, id)
+	wrapped := &asked{Network: bo.Node}
+	bo.Svc.Serve(wrapped)
+	for _, p := range []*apptest.Peer{liar, half} {
+		if err := bo.Node.Connect(ctx, p.Node.Addrs()[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blobServer(liar, func(int) []byte {
+		junk := make([]byte, community.BlobChunkSize+16)
+		rand.Read(junk)
+		return junk
+	})
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{liar.Node.ID()}); !errors.Is(err, app.ErrNobodyHasIt) {
+		t.Fatalf("from a member serving garbage: %v", err)
+	}
+	if err := bo.Svc.SaveFile(id, m.ID, blob, io.Discard); !errors.Is(err, app.ErrNotHere) {
+		t.Fatalf("after garbage: %v, want nothing here", err)
+	}
+	// Half holds the first two chunks (it answers any request with them first).
+	chunks, err := app.ChunksOf(ana.Svc, id, m.ID)
+	if err != nil || len(chunks) != 6 {
+		t.Fatalf("chunks: %d, %v", len(chunks), err)
+	}
+	first := map[int][]byte{}
+	for i := range 2 {
+		c, ok, err := ana.Local.Store.Chunk(id, chunks[i], nil)
+		if !ok || err != nil {
+			t.Fatalf("Ana's chunk %d: %v", i, err)
+		}
+		first[i] = c
+	}
+	blobServer(half, func(i int) []byte { return first[i] })
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{half.Node.ID()}); !errors.Is(err, app.ErrNobodyHasIt) {
+		t.Fatalf("from a member holding part: %v", err)
+	}
+	have, err := bo.Local.Store.HasChunks(id, chunks)
+	if err != nil || !have[0] || !have[1] || have[2] {
+		t.Fatalf("after part of the file: %v, %v", have, err)
+	}
+	wrapped.mu.Lock()
+	wrapped.chunks = 0
+	wrapped.mu.Unlock()
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{liar.Node.ID(), ana.Node.ID()}); err != nil {
+		t.Fatalf("from the liar and Ana: %v", err)
+	}
+	var out bytes.Buffer
+	if err := bo.Svc.SaveFile(id, m.ID, blob, &out); err != nil || !bytes.Equal(out.Bytes(), doc) {
+		t.Fatalf("Bo's copy: %d bytes, %v", out.Len(), err)
+	}
+	wrapped.mu.Lock()
+	defer wrapped.mu.Unlock()
+	if wrapped.chunks < 4 || wrapped.chunks > 8 { // the four missing, some asked of the liar first
+		t.Fatalf("Bo asked for %d chunks, want the 4 missing (and the liar's share again from Ana)", wrapped.chunks)
 	}
 }

@@ -184,7 +184,7 @@ func (s *Service) sealFile(ctx context.Context, id community.Hash, key community
 	defer rc.Close()
 	var batch []Chunk
 	flush := func() error {
-		err := s.store.PutChunks(id, batch)
+		_, err := s.store.PutChunks(id, batch, true) // the message will name them: durable as it is
 		batch = batch[:0]
 		return err
 	}
@@ -356,8 +356,9 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 	if slicesContains(have, false) {
 		return ErrNotHere
 	}
+	buf := make([]byte, 0, community.BlobChunkSize+16)
 	for i, h := range m.Chunks {
-		ct, ok, err := s.store.Chunk(id, h)
+		ct, ok, err := s.store.Chunk(id, h, buf)
 		if err != nil {
 			return err
 		}
@@ -448,5 +449,6 @@ func (s *Service) dropFilesOf(r *room, message community.Hash, c *community.Cont
 	for h := range drop {
 		hs = append(hs, h)
 	}
-	return s.store.DropChunks(r.id, hs)
+	_, err = s.store.DropChunks(r.id, hs)
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -20,6 +21,11 @@ import (
 type Network interface {
 	Handle(proto string, maxReq int, h func(ctx context.Context, from ed25519.PublicKey, req []byte) ([]byte, error))
 	Request(ctx context.Context, peerID, proto string, req []byte, maxResp int) ([]byte, error)
+	// HandleStream and RequestStream are Handle and Request for an answer written and read as
+	// it goes (files): the handler returns what writes it; the asker reads it to io.EOF, which
+	// only a whole answer reaches, and closes it. ctx bounds the reading too.
+	HandleStream(proto string, maxReq int, h func(ctx context.Context, from ed25519.PublicKey, req []byte) (func(io.Writer) error, error))
+	RequestStream(ctx context.Context, peerID, proto string, req []byte) (io.ReadCloser, error)
 	// Dial connects to a peer through any of its addresses (full multiaddrs ending in
 	// /p2p/<peerID>, relayed ones included), tried together; a no-op when connected.
 	Dial(ctx context.Context, peerID string, addrs []string) error
@@ -51,7 +57,7 @@ func (s *Service) Serve(n Network) {
 	n.Handle(ProtoJoin, community.MaxJoinRequestSize+64, s.serveJoin)
 	n.Handle(ProtoSync, maxSyncRequest, s.serveSync)
 	n.Handle(ProtoNotice, community.MaxEnvelopeSize, s.serveNotice)
-	n.Handle(ProtoBlob, maxBlobRequest, s.serveBlob)
+	n.HandleStream(ProtoBlob, maxBlobRequest, s.serveBlob)
 }
 
 // serveJoin admits a joiner: the answer is the join event, so the joiner can sync from it.

@@ -71,14 +71,18 @@ type Store interface {
 	Intersect(c community.Hash, terms []uint64, fn func(lamport uint64, id8 [8]byte) bool) error
 	// ResolveID finds the stored events whose IDs start with id8 (almost always one).
 	ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error)
-	// PutChunks stores encrypted chunks of a community's files, each under its hash.
-	PutChunks(c community.Hash, chunks []Chunk) error
-	// Chunk returns a stored chunk (ok false: not stored).
-	Chunk(c community.Hash, h community.Hash) (data []byte, ok bool, err error)
+	// PutChunks stores encrypted chunks of a community's files, each under its hash, a chunk
+	// whole or not at all; with durable, on the disk when it returns. added is the bytes the
+	// new ones take.
+	PutChunks(c community.Hash, chunks []Chunk, durable bool) (added int64, err error)
+	// Chunk returns a stored chunk (ok false: not stored), read into buf when it has room.
+	Chunk(c community.Hash, h community.Hash, buf []byte) (data []byte, ok bool, err error)
 	// HasChunks reports, for each hash, whether its chunk is stored.
 	HasChunks(c community.Hash, hs []community.Hash) ([]bool, error)
-	// DropChunks deletes chunks (a deleted message's files).
-	DropChunks(c community.Hash, hs []community.Hash) error
+	// DropChunks deletes chunks (a deleted message's files) and says how many bytes it freed.
+	DropChunks(c community.Hash, hs []community.Hash) (freed int64, err error)
+	// ChunkBytes is how many bytes a community's chunks take.
+	ChunkBytes(c community.Hash) (int64, error)
 	// Pref returns one of this install's local preferences for a community ("" when unset).
 	Pref(c community.Hash, name string) (string, error)
 	// SetPref sets one of this install's local preferences for a community.

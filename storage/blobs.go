@@ -1,12 +1,22 @@
 package storage
 
-// Blob chunks: the encrypted pieces of files sent with messages, each under its hash.
+// Blob chunks: the encrypted pieces of files sent with messages, each a file of its own under
+// its hash, outside Badger (see doc.go, "Files").
 
 import (
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
 )
+
+// MaxChunkSize bounds a chunk file: a longer one is damaged (a chunk is 256 KiB and its tag).
+const MaxChunkSize = 1 << 20
 
 // A Chunk is one encrypted piece of a file, named by the SHA-256 of its bytes (the caller checks
 // that it is).
@@ -15,96 +25,273 @@ type Chunk struct {
 	Data []byte
 }
 
-// chunkKey is the key of a chunk: 0x0C | c | hash.
+// chunkKey is the key chunks had in Badger before they moved to files: 0x0C | c | hash. Open
+// moves what a store still holds there (see moveChunks).
 func chunkKey(c CommunityID, h [32]byte) []byte {
 	k := key(prefixChunk, 2*hashLen)
 	k = append(k, c[:]...)
 	return append(k, h[:]...)
 }
 
-// PutChunks stores chunks of community c (in as many transactions as they need).
-func (s *Store) PutChunks(c CommunityID, chunks []Chunk) (err error) {
+// blobsDir is the folder of every community's chunks; tmp, inside it, holds chunks being written.
+func (s *Store) blobsDir() string { return filepath.Join(s.dir, "blobs") }
+
+func (s *Store) communityBlobs(c CommunityID) string {
+	return filepath.Join(s.blobsDir(), hex.EncodeToString(c[:]))
+}
+
+// chunkPath is a chunk's file: blobs/<community>/<hash>. One folder a community (a file system
+// indexes a folder of many files well; a folder made costs more than the chunk's writing).
+func (s *Store) chunkPath(c CommunityID, h [32]byte) string {
+	return filepath.Join(s.communityBlobs(c), hex.EncodeToString(h[:]))
+}
+
+// PutChunks stores chunks of community c, each written whole to a file of its own before it
+// takes its name, so a chunk that is there is never half-written. A chunk already there is left
+// as it is. With durable, each is on the disk when PutChunks returns (one's own files: the
+// message that names them is durable too); chunks fetched from others can be fetched again.
+// added is how many bytes the new chunks take.
+func (s *Store) PutChunks(c CommunityID, chunks []Chunk, durable bool) (added int64, err error) {
 	if len(chunks) == 0 {
-		return nil
+		return 0, nil
 	}
 	if err := s.enter(); err != nil {
-		return err
+		return 0, err
 	}
 	defer s.inflight.Done()
 	if err := s.checkSpace("store a file"); err != nil {
-		return err
+		return 0, err
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	defer s.guard("store a file", &err)
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
+	s.blobMu.RLock()
+	defer s.blobMu.RUnlock()
+	tmp := filepath.Join(s.blobsDir(), "tmp")
+	dirs := map[string]bool{}
 	for _, ch := range chunks {
-		if err := wb.Set(chunkKey(c, ch.Hash), ch.Data); err != nil {
-			return s.writeErr("store a file", err)
+		if len(ch.Data) > MaxChunkSize {
+			return added, fmt.Errorf("storage: store a file: a chunk of %d bytes is over the %d-byte limit", len(ch.Data), MaxChunkSize)
+		}
+		p := s.chunkPath(c, ch.Hash)
+		if _, err := os.Stat(p); err == nil {
+			continue
+		}
+		if err := writeChunk(tmp, p, ch.Data, durable); err != nil {
+			return added, s.writeErr("store a file", err)
+		}
+		added += int64(len(ch.Data))
+		dirs[filepath.Dir(p)] = true
+	}
+	if durable {
+		for d := range dirs {
+			if err := syncDir(d); err != nil {
+				return added, err
+			}
 		}
 	}
-	if err := wb.Flush(); err != nil {
-		return s.writeErr("store a file", err)
-	}
-	return nil
+	return added, nil
 }
 
-// Chunk returns a stored chunk, or an error wrapping ErrNotFound.
-func (s *Store) Chunk(c CommunityID, h [32]byte) (data []byte, err error) {
-	defer s.guard("read a file", &err)
-	err = s.view(func(txn *badger.Txn) error {
-		var err error
-		data, err = getValue(txn, chunkKey(c, h))
-		return err
-	})
+// writeChunk writes data to a new file in tmp, then renames it to p; the folders are made
+// when they are missing (the first chunk of a community).
+func writeChunk(tmp, p string, data []byte, durable bool) error {
+	f, err := os.CreateTemp(tmp, "chunk-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(tmp, 0o700); err == nil {
+			f, err = os.CreateTemp(tmp, "chunk-*")
+		}
+	}
 	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil && durable {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
+				err = os.Rename(f.Name(), p)
+			}
+		}
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
+}
+
+// Chunk returns a stored chunk, or an error wrapping ErrNotFound. It reads into buf when buf
+// has room (a fetch serves many chunks, and fresh memory for each costs more than the reading).
+func (s *Store) Chunk(c CommunityID, h [32]byte, buf []byte) ([]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.inflight.Done()
+	f, err := os.Open(s.chunkPath(c, h))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], err)
+	}
+	if st.Size() > MaxChunkSize {
+		return nil, fmt.Errorf("storage: read a chunk of community %x: %w (%d bytes)", c[:8], ErrDamaged, st.Size())
+	}
+	data := buf[:0]
+	if int64(cap(data)) < st.Size() {
+		data = make([]byte, st.Size())
+	}
+	data = data[:st.Size()]
+	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], err)
 	}
 	return data, nil
 }
 
 // HasChunks reports, for each hash, whether its chunk is stored.
-func (s *Store) HasChunks(c CommunityID, hs [][32]byte) (have []bool, err error) {
-	defer s.guard("read a file", &err)
-	have = make([]bool, len(hs))
-	err = s.view(func(txn *badger.Txn) error {
-		for i, h := range hs {
-			_, err := txn.Get(chunkKey(c, h))
-			if err == badger.ErrKeyNotFound {
-				continue
+func (s *Store) HasChunks(c CommunityID, hs [][32]byte) ([]bool, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.inflight.Done()
+	have := make([]bool, len(hs))
+	for i, h := range hs {
+		st, err := os.Stat(s.chunkPath(c, h))
+		switch {
+		case err == nil:
+			have[i] = st.Mode().IsRegular() && st.Size() > 0 && st.Size() <= MaxChunkSize
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("storage: look for a chunk of community %x: %w", c[:8], err)
+		}
+	}
+	return have, nil
+}
+
+// DropChunks deletes chunks of community c (a deleted message's files, a damaged chunk) and
+// returns how many bytes that freed.
+func (s *Store) DropChunks(c CommunityID, hs [][32]byte) (freed int64, err error) {
+	if len(hs) == 0 {
+		return 0, nil
+	}
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.inflight.Done()
+	s.blobMu.RLock()
+	defer s.blobMu.RUnlock()
+	for _, h := range hs {
+		p := s.chunkPath(c, h)
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = os.Remove(p)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return freed, fmt.Errorf("storage: delete a file of community %x: %w", c[:8], err)
+		}
+		freed += st.Size()
+	}
+	return freed, nil
+}
+
+// ChunkBytes is how many bytes community c's chunks take.
+func (s *Store) ChunkBytes(c CommunityID) (int64, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.inflight.Done()
+	var n int64
+	err := filepath.WalkDir(s.communityBlobs(c), func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
 			}
-			if err != nil {
-				return err
+			return err
+		}
+		if d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
 			}
-			have[i] = true
 		}
 		return nil
 	})
-	return have, err
+	if err != nil {
+		return 0, fmt.Errorf("storage: measure the files of community %x: %w", c[:8], err)
+	}
+	return n, nil
 }
 
-// DropChunks deletes chunks of community c (a deleted message's files).
-func (s *Store) DropChunks(c CommunityID, hs [][32]byte) (err error) {
-	if len(hs) == 0 {
-		return nil
-	}
-	if err := s.enter(); err != nil {
+// forgetChunks deletes a community's chunks: the folder is first renamed out of the way, so no
+// chunk of it is found while the rest goes. s.blobMu is held.
+func (s *Store) forgetChunks(c CommunityID) error {
+	dir := s.communityBlobs(c)
+	gone := filepath.Join(s.blobsDir(), "tmp", "forgotten-"+hex.EncodeToString(c[:8]))
+	if err := os.MkdirAll(filepath.Dir(gone), 0o700); err != nil {
 		return err
 	}
-	defer s.inflight.Done()
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	defer s.guard("delete a file", &err)
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
-	for _, h := range hs {
-		if err := wb.Delete(chunkKey(c, h)); err != nil {
-			return s.writeErr("delete a file", err)
+	_ = os.RemoveAll(gone)
+	if err := os.Rename(dir, gone); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return os.RemoveAll(gone)
+}
+
+// openBlobs clears what a crash left half-written, and moves chunks a store from before files
+// kept in Badger (prefix 0x0C) out to their files.
+func (s *Store) openBlobs() error {
+	if err := os.RemoveAll(filepath.Join(s.blobsDir(), "tmp")); err != nil {
+		return fmt.Errorf("storage: clear %s: %w", filepath.Join(s.blobsDir(), "tmp"), err)
+	}
+	type old struct {
+		c CommunityID
+		h [32]byte
+	}
+	var found []old
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixChunk}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) != 1+2*hashLen {
+				continue
+			}
+			var o old
+			copy(o.c[:], k[1:])
+			copy(o.h[:], k[1+hashLen:])
+			found = append(found, o)
+		}
+		return nil
+	})
+	if err != nil || len(found) == 0 {
+		return err
+	}
+	for _, o := range found {
+		var data []byte
+		err := s.db.View(func(txn *badger.Txn) error {
+			var err error
+			data, err = getValue(txn, chunkKey(o.c, o.h))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := s.PutChunks(o.c, []Chunk{{Hash: o.h, Data: data}}, true); err != nil {
+			return err
 		}
 	}
-	if err := wb.Flush(); err != nil {
-		return s.writeErr("delete a file", err)
-	}
-	return nil
+	s.log.Info("moved files out of the database", "chunks", len(found))
+	return s.db.DropPrefix([]byte{prefixChunk})
 }

@@ -17,6 +17,21 @@
 //	           community (see Damage)
 //	dir/damaged-YYYYMMDD-HHMMSS/
 //	           a damaged db/ and its MARK, moved there by SetAside
+//	dir/blobs/<community>/<hash>
+//	           the encrypted chunks of files, one file each, named by the hex
+//	           SHA-256 of its bytes
+//	dir/blobs/tmp/
+//	           chunks being written, renamed into place once whole; cleared by Open
+//
+// # Files
+//
+// Chunks of files (256 KiB each) live outside Badger: kept in Badger, every one was copied
+// through its log, memtables, flushes and compactions, which held a transfer to a few tens of
+// MiB/s. A chunk file is written in tmp/ and renamed, so one that has its name is whole; one's
+// own chunks are fsynced with their folders (PutChunks' durable), those fetched from others are
+// not (they can be fetched again, and a reader checks each against its hash). Forget renames the
+// community's folder away before deleting it. A store written before this kept chunks under
+// 0x0C; Open moves them out.
 //
 // # Durability
 //
@@ -88,7 +103,8 @@
 //	0x09    0x09 peerID (text bytes)                peer record (below)
 //	0x0A    0x0A name (text bytes)                  setting value (opaque bytes)
 //	0x0B    0x0B c term lamport id[:8]              nothing: a search posting
-//	0x0C    0x0C c hash                             a file's encrypted chunk (≤ 256 KiB + 16)
+//	0x0C    0x0C c hash                             a file's encrypted chunk, in stores from before
+//	                                                chunk files (Open moves them out)
 //
 // 0x01 (eventKey) holds each event's envelope, once. The indexes point at
 // (a, seq): 0x02 (eventIDKey) finds an event by ID; 0x03 (pageKey) lists the

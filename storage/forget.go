@@ -27,6 +27,12 @@ func (s *Store) Forget(c CommunityID, settings ...string) error {
 		s.marked = next
 	}
 	s.markMu.Unlock()
+	s.blobMu.Lock()
+	err := s.forgetChunks(c)
+	s.blobMu.Unlock()
+	if err != nil {
+		return s.writeErr("forget a community's files", err)
+	}
 	var prefixes [][]byte
 	for _, p := range []byte{prefixEvent, prefixEventID, prefixPage, prefixAuthority, prefixLocal, prefixHead, prefixState, prefixCommunity, prefixSearch, prefixChunk} {
 		prefixes = append(prefixes, append([]byte{p}, c[:]...))

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"testing"
 )
 
@@ -107,32 +106,5 @@ func TestIntersectLeapfrogs(t *testing.T) {
 		if !equalU64(got, []uint64{5}) {
 			t.Fatalf("%v: %v", terms, got)
 		}
-	}
-}
-
-// TestChunks: chunks come back by hash, are reported held or not, and go with DropChunks and
-// with Forget.
-func TestChunks(t *testing.T) {
-	s := openTest(t, t.TempDir())
-	c := community(1)
-	a, b := Chunk{Hash: hash32("a"), Data: []byte("first")}, Chunk{Hash: hash32("b"), Data: make([]byte, 300<<10)}
-	must(t, s.PutChunks(c, []Chunk{a, b}))
-	if got, err := s.Chunk(c, a.Hash); err != nil || string(got) != "first" {
-		t.Fatalf("chunk a: %q, %v", got, err)
-	}
-	if got, err := s.Chunk(c, b.Hash); err != nil || len(got) != 300<<10 {
-		t.Fatalf("chunk b: %d bytes, %v", len(got), err)
-	}
-	have, err := s.HasChunks(c, [][32]byte{a.Hash, hash32("x"), b.Hash})
-	if err != nil || !have[0] || have[1] || !have[2] {
-		t.Fatalf("HasChunks: %v, %v", have, err)
-	}
-	must(t, s.DropChunks(c, [][32]byte{a.Hash}))
-	if _, err := s.Chunk(c, a.Hash); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("a dropped chunk: %v", err)
-	}
-	must(t, s.Forget(c))
-	if _, err := s.Chunk(c, b.Hash); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("a chunk after Forget: %v", err)
 	}
 }

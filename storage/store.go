@@ -162,6 +162,10 @@ type Store struct {
 	// their indexes, heads, local marks, community records, state, envelopes.
 	writeMu sync.Mutex
 
+	// blobMu is held shared while chunk files are written or deleted, and exclusively while a
+	// community's folder of them goes (Forget), so no write lands in a folder being deleted.
+	blobMu sync.RWMutex
+
 	own           chan *ownReq  // AppendOwn requests, read by the committer
 	stop          func()        // cancels the committer's and the mark loop's context
 	committerDone chan struct{} // closed when the committer has returned
@@ -258,6 +262,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = db.Close()
 		_ = lock.unlock()
 		return nil, err
+	}
+	if err := s.openBlobs(); err != nil {
+		_ = db.Close()
+		_ = lock.unlock()
+		return nil, s.writeErr("set up the folder of files", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel

@@ -305,17 +305,17 @@ func (s Store) ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error
 }
 
 // PutChunks stores encrypted chunks of files.
-func (s Store) PutChunks(c community.Hash, chunks []app.Chunk) error {
+func (s Store) PutChunks(c community.Hash, chunks []app.Chunk, durable bool) (int64, error) {
 	out := make([]storage.Chunk, len(chunks))
 	for i, ch := range chunks {
 		out[i] = storage.Chunk{Hash: ch.Hash, Data: ch.Data}
 	}
-	return s.S.PutChunks(storage.CommunityID(c), out)
+	return s.S.PutChunks(storage.CommunityID(c), out, durable)
 }
 
-// Chunk returns a stored chunk.
-func (s Store) Chunk(c, h community.Hash) ([]byte, bool, error) {
-	data, err := s.S.Chunk(storage.CommunityID(c), h)
+// Chunk returns a stored chunk, read into buf when it has room.
+func (s Store) Chunk(c, h community.Hash, buf []byte) ([]byte, bool, error) {
+	data, err := s.S.Chunk(storage.CommunityID(c), h, buf)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -332,10 +332,15 @@ func (s Store) HasChunks(c community.Hash, hs []community.Hash) ([]bool, error) 
 }
 
 // DropChunks deletes chunks.
-func (s Store) DropChunks(c community.Hash, hs []community.Hash) error {
+func (s Store) DropChunks(c community.Hash, hs []community.Hash) (int64, error) {
 	in := make([][32]byte, len(hs))
 	for i, h := range hs {
 		in[i] = h
 	}
 	return s.S.DropChunks(storage.CommunityID(c), in)
+}
+
+// ChunkBytes is how many bytes a community's chunks take.
+func (s Store) ChunkBytes(c community.Hash) (int64, error) {
+	return s.S.ChunkBytes(storage.CommunityID(c))
 }

@@ -54,15 +54,16 @@ type sizes struct {
 	messages     []int         // scale: messages in one community's store, in increasing order
 	meshes       []int         // scale: hosts of the live meshes, in increasing order
 	meshPace     time.Duration // scale: between timed messages on a mesh
+	blobRounds   int           // blobs: files sent, timed against raw streams (the medians are kept)
 }
 
 var (
 	fullSizes = sizes{corpus: 100_000, catchup: 100_000, durable: 4000, pageReads: 500, cryptoRounds: 40, cryptoIters: 500,
 		chains: []int{1, 3, 5}, mesh: 20, latency: 1000, pace: 5 * time.Millisecond, burst: 2000, idle: 10 * time.Second,
-		members: []int{10, 100, 1000}, messages: []int{10_000, 100_000, 1_000_000}, meshes: []int{10, 30, 50}, meshPace: 20 * time.Millisecond}
+		members: []int{10, 100, 1000}, messages: []int{10_000, 100_000, 1_000_000}, meshes: []int{10, 30, 50}, meshPace: 20 * time.Millisecond, blobRounds: 7}
 	quickSizes = sizes{corpus: 100_000, catchup: 10_000, durable: 2000, pageReads: 200, cryptoRounds: 15, cryptoIters: 300,
 		chains: []int{1, 3, 5}, mesh: 20, latency: 200, pace: 5 * time.Millisecond, burst: 2000, idle: 3 * time.Second,
-		members: []int{10, 100, 1000}, messages: []int{10_000, 100_000}, meshes: []int{10, 30}, meshPace: 20 * time.Millisecond}
+		members: []int{10, 100, 1000}, messages: []int{10_000, 100_000}, meshes: []int{10, 30}, meshPace: 20 * time.Millisecond, blobRounds: 3}
 )
 
 // bench is one run: its sizes, its temporary folder, and the floors later suites compare with.

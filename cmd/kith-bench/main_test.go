@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // tinySizes make the smoke run: every suite, every code path, in seconds. No timing is asserted.
 var tinySizes = sizes{corpus: 1200, catchup: 400, durable: 100, pageReads: 10, cryptoRounds: 2, cryptoIters: 20,
 	chains: []int{1, 2}, mesh: 5, latency: 10, pace: 2 * time.Millisecond, burst: 100, idle: 100 * time.Millisecond,
-	members: []int{4, 8}, messages: []int{300, 600}, meshes: []int{3, 5}, meshPace: 2 * time.Millisecond}
+	members: []int{4, 8}, messages: []int{300, 600}, meshes: []int{3, 5}, meshPace: 2 * time.Millisecond, blobRounds: 1}
 
 // TestSmokeRun runs every suite but the scale suites (TestScaleSuite runs those) at tiny sizes
 // and checks that each printed all its figures, in the table and in the JSON document.
@@ -56,6 +56,7 @@ func TestSmokeRun(t *testing.T) {
 		"store":    {"events", "bulk_import_per_s", "durable_grouped_per_s", "posts_8_authors_per_s", "latest_page_p50_ms", "latest_page_store_p50_ms", "open_ms", "disk_bytes_per_event", "rss_after_open_mib", "rss_first_open_mib", "bare_badger_per_s", "durable_one_by_one_per_s"},
 		"catch-up": {"events", "seconds", "per_s", "bulk_import_per_s"},
 		"memory":   {"messages", "rss_mib", "rss_first_start_mib", "idle_s", "rss_empty_mib"},
+		"blobs":    {"mib_per_s", "seconds", "text_meanwhile_p50_ms", "text_meanwhile_p99_ms", "raw_mib_per_s", "text_idle_p50_ms", "text_idle_p99_ms"},
 		"burst":    {"messages", "delivered_pct", "per_s", "author_posts_per_s", "of_verify_ceiling", "raw_per_s", "raw_delivered_pct", "verify_ceiling_per_s"},
 	}
 	for _, s := range r.Suites {
