@@ -213,6 +213,13 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 	if len(missing) == 0 {
 		return nil
 	}
+	if st, err := s.state(id); err == nil && int64(man.Size) > st.Settings.FileLimit() {
+		return &sentenceError{msg: fmt.Sprintf("this file is %s, over the %s %q takes: its sender's Kith did not check it, and this one does not fetch it",
+			SizeWords(int64(man.Size)), SizeWords(st.Settings.FileLimit()), st.Name), kind: ErrBadInput}
+	}
+	if err := s.checkBudget(id, int64(len(missing))*(community.BlobChunkSize+16)); err != nil {
+		return err
+	}
 	n := s.network()
 	if len(peers) == 0 || n == nil {
 		return ErrNobodyHasIt

@@ -24,10 +24,16 @@ func notAllowed(format string, a ...any) error {
 type sentenceError struct {
 	msg  string
 	kind error
+	err  error // what errors.Is finds besides the kind (nil: nothing)
 }
 
 func (e *sentenceError) Error() string { return e.msg }
-func (e *sentenceError) Unwrap() error { return e.kind }
+func (e *sentenceError) Unwrap() []error {
+	if e.err == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.err}
+}
 
 // Channel is a channel as views show it.
 type Channel struct {

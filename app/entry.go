@@ -262,6 +262,10 @@ type EntrySettings struct {
 	// PromotionsPerWeek is how many promotional posts and offers the owner and moderators may
 	// put out in a week (1 to community.MaxPromotionsPerWeek).
 	PromotionsPerWeek int
+	// MaxFileMiB is the largest file a member may send, in MiB (1 to community.MaxFileMiB);
+	// KeepFiles asks every member's install to keep every file, not only those opened.
+	MaxFileMiB int
+	KeepFiles  bool
 }
 
 // Entry returns a community's entry settings.
@@ -277,7 +281,7 @@ func entryOf(st *community.State) EntrySettings {
 	set := st.Settings
 	out := EntrySettings{MemberInvites: int(set.MemberInvites), MemberApproval: set.MemberApproval,
 		Welcome: Welcome{Text: set.Welcome, Rules: set.Rules}, Questions: slices.Clone(set.Questions),
-		PromotionsPerWeek: set.PromotionBudget()}
+		PromotionsPerWeek: set.PromotionBudget(), MaxFileMiB: int(set.FileLimit() >> 20), KeepFiles: set.KeepFiles}
 	if c, ok := st.Channel(set.Intro); ok {
 		out.Welcome.Intro = c.Name
 	}
@@ -333,9 +337,16 @@ func (s *Service) SetEntry(ctx context.Context, id community.Hash, change func(*
 		}
 		body.PromotionsPerWeek = uint32(next.PromotionsPerWeek)
 	}
+	body.MaxFileMiB, body.KeepFiles = st.Settings.MaxFileMiB, next.KeepFiles
+	if next.MaxFileMiB != cur.MaxFileMiB {
+		if next.MaxFileMiB < 1 || next.MaxFileMiB > community.MaxFileMiB {
+			return cur, &community.FieldError{Err: community.ErrTooLong, Msg: fmt.Sprintf("the largest file is 1 up to %d MiB, not %d", community.MaxFileMiB, next.MaxFileMiB)}
+		}
+		body.MaxFileMiB = uint32(next.MaxFileMiB)
+	}
 	if old := st.Settings; old.MemberInvites == body.MemberInvites && old.MemberApproval == body.MemberApproval &&
 		old.Welcome == body.Welcome && old.Rules == body.Rules && old.Intro == body.Intro && slices.Equal(old.Questions, body.Questions) &&
-		old.PromotionsPerWeek == body.PromotionsPerWeek {
+		old.PromotionsPerWeek == body.PromotionsPerWeek && old.MaxFileMiB == body.MaxFileMiB && old.KeepFiles == body.KeepFiles {
 		return cur, nil
 	}
 	if _, err := s.writeOwnLocked(ctx, r, community.KindSettings, community.EncodeBody(body), community.Hash{}); err != nil {

@@ -26,8 +26,6 @@ import (
 	"github.com/kith-app/kith/app/community"
 )
 
-// DefaultMaxFileSize is the largest file a community takes until its owner says otherwise.
-const DefaultMaxFileSize = 100 << 20
 
 // Chunk is one encrypted piece of a file, under its hash.
 type Chunk struct {
@@ -155,9 +153,6 @@ func (s *Service) sealFile(ctx context.Context, id community.Hash, key community
 	if err != nil {
 		return nil, err
 	}
-	if f.Size < 0 || f.Size > DefaultMaxFileSize {
-		return nil, &sentenceError{msg: fmt.Sprintf("%s is %d MiB: files of up to %d MiB can be sent here", name, f.Size>>20, DefaultMaxFileSize>>20), kind: ErrBadInput}
-	}
 	typ := f.Mime
 	if typ == "" {
 		typ = mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))
@@ -230,9 +225,10 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 	if err != nil {
 		return Message{}, err
 	}
-	// The key to seal with: the current epoch's, read under the lock.
+	// The key to seal with: the current epoch's, read under the lock; the files are checked
+	// against the owner's limit before any is sealed.
 	r.mu.Lock()
-	key, epoch, err := s.postingKeyLocked(ctx, r, channel, nil)
+	key, epoch, err := s.postingKeyLocked(ctx, r, channel, func(st *community.State) error { return checkFiles(st, files) })
 	r.mu.Unlock()
 	if err != nil {
 		return Message{}, err
@@ -272,6 +268,46 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 		r.mu.Unlock()
 		return m, err
 	}
+}
+
+// checkFiles checks a post's files against the community's file limit, and that their manifests
+// fit in one message (a manifest names each chunk; a picture's carries a thumbnail).
+func checkFiles(st *community.State, files []File) error {
+	limit := st.Settings.FileLimit()
+	room := community.MaxBodySize - 8<<10 // the text, the reply, the body's other fields
+	for _, f := range files {
+		name, err := community.CleanFileName(f.Name)
+		if err != nil {
+			return err
+		}
+		if f.Size < 0 || f.Size > limit {
+			return &sentenceError{msg: fmt.Sprintf("%s is larger than the %s a file may be in %s: send a smaller one, or ask the owner to allow larger files", name, SizeWords(limit), st.Name), kind: ErrBadInput}
+		}
+		room -= int(f.Size/community.BlobChunkSize+1)*32 + 512
+		if typ := mime.TypeByExtension(strings.ToLower(filepath.Ext(name))); strings.HasPrefix(typ, "image/") || strings.HasPrefix(f.Mime, "image/") {
+			room -= community.MaxThumbSize
+		}
+	}
+	if room < 0 {
+		return &sentenceError{msg: "these files are too many or too large for one message: send them in two or more", kind: ErrBadInput}
+	}
+	return nil
+}
+
+// SizeWords is a size as people read it: "300 bytes", "740 KiB", "12 MiB", "2.5 MiB", "1.5 GiB".
+func SizeWords(n int64) string {
+	one := func(v float64, unit string) string {
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " " + unit
+	}
+	switch {
+	case n >= 1<<30:
+		return one(float64(n)/(1<<30), "GiB")
+	case n >= 1<<20:
+		return one(float64(n)/(1<<20), "MiB")
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // postingKeyLocked checks that this install may post in channel (and what more, when not nil,

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,10 +88,34 @@ func TestPostFiles(t *testing.T) {
 	}
 
 	for _, bad := range []app.File{memFile("../../.ssh/id", []byte("x")), memFile("evil\u202egnp.exe", []byte("x")),
-		{Name: "huge.mov", Size: app.DefaultMaxFileSize + 1, Open: func() (io.ReadCloser, error) { t.Fatal("read a file over the limit"); return nil, nil }}} {
+		{Name: "huge.mov", Size: community.DefaultMaxFileMiB<<20 + 1, Open: func() (io.ReadCloser, error) { t.Fatal("read a file over the limit"); return nil, nil }}} {
 		if _, err := ana.Svc.PostFiles(ctx, id, ch, "", community.Hash{}, []app.File{bad}); app.KindOf(err) != app.KindBadInput {
 			t.Fatalf("%q: %v", bad.Name, err)
 		}
+	}
+	// The owner lowers the limit to 1 MiB: a file over it is refused, at every member, before
+	// anything is read; ten large files that would not fit in one message are refused too.
+	if _, err := ana.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) { e.MaxFileMiB = 0 }); err == nil {
+		t.Fatal("a file limit of 0 MiB was taken")
+	}
+	if _, err := ana.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) { e.MaxFileMiB = 1 }); err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, bo, ana, id)
+	unread := func() (io.ReadCloser, error) { t.Fatal("read a file over the limit"); return nil, nil }
+	_, err = bo.Svc.PostFiles(ctx, id, ch, "", community.Hash{}, []app.File{{Name: "kiln.mov", Size: 1<<20 + 1, Open: unread}})
+	if app.KindOf(err) != app.KindBadInput || !strings.Contains(app.Sentence(err), "larger than the 1 MiB") {
+		t.Fatalf("a file over the owner's limit: %v", err)
+	}
+	if _, err := ana.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) { e.MaxFileMiB = community.MaxFileMiB }); err != nil {
+		t.Fatal(err)
+	}
+	var many []app.File
+	for i := range community.MaxFiles {
+		many = append(many, app.File{Name: fmt.Sprintf("take-%d.png", i), Size: 200 << 20, Open: unread})
+	}
+	if _, err := ana.Svc.PostFiles(ctx, id, ch, "", community.Hash{}, many); app.KindOf(err) != app.KindBadInput || !strings.Contains(app.Sentence(err), "two or more") {
+		t.Fatalf("files too large for one message: %v", err)
 	}
 
 	hashes, err := app.ChunksOf(ana.Svc, id, m.ID)

@@ -72,6 +72,33 @@ type Settings struct {
 	// moderators may put out in one week (0: DefaultPromotionsPerWeek). It travels last and
 	// only when it is not 0, so that settings written before it still read the same.
 	PromotionsPerWeek uint32
+	// MaxFileMiB is the largest file a member may send, in MiB (0: DefaultMaxFileMiB); KeepFiles
+	// asks every member's install to keep every file sent, not only those its person opens.
+	// They travel after PromotionsPerWeek as tagged fields (see encode).
+	MaxFileMiB uint32
+	KeepFiles  bool
+}
+
+// Bounds of the file settings.
+const (
+	// DefaultMaxFileMiB is the largest file of a community whose owner never set one, in MiB.
+	DefaultMaxFileMiB = 100
+	// MaxFileMiB bounds the setting: the largest file any community takes (MaxBlobSize).
+	MaxFileMiB = MaxBlobSize >> 20
+)
+
+// Tags of the settings' tagged fields, in the order they are written.
+const (
+	settingMaxFile   = 1 // uvarint MiB (1..MaxFileMiB)
+	settingKeepFiles = 2 // no value: present means true
+)
+
+// FileLimit is the largest file a member may send, in bytes: the setting, or the default.
+func (m Settings) FileLimit() int64 {
+	if m.MaxFileMiB == 0 {
+		return DefaultMaxFileMiB << 20
+	}
+	return int64(m.MaxFileMiB) << 20
 }
 
 // PromotionBudget is how many promotions count in one week: the setting, or the default.
@@ -93,8 +120,19 @@ func (m *Settings) encode(w *writer) {
 	for _, q := range m.Questions {
 		w.str(q)
 	}
-	if m.PromotionsPerWeek != 0 {
-		w.uvarint(uint64(m.PromotionsPerWeek))
+	// Optional fields, each written only when it is not its default, so that settings written
+	// before them read the same: the promotion budget, bare (written, as the budget it stands
+	// for, when a tagged field follows), then tag | value pairs in increasing order of tag.
+	tagged := m.MaxFileMiB != 0 || m.KeepFiles
+	if m.PromotionsPerWeek != 0 || tagged {
+		w.uvarint(uint64(m.PromotionBudget()))
+	}
+	if m.MaxFileMiB != 0 {
+		w.uvarint(settingMaxFile)
+		w.uvarint(uint64(m.MaxFileMiB))
+	}
+	if m.KeepFiles {
+		w.uvarint(settingKeepFiles)
 	}
 }
 func (m *Settings) decode(r *reader) {
@@ -108,10 +146,29 @@ func (m *Settings) decode(r *reader) {
 	for range n {
 		m.Questions = append(m.Questions, r.str(invite.MaxQuestionLen))
 	}
-	m.PromotionsPerWeek = 0
+	m.PromotionsPerWeek, m.MaxFileMiB, m.KeepFiles = 0, 0, false
 	if r.err == nil && len(r.b) > 0 {
 		if m.PromotionsPerWeek = uint32(r.upTo(MaxPromotionsPerWeek)); m.PromotionsPerWeek == 0 {
 			r.fail("a promotion budget of 0 is written by leaving it out")
+		}
+	}
+	last := uint64(0)
+	for r.err == nil && len(r.b) > 0 {
+		tag := r.uvarint()
+		if tag <= last {
+			r.fail("settings' fields out of order")
+			return
+		}
+		last = tag
+		switch tag {
+		case settingMaxFile:
+			if m.MaxFileMiB = uint32(r.upTo(MaxFileMiB)); m.MaxFileMiB == 0 {
+				r.fail("a file limit of 0 is written by leaving it out")
+			}
+		case settingKeepFiles:
+			m.KeepFiles = true
+		default:
+			r.fail("settings written by a newer Kith: update Kith")
 		}
 	}
 }

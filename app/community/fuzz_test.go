@@ -50,6 +50,7 @@ func FuzzDecodeBody(f *testing.F) {
 	}
 	f.Add(uint16(KindRotateKey), []byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add(uint16(KindSettings), EncodeBody(&Settings{MemberInvites: 2, Welcome: "hi", Questions: []string{"why?"}, PromotionsPerWeek: 5}))
+	f.Add(uint16(KindSettings), EncodeBody(&Settings{MemberInvites: 2, Welcome: "hi", MaxFileMiB: 25, KeepFiles: true}))
 	f.Fuzz(func(t *testing.T, kind uint16, b []byte) {
 		body, err := DecodeBody(Kind(kind), b)
 		if err != nil {

@@ -1,6 +1,8 @@
 package community
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -74,5 +76,41 @@ func TestSettingsBudgetEncoding(t *testing.T) {
 	}
 	if _, err := decodeBodyInto(&Settings{}, append(EncodeBody(old), MaxPromotionsPerWeek+1)); err == nil {
 		t.Fatal("a budget past the maximum was accepted")
+	}
+}
+
+// TestSettingsFileFields: the file limit and "keep every file" travel as tagged fields after the
+// budget (written as the budget it stands for when they follow it); settings without them read
+// as before; a tag out of order, a limit of 0 or past the maximum, and a tag from a newer Kith
+// are refused.
+func TestSettingsFileFields(t *testing.T) {
+	set := &Settings{MemberInvites: 2, Welcome: "hi", MaxFileMiB: 25, KeepFiles: true}
+	got, err := decodeBodyInto(&Settings{}, EncodeBody(set))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.(*Settings)
+	if g.MaxFileMiB != 25 || !g.KeepFiles || g.FileLimit() != 25<<20 || g.PromotionBudget() != DefaultPromotionsPerWeek {
+		t.Fatalf("read back: %+v", g)
+	}
+	if !bytes.Equal(EncodeBody(g), EncodeBody(set)) {
+		t.Fatal("the settings do not encode back to their bytes")
+	}
+	only := &Settings{KeepFiles: true, PromotionsPerWeek: 9}
+	got, err = decodeBodyInto(&Settings{}, EncodeBody(only))
+	if g := got.(*Settings); err != nil || !g.KeepFiles || g.MaxFileMiB != 0 || g.FileLimit() != DefaultMaxFileMiB<<20 || g.PromotionBudget() != 9 {
+		t.Fatalf("keep files alone: %v %+v", err, got)
+	}
+	plain := EncodeBody(&Settings{MemberInvites: 2, PromotionsPerWeek: 3})
+	for name, tail := range map[string][]byte{
+		"out of order":   {settingKeepFiles, settingMaxFile, 5},
+		"the same twice": {settingKeepFiles, settingKeepFiles},
+		"a limit of 0":   {settingMaxFile, 0},
+		"past the max":   binary.AppendUvarint([]byte{settingMaxFile}, MaxFileMiB+1),
+		"a newer tag":    {3},
+	} {
+		if _, err := decodeBodyInto(&Settings{}, append(bytes.Clone(plain), tail...)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

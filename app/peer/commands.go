@@ -65,9 +65,13 @@ type Request struct {
 	// Promotions: post --promotion; settings --promotions-per-week N; promotions --mute/--unmute.
 	Promotion  bool `json:"promotion,omitempty"`
 	Promotions *int `json:"promotions_per_week,omitempty"`
-	Mute       bool `json:"mute,omitempty"`
-	Unmute     bool `json:"unmute,omitempty"`
-	Weeks      int  `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
+	// Files' settings: settings --max-file-mib N --keep-files all|opened; files --budget MIB.
+	MaxFileMiB *int   `json:"max_file_mib,omitempty"`
+	KeepFiles  string `json:"keep_files,omitempty"` // all, opened; empty: unchanged
+	Budget     *int   `json:"budget_mib,omitempty"`
+	Mute       bool   `json:"mute,omitempty"`
+	Unmute     bool   `json:"unmute,omitempty"`
+	Weeks      int    `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
 	// Badges: badge MEMBER_ID --title --note; badge-card BADGE_ID.
 	Badge string `json:"badge,omitempty"`
 	// Files: post --file PATH... (absolute paths, made so by kithd); fetch BLOB_ID --out PATH.
@@ -205,6 +209,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return jsonResult("forgotten: its history is gone from this device", map[string]any{"community": id.String(), "forgotten": true})
 	case "fetch":
 		return p.doFetch(ctx, req)
+	case "files":
+		return p.doFiles(req)
 	case "react", "edit", "pin", "unpin", "pins", "mentions", "search":
 		return p.doAnnotate(ctx, req)
 	case "show":
@@ -657,7 +663,7 @@ func marks(m app.Message) string {
 		b.WriteString("  (promotion)")
 	}
 	for _, a := range m.Attachments {
-		fmt.Fprintf(&b, "\n    📎 %s (%s)", community.Printable(a.Name, false), humanSize(a.Size))
+		fmt.Fprintf(&b, "\n    📎 %s (%s)", community.Printable(a.Name, false), app.SizeWords(a.Size))
 		if !a.Have {
 			b.WriteString(" not on this device")
 		}

@@ -137,7 +137,7 @@ func (p *Peer) doEntry(ctx context.Context, req Request) (Result, error) {
 		return jsonResult(text, w)
 	case "settings":
 		e, err := p.Svc.Entry(id)
-		if req.MemberInvites != nil || req.MemberApproval != "" || len(req.Questions) > 0 || req.Promotions != nil {
+		if req.MemberInvites != nil || req.MemberApproval != "" || len(req.Questions) > 0 || req.Promotions != nil || req.MaxFileMiB != nil || req.KeepFiles != "" {
 			e, err = p.Svc.SetEntry(ctx, id, func(e *app.EntrySettings) {
 				if req.MemberInvites != nil {
 					e.MemberInvites = *req.MemberInvites
@@ -150,6 +150,12 @@ func (p *Peer) doEntry(ctx context.Context, req Request) (Result, error) {
 				}
 				if req.Promotions != nil {
 					e.PromotionsPerWeek = *req.Promotions
+				}
+				if req.MaxFileMiB != nil {
+					e.MaxFileMiB = *req.MaxFileMiB
+				}
+				if req.KeepFiles != "" {
+					e.KeepFiles = req.KeepFiles == "all"
 				}
 			})
 		}
@@ -165,8 +171,10 @@ func (p *Peer) doEntry(ctx context.Context, req Request) (Result, error) {
 			text += "\ndefault questions: " + quoted(e.Questions)
 		}
 		text += fmt.Sprintf("\npromotions a week (posts and offers): %d", e.PromotionsPerWeek)
+		text += fmt.Sprintf("\nthe largest file: %d MiB\nmembers keep: %s", e.MaxFileMiB, keepWords(e.KeepFiles))
 		qs := printables(e.Questions)
-		return jsonResult(text, map[string]any{"member_invites": e.MemberInvites, "member_approval": e.MemberApproval, "questions": qs, "promotions_per_week": e.PromotionsPerWeek})
+		return jsonResult(text, map[string]any{"member_invites": e.MemberInvites, "member_approval": e.MemberApproval, "questions": qs,
+			"promotions_per_week": e.PromotionsPerWeek, "max_file_mib": e.MaxFileMiB, "keep_files": keepName(e.KeepFiles)})
 	}
 	return Result{}, usage("unknown command %q", req.Cmd)
 }

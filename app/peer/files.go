@@ -31,17 +31,6 @@ func localFiles(paths []string) ([]app.File, error) {
 	return out, nil
 }
 
-// humanSize is a size as people read it.
-func humanSize(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-}
-
 // doFetch saves a file to req.Out: written to a temporary file beside it, checked chunk by chunk,
 // and renamed only when whole (nothing half-written takes the name); an existing file is kept.
 func (p *Peer) doFetch(ctx context.Context, req Request) (Result, error) {
@@ -102,4 +91,50 @@ func (p *Peer) FetchFile(ctx context.Context, id, message, blob community.Hash) 
 		return fmt.Errorf("none of the %d members online holds all of that file: it comes once one that does is online", len(peers))
 	}
 	return err
+}
+
+// keepName is a community's file keeping as kithd's flags and JSON say it.
+func keepName(all bool) string {
+	if all {
+		return "all"
+	}
+	return "opened"
+}
+
+// keepWords says it for a person.
+func keepWords(all bool) string {
+	if all {
+		return "every file (each member's Kith fetches them all, within its budget)"
+	}
+	return "the files they open"
+}
+
+// doFiles says what this device keeps of a community's files, and sets its budget (files
+// --budget MIB).
+func (p *Peer) doFiles(req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	if req.Budget != nil {
+		if err := p.Svc.SetFilesBudget(id, *req.Budget); err != nil {
+			return Result{}, asUsage(err)
+		}
+	}
+	k, err := p.Svc.Keeping(id)
+	if err != nil {
+		return Result{}, err
+	}
+	missing, err := p.Svc.MissingFiles(id)
+	if err != nil {
+		return Result{}, err
+	}
+	var missingBytes int64
+	for _, f := range missing {
+		missingBytes += f.Size
+	}
+	text := fmt.Sprintf("files on this device: %s of a budget of %s\nmembers keep: %s\nthe largest file: %d MiB\nnot on this device: %d file(s), %s",
+		app.SizeWords(k.Used), app.SizeWords(int64(k.BudgetMiB)<<20), keepWords(k.KeepAll), k.MaxFileMiB, len(missing), app.SizeWords(missingBytes))
+	return jsonResult(text, map[string]any{"used_bytes": k.Used, "budget_mib": k.BudgetMiB, "keep_files": keepName(k.KeepAll),
+		"max_file_mib": k.MaxFileMiB, "missing_files": len(missing), "missing_bytes": missingBytes})
 }

@@ -268,9 +268,10 @@ func (p *Peer) start(ctx context.Context) error {
 	for _, id := range cids { // what changed while this install was offline, or a repair cut short
 		p.scheduleRepair(id)
 	}
-	p.loops.Add(4)
+	p.loops.Add(5)
 	go p.syncLoop(loopCtx)
 	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
+	go p.keepLoop(loopCtx, p.Svc.Subscribe(loopCtx))
 	go p.rendezvousLoop(loopCtx)
 	go p.watchLoop(loopCtx)
 	p.resumeJoins()

@@ -24,17 +24,6 @@ import (
 	"github.com/kith-app/kith/app/community"
 )
 
-// sizeText is a file's size as people read it.
-func sizeText(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-}
-
 // withFiles is a message's text followed by a line for each of its files.
 func withFiles(m app.Message) string {
 	var b strings.Builder
@@ -47,7 +36,7 @@ func withFiles(m app.Message) string {
 		if a.Width > 0 {
 			kind = "🖼"
 		}
-		fmt.Fprintf(&b, "%s %s · %s", kind, community.Printable(a.Name, false), sizeText(a.Size))
+		fmt.Fprintf(&b, "%s %s · %s", kind, community.Printable(a.Name, false), app.SizeWords(a.Size))
 		if a.Width > 0 {
 			fmt.Fprintf(&b, " · %d×%d", a.Width, a.Height)
 		}
@@ -84,7 +73,7 @@ func (v *CommunityView) showPicture(a app.Attachment) {
 	img := canvas.NewImageFromImage(pic)
 	img.FillMode = canvas.ImageFillContain
 	img.SetMinSize(fyne.NewSize(480, 360))
-	info := wrapped(fmt.Sprintf("%s · %s · %d×%d", community.Printable(a.Name, false), sizeText(a.Size), a.Width, a.Height))
+	info := wrapped(fmt.Sprintf("%s · %s · %d×%d", community.Printable(a.Name, false), app.SizeWords(a.Size), a.Width, a.Height))
 	v.s.show(dialog.NewCustom(community.Printable(a.Name, false), "Close", container.NewBorder(nil, info, nil, nil, img), v.s.win))
 }
 

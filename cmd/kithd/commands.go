@@ -401,8 +401,8 @@ var commands = []command{
 	},
 	{
 		name:  "settings",
-		usage: []string{"settings [--community ID] [--member-invites N]", "    [--member-approval yes|no] [--question TEXT]...", "    [--promotions-per-week N]"},
-		help:  []string{"who may invite (the owner): N people per member;", "approval for members' invites; default questions;", "how many promotions (posts, offers) go out a week"},
+		usage: []string{"settings [--community ID] [--member-invites N]", "    [--member-approval yes|no] [--question TEXT]...", "    [--promotions-per-week N] [--max-file-mib N]", "    [--keep-files all|opened]"},
+		help:  []string{"who may invite (the owner): N people per member;", "approval for members' invites; default questions;", "how many promotions (posts, offers) go out a week;", "the largest file; whether members keep every file"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			communityFlag(fs, r)
 			fs.Func("member-invites", "", func(v string) error {
@@ -423,8 +423,22 @@ var commands = []command{
 				r.Promotions = &n
 				return nil
 			})
+			fs.Func("max-file-mib", "", func(v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > community.MaxFileMiB {
+					return fmt.Errorf("--max-file-mib is 1 up to %d, not %q", community.MaxFileMiB, v)
+				}
+				r.MaxFileMiB = &n
+				return nil
+			})
+			fs.StringVar(&r.KeepFiles, "keep-files", "", "")
 		},
 		check: func(r *peer.Request) error {
+			switch r.KeepFiles {
+			case "", "all", "opened":
+			default:
+				return fmt.Errorf("settings: --keep-files is all or opened, not %q", r.KeepFiles)
+			}
 			if r.MemberInvites != nil && (*r.MemberInvites < 0 || *r.MemberInvites > community.MaxMemberInvites) {
 				return fmt.Errorf("settings: --member-invites is 0 (members issue none) up to %d, not %d", community.MaxMemberInvites, *r.MemberInvites)
 			}
@@ -523,6 +537,22 @@ var commands = []command{
 			}
 			r.Out = abs
 			return nil
+		},
+		existing: true,
+	},
+	{
+		name: "files", usage: []string{"files [--community ID] [--budget MIB] [--json]"},
+		help: []string{"what this device keeps of the community's files:", "the space they take, its budget (set with --budget),", "what it lacks"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.Func("budget", "", func(v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > app.MaxFilesBudgetMiB {
+					return fmt.Errorf("--budget is 1 up to %d MiB, not %q", app.MaxFilesBudgetMiB, v)
+				}
+				r.Budget = &n
+				return nil
+			})
 		},
 		existing: true,
 	},

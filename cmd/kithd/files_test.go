@@ -83,3 +83,56 @@ func TestFilesAtTheCommandLine(t *testing.T) {
 	}
 	owner(2, "fetch", a.BlobID)
 }
+
+// TestFileSettingsAtTheCommandLine: the owner's `settings --max-file-mib N --keep-files
+// all|opened` (a member may not); a file over the limit is refused in a sentence; `files
+// [--budget MIB] [--json]` says what this device keeps (used_bytes, budget_mib, keep_files,
+// max_file_mib, missing_files, missing_bytes); with every file kept, Bo's kithd fetches a file by
+// itself; a bad budget is a usage error.
+func TestFileSettingsAtTheCommandLine(t *testing.T) {
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(big, make([]byte, 1<<20+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := owner(0, "settings", "--max-file-mib", "1", "--json")
+	var set map[string]any
+	if err := json.Unmarshal([]byte(out), &set); err != nil || set["max_file_mib"] != 1.0 || set["keep_files"] != "opened" {
+		t.Fatalf("settings --json: %s", out)
+	}
+	if _, stderr := owner(2, "post", "--file", big, "too big"); !strings.Contains(stderr, "larger than the 1 MiB a file may be") {
+		t.Fatalf("a file over the limit: %s", stderr)
+	}
+	owner(2, "settings", "--max-file-mib", "0")
+	owner(2, "settings", "--keep-files", "some")
+	within(t, 20*time.Second, "Bo learns the limit", func() bool {
+		out, _ := bo(0, "files", "--json")
+		return strings.Contains(out, `"max_file_mib":1`)
+	})
+	bo(1, "settings", "--keep-files", "all") // a member: not allowed
+	owner(0, "settings", "--keep-files", "all", "--max-file-mib", "5")
+	owner(0, "post", "--file", big, "a first look")
+	within(t, 30*time.Second, "Bo's kithd keeps the file by itself", func() bool {
+		out, _ := bo(0, "messages", "--json")
+		return strings.Contains(out, `"have":true`)
+	})
+	out, _ = bo(0, "files", "--budget", "64", "--json")
+	var files struct {
+		Used         int64  `json:"used_bytes"`
+		Budget       int    `json:"budget_mib"`
+		Keep         string `json:"keep_files"`
+		MaxFile      int    `json:"max_file_mib"`
+		Missing      *int   `json:"missing_files"`
+		MissingBytes *int64 `json:"missing_bytes"`
+	}
+	if err := json.Unmarshal([]byte(out), &files); err != nil || files.Used < 1<<20 || files.Budget != 64 || files.Keep != "all" ||
+		files.MaxFile != 5 || files.Missing == nil || *files.Missing != 0 || files.MissingBytes == nil {
+		t.Fatalf("files --json: %s (%v)", out, err)
+	}
+	bo(2, "files", "--budget", "0")
+	if out, _ := bo(0, "files"); !strings.Contains(out, "of a budget of 64 MiB") {
+		t.Fatalf("files: %s", out)
+	}
+}

@@ -1,0 +1,142 @@
+package app
+
+// What this device keeps of a community's files: its disk budget (a local preference), what the
+// files take, and the files it lacks (for a community whose owner asks members to keep them all).
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/kith-app/kith/app/community"
+)
+
+// filesBudgetPref is this install's disk budget for a community's files, in MiB.
+const filesBudgetPref = "files-budget"
+
+// Bounds of the disk budget.
+const (
+	// DefaultFilesBudgetMiB is a community's budget until this install's person sets one.
+	DefaultFilesBudgetMiB = 2048
+	// MaxFilesBudgetMiB bounds the setting (1 TiB).
+	MaxFilesBudgetMiB = 1 << 20
+)
+
+// FileKeeping is what this device keeps of a community's files: the owner's rules, and this
+// install's budget and what the files take.
+type FileKeeping struct {
+	MaxFileMiB int   // the largest file a member may send (the owner's setting)
+	KeepAll    bool  // the owner asks members to keep every file, not only those opened
+	BudgetMiB  int   // this device keeps at most this many MiB of the community's files
+	Used       int64 // bytes the files held take
+}
+
+// ErrOverBudget is FetchFile's answer when a file does not fit in the community's disk budget
+// on this device; its sentence says how to make room.
+var ErrOverBudget = errors.New("app: over this device's budget for the community's files")
+
+// Keeping returns what this device keeps of a community's files.
+func (s *Service) Keeping(id community.Hash) (FileKeeping, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return FileKeeping{}, err
+	}
+	used, err := s.store.ChunkBytes(id)
+	if err != nil {
+		return FileKeeping{}, err
+	}
+	return FileKeeping{MaxFileMiB: int(st.Settings.FileLimit() >> 20), KeepAll: st.Settings.KeepFiles,
+		BudgetMiB: s.filesBudget(id), Used: used}, nil
+}
+
+// filesBudget is this install's budget for a community's files, in MiB.
+func (s *Service) filesBudget(id community.Hash) int {
+	v, err := s.store.Pref(id, filesBudgetPref)
+	if err != nil || v == "" {
+		return DefaultFilesBudgetMiB
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxFilesBudgetMiB {
+		return DefaultFilesBudgetMiB
+	}
+	return n
+}
+
+// SetFilesBudget sets how many MiB of a community's files this device keeps at most (1 MiB to
+// 1 TiB). Files already held stay; the budget stops new ones once they take it.
+func (s *Service) SetFilesBudget(id community.Hash, mib int) error {
+	if _, err := s.room(id); err != nil {
+		return err
+	}
+	if mib < 1 || mib > MaxFilesBudgetMiB {
+		return &sentenceError{msg: fmt.Sprintf("a budget for files is 1 MiB up to %d MiB (1 TiB), not %d", MaxFilesBudgetMiB, mib), kind: ErrBadInput}
+	}
+	if err := s.store.SetPref(id, filesBudgetPref, strconv.Itoa(mib)); err != nil {
+		return err
+	}
+	s.Emit(CommunityChanged{Community: id})
+	return nil
+}
+
+// checkBudget refuses to fetch need more bytes of a community's files when they would take the
+// files held past this install's budget, in a sentence that says how to make room.
+func (s *Service) checkBudget(id community.Hash, need int64) error {
+	used, err := s.store.ChunkBytes(id)
+	if err != nil {
+		return err
+	}
+	budget := int64(s.filesBudget(id)) << 20
+	if used+need <= budget {
+		return nil
+	}
+	name := "this community"
+	if st, err := s.state(id); err == nil {
+		name = fmt.Sprintf("%q", st.Name)
+	}
+	return &sentenceError{msg: fmt.Sprintf("this device keeps at most %s of %s's files, and they take %s: this one (%s more) does not fit. Raise the budget (Community > Files…, or kithd files --budget MIB), or delete messages with large files",
+		SizeWords(budget), name, SizeWords(used), SizeWords(need)), kind: ErrBadInput, err: ErrOverBudget}
+}
+
+// FileRef names a file of a message.
+type FileRef struct {
+	Message community.Hash
+	Blob    community.Hash
+	Size    int64
+}
+
+// MissingFiles lists the files of a community's messages that this device does not hold whole,
+// newest first, those over the owner's limit left out (reading the channels' pages, at most
+// maxScanned events each).
+func (s *Service) MissingFiles(id community.Hash) ([]FileRef, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	st := r.folder.State()
+	chans, limit := st.Channels(), st.Settings.FileLimit()
+	r.mu.Unlock()
+	var out []FileRef
+	err = s.eachInChannels(id, chans, func(e *community.Event) bool {
+		if !isPost(e.Kind) || !e.HasBody() {
+			return true
+		}
+		c, err := r.keys.Open(e)
+		if err != nil || len(c.Blobs) == 0 {
+			return true
+		}
+		if _, ok, err := s.Message(id, e.ID); err != nil || !ok { // deleted, voided, hidden
+			return true
+		}
+		for _, m := range attachmentsOf(c) {
+			if int64(m.Size) > limit {
+				continue
+			}
+			if have, err := s.store.HasChunks(id, m.Chunks); err == nil && slicesContains(have, false) {
+				out = append(out, FileRef{Message: e.ID, Blob: m.ID(), Size: int64(m.Size)})
+			}
+		}
+		return true
+	})
+	return out, err
+}
