@@ -66,6 +66,11 @@ type Service interface {
 	MutePromotions(id community.Hash, mute bool) error
 	Insights(id community.Hash, weeks int) (app.Insights, error)
 
+	// Keeping files: this device's budget, what the files take, what it lacks.
+	Keeping(id community.Hash) (app.FileKeeping, error)
+	SetFilesBudget(id community.Hash, mib int) error
+	MissingFiles(id community.Hash) ([]app.FileRef, error)
+
 	// Recognition.
 	Kudos(ctx context.Context, id community.Hash, member ed25519.PublicKey, note string) error
 	Helpful(ctx context.Context, id, message community.Hash) error

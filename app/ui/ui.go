@@ -299,13 +299,14 @@ func (s *Shell) installMenu() {
 	quotes := fyne.NewMenuItem("Testimonials…", func() { s.view.openTestimonials() })
 	promos := fyne.NewMenuItem("Promotions…", func() { s.view.openPromotions() })
 	insights := fyne.NewMenuItem("Insights…", func() { s.view.openInsights() })
+	files := fyne.NewMenuItem("Files…", func() { s.view.openFiles() })
 	s.staffItems = []*fyne.MenuItem{poll, ask, offer, quotes, requests, insights}
 	s.ownerItems = []*fyne.MenuItem{entry}
 	s.menuRole = community.RoleOwner + 1 // none yet: the first setRoleMenus applies
 	s.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File", another, checkCard, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, find, members),
-		fyne.NewMenu("Community", about, invite, poll, ask, offer, promos, board, quotes, insights, requests, entry, fyne.NewMenuItemSeparator(), recover),
+		fyne.NewMenu("Community", about, invite, poll, ask, offer, promos, board, quotes, insights, files, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))
 	for _, it := range []*fyne.MenuItem{invite, jump, find, members, settings, quit} {
 		s.win.Canvas().AddShortcut(it.Shortcut, func(fyne.Shortcut) { it.Action() })
