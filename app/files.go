@@ -26,7 +26,6 @@ import (
 	"github.com/kith-app/kith/app/community"
 )
 
-
 // Chunk is one encrypted piece of a file, under its hash.
 type Chunk struct {
 	Hash community.Hash
