@@ -4,10 +4,8 @@ package ui
 // typed; a message lists its files, and its menu saves each (and shows a picture's thumbnail).
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
 	_ "image/jpeg" // thumbnails
 	_ "image/png"
 	"io"
@@ -15,8 +13,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 
@@ -52,7 +48,7 @@ func (v *CommunityView) fileItems(m app.Message) []*fyne.MenuItem {
 	var items []*fyne.MenuItem
 	for _, a := range m.Attachments {
 		if len(a.Thumb) > 0 {
-			items = append(items, fyne.NewMenuItem("Show "+clip(a.Name, 40), func() { v.showPicture(a) }))
+			items = append(items, fyne.NewMenuItem("Open "+clip(a.Name, 40), func() { v.openPicture(m, a) }))
 		}
 		if a.Have {
 			items = append(items, fyne.NewMenuItem("Save "+clip(a.Name, 40)+"…", func() { v.saveFileAs(m, a) }))
@@ -61,20 +57,6 @@ func (v *CommunityView) fileItems(m app.Message) []*fyne.MenuItem {
 		}
 	}
 	return items
-}
-
-// showPicture shows a picture's thumbnail (checked small by the service), with its name and size.
-func (v *CommunityView) showPicture(a app.Attachment) {
-	pic, _, err := image.Decode(bytes.NewReader(a.Thumb))
-	if err != nil {
-		v.s.show(dialog.NewInformation(community.Printable(a.Name, false), "This picture's preview does not open.", v.s.win))
-		return
-	}
-	img := canvas.NewImageFromImage(pic)
-	img.FillMode = canvas.ImageFillContain
-	img.SetMinSize(fyne.NewSize(480, 360))
-	info := wrapped(fmt.Sprintf("%s · %s · %d×%d", community.Printable(a.Name, false), app.SizeWords(a.Size), a.Width, a.Height))
-	v.s.show(dialog.NewCustom(community.Printable(a.Name, false), "Close", container.NewBorder(nil, info, nil, nil, img), v.s.win))
 }
 
 // saveFileAs asks where to save a file of a message, then writes it there.

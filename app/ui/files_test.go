@@ -5,14 +5,17 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"github.com/kith-app/kith/app"
 )
 
 // TestFilesFromTheDesktop: a picture sent from the composer (as the paperclip or a drop sends it)
@@ -49,7 +52,7 @@ func TestFilesFromTheDesktop(t *testing.T) {
 	for _, it := range av.msgs.conversationItems(rowWith(ana, "glaze test.png").m) {
 		labels = append(labels, it.Label)
 	}
-	if !strings.Contains(strings.Join(labels, "|"), "Show glaze test.png|Save glaze test.png…") {
+	if !strings.Contains(strings.Join(labels, "|"), "Open glaze test.png|Save glaze test.png…") {
 		t.Fatalf("Ana's menu: %v", labels)
 	}
 	eventually(t, "the picture at Bo's, not held", func() bool {
@@ -72,5 +75,55 @@ func TestFilesFromTheDesktop(t *testing.T) {
 	eventually(t, "the picture at Bo's, held", func() bool {
 		r := rowWith(bo, "glaze test.png")
 		return r != nil && !strings.Contains(shownText(r.m), "not on this device yet")
+	}, bo.q, ana.q)
+}
+
+// TestPicturesInTheConversation: a picture's thumbnail shows in the row at Bo's before he holds
+// the picture; a tap opens it with the thumbnail at once, fetches the full picture from the
+// members online, then shows it at its own size, with Save.
+func TestPicturesInTheConversation(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo, ctx := anaAndBo(t, a)
+	av, bv := ana.shell.view, bo.shell.view
+	eventually(t, "Bo's community window", func() bool {
+		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
+	}, bo.q, ana.q)
+	img := image.NewRGBA(image.Rect(0, 0, 900, 600))
+	for x := range 900 {
+		img.Set(x, x%600, color.RGBA{R: 200, A: 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ana.p.Svc.PostFiles(ctx, av.cur, av.curCh, "The kiln, loaded", [32]byte{}, []app.File{{Name: "kiln.png", Size: int64(buf.Len()),
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil }}}); err != nil {
+		t.Fatal(err)
+	}
+	var tv *thumbView
+	eventually(t, "the thumbnail in Bo's row", func() bool {
+		tv = nil
+		for _, w := range widgetsIn[*thumbView](bo.win.Content()) {
+			if w.Visible() && w.a.Name == "kiln.png" && w.img.Image != nil {
+				tv = w
+			}
+		}
+		return tv != nil && !tv.a.Have
+	}, bo.q, ana.q)
+	if sz := tv.Size(); sz.Height != picHeight || sz.Width < 200 || sz.Width > picMaxWidth {
+		t.Fatalf("the thumbnail's size: %v", sz)
+	}
+	test.Tap(tv)
+	dlg := bo.win.Canvas().Overlays().Top()
+	if dlg == nil || len(widgetsIn[*canvas.Image](dlg)) == 0 {
+		t.Fatal("no picture opened")
+	}
+	shown := widgetsIn[*canvas.Image](dlg)[0]
+	if b := shown.Image.Bounds(); b.Dx() != 320 {
+		t.Fatalf("the picture opens with %v, want the thumbnail first", b)
+	}
+	eventually(t, "the full picture at Bo's", func() bool {
+		save := find(dlg, "Save…")
+		return shown.Image.Bounds().Dx() == 900 && save != nil && save.Visible()
 	}, bo.q, ana.q)
 }

@@ -53,6 +53,7 @@ type messageList struct {
 	empty   *widget.Label
 	content fyne.CanvasObject
 	measure *widget.Label // wraps a text at a width to learn its height
+	thumbs  thumbCache    // decoded thumbnails of the rows' pictures
 
 	// Fyne thread only.
 	comm, ch  community.Hash
@@ -113,6 +114,8 @@ func (l *messageList) makeList() *widget.List {
 			}
 			it := o.(*msgItem)
 			it.onMenu = l.showMenu
+			it.onPic = func(r msgRow, a app.Attachment) { l.v.openPicture(r.m, a) }
+			it.thumbs = &l.thumbs
 			it.quote.onTap = func() { l.jumpTo(it.row.m.ReplyTo) }
 			it.set(l.rows[i])
 			if i < 5 && l.more && !l.loading && !l.pinning {
@@ -579,7 +582,8 @@ func (l *messageList) rowHeight(i int) float32 {
 		l.measure.Resize(fyne.NewSize(w, 10))
 		r.textH, r.textW = l.measure.MinSize().Height, w
 	}
-	return rowGeometry(r.day != "", r.head, r.quote != "", footOf(r.m) != "", r.failed != "", r.textH)
+	_, pics := picsGeometry(r.m.Attachments, textWidth(l.width-theme.ScrollBarSize()))
+	return rowGeometry(r.day != "", r.head, r.quote != "", footOf(r.m) != "", r.failed != "", r.textH+pics)
 }
 
 // textWidth is the width a message's text wraps at in a row of width w.
@@ -636,8 +640,11 @@ type msgItem struct {
 	failed *widget.Label
 	head   *fyne.Container
 	menu   *widget.Button // the message's menu (copy, delete), on a group's first row
+	pics   []*thumbView   // the pictures' thumbnails, under the text (community.MaxFiles; unused ones hidden)
 	row    msgRow
 	onMenu func(r msgRow, at fyne.Position, to fyne.CanvasObject) // nil: no menu
+	onPic  func(r msgRow, a app.Attachment)                       // a thumbnail tapped
+	thumbs *thumbCache                                            // decoded thumbnails, shared by the list's rows
 }
 
 // TappedSecondary opens the message's menu (right click, or a long press), on any row.
@@ -679,6 +686,16 @@ func newMsgItem() *msgItem {
 		}
 	}
 	it.head = container.New(&tightRow{}, it.name, it.badge, it.when, it.menu)
+	for range community.MaxFiles {
+		tv := newThumbView()
+		tv.Hidden = true
+		tv.onTap = func(a app.Attachment) {
+			if it.onPic != nil {
+				it.onPic(it.row, a)
+			}
+		}
+		it.pics = append(it.pics, tv)
+	}
 	it.ExtendBaseWidget(it)
 	return it
 }
@@ -716,6 +733,13 @@ func (it *msgItem) set(r msgRow) {
 	if r.failed != "" {
 		setText(it.failed, "Not sent: "+r.failed)
 	}
+	pics := pictures(r.m.Attachments)
+	for i, tv := range it.pics {
+		if i < len(pics) {
+			tv.set(pics[i], it.thumbs.get(pics[i]))
+		}
+		tv.Hidden = i >= len(pics)
+	}
 	it.Refresh()
 }
 
@@ -728,6 +752,9 @@ func setText(l *widget.Label, text string) {
 func (it *msgItem) CreateRenderer() fyne.WidgetRenderer {
 	r := &msgRenderer{it: it, lay: msgLayout{it: it}}
 	r.objs = []fyne.CanvasObject{it.day, it.av, it.head, it.quote, it.text, it.foot, it.failed}
+	for _, tv := range it.pics {
+		r.objs = append(r.objs, tv)
+	}
 	return r
 }
 
@@ -780,6 +807,12 @@ func (m *msgLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 	th = it.text.MinSize().Height // wrapped at its width now
 	it.text.Resize(fyne.NewSize(w, th))
 	y += th - overlap()
+	rects, ph := picsGeometry(it.row.m.Attachments, w)
+	for i, rc := range rects {
+		it.pics[i].Resize(rc.size)
+		it.pics[i].Move(fyne.NewPos(x+rc.at.X, y+rc.at.Y))
+	}
+	y += ph
 	if it.foot.Visible() {
 		it.foot.Resize(fyne.NewSize(w, captionHeight()))
 		it.foot.Move(fyne.NewPos(x, y))
