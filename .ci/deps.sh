@@ -37,8 +37,9 @@ if [[ $mode == run || $mode == screenshots ]]; then
 fi
 if [[ $mode == test || $mode == screenshots ]]; then
 	# Xvfb runs the real app; without libgl1-mesa-dri: "GLXBadFBConfig". xdotool finds its
-	# windows and presses keys; x11-utils has xdpyinfo (is the display up?).
-	pkgs+=(xvfb xauth libgl1-mesa-dri xdotool x11-utils)
+	# windows and presses keys; x11-utils has xdpyinfo (is the display up?); xclip puts a
+	# picture on the X clipboard for the app to paste.
+	pkgs+=(xvfb xauth libgl1-mesa-dri xdotool x11-utils xclip)
 fi
 if [[ $mode == screenshots ]]; then
 	pkgs+=(imagemagick)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # .ci/desktop-smoke.sh — the real desktop app under Xvfb (run by make test, ≈ 10 s after the
 # build): it opens its window on a fresh data folder; a second start on the same folder shows
-# that window (hidden, as in the tray) and exits 0; on a folder kithd holds, it says "Kith is
+# that window (hidden, as in the tray) and exits 0; typing sends, and so does a picture pasted
+# from the X clipboard; on a folder kithd holds, it says "Kith is
 # already running with this data folder" in a window of its own; SIGTERM quits the first
 # cleanly (exit 0, the store closed: kithd can open it).
 set -euo pipefail
@@ -12,6 +13,7 @@ tmp=$(mktemp -d /tmp/kith-smoke.XXXXXX)
 declare -a pids=()
 cleanup() {
 	local p
+	pkill -f "xclip .*$tmp/pic.png" 2>/dev/null || true # still serving the clipboard
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
@@ -65,6 +67,18 @@ for _ in $(seq 50); do
 done
 [[ $sent == *'"text":"line one\nline two"'* ]] || fail "typing and Enter did not send \"line one\nline two\": kithd messages says $sent"
 echo "ok   Shift+Enter adds a line and Enter sends, in the real window"
+
+# A picture on the X clipboard (as a screenshot tool leaves one), pasted with Ctrl+V, is sent.
+base64 -d >"$tmp/pic.png" <<<'iVBORw0KGgoAAAANSUhEUgAAAAQAAAADCAYAAAC09K7GAAAAGUlEQVR4nGJiQANggRMBIv/RJeAAEAAA//88RwIwLbgjowAAAABJRU5ErkJggg=='
+xclip -selection clipboard -t image/png -i "$tmp/pic.png" # it keeps serving the clipboard in the background
+xdotool key --window "$id" ctrl+v
+for _ in $(seq 50); do
+	sent=$("$tmp/kithd" --data "$tmp/data" messages --json 2>/dev/null || true)
+	[[ $sent == *'Pasted picture'* ]] && break
+	sleep 0.2
+done
+[[ $sent == *'"name":"Pasted picture '*'"mime":"image/png"'* ]] || fail "Ctrl+V with a picture on the clipboard did not send it: kithd messages says $sent"
+echo "ok   a picture pasted with Ctrl+V is sent, in the real window"
 
 # A second start on the same folder brings the first window to the front, and exits 0.
 xdotool search --onlyvisible --name '^Kith$' | head -n 1 | xargs xdotool windowunmap # as if closed to the tray

@@ -193,6 +193,7 @@ func newCommunityView(s *Shell) *CommunityView {
 
 	v.msgs = newMessageList(v)
 	v.composer = newComposer(v.submit)
+	v.composer.onPicture, v.composer.do = v.pastePicture, v.s.do
 	v.composer.SetPlaceHolder(composerHint)
 	v.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), v.submit)
 	v.send.Importance = widget.HighImportance

@@ -4,6 +4,7 @@ package ui
 // typed; a message lists its files, and its menu saves each (and shows a picture's thumbnail).
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	_ "image/jpeg" // thumbnails
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -99,27 +101,54 @@ func (v *CommunityView) attach() {
 }
 
 // sendFiles sends files (by URI: from the picker, or dropped on the window) with the composer's
-// text, off the window's goroutine; the composer empties once they are sent.
+// text, off the window's goroutine (a URI that is not a file is read to learn its size); the
+// composer empties once they are sent.
 func (v *CommunityView) sendFiles(id, ch community.Hash, uris []fyne.URI) {
+	v.postFiles(id, ch, func() ([]app.File, error) {
+		var files []app.File
+		for _, u := range uris {
+			f, err := uriFile(u)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, f)
+		}
+		return files, nil
+	})
+}
+
+// pastePicture sends a picture pasted into the composer (PNG bytes from the clipboard) with
+// what the composer holds.
+func (v *CommunityView) pastePicture(png []byte) {
+	if v.cur.IsZero() || v.curCh.IsZero() {
+		return
+	}
+	name := "Pasted picture " + time.Now().Format("2006-01-02 15.04.05") + ".png"
+	v.postFiles(v.cur, v.curCh, func() ([]app.File, error) {
+		return []app.File{{Name: name, Size: int64(len(png)), Mime: "image/png",
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(png)), nil }}}, nil
+	})
+}
+
+// postFiles posts the files that files gives (called off the window's goroutine) with the
+// composer's text and reply; what was typed comes back when they are not sent.
+func (v *CommunityView) postFiles(id, ch community.Hash, files func() ([]app.File, error)) {
 	text := strings.TrimSpace(v.composer.Text)
 	replyTo := v.replyTo
-	var files []app.File
-	for _, u := range uris {
-		f, err := uriFile(u)
-		if err != nil {
-			v.s.show(dialog.NewError(fmt.Errorf("%s", sentence(err)), v.s.win))
-			return
-		}
-		files = append(files, f)
-	}
 	v.composer.SetText("")
 	v.setReply(app.Message{})
 	v.s.act(func(ctx context.Context) error {
-		_, err := v.s.svc.PostFiles(ctx, id, ch, text, replyTo, files)
+		fs, err := files()
+		if err != nil {
+			return err
+		}
+		_, err = v.s.svc.PostFiles(ctx, id, ch, text, replyTo, fs)
 		return err
 	}, func(err error) {
 		if err != nil {
-			v.composer.SetText(text) // nothing typed is lost
+			if v.composer.Text == "" {
+				v.composer.SetText(text) // nothing typed is lost
+			}
 			v.s.show(dialog.NewError(fmt.Errorf("not sent: %s", sentence(err)), v.s.win))
 		}
 	})

@@ -127,3 +127,30 @@ func TestPicturesInTheConversation(t *testing.T) {
 		return shown.Image.Bounds().Dx() == 900 && save != nil && save.Visible()
 	}, bo.q, ana.q)
 }
+
+// TestPasteIntoTheComposer: text pasted into the composer is pasted (the clipboard here holds no
+// picture); a picture pasted is sent with what is typed, named for when it was pasted. (The
+// desktop smoke test pastes a real picture from the X clipboard into the real window.)
+func TestPasteIntoTheComposer(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, _, _ := anaAndBo(t, a)
+	av := ana.shell.view
+	cb := ana.win.Clipboard()
+	cb.SetContent("kiln at six")
+	av.composer.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
+	eventually(t, "the text pasted", func() bool { return av.composer.Text == "kiln at six" }, ana.q)
+	img := image.NewRGBA(image.Rect(0, 0, 200, 100))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	av.pastePicture(buf.Bytes())
+	eventually(t, "the pasted picture sent with the text", func() bool {
+		r := rowWith(ana, "kiln at six")
+		return r != nil && len(r.m.Attachments) == 1 && strings.HasPrefix(r.m.Attachments[0].Name, "Pasted picture ") &&
+			r.m.Attachments[0].Mime == "image/png" && r.m.Attachments[0].Width == 200
+	}, ana.q)
+	if av.composer.Text != "" {
+		t.Fatalf("the composer still holds %q", av.composer.Text)
+	}
+}

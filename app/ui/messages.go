@@ -926,11 +926,31 @@ func (v *CommunityView) myName() string {
 	return v.s.settings.DisplayName
 }
 
-// composer is the message box: Enter sends, Shift+Enter adds a line.
+// composer is the message box: Enter sends, Shift+Enter adds a line; pasting a picture (an
+// image on the clipboard: a screenshot, a copied picture) sends it, through onPicture.
 type composer struct {
 	widget.Entry
-	send  func()
-	shift bool
+	send      func()
+	shift     bool
+	onPicture func(png []byte) // nil: pasting pastes text only
+	do        func(func())     // runs on the window's thread (Shell.do)
+}
+
+// TypedShortcut pastes a picture when the clipboard holds one (read off the window's thread),
+// and text otherwise.
+func (c *composer) TypedShortcut(s fyne.Shortcut) {
+	paste, ok := s.(*fyne.ShortcutPaste)
+	if !ok || c.onPicture == nil || c.do == nil || c.Disabled() {
+		c.Entry.TypedShortcut(s)
+		return
+	}
+	go func() {
+		if png := clipboardPicture(); len(png) > 0 {
+			c.do(func() { c.onPicture(png) })
+			return
+		}
+		c.do(func() { c.Entry.TypedShortcut(paste) })
+	}()
 }
 
 func newComposer(send func()) *composer {
