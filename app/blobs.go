@@ -415,7 +415,7 @@ func (s *Service) manifestOf(id, message, blob community.Hash) (*community.Manif
 	if err != nil {
 		return nil, err
 	}
-	if !ok || !isPost(e.Kind) || !e.HasBody() {
+	if !ok || !(isPost(e.Kind) || e.Kind == community.KindProfile) || !e.HasBody() {
 		return nil, &sentenceError{msg: "that message is not on this device, or was deleted", kind: ErrBadInput}
 	}
 	c, err := r.keys.Open(e)

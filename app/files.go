@@ -224,48 +224,62 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 	if err != nil {
 		return Message{}, err
 	}
-	// The key to seal with: the current epoch's, read under the lock; the files are checked
-	// against the owner's limit before any is sealed.
-	r.mu.Lock()
-	key, epoch, err := s.postingKeyLocked(ctx, r, channel, func(st *community.State) error { return checkFiles(st, files) })
-	r.mu.Unlock()
+	blobs, key, epoch, err := s.sealFiles(ctx, r, channel, files)
 	if err != nil {
 		return Message{}, err
 	}
-	for attempt := 0; ; attempt++ {
+	defer r.mu.Unlock()
+	return s.writeFilesLocked(ctx, r, channel, text, replyTo, blobs, key, epoch)
+}
+
+// sealFiles seals files with the current key for a post in channel (checked against the
+// owner's limit first, and, for a post, against the channel) and returns their manifests with
+// r.mu held, the key still current: the caller writes the event that names them, then unlocks.
+// The files are sealed without holding the lock, so that receiving and posting go on meanwhile;
+// when the key changes while they are, they are sealed again, the second time under the lock.
+func (s *Service) sealFiles(ctx context.Context, r *room, channel community.Hash, files []File) ([][]byte, community.Key, community.Hash, error) {
+	check := func(st *community.State) error { return checkFiles(st, files) }
+	r.mu.Lock()
+	key, epoch, err := s.postingKeyLocked(ctx, r, channel, check)
+	r.mu.Unlock()
+	if err != nil {
+		return nil, community.Key{}, community.Hash{}, err
+	}
+	seal := func(key community.Key) ([][]byte, error) {
 		var blobs [][]byte
 		for _, f := range files {
-			m, err := s.sealFile(ctx, id, key, f)
+			m, err := s.sealFile(ctx, r.id, key, f)
 			if err != nil {
-				return Message{}, err
+				return nil, err
 			}
 			blobs = append(blobs, m.Encode())
 		}
-		r.mu.Lock()
-		nkey, nepoch, err := s.postingKeyLocked(ctx, r, channel, nil)
+		return blobs, nil
+	}
+	for attempt := 0; ; attempt++ {
+		blobs, err := seal(key)
 		if err != nil {
-			r.mu.Unlock()
-			return Message{}, err
+			return nil, community.Key{}, community.Hash{}, err
 		}
-		if nepoch != epoch && attempt == 0 { // the key changed meanwhile: seal again with the new one
+		r.mu.Lock()
+		nkey, nepoch, err := s.postingKeyLocked(ctx, r, channel, check)
+		switch {
+		case err != nil:
+			r.mu.Unlock()
+			return nil, community.Key{}, community.Hash{}, err
+		case nepoch == epoch:
+			return blobs, nkey, nepoch, nil
+		case attempt == 0: // the key changed meanwhile: seal again with the new one
 			key, epoch = nkey, nepoch
 			r.mu.Unlock()
 			continue
 		}
-		if nepoch != epoch { // it changed again: this time seal under the lock, so that it cannot
-			blobs = blobs[:0]
-			for _, f := range files {
-				m, err := s.sealFile(ctx, id, nkey, f)
-				if err != nil {
-					r.mu.Unlock()
-					return Message{}, err
-				}
-				blobs = append(blobs, m.Encode())
-			}
+		// It changed again: this time seal under the lock, so that it cannot.
+		if blobs, err = seal(nkey); err != nil {
+			r.mu.Unlock()
+			return nil, community.Key{}, community.Hash{}, err
 		}
-		m, err := s.writeFilesLocked(ctx, r, channel, text, replyTo, blobs, nkey, nepoch)
-		r.mu.Unlock()
-		return m, err
+		return blobs, nkey, nepoch, nil
 	}
 }
 
@@ -309,8 +323,9 @@ func SizeWords(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// postingKeyLocked checks that this install may post in channel (and what more, when not nil,
-// says of the post) and returns the key to seal with and its epoch. r.mu must be held.
+// postingKeyLocked checks that this install may post in channel (zero: it writes no post but a
+// profile), and what more says of the post when not nil, and returns the key to seal with and
+// its epoch. r.mu must be held.
 func (s *Service) postingKeyLocked(ctx context.Context, r *room, channel community.Hash, more func(*community.State) error) (community.Key, community.Hash, error) {
 	st := r.folder.State()
 	role := st.RoleOf(s.id.PublicKey())
@@ -318,6 +333,7 @@ func (s *Service) postingKeyLocked(ctx context.Context, r *room, channel communi
 	switch {
 	case role == community.RoleNone:
 		return community.Key{}, community.Hash{}, notAllowed("you are no longer a member of %q, so you cannot post there", st.Name)
+	case channel.IsZero(): // not a post (a profile): no channel to check
 	case !ok:
 		return community.Key{}, community.Hash{}, fmt.Errorf("app: %q has no such channel (it may not have reached this device yet)", st.Name)
 	case ch.Archived:
@@ -411,8 +427,9 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 	return nil
 }
 
-// FindFile finds the message that carries a file, by the file's ID or a prefix of 8 hex digits
-// or more (reading the channels' pages, at most maxScanned events each).
+// FindFile finds the message that carries a file (or the profile, for a member's picture), by the
+// file's ID or a prefix of 8 hex digits or more (reading the channels' pages, at most maxScanned
+// events each).
 func (s *Service) FindFile(id community.Hash, ref string) (message, blob community.Hash, err error) {
 	r, err := s.room(id)
 	if err != nil {
@@ -437,6 +454,14 @@ func (s *Service) FindFile(id community.Hash, ref string) (message, blob communi
 	})
 	if err != nil {
 		return community.Hash{}, community.Hash{}, err
+	}
+	if ms, err := s.Members(id); err == nil { // members' pictures, named by their profiles
+		for _, m := range ms {
+			if len(m.Picture) > 0 {
+				ids = append(ids, m.PictureBlob)
+				where[m.PictureBlob] = m.PictureEvent
+			}
+		}
 	}
 	b, err := byPrefix(ids, ref, "file", "kithd messages --json")
 	if err != nil {

@@ -30,6 +30,11 @@ type MemberView struct {
 	// OpenInvites counts the invites the member registered that are neither revoked nor used up
 	// (what RevokeBy would revoke).
 	OpenInvites int
+	// Picture is the member's picture's thumbnail (JPEG or PNG, checked small; nil: none);
+	// PictureBlob and PictureEvent name the picture itself (FetchFile, SaveFile).
+	Picture      []byte
+	PictureBlob  community.Hash
+	PictureEvent community.Hash
 }
 
 // Members lists a community's members: active ones first, then by name.
@@ -49,8 +54,15 @@ func (s *Service) Members(id community.Hash) ([]MemberView, error) {
 		if len(m.Admitter) > 0 {
 			mv.InvitedByName = nameOrNone(names.names[string(m.Admitter)])
 		}
+		var joined community.Position
 		if n := len(m.Stints); n > 0 {
 			mv.JoinedAt = m.Stints[n-1].At
+			joined = m.Stints[n-1].Join
+		}
+		if prof := r.profiles.Load(); prof != nil {
+			if p, ok := (*prof)[k]; ok && joined.Less(p.at) && p.picture != nil { // a profile of this stay
+				mv.Picture, mv.PictureBlob, mv.PictureEvent = p.thumb, p.pictureID, p.event
+			}
 		}
 		out = append(out, mv)
 	}

@@ -44,13 +44,25 @@ func pageOf(e *community.Event, c *community.Content) community.Hash {
 type profile struct {
 	name, about string
 	at          community.Position
+	event       community.Hash // the profile event (its picture is fetched by it)
+	picture     []byte         // the picture's manifest as written (nil: none)
+	pictureID   community.Hash // its blob
+	thumb       []byte         // its thumbnail, checked (see safeThumb)
 }
 
-// profileOf reads a profile body: the display name is its first option, the about text its text.
+// profileOf reads a profile body: the display name is its first option, the about text its text,
+// and its first file, when it is a picture with a thumbnail, the member's picture.
 func profileOf(e *community.Event, c *community.Content) profile {
-	p := profile{about: c.Text, at: e.Position()}
+	p := profile{about: c.Text, at: e.Position(), event: e.ID}
 	if len(c.Options) > 0 {
 		p.name = c.Options[0]
+	}
+	if len(c.Blobs) > 0 {
+		if m, err := community.DecodeManifest(c.Blobs[0]); err == nil {
+			if th := safeThumb(m.Thumb); th != nil && m.Width > 0 {
+				p.picture, p.pictureID, p.thumb = c.Blobs[0], m.ID(), th
+			}
+		}
 	}
 	return p
 }
@@ -239,9 +251,22 @@ func (s *Service) SetProfile(ctx context.Context, id community.Hash, name, about
 	if !ok {
 		return fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
 	}
+	var picture []byte // kept as it is
+	if prof := r.profiles.Load(); prof != nil {
+		picture = (*prof)[string(me)].picture
+	}
+	return s.writeProfileLocked(ctx, r, k, st.Current, name, about, picture)
+}
+
+// writeProfileLocked writes this install's profile: name, about text and picture (a manifest,
+// or nil). r.mu is held.
+func (s *Service) writeProfileLocked(ctx context.Context, r *room, k community.Key, epoch community.Hash, name, about string, picture []byte) error {
 	c := community.NewContent(community.KindProfile)
 	c.Text, c.Options = about, []string{name}
-	body, err := community.SealContent(k, id, st.Current, me, c, s.rand)
+	if picture != nil {
+		c.Blobs = [][]byte{picture}
+	}
+	body, err := community.SealContent(k, r.id, epoch, s.id.PublicKey(), c, s.rand)
 	if err != nil {
 		return err
 	}
@@ -250,8 +275,50 @@ func (s *Service) SetProfile(ctx context.Context, id community.Hash, name, about
 		return err
 	}
 	r.noteProfile(e, c)
-	s.Emit(CommunityChanged{Community: id})
+	s.Emit(CommunityChanged{Community: r.id})
 	return nil
+}
+
+// maxPictureSize bounds a profile picture (the owner's file limit may be lower).
+const maxPictureSize = 20 << 20
+
+// SetProfilePicture gives this install a picture in a community (nil: none any more): sealed and
+// stored as a file, its thumbnail in the profile, so that every member shows it at once. The
+// name and about text stay. A file that is not a picture Kith can read is refused.
+func (s *Service) SetProfilePicture(ctx context.Context, id community.Hash, f *File) error {
+	r, err := s.room(id)
+	if err != nil {
+		return err
+	}
+	name, about, err := s.MyProfile(id)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		k, epoch, err := s.postingKeyLocked(ctx, r, community.Hash{}, nil)
+		if err != nil {
+			return err
+		}
+		return s.writeProfileLocked(ctx, r, k, epoch, name, about, nil)
+	}
+	if f.Size > maxPictureSize {
+		return &sentenceError{msg: fmt.Sprintf("a picture of up to %s can be your profile's: pick a smaller one", SizeWords(maxPictureSize)), kind: ErrBadInput}
+	}
+	blobs, k, epoch, err := s.sealFiles(ctx, r, community.Hash{}, []File{*f})
+	if err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	m, err := community.DecodeManifest(blobs[0])
+	if err != nil || len(m.Thumb) == 0 || m.Width == 0 {
+		if err == nil {
+			_, _ = s.store.DropChunks(id, m.Chunks) // sealed for nothing
+		}
+		return &sentenceError{msg: "Kith cannot read that file as a picture: pick a JPEG or PNG", kind: ErrBadInput}
+	}
+	return s.writeProfileLocked(ctx, r, k, epoch, name, about, blobs[0])
 }
 
 // rawName is a member's name as its author wrote it — its latest profile's since its latest

@@ -69,6 +69,9 @@ type Request struct {
 	MaxFileMiB *int   `json:"max_file_mib,omitempty"`
 	KeepFiles  string `json:"keep_files,omitempty"` // all, opened; empty: unchanged
 	Budget     *int   `json:"budget_mib,omitempty"`
+	// profile --picture PATH (absolute, made so by kithd) | --no-picture.
+	Picture   string `json:"picture,omitempty"`
+	NoPicture bool   `json:"no_picture,omitempty"`
 	Mute       bool   `json:"mute,omitempty"`
 	Unmute     bool   `json:"unmute,omitempty"`
 	Weeks      int    `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
@@ -747,6 +750,8 @@ type MemberJSON struct {
 	InvitedBy string `json:"invited_by"`
 	InviteID  string `json:"invite_id"`
 	JoinedAt  string `json:"joined_at"` // RFC 3339, the admitter's clock
+	// Picture is the blob ID of the member's picture ("" for none): kithd fetch saves it.
+	Picture string `json:"picture"`
 }
 
 func (p *Peer) doMembers(req Request) (Result, error) {
@@ -770,6 +775,9 @@ func (p *Peer) doMembers(req Request) (Result, error) {
 		}
 		if !m.JoinedAt.IsZero() {
 			j.JoinedAt = m.JoinedAt.UTC().Format(time.RFC3339)
+		}
+		if len(m.Picture) > 0 {
+			j.Picture = m.PictureBlob.String()
 		}
 		j.Online, j.Path = p.online(m.Key, m.You)
 		out = append(out, j)

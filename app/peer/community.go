@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 )
 
@@ -23,8 +24,9 @@ type InfoJSON struct {
 
 // ProfileJSON is what `kithd profile --json` prints: this device's profile in the community.
 type ProfileJSON struct {
-	Name  string `json:"name"`
-	About string `json:"about"`
+	Name    string `json:"name"`
+	About   string `json:"about"`
+	Picture string `json:"picture"` // the blob ID of your picture ("" for none)
 }
 
 // doCommunity runs `info`, `profile` and `community edit`.
@@ -38,6 +40,19 @@ func (p *Peer) doCommunity(ctx context.Context, req Request) (Result, error) {
 		name, about, err := p.Svc.MyProfile(id)
 		if err != nil {
 			return Result{}, err
+		}
+		if req.Picture != "" || req.NoPicture {
+			var f *app.File
+			if req.Picture != "" {
+				files, err := localFiles([]string{req.Picture})
+				if err != nil {
+					return Result{}, err
+				}
+				f = &files[0]
+			}
+			if err := p.Svc.SetProfilePicture(ctx, id, f); err != nil {
+				return Result{}, asUsage(err)
+			}
 		}
 		if req.SetName || req.SetAbout {
 			if req.SetName {
@@ -57,7 +72,16 @@ func (p *Peer) doCommunity(ctx context.Context, req Request) (Result, error) {
 		if about != "" {
 			text += "\n    | " + indented(about)
 		}
-		return jsonResult(text, ProfileJSON{Name: name, About: about})
+		out := ProfileJSON{Name: name, About: about}
+		if ms, err := p.Svc.Members(id); err == nil {
+			for _, m := range ms {
+				if m.You && len(m.Picture) > 0 {
+					out.Picture = m.PictureBlob.String()
+					text += "\n    picture: " + out.Picture[:16] + " (kithd fetch saves it)"
+				}
+			}
+		}
+		return jsonResult(text, out)
 	case "community edit":
 		in, err := p.Svc.Info(id)
 		if err != nil {

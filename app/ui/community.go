@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"image"
 	"slices"
 	"sort"
 	"strings"
@@ -22,8 +23,9 @@ import (
 // (communities, then the community's channels), the channel (header, messages, composer) and
 // the members panel.
 type CommunityView struct {
-	s       *Shell
-	content fyne.CanvasObject
+	pictures map[string]memberPicture // the members' pictures by key (Fyne thread)
+	s        *Shell
+	content  fyne.CanvasObject
 
 	commList     *widget.List
 	chanList     *widget.List
@@ -247,7 +249,7 @@ func newCommunityView(s *Shell) *CommunityView {
 			m := v.members[v.listed[i]]
 			box := o.(*fyne.Container)
 			texts := box.Objects[0].(*fyne.Container)
-			box.Objects[1].(*fyne.Container).Objects[0].(*avatar).set(m.Key, m.Name)
+			box.Objects[1].(*fyne.Container).Objects[0].(*avatar).set(m.Key, m.Name, v.pictureOf(m.Key))
 			name := nameOr(m.Name)
 			if m.You {
 				name += " (you)"
@@ -432,12 +434,39 @@ func (v *CommunityView) channel() (app.Channel, bool) {
 
 func (v *CommunityView) setMembers(ms []app.MemberView) {
 	v.members = v.members[:0]
+	pics := map[string]memberPicture{}
+	changed := false
 	for _, m := range ms {
 		if m.Active {
 			v.members = append(v.members, memberRow{MemberView: m})
 		}
+		if len(m.Picture) == 0 {
+			continue
+		}
+		old, ok := v.pictures[string(m.Key)]
+		if !ok || old.blob != m.PictureBlob {
+			old, changed = memberPicture{blob: m.PictureBlob, img: decodeThumb(m.Picture)}, true
+		}
+		pics[string(m.Key)] = old // decoded once
+	}
+	if changed || len(pics) != len(v.pictures) {
+		v.pictures = pics
+		if v.msgs != nil && v.msgs.list != nil {
+			v.msgs.list.Refresh() // the rows' avatars
+		}
 	}
 	v.refreshPresence()
+}
+
+// memberPicture is a member's picture's thumbnail, decoded.
+type memberPicture struct {
+	blob community.Hash
+	img  image.Image
+}
+
+// pictureOf is a member's picture (nil: none).
+func (v *CommunityView) pictureOf(key []byte) image.Image {
+	return v.pictures[string(key)].img
 }
 
 // Member filters the panel offers besides "Invited by …" (one per member who admitted someone).
@@ -916,6 +945,16 @@ func (v *CommunityView) openSwitcher() {
 			}
 		})
 	}()
+}
+
+// me is this install's member row in the shown community (zero before the members load).
+func (v *CommunityView) me() app.MemberView {
+	for _, m := range v.members {
+		if m.You {
+			return m.MemberView
+		}
+	}
+	return app.MemberView{}
 }
 
 // myRole is this install's role in the shown community, from the members list.

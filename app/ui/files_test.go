@@ -154,3 +154,49 @@ func TestPasteIntoTheComposer(t *testing.T) {
 		t.Fatalf("the composer still holds %q", av.composer.Text)
 	}
 }
+
+// TestProfilePictureFromTheDesktop: Ana's picture shows as her avatar at Bo's, in the members
+// panel and beside her messages; Ana's profile dialog shows it with Remove, which takes it away
+// at both.
+func TestProfilePictureFromTheDesktop(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo, ctx := anaAndBo(t, a)
+	av, bv := ana.shell.view, bo.shell.view
+	eventually(t, "Bo's community window", func() bool {
+		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
+	}, bo.q, ana.q)
+	av.msgs.post("my kiln", [32]byte{})
+	img := image.NewRGBA(image.Rect(0, 0, 300, 300))
+	for x := range 300 {
+		img.Set(x, 150, color.RGBA{B: 255, A: 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	f := app.File{Name: "me.png", Size: int64(buf.Len()), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil }}
+	if err := ana.p.Svc.SetProfilePicture(ctx, av.cur, &f); err != nil {
+		t.Fatal(err)
+	}
+	anaKey := av.me().Key
+	shows := func(w fyne.Window, v *CommunityView, want bool) bool {
+		if (v.pictureOf(anaKey) != nil) != want {
+			return false
+		}
+		seen := 0
+		for _, it := range widgetsIn[*avatar](w.Content()) {
+			if it.Visible() && it.pic.Visible() {
+				seen++
+			}
+		}
+		return (seen >= 2) == want // the members panel and a message row
+	}
+	eventually(t, "Ana's picture at Bo's", func() bool { return rowWith(bo, "my kiln") != nil && shows(bo.win, bv, true) }, bo.q, ana.q)
+	av.openProfile()
+	eventually(t, "Ana's profile dialog with her picture", func() bool {
+		top := ana.win.Canvas().Overlays().Top()
+		return top != nil && find(top, "Remove") != nil && find(top, "Remove").Visible()
+	}, ana.q, bo.q)
+	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Remove"))
+	eventually(t, "the picture gone at Bo's", func() bool { return shows(bo.win, bv, false) }, bo.q, ana.q)
+}

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kith-app/kith/app"
@@ -169,13 +170,70 @@ func (v *CommunityView) showProfile(id community.Hash, n, a string) {
 			v.reload(id)
 		})
 	}
-	note := wrapped("Your name and about text here only: each community has its own.")
+	note := wrapped("Your name, picture and about text here only: each community has its own.")
 	note.Importance = widget.LowImportance
-	form := container.NewVBox(note, widget.NewLabel("Name"), name, widget.NewLabel("About you"), about, status, save)
+	form := container.NewVBox(note, v.pictureRow(id, status), widget.NewLabel("Name"), name, widget.NewLabel("About you"), about, status, save)
 	d = dialog.NewCustom("Your profile", "Cancel", form, v.s.win)
 	d.Resize(fyne.NewSize(480, 0))
 	v.infoDialog = d
 	v.s.show(d)
+}
+
+// pictureRow is the profile's picture: the avatar as members see it, "Choose a picture…" (a
+// file chosen is sealed and sent at once) and "Remove"; status says how it went.
+func (v *CommunityView) pictureRow(id community.Hash, status *widget.Label) fyne.CanvasObject {
+	me := v.me()
+	av := newAvatar()
+	av.set(me.Key, me.Name, v.pictureOf(me.Key))
+	big := container.NewGridWrap(fyne.NewSize(64, 64), av)
+	remove := widget.NewButton("Remove", nil)
+	remove.Hidden = v.pictureOf(me.Key) == nil
+	send := func(f *app.File, doing string) {
+		status.SetText(doing)
+		v.s.act(func(ctx context.Context) error { return v.s.svc.SetProfilePicture(ctx, id, f) }, func(err error) {
+			if err != nil {
+				status.SetText(sentence(err))
+				return
+			}
+			status.SetText("")
+			v.reload(id)
+			go func() { // the avatar as it stands now
+				ms, err := v.s.svc.Members(id)
+				v.s.do(func() {
+					if err == nil {
+						v.setMembers(ms)
+					}
+					av.set(me.Key, me.Name, v.pictureOf(me.Key))
+					remove.Hidden = v.pictureOf(me.Key) == nil
+					remove.Refresh()
+				})
+			}()
+		})
+	}
+	remove.OnTapped = func() { send(nil, "Removing your picture…") }
+	choose := widget.NewButton("Choose a picture…", func() {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			u := r.URI()
+			r.Close()
+			status.SetText("Sending your picture…")
+			go func() {
+				f, err := uriFile(u)
+				v.s.do(func() {
+					if err != nil {
+						status.SetText(sentence(err))
+						return
+					}
+					send(&f, "Sending your picture…")
+				})
+			}()
+		}, v.s.win)
+		d.SetFilter(storage.NewExtensionFileFilter([]string{".jpg", ".jpeg", ".png", ".gif", ".webp"}))
+		v.s.show(d)
+	})
+	return container.NewBorder(nil, nil, big, nil, container.NewVBox(choose, remove))
 }
 
 // askForget deletes, after a confirmation, what this device holds of a community it no longer

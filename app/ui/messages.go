@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"image"
 	"image/color"
 	"strings"
 	"time"
@@ -115,6 +116,7 @@ func (l *messageList) makeList() *widget.List {
 			it := o.(*msgItem)
 			it.onMenu = l.showMenu
 			it.onPic = func(r msgRow, a app.Attachment) { l.v.openPicture(r.m, a) }
+			it.pictureOf = l.v.pictureOf
 			it.thumbs = &l.thumbs
 			it.quote.onTap = func() { l.jumpTo(it.row.m.ReplyTo) }
 			it.set(l.rows[i])
@@ -629,22 +631,23 @@ func rowGeometry(day, head, quote, foot, failed bool, text float32) float32 {
 // text, which wraps and can be selected.
 type msgItem struct {
 	widget.BaseWidget
-	day    *widget.Label
-	av     *avatar
-	name   *widget.Label
-	badge  *widget.Label
-	when   *widget.Label
-	text   *widget.Label
-	quote  *tapLabel     // a reply's parent, in one line: a tap jumps to it
-	foot   *widget.Label // reactions, edited, pinned
-	failed *widget.Label
-	head   *fyne.Container
-	menu   *widget.Button // the message's menu (copy, delete), on a group's first row
-	pics   []*thumbView   // the pictures' thumbnails, under the text (community.MaxFiles; unused ones hidden)
-	row    msgRow
-	onMenu func(r msgRow, at fyne.Position, to fyne.CanvasObject) // nil: no menu
-	onPic  func(r msgRow, a app.Attachment)                       // a thumbnail tapped
-	thumbs *thumbCache                                            // decoded thumbnails, shared by the list's rows
+	day       *widget.Label
+	av        *avatar
+	name      *widget.Label
+	badge     *widget.Label
+	when      *widget.Label
+	text      *widget.Label
+	quote     *tapLabel     // a reply's parent, in one line: a tap jumps to it
+	foot      *widget.Label // reactions, edited, pinned
+	failed    *widget.Label
+	head      *fyne.Container
+	menu      *widget.Button // the message's menu (copy, delete), on a group's first row
+	pics      []*thumbView   // the pictures' thumbnails, under the text (community.MaxFiles; unused ones hidden)
+	row       msgRow
+	onMenu    func(r msgRow, at fyne.Position, to fyne.CanvasObject) // nil: no menu
+	onPic     func(r msgRow, a app.Attachment)                       // a thumbnail tapped
+	pictureOf func(key []byte) image.Image                           // a member's picture (nil: none)
+	thumbs    *thumbCache                                            // decoded thumbnails, shared by the list's rows
 }
 
 // TappedSecondary opens the message's menu (right click, or a long press), on any row.
@@ -709,7 +712,7 @@ func (it *msgItem) set(r msgRow) {
 	it.head.Hidden = !r.head
 	it.av.Hidden = !r.head
 	if r.head {
-		it.av.set(r.m.Author, r.m.Name)
+		it.av.set(r.m.Author, r.m.Name, it.pictureOf(r.m.Author))
 		setText(it.name, nameOr(r.m.Name))
 		badge := ""
 		if r.m.Role >= community.RoleModerator {
@@ -989,22 +992,31 @@ type avatar struct {
 	widget.BaseWidget
 	circle *canvas.Circle
 	text   *canvas.Text
+	pic    *canvas.Image // the member's picture, round, over the initials (hidden: none)
 }
 
 func newAvatar() *avatar {
-	a := &avatar{circle: canvas.NewCircle(color.Gray{Y: 0x88}), text: canvas.NewText("", color.White)}
+	a := &avatar{circle: canvas.NewCircle(color.Gray{Y: 0x88}), text: canvas.NewText("", color.White),
+		pic: &canvas.Image{FillMode: canvas.ImageFillCover, ScaleMode: canvas.ImageScaleSmooth}}
 	a.text.TextStyle.Bold = true
 	a.text.Alignment = fyne.TextAlignCenter
+	a.pic.Hidden = true
 	a.ExtendBaseWidget(a)
 	return a
 }
 
-func (a *avatar) set(key []byte, name string) {
+// set shows a member: its picture when it has one (pic, decoded; nil: none), else its initials
+// on a colour of its key.
+func (a *avatar) set(key []byte, name string, pic image.Image) {
 	sum := sha256.Sum256(key)
 	a.circle.FillColor = palette[int(sum[0])%len(palette)]
 	a.text.Text = initials(name)
 	a.circle.Refresh()
 	a.text.Refresh()
+	if a.pic.Image != pic || a.pic.Hidden != (pic == nil) {
+		a.pic.Image, a.pic.Hidden = pic, pic == nil
+		a.pic.Refresh()
+	}
 }
 
 func (a *avatar) MinSize() fyne.Size { return fyne.NewSize(avatarSize, avatarSize) }
@@ -1023,6 +1035,9 @@ func (r *avatarRenderer) Layout(size fyne.Size) {
 	ts := r.a.text.MinSize()
 	r.a.text.Resize(fyne.NewSize(d, ts.Height))
 	r.a.text.Move(fyne.NewPos(0, (d-ts.Height)/2))
+	r.a.pic.CornerRadius = d / 2
+	r.a.pic.Resize(fyne.NewSize(d, d))
+	r.a.pic.Move(fyne.NewPos(0, 0))
 }
 func (r *avatarRenderer) MinSize() fyne.Size { return r.a.MinSize() }
 func (r *avatarRenderer) Refresh() {
@@ -1030,7 +1045,7 @@ func (r *avatarRenderer) Refresh() {
 	canvas.Refresh(r.a)
 }
 func (r *avatarRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.a.circle, r.a.text}
+	return []fyne.CanvasObject{r.a.circle, r.a.text, r.a.pic}
 }
 func (r *avatarRenderer) Destroy() {}
 

@@ -30,6 +30,7 @@ type Service interface {
 	EditCommunity(ctx context.Context, id community.Hash, name, about string, maxMembers int) error
 	MyProfile(id community.Hash) (name, about string, err error)
 	SetProfile(ctx context.Context, id community.Hash, name, about string) error
+	SetProfilePicture(ctx context.Context, id community.Hash, f *app.File) error
 	Members(id community.Hash) ([]app.MemberView, error)
 	Sync(id community.Hash) app.SyncState
 

@@ -622,12 +622,27 @@ var commands = []command{
 		flags: communityFlag, existing: true,
 	},
 	{
-		name: "profile", usage: []string{"profile [--community ID] [--name NAME] [--about TEXT]"},
-		help: []string{"your name and about text here; no flag: show them"},
+		name: "profile", usage: []string{"profile [--community ID] [--name NAME] [--about TEXT]", "    [--picture PATH | --no-picture]"},
+		help: []string{"your name, about text and picture here;", "no flag: show them"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {
 			communityFlag(fs, r)
 			setString(fs, "name", &r.Name, &r.SetName)
 			setString(fs, "about", &r.About, &r.SetAbout)
+			fs.StringVar(&r.Picture, "picture", "", "")
+			fs.BoolVar(&r.NoPicture, "no-picture", false, "")
+		},
+		check: func(r *peer.Request) error {
+			if r.Picture != "" && r.NoPicture {
+				return errors.New("profile: --picture PATH or --no-picture, not both")
+			}
+			if r.Picture != "" { // the running Kith reads it: from its own folder
+				abs, err := filepath.Abs(r.Picture)
+				if err != nil {
+					return fmt.Errorf("profile: --picture %s: %v", r.Picture, err)
+				}
+				r.Picture = abs
+			}
+			return nil
 		},
 		existing: true,
 	},

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +137,49 @@ func TestFileSettingsAtTheCommandLine(t *testing.T) {
 	bo(2, "files", "--budget", "0")
 	if out, _ := bo(0, "files"); !strings.Contains(out, "of a budget of 64 MiB") {
 		t.Fatalf("files: %s", out)
+	}
+}
+
+// TestProfilePictureAtTheCommandLine: `profile --picture PATH` sets your picture (a file that is
+// not a picture is refused), `profile --json` and `members --json` give its blob ID under
+// "picture", another member's `fetch` saves it byte for byte, and `--no-picture` takes it away.
+func TestProfilePictureAtTheCommandLine(t *testing.T) {
+	k := makers(t, "Bo")
+	owner, bo := k[0], k[1]
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	img.Set(10, 10, color.RGBA{R: 255, A: 255})
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ana.png")
+	if err := os.WriteFile(path, pic.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.png"), []byte("not a picture"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	owner(2, "profile", "--picture", filepath.Join(dir, "notes.png"))
+	owner(2, "profile", "--picture", path, "--no-picture")
+	out, _ := owner(0, "profile", "--picture", path, "--json")
+	var prof struct {
+		Picture string `json:"picture"`
+	}
+	if err := json.Unmarshal([]byte(out), &prof); err != nil || len(prof.Picture) != 64 {
+		t.Fatalf("profile --json: %s", out)
+	}
+	within(t, 20*time.Second, "Bo sees the owner's picture", func() bool {
+		out, _ := bo(0, "members", "--json")
+		return strings.Contains(out, `"picture":"`+prof.Picture+`"`)
+	})
+	saved := filepath.Join(dir, "saved.png")
+	bo(0, "fetch", "--out", saved, prof.Picture[:12])
+	if got, err := os.ReadFile(saved); err != nil || !bytes.Equal(got, pic.Bytes()) {
+		t.Fatalf("the picture at Bo's: %d bytes, %v", len(got), err)
+	}
+	out, _ = owner(0, "profile", "--no-picture", "--json")
+	if !strings.Contains(out, `"picture":""`) {
+		t.Fatalf("after --no-picture: %s", out)
 	}
 }

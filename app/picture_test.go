@@ -1,0 +1,83 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"testing"
+	"time"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/apptest"
+)
+
+// TestProfilePicture: a member's picture travels as a file named by its profile, its thumbnail in
+// the profile: another member shows it at once, fetches the picture itself by the profile, and
+// keeps it when the name changes; a file that is not a picture is refused and leaves nothing
+// stored; the picture can be taken away.
+func TestProfilePicture(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
+	img := image.NewRGBA(image.Rect(0, 0, 600, 600))
+	for x := range 600 {
+		img.Set(x, x, color.RGBA{G: 180, A: 255})
+	}
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	f := memFile("me.png", pic.Bytes())
+	if err := ana.Svc.SetProfilePicture(ctx, id, &f); err != nil {
+		t.Fatal(err)
+	}
+	if err := ana.Svc.SetProfile(ctx, id, "Ana O.", "potter"); err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, bo, ana, id)
+	anaAt := func(p *apptest.Peer) app.MemberView {
+		ms, err := p.Svc.Members(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if bytes.Equal(m.Key, ana.Member().Key) {
+				return m
+			}
+		}
+		t.Fatal("Ana is not a member")
+		return app.MemberView{}
+	}
+	m := anaAt(bo)
+	if m.Name != "Ana O." || len(m.Picture) == 0 || m.PictureBlob.IsZero() {
+		t.Fatalf("Ana at Bo's: %q, picture %d bytes", m.Name, len(m.Picture))
+	}
+	if th, _, err := image.DecodeConfig(bytes.NewReader(m.Picture)); err != nil || th.Width != 320 {
+		t.Fatalf("the thumbnail: %+v, %v", th, err)
+	}
+	if err := bo.Svc.FetchFile(ctx, id, m.PictureEvent, m.PictureBlob, []string{ana.Node.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := bo.Svc.SaveFile(id, m.PictureEvent, m.PictureBlob, &got); err != nil || !bytes.Equal(got.Bytes(), pic.Bytes()) {
+		t.Fatalf("the picture at Bo's: %d bytes, %v", got.Len(), err)
+	}
+
+	before, _ := ana.Store.ChunkBytes(id)
+	notes := memFile("notes.png", []byte("not a picture at all"))
+	if err := ana.Svc.SetProfilePicture(ctx, id, &notes); app.KindOf(err) != app.KindBadInput {
+		t.Fatalf("a file that is not a picture: %v", err)
+	}
+	if after, _ := ana.Store.ChunkBytes(id); after != before {
+		t.Fatalf("a refused picture left %d bytes", after-before)
+	}
+	if err := ana.Svc.SetProfilePicture(ctx, id, nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := anaAt(ana); len(m.Picture) != 0 || m.Name != "Ana O." {
+		t.Fatalf("after taking the picture away: %q, %d bytes", m.Name, len(m.Picture))
+	}
+}
