@@ -72,9 +72,9 @@ type Request struct {
 	// profile --picture PATH (absolute, made so by kithd) | --no-picture.
 	Picture   string `json:"picture,omitempty"`
 	NoPicture bool   `json:"no_picture,omitempty"`
-	Mute       bool   `json:"mute,omitempty"`
-	Unmute     bool   `json:"unmute,omitempty"`
-	Weeks      int    `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
+	Mute      bool   `json:"mute,omitempty"`
+	Unmute    bool   `json:"unmute,omitempty"`
+	Weeks     int    `json:"weeks,omitempty"` // insights: how many weeks (0: the default)
 	// Badges: badge MEMBER_ID --title --note; badge-card BADGE_ID.
 	Badge string `json:"badge,omitempty"`
 	// Files: post --file PATH... (absolute paths, made so by kithd); fetch BLOB_ID --out PATH.
