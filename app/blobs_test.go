@@ -7,7 +7,11 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,5 +196,55 @@ func TestFetchFromBadServers(t *testing.T) {
 	defer wrapped.mu.Unlock()
 	if wrapped.chunks < 4 || wrapped.chunks > 8 { // the four missing, some asked of the liar first
 		t.Fatalf("Bo asked for %d chunks, want the 4 missing (and the liar's share again from Ana)", wrapped.chunks)
+	}
+}
+
+// TestDamagedChunkOnDisk: a chunk damaged on this device's disk after it was stored makes
+// SaveFile fail with a sentence, having written nothing past the damage's chunk; the chunk is
+// dropped, the view says the file is not here, and fetching it again mends it.
+func TestDamagedChunkOnDisk(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
+	chans, _ := ana.Svc.Channels(id)
+	doc := make([]byte, 3*community.BlobChunkSize)
+	rand.Read(doc)
+	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", community.Hash{}, []app.File{memFile("kiln.bin", doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := m.Attachments[0].Blob
+	syncFrom(t, ctx, bo, ana, id)
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := app.ChunksOf(bo.Svc, id, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(bo.Dir, "blobs", fmt.Sprintf("%x", id[:]), fmt.Sprintf("%x", chunks[1][:]))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[100] ^= 1
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = bo.Svc.SaveFile(id, m.ID, blob, &out)
+	if app.KindOf(err) != app.KindDamaged || !strings.Contains(app.Sentence(err), "get the file again") || out.Len() > community.BlobChunkSize {
+		t.Fatalf("saving over a damaged chunk: %d bytes written, %v", out.Len(), err)
+	}
+	if v, _, _ := bo.Svc.Message(id, m.ID); v.Attachments[0].Have {
+		t.Fatal("the view says the damaged file is here")
+	}
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := bo.Svc.SaveFile(id, m.ID, blob, &out); err != nil || !bytes.Equal(out.Bytes(), doc) {
+		t.Fatalf("after fetching again: %d bytes, %v", out.Len(), err)
 	}
 }

@@ -417,8 +417,12 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 			return ErrNotHere // deleted meanwhile
 		}
 		p, err := m.OpenChunk(key, i, ct)
-		if err != nil {
-			return err
+		if err != nil { // damaged on this disk since it was checked: drop it, so that it is fetched again
+			_, _ = s.store.DropChunks(id, []community.Hash{h})
+			if v, ok, err := s.Message(id, message); err == nil && ok { // views: not here any more
+				s.Emit(MessageUpdated{Community: id, Message: v})
+			}
+			return fmt.Errorf("%w: a piece of this file was damaged on this device, and Kith dropped it: get the file again from the members online (%v)", community.ErrMalformed, err)
 		}
 		if _, err := w.Write(p); err != nil {
 			return err

@@ -73,6 +73,9 @@ func (v *CommunityView) saveFileAs(m app.Message, a app.Attachment) {
 			if cerr := w.Close(); err == nil {
 				err = cerr
 			}
+			if err != nil {
+				_ = storage.Delete(w.URI()) // nothing half-written is left under the file's name
+			}
 			v.s.do(func() {
 				if err != nil {
 					v.s.show(dialog.NewError(fmt.Errorf("%s", sentence(err)), v.s.win))
