@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -47,10 +49,11 @@ func (s *Store) chunkPath(c CommunityID, h [32]byte) string {
 }
 
 // PutChunks stores chunks of community c, each written whole to a file of its own before it
-// takes its name, so a chunk that is there is never half-written. A chunk already there is left
-// as it is. With durable, each is on the disk when PutChunks returns (one's own files: the
-// message that names them is durable too); chunks fetched from others can be fetched again.
-// added is how many bytes the new chunks take.
+// takes its name, so a chunk that is there is never half-written. A chunk already there whole is
+// left as it is; one left empty or of another size (a crash) is written again. With durable,
+// each is on the disk when PutChunks returns (one's own files: the message that names them is
+// durable too); chunks fetched from others can be fetched again. added is how many bytes the
+// new chunks take. A community this store does not hold (forgotten meanwhile) takes none.
 func (s *Store) PutChunks(c CommunityID, chunks []Chunk, durable bool) (added int64, err error) {
 	if len(chunks) == 0 {
 		return 0, nil
@@ -64,6 +67,16 @@ func (s *Store) PutChunks(c CommunityID, chunks []Chunk, durable bool) (added in
 	}
 	s.blobMu.RLock()
 	defer s.blobMu.RUnlock()
+	err = s.view(func(txn *badger.Txn) error {
+		_, err := txn.Get(communityKey(c))
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, fmt.Errorf("storage: store a file: community %x is not on this device: %w", c[:8], ErrNotFound)
+	}
+	if err != nil {
+		return 0, err
+	}
 	tmp := filepath.Join(s.blobsDir(), "tmp")
 	dirs := map[string]bool{}
 	for _, ch := range chunks {
@@ -71,14 +84,18 @@ func (s *Store) PutChunks(c CommunityID, chunks []Chunk, durable bool) (added in
 			return added, fmt.Errorf("storage: store a file: a chunk of %d bytes is over the %d-byte limit", len(ch.Data), MaxChunkSize)
 		}
 		p := s.chunkPath(c, ch.Hash)
-		if _, err := os.Stat(p); err == nil {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(ch.Data)) {
 			continue
 		}
-		if err := writeChunk(tmp, p, ch.Data, durable); err != nil {
+		made, err := writeChunk(tmp, p, ch.Data, durable)
+		if err != nil {
 			return added, s.writeErr("store a file", err)
 		}
 		added += int64(len(ch.Data))
 		dirs[filepath.Dir(p)] = true
+		if made { // the community's first chunk: its folder, and the folders holding it
+			dirs[s.blobsDir()], dirs[s.dir] = true, true
+		}
 	}
 	if durable {
 		for d := range dirs {
@@ -90,9 +107,9 @@ func (s *Store) PutChunks(c CommunityID, chunks []Chunk, durable bool) (added in
 	return added, nil
 }
 
-// writeChunk writes data to a new file in tmp, then renames it to p; the folders are made
-// when they are missing (the first chunk of a community).
-func writeChunk(tmp, p string, data []byte, durable bool) error {
+// writeChunk writes data to a new file in tmp, then renames it to p; made says the folders
+// were missing and made (the first chunk of a community).
+func writeChunk(tmp, p string, data []byte, durable bool) (made bool, err error) {
 	f, err := os.CreateTemp(tmp, "chunk-*")
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.MkdirAll(tmp, 0o700); err == nil {
@@ -100,7 +117,7 @@ func writeChunk(tmp, p string, data []byte, durable bool) error {
 		}
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = f.Write(data)
 	if err == nil && durable {
@@ -113,6 +130,7 @@ func writeChunk(tmp, p string, data []byte, durable bool) error {
 		err = os.Rename(f.Name(), p)
 		if errors.Is(err, fs.ErrNotExist) {
 			if err = os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
+				made = true
 				err = os.Rename(f.Name(), p)
 			}
 		}
@@ -120,7 +138,7 @@ func writeChunk(tmp, p string, data []byte, durable bool) error {
 	if err != nil {
 		_ = os.Remove(f.Name())
 	}
-	return err
+	return made, err
 }
 
 // Chunk returns a stored chunk, or an error wrapping ErrNotFound. It reads into buf when buf
@@ -130,7 +148,7 @@ func (s *Store) Chunk(c CommunityID, h [32]byte, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer s.inflight.Done()
-	f, err := os.Open(s.chunkPath(c, h))
+	f, err := openShared(s.chunkPath(c, h))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], ErrNotFound)
 	}
@@ -231,26 +249,27 @@ func (s *Store) ChunkBytes(c CommunityID) (int64, error) {
 	return n, nil
 }
 
-// forgetChunks deletes a community's chunks: the folder is first renamed out of the way, so no
-// chunk of it is found while the rest goes. s.blobMu is held.
-func (s *Store) forgetChunks(c CommunityID) error {
+// hideChunks renames a community's folder of chunks out of the way (into tmp/, which Open
+// clears), so that no chunk of it is found from then on, and returns where it went ("": there
+// was none); removeAll deletes it then, without holding the store's locks. s.blobMu is held.
+func (s *Store) hideChunks(c CommunityID) (string, error) {
 	dir := s.communityBlobs(c)
-	gone := filepath.Join(s.blobsDir(), "tmp", "forgotten-"+hex.EncodeToString(c[:8]))
+	gone := filepath.Join(s.blobsDir(), "tmp", "forgotten-"+hex.EncodeToString(c[:8])+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	if err := os.MkdirAll(filepath.Dir(gone), 0o700); err != nil {
-		return err
+		return "", err
 	}
-	_ = os.RemoveAll(gone)
 	if err := os.Rename(dir, gone); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return "", nil
 		}
-		return err
+		return "", err
 	}
-	return os.RemoveAll(gone)
+	return gone, nil
 }
 
-// openBlobs clears what a crash left half-written, and moves chunks a store from before files
-// kept in Badger (prefix 0x0C) out to their files.
+// openBlobs clears what a crash left half-written (and folders Forget left), and moves chunks a
+// store from before files kept in Badger (prefix 0x0C) out to their files; what cannot move now
+// stays for the next start (a chunk that does not read is fetched again when needed).
 func (s *Store) openBlobs() error {
 	if err := os.RemoveAll(filepath.Join(s.blobsDir(), "tmp")); err != nil {
 		return fmt.Errorf("storage: clear %s: %w", filepath.Join(s.blobsDir(), "tmp"), err)
@@ -278,6 +297,7 @@ func (s *Store) openBlobs() error {
 	if err != nil || len(found) == 0 {
 		return err
 	}
+	moved := 0
 	for _, o := range found {
 		var data []byte
 		err := s.db.View(func(txn *badger.Txn) error {
@@ -286,12 +306,18 @@ func (s *Store) openBlobs() error {
 			return err
 		})
 		if err != nil {
-			return err
+			s.log.Warn("a file's chunk could not be read from the database: it is fetched again when needed", "err", err)
+			continue
 		}
-		if _, err := s.PutChunks(o.c, []Chunk{{Hash: o.h, Data: data}}, true); err != nil {
-			return err
+		if _, err := s.PutChunks(o.c, []Chunk{{Hash: o.h, Data: data}}, false); err != nil {
+			s.log.Warn("chunks of files are left in the database for the next start", "err", err)
+			return nil // the next start goes on from here
 		}
+		moved++
 	}
-	s.log.Info("moved files out of the database", "chunks", len(found))
+	if err := syncDir(s.blobsDir()); err != nil {
+		return err
+	}
+	s.log.Info("moved files out of the database", "chunks", moved)
 	return s.db.DropPrefix([]byte{prefixChunk})
 }

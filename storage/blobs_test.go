@@ -15,6 +15,10 @@ func TestChunks(t *testing.T) {
 	dir := t.TempDir()
 	s := openTest(t, dir)
 	c, other := community(1), community(2)
+	for _, cc := range []CommunityID{c, other} {
+		_, err := s.Append(ev(cc, author(1), 1, 1, channel(1), false, "a"))
+		must(t, err)
+	}
 	a, b := Chunk{Hash: hash32("a"), Data: []byte("first")}, Chunk{Hash: hash32("b"), Data: make([]byte, 300<<10)}
 	added, err := s.PutChunks(c, []Chunk{a, b}, true)
 	if err != nil || added != 5+300<<10 {
@@ -68,7 +72,9 @@ func TestChunkFilesOnOpen(t *testing.T) {
 	c := community(1)
 	a := Chunk{Hash: hash32("a"), Data: []byte("kept in Badger")}
 	s := openTest(t, dir)
-	err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(chunkKey(c, a.Hash), a.Data) })
+	_, err := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
+	must(t, err)
+	err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(chunkKey(c, a.Hash), a.Data) })
 	must(t, err)
 	must(t, os.MkdirAll(filepath.Join(dir, "blobs", "tmp"), 0o700))
 	must(t, os.WriteFile(filepath.Join(dir, "blobs", "tmp", "chunk-123"), []byte("half"), 0o600))
@@ -99,5 +105,42 @@ func TestChunkFilesOnOpen(t *testing.T) {
 	}
 	if _, err := s.PutChunks(c, []Chunk{{Hash: hash32("x"), Data: make([]byte, MaxChunkSize+1)}}, false); err == nil {
 		t.Fatal("an oversized chunk was stored")
+	}
+}
+
+// TestChunkFilesRepaired: a chunk file left empty or of another size (a crash after the rename
+// of a chunk that was not synced) reads as not held, and storing its bytes again mends it.
+func TestChunkFilesRepaired(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	c := community(1)
+	_, err0 := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
+	must(t, err0)
+	for name, junk := range map[string][]byte{"empty": {}, "shorter": []byte("the re"), "oversized": make([]byte, MaxChunkSize+1)} {
+		h := hash32(name)
+		must(t, os.MkdirAll(s.communityBlobs(c), 0o700))
+		must(t, os.WriteFile(s.chunkPath(c, h), junk, 0o600))
+		added, err := s.PutChunks(c, []Chunk{{Hash: h, Data: []byte("the real chunk")}}, false)
+		got, gerr := s.Chunk(c, h, nil)
+		if err != nil || added != 14 || gerr != nil || string(got) != "the real chunk" {
+			t.Errorf("%s: PutChunks added %d (%v); the chunk reads %q (%v)", name, added, err, got, gerr)
+		}
+	}
+}
+
+// TestNoChunksAfterForget: a chunk stored after its community was forgotten (a fetch that was
+// under way) is refused, and the forgotten community's folder does not come back.
+func TestNoChunksAfterForget(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	c := community(1)
+	_, err0 := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
+	must(t, err0)
+	_, err := s.PutChunks(c, []Chunk{{Hash: hash32("a"), Data: []byte("x")}}, false)
+	must(t, err)
+	must(t, s.Forget(c))
+	if _, err := s.PutChunks(c, []Chunk{{Hash: hash32("b"), Data: []byte("y")}}, false); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a chunk after Forget: %v", err)
+	}
+	if _, err := os.Stat(s.communityBlobs(c)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the forgotten community's folder came back: %v", err)
 	}
 }

@@ -28,10 +28,15 @@
 // Chunks of files (256 KiB each) live outside Badger: kept in Badger, every one was copied
 // through its log, memtables, flushes and compactions, which held a transfer to a few tens of
 // MiB/s. A chunk file is written in tmp/ and renamed, so one that has its name is whole; one's
-// own chunks are fsynced with their folders (PutChunks' durable), those fetched from others are
-// not (they can be fetched again, and a reader checks each against its hash). Forget renames the
-// community's folder away before deleting it. A store written before this kept chunks under
-// 0x0C; Open moves them out.
+// own chunks are fsynced with their folders (PutChunks' durable; the community's folder, blobs/
+// and dir too when the first chunk made it), those fetched from others are not (they can be
+// fetched again, and a reader checks each against its hash). A chunk file of another size than
+// the chunk (a crash after the rename of one not synced) reads as not held and is written again.
+// PutChunks refuses a community the store does not hold. Forget renames the community's folder
+// into tmp/ under the locks, drops its keys, and deletes the folder after releasing them (Open
+// clears what is left). On Windows chunk files are opened so that they can be deleted or renamed
+// while read. A store written before this kept chunks under 0x0C; Open moves them out (what
+// cannot move stays for the next start).
 //
 // # Durability
 //
