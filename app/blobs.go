@@ -304,6 +304,8 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 						case <-time.After(20 * time.Millisecond):
 						case <-done:
 							return
+						case <-ctx.Done():
+							return
 						}
 						continue
 					}
@@ -356,16 +358,22 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 					failures[peer]++
 					tries := failures[peer]
 					if tries < maxBlobTries && !Refused(err) {
-						queue <- rest // the link, not the member: ask again after a pause
+						if len(rest) > 0 {
+							queue <- rest // the link, not the member: ask again after a pause
+						}
 						mu.Unlock()
 						select {
 						case <-time.After(time.Duration(tries) * 500 * time.Millisecond):
 						case <-done:
 							return
+						case <-ctx.Done():
+							return
 						}
 						continue
 					}
-					giveBack(peer, rest) // this member refuses, or keeps failing: the others take it
+					if len(rest) > 0 {
+						giveBack(peer, rest) // this member refuses, or keeps failing: the others take it
+					}
 					mu.Unlock()
 				}
 			}()

@@ -177,8 +177,12 @@ func (s *Service) sealFile(ctx context.Context, id community.Hash, key community
 	}
 	defer rc.Close()
 	var batch []Chunk
+	var stored []community.Hash // dropped when the file is not sealed whole (cut short, a full disk)
 	flush := func() error {
 		_, err := s.store.PutChunks(id, batch, true) // the message will name them: durable as it is
+		for _, c := range batch {
+			stored = append(stored, c.Hash)
+		}
 		batch = batch[:0]
 		return err
 	}
@@ -196,6 +200,9 @@ func (s *Service) sealFile(ctx context.Context, id community.Hash, key community
 		err = flush()
 	}
 	if err != nil {
+		if _, derr := s.store.DropChunks(id, stored); derr != nil {
+			s.log.Debug("chunks of a file not sent stay", "err", derr)
+		}
 		return nil, fmt.Errorf("app: %s: %w", name, err)
 	}
 	m.Thumb, m.Width, m.Height = thumb, uint32(w), uint32(h)
@@ -224,12 +231,33 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 	if err != nil {
 		return Message{}, err
 	}
+	if channel.IsZero() {
+		return Message{}, &sentenceError{msg: "pick a channel to post in", kind: ErrBadInput}
+	}
 	blobs, key, epoch, err := s.sealFiles(ctx, r, channel, files)
 	if err != nil {
 		return Message{}, err
 	}
 	defer r.mu.Unlock()
-	return s.writeFilesLocked(ctx, r, channel, text, replyTo, blobs, key, epoch)
+	m, err := s.writeFilesLocked(ctx, r, channel, text, replyTo, blobs, key, epoch)
+	if err != nil {
+		s.dropSealed(r.id, blobs)
+	}
+	return m, err
+}
+
+// dropSealed deletes the chunks of files sealed for an event that was not written (each sealing
+// has a salt of its own: no other file names them).
+func (s *Service) dropSealed(id community.Hash, blobs [][]byte) {
+	var hs []community.Hash
+	for _, b := range blobs {
+		if m, err := community.DecodeManifest(b); err == nil {
+			hs = append(hs, m.Chunks...)
+		}
+	}
+	if _, err := s.store.DropChunks(id, hs); err != nil {
+		s.log.Debug("chunks sealed for nothing stay", "err", err)
+	}
 }
 
 // sealFiles seals files with the current key for a post in channel (checked against the
@@ -250,6 +278,7 @@ func (s *Service) sealFiles(ctx context.Context, r *room, channel community.Hash
 		for _, f := range files {
 			m, err := s.sealFile(ctx, r.id, key, f)
 			if err != nil {
+				s.dropSealed(r.id, blobs) // the files before it (its own chunks: see sealFile)
 				return nil, err
 			}
 			blobs = append(blobs, m.Encode())
@@ -272,9 +301,11 @@ func (s *Service) sealFiles(ctx context.Context, r *room, channel community.Hash
 		case attempt == 0: // the key changed meanwhile: seal again with the new one
 			key, epoch = nkey, nepoch
 			r.mu.Unlock()
+			s.dropSealed(r.id, blobs)
 			continue
 		}
 		// It changed again: this time seal under the lock, so that it cannot.
+		s.dropSealed(r.id, blobs)
 		if blobs, err = seal(nkey); err != nil {
 			r.mu.Unlock()
 			return nil, community.Key{}, community.Hash{}, err
@@ -417,12 +448,18 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 			return ErrNotHere // deleted meanwhile
 		}
 		p, err := m.OpenChunk(key, i, ct)
-		if err != nil { // damaged on this disk since it was checked: drop it, so that it is fetched again
+		if err != nil && m.CheckChunk(i, ct) != nil {
+			// Damaged on this disk since it was checked: drop it, so that it is fetched again.
 			_, _ = s.store.DropChunks(id, []community.Hash{h})
 			if v, ok, err := s.Message(id, message); err == nil && ok { // views: not here any more
 				s.Emit(MessageUpdated{Community: id, Message: v})
 			}
 			return fmt.Errorf("%w: a piece of this file was damaged on this device, and Kith dropped it: get the file again from the members online (%v)", community.ErrMalformed, err)
+		}
+		if err != nil {
+			// The chunk is the one its hash names, but this manifest does not open it: the manifest
+			// is wrong (a copy of someone's, changed). The chunk may be another file's: it stays.
+			return fmt.Errorf("%w: this file does not open: its sender's message describes it wrongly (%v)", community.ErrMalformed, err)
 		}
 		if _, err := w.Write(p); err != nil {
 			return err
@@ -478,41 +515,62 @@ func (s *Service) FindFile(id community.Hash, ref string) (message, blob communi
 	return msg, b, nil
 }
 
-// dropFilesOf deletes the chunks of a deleted message's files, but those another message stored
-// here names too (a member could post a copy of someone's manifest, then delete the copy to
-// delete the original's file everywhere). It reads the channels' pages (at most maxScanned
-// events each): deletions are rare. r.mu is held.
+// dropFilesOf deletes the chunks of a deleted message's files, but those another message or a
+// profile stored here names too (a member could post a copy of someone's manifest, or of someone's
+// picture, then delete the copy to delete the original's file everywhere). r.mu is held.
 func (s *Service) dropFilesOf(r *room, message community.Hash, c *community.Content) error {
-	mans := attachmentsOf(c)
-	if len(mans) == 0 {
-		return nil
-	}
+	return s.dropUnnamed(r, message, attachmentsOf(c))
+}
+
+// dropUnnamed deletes the chunks of mans that nothing here names but except: no post (reading
+// the channels' pages, at most maxScanned events each; deletions are rare) and no member's
+// current picture. Chunks that will not go are logged, never an error: the event that asked
+// stands. r.mu is held.
+func (s *Service) dropUnnamed(r *room, except community.Hash, mans []*community.Manifest) error {
 	drop := map[community.Hash]bool{}
 	for _, m := range mans {
 		for _, h := range m.Chunks {
 			drop[h] = true
 		}
 	}
-	err := s.eachInChannels(r.id, r.folder.State().Channels(), func(e *community.Event) bool {
-		if e.ID == message || !isPost(e.Kind) || !e.HasBody() {
+	if len(drop) == 0 {
+		return nil
+	}
+	spare := func(e *community.Event) bool {
+		if e.ID == except || !e.HasBody() {
 			return true
 		}
 		if oc, err := r.keys.Open(e); err == nil && len(oc.Blobs) > 0 {
 			for _, m := range attachmentsOf(oc) {
 				for _, h := range m.Chunks {
-					delete(drop, h) // still named by another message: kept
+					delete(drop, h) // still named: kept
 				}
 			}
 		}
 		return len(drop) > 0
-	})
+	}
+	err := s.eachInChannels(r.id, r.folder.State().Channels(), func(e *community.Event) bool { return !isPost(e.Kind) || spare(e) })
 	if err != nil {
 		return err
+	}
+	if prof := r.profiles.Load(); prof != nil { // members' pictures, as their latest profiles name them
+		for _, p := range *prof {
+			if p.picture == nil {
+				continue
+			}
+			if m, err := community.DecodeManifest(p.picture); err == nil {
+				for _, h := range m.Chunks {
+					delete(drop, h)
+				}
+			}
+		}
 	}
 	hs := make([]community.Hash, 0, len(drop))
 	for h := range drop {
 		hs = append(hs, h)
 	}
-	_, err = s.store.DropChunks(r.id, hs)
-	return err
+	if _, err := s.store.DropChunks(r.id, hs); err != nil {
+		s.log.Warn("files of a deleted message are still on this device", "community", r.id.Short(), "err", err)
+	}
+	return nil
 }

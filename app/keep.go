@@ -49,6 +49,15 @@ func (s *Service) Keeping(id community.Hash) (FileKeeping, error) {
 		BudgetMiB: s.filesBudget(id), Used: used}, nil
 }
 
+// KeepsAll reports whether a community's owner asks members to keep every file.
+func (s *Service) KeepsAll(id community.Hash) (bool, error) {
+	st, err := s.state(id)
+	if err != nil {
+		return false, err
+	}
+	return st.Settings.KeepFiles, nil
+}
+
 // filesBudget is this install's budget for a community's files, in MiB.
 func (s *Service) filesBudget(id community.Hash) int {
 	v, err := s.store.Pref(id, filesBudgetPref)

@@ -81,3 +81,69 @@ func TestProfilePicture(t *testing.T) {
 		t.Fatalf("after taking the picture away: %q, %d bytes", m.Name, len(m.Picture))
 	}
 }
+
+// TestPicturesAndFilesSurviveCopies: a member who posts a copy of another's picture manifest and
+// deletes it, or posts a copy of a file's manifest with its salt changed (its chunks hash right,
+// and do not open), deletes nothing of the originals; a replaced picture's chunks go.
+func TestPicturesAndFilesSurviveCopies(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
+	img := image.NewRGBA(image.Rect(0, 0, 400, 400))
+	for x := range 400 {
+		img.Set(x, x, color.RGBA{G: 180, A: 255})
+	}
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	f := memFile("me.png", pic.Bytes())
+	if err := ana.Svc.SetProfilePicture(ctx, id, &f); err != nil {
+		t.Fatal(err)
+	}
+	chans, _ := ana.Svc.Channels(id)
+	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", [32]byte{}, []app.File{memFile("a.bin", make([]byte, 1000))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, bo, ana, id)
+	var me app.MemberView
+	ms, _ := ana.Svc.Members(id)
+	for _, m := range ms {
+		if m.You {
+			me = m
+		}
+	}
+	copied, err := app.CopyFiles(bo.Svc, id, chans[0].ID, me.PictureEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salted, err := app.CopyFilesSalted(bo.Svc, id, chans[0].ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, ana, bo, id)
+	fm, _, _ := ana.Svc.Message(id, salted)
+	if err := ana.Svc.SaveFile(id, salted, fm.Attachments[0].Blob, &bytes.Buffer{}); app.KindOf(err) != app.KindDamaged {
+		t.Fatalf("opening the salted copy: %v", err)
+	}
+	if err := bo.Svc.DeleteMessage(ctx, id, copied); err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, ana, bo, id)
+	if err := ana.Svc.SaveFile(id, me.PictureEvent, me.PictureBlob, &bytes.Buffer{}); err != nil {
+		t.Fatalf("Ana's picture after a copy's deletion: %v", err)
+	}
+	if err := ana.Svc.SaveFile(id, m.ID, m.Attachments[0].Blob, &bytes.Buffer{}); err != nil {
+		t.Fatalf("Ana's file after she opened a salted copy: %v", err)
+	}
+	before, _ := ana.Store.ChunkBytes(id)
+	g := memFile("new.png", pic.Bytes())
+	if err := ana.Svc.SetProfilePicture(ctx, id, &g); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := ana.Store.ChunkBytes(id); after != before {
+		t.Fatalf("a replaced picture's chunks stayed: %d bytes before, %d after", before, after)
+	}
+}

@@ -284,41 +284,61 @@ const maxPictureSize = 20 << 20
 
 // SetProfilePicture gives this install a picture in a community (nil: none any more): sealed and
 // stored as a file, its thumbnail in the profile, so that every member shows it at once. The
-// name and about text stay. A file that is not a picture Kith can read is refused.
+// name and about text stay. A file that is not a picture Kith can read is refused. The previous
+// picture's chunks go, at this device, unless a message names them too.
 func (s *Service) SetProfilePicture(ctx context.Context, id community.Hash, f *File) error {
 	r, err := s.room(id)
 	if err != nil {
 		return err
 	}
-	name, about, err := s.MyProfile(id)
-	if err != nil {
-		return err
-	}
+	var blobs [][]byte
+	var k community.Key
+	var epoch community.Hash
 	if f == nil {
 		r.mu.Lock()
-		defer r.mu.Unlock()
-		k, epoch, err := s.postingKeyLocked(ctx, r, community.Hash{}, nil)
-		if err != nil {
+		if k, epoch, err = s.postingKeyLocked(ctx, r, community.Hash{}, nil); err != nil {
+			r.mu.Unlock()
 			return err
 		}
-		return s.writeProfileLocked(ctx, r, k, epoch, name, about, nil)
-	}
-	if f.Size > maxPictureSize {
-		return &sentenceError{msg: fmt.Sprintf("a picture of up to %s can be your profile's: pick a smaller one", SizeWords(maxPictureSize)), kind: ErrBadInput}
-	}
-	blobs, k, epoch, err := s.sealFiles(ctx, r, community.Hash{}, []File{*f})
-	if err != nil {
-		return err
+	} else {
+		if f.Size > maxPictureSize {
+			return &sentenceError{msg: fmt.Sprintf("a picture of up to %s can be your profile's: pick a smaller one", SizeWords(maxPictureSize)), kind: ErrBadInput}
+		}
+		if blobs, k, epoch, err = s.sealFiles(ctx, r, community.Hash{}, []File{*f}); err != nil {
+			return err
+		}
+		if m, err := community.DecodeManifest(blobs[0]); err != nil || len(m.Thumb) == 0 || m.Width == 0 {
+			r.mu.Unlock()
+			s.dropSealed(id, blobs)
+			return &sentenceError{msg: "Kith cannot read that file as a picture: pick a JPEG or PNG", kind: ErrBadInput}
+		}
 	}
 	defer r.mu.Unlock()
-	m, err := community.DecodeManifest(blobs[0])
-	if err != nil || len(m.Thumb) == 0 || m.Width == 0 {
-		if err == nil {
-			_, _ = s.store.DropChunks(id, m.Chunks) // sealed for nothing
-		}
-		return &sentenceError{msg: "Kith cannot read that file as a picture: pick a JPEG or PNG", kind: ErrBadInput}
+	// The name and about text as they stand, read under the lock (a SetProfile may have run).
+	me := s.id.PublicKey()
+	st := r.folder.State()
+	name, about := r.rawName(st, me), ""
+	var old profile
+	if prof := r.profiles.Load(); prof != nil {
+		old = (*prof)[string(me)]
+		about = old.about
 	}
-	return s.writeProfileLocked(ctx, r, k, epoch, name, about, blobs[0])
+	var picture []byte
+	if len(blobs) > 0 {
+		picture = blobs[0]
+	}
+	if err := s.writeProfileLocked(ctx, r, k, epoch, name, about, picture); err != nil {
+		s.dropSealed(id, blobs)
+		return err
+	}
+	if old.picture != nil {
+		if m, err := community.DecodeManifest(old.picture); err == nil {
+			if err := s.dropUnnamed(r, community.Hash{}, []*community.Manifest{m}); err != nil {
+				s.log.Debug("the previous picture's chunks stay", "err", err)
+			}
+		}
+	}
+	return nil
 }
 
 // rawName is a member's name as its author wrote it — its latest profile's since its latest

@@ -239,13 +239,15 @@ func (n *Node) RequestStream(ctx context.Context, peerID, proto string, req []by
 		return nil, err
 	}
 	status, err := r.ReadByte()
-	if err == nil && status != statusOK {
-		err = n.notOK(ctx, peerID, proto, status, r)
+	if err != nil {
+		err = fmt.Errorf("p2p: %s from %s: no answer: %w", proto, short(peerID), deadlineOr(ctx, err))
+	} else if status != statusOK {
+		err = n.notOK(ctx, peerID, proto, status, r) // a refusal comes back as Request's does
 	}
 	if err != nil {
 		stop()
 		_ = s.Close()
-		return nil, fmt.Errorf("p2p: %s from %s: %w", proto, short(peerID), deadlineOr(ctx, err))
+		return nil, err
 	}
 	return &answerReader{r: r, s: s, ctx: ctx, stop: func() { stop() }}, nil
 }

@@ -916,7 +916,14 @@ func (p *Peer) doStatus() (Result, error) {
 			fmt.Fprintf(&text, "  %s waiting for approval: `kithd requests`\n", plural(cj.Requests, "request to join", "requests to join"))
 		}
 	}
+	in := map[community.Hash]bool{}
+	for _, c := range cs {
+		in[c.ID] = c.Role != community.RoleNone
+	}
 	for _, j := range p.PendingJoins() {
+		if in[j.Community] { // admitted: the join is ending (its entry goes a moment later)
+			continue
+		}
 		pj := PendingJoinJSON{Community: j.Community.String(), Name: j.Name, Since: j.Since.UTC().Format(time.RFC3339),
 			State: stageName(j.Stage), Attempts: j.Attempts, LastError: j.LastError}
 		if !j.NextTry.IsZero() {

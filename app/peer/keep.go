@@ -22,7 +22,7 @@ const (
 // this device lacks: a new message's as it comes, and the rest after a start, a change of the
 // community (its settings, this device's budget), a member coming online, or every keepRetry
 // while some wait. One file at a time, newest first; a file no member online holds waits; the
-// disk budget stops the community's fetching, said once in the log, until the budget changes.
+// disk budget stops the community's fetching, said in the log, until the community changes.
 func (p *Peer) keepLoop(ctx context.Context, events <-chan app.Event) {
 	defer p.loops.Done()
 	look := map[community.Hash]bool{}    // communities to look through soon
@@ -103,9 +103,8 @@ var errNobodyOnline = errors.New("peer: no member online holds some of the files
 // keepFiles fetches the files of a community this device lacks, when its owner asks members to
 // keep them all; it stops at the disk budget (ErrOverBudget's sentence).
 func (p *Peer) keepFiles(ctx context.Context, id community.Hash) error {
-	k, err := p.Svc.Keeping(id)
-	if err != nil || !k.KeepAll {
-		return nil // not a member (any more), or the owner asks for nothing
+	if keep, err := p.Svc.KeepsAll(id); err != nil || !keep {
+		return nil // not here (any more), or the owner asks for nothing
 	}
 	if member, _ := p.Svc.IsMember(id, p.ID.PublicKey()); !member {
 		return nil

@@ -7,6 +7,8 @@ package ui
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.design/x/clipboard"
 )
@@ -14,10 +16,15 @@ import (
 var (
 	clipOnce sync.Once
 	clipOK   bool
+	clipBusy atomic.Bool // a read is under way (one that never ends keeps the others off)
 )
 
-// clipboardPicture is the PNG picture on the system clipboard, nil when it holds none or the
-// clipboard cannot be read here (no X display: the picture paste is then off, text still pastes).
+// clipWait bounds how long a paste waits for the clipboard's owner to hand its picture over.
+const clipWait = 3 * time.Second
+
+// clipboardPicture is the PNG picture on the system clipboard, nil when it holds none, the
+// clipboard cannot be read here (no X display: the picture paste is then off, text still pastes),
+// or its owner does not answer within clipWait.
 func clipboardPicture() []byte {
 	clipOnce.Do(func() {
 		if err := clipboard.Init(); err != nil {
@@ -26,8 +33,19 @@ func clipboardPicture() []byte {
 		}
 		clipOK = true
 	})
-	if !clipOK {
+	if !clipOK || !clipBusy.CompareAndSwap(false, true) {
 		return nil
 	}
-	return clipboard.Read(clipboard.FmtImage)
+	got := make(chan []byte, 1)
+	go func() { // the library waits for the owner with no deadline of its own
+		defer clipBusy.Store(false)
+		got <- clipboard.Read(clipboard.FmtImage)
+	}()
+	select {
+	case b := <-got:
+		return b
+	case <-time.After(clipWait):
+		slog.Debug("the clipboard's owner did not hand its picture over")
+		return nil
+	}
 }

@@ -140,7 +140,7 @@ func (v *CommunityView) postFiles(id, ch community.Hash, files func() ([]app.Fil
 	replyTo := v.replyTo
 	v.composer.SetText("")
 	v.setReply(app.Message{})
-	v.s.act(func(ctx context.Context) error {
+	v.s.actFor(fileTime, func(ctx context.Context) error {
 		fs, err := files()
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func uriFile(u fyne.URI) (app.File, error) {
 // fetchFile fetches a message's file from the members online; the row says when it is here.
 func (v *CommunityView) fetchFile(m app.Message, a app.Attachment) {
 	id := v.cur
-	v.s.act(func(ctx context.Context) error {
+	v.s.actFor(fileTime, func(ctx context.Context) error {
 		return v.s.net.FetchFile(ctx, id, m.ID, a.Blob)
 	}, func(err error) {
 		if err != nil {

@@ -190,7 +190,7 @@ func (v *CommunityView) pictureRow(id community.Hash, status *widget.Label) fyne
 	remove.Hidden = v.pictureOf(me.Key) == nil
 	send := func(f *app.File, doing string) {
 		status.SetText(doing)
-		v.s.act(func(ctx context.Context) error { return v.s.svc.SetProfilePicture(ctx, id, f) }, func(err error) {
+		v.s.actFor(fileTime, func(ctx context.Context) error { return v.s.svc.SetProfilePicture(ctx, id, f) }, func(err error) {
 			if err != nil {
 				status.SetText(sentence(err))
 				return
@@ -200,7 +200,7 @@ func (v *CommunityView) pictureRow(id community.Hash, status *widget.Label) fyne
 			go func() { // the avatar as it stands now
 				ms, err := v.s.svc.Members(id)
 				v.s.do(func() {
-					if err == nil {
+					if err == nil && v.cur == id {
 						v.setMembers(ms)
 					}
 					av.set(me.Key, me.Name, v.pictureOf(me.Key))

@@ -939,20 +939,19 @@ type composer struct {
 	do        func(func())     // runs on the window's thread (Shell.do)
 }
 
-// TypedShortcut pastes a picture when the clipboard holds one (read off the window's thread),
-// and text otherwise.
+// TypedShortcut pastes text when the clipboard holds some (a spreadsheet's cells come with a
+// picture of them too: the text is what was meant), else the picture it holds, read off the
+// window's thread.
 func (c *composer) TypedShortcut(s fyne.Shortcut) {
 	paste, ok := s.(*fyne.ShortcutPaste)
-	if !ok || c.onPicture == nil || c.do == nil || c.Disabled() {
+	if !ok || c.onPicture == nil || c.do == nil || c.Disabled() || paste.Clipboard == nil || paste.Clipboard.Content() != "" {
 		c.Entry.TypedShortcut(s)
 		return
 	}
 	go func() {
 		if png := clipboardPicture(); len(png) > 0 {
 			c.do(func() { c.onPicture(png) })
-			return
 		}
-		c.do(func() { c.Entry.TypedShortcut(paste) })
 	}()
 }
 

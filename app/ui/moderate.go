@@ -23,13 +23,22 @@ import (
 
 // act runs a service call in the background and reports its outcome on the Fyne thread.
 func (s *Shell) act(call func(ctx context.Context) error, done func(err error)) {
+	s.actFor(time.Minute, call, done)
+}
+
+// actFor is act with another bound on the call: sending or fetching a large file takes longer
+// than a minute on a slow link.
+func (s *Shell) actFor(d time.Duration, call func(ctx context.Context) error, done func(err error)) {
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), d)
 		defer cancel()
 		err := call(ctx)
 		s.do(func() { done(err) })
 	}()
 }
+
+// fileTime bounds sending or fetching files from the desktop.
+const fileTime = 2 * time.Hour
 
 // memberActions are what this install may do to a member, as (button text, confirmation title,
 // confirmation text, confirm button, call).

@@ -34,6 +34,7 @@ const (
 	fullSide      = 1600       // an opened picture is scaled to this side at most
 	maxFullPixels = 50_000_000 // a picture larger than this opens as its thumbnail only
 	maxThumbCache = 300        // decoded thumbnails kept for the rows
+	maxOpenSize   = 64 << 20   // a picture file larger than this is not read into memory to show
 )
 
 // pictures are the attachments of a message that show as pictures: those with a thumbnail.
@@ -173,8 +174,12 @@ func (v *CommunityView) openPicture(m app.Message, a app.Attachment) {
 		}
 		say("Getting the full picture from the members online…")
 	}
+	if a.Size > maxOpenSize {
+		say(fmt.Sprintf("This picture is %s: too large to open here. Save it and open it with another program.", app.SizeWords(a.Size)))
+		return
+	}
 	var full image.Image // written by the call, read by done (after it)
-	s.act(func(ctx context.Context) error {
+	s.actFor(fileTime, func(ctx context.Context) error {
 		if !a.Have {
 			if err := s.net.FetchFile(ctx, id, m.ID, a.Blob); err != nil {
 				return err
