@@ -58,19 +58,9 @@ func PromoteAnyway(s *Service, id, channel community.Hash, text string) (communi
 	if err != nil {
 		return community.Hash{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	c := community.NewContent(community.KindPromotion)
 	c.Channel, c.Text = channel, text
-	body, err := s.sealOwnLocked(s.ctx, r, c)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	e, err := s.writeOwnLocked(s.ctx, r, community.KindPromotion, body, channel)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	return e.ID, nil
+	return writeAnyway(s, r, c)
 }
 
 // SetClock replaces the service's clock. Call it before the service starts any work (the
@@ -121,39 +111,19 @@ func ChunksOf(s *Service, id, message community.Hash) ([]community.Hash, error) 
 // SafeThumb is safeThumb, for its test.
 func SafeThumb(b []byte) []byte { return safeThumb(b) }
 
-// CopyFiles writes a message carrying the manifests of another message's files, as a member
-// that copies them would (its own writer never does).
+// CopyFiles posts a message that carries the files of another message (or of a profile) by
+// copying its manifests, as a member could: the chunks are the original's.
 func CopyFiles(s *Service, id, channel, from community.Hash) (community.Hash, error) {
-	r, err := s.room(id)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	e, _, err := s.store.Event(id, from)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	oc, err := r.keys.Open(e)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := community.NewContent(community.KindMessage)
-	c.Channel, c.Blobs = channel, oc.Blobs
-	body, err := s.sealOwnLocked(s.ctx, r, c)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	ne, err := s.writeOwnLocked(s.ctx, r, community.KindMessage, body, channel)
-	if err != nil {
-		return community.Hash{}, err
-	}
-	return ne.ID, nil
+	return copyFiles(s, id, channel, from, nil)
 }
 
 // CopyFilesSalted posts a copy of a message's manifests with the salt changed: the same chunk
 // hashes (they check), chunks that do not open under this manifest.
 func CopyFilesSalted(s *Service, id, channel, from community.Hash) (community.Hash, error) {
+	return copyFiles(s, id, channel, from, func(m *community.Manifest) { m.Salt[0] ^= 1 })
+}
+
+func copyFiles(s *Service, id, channel, from community.Hash, change func(*community.Manifest)) (community.Hash, error) {
 	r, err := s.room(id)
 	if err != nil {
 		return community.Hash{}, err
@@ -166,26 +136,34 @@ func CopyFilesSalted(s *Service, id, channel, from community.Hash) (community.Ha
 	if err != nil {
 		return community.Hash{}, err
 	}
-	var blobs [][]byte
-	for _, b := range oc.Blobs {
-		m, err := community.DecodeManifest(b)
-		if err != nil {
-			return community.Hash{}, err
+	blobs := oc.Blobs
+	if change != nil {
+		blobs = nil
+		for _, b := range oc.Blobs {
+			m, err := community.DecodeManifest(b)
+			if err != nil {
+				return community.Hash{}, err
+			}
+			change(m)
+			blobs = append(blobs, m.Encode())
 		}
-		m.Salt[0] ^= 1
-		blobs = append(blobs, m.Encode())
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	c := community.NewContent(community.KindMessage)
 	c.Channel, c.Blobs = channel, blobs
+	return writeAnyway(s, r, c)
+}
+
+// writeAnyway seals and writes content as this install, with none of the checks a use-case makes.
+func writeAnyway(s *Service, r *room, c *community.Content) (community.Hash, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	body, err := s.sealOwnLocked(s.ctx, r, c)
 	if err != nil {
 		return community.Hash{}, err
 	}
-	ne, err := s.writeOwnLocked(s.ctx, r, community.KindMessage, body, channel)
+	e, err := s.writeOwnLocked(s.ctx, r, c.Kind(), body, c.Channel)
 	if err != nil {
 		return community.Hash{}, err
 	}
-	return ne.ID, nil
+	return e.ID, nil
 }

@@ -1,7 +1,11 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"testing"
 
 	"github.com/kith-app/kith/app"
@@ -45,4 +49,18 @@ func syncFrom(t *testing.T, ctx context.Context, to, from *apptest.Peer, id comm
 	if err := to.Svc.SyncFrom(ctx, to.Node, from.Node.ID(), id); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pngOf is a w×h PNG picture with a diagonal line (a picture a thumbnail can be made of).
+func pngOf(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range min(w, h) {
+		img.Set(x, x, color.RGBA{G: 180, A: 255})
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/color"
-	"image/png"
 	"testing"
 	"time"
 
@@ -22,15 +20,8 @@ func TestProfilePicture(t *testing.T) {
 	defer cancel()
 	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
 	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
-	img := image.NewRGBA(image.Rect(0, 0, 600, 600))
-	for x := range 600 {
-		img.Set(x, x, color.RGBA{G: 180, A: 255})
-	}
-	var pic bytes.Buffer
-	if err := png.Encode(&pic, img); err != nil {
-		t.Fatal(err)
-	}
-	f := memFile("me.png", pic.Bytes())
+	pic := pngOf(t, 600, 600)
+	f := memFile("me.png", pic)
 	if err := ana.Svc.SetProfilePicture(ctx, id, &f); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +53,7 @@ func TestProfilePicture(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got bytes.Buffer
-	if err := bo.Svc.SaveFile(id, m.PictureEvent, m.PictureBlob, &got); err != nil || !bytes.Equal(got.Bytes(), pic.Bytes()) {
+	if err := bo.Svc.SaveFile(id, m.PictureEvent, m.PictureBlob, &got); err != nil || !bytes.Equal(got.Bytes(), pic) {
 		t.Fatalf("the picture at Bo's: %d bytes, %v", got.Len(), err)
 	}
 
@@ -90,15 +81,8 @@ func TestPicturesAndFilesSurviveCopies(t *testing.T) {
 	defer cancel()
 	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
 	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
-	img := image.NewRGBA(image.Rect(0, 0, 400, 400))
-	for x := range 400 {
-		img.Set(x, x, color.RGBA{G: 180, A: 255})
-	}
-	var pic bytes.Buffer
-	if err := png.Encode(&pic, img); err != nil {
-		t.Fatal(err)
-	}
-	f := memFile("me.png", pic.Bytes())
+	pic := pngOf(t, 400, 400)
+	f := memFile("me.png", pic)
 	if err := ana.Svc.SetProfilePicture(ctx, id, &f); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +123,7 @@ func TestPicturesAndFilesSurviveCopies(t *testing.T) {
 		t.Fatalf("Ana's file after she opened a salted copy: %v", err)
 	}
 	before, _ := ana.Store.ChunkBytes(id)
-	g := memFile("new.png", pic.Bytes())
+	g := memFile("new.png", pic)
 	if err := ana.Svc.SetProfilePicture(ctx, id, &g); err != nil {
 		t.Fatal(err)
 	}

@@ -29,14 +29,8 @@ func TestFilesFromTheDesktop(t *testing.T) {
 	eventually(t, "Bo's community window", func() bool {
 		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
 	}, bo.q, ana.q)
-	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
-	img.Set(1, 1, color.White)
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "glaze test.png")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, pngOf(t, 640, 480), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	test.Type(av.composer, "First look")
@@ -88,16 +82,7 @@ func TestPicturesInTheConversation(t *testing.T) {
 	eventually(t, "Bo's community window", func() bool {
 		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
 	}, bo.q, ana.q)
-	img := image.NewRGBA(image.Rect(0, 0, 900, 600))
-	for x := range 900 {
-		img.Set(x, x%600, color.RGBA{R: 200, A: 255})
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ana.p.Svc.PostFiles(ctx, av.cur, av.curCh, "The kiln, loaded", [32]byte{}, []app.File{{Name: "kiln.png", Size: int64(buf.Len()),
-		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil }}}); err != nil {
+	if _, err := ana.p.Svc.PostFiles(ctx, av.cur, av.curCh, "The kiln, loaded", [32]byte{}, []app.File{memPicture(t, "kiln.png", 900, 600)}); err != nil {
 		t.Fatal(err)
 	}
 	var tv *thumbView
@@ -139,12 +124,7 @@ func TestPasteIntoTheComposer(t *testing.T) {
 	cb.SetContent("kiln at six")
 	av.composer.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
 	eventually(t, "the text pasted", func() bool { return av.composer.Text == "kiln at six" }, ana.q)
-	img := image.NewRGBA(image.Rect(0, 0, 200, 100))
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	av.pastePicture(buf.Bytes())
+	av.pastePicture(pngOf(t, 200, 100))
 	eventually(t, "the pasted picture sent with the text", func() bool {
 		r := rowWith(ana, "kiln at six")
 		return r != nil && len(r.m.Attachments) == 1 && strings.HasPrefix(r.m.Attachments[0].Name, "Pasted picture ") &&
@@ -166,15 +146,7 @@ func TestProfilePictureFromTheDesktop(t *testing.T) {
 		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
 	}, bo.q, ana.q)
 	av.msgs.post("my kiln", [32]byte{})
-	img := image.NewRGBA(image.Rect(0, 0, 300, 300))
-	for x := range 300 {
-		img.Set(x, 150, color.RGBA{B: 255, A: 255})
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	f := app.File{Name: "me.png", Size: int64(buf.Len()), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil }}
+	f := memPicture(t, "me.png", 300, 300)
 	if err := ana.p.Svc.SetProfilePicture(ctx, av.cur, &f); err != nil {
 		t.Fatal(err)
 	}
@@ -199,4 +171,24 @@ func TestProfilePictureFromTheDesktop(t *testing.T) {
 	}, ana.q, bo.q)
 	test.Tap(find(ana.win.Canvas().Overlays().Top(), "Remove"))
 	eventually(t, "the picture gone at Bo's", func() bool { return shows(bo.win, bv, false) }, bo.q, ana.q)
+}
+
+// pngOf is a w×h PNG picture with a line across it.
+func pngOf(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		img.Set(x, x%h, color.RGBA{R: 200, A: 255})
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// memPicture is a w×h PNG picture to send, in memory.
+func memPicture(t testing.TB, name string, w, h int) app.File {
+	b := pngOf(t, w, h)
+	return app.File{Name: name, Size: int64(len(b)), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
 }
