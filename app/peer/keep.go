@@ -28,8 +28,8 @@ const (
 // disk budget stops the community's fetching, said in the log, until the community changes.
 func (p *Peer) keepLoop(ctx context.Context, events <-chan app.Event) {
 	defer p.loops.Done()
-	look := map[community.Hash]bool{}    // communities to look through soon
-	waiting := map[community.Hash]bool{} // communities with files nobody online held
+	look := map[community.Hash]bool{}     // communities to look through soon
+	waiting := map[community.Hash]bool{}  // communities with files nobody online held
 	tries := map[community.Hash]keepTry{} // files nobody online held: when to ask again
 	all := func() {
 		if cs, err := p.Svc.Communities(); err == nil {
