@@ -269,6 +269,26 @@ func (k *kit) reads(ctx context.Context, m *member, community, text string) bool
 	return false
 }
 
+// blobOf is the blob ID of the file named name in m's messages ("" when it has none yet).
+func (k *kit) blobOf(ctx context.Context, m *member, community, name string) string {
+	out, err := k.kithdIn(ctx, m, "messages", "--json", "--community", community, "--limit", "200")
+	if err != nil {
+		return ""
+	}
+	var msgs []peer.MessageJSON
+	if json.Unmarshal([]byte(out), &msgs) != nil {
+		return ""
+	}
+	for _, x := range msgs {
+		for _, a := range x.Attachments {
+			if a.Name == name {
+				return a.BlobID
+			}
+		}
+	}
+	return ""
+}
+
 // waitFor polls cond every 100 ms until it holds, within d (and ctx).
 func waitFor(ctx context.Context, d time.Duration, what string, cond func() bool) error {
 	deadline := time.Now().Add(d)

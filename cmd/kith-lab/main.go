@@ -149,6 +149,7 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 		{"join through the relay", w.joinThroughRelay},
 		{"two homes", w.homes},
 		{"relay stops", w.relayStops},
+		{"a file over a slow link", w.fileOverASlowLink},
 		{"restarts", w.restarts},
 		{"waiting join", w.waiting},
 	} {
@@ -247,6 +248,8 @@ func summarize(rows []row, took time.Duration) string {
 			figures = append(figures, "a-c "+r.Path)
 		case strings.Contains(r.Scenario, "random ports"):
 			figures = append(figures, "a-b "+r.Path)
+		case strings.Contains(r.Scenario, "picture over"):
+			figures = append(figures, r.Path+", "+dur(r.First)+" while the picture went")
 		}
 	}
 	return fmt.Sprintf("kith-lab: %d/%d scenarios met their targets in %.0f s; %s", ok, len(rows), took.Seconds(), strings.Join(figures, "; "))

@@ -79,7 +79,7 @@ func canRun(ctx context.Context) string {
 	if os.Geteuid() != 0 {
 		return "the lab needs root (it creates network namespaces): run it with sudo, or as root as CI does"
 	}
-	for _, tool := range []string{"ip", "nft"} {
+	for _, tool := range []string{"ip", "nft", "tc"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Sprintf("the lab needs %s (apt-get install iproute2 nftables)", tool)
 		}

@@ -2,9 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -302,6 +307,105 @@ func (w *world) relayStops(ctx context.Context) {
 	w.add(r)
 	if err := k.start(ctx, w.relay); err != nil {
 		w.fail("restarting the relay", err)
+	}
+}
+
+// Targets of the file scenario (the issue's: a text sent meanwhile is not held up behind the
+// file, as it is in apps that send files like messages).
+const (
+	fileUplink     = "20mbit" // a's uplink while it serves the file (tc tbf)
+	fileUplinkBits = 20e6
+	fileSize       = 10 << 20
+	textTarget     = time.Second
+)
+
+// fileOverASlowLink: a's uplink is held to 20 Mbit/s (tc's token bucket on its eth0); c fetches
+// a 10 MiB picture a posted, and a posts three texts meanwhile, one after the other. Each reaches
+// c within a second (the time counts kithd's polling, about 0.2 s), not after the queued file;
+// the file goes at half the link's rate or more.
+func (w *world) fileOverASlowLink(ctx context.Context) {
+	const name = "a 10 MiB picture over a 20 Mbit/s uplink; texts meanwhile"
+	k := w.k
+	r := row{Scenario: name, Target: fmt.Sprintf("texts within %v; the file at half the link's rate or more", textTarget)}
+	err := func() error {
+		data := make([]byte, fileSize)
+		if _, err := rand.Read(data); err != nil {
+			return err
+		}
+		path := filepath.Join(k.dir, "first-look.jpg")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+		if _, err := k.kithdIn(ctx, w.a, "post", "--community", w.lab, "--file", path, "a first look"); err != nil {
+			return err
+		}
+		var blob string
+		if err := waitFor(ctx, 20*time.Second, "c to get the message with the picture", func() bool {
+			blob = k.blobOf(ctx, w.c, w.lab, "first-look.jpg")
+			return blob != ""
+		}); err != nil {
+			return err
+		}
+		if _, err := k.lab.in(ctx, w.a.host.ns, "tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", fileUplink, "burst", "32kbit", "latency", "400ms"); err != nil {
+			return err
+		}
+		defer k.lab.in(context.Background(), w.a.host.ns, "tc", "qdisc", "del", "dev", "eth0", "root") //nolint:errcheck // the lab goes anyway
+		idle, err := w.talk(ctx, w.a, w.c, w.lab, "a to c before the picture", 10*time.Second)
+		if err != nil {
+			return err
+		}
+		fetched := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			_, err := k.kithdIn(ctx, w.c, "fetch", "--community", w.lab, "--out", filepath.Join(k.dir, "c-first-look.jpg"), blob)
+			fetched <- err
+		}()
+		if err := sleepCtx(ctx, time.Second); err != nil { // the file under way
+			return err
+		}
+		var during time.Duration // the slowest of three texts while the picture goes
+		for i := range 3 {
+			d, err := w.talk(ctx, w.a, w.c, w.lab, fmt.Sprintf("a to c while the picture goes (%d)", i+1), 30*time.Second)
+			if err != nil {
+				return err
+			}
+			during = max(during, d)
+		}
+		r.First = during
+		if err := <-fetched; err != nil {
+			return fmt.Errorf("c's fetch: %w", err)
+		}
+		took := time.Since(start)
+		rate := float64(fileSize*8) / took.Seconds()
+		r.Path = fmt.Sprintf("file in %.1f s (%.1f Mbit/s); text %.2f s idle", took.Seconds(), rate/1e6, idle.Seconds())
+		got, err := os.ReadFile(filepath.Join(k.dir, "c-first-look.jpg"))
+		switch {
+		case err != nil:
+			return err
+		case !bytes.Equal(got, data):
+			return errors.New("c's copy of the picture differs")
+		case during > textTarget:
+			return fmt.Errorf("a text took %.1f s while the picture went", during.Seconds())
+		case rate < fileUplinkBits/2:
+			return fmt.Errorf("the file went at %.1f Mbit/s over a %s link", rate/1e6, fileUplink)
+		}
+		return nil
+	}()
+	if err != nil {
+		r.Err = firstLine(err.Error())
+	}
+	w.add(r)
+}
+
+// sleepCtx waits d, or less if ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
