@@ -187,3 +187,49 @@ func TestOpenOnFullDiskChild(t *testing.T) {
 		fmt.Println(err)
 	}
 }
+
+// TestChunksOnAFullDisk: storing chunks on a disk that fills (a tmpfs) ends in ErrDiskFull —
+// at the reserve, and, with no reserve, when the disk itself says ENOSPC — and leaves nothing
+// half-written: every chunk stored reads back whole, the one that failed is not held, and no
+// temporary file stays.
+func TestChunksOnAFullDisk(t *testing.T) {
+	for _, reserve := range []int64{0, -1} { // 0: the default reserve; -1: none, until ENOSPC
+		t.Run(fmt.Sprintf("reserve %d", reserve), func(t *testing.T) {
+			mnt := mountTmpfs(t, "150m")
+			s, err := Open(filepath.Join(mnt, "kith"), Options{Logger: testLogger(t), MinFreeBytes: reserve})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			c := community(1)
+			if _, err := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a")); err != nil {
+				t.Fatal(err)
+			}
+			var stored [][32]byte
+			var full error
+			for i := range 400 {
+				ch := Chunk{Hash: hash32("chunk", int64(i)), Data: bytes.Repeat([]byte{byte(i)}, 1<<20)}
+				if _, err := s.PutChunks(c, []Chunk{ch}, false); err != nil {
+					full = err
+					if have, _ := s.HasChunks(c, [][32]byte{ch.Hash}); have[0] {
+						t.Fatalf("the chunk that did not fit is held")
+					}
+					break
+				}
+				stored = append(stored, ch.Hash)
+			}
+			if !errors.Is(full, ErrDiskFull) {
+				t.Fatalf("after %d chunks: %v, want ErrDiskFull", len(stored), full)
+			}
+			for i, h := range stored {
+				got, err := s.Chunk(c, h, nil)
+				if err != nil || len(got) != 1<<20 || got[0] != byte(i) {
+					t.Fatalf("chunk %d of %d: %d bytes, %v", i, len(stored), len(got), err)
+				}
+			}
+			if left, _ := os.ReadDir(filepath.Join(mnt, "kith", "blobs", "tmp")); len(left) != 0 {
+				t.Fatalf("%d temporary files stay", len(left))
+			}
+		})
+	}
+}

@@ -45,6 +45,47 @@ func withFiles(m app.Message) string {
 	return b.String()
 }
 
+// otherFiles are a message's files that are not shown as pictures: each has a button in its row.
+func otherFiles(atts []app.Attachment) []app.Attachment {
+	var out []app.Attachment
+	for _, a := range atts {
+		if len(a.Thumb) == 0 || a.Width == 0 || a.Height == 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// fileButtonText is a file's button: Save when it is on this device, else Get.
+func fileButtonText(a app.Attachment) string {
+	verb := "Save"
+	if !a.Have {
+		verb = "Get"
+	}
+	return fmt.Sprintf("%s %s (%s)", verb, clip(community.Printable(a.Name, false), 40), app.SizeWords(a.Size))
+}
+
+// fileButtonHeight is the height a file's button takes in a row.
+func fileButtonHeight() float32 { return lineHeight() }
+
+// filesHeight is the height of a row's file buttons.
+func filesHeight(atts []app.Attachment) float32 {
+	return float32(len(otherFiles(atts))) * fileButtonHeight()
+}
+
+// saveOrGet is a file button's action: save the file when it is here, else get it from the
+// members online (the row then says it is here, and the button Save).
+func (v *CommunityView) saveOrGet(m app.Message, a app.Attachment) {
+	switch {
+	case a.Have:
+		v.saveFileAs(m, a)
+	case v.s.net != nil:
+		v.fetchFile(m, a)
+	default:
+		v.s.show(dialog.NewInformation("Not here yet", "This file is not on this device yet: it comes from the members once Kith is online.", v.s.win))
+	}
+}
+
 // fileItems are a message's menu items for its files: show a picture, save a file.
 func (v *CommunityView) fileItems(m app.Message) []*fyne.MenuItem {
 	var items []*fyne.MenuItem

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"github.com/kith-app/kith/app"
 )
 
@@ -191,4 +192,35 @@ func pngOf(t testing.TB, w, h int) []byte {
 func memPicture(t testing.TB, name string, w, h int) app.File {
 	b := pngOf(t, w, h)
 	return app.File{Name: name, Size: int64(len(b)), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+}
+
+// TestFileButtonsInTheConversation: a file that is not a picture has a button in its row: Save
+// at the sender's, Get at Bo's, where a tap fetches it from the members online and the button
+// becomes Save; Save opens the save dialog.
+func TestFileButtonsInTheConversation(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo, ctx := anaAndBo(t, a)
+	av, bv := ana.shell.view, bo.shell.view
+	eventually(t, "Bo's community window", func() bool {
+		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
+	}, bo.q, ana.q)
+	notes := make([]byte, 300<<10)
+	if _, err := ana.p.Svc.PostFiles(ctx, av.cur, av.curCh, "the kiln log", [32]byte{}, []app.File{{Name: "kiln-log.csv", Size: int64(len(notes)),
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(notes)), nil }}}); err != nil {
+		t.Fatal(err)
+	}
+	button := func(w fyne.Window, prefix string) *widget.Button {
+		for _, b := range widgetsIn[*widget.Button](w.Content()) {
+			if b.Visible() && strings.HasPrefix(b.Text, prefix) {
+				return b
+			}
+		}
+		return nil
+	}
+	eventually(t, "Ana's Save button", func() bool { return button(ana.win, "Save kiln-log.csv (300 KiB)") != nil }, ana.q, bo.q)
+	eventually(t, "Bo's Get button", func() bool { return button(bo.win, "Get kiln-log.csv (300 KiB)") != nil }, bo.q, ana.q)
+	test.Tap(button(bo.win, "Get kiln-log.csv"))
+	eventually(t, "Bo's Save button once the file is here", func() bool { return button(bo.win, "Save kiln-log.csv") != nil }, bo.q, ana.q)
+	test.Tap(button(bo.win, "Save kiln-log.csv"))
+	eventually(t, "the save dialog", func() bool { return bo.win.Canvas().Overlays().Top() != nil }, bo.q, ana.q)
 }

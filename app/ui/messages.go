@@ -116,6 +116,7 @@ func (l *messageList) makeList() *widget.List {
 			it := o.(*msgItem)
 			it.onMenu = l.showMenu
 			it.onPic = func(r msgRow, a app.Attachment) { l.v.openPicture(r.m, a) }
+			it.onFile = func(r msgRow, a app.Attachment) { l.v.saveOrGet(r.m, a) }
 			it.pictureOf = l.v.pictureOf
 			it.thumbs = &l.thumbs
 			it.quote.onTap = func() { l.jumpTo(it.row.m.ReplyTo) }
@@ -585,6 +586,7 @@ func (l *messageList) rowHeight(i int) float32 {
 		r.textH, r.textW = l.measure.MinSize().Height, w
 	}
 	_, pics := picsGeometry(r.m.Attachments, textWidth(l.width-theme.ScrollBarSize()))
+	pics += filesHeight(r.m.Attachments)
 	return rowGeometry(r.day != "", r.head, r.quote != "", footOf(r.m) != "", r.failed != "", r.textH+pics)
 }
 
@@ -641,11 +643,13 @@ type msgItem struct {
 	foot      *widget.Label // reactions, edited, pinned
 	failed    *widget.Label
 	head      *fyne.Container
-	menu      *widget.Button // the message's menu (copy, delete), on a group's first row
-	pics      []*thumbView   // the pictures' thumbnails, under the text (community.MaxFiles; unused ones hidden)
+	menu      *widget.Button   // the message's menu (copy, delete), on a group's first row
+	pics      []*thumbView     // the pictures' thumbnails, under the text (community.MaxFiles; unused ones hidden)
+	files     []*widget.Button // a Save (or Get) button for each other file, under the pictures
 	row       msgRow
 	onMenu    func(r msgRow, at fyne.Position, to fyne.CanvasObject) // nil: no menu
 	onPic     func(r msgRow, a app.Attachment)                       // a thumbnail tapped
+	onFile    func(r msgRow, a app.Attachment)                       // a file's button tapped
 	pictureOf func(key []byte) image.Image                           // a member's picture (nil: none)
 	thumbs    *thumbCache                                            // decoded thumbnails, shared by the list's rows
 }
@@ -698,6 +702,11 @@ func newMsgItem() *msgItem {
 			}
 		}
 		it.pics = append(it.pics, tv)
+		b := widget.NewButtonWithIcon("", theme.DownloadIcon(), nil)
+		b.Importance = widget.LowImportance
+		b.Alignment = widget.ButtonAlignLeading
+		b.Hidden = true
+		it.files = append(it.files, b)
 	}
 	it.ExtendBaseWidget(it)
 	return it
@@ -743,6 +752,22 @@ func (it *msgItem) set(r msgRow) {
 		}
 		tv.Hidden = i >= len(pics)
 	}
+	files := otherFiles(r.m.Attachments)
+	for i, b := range it.files {
+		b.Hidden = i >= len(files)
+		if b.Hidden {
+			continue
+		}
+		a := files[i]
+		if t := fileButtonText(a); b.Text != t {
+			b.SetText(t)
+		}
+		b.OnTapped = func() {
+			if it.onFile != nil {
+				it.onFile(it.row, a)
+			}
+		}
+	}
 	it.Refresh()
 }
 
@@ -757,6 +782,9 @@ func (it *msgItem) CreateRenderer() fyne.WidgetRenderer {
 	r.objs = []fyne.CanvasObject{it.day, it.av, it.head, it.quote, it.text, it.foot, it.failed}
 	for _, tv := range it.pics {
 		r.objs = append(r.objs, tv)
+	}
+	for _, b := range it.files {
+		r.objs = append(r.objs, b)
 	}
 	return r
 }
@@ -816,6 +844,14 @@ func (m *msgLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		it.pics[i].Move(fyne.NewPos(x+rc.at.X, y+rc.at.Y))
 	}
 	y += ph
+	for _, b := range it.files {
+		if b.Hidden {
+			continue
+		}
+		b.Resize(fyne.NewSize(fyne.Min(b.MinSize().Width, w), fileButtonHeight()))
+		b.Move(fyne.NewPos(x, y))
+		y += fileButtonHeight()
+	}
 	if it.foot.Visible() {
 		it.foot.Resize(fyne.NewSize(w, captionHeight()))
 		it.foot.Move(fyne.NewPos(x, y))
