@@ -385,6 +385,16 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 	}
 	cancel()
 	wg.Wait()
+	if e, ok, err := s.store.Event(id, message); err == nil && (!ok || !e.HasBody()) {
+		// Deleted while its file came: the deletion dropped what was here then; what came since
+		// goes too.
+		if r, err := s.room(id); err == nil {
+			r.mu.Lock()
+			_ = s.dropUnnamed(r, message, []*community.Manifest{man})
+			r.mu.Unlock()
+		}
+		return &sentenceError{msg: "that message was deleted while its file came: nothing of it is kept", kind: ErrBadInput}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	switch {

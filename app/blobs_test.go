@@ -248,3 +248,61 @@ func TestDamagedChunkOnDisk(t *testing.T) {
 		t.Fatalf("after fetching again: %d bytes, %v", out.Len(), err)
 	}
 }
+
+// TestDeletedWhileItsFileCame: a message deleted while a member fetches its file leaves nothing
+// of the file there: the fetch ends with a sentence and drops what came.
+func TestDeletedWhileItsFileCame(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ana, bo, half := apptest.NewPeer(t), apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo", half: "Half"})
+	chans, _ := ana.Svc.Channels(id)
+	doc := make([]byte, 4*community.BlobChunkSize)
+	rand.Read(doc)
+	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", community.Hash{}, []app.File{memFile("draft.bin", doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, bo, ana, id)
+	chunks, err := app.ChunksOf(ana.Svc, id, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byHash := map[community.Hash][]byte{}
+	for _, h := range chunks {
+		c, _, _ := ana.Local.Store.Chunk(id, h, nil)
+		byHash[h] = c
+	}
+	// Half serves the chunks, but first Ana deletes the message and Bo learns of it.
+	var once sync.Once
+	half.Node.HandleStream(app.ProtoBlob, 1024, func(_ context.Context, _ ed25519.PublicKey, req []byte) (func(io.Writer) error, error) {
+		once.Do(func() {
+			if err := ana.Svc.DeleteMessage(ctx, id, m.ID); err != nil {
+				t.Error(err)
+			}
+			syncFrom(t, ctx, bo, ana, id)
+		})
+		n := int(req[33])
+		return func(w io.Writer) error {
+			for i := range n {
+				var h community.Hash
+				copy(h[:], req[34+32*i:])
+				c := byHash[h]
+				if _, err := w.Write(append(binary.AppendUvarint([]byte{1}, uint64(len(c))), c...)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil
+	})
+	if err := bo.Node.Connect(ctx, half.Node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	err = bo.Svc.FetchFile(ctx, id, m.ID, m.Attachments[0].Blob, []string{half.Node.ID()})
+	if app.KindOf(err) != app.KindBadInput || !strings.Contains(app.Sentence(err), "deleted while its file came") {
+		t.Fatalf("a fetch of a message deleted meanwhile: %v", err)
+	}
+	if n, _ := bo.Local.Store.ChunkBytes(id); n != 0 {
+		t.Fatalf("%d bytes of the deleted message's file stay", n)
+	}
+}
