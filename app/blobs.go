@@ -194,7 +194,7 @@ var ErrNobodyHasIt = errors.New("app: no member reachable holds all of that file
 // once, a batch of chunks at a time, each chunk checked against its hash before it is stored.
 // What came stays when the fetch is cut short; the next fetch asks only for the rest.
 func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Hash, peers []string) error {
-	man, err := s.manifestOf(id, message, blob)
+	man, _, err := s.manifestOf(id, message, blob)
 	if err != nil {
 		return err
 	}
@@ -423,27 +423,27 @@ func (s *Service) askChunks(ctx context.Context, n Network, peer string, id comm
 	return readBlobAnswer(bufio.NewReaderSize(rc, 64<<10), len(ask), buf, each)
 }
 
-// manifestOf is a message's file's manifest.
-func (s *Service) manifestOf(id, message, blob community.Hash) (*community.Manifest, error) {
+// manifestOf is a message's (or a profile's) file's manifest, and the event that carries it.
+func (s *Service) manifestOf(id, message, blob community.Hash) (*community.Manifest, *community.Event, error) {
 	r, err := s.room(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e, ok, err := s.store.Event(id, message)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok || !(isPost(e.Kind) || e.Kind == community.KindProfile) || !e.HasBody() {
-		return nil, &sentenceError{msg: "that message is not on this device, or was deleted", kind: ErrBadInput}
+		return nil, nil, &sentenceError{msg: "that message is not on this device, or was deleted", kind: ErrBadInput}
 	}
 	c, err := r.keys.Open(e)
 	if err != nil {
-		return nil, fmt.Errorf("app: this device cannot read that message yet: %w", err)
+		return nil, nil, fmt.Errorf("app: this device cannot read that message yet: %w", err)
 	}
 	for _, m := range attachmentsOf(c) {
 		if m.ID() == blob {
-			return m, nil
+			return m, e, nil
 		}
 	}
-	return nil, &sentenceError{msg: "that message has no such file", kind: ErrBadInput}
+	return nil, nil, &sentenceError{msg: "that message has no such file", kind: ErrBadInput}
 }

@@ -13,15 +13,18 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // pictures a thumbnail is made of
+	_ "image/gif" // pictures a thumbnail is made of (and ReadPicture reads)
 	"image/jpeg"
 	_ "image/png"
 	"io"
 	"mime"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/image/draw"
+	_ "golang.org/x/image/webp"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -90,20 +93,11 @@ func (s *Service) withAttachments(id community.Hash, m Message, c *community.Con
 		a := Attachment{Blob: man.ID(), Name: man.Name, Mime: man.Mime, Size: int64(man.Size),
 			Width: int(man.Width), Height: int(man.Height), Thumb: safeThumb(man.Thumb)}
 		if have, err := s.store.HasChunks(id, man.Chunks); err == nil {
-			a.Have = !slicesContains(have, false)
+			a.Have = !slices.Contains(have, false)
 		}
 		m.Attachments = append(m.Attachments, a)
 	}
 	return m
-}
-
-func slicesContains(bs []bool, v bool) bool {
-	for _, b := range bs {
-		if b == v {
-			return true
-		}
-	}
-	return false
 }
 
 // thumbnail makes a small JPEG of a picture (its longer side at most 320 pixels), and gives its
@@ -114,27 +108,10 @@ func thumbnail(f File) (thumb []byte, w, h int, ok bool) {
 		return nil, 0, 0, false
 	}
 	defer rc.Close()
-	head := bufio.NewReader(io.LimitReader(rc, f.Size))
-	peek, _ := head.Peek(64 << 10)
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(peek))
-	if err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxPictureArea {
+	small, w, h, err := ReadPicture(io.LimitReader(rc, f.Size), maxThumbSide)
+	if err != nil {
 		return nil, 0, 0, false // not a picture Kith reads, or too big to decode safely: sent as a file
 	}
-	img, _, err := image.Decode(head)
-	if err != nil {
-		return nil, 0, 0, false
-	}
-	b := img.Bounds()
-	w, h = b.Dx(), b.Dy()
-	if w <= 0 || h <= 0 || w > 1<<16 || h > 1<<16 {
-		return nil, 0, 0, false
-	}
-	tw, th := w, h
-	if longest := max(w, h); longest > 320 {
-		tw, th = max(1, w*320/longest), max(1, h*320/longest)
-	}
-	small := image.NewRGBA(image.Rect(0, 0, tw, th))
-	draw.CatmullRom.Scale(small, small.Bounds(), img, b, draw.Src, nil)
 	for _, q := range []int{75, 55, 35} {
 		var buf bytes.Buffer
 		if err := jpeg.Encode(&buf, small, &jpeg.Options{Quality: q}); err == nil && buf.Len() <= community.MaxThumbSize {
@@ -142,6 +119,37 @@ func thumbnail(f File) (thumb []byte, w, h int, ok bool) {
 		}
 	}
 	return nil, w, h, true
+}
+
+// ErrNotAPicture is ReadPicture's answer for bytes it does not read as a picture, or one too
+// large to decode safely.
+var ErrNotAPicture = errors.New("app: not a picture Kith reads (JPEG, PNG, GIF or WebP of at most 50 million pixels)")
+
+// ReadPicture decodes a picture (JPEG, PNG, GIF, WebP), refusing one whose header claims more
+// than maxPictureArea pixels before decoding it, and scales it to maxSide a side at most; w and
+// h are its own size.
+func ReadPicture(r io.Reader, maxSide int) (img image.Image, w, h int, err error) {
+	head := bufio.NewReader(r)
+	peek, _ := head.Peek(64 << 10)
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(peek))
+	if err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxPictureArea {
+		return nil, 0, 0, ErrNotAPicture
+	}
+	pic, _, err := image.Decode(head)
+	if err != nil {
+		return nil, 0, 0, ErrNotAPicture
+	}
+	b := pic.Bounds()
+	w, h = b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 || w > 1<<16 || h > 1<<16 {
+		return nil, 0, 0, ErrNotAPicture
+	}
+	if longest := max(w, h); longest > maxSide {
+		small := image.NewRGBA(image.Rect(0, 0, max(1, w*maxSide/longest), max(1, h*maxSide/longest)))
+		draw.CatmullRom.Scale(small, small.Bounds(), pic, b, draw.Src, nil)
+		return small, w, h, nil
+	}
+	return pic, w, h, nil
 }
 
 // sealFile reads f, seals it with the epoch key and stores its chunks a few at a time (a file
@@ -314,6 +322,19 @@ func (s *Service) sealFiles(ctx context.Context, r *room, channel community.Hash
 	}
 }
 
+// LocalFile is a file on this computer to send, opened when it is read; a folder is refused in
+// a sentence (ErrBadInput).
+func LocalFile(path string) (File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return File{}, fmt.Errorf("cannot send %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return File{}, &sentenceError{msg: fmt.Sprintf("%s is not a file: send the files in it one by one", path), kind: ErrBadInput}
+	}
+	return File{Name: filepath.Base(path), Size: fi.Size(), Open: func() (io.ReadCloser, error) { return os.Open(path) }}, nil
+}
+
 // checkFiles checks a post's files against the community's file limit, and that their manifests
 // fit in one message (a manifest names each chunk; a picture's carries a thumbnail).
 func checkFiles(st *community.State, files []File) error {
@@ -362,6 +383,8 @@ func (s *Service) postingKeyLocked(ctx context.Context, r *room, channel communi
 	role := st.RoleOf(s.id.PublicKey())
 	ch, ok := st.Channel(channel)
 	switch {
+	case role == community.RoleNone && channel.IsZero():
+		return community.Key{}, community.Hash{}, notAllowed("you are no longer a member of %q", st.Name)
 	case role == community.RoleNone:
 		return community.Key{}, community.Hash{}, notAllowed("you are no longer a member of %q, so you cannot post there", st.Name)
 	case channel.IsZero(): // not a post (a profile): no channel to check
@@ -418,11 +441,7 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 	if err != nil {
 		return err
 	}
-	m, err := s.manifestOf(id, message, blob)
-	if err != nil {
-		return err
-	}
-	e, _, err := s.store.Event(id, message)
+	m, e, err := s.manifestOf(id, message, blob)
 	if err != nil {
 		return err
 	}
@@ -435,7 +454,7 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if slicesContains(have, false) {
+	if slices.Contains(have, false) {
 		return ErrNotHere
 	}
 	buf := make([]byte, 0, community.BlobChunkSize+16)

@@ -134,15 +134,13 @@ func (s *Service) MissingFiles(id community.Hash) ([]FileRef, error) {
 		if err != nil || len(c.Blobs) == 0 {
 			return true
 		}
-		if _, ok, err := s.Message(id, e.ID); err != nil || !ok { // deleted, voided, hidden
+		v, ok, err := s.Message(id, e.ID) // as views show it: none when deleted, voided, hidden
+		if err != nil || !ok {
 			return true
 		}
-		for _, m := range attachmentsOf(c) {
-			if int64(m.Size) > limit {
-				continue
-			}
-			if have, err := s.store.HasChunks(id, m.Chunks); err == nil && slicesContains(have, false) {
-				out = append(out, FileRef{Message: e.ID, Blob: m.ID(), Size: int64(m.Size)})
+		for _, a := range v.Attachments {
+			if !a.Have && a.Size <= limit {
+				out = append(out, FileRef{Message: e.ID, Blob: a.Blob, Size: a.Size})
 			}
 		}
 		return true

@@ -232,30 +232,25 @@ func (s *Service) SetProfile(ctx context.Context, id community.Hash, name, about
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st := r.folder.State()
 	me := s.id.PublicKey()
-	if st.RoleOf(me) == community.RoleNone {
-		return notAllowed("you are no longer a member of %q", st.Name)
-	}
-	names := r.shownNames(st)
-	key := community.NameKey(name)
-	for _, m := range st.Members() {
-		if !m.Key.Equal(me) && m.Active && community.NameKey(strings.TrimSuffix(names.names[string(m.Key)], twinSuffix(m.Key))) == key {
-			return fmt.Errorf("%w: another member of %q is called %s: pick another name", community.ErrNameTaken, st.Name, names.names[string(m.Key)])
+	k, epoch, err := s.postingKeyLocked(ctx, r, community.Hash{}, func(st *community.State) error {
+		names := r.shownNames(st)
+		key := community.NameKey(name)
+		for _, m := range st.Members() {
+			if !m.Key.Equal(me) && m.Active && community.NameKey(strings.TrimSuffix(names.names[string(m.Key)], twinSuffix(m.Key))) == key {
+				return fmt.Errorf("%w: another member of %q is called %s: pick another name", community.ErrNameTaken, st.Name, names.names[string(m.Key)])
+			}
 		}
-	}
-	if st, err = s.sealingStateLocked(ctx, r); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
-	}
-	k, ok := r.keys.Key(st.Current)
-	if !ok {
-		return fmt.Errorf("app: this device does not have the current key of %q yet: it arrives from a member when one is online", st.Name)
 	}
 	var picture []byte // kept as it is
 	if prof := r.profiles.Load(); prof != nil {
 		picture = (*prof)[string(me)].picture
 	}
-	return s.writeProfileLocked(ctx, r, k, st.Current, name, about, picture)
+	return s.writeProfileLocked(ctx, r, k, epoch, name, about, picture)
 }
 
 // writeProfileLocked writes this install's profile: name, about text and picture (a manifest,

@@ -27,14 +27,6 @@ type Chunk struct {
 	Data []byte
 }
 
-// chunkKey is the key chunks had in Badger before they moved to files: 0x0C | c | hash. Open
-// moves what a store still holds there (see moveChunks).
-func chunkKey(c CommunityID, h [32]byte) []byte {
-	k := key(prefixChunk, 2*hashLen)
-	k = append(k, c[:]...)
-	return append(k, h[:]...)
-}
-
 // blobsDir is the folder of every community's chunks; tmp, inside it, holds chunks being written.
 func (s *Store) blobsDir() string { return filepath.Join(s.dir, "blobs") }
 
@@ -267,57 +259,10 @@ func (s *Store) hideChunks(c CommunityID) (string, error) {
 	return gone, nil
 }
 
-// openBlobs clears what a crash left half-written (and folders Forget left), and moves chunks a
-// store from before files kept in Badger (prefix 0x0C) out to their files; what cannot move now
-// stays for the next start (a chunk that does not read is fetched again when needed).
+// openBlobs clears what a crash left half-written, and folders Forget left.
 func (s *Store) openBlobs() error {
 	if err := os.RemoveAll(filepath.Join(s.blobsDir(), "tmp")); err != nil {
 		return fmt.Errorf("storage: clear %s: %w", filepath.Join(s.blobsDir(), "tmp"), err)
 	}
-	type old struct {
-		c CommunityID
-		h [32]byte
-	}
-	var found []old
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixChunk}})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := it.Item().Key()
-			if len(k) != 1+2*hashLen {
-				continue
-			}
-			var o old
-			copy(o.c[:], k[1:])
-			copy(o.h[:], k[1+hashLen:])
-			found = append(found, o)
-		}
-		return nil
-	})
-	if err != nil || len(found) == 0 {
-		return err
-	}
-	moved := 0
-	for _, o := range found {
-		var data []byte
-		err := s.db.View(func(txn *badger.Txn) error {
-			var err error
-			data, err = getValue(txn, chunkKey(o.c, o.h))
-			return err
-		})
-		if err != nil {
-			s.log.Warn("a file's chunk could not be read from the database: it is fetched again when needed", "err", err)
-			continue
-		}
-		if _, err := s.PutChunks(o.c, []Chunk{{Hash: o.h, Data: data}}, false); err != nil {
-			s.log.Warn("chunks of files are left in the database for the next start", "err", err)
-			return nil // the next start goes on from here
-		}
-		moved++
-	}
-	if err := syncDir(s.blobsDir()); err != nil {
-		return err
-	}
-	s.log.Info("moved files out of the database", "chunks", moved)
-	return s.db.DropPrefix([]byte{prefixChunk})
+	return nil
 }

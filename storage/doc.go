@@ -30,13 +30,14 @@
 // MiB/s. A chunk file is written in tmp/ and renamed, so one that has its name is whole; one's
 // own chunks are fsynced with their folders (PutChunks' durable; the community's folder, blobs/
 // and dir too when the first chunk made it), those fetched from others are not (they can be
-// fetched again, and a reader checks each against its hash). A chunk file of another size than
-// the chunk (a crash after the rename of one not synced) reads as not held and is written again.
-// PutChunks refuses a community the store does not hold. Forget renames the community's folder
-// into tmp/ under the locks, drops its keys, and deletes the folder after releasing them (Open
-// clears what is left). On Windows chunk files are opened so that they can be deleted or renamed
-// while read. A store written before this kept chunks under 0x0C; Open moves them out (what
-// cannot move stays for the next start).
+// fetched again, and a reader checks each against its hash). An empty chunk file (a crash before
+// the data of one not synced reached the disk) reads as not held; PutChunks writes any file not
+// of the chunk's size again; one of the right size but damaged fails its hash when read, and its
+// reader drops it. PutChunks refuses a community the store does not hold. Forget renames the
+// community's folder into tmp/ under the locks, drops its keys, and deletes the folder after
+// releasing them (Open clears what is left). On Windows chunk files are opened so that they can
+// be deleted or renamed while read. (Key prefix 0x0C is not used: development builds kept
+// chunks there.)
 //
 // # Durability
 //
@@ -108,8 +109,6 @@
 //	0x09    0x09 peerID (text bytes)                peer record (below)
 //	0x0A    0x0A name (text bytes)                  setting value (opaque bytes)
 //	0x0B    0x0B c term lamport id[:8]              nothing: a search posting
-//	0x0C    0x0C c hash                             a file's encrypted chunk, in stores from before
-//	                                                chunk files (Open moves them out)
 //
 // 0x01 (eventKey) holds each event's envelope, once. The indexes point at
 // (a, seq): 0x02 (eventIDKey) finds an event by ID; 0x03 (pageKey) lists the

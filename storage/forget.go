@@ -46,7 +46,7 @@ func (s *Store) forget(c CommunityID, settings []string) (gone string, err error
 		return "", s.writeErr("forget a community's files", err)
 	}
 	var prefixes [][]byte
-	for _, p := range []byte{prefixEvent, prefixEventID, prefixPage, prefixAuthority, prefixLocal, prefixHead, prefixState, prefixCommunity, prefixSearch, prefixChunk} {
+	for _, p := range []byte{prefixEvent, prefixEventID, prefixPage, prefixAuthority, prefixLocal, prefixHead, prefixState, prefixCommunity, prefixSearch} {
 		prefixes = append(prefixes, append([]byte{p}, c[:]...))
 	}
 	for _, name := range settings {

@@ -22,7 +22,6 @@ const (
 	prefixPeer      byte = 0x09 // peer ID bytes → peer record
 	prefixSetting   byte = 0x0A // setting name bytes → value (opaque)
 	prefixSearch    byte = 0x0B // c | term | lamport | id[:8] → nothing (the search index)
-	prefixChunk     byte = 0x0C // c | hash → an encrypted chunk of a file
 )
 
 // schemaVersion is the version of the key schema this code writes and reads.

@@ -66,44 +66,6 @@ func (s *Store) Index(c CommunityID, add, drop []Posting) (err error) {
 	return nil
 }
 
-// Postings calls fn with the events that hold term in community c, the highest Lamport time
-// first, starting below before (the zero Cursor: from the newest), until fn returns false. It
-// gives each event's Lamport time and the first 8 bytes of its ID (see ResolveID).
-func (s *Store) Postings(c CommunityID, term uint64, before Cursor, fn func(lamport uint64, id8 [8]byte) bool) (err error) {
-	defer s.guard("read the search index", &err)
-	prefix := searchPrefix(c, term)
-	start := append(bytes.Clone(prefix), 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF)
-	if before != (Cursor{}) {
-		start = binary.BigEndian.AppendUint64(bytes.Clone(prefix), before.Lamport)
-		start = append(start, before.ID[:8]...)
-	}
-	err = s.view(func(txn *badger.Txn) error {
-		opts := keysOnly(prefix)
-		opts.Reverse = true
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
-			k := it.Item().Key()[len(prefix):]
-			if len(k) != 16 {
-				continue
-			}
-			if before != (Cursor{}) && bytes.Equal(k[8:], before.ID[:8]) && binary.BigEndian.Uint64(k) == before.Lamport {
-				continue // the cursor itself
-			}
-			var id8 [8]byte
-			copy(id8[:], k[8:])
-			if !fn(binary.BigEndian.Uint64(k), id8) {
-				return nil
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("storage: read the search index of community %x: %w", c[:8], err)
-	}
-	return nil
-}
-
 // Intersect calls fn with the events that hold every one of terms in community c, the highest
 // Lamport time first, until fn returns false: one iterator a term, each seeking to the next
 // candidate (a leapfrog), so the work is bounded by the rarest term's postings.

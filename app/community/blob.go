@@ -7,6 +7,7 @@ package community
 // thumbnail — travels sealed inside the message; the blob's ID is the hash of the manifest.
 
 import (
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -129,18 +130,12 @@ func chunkLen(size uint64, i int) int {
 }
 
 // blobAEAD is the blob's cipher: its key derived from the epoch key and the blob's salt.
-func blobAEAD(epochKey Key, salt [16]byte) (cipherAEAD, error) {
+func blobAEAD(epochKey Key, salt [16]byte) (cipher.AEAD, error) {
 	k := make([]byte, chacha20poly1305.KeySize)
 	if _, err := io.ReadFull(hkdf.New(sha256.New, epochKey[:], salt[:], []byte("kith blob v1")), k); err != nil {
 		return nil, err
 	}
 	return chacha20poly1305.NewX(k)
-}
-
-type cipherAEAD interface {
-	Seal(dst, nonce, plaintext, additionalData []byte) []byte
-	Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
-	NonceSize() int
 }
 
 // chunkNonce is chunk i's nonce: its index (a blob's key is its own, so indexes never repeat).
@@ -150,19 +145,9 @@ func chunkNonce(i int) []byte {
 	return n
 }
 
-// SealBlob reads a file of size bytes from r and returns its manifest and encrypted chunks (the
-// sender stores them; members fetch them). salt is random, from the caller.
-func SealBlob(epochKey Key, salt [16]byte, name, mime string, size uint64, r io.Reader) (*Manifest, [][]byte, error) {
-	var chunks [][]byte
-	m, err := SealBlobTo(epochKey, salt, name, mime, size, r, func(_ int, ct []byte) error {
-		chunks = append(chunks, ct)
-		return nil
-	})
-	return m, chunks, err
-}
-
-// SealBlobTo is SealBlob handing each encrypted chunk to emit as it is made (a file is never
-// whole in memory); an error from emit stops it.
+// SealBlobTo reads a file of size bytes from r and returns its manifest, handing each encrypted
+// chunk to emit as it is made (a file is never whole in memory; the sender stores them, members
+// fetch them); an error from emit stops it. salt is random, from the caller.
 func SealBlobTo(epochKey Key, salt [16]byte, name, mime string, size uint64, r io.Reader, emit func(i int, ct []byte) error) (*Manifest, error) {
 	if size > MaxBlobSize {
 		return nil, fieldErr(ErrTooLong, "a file of %d MiB is over the %d MiB any file may be", size>>20, MaxBlobSize>>20)
@@ -242,21 +227,4 @@ func CleanFileName(name string) (string, error) {
 		return "", fieldErr(ErrBadText, "%q is not a file name", clean)
 	}
 	return clean, nil
-}
-
-// Reassemble is the blob's plaintext from its chunks in order, each checked and opened.
-func (m *Manifest) Reassemble(epochKey Key, chunks [][]byte, w io.Writer) error {
-	if len(chunks) != len(m.Chunks) {
-		return fmt.Errorf("%w: %d chunks of %d", ErrBadChunk, len(chunks), len(m.Chunks))
-	}
-	for i, ct := range chunks {
-		p, err := m.OpenChunk(epochKey, i, ct)
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(p); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -3,6 +3,8 @@ package community
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -257,4 +259,31 @@ type tb interface {
 	Helper()
 	Fatal(args ...any)
 	Fatalf(format string, args ...any)
+}
+
+// SealBlob is SealBlobTo keeping every chunk, for tests.
+func SealBlob(epochKey Key, salt [16]byte, name, mime string, size uint64, r io.Reader) (*Manifest, [][]byte, error) {
+	var chunks [][]byte
+	m, err := SealBlobTo(epochKey, salt, name, mime, size, r, func(_ int, ct []byte) error {
+		chunks = append(chunks, ct)
+		return nil
+	})
+	return m, chunks, err
+}
+
+// Reassemble is the blob's plaintext from its chunks in order, each checked and opened (tests).
+func (m *Manifest) Reassemble(epochKey Key, chunks [][]byte, w io.Writer) error {
+	if len(chunks) != len(m.Chunks) {
+		return fmt.Errorf("%w: %d chunks of %d", ErrBadChunk, len(chunks), len(m.Chunks))
+	}
+	for i, ct := range chunks {
+		p, err := m.OpenChunk(epochKey, i, ct)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

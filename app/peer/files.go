@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -19,14 +18,11 @@ import (
 func localFiles(paths []string) ([]app.File, error) {
 	var out []app.File
 	for _, p := range paths {
-		fi, err := os.Stat(p)
+		f, err := app.LocalFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot send %s: %w", p, err)
+			return nil, asUsage(err)
 		}
-		if !fi.Mode().IsRegular() {
-			return nil, usage("%s is not a file: send the files in it one by one", p)
-		}
-		out = append(out, app.File{Name: filepath.Base(p), Size: fi.Size(), Open: func() (io.ReadCloser, error) { return os.Open(p) }})
+		out = append(out, f)
 	}
 	return out, nil
 }

@@ -93,6 +93,7 @@ func (p *Peer) keepLoop(ctx context.Context, events <-chan app.Event) {
 					p.log.Info("files of a community are not kept", "community", id.Short(), "why", app.Sentence(err))
 				}
 			}
+			p.keepLooks.Add(1)
 		}
 		if len(look) > 0 && !armed {
 			soon.Reset(keepQuiet)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/peer"
 )
 
 // TestKeepEveryFile: while the owner asks members to keep only what they open, a member's
@@ -43,8 +44,9 @@ func TestKeepEveryFile(t *testing.T) {
 		v, ok, _ := bo.Svc.Message(id, m.ID)
 		return ok && len(v.Attachments) == 1 && v.Attachments[0].Have
 	}
-	first := postFile("before.bin", 300<<10)
-	time.Sleep(2 * time.Second) // the keeper's look after a change, had it one to make
+	first := postFile("before.bin", 300<<10) // at Bo's: its arrival tells the keeper to look
+	looked := peer.KeepLooks(bo)
+	eventually(t, 20*time.Second, "Bo's keeper to look at the new file", func() bool { return peer.KeepLooks(bo) > looked })
 	if has(first) {
 		t.Fatal("Bo's install fetched a file nobody opened, in a community that keeps only what is opened")
 	}
@@ -60,7 +62,8 @@ func TestKeepEveryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := postFile("big.bin", 2<<20)
-	time.Sleep(2 * time.Second)
+	looked = peer.KeepLooks(bo)
+	eventually(t, 20*time.Second, "Bo's keeper to look at the big file", func() bool { return peer.KeepLooks(bo) > looked })
 	if has(big) {
 		t.Fatal("a file past the budget was kept")
 	}

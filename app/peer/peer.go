@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kith-app/kith/app"
@@ -106,11 +107,13 @@ type Peer struct {
 	ctx      context.Context // guarded by mu: ends with Close (nil before Start)
 	stop     context.CancelFunc
 	loops    sync.WaitGroup
-	greeted  map[string]int              // guarded by mu: connected member peers greeted, and in how many communities
-	renewed  map[string]time.Time        // guarded by mu: when checkSubscribed last renewed a peer's connection
-	joins    map[community.Hash]*joinRun // guarded by mu: joins under way (see join.go)
-	punches  map[string]*punchState      // guarded by mu: renewals of relayed connections (see punch.go)
-	closed   bool                        // guarded by mu
+	// keepLooks counts the keeper's looks through the communities it was told of (keepLoop).
+	keepLooks atomic.Int64
+	greeted   map[string]int              // guarded by mu: connected member peers greeted, and in how many communities
+	renewed   map[string]time.Time        // guarded by mu: when checkSubscribed last renewed a peer's connection
+	joins     map[community.Hash]*joinRun // guarded by mu: joins under way (see join.go)
+	punches   map[string]*punchState      // guarded by mu: renewals of relayed connections (see punch.go)
+	closed    bool                        // guarded by mu
 
 	joinsMu     sync.Mutex              // serialises changes to the kept joins (settingJoins)
 	announceNow chan struct{}           // capacity 1: announce at the rendezvous now (see announceSoon)

@@ -18,9 +18,7 @@ func TestFeedbackFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
 	av := ana.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bo.shell.view.content && len(bo.shell.view.members) == 2 && bo.shell.view.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	f, err := ana.p.Svc.Ask(ctx, av.cur, av.curCh, community.FeedbackSpec{Question: "What should the spring sale include?"})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	_ "image/jpeg" // thumbnails
 	_ "image/png"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -200,17 +199,10 @@ func (v *CommunityView) postFiles(id, ch community.Hash, files func() ([]app.Fil
 
 // uriFile is a file to send from a URI: its name, size and a way to open it.
 func uriFile(u fyne.URI) (app.File, error) {
-	open := func() (io.ReadCloser, error) { return storage.Reader(u) }
 	if u.Scheme() == "file" {
-		fi, err := os.Stat(u.Path())
-		if err != nil {
-			return app.File{}, err
-		}
-		if !fi.Mode().IsRegular() {
-			return app.File{}, fmt.Errorf("%s is not a file: send the files in it one by one", u.Name())
-		}
-		return app.File{Name: u.Name(), Size: fi.Size(), Open: open}, nil
+		return app.LocalFile(u.Path())
 	}
+	open := func() (io.ReadCloser, error) { return storage.Reader(u) }
 	rc, err := storage.Reader(u) // another kind of place: its size is what it reads
 	if err != nil {
 		return app.File{}, err

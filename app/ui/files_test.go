@@ -27,9 +27,7 @@ func TestFilesFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, _ := anaAndBo(t, a)
 	av, bv := ana.shell.view, bo.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	path := filepath.Join(t.TempDir(), "glaze test.png")
 	if err := os.WriteFile(path, pngOf(t, 640, 480), 0o644); err != nil {
 		t.Fatal(err)
@@ -79,10 +77,8 @@ func TestFilesFromTheDesktop(t *testing.T) {
 func TestPicturesInTheConversation(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
-	av, bv := ana.shell.view, bo.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
-	}, bo.q, ana.q)
+	av := ana.shell.view
+	bosWindow(t, ana, bo)
 	if _, err := ana.p.Svc.PostFiles(ctx, av.cur, av.curCh, "The kiln, loaded", [32]byte{}, []app.File{memPicture(t, "kiln.png", 900, 600)}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +139,7 @@ func TestProfilePictureFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
 	av, bv := ana.shell.view, bo.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	av.msgs.post("my kiln", [32]byte{})
 	f := memPicture(t, "me.png", 300, 300)
 	if err := ana.p.Svc.SetProfilePicture(ctx, av.cur, &f); err != nil {
@@ -200,10 +194,8 @@ func memPicture(t testing.TB, name string, w, h int) app.File {
 func TestFileButtonsInTheConversation(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
-	av, bv := ana.shell.view, bo.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
-	}, bo.q, ana.q)
+	av := ana.shell.view
+	bosWindow(t, ana, bo)
 	notes := make([]byte, 300<<10)
 	if _, err := ana.p.Svc.PostFiles(ctx, av.cur, av.curCh, "the kiln log", [32]byte{}, []app.File{{Name: "kiln-log.csv", Size: int64(len(notes)),
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(notes)), nil }}}); err != nil {

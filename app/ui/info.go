@@ -196,8 +196,7 @@ func (v *CommunityView) pictureRow(id community.Hash, status *widget.Label) fyne
 				return
 			}
 			status.SetText("")
-			v.reload(id)
-			go func() { // the avatar as it stands now
+			go func() { // the avatar as it stands now (the view reloads on the service's event)
 				ms, err := v.s.svc.Members(id)
 				v.s.do(func() {
 					if err == nil && v.cur == id {

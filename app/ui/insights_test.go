@@ -18,9 +18,7 @@ func TestInsightsFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
 	av := ana.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bo.shell.view.content && len(bo.shell.view.members) == 2 && bo.shell.view.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	for _, text := range []string{"Kiln day on Saturday?", "Bring your greenware", "Glaze notes are pinned"} {
 		if _, err := ana.p.Svc.Post(ctx, av.cur, av.curCh, text, community.Hash{}); err != nil {
 			t.Fatal(err)

@@ -17,9 +17,7 @@ func TestOffersFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
 	av := ana.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bo.shell.view.content && len(bo.shell.view.members) == 2 && bo.shell.view.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	if _, err := ana.p.Svc.CreateOffer(ctx, av.cur, av.curCh, community.OfferSpec{Title: "Early access", Text: "20% off before the sale.", Quantity: 3, Expires: time.Now().Add(time.Hour)}, "SPRING-20"); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"io"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -18,10 +17,6 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/image/draw"
-	_ "golang.org/x/image/webp" // pictures people send: JPEG, PNG, GIF, WebP
-
-	_ "image/gif"
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
@@ -29,12 +24,11 @@ import (
 
 // Sizes of pictures in the conversation and when opened.
 const (
-	picHeight     = 150        // a thumbnail's height in a row
-	picMaxWidth   = 300        // and its width at most (a panorama)
-	fullSide      = 1600       // an opened picture is scaled to this side at most
-	maxFullPixels = 50_000_000 // a picture larger than this opens as its thumbnail only
-	maxThumbCache = 300        // decoded thumbnails kept for the rows
-	maxOpenSize   = 64 << 20   // a picture file larger than this is not read into memory to show
+	picHeight     = 150      // a thumbnail's height in a row
+	picMaxWidth   = 300      // and its width at most (a panorama)
+	fullSide      = 1600     // an opened picture is scaled to this side at most
+	maxThumbCache = 300      // decoded thumbnails kept for the rows
+	maxOpenSize   = 64 << 20 // a picture file larger than this is not read into memory to show
 )
 
 // pictures are the attachments of a message that show as pictures: those with a thumbnail.
@@ -211,29 +205,15 @@ func pictureSize(a app.Attachment, win fyne.Size) fyne.Size {
 }
 
 // fullPicture reads a picture on this device and scales it to fullSide at most (off the
-// window's goroutine); one larger than maxFullPixels stays its thumbnail.
+// window's goroutine).
 func (v *CommunityView) fullPicture(id, message community.Hash, a app.Attachment) (image.Image, error) {
 	var buf bytes.Buffer
 	if err := v.s.svc.SaveFile(id, message, a.Blob, &buf); err != nil {
 		return nil, err
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(buf.Bytes()))
-	if err != nil || cfg.Width < 1 || cfg.Height < 1 {
+	pic, _, _, err := app.ReadPicture(&buf, fullSide)
+	if err != nil {
 		return nil, fmt.Errorf("this picture does not open here (%s): save it and open it with another program", a.Mime)
 	}
-	if cfg.Width*cfg.Height > maxFullPixels {
-		return nil, fmt.Errorf("this picture is too large to show here (%d×%d): save it and open it with another program", cfg.Width, cfg.Height)
-	}
-	pic, _, err := image.Decode(io.Reader(bytes.NewReader(buf.Bytes())))
-	if err != nil {
-		return nil, fmt.Errorf("this picture does not open here: save it and open it with another program")
-	}
-	b := pic.Bounds()
-	if b.Dx() <= fullSide && b.Dy() <= fullSide {
-		return pic, nil
-	}
-	scale := min(float64(fullSide)/float64(b.Dx()), float64(fullSide)/float64(b.Dy()))
-	small := image.NewRGBA(image.Rect(0, 0, max(1, int(float64(b.Dx())*scale)), max(1, int(float64(b.Dy())*scale))))
-	draw.ApproxBiLinear.Scale(small, small.Bounds(), pic, b, draw.Src, nil)
-	return small, nil
+	return pic, nil
 }

@@ -27,9 +27,7 @@ func TestPollsFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
 	av := ana.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bo.shell.view.content && len(bo.shell.view.members) == 2 && bo.shell.view.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	if _, err := ana.p.Svc.CreatePoll(ctx, av.cur, av.curCh, community.PollSpec{Question: "Which glaze for the spring sale?", Options: []string{"Celadon", "Tenmoku"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,7 @@ func TestPromotionsFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
 	av := ana.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bo.shell.view.content && len(bo.shell.view.members) == 2 && bo.shell.view.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	if _, err := ana.p.Svc.SetEntry(ctx, av.cur, func(e *app.EntrySettings) { e.PromotionsPerWeek = 1 }); err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,7 @@ func TestRecognitionFromTheDesktop(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana, bo, ctx := anaAndBo(t, a)
 	av, bv := ana.shell.view, bo.shell.view
-	eventually(t, "Bo's community window", func() bool {
-		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
-	}, bo.q, ana.q)
+	bosWindow(t, ana, bo)
 	if _, err := ana.p.Svc.Post(ctx, av.cur, av.curCh, "Cone 6 works best for this clay", [32]byte{}); err != nil {
 		t.Fatal(err)
 	}

@@ -1461,6 +1461,15 @@ func anaAndBo(t *testing.T, a fyne.App) (ana, bo *kith, ctx context.Context) {
 	return ana, bo, ctx
 }
 
+// bosWindow waits until Bo's window shows the community, both members, and Ana's channel.
+func bosWindow(t *testing.T, ana, bo *kith) {
+	t.Helper()
+	av, bv := ana.shell.view, bo.shell.view
+	eventually(t, "Bo's community window", func() bool {
+		return bo.win.Content() == bv.content && len(bv.members) == 2 && bv.curCh == av.curCh
+	}, bo.q, ana.q)
+}
+
 // TestProvenanceAndFilters: a member's entry says who admitted it, with which invite and when;
 // the members panel lists all, the owner and moderators, or those one member invited.
 func TestProvenanceAndFilters(t *testing.T) {

@@ -289,6 +289,21 @@ func (k *kit) blobOf(ctx context.Context, m *member, community, name string) str
 	return ""
 }
 
+// filesHeld is how many bytes of a community's files m holds (kithd files), -1 when it cannot say.
+func (k *kit) filesHeld(ctx context.Context, m *member, community string) int64 {
+	out, err := k.kithdIn(ctx, m, "files", "--json", "--community", community)
+	if err != nil {
+		return -1
+	}
+	var f struct {
+		Used int64 `json:"used_bytes"`
+	}
+	if json.Unmarshal([]byte(out), &f) != nil {
+		return -1
+	}
+	return f.Used
+}
+
 // waitFor polls cond every 100 ms until it holds, within d (and ctx).
 func waitFor(ctx context.Context, d time.Duration, what string, cond func() bool) error {
 	deadline := time.Now().Add(d)

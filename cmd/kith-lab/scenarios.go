@@ -370,7 +370,9 @@ func (w *world) fileOverASlowLink(ctx context.Context) {
 			_, err := k.kithdIn(ctx, w.c, "fetch", "--community", w.lab, "--out", filepath.Join(k.dir, "c-first-look.jpg"), blob)
 			fetched <- err
 		}()
-		if err := sleepCtx(ctx, time.Second); err != nil { // the file under way
+		if err := waitFor(ctx, 10*time.Second, "c to have a part of the picture", func() bool { // the file under way
+			return k.filesHeld(ctx, w.c, w.lab) >= 1<<20
+		}); err != nil {
 			return err
 		}
 		var during time.Duration // the slowest of three texts while the picture goes
@@ -405,18 +407,6 @@ func (w *world) fileOverASlowLink(ctx context.Context) {
 		r.Err = firstLine(err.Error())
 	}
 	w.add(r)
-}
-
-// sleepCtx waits d, or less if ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // restarts: every member stops; the relay and the homes get new addresses, every member's kept
