@@ -1,8 +1,9 @@
 package app
 
-// The blob protocol (/kith/blob/1): a member asks another for chunks of files by their hashes,
-// and checks each against its hash before storing it; chunks come from every member online at
-// once, a batch at a time, and a fetch cut short goes on from what is missing.
+// The blob protocol (/kith/blob/1): a member asks another for chunks of a file by the file's ID
+// and their places in it, and checks each against its hash before storing it; chunks come from
+// every member online at once, a batch at a time, and a fetch cut short goes on from what is
+// missing.
 
 import (
 	"bufio"
@@ -23,39 +24,50 @@ const ProtoBlob = "/kith/blob/1"
 
 // Bounds of the blob protocol.
 const (
-	blobBatch          = 8                         // chunks a request asks for (2 MiB: well within a request's deadline)
-	maxBlobRequest     = 1 + 32 + 2 + blobBatch*32 // its size
-	blobInFlight       = 2                         // requests in flight a member
-	maxBlobTries       = 4                         // failed requests in a row before a member is left out
-	blobRequestTimeout = 30 * time.Second          // a request and its whole answer
+	blobBatch          = 8                             // chunks a request asks for (2 MiB: well within a request's deadline)
+	maxBlobRequest     = 1 + 32 + 32 + 1 + blobBatch*2 // a request's size (a place takes at most 2 bytes)
+	blobInFlight       = 2                             // requests in flight a member
+	maxBlobTries       = 4                             // failed requests in a row before a member is left out
+	blobRequestTimeout = 30 * time.Second              // a request and its whole answer
 )
 
-// encodeBlobRequest is a request: 1 | community | uvarint n | n × hash.
-func encodeBlobRequest(id community.Hash, hs []community.Hash) []byte {
+// encodeBlobRequest is a request: 1 | community | blob | uvarint n | n × uvarint place.
+func encodeBlobRequest(id, blob community.Hash, places []int) []byte {
 	b := append([]byte{1}, id[:]...)
-	b = binary.AppendUvarint(b, uint64(len(hs)))
-	for _, h := range hs {
-		b = append(b, h[:]...)
+	b = append(b, blob[:]...)
+	b = binary.AppendUvarint(b, uint64(len(places)))
+	for _, i := range places {
+		b = binary.AppendUvarint(b, uint64(i))
 	}
 	return b
 }
 
 // decodeBlobRequest reads a request (bounded).
-func decodeBlobRequest(b []byte) (community.Hash, []community.Hash, error) {
-	var id community.Hash
-	if len(b) < 1+32+1 || b[0] != 1 {
-		return id, nil, errors.New("a damaged chunk request")
+func decodeBlobRequest(b []byte) (id, blob community.Hash, places []int, err error) {
+	bad := errors.New("a damaged chunk request")
+	if len(b) < 1+32+32+1 || b[0] != 1 {
+		return id, blob, nil, bad
 	}
 	copy(id[:], b[1:33])
-	n, k := readUvarint(b[33:])
-	if k <= 0 || n == 0 || n > blobBatch || uint64(len(b)-33-k) != n*32 {
-		return id, nil, errors.New("a damaged chunk request")
+	copy(blob[:], b[33:65])
+	b = b[65:]
+	n, k := readUvarint(b)
+	if k <= 0 || n == 0 || n > blobBatch {
+		return id, blob, nil, bad
 	}
-	hs := make([]community.Hash, n)
-	for i := range hs {
-		copy(hs[i][:], b[33+k+32*i:])
+	b = b[k:]
+	places = make([]int, n)
+	for j := range places {
+		v, k := readUvarint(b)
+		if k <= 0 || v >= community.MaxBlobChunks {
+			return id, blob, nil, bad
+		}
+		places[j], b = int(v), b[k:]
 	}
-	return id, hs, nil
+	if len(b) != 0 {
+		return id, blob, nil, bad
+	}
+	return id, blob, places, nil
 }
 
 // readUvarint is binary.Uvarint refusing a longer encoding than needed (one value, one
@@ -106,11 +118,11 @@ func readBlobAnswer(r *bufio.Reader, n int, buf []byte, each func(i int, c []byt
 			return errors.New("a damaged answer")
 		}
 		l, err := readMinUvarint(r)
-		if err != nil || l > community.BlobChunkSize+16 {
+		if err != nil || l > community.SealedChunkSize {
 			return errors.New("a damaged answer")
 		}
 		if buf == nil || uint64(cap(buf)) < l { // (c is never nil: nil says "not here")
-			buf = make([]byte, l, community.BlobChunkSize+16)
+			buf = make([]byte, l, community.SealedChunkSize)
 		}
 		c := buf[:l]
 		if _, err := io.ReadFull(r, c); err != nil {
@@ -149,12 +161,12 @@ func readMinUvarint(r io.ByteReader) (uint64, error) {
 }
 
 // chunkBufs holds buffers of a chunk's size, for the chunks served.
-var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 0, community.BlobChunkSize+16); return &b }}
+var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 0, community.SealedChunkSize); return &b }}
 
 // serveBlob answers a member's request for chunks: only an active member of the community gets
 // any (a removed member gets nothing, sent before or after its removal).
 func (s *Service) serveBlob(_ context.Context, from ed25519.PublicKey, b []byte) (func(io.Writer) error, error) {
-	id, hs, err := decodeBlobRequest(b)
+	id, blob, places, err := decodeBlobRequest(b)
 	if err != nil {
 		return nil, Refuse("%v: update Kith", err)
 	}
@@ -171,10 +183,10 @@ func (s *Service) serveBlob(_ context.Context, from ed25519.PublicKey, b []byte)
 	return func(w io.Writer) error {
 		bp := chunkBufs.Get().(*[]byte)
 		defer chunkBufs.Put(bp)
-		for _, h := range hs {
-			c, ok, err := s.store.Chunk(id, h, *bp)
-			if err != nil { // this device's trouble (a damaged chunk file): the asker asks another
-				s.log.Warn("a chunk could not be read", "community", id.Short(), "chunk", h.Short(), "err", err)
+		for _, i := range places {
+			c, ok, err := s.store.Chunk(id, blob, i, *bp)
+			if err != nil { // this device's trouble (a damaged file): the asker asks another
+				s.log.Warn("a chunk could not be read", "community", id.Short(), "file", blob.Short(), "chunk", i, "err", err)
 			}
 			if !ok || err != nil {
 				c = nil
@@ -198,16 +210,15 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 	if err != nil {
 		return err
 	}
-	have, err := s.store.HasChunks(id, man.Chunks)
+	count := len(man.Chunks)
+	have, err := s.store.HasChunks(id, blob, count)
 	if err != nil {
 		return err
 	}
-	index := map[community.Hash]int{}
-	var missing []community.Hash
-	for i, h := range man.Chunks {
-		index[h] = i
+	var missing []int
+	for i := range count {
 		if !have[i] {
-			missing = append(missing, h)
+			missing = append(missing, i)
 		}
 	}
 	if len(missing) == 0 {
@@ -217,7 +228,7 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 		return &sentenceError{msg: fmt.Sprintf("this file is %s, over the %s %q takes: its sender's Kith did not check it, and this one does not fetch it",
 			SizeWords(int64(man.Size)), SizeWords(st.Settings.FileLimit()), st.Name), kind: ErrBadInput}
 	}
-	if err := s.checkBudget(id, int64(len(missing))*(community.BlobChunkSize+16)); err != nil {
+	if err := s.checkBudget(id, int64(len(missing))*(community.SealedChunkSize)); err != nil {
 		return err
 	}
 	n := s.network()
@@ -227,14 +238,14 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 	// A queue of batches; each member's workers take from it; a chunk a member lacks or served
 	// wrong goes back for the others. Every chunk is in at most one batch at a time, so the
 	// queue never fills.
-	queue := make(chan []community.Hash, len(missing)+1)
+	queue := make(chan []int, len(missing)+1)
 	for i := 0; i < len(missing); i += blobBatch {
 		queue <- missing[i:min(i+blobBatch, len(missing))]
 	}
 	var mu sync.Mutex
 	left := len(missing)
-	lacks := map[community.Hash]map[string]bool{} // who did not serve a chunk
-	failures := map[string]int{}                  // requests to a member that failed in a row
+	lacks := map[int]map[string]bool{} // who did not serve a chunk
+	failures := map[string]int{}       // requests to a member that failed in a row
 	done := make(chan struct{})
 	var firstErr error
 	parent := ctx
@@ -247,23 +258,23 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 			close(done)
 		}
 	}
-	// giveBack notes that peer did not serve hs and queues them for the others (mu held); when
-	// every member lacks one, the fetch ends.
-	giveBack := func(peer string, hs []community.Hash) {
-		var again []community.Hash
-		for _, h := range hs {
-			if lacks[h] == nil {
-				lacks[h] = map[string]bool{}
+	// giveBack notes that peer did not serve chunks and queues them for the others (mu held);
+	// when every member lacks one, the fetch ends.
+	giveBack := func(peer string, chunks []int) {
+		var again []int
+		for _, i := range chunks {
+			if lacks[i] == nil {
+				lacks[i] = map[string]bool{}
 			}
-			lacks[h][peer] = true
-			if len(lacks[h]) >= len(peers) {
+			lacks[i][peer] = true
+			if len(lacks[i]) >= len(peers) {
 				if firstErr == nil {
 					firstErr = ErrNobodyHasIt
 				}
 				finish()
 				return
 			}
-			again = append(again, h)
+			again = append(again, i)
 		}
 		if len(again) > 0 {
 			queue <- again
@@ -275,9 +286,9 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				buf := make([]byte, 0, community.BlobChunkSize+16)
+				buf := make([]byte, 0, community.SealedChunkSize)
 				for {
-					var b []community.Hash
+					var b []int
 					select {
 					case <-done:
 						return
@@ -287,12 +298,12 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 					}
 					// Ask for what this member has not failed to serve; leave it the rest.
 					mu.Lock()
-					var ask, others []community.Hash
-					for _, h := range b {
-						if lacks[h][peer] {
-							others = append(others, h)
+					var ask, others []int
+					for _, i := range b {
+						if lacks[i][peer] {
+							others = append(others, i)
 						} else {
-							ask = append(ask, h)
+							ask = append(ask, i)
 						}
 					}
 					if len(others) > 0 {
@@ -311,16 +322,16 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 					}
 					// Each chunk is checked and stored as it arrives; what came before a cut stays.
 					served := make([]bool, len(ask))
-					var bad []community.Hash
+					var bad []int
 					var putErr error
-					err := s.askChunks(ctx, n, peer, id, ask, buf, func(i int, c []byte) error {
-						h := ask[i]
-						served[i] = true
-						if c == nil || man.CheckChunk(index[h], c) != nil {
-							bad = append(bad, h) // not there, or garbage: another member's turn
+					err := s.askChunks(ctx, n, peer, id, blob, ask, buf, func(k int, c []byte) error {
+						i := ask[k]
+						served[k] = true
+						if c == nil || man.CheckChunk(i, c) != nil {
+							bad = append(bad, i) // not there, or garbage: another member's turn
 							return nil
 						}
-						if _, err := s.store.PutChunks(id, []Chunk{{Hash: h, Data: c}}, false); err != nil {
+						if _, err := s.store.PutChunks(id, blob, count, []Chunk{{Index: i, Data: c}}); err != nil {
 							putErr = err
 							return err
 						}
@@ -349,10 +360,10 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 						continue
 					}
 					s.log.Debug("fetching chunks", "peer", peer, "err", err)
-					var rest []community.Hash
-					for i, h := range ask {
-						if !served[i] {
-							rest = append(rest, h)
+					var rest []int
+					for k, i := range ask {
+						if !served[k] {
+							rest = append(rest, i)
 						}
 					}
 					failures[peer]++
@@ -412,10 +423,10 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 }
 
 // askChunks asks peer for chunks and passes each to each as it arrives (see readBlobAnswer).
-func (s *Service) askChunks(ctx context.Context, n Network, peer string, id community.Hash, ask []community.Hash, buf []byte, each func(int, []byte) error) error {
+func (s *Service) askChunks(ctx context.Context, n Network, peer string, id, blob community.Hash, ask []int, buf []byte, each func(int, []byte) error) error {
 	ctx, cancel := context.WithTimeout(ctx, blobRequestTimeout)
 	defer cancel()
-	rc, err := n.RequestStream(ctx, peer, ProtoBlob, encodeBlobRequest(id, ask))
+	rc, err := n.RequestStream(ctx, peer, ProtoBlob, encodeBlobRequest(id, blob, ask))
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func TestFetchFile(t *testing.T) {
 // the order asked), what to send (nil: "not here").
 func blobServer(p *apptest.Peer, serve func(i int) []byte) {
 	p.Node.HandleStream(app.ProtoBlob, 1024, func(_ context.Context, _ ed25519.PublicKey, req []byte) (func(io.Writer) error, error) {
-		n := int(req[33]) // 1 | community | n (one byte: at most 8) | hashes
+		n := int(req[65]) // 1 | community | blob | n (one byte: at most 8) | places
 		return func(w io.Writer) error {
 			for i := range n {
 				c := serve(i)
@@ -120,7 +120,7 @@ type asked struct {
 func (a *asked) RequestStream(ctx context.Context, peerID, proto string, req []byte) (io.ReadCloser, error) {
 	if proto == app.ProtoBlob {
 		a.mu.Lock()
-		a.chunks += int(req[33])
+		a.chunks += int(req[65])
 		a.mu.Unlock()
 	}
 	return a.Network.RequestStream(ctx, peerID, proto, req)
@@ -151,7 +151,7 @@ func TestFetchFromBadServers(t *testing.T) {
 		}
 	}
 	blobServer(liar, func(int) []byte {
-		junk := make([]byte, community.BlobChunkSize+16)
+		junk := make([]byte, community.SealedChunkSize)
 		rand.Read(junk)
 		return junk
 	})
@@ -162,13 +162,9 @@ func TestFetchFromBadServers(t *testing.T) {
 		t.Fatalf("after garbage: %v, want nothing here", err)
 	}
 	// Half holds the first two chunks (it answers any request with them first).
-	chunks, err := app.ChunksOf(ana.Svc, id, m.ID)
-	if err != nil || len(chunks) != 6 {
-		t.Fatalf("chunks: %d, %v", len(chunks), err)
-	}
 	first := map[int][]byte{}
 	for i := range 2 {
-		c, ok, err := ana.Local.Store.Chunk(id, chunks[i], nil)
+		c, ok, err := ana.Local.Store.Chunk(id, blob, i, nil)
 		if !ok || err != nil {
 			t.Fatalf("Ana's chunk %d: %v", i, err)
 		}
@@ -178,7 +174,7 @@ func TestFetchFromBadServers(t *testing.T) {
 	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{half.Node.ID()}); !errors.Is(err, app.ErrNobodyHasIt) {
 		t.Fatalf("from a member holding part: %v", err)
 	}
-	have, err := bo.Local.Store.HasChunks(id, chunks)
+	have, err := bo.Local.Store.HasChunks(id, blob, 6)
 	if err != nil || !have[0] || !have[1] || have[2] {
 		t.Fatalf("after part of the file: %v, %v", have, err)
 	}
@@ -219,16 +215,20 @@ func TestDamagedChunkOnDisk(t *testing.T) {
 	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
 		t.Fatal(err)
 	}
-	chunks, err := app.ChunksOf(bo.Svc, id, m.ID)
+	second, _, err := ana.Local.Store.Chunk(id, blob, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(bo.Dir, "blobs", fmt.Sprintf("%x", id[:]), fmt.Sprintf("%x", chunks[1][:]))
+	path := filepath.Join(bo.Dir, "blobs", fmt.Sprintf("%x", id[:]), fmt.Sprintf("%x", blob[:]))
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[100] ^= 1
+	at := bytes.Index(data, second)
+	if at < 0 {
+		t.Fatal("the second chunk is not in the blob file")
+	}
+	data[at+100] ^= 1
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -264,14 +264,11 @@ func TestDeletedWhileItsFileCame(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncFrom(t, ctx, bo, ana, id)
-	chunks, err := app.ChunksOf(ana.Svc, id, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byHash := map[community.Hash][]byte{}
-	for _, h := range chunks {
-		c, _, _ := ana.Local.Store.Chunk(id, h, nil)
-		byHash[h] = c
+	blob := m.Attachments[0].Blob
+	var chunks [][]byte
+	for i := range 4 {
+		c, _, _ := ana.Local.Store.Chunk(id, blob, i, nil)
+		chunks = append(chunks, c)
 	}
 	// Half serves the chunks, but first Ana deletes the message and Bo learns of it.
 	var once sync.Once
@@ -282,12 +279,12 @@ func TestDeletedWhileItsFileCame(t *testing.T) {
 			}
 			syncFrom(t, ctx, bo, ana, id)
 		})
-		n := int(req[33])
+		n, places := int(req[65]), req[66:]
 		return func(w io.Writer) error {
-			for i := range n {
-				var h community.Hash
-				copy(h[:], req[34+32*i:])
-				c := byHash[h]
+			for range n {
+				i, k := binary.Uvarint(places)
+				places = places[k:]
+				c := chunks[i]
 				if _, err := w.Write(append(binary.AppendUvarint([]byte{1}, uint64(len(c))), c...)); err != nil {
 					return err
 				}
@@ -298,7 +295,7 @@ func TestDeletedWhileItsFileCame(t *testing.T) {
 	if err := bo.Node.Connect(ctx, half.Node.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
-	err = bo.Svc.FetchFile(ctx, id, m.ID, m.Attachments[0].Blob, []string{half.Node.ID()})
+	err = bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{half.Node.ID()})
 	if app.KindOf(err) != app.KindBadInput || !strings.Contains(app.Sentence(err), "deleted while its file came") {
 		t.Fatalf("a fetch of a message deleted meanwhile: %v", err)
 	}

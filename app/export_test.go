@@ -87,8 +87,8 @@ func IndexFromStart(s *Service, id community.Hash) error {
 	return s.catchUpIndex(r)
 }
 
-// ChunksOf lists the chunk hashes of a stored message's files.
-func ChunksOf(s *Service, id, message community.Hash) ([]community.Hash, error) {
+// ManifestsOf lists the manifests of a stored message's files.
+func ManifestsOf(s *Service, id, message community.Hash) ([]*community.Manifest, error) {
 	r, err := s.room(id)
 	if err != nil {
 		return nil, err
@@ -101,11 +101,7 @@ func ChunksOf(s *Service, id, message community.Hash) ([]community.Hash, error) 
 	if err != nil {
 		return nil, err
 	}
-	var out []community.Hash
-	for _, m := range attachmentsOf(c) {
-		out = append(out, m.Chunks...)
-	}
-	return out, nil
+	return attachmentsOf(c), nil
 }
 
 // SafeThumb is safeThumb, for its test.

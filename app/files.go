@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
@@ -29,10 +28,21 @@ import (
 	"github.com/kith-app/kith/app/community"
 )
 
-// Chunk is one encrypted piece of a file, under its hash.
+// Chunk is one encrypted piece of a file, by its place in it.
 type Chunk struct {
-	Hash community.Hash
-	Data []byte
+	Index int
+	Data  []byte
+}
+
+// A BlobWriter stores a file of one's own as it is sealed (see Store.CreateBlob).
+type BlobWriter interface {
+	// Put stores chunk i.
+	Put(i int, data []byte) error
+	// Commit puts the file, every chunk stored, in its place under its ID, on the disk when it
+	// returns. The BlobWriter is done with either way.
+	Commit(blob community.Hash) error
+	// Abort drops what was stored, unless Commit put it in place; safe to call twice.
+	Abort()
 }
 
 // File is a file to send: its name, type ("" to guess it from the name), size, and a way to
@@ -92,7 +102,7 @@ func (s *Service) withAttachments(id community.Hash, m Message, c *community.Con
 	for _, man := range attachmentsOf(c) {
 		a := Attachment{Blob: man.ID(), Name: man.Name, Mime: man.Mime, Size: int64(man.Size),
 			Width: int(man.Width), Height: int(man.Height), Thumb: safeThumb(man.Thumb)}
-		if have, err := s.store.HasChunks(id, man.Chunks); err == nil {
+		if have, err := s.store.HasChunks(id, a.Blob, len(man.Chunks)); err == nil {
 			a.Have = !slices.Contains(have, false)
 		}
 		m.Attachments = append(m.Attachments, a)
@@ -184,36 +194,27 @@ func (s *Service) sealFile(ctx context.Context, id community.Hash, key community
 		return nil, fmt.Errorf("app: opening %s: %w", name, err)
 	}
 	defer rc.Close()
-	var batch []Chunk
-	var stored []community.Hash // dropped when the file is not sealed whole (cut short, a full disk)
-	flush := func() error {
-		_, err := s.store.PutChunks(id, batch, true) // the message will name them: durable as it is
-		for _, c := range batch {
-			stored = append(stored, c.Hash)
-		}
-		batch = batch[:0]
-		return err
+	if f.Size < 0 || f.Size > community.MaxBlobSize {
+		return nil, fmt.Errorf("app: %s: %w", name, community.ErrTooLong)
 	}
+	bw, err := s.store.CreateBlob(id, community.ChunksFor(uint64(f.Size)))
+	if err != nil {
+		return nil, fmt.Errorf("app: %s: %w", name, err)
+	}
+	defer bw.Abort() // when it is not sealed whole (cut short, a full disk)
 	m, err := community.SealBlobTo(key, salt, name, typ, uint64(f.Size), rc, func(i int, ct []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch = append(batch, Chunk{Hash: sha256.Sum256(ct), Data: ct})
-		if len(batch) == 16 {
-			return flush()
-		}
-		return nil
+		return bw.Put(i, ct)
 	})
 	if err == nil {
-		err = flush()
+		m.Thumb, m.Width, m.Height = thumb, uint32(w), uint32(h)
+		err = bw.Commit(m.ID()) // the message will name it: durable as it is
 	}
 	if err != nil {
-		if _, derr := s.store.DropChunks(id, stored); derr != nil {
-			s.log.Debug("chunks of a file not sent stay", "err", derr)
-		}
 		return nil, fmt.Errorf("app: %s: %w", name, err)
 	}
-	m.Thumb, m.Width, m.Height = thumb, uint32(w), uint32(h)
 	return m, nil
 }
 
@@ -254,17 +255,15 @@ func (s *Service) PostFiles(ctx context.Context, id, channel community.Hash, tex
 	return m, err
 }
 
-// dropSealed deletes the chunks of files sealed for an event that was not written (each sealing
-// has a salt of its own: no other file names them).
+// dropSealed deletes files sealed for an event that was not written (each sealing has a salt of
+// its own: no other message names them).
 func (s *Service) dropSealed(id community.Hash, blobs [][]byte) {
-	var hs []community.Hash
 	for _, b := range blobs {
 		if m, err := community.DecodeManifest(b); err == nil {
-			hs = append(hs, m.Chunks...)
+			if _, err := s.store.DropChunks(id, m.ID(), nil); err != nil {
+				s.log.Debug("a file sealed for nothing stays", "err", err)
+			}
 		}
-	}
-	if _, err := s.store.DropChunks(id, hs); err != nil {
-		s.log.Debug("chunks sealed for nothing stay", "err", err)
 	}
 }
 
@@ -432,6 +431,10 @@ func (s *Service) writeFilesLocked(ctx context.Context, r *room, channel communi
 	return m, nil
 }
 
+// ErrChunkDamaged is Store.Chunk's answer for a chunk its file says is held but that cannot be
+// read whole (cut short on the disk): its reader drops it, so that it is fetched again.
+var ErrChunkDamaged = errors.New("app: a piece of a file is damaged on this device")
+
 // ErrNotHere is SaveFile's answer for a file whose chunks are not all on this device.
 var ErrNotHere = errors.New("app: this device does not hold all of that file yet")
 
@@ -450,34 +453,37 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 		return errors.New("app: this device does not hold the key of that message's time")
 	}
 	// Nothing is written unless every chunk is here: no file is left half-written for want of one.
-	have, err := s.store.HasChunks(id, m.Chunks)
+	have, err := s.store.HasChunks(id, blob, len(m.Chunks))
 	if err != nil {
 		return err
 	}
 	if slices.Contains(have, false) {
 		return ErrNotHere
 	}
-	buf := make([]byte, 0, community.BlobChunkSize+16)
-	for i, h := range m.Chunks {
-		ct, ok, err := s.store.Chunk(id, h, buf)
-		if err != nil {
+	buf := make([]byte, 0, community.SealedChunkSize)
+	for i := range m.Chunks {
+		ct, ok, err := s.store.Chunk(id, blob, i, buf)
+		if err != nil && !errors.Is(err, ErrChunkDamaged) {
 			return err
 		}
 		if !ok {
 			return ErrNotHere // deleted meanwhile
 		}
-		p, err := m.OpenChunk(key, i, ct)
-		if err != nil && m.CheckChunk(i, ct) != nil {
+		var p []byte
+		if err == nil {
+			p, err = m.OpenChunk(key, i, ct)
+		}
+		if err != nil && (ct == nil || m.CheckChunk(i, ct) != nil) {
 			// Damaged on this disk since it was checked: drop it, so that it is fetched again.
-			_, _ = s.store.DropChunks(id, []community.Hash{h})
+			_, _ = s.store.DropChunks(id, blob, []int{i})
 			if v, ok, err := s.Message(id, message); err == nil && ok { // views: not here any more
 				s.Emit(MessageUpdated{Community: id, Message: v})
 			}
 			return fmt.Errorf("%w: a piece of this file was damaged on this device, and Kith dropped it: get the file again from the members online (%v)", community.ErrMalformed, err)
 		}
 		if err != nil {
-			// The chunk is the one its hash names, but this manifest does not open it: the manifest
-			// is wrong (a copy of someone's, changed). The chunk may be another file's: it stays.
+			// The chunk is the one its hash names, but this message's key does not open it: the
+			// message is wrong (a copy of someone's manifest, under another key). It stays.
 			return fmt.Errorf("%w: this file does not open: its sender's message describes it wrongly (%v)", community.ErrMalformed, err)
 		}
 		if _, err := w.Write(p); err != nil {
@@ -534,23 +540,21 @@ func (s *Service) FindFile(id community.Hash, ref string) (message, blob communi
 	return msg, b, nil
 }
 
-// dropFilesOf deletes the chunks of a deleted message's files, but those another message or a
-// profile stored here names too (a member could post a copy of someone's manifest, or of someone's
-// picture, then delete the copy to delete the original's file everywhere). r.mu is held.
+// dropFilesOf deletes a deleted message's files, but those another message or a profile stored
+// here names too (a member could post a copy of someone's manifest, or of someone's picture,
+// then delete the copy to delete the original's file everywhere). r.mu is held.
 func (s *Service) dropFilesOf(r *room, message community.Hash, c *community.Content) error {
 	return s.dropUnnamed(r, message, attachmentsOf(c))
 }
 
-// dropUnnamed deletes the chunks of mans that nothing here names but except: no post (reading
+// dropUnnamed deletes the files of mans that nothing here names but except: no post (reading
 // the channels' pages, at most maxScanned events each; deletions are rare) and no member's
-// current picture. Chunks that will not go are logged, never an error: the event that asked
+// current picture. Files that will not go are logged, never an error: the event that asked
 // stands. r.mu is held.
 func (s *Service) dropUnnamed(r *room, except community.Hash, mans []*community.Manifest) error {
 	drop := map[community.Hash]bool{}
 	for _, m := range mans {
-		for _, h := range m.Chunks {
-			drop[h] = true
-		}
+		drop[m.ID()] = true
 	}
 	if len(drop) == 0 {
 		return nil
@@ -561,9 +565,7 @@ func (s *Service) dropUnnamed(r *room, except community.Hash, mans []*community.
 		}
 		if oc, err := r.keys.Open(e); err == nil && len(oc.Blobs) > 0 {
 			for _, m := range attachmentsOf(oc) {
-				for _, h := range m.Chunks {
-					delete(drop, h) // still named: kept
-				}
+				delete(drop, m.ID()) // still named: kept
 			}
 		}
 		return len(drop) > 0
@@ -578,18 +580,14 @@ func (s *Service) dropUnnamed(r *room, except community.Hash, mans []*community.
 				continue
 			}
 			if m, err := community.DecodeManifest(p.picture); err == nil {
-				for _, h := range m.Chunks {
-					delete(drop, h)
-				}
+				delete(drop, m.ID())
 			}
 		}
 	}
-	hs := make([]community.Hash, 0, len(drop))
-	for h := range drop {
-		hs = append(hs, h)
-	}
-	if _, err := s.store.DropChunks(r.id, hs); err != nil {
-		s.log.Warn("files of a deleted message are still on this device", "community", r.id.Short(), "err", err)
+	for b := range drop {
+		if _, err := s.store.DropChunks(r.id, b, nil); err != nil {
+			s.log.Warn("a file of a deleted message is still on this device", "community", r.id.Short(), "err", err)
+		}
 	}
 	return nil
 }

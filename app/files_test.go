@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,19 +119,19 @@ func TestPostFiles(t *testing.T) {
 		t.Fatalf("files too large for one message: %v", err)
 	}
 
-	hashes, err := app.ChunksOf(ana.Svc, id, m.ID)
-	if err != nil || len(hashes) != 1+3 { // the picture's one chunk, the file's three
-		t.Fatalf("the message's chunks: %d, %v", len(hashes), err)
+	mans, err := app.ManifestsOf(ana.Svc, id, m.ID)
+	if err != nil || len(mans) != 2 || len(mans[0].Chunks)+len(mans[1].Chunks) != 1+3 { // the picture's one chunk, the file's three
+		t.Fatalf("the message's files: %d, %v", len(mans), err)
 	}
 	if err := ana.Svc.DeleteMessage(ctx, id, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	have, err := ana.Store.HasChunks(id, hashes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range have {
-		if h {
+	for _, man := range mans {
+		have, err := ana.Store.HasChunks(id, man.ID(), len(man.Chunks))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(have, true) {
 			t.Fatal("a deleted message's chunk is still stored")
 		}
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"testing"
 	"time"
@@ -75,7 +76,8 @@ func TestProfilePicture(t *testing.T) {
 
 // TestPicturesAndFilesSurviveCopies: a member who posts a copy of another's picture manifest and
 // deletes it, or posts a copy of a file's manifest with its salt changed (its chunks hash right,
-// and do not open), deletes nothing of the originals; a replaced picture's chunks go.
+// and do not open) and deletes it, deletes nothing of the originals: a changed copy is another
+// file, which nobody holds; a replaced picture's chunks go.
 func TestPicturesAndFilesSurviveCopies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -109,11 +111,16 @@ func TestPicturesAndFilesSurviveCopies(t *testing.T) {
 	}
 	syncFrom(t, ctx, ana, bo, id)
 	fm, _, _ := ana.Svc.Message(id, salted)
-	if err := ana.Svc.SaveFile(id, salted, fm.Attachments[0].Blob, &bytes.Buffer{}); app.KindOf(err) != app.KindDamaged {
+	if err := ana.Svc.SaveFile(id, salted, fm.Attachments[0].Blob, &bytes.Buffer{}); !errors.Is(err, app.ErrNotHere) {
 		t.Fatalf("opening the salted copy: %v", err)
 	}
-	if err := bo.Svc.DeleteMessage(ctx, id, copied); err != nil {
-		t.Fatal(err)
+	if err := bo.Svc.FetchFile(ctx, id, salted, fm.Attachments[0].Blob, []string{ana.Node.ID()}); !errors.Is(err, app.ErrNobodyHasIt) {
+		t.Fatalf("fetching the salted copy: %v", err)
+	}
+	for _, c := range [][32]byte{copied, salted} {
+		if err := bo.Svc.DeleteMessage(ctx, id, c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	syncFrom(t, ctx, ana, bo, id)
 	if err := ana.Svc.SaveFile(id, me.PictureEvent, me.PictureBlob, &bytes.Buffer{}); err != nil {

@@ -71,16 +71,20 @@ type Store interface {
 	Intersect(c community.Hash, terms []uint64, fn func(lamport uint64, id8 [8]byte) bool) error
 	// ResolveID finds the stored events whose IDs start with id8 (almost always one).
 	ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error)
-	// PutChunks stores encrypted chunks of a community's files, each under its hash, a chunk
-	// whole or not at all; with durable, on the disk when it returns. added is the bytes the
-	// new ones take.
-	PutChunks(c community.Hash, chunks []Chunk, durable bool) (added int64, err error)
-	// Chunk returns a stored chunk (ok false: not stored), read into buf when it has room.
-	Chunk(c community.Hash, h community.Hash, buf []byte) (data []byte, ok bool, err error)
-	// HasChunks reports, for each hash, whether its chunk is stored.
-	HasChunks(c community.Hash, hs []community.Hash) ([]bool, error)
-	// DropChunks deletes chunks (a deleted message's files) and says how many bytes it freed.
-	DropChunks(c community.Hash, hs []community.Hash) (freed int64, err error)
+	// CreateBlob starts a file of one's own of count chunks: its chunks are stored as it is
+	// sealed, and it is found under its ID once committed.
+	CreateBlob(c community.Hash, count int) (BlobWriter, error)
+	// PutChunks stores chunks (fetched from others) of a file of count chunks, each whole or not
+	// at all, and says how many bytes the new ones take.
+	PutChunks(c, blob community.Hash, count int, chunks []Chunk) (added int64, err error)
+	// Chunk returns chunk i of a file (ok false: not held), read into buf when it has room; one
+	// held but damaged is an error wrapping ErrChunkDamaged, with ok true.
+	Chunk(c, blob community.Hash, i int, buf []byte) (data []byte, ok bool, err error)
+	// HasChunks reports, for each of a file's count chunks, whether it is held.
+	HasChunks(c, blob community.Hash, count int) ([]bool, error)
+	// DropChunks deletes chunks of a file (a damaged one), or the whole file when chunks is nil
+	// (a deleted message's), and says how many bytes it freed.
+	DropChunks(c, blob community.Hash, chunks []int) (freed int64, err error)
 	// ChunkBytes is how many bytes a community's chunks take.
 	ChunkBytes(c community.Hash) (int64, error)
 	// Pref returns one of this install's local preferences for a community ("" when unset).

@@ -1,9 +1,10 @@
 package storage
 
-// Blob chunks: the encrypted pieces of files sent with messages, each a file of its own under
-// its hash, outside Badger (see doc.go, "Files").
+// Blobs: the encrypted files sent with messages, one file each outside Badger, with its chunks
+// at fixed places and a byte a chunk saying which are held (see doc.go, "Files").
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,38 +18,139 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// MaxChunkSize bounds a chunk file: a longer one is damaged (a chunk is 256 KiB and its tag).
-const MaxChunkSize = 1 << 20
+const (
+	// ChunkSize is the size of every chunk of a blob but its last: 256 KiB of a file and its tag.
+	ChunkSize = 256<<10 + 16
+	// MaxBlobChunks bounds a blob's chunks (2 GiB of a file).
+	MaxBlobChunks = 8192
+)
 
-// A Chunk is one encrypted piece of a file, named by the SHA-256 of its bytes (the caller checks
-// that it is).
+// A BlobID names a blob (the ID of its manifest).
+type BlobID [32]byte
+
+// A Chunk is one encrypted piece of a blob, by its place in it (the caller has checked its bytes
+// against its hash).
 type Chunk struct {
-	Hash [32]byte
-	Data []byte
+	Index int
+	Data  []byte
 }
 
-// blobsDir is the folder of every community's chunks; tmp, inside it, holds chunks being written.
+// A blob file is its header, a byte a chunk (1: held), then its chunks, chunk i at
+// blobStart(count) + i×ChunkSize.
+const (
+	blobMagic  = "kithblob"
+	blobHeader = 16 // magic[8] | version[1] = 1 | 0[3] | count[4, big-endian]
+)
+
+// blobStart is where a blob of count chunks keeps its first: after its header and its bytes of
+// presence, on a 4 KiB boundary.
+func blobStart(count int) int64 { return (int64(blobHeader+count) + 4095) &^ 4095 }
+
+// chunkAt is where chunk i of a blob of count chunks starts.
+func chunkAt(count, i int) int64 { return blobStart(count) + int64(i)*ChunkSize }
+
+// newBlobHeader is the header of a blob of count chunks, none held.
+func newBlobHeader(count int) []byte {
+	h := make([]byte, blobHeader+count)
+	copy(h, blobMagic)
+	h[8] = 1
+	binary.BigEndian.PutUint32(h[12:16], uint32(count))
+	return h
+}
+
+// readBlobHeader reads a blob file's chunk count and its bytes of presence; ok is false when it
+// has no whole header (a crash while it was made, or not a blob file): none of it is held.
+func readBlobHeader(f *os.File) (count int, held []byte, ok bool, err error) {
+	var h [blobHeader]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil, false, nil
+		}
+		return 0, nil, false, err
+	}
+	n := binary.BigEndian.Uint32(h[12:16])
+	if string(h[:8]) != blobMagic || h[8] != 1 || n == 0 || n > MaxBlobChunks {
+		return 0, nil, false, nil
+	}
+	held = make([]byte, n)
+	if _, err := f.ReadAt(held, blobHeader); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil, false, nil
+		}
+		return 0, nil, false, err
+	}
+	return int(n), held, true, nil
+}
+
+// heldBytes is how many bytes the held chunks of a blob file of size bytes take.
+func heldBytes(count int, held []byte, size int64) int64 {
+	var n int64
+	for i, h := range held {
+		if h != 1 {
+			continue
+		}
+		if i < count-1 {
+			n += ChunkSize
+		} else if last := size - chunkAt(count, i); last > 0 && last <= ChunkSize {
+			n += last
+		}
+	}
+	return n
+}
+
+// checkChunks checks chunks against a blob of count chunks: each in it, every one but the last
+// ChunkSize long, the last 1 to ChunkSize.
+func checkChunks(count int, chunks []Chunk) error {
+	if count < 1 || count > MaxBlobChunks {
+		return fmt.Errorf("storage: store a file: %d chunks (1 to %d)", count, MaxBlobChunks)
+	}
+	for _, ch := range chunks {
+		switch {
+		case ch.Index < 0 || ch.Index >= count:
+			return fmt.Errorf("storage: store a file: no chunk %d in %d", ch.Index, count)
+		case ch.Index < count-1 && len(ch.Data) != ChunkSize,
+			ch.Index == count-1 && (len(ch.Data) < 1 || len(ch.Data) > ChunkSize):
+			return fmt.Errorf("storage: store a file: chunk %d of %d is %d bytes", ch.Index, count, len(ch.Data))
+		}
+	}
+	return nil
+}
+
+// blobsDir is the folder of every community's blobs; tmp, inside it, holds files being sealed.
 func (s *Store) blobsDir() string { return filepath.Join(s.dir, "blobs") }
 
 func (s *Store) communityBlobs(c CommunityID) string {
 	return filepath.Join(s.blobsDir(), hex.EncodeToString(c[:]))
 }
 
-// chunkPath is a chunk's file: blobs/<community>/<hash>. One folder a community (a file system
-// indexes a folder of many files well; a folder made costs more than the chunk's writing).
-func (s *Store) chunkPath(c CommunityID, h [32]byte) string {
-	return filepath.Join(s.communityBlobs(c), hex.EncodeToString(h[:]))
+// blobPath is a blob's file: blobs/<community>/<blob>.
+func (s *Store) blobPath(c CommunityID, b BlobID) string {
+	return filepath.Join(s.communityBlobs(c), hex.EncodeToString(b[:]))
 }
 
-// PutChunks stores chunks of community c, each written whole to a file of its own before it
-// takes its name, so a chunk that is there is never half-written. A chunk already there whole is
-// left as it is; one left empty or of another size (a crash) is written again. With durable,
-// each is on the disk when PutChunks returns (one's own files: the message that names them is
-// durable too); chunks fetched from others can be fetched again. added is how many bytes the
-// new chunks take. A community this store does not hold (forgotten meanwhile) takes none.
-func (s *Store) PutChunks(c CommunityID, chunks []Chunk, durable bool) (added int64, err error) {
+// holds checks that the store holds community c (a fetch may outlive Forget). s.blobMu is held.
+func (s *Store) holds(c CommunityID, op string) error {
+	err := s.view(func(txn *badger.Txn) error {
+		_, err := txn.Get(communityKey(c))
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("storage: %s: community %x is not on this device: %w", op, c[:8], ErrNotFound)
+	}
+	return err
+}
+
+// PutChunks stores chunks of a blob of count chunks of community c (fetched from others), each
+// marked held once written, and says how many bytes the new ones take; chunks held already are
+// left as they are. They are not synced: after a crash a chunk marked held may read wrong, and
+// its reader, checking it against its hash, drops it and fetches it again. A community this
+// store does not hold (forgotten meanwhile) takes none.
+func (s *Store) PutChunks(c CommunityID, blob BlobID, count int, chunks []Chunk) (added int64, err error) {
 	if len(chunks) == 0 {
 		return 0, nil
+	}
+	if err := checkChunks(count, chunks); err != nil {
+		return 0, err
 	}
 	if err := s.enter(); err != nil {
 		return 0, err
@@ -59,192 +161,394 @@ func (s *Store) PutChunks(c CommunityID, chunks []Chunk, durable bool) (added in
 	}
 	s.blobMu.RLock()
 	defer s.blobMu.RUnlock()
-	err = s.view(func(txn *badger.Txn) error {
-		_, err := txn.Get(communityKey(c))
-		return err
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return 0, fmt.Errorf("storage: store a file: community %x is not on this device: %w", c[:8], ErrNotFound)
-	}
-	if err != nil {
+	if err := s.holds(c, "store a file"); err != nil {
 		return 0, err
 	}
-	tmp := filepath.Join(s.blobsDir(), "tmp")
-	dirs := map[string]bool{}
+	f, held, err := s.openBlobToWrite(c, blob, count)
+	if err != nil {
+		return 0, s.writeErr("store a file", err)
+	}
+	defer f.Close()
 	for _, ch := range chunks {
-		if len(ch.Data) > MaxChunkSize {
-			return added, fmt.Errorf("storage: store a file: a chunk of %d bytes is over the %d-byte limit", len(ch.Data), MaxChunkSize)
-		}
-		p := s.chunkPath(c, ch.Hash)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Size() == int64(len(ch.Data)) {
+		if held[ch.Index] == 1 {
 			continue
 		}
-		made, err := writeChunk(tmp, p, ch.Data, durable)
-		if err != nil {
+		if err := writeChunk(f, count, ch); err != nil {
 			return added, s.writeErr("store a file", err)
 		}
+		held[ch.Index] = 1
 		added += int64(len(ch.Data))
-		dirs[filepath.Dir(p)] = true
-		if made { // the community's first chunk: its folder, and the folders holding it
-			dirs[s.blobsDir()], dirs[s.dir] = true, true
-		}
-	}
-	if durable {
-		for d := range dirs {
-			if err := syncDir(d); err != nil {
-				return added, err
-			}
-		}
 	}
 	return added, nil
 }
 
-// writeChunk writes data to a new file in tmp, then renames it to p; made says the folders
-// were missing and made (the first chunk of a community).
-func writeChunk(tmp, p string, data []byte, durable bool) (made bool, err error) {
-	f, err := os.CreateTemp(tmp, "chunk-*")
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.MkdirAll(tmp, 0o700); err == nil {
-			f, err = os.CreateTemp(tmp, "chunk-*")
+// writeChunk writes a chunk in its place, then marks it held; the last chunk ends the file (a
+// file left longer by damage is cut back). A write that fails (a full disk) gives back what it
+// took past the file's end, so that the store's own writes still fit.
+func writeChunk(f *os.File, count int, ch Chunk) error {
+	at := chunkAt(count, ch.Index)
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(ch.Data, at); err != nil {
+		if at+int64(len(ch.Data)) > st.Size() {
+			_ = f.Truncate(st.Size())
+		}
+		return err
+	}
+	if ch.Index == count-1 {
+		if err := f.Truncate(at + int64(len(ch.Data))); err != nil {
+			return err
 		}
 	}
-	if err != nil {
-		return false, err
-	}
-	_, err = f.Write(data)
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p)
-		if errors.Is(err, fs.ErrNotExist) {
-			if err = os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
-				made = true
-				err = os.Rename(f.Name(), p)
-			}
-		}
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-	}
-	return made, err
+	_, err = f.WriteAt([]byte{1}, blobHeader+int64(ch.Index))
+	return err
 }
 
-// Chunk returns a stored chunk, or an error wrapping ErrNotFound. It reads into buf when buf
-// has room (a fetch serves many chunks, and fresh memory for each costs more than the reading).
-func (s *Store) Chunk(c CommunityID, h [32]byte, buf []byte) ([]byte, error) {
+// openBlobToWrite opens a blob's file to write chunks in it, making it (and its community's
+// folder) when missing, and gives its bytes of presence. A file with no whole header, or one
+// for another count of chunks (damaged), starts again empty. s.blobMu is held.
+func (s *Store) openBlobToWrite(c CommunityID, blob BlobID, count int) (*os.File, []byte, error) {
+	s.blobFileMu.Lock() // two fetches of one file: one makes its header
+	defer s.blobFileMu.Unlock()
+	p := s.blobPath(c, blob)
+	f, err := openSharedRW(p, true)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(p), 0o700); err == nil {
+			f, err = openSharedRW(p, true)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	n, held, ok, err := readBlobHeader(f)
+	if err == nil && (!ok || n != count) {
+		held = make([]byte, count)
+		if err = f.Truncate(0); err == nil {
+			_, err = f.WriteAt(newBlobHeader(count), 0)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, held, nil
+}
+
+// A BlobWriter writes a blob of one's own while it is sealed, in tmp/, until Commit moves it
+// into place under its ID (the ID names the whole sealed file, so it is known last).
+type BlobWriter struct {
+	s     *Store
+	c     CommunityID
+	f     *os.File
+	count int
+	held  []byte
+	done  bool
+}
+
+// CreateBlob starts a blob of count chunks of community c.
+func (s *Store) CreateBlob(c CommunityID, count int) (*BlobWriter, error) {
+	if count < 1 || count > MaxBlobChunks {
+		return nil, fmt.Errorf("storage: store a file: %d chunks (1 to %d)", count, MaxBlobChunks)
+	}
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.inflight.Done()
-	f, err := openShared(s.chunkPath(c, h))
+	if err := s.checkSpace("store a file"); err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(s.blobsDir(), "tmp")
+	f, err := os.CreateTemp(tmp, "seal-*")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], ErrNotFound)
+		if err = os.MkdirAll(tmp, 0o700); err == nil {
+			f, err = os.CreateTemp(tmp, "seal-*")
+		}
+	}
+	if err == nil {
+		if _, err = f.WriteAt(newBlobHeader(count), 0); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
 	}
 	if err != nil {
+		return nil, s.writeErr("store a file", err)
+	}
+	return &BlobWriter{s: s, c: c, f: f, count: count, held: make([]byte, count)}, nil
+}
+
+// Put writes chunk i.
+func (w *BlobWriter) Put(i int, data []byte) error {
+	ch := Chunk{Index: i, Data: data}
+	if err := checkChunks(w.count, []Chunk{ch}); err != nil {
+		return err
+	}
+	if w.done {
+		return errors.New("storage: store a file: written already")
+	}
+	if err := w.s.enter(); err != nil {
+		return err
+	}
+	defer w.s.inflight.Done()
+	if err := w.s.checkSpace("store a file"); err != nil {
+		return err
+	}
+	if err := writeChunk(w.f, w.count, ch); err != nil {
+		return w.s.writeErr("store a file", err)
+	}
+	w.held[i] = 1
+	return nil
+}
+
+// Commit puts the blob, every chunk written, in its place as blob id, on the disk when Commit
+// returns (the message that names it is durable too). The BlobWriter is done with either way.
+func (w *BlobWriter) Commit(id BlobID) error {
+	if w.done {
+		return errors.New("storage: store a file: written already")
+	}
+	defer w.Abort()
+	for i, h := range w.held {
+		if h != 1 {
+			return fmt.Errorf("storage: store a file: chunk %d of %d was not written", i, w.count)
+		}
+	}
+	s := w.s
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.inflight.Done()
+	if err := w.f.Sync(); err != nil {
+		return s.writeErr("store a file", err)
+	}
+	if err := w.f.Close(); err != nil {
+		return s.writeErr("store a file", err)
+	}
+	s.blobMu.RLock()
+	defer s.blobMu.RUnlock()
+	if err := s.holds(w.c, "store a file"); err != nil {
+		return err
+	}
+	p := s.blobPath(w.c, id)
+	dirs := []string{filepath.Dir(p)}
+	if _, err := os.Stat(filepath.Dir(p)); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return s.writeErr("store a file", err)
+		}
+		dirs = append(dirs, s.blobsDir(), s.dir) // the community's first file: the folders that hold it
+	}
+	if err := os.Rename(w.f.Name(), p); err != nil {
+		return s.writeErr("store a file", err)
+	}
+	w.done = true
+	for _, d := range dirs {
+		if err := syncDir(d); err != nil {
+			return s.writeErr("store a file", err)
+		}
+	}
+	return nil
+}
+
+// Abort drops what was written, unless Commit put it in place. It is safe to call twice.
+func (w *BlobWriter) Abort() {
+	if w.f == nil {
+		return
+	}
+	_ = w.f.Close()
+	if !w.done {
+		_ = os.Remove(w.f.Name())
+	}
+	w.done, w.f = true, nil
+}
+
+// Chunk returns chunk i of a blob of community c, or an error wrapping ErrNotFound when it is
+// not held (ErrDamaged when its file says it is but cannot hold it). It reads into buf when buf
+// has room (a fetch serves many chunks, and fresh memory for each costs more than the reading).
+func (s *Store) Chunk(c CommunityID, blob BlobID, i int, buf []byte) ([]byte, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.inflight.Done()
+	fail := func(err error) ([]byte, error) {
 		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], err)
+	}
+	f, err := openShared(s.blobPath(c, blob))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fail(ErrNotFound)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	count, held, ok, err := readBlobHeader(f)
 	if err != nil {
-		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], err)
+		return fail(err)
 	}
-	if st.Size() > MaxChunkSize {
-		return nil, fmt.Errorf("storage: read a chunk of community %x: %w (%d bytes)", c[:8], ErrDamaged, st.Size())
+	if !ok || i < 0 || i >= count || held[i] != 1 {
+		return fail(ErrNotFound)
+	}
+	n := int64(ChunkSize)
+	if i == count-1 {
+		st, err := f.Stat()
+		if err != nil {
+			return fail(err)
+		}
+		if n = st.Size() - chunkAt(count, i); n < 1 || n > ChunkSize {
+			return fail(fmt.Errorf("%w (its last chunk is %d bytes)", ErrDamaged, n))
+		}
 	}
 	data := buf[:0]
-	if int64(cap(data)) < st.Size() {
-		data = make([]byte, st.Size())
+	if int64(cap(data)) < n {
+		data = make([]byte, n)
 	}
-	data = data[:st.Size()]
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], err)
+	data = data[:n]
+	if _, err := f.ReadAt(data, chunkAt(count, i)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fail(fmt.Errorf("%w (chunk %d is cut short)", ErrDamaged, i))
+		}
+		return fail(err)
 	}
 	return data, nil
 }
 
-// HasChunks reports, for each hash, whether its chunk is stored.
-func (s *Store) HasChunks(c CommunityID, hs [][32]byte) ([]bool, error) {
+// HasChunks reports, for each chunk of a blob of count chunks, whether it is held.
+func (s *Store) HasChunks(c CommunityID, blob BlobID, count int) ([]bool, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.inflight.Done()
-	have := make([]bool, len(hs))
-	for i, h := range hs {
-		st, err := os.Stat(s.chunkPath(c, h))
-		switch {
-		case err == nil:
-			have[i] = st.Mode().IsRegular() && st.Size() > 0 && st.Size() <= MaxChunkSize
-		case !errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("storage: look for a chunk of community %x: %w", c[:8], err)
+	have := make([]bool, max(count, 0))
+	f, err := openShared(s.blobPath(c, blob))
+	if errors.Is(err, fs.ErrNotExist) {
+		return have, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: look for a file of community %x: %w", c[:8], err)
+	}
+	defer f.Close()
+	n, held, ok, err := readBlobHeader(f)
+	if err != nil {
+		return nil, fmt.Errorf("storage: look for a file of community %x: %w", c[:8], err)
+	}
+	if ok && n == count {
+		for i, h := range held {
+			have[i] = h == 1
 		}
 	}
 	return have, nil
 }
 
-// DropChunks deletes chunks of community c (a deleted message's files, a damaged chunk) and
-// returns how many bytes that freed.
-func (s *Store) DropChunks(c CommunityID, hs [][32]byte) (freed int64, err error) {
-	if len(hs) == 0 {
-		return 0, nil
-	}
+// DropChunks deletes chunks of a blob of community c (a damaged chunk), or the whole blob when
+// chunks is nil (a deleted message's file), and says how many bytes that freed. A blob left
+// with none is deleted.
+func (s *Store) DropChunks(c CommunityID, blob BlobID, chunks []int) (freed int64, err error) {
 	if err := s.enter(); err != nil {
 		return 0, err
 	}
 	defer s.inflight.Done()
 	s.blobMu.RLock()
 	defer s.blobMu.RUnlock()
-	for _, h := range hs {
-		p := s.chunkPath(c, h)
-		st, err := os.Stat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+	fail := func(err error) (int64, error) {
+		return freed, fmt.Errorf("storage: delete a file of community %x: %w", c[:8], err)
+	}
+	p := s.blobPath(c, blob)
+	f, err := openSharedRW(p, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	count, held, ok, err := readBlobHeader(f)
+	var size int64
+	if err == nil {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			size = st.Size()
 		}
-		if err == nil {
-			err = os.Remove(p)
+	}
+	if err != nil {
+		f.Close()
+		return fail(err)
+	}
+	left := false
+	if ok && chunks != nil {
+		before := heldBytes(count, held, size)
+		for _, i := range chunks {
+			if i >= 0 && i < count && held[i] == 1 {
+				if _, err := f.WriteAt([]byte{0}, blobHeader+int64(i)); err != nil {
+					f.Close()
+					return fail(err)
+				}
+				held[i] = 0
+			}
 		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return freed, fmt.Errorf("storage: delete a file of community %x: %w", c[:8], err)
+		freed = before - heldBytes(count, held, size)
+		for _, h := range held {
+			left = left || h == 1
 		}
-		freed += st.Size()
+	} else if ok {
+		freed = heldBytes(count, held, size)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if !left {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fail(err)
+		}
 	}
 	return freed, nil
 }
 
-// ChunkBytes is how many bytes community c's chunks take.
+// ChunkBytes is how many bytes community c's blobs hold.
 func (s *Store) ChunkBytes(c CommunityID) (int64, error) {
 	if err := s.enter(); err != nil {
 		return 0, err
 	}
 	defer s.inflight.Done()
-	var n int64
-	err := filepath.WalkDir(s.communityBlobs(c), func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.Type().IsRegular() {
-			if info, err := d.Info(); err == nil {
-				n += info.Size()
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	fail := func(err error) (int64, error) {
 		return 0, fmt.Errorf("storage: measure the files of community %x: %w", c[:8], err)
+	}
+	entries, err := os.ReadDir(s.communityBlobs(c))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	var n int64
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f, err := openShared(filepath.Join(s.communityBlobs(c), e.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return fail(err)
+		}
+		count, held, ok, err := readBlobHeader(f)
+		st, serr := f.Stat()
+		f.Close()
+		if err == nil {
+			err = serr
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if ok {
+			n += heldBytes(count, held, st.Size())
+		}
 	}
 	return n, nil
 }
 
-// hideChunks renames a community's folder of chunks out of the way (into tmp/, which Open
-// clears), so that no chunk of it is found from then on, and returns where it went ("": there
-// was none); removeAll deletes it then, without holding the store's locks. s.blobMu is held.
-func (s *Store) hideChunks(c CommunityID) (string, error) {
+// hideBlobs renames a community's folder of blobs out of the way (into tmp/, which Open clears),
+// so that no blob of it is found from then on, and returns where it went ("": there was none);
+// removeAll deletes it then, without holding the store's locks. s.blobMu is held.
+func (s *Store) hideBlobs(c CommunityID) (string, error) {
 	dir := s.communityBlobs(c)
 	gone := filepath.Join(s.blobsDir(), "tmp", "forgotten-"+hex.EncodeToString(c[:8])+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	if err := os.MkdirAll(filepath.Dir(gone), 0o700); err != nil {
@@ -259,7 +563,7 @@ func (s *Store) hideChunks(c CommunityID) (string, error) {
 	return gone, nil
 }
 
-// openBlobs clears what a crash left half-written, and folders Forget left.
+// openBlobs clears what a crash left half-written (files being sealed), and folders Forget left.
 func (s *Store) openBlobs() error {
 	if err := os.RemoveAll(filepath.Join(s.blobsDir(), "tmp")); err != nil {
 		return fmt.Errorf("storage: clear %s: %w", filepath.Join(s.blobsDir(), "tmp"), err)

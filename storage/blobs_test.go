@@ -1,60 +1,98 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// TestChunks: chunks come back by hash, are reported held or not, are counted, and go with
-// DropChunks and with Forget (the folder too); another community's are untouched.
-func TestChunks(t *testing.T) {
-	dir := t.TempDir()
-	s := openTest(t, dir)
-	c, other := community(1), community(2)
-	for _, cc := range []CommunityID{c, other} {
-		_, err := s.Append(ev(cc, author(1), 1, 1, channel(1), false, "a"))
+// fullChunk is a chunk of ChunkSize bytes of b.
+func fullChunk(i int, b byte) Chunk {
+	return Chunk{Index: i, Data: bytes.Repeat([]byte{b}, ChunkSize)}
+}
+
+// withCommunity opens a store in a temporary folder holding communities cs.
+func withCommunity(t *testing.T, cs ...CommunityID) *Store {
+	s := openTest(t, t.TempDir())
+	for _, c := range cs {
+		_, err := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
 		must(t, err)
 	}
-	a, b := Chunk{Hash: hash32("a"), Data: []byte("first")}, Chunk{Hash: hash32("b"), Data: make([]byte, 300<<10)}
-	added, err := s.PutChunks(c, []Chunk{a, b}, true)
-	if err != nil || added != 5+300<<10 {
+	return s
+}
+
+// TestBlobs: chunks come back by blob and place, in any order they came, are reported held or
+// not, are counted, and go with DropChunks (one, or the whole blob) and with Forget (the folder
+// too); another community's are untouched.
+func TestBlobs(t *testing.T) {
+	c, other := community(1), community(2)
+	s := withCommunity(t, c, other)
+	b := BlobID(hash32("blob"))
+	last := Chunk{Index: 2, Data: []byte("the end")}
+	added, err := s.PutChunks(c, b, 3, []Chunk{last, fullChunk(0, 'a')})
+	if err != nil || added != ChunkSize+7 {
 		t.Fatalf("PutChunks: %d, %v", added, err)
 	}
-	if added, err := s.PutChunks(c, []Chunk{a}, false); err != nil || added != 0 {
+	if added, err := s.PutChunks(c, b, 3, []Chunk{last}); err != nil || added != 0 {
 		t.Fatalf("PutChunks again: %d, %v", added, err)
 	}
-	if _, err := s.PutChunks(other, []Chunk{a}, false); err != nil {
+	if _, err := s.PutChunks(other, b, 3, []Chunk{last}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Chunk(c, a.Hash, nil); err != nil || string(got) != "first" {
-		t.Fatalf("chunk a: %q, %v", got, err)
-	}
-	if got, err := s.Chunk(c, b.Hash, nil); err != nil || len(got) != 300<<10 {
-		t.Fatalf("chunk b: %d bytes, %v", len(got), err)
-	}
-	have, err := s.HasChunks(c, [][32]byte{a.Hash, hash32("x"), b.Hash})
-	if err != nil || !have[0] || have[1] || !have[2] {
+	if have, err := s.HasChunks(c, b, 3); err != nil || !have[0] || have[1] || !have[2] {
 		t.Fatalf("HasChunks: %v, %v", have, err)
 	}
-	if n, err := s.ChunkBytes(c); err != nil || n != 5+300<<10 {
+	if _, err := s.Chunk(c, b, 1, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a chunk not yet here: %v", err)
+	}
+	if _, err := s.PutChunks(c, b, 3, []Chunk{fullChunk(1, 'b')}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]byte{bytes.Repeat([]byte{'a'}, ChunkSize), bytes.Repeat([]byte{'b'}, ChunkSize), []byte("the end")} {
+		if got, err := s.Chunk(c, b, i, make([]byte, 3)); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("chunk %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	if n, err := s.ChunkBytes(c); err != nil || n != 2*ChunkSize+7 {
 		t.Fatalf("ChunkBytes: %d, %v", n, err)
 	}
-	if freed, err := s.DropChunks(c, [][32]byte{a.Hash, hash32("never")}); err != nil || freed != 5 {
+	if have, err := s.HasChunks(c, b, 4); err != nil || have[0] {
+		t.Fatalf("HasChunks for another count: %v, %v", have, err)
+	}
+	if freed, err := s.DropChunks(c, b, []int{2, 5}); err != nil || freed != 7 {
 		t.Fatalf("DropChunks: %d, %v", freed, err)
 	}
-	if _, err := s.Chunk(c, a.Hash, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Chunk(c, b, 2, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a dropped chunk: %v", err)
 	}
+	if freed, err := s.DropChunks(c, b, []int{0, 1}); err != nil || freed != 2*ChunkSize {
+		t.Fatalf("DropChunks of the rest: %d, %v", freed, err)
+	}
+	if _, err := os.Stat(s.blobPath(c, b)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a blob with no chunk left stays: %v", err)
+	}
+	if freed, err := s.DropChunks(c, b, nil); err != nil || freed != 0 {
+		t.Fatalf("DropChunks of a blob not here: %d, %v", freed, err)
+	}
+	if _, err := s.PutChunks(c, b, 3, []Chunk{last}); err != nil {
+		t.Fatal(err)
+	}
+	if freed, err := s.DropChunks(c, b, nil); err != nil || freed != 7 {
+		t.Fatalf("DropChunks of the whole blob: %d, %v", freed, err)
+	}
+	if _, err := s.PutChunks(c, b, 3, []Chunk{last}); err != nil {
+		t.Fatal(err)
+	}
 	must(t, s.Forget(c))
-	if _, err := s.Chunk(c, b.Hash, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Chunk(c, b, 2, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a chunk after Forget: %v", err)
 	}
 	if _, err := os.Stat(s.communityBlobs(c)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the forgotten community's folder: %v", err)
 	}
-	if got, err := s.Chunk(other, a.Hash, make([]byte, 2)); err != nil || string(got) != "first" {
+	if got, err := s.Chunk(other, b, 2, nil); err != nil || string(got) != "the end" {
 		t.Fatalf("another community's chunk after Forget: %q, %v", got, err)
 	}
 	if n, err := s.ChunkBytes(c); err != nil || n != 0 {
@@ -62,72 +100,177 @@ func TestChunks(t *testing.T) {
 	}
 }
 
-// TestChunkFilesOnOpen: what a crash left half-written in tmp/ is cleared, and an oversized chunk
-// file reads as damaged and does not count as held.
-func TestChunkFilesOnOpen(t *testing.T) {
-	dir := t.TempDir()
+// TestBadChunksRefused: a chunk outside its blob, or of the wrong length for its place, is
+// refused before anything is written.
+func TestBadChunksRefused(t *testing.T) {
 	c := community(1)
-	a := Chunk{Hash: hash32("a"), Data: []byte("whole")}
-	s := openTest(t, dir)
-	_, err := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
-	must(t, err)
-	_, err = s.PutChunks(c, []Chunk{a}, false)
-	must(t, err)
-	must(t, os.MkdirAll(filepath.Join(dir, "blobs", "tmp"), 0o700))
-	must(t, os.WriteFile(filepath.Join(dir, "blobs", "tmp", "chunk-123"), []byte("half"), 0o600))
-	big := hash32("big")
-	must(t, os.MkdirAll(filepath.Dir(s.chunkPath(c, big)), 0o700))
-	must(t, os.WriteFile(s.chunkPath(c, big), make([]byte, MaxChunkSize+1), 0o600))
-	must(t, s.Close())
-
-	s = openTest(t, dir)
-	if got, err := s.Chunk(c, a.Hash, nil); err != nil || string(got) != string(a.Data) {
-		t.Fatalf("a chunk after Open: %q, %v", got, err)
+	s := withCommunity(t, c)
+	b := BlobID(hash32("blob"))
+	for name, tc := range map[string]struct {
+		count int
+		ch    Chunk
+	}{
+		"past the end":    {2, fullChunk(2, 'x')},
+		"negative":        {2, Chunk{Index: -1, Data: []byte("x")}},
+		"a short middle":  {2, Chunk{Index: 0, Data: []byte("x")}},
+		"an empty last":   {2, Chunk{Index: 1}},
+		"a long last":     {1, Chunk{Index: 0, Data: make([]byte, ChunkSize+1)}},
+		"no chunks":       {0, Chunk{Index: 0, Data: []byte("x")}},
+		"too many chunks": {MaxBlobChunks + 1, Chunk{Index: 0, Data: []byte("x")}},
+	} {
+		if _, err := s.PutChunks(c, b, tc.count, []Chunk{tc.ch}); err == nil {
+			t.Errorf("%s: stored", name)
+		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "blobs", "tmp", "chunk-123")); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("a half-written chunk survived Open: %v", err)
-	}
-	if _, err := s.Chunk(c, big, nil); !errors.Is(err, ErrDamaged) {
-		t.Fatalf("an oversized chunk: %v", err)
-	}
-	if have, err := s.HasChunks(c, [][32]byte{big, a.Hash}); err != nil || have[0] || !have[1] {
-		t.Fatalf("HasChunks: %v, %v", have, err)
-	}
-	if _, err := s.PutChunks(c, []Chunk{{Hash: hash32("x"), Data: make([]byte, MaxChunkSize+1)}}, false); err == nil {
-		t.Fatal("an oversized chunk was stored")
+	if _, err := os.Stat(s.blobPath(c, b)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused chunk left a file: %v", err)
 	}
 }
 
-// TestChunkFilesRepaired: a chunk file left empty or of another size (a crash after the rename
-// of a chunk that was not synced) reads as not held, and storing its bytes again mends it.
-func TestChunkFilesRepaired(t *testing.T) {
-	s := openTest(t, t.TempDir())
+// TestSealedBlob: a blob written with CreateBlob is found under its ID only once committed,
+// whole; one aborted, or committed with a chunk missing, leaves nothing; what a crash left in
+// tmp/ is cleared by Open.
+func TestSealedBlob(t *testing.T) {
+	dir := t.TempDir()
 	c := community(1)
-	_, err0 := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
-	must(t, err0)
-	for name, junk := range map[string][]byte{"empty": {}, "shorter": []byte("the re"), "oversized": make([]byte, MaxChunkSize+1)} {
-		h := hash32(name)
+	s := openTest(t, dir)
+	_, err := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
+	must(t, err)
+	w, err := s.CreateBlob(c, 2)
+	must(t, err)
+	must(t, w.Put(0, fullChunk(0, 'a').Data))
+	must(t, w.Put(1, []byte("end")))
+	b := BlobID(hash32("sealed"))
+	if have, _ := s.HasChunks(c, b, 2); have[0] || have[1] {
+		t.Fatal("a blob is held before its Commit")
+	}
+	must(t, w.Commit(b))
+	w.Abort() // after Commit: nothing
+	if have, _ := s.HasChunks(c, b, 2); !have[0] || !have[1] {
+		t.Fatalf("after Commit: %v", have)
+	}
+	if got, err := s.Chunk(c, b, 1, nil); err != nil || string(got) != "end" {
+		t.Fatalf("the last chunk: %q, %v", got, err)
+	}
+	if err := w.Commit(b); err == nil {
+		t.Fatal("a second Commit")
+	}
+
+	half, err := s.CreateBlob(c, 2)
+	must(t, err)
+	must(t, half.Put(0, fullChunk(0, 'a').Data))
+	if err := half.Commit(BlobID(hash32("half"))); err == nil {
+		t.Fatal("a blob with a chunk missing was committed")
+	}
+	gone, err := s.CreateBlob(c, 1)
+	must(t, err)
+	must(t, gone.Put(0, []byte("x")))
+	gone.Abort()
+	gone.Abort()
+	if left, _ := os.ReadDir(filepath.Join(dir, "blobs", "tmp")); len(left) != 0 {
+		t.Fatalf("%d files stay in tmp/", len(left))
+	}
+	if n, err := s.ChunkBytes(c); err != nil || n != ChunkSize+3 {
+		t.Fatalf("ChunkBytes: %d, %v", n, err)
+	}
+
+	crashed, err := s.CreateBlob(c, 1)
+	must(t, err)
+	must(t, crashed.Put(0, []byte("x")))
+	must(t, s.Close()) // a crash: the file being sealed stays in tmp/
+	if left, _ := os.ReadDir(filepath.Join(dir, "blobs", "tmp")); len(left) != 1 {
+		t.Fatalf("%d files in tmp/ before Open", len(left))
+	}
+	s = openTest(t, dir)
+	if left, _ := os.ReadDir(filepath.Join(dir, "blobs", "tmp")); len(left) != 0 {
+		t.Fatalf("%d files a crash left in tmp/ survived Open", len(left))
+	}
+	crashed.Abort()
+	if got, err := s.Chunk(c, b, 0, nil); err != nil || len(got) != ChunkSize {
+		t.Fatalf("a blob after Open: %d bytes, %v", len(got), err)
+	}
+
+	forgotten, err := s.CreateBlob(c, 1)
+	must(t, err)
+	must(t, forgotten.Put(0, []byte("x")))
+	must(t, s.Forget(c))
+	if err := forgotten.Commit(BlobID(hash32("late"))); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a blob committed after Forget: %v", err)
+	}
+	if _, err := os.Stat(s.communityBlobs(c)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the forgotten community's folder came back: %v", err)
+	}
+}
+
+// TestDamagedBlobFiles: a blob file with no whole header (a crash while it was made, or junk)
+// holds nothing and is made again by the next chunk stored; a last chunk cut short, or a file
+// cut inside a chunk, reads as damaged; a file grown past its last chunk is cut back when the
+// chunk is stored again.
+func TestDamagedBlobFiles(t *testing.T) {
+	c := community(1)
+	s := withCommunity(t, c)
+	for name, junk := range map[string][]byte{"empty": {}, "half a header": []byte("kithbl"), "junk": bytes.Repeat([]byte("junk"), 5000)} {
+		b := BlobID(hash32(name))
 		must(t, os.MkdirAll(s.communityBlobs(c), 0o700))
-		must(t, os.WriteFile(s.chunkPath(c, h), junk, 0o600))
-		added, err := s.PutChunks(c, []Chunk{{Hash: h, Data: []byte("the real chunk")}}, false)
-		got, gerr := s.Chunk(c, h, nil)
+		must(t, os.WriteFile(s.blobPath(c, b), junk, 0o600))
+		if have, err := s.HasChunks(c, b, 1); err != nil || have[0] {
+			t.Errorf("%s: HasChunks: %v, %v", name, have, err)
+		}
+		if n, err := s.ChunkBytes(c); err != nil || n != 0 {
+			t.Errorf("%s: ChunkBytes: %d, %v", name, n, err)
+		}
+		added, err := s.PutChunks(c, b, 1, []Chunk{{Index: 0, Data: []byte("the real chunk")}})
+		got, gerr := s.Chunk(c, b, 0, nil)
 		if err != nil || added != 14 || gerr != nil || string(got) != "the real chunk" {
 			t.Errorf("%s: PutChunks added %d (%v); the chunk reads %q (%v)", name, added, err, got, gerr)
 		}
+		must(t, os.Remove(s.blobPath(c, b)))
+	}
+
+	b := BlobID(hash32("cut"))
+	_, err := s.PutChunks(c, b, 2, []Chunk{fullChunk(0, 'a'), {Index: 1, Data: []byte("end")}})
+	must(t, err)
+	p := s.blobPath(c, b)
+	must(t, os.Truncate(p, chunkAt(2, 1)))
+	if _, err := s.Chunk(c, b, 1, nil); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("a last chunk cut away: %v", err)
+	}
+	must(t, os.Truncate(p, chunkAt(2, 0)+100))
+	if _, err := s.Chunk(c, b, 0, nil); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("a chunk cut short: %v", err)
+	}
+	_, err = s.DropChunks(c, b, []int{0, 1})
+	must(t, err)
+	_, err = s.PutChunks(c, b, 2, []Chunk{fullChunk(0, 'a'), {Index: 1, Data: []byte("end")}})
+	must(t, err)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	must(t, err)
+	_, err = f.Write([]byte(" and more"))
+	must(t, err)
+	must(t, f.Close())
+	if got, err := s.Chunk(c, b, 1, nil); err != nil || string(got) != "end and more" {
+		t.Fatalf("a grown last chunk reads %q, %v (its reader's hash check drops it)", got, err)
+	}
+	_, err = s.DropChunks(c, b, []int{1})
+	must(t, err)
+	if _, err := s.PutChunks(c, b, 2, []Chunk{{Index: 1, Data: []byte("end")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Chunk(c, b, 1, nil); err != nil || string(got) != "end" {
+		t.Fatalf("the last chunk stored again: %q, %v", got, err)
 	}
 }
 
 // TestNoChunksAfterForget: a chunk stored after its community was forgotten (a fetch that was
 // under way) is refused, and the forgotten community's folder does not come back.
 func TestNoChunksAfterForget(t *testing.T) {
-	s := openTest(t, t.TempDir())
 	c := community(1)
-	_, err0 := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a"))
-	must(t, err0)
-	_, err := s.PutChunks(c, []Chunk{{Hash: hash32("a"), Data: []byte("x")}}, false)
+	s := withCommunity(t, c)
+	b := BlobID(hash32("blob"))
+	_, err := s.PutChunks(c, b, 2, []Chunk{fullChunk(0, 'a')})
 	must(t, err)
 	must(t, s.Forget(c))
-	if _, err := s.PutChunks(c, []Chunk{{Hash: hash32("b"), Data: []byte("y")}}, false); !errors.Is(err, ErrNotFound) {
+	if _, err := s.PutChunks(c, b, 2, []Chunk{{Index: 1, Data: []byte("y")}}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a chunk after Forget: %v", err)
 	}
 	if _, err := os.Stat(s.communityBlobs(c)); !errors.Is(err, os.ErrNotExist) {

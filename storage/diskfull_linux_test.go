@@ -205,27 +205,39 @@ func TestChunksOnAFullDisk(t *testing.T) {
 			if _, err := s.Append(ev(c, author(1), 1, 1, channel(1), false, "a")); err != nil {
 				t.Fatal(err)
 			}
-			var stored [][32]byte
+			b := BlobID(hash32("big"))
+			const count = 600 // 150 MiB: more than the disk holds
+			stored := 0
 			var full error
-			for i := range 400 {
-				ch := Chunk{Hash: hash32("chunk", int64(i)), Data: bytes.Repeat([]byte{byte(i)}, 1<<20)}
-				if _, err := s.PutChunks(c, []Chunk{ch}, false); err != nil {
+			for i := range count {
+				if _, err := s.PutChunks(c, b, count, []Chunk{fullChunk(i, byte(i))}); err != nil {
 					full = err
-					if have, _ := s.HasChunks(c, [][32]byte{ch.Hash}); have[0] {
+					if have, _ := s.HasChunks(c, b, count); have[i] {
 						t.Fatalf("the chunk that did not fit is held")
 					}
 					break
 				}
-				stored = append(stored, ch.Hash)
+				stored++
 			}
 			if !errors.Is(full, ErrDiskFull) {
-				t.Fatalf("after %d chunks: %v, want ErrDiskFull", len(stored), full)
+				t.Fatalf("after %d chunks: %v, want ErrDiskFull", stored, full)
 			}
-			for i, h := range stored {
-				got, err := s.Chunk(c, h, nil)
-				if err != nil || len(got) != 1<<20 || got[0] != byte(i) {
-					t.Fatalf("chunk %d of %d: %d bytes, %v", i, len(stored), len(got), err)
+			for i := range stored {
+				got, err := s.Chunk(c, b, i, nil)
+				if err != nil || len(got) != ChunkSize || got[0] != byte(i) || got[ChunkSize-1] != byte(i) {
+					t.Fatalf("chunk %d of %d: %d bytes, %v", i, stored, len(got), err)
 				}
+			}
+			// A file being sealed when the disk fills: refused, and nothing of it stays.
+			w, err := s.CreateBlob(c, 2)
+			if err == nil {
+				if err = w.Put(0, fullChunk(0, 1).Data); err == nil {
+					err = w.Put(1, []byte("x"))
+				}
+				w.Abort()
+			}
+			if !errors.Is(err, ErrDiskFull) {
+				t.Fatalf("sealing a file on a full disk: %v, want ErrDiskFull", err)
 			}
 			if left, _ := os.ReadDir(filepath.Join(mnt, "kith", "blobs", "tmp")); len(left) != 0 {
 				t.Fatalf("%d temporary files stay", len(left))

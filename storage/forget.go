@@ -42,7 +42,7 @@ func (s *Store) forget(c CommunityID, settings []string) (gone string, err error
 	s.markMu.Unlock()
 	s.blobMu.Lock() // until the record is gone too: PutChunks then refuses the community
 	defer s.blobMu.Unlock()
-	if gone, err = s.hideChunks(c); err != nil {
+	if gone, err = s.hideBlobs(c); err != nil {
 		return "", s.writeErr("forget a community's files", err)
 	}
 	var prefixes [][]byte

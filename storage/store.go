@@ -165,6 +165,8 @@ type Store struct {
 	// blobMu is held shared while chunk files are written or deleted, and exclusively while a
 	// community's folder of them goes (Forget), so no write lands in a folder being deleted.
 	blobMu sync.RWMutex
+	// blobFileMu is held while a blob's file is opened to be written, so that one makes its header.
+	blobFileMu sync.Mutex
 
 	own           chan *ownReq  // AppendOwn requests, read by the committer
 	stop          func()        // cancels the committer's and the mark loop's context

@@ -26,16 +26,18 @@ import (
 const (
 	// BlobChunkSize is the size of every chunk but the last.
 	BlobChunkSize = 256 << 10
+	// SealedChunkSize is a whole chunk sealed: its bytes and the AEAD's tag.
+	SealedChunkSize = BlobChunkSize + chacha20poly1305.Overhead
 	// MaxBlobSize bounds one blob whatever a community allows (its owner sets a lower limit).
 	MaxBlobSize = 2 << 30
 	// MaxThumbSize bounds the thumbnail a sender makes of a picture.
 	MaxThumbSize = 48 << 10
-	// maxBlobChunks is how many chunks MaxBlobSize makes.
-	maxBlobChunks = MaxBlobSize / BlobChunkSize
+	// MaxBlobChunks is how many chunks MaxBlobSize makes.
+	MaxBlobChunks = MaxBlobSize / BlobChunkSize
 	// MaxFiles is how many files one post carries.
 	MaxFiles = 10
 	// maxManifestLen bounds one manifest's bytes.
-	maxManifestLen = 1 + 2 + 255 + 2 + 100 + 10 + 16 + 3 + maxBlobChunks*32 + 6 + 3 + MaxThumbSize
+	maxManifestLen = 1 + 2 + 255 + 2 + 100 + 10 + 16 + 3 + MaxBlobChunks*32 + 6 + 3 + MaxThumbSize
 )
 
 // LimitFileName bounds a file's name.
@@ -93,7 +95,7 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	m.Mime = r.str(100)
 	m.Size = r.upTo(MaxBlobSize)
 	copy(m.Salt[:], r.fixed(16))
-	n := r.count(maxBlobChunks, 32)
+	n := r.count(MaxBlobChunks, 32)
 	for range n {
 		m.Chunks = append(m.Chunks, r.hash())
 	}
@@ -103,7 +105,7 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	if want := chunksFor(m.Size); len(m.Chunks) != want {
+	if want := ChunksFor(m.Size); len(m.Chunks) != want {
 		return nil, fmt.Errorf("%w: a manifest of %d bytes in %d chunks (want %d)", ErrMalformed, m.Size, len(m.Chunks), want)
 	}
 	if clean, err := CleanFileName(m.Name); err != nil || clean != m.Name {
@@ -112,8 +114,8 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// chunksFor is how many chunks a blob of size bytes has (an empty blob has one, empty).
-func chunksFor(size uint64) int {
+// ChunksFor is how many chunks a blob of size bytes has (an empty blob has one, empty).
+func ChunksFor(size uint64) int {
 	if size == 0 {
 		return 1
 	}
@@ -122,7 +124,7 @@ func chunksFor(size uint64) int {
 
 // chunkLen is the plaintext length of chunk i of a blob of size bytes.
 func chunkLen(size uint64, i int) int {
-	last := chunksFor(size) - 1
+	last := ChunksFor(size) - 1
 	if i < last {
 		return BlobChunkSize
 	}
@@ -157,7 +159,7 @@ func SealBlobTo(epochKey Key, salt [16]byte, name, mime string, size uint64, r i
 		return nil, err
 	}
 	m := &Manifest{Name: name, Mime: mime, Size: size, Salt: salt}
-	n := chunksFor(size)
+	n := ChunksFor(size)
 	buf := make([]byte, BlobChunkSize)
 	for i := range n {
 		p := buf[:chunkLen(size, i)]

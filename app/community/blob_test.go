@@ -23,7 +23,7 @@ func TestBlobRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(chunks) != chunksFor(uint64(size)) {
+		if len(chunks) != ChunksFor(uint64(size)) {
 			t.Fatalf("%d bytes: %d chunks", size, len(chunks))
 		}
 		var out bytes.Buffer

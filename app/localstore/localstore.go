@@ -304,40 +304,58 @@ func (s Store) ResolveID(c community.Hash, id8 [8]byte) ([]community.Hash, error
 	return out, err
 }
 
-// PutChunks stores encrypted chunks of files.
-func (s Store) PutChunks(c community.Hash, chunks []app.Chunk, durable bool) (int64, error) {
+// storage keeps a file's chunks at fixed places: its chunk is the blob protocol's sealed chunk,
+// and it holds as many as the largest file has.
+var (
+	_ [storage.ChunkSize - community.SealedChunkSize]struct{}
+	_ [community.SealedChunkSize - storage.ChunkSize]struct{}
+	_ [storage.MaxBlobChunks - community.MaxBlobChunks]struct{}
+)
+
+// CreateBlob starts a file of one's own.
+func (s Store) CreateBlob(c community.Hash, count int) (app.BlobWriter, error) {
+	w, err := s.S.CreateBlob(storage.CommunityID(c), count)
+	if err != nil {
+		return nil, err
+	}
+	return blobWriter{w}, nil
+}
+
+type blobWriter struct{ w *storage.BlobWriter }
+
+func (b blobWriter) Put(i int, data []byte) error      { return b.w.Put(i, data) }
+func (b blobWriter) Commit(blob community.Hash) error { return b.w.Commit(storage.BlobID(blob)) }
+func (b blobWriter) Abort()                           { b.w.Abort() }
+
+// PutChunks stores chunks of a file fetched from others.
+func (s Store) PutChunks(c, blob community.Hash, count int, chunks []app.Chunk) (int64, error) {
 	out := make([]storage.Chunk, len(chunks))
 	for i, ch := range chunks {
-		out[i] = storage.Chunk{Hash: ch.Hash, Data: ch.Data}
+		out[i] = storage.Chunk{Index: ch.Index, Data: ch.Data}
 	}
-	return s.S.PutChunks(storage.CommunityID(c), out, durable)
+	return s.S.PutChunks(storage.CommunityID(c), storage.BlobID(blob), count, out)
 }
 
 // Chunk returns a stored chunk, read into buf when it has room.
-func (s Store) Chunk(c, h community.Hash, buf []byte) ([]byte, bool, error) {
-	data, err := s.S.Chunk(storage.CommunityID(c), h, buf)
-	if errors.Is(err, storage.ErrNotFound) {
+func (s Store) Chunk(c, blob community.Hash, i int, buf []byte) ([]byte, bool, error) {
+	data, err := s.S.Chunk(storage.CommunityID(c), storage.BlobID(blob), i, buf)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
 		return nil, false, nil
+	case errors.Is(err, storage.ErrDamaged):
+		return nil, true, fmt.Errorf("%w: %w", app.ErrChunkDamaged, err)
 	}
 	return data, err == nil, err
 }
 
-// HasChunks reports which chunks are stored.
-func (s Store) HasChunks(c community.Hash, hs []community.Hash) ([]bool, error) {
-	in := make([][32]byte, len(hs))
-	for i, h := range hs {
-		in[i] = h
-	}
-	return s.S.HasChunks(storage.CommunityID(c), in)
+// HasChunks reports which chunks of a file are stored.
+func (s Store) HasChunks(c, blob community.Hash, count int) ([]bool, error) {
+	return s.S.HasChunks(storage.CommunityID(c), storage.BlobID(blob), count)
 }
 
-// DropChunks deletes chunks.
-func (s Store) DropChunks(c community.Hash, hs []community.Hash) (int64, error) {
-	in := make([][32]byte, len(hs))
-	for i, h := range hs {
-		in[i] = h
-	}
-	return s.S.DropChunks(storage.CommunityID(c), in)
+// DropChunks deletes chunks of a file, or the whole file.
+func (s Store) DropChunks(c, blob community.Hash, chunks []int) (int64, error) {
+	return s.S.DropChunks(storage.CommunityID(c), storage.BlobID(blob), chunks)
 }
 
 // ChunkBytes is how many bytes a community's chunks take.
