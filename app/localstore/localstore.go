@@ -323,7 +323,7 @@ func (s Store) CreateBlob(c community.Hash, count int) (app.BlobWriter, error) {
 
 type blobWriter struct{ w *storage.BlobWriter }
 
-func (b blobWriter) Put(i int, data []byte) error      { return b.w.Put(i, data) }
+func (b blobWriter) Put(i int, data []byte) error     { return b.w.Put(i, data) }
 func (b blobWriter) Commit(blob community.Hash) error { return b.w.Commit(storage.BlobID(blob)) }
 func (b blobWriter) Abort()                           { b.w.Abort() }
 
