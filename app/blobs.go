@@ -183,13 +183,24 @@ func (s *Service) serveBlob(_ context.Context, from ed25519.PublicKey, b []byte)
 	return func(w io.Writer) error {
 		bp := chunkBufs.Get().(*[]byte)
 		defer chunkBufs.Put(bp)
+		br, held, err := s.store.ReadBlob(id, blob)
+		if err != nil { // this device's trouble: the asker asks another
+			s.log.Warn("a file could not be read", "community", id.Short(), "file", blob.Short(), "err", err)
+		}
+		if held {
+			defer br.Close()
+		}
 		for _, i := range places {
-			c, ok, err := s.store.Chunk(id, blob, i, *bp)
-			if err != nil { // this device's trouble (a damaged file): the asker asks another
-				s.log.Warn("a chunk could not be read", "community", id.Short(), "file", blob.Short(), "chunk", i, "err", err)
-			}
-			if !ok || err != nil {
-				c = nil
+			var c []byte
+			if held && err == nil {
+				var ok bool
+				var cerr error
+				if c, ok, cerr = br.Chunk(i, *bp); cerr != nil { // a damaged chunk: the asker asks another
+					s.log.Warn("a chunk could not be read", "community", id.Short(), "file", blob.Short(), "chunk", i, "err", cerr)
+				}
+				if !ok || cerr != nil {
+					c = nil
+				}
 			}
 			if err := writeBlobChunk(w, c); err != nil {
 				return err
@@ -324,14 +335,24 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 					served := make([]bool, len(ask))
 					var bad []int
 					var putErr error
-					err := s.askChunks(ctx, n, peer, id, blob, ask, buf, func(k int, c []byte) error {
+					bf, err := s.store.OpenBlob(id, blob, count)
+					if err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = fmt.Errorf("app: storing the file: %w", err)
+						}
+						finish()
+						mu.Unlock()
+						return
+					}
+					err = s.askChunks(ctx, n, peer, id, blob, ask, buf, func(k int, c []byte) error {
 						i := ask[k]
 						served[k] = true
 						if c == nil || man.CheckChunk(i, c) != nil {
 							bad = append(bad, i) // not there, or garbage: another member's turn
 							return nil
 						}
-						if _, err := s.store.PutChunks(id, blob, count, []Chunk{{Index: i, Data: c}}); err != nil {
+						if _, err := bf.Put(i, c); err != nil {
 							putErr = err
 							return err
 						}
@@ -342,6 +363,9 @@ func (s *Service) FetchFile(ctx context.Context, id, message, blob community.Has
 						mu.Unlock()
 						return nil
 					})
+					if cerr := bf.Close(); cerr != nil && putErr == nil {
+						putErr = cerr
+					}
 					mu.Lock()
 					if putErr != nil {
 						if firstErr == nil {

@@ -28,10 +28,21 @@ import (
 	"github.com/kith-app/kith/app/community"
 )
 
-// Chunk is one encrypted piece of a file, by its place in it.
-type Chunk struct {
-	Index int
-	Data  []byte
+// A BlobFile stores chunks of a file fetched from others (see Store.OpenBlob).
+type BlobFile interface {
+	// Put stores chunk i, whole or not at all, and says how many bytes it took (0: it was held).
+	Put(i int, data []byte) (added int64, err error)
+	// Close closes the file; safe to call twice.
+	Close() error
+}
+
+// A BlobReader reads the chunks of a file held here (see Store.ReadBlob).
+type BlobReader interface {
+	// Chunk returns chunk i (ok false: not held), read into buf when it has room; one held but
+	// damaged is an error wrapping ErrChunkDamaged, with ok true.
+	Chunk(i int, buf []byte) (data []byte, ok bool, err error)
+	// Close closes the file; safe to call twice.
+	Close() error
 }
 
 // A BlobWriter stores a file of one's own as it is sealed (see Store.CreateBlob).
@@ -431,7 +442,7 @@ func (s *Service) writeFilesLocked(ctx context.Context, r *room, channel communi
 	return m, nil
 }
 
-// ErrChunkDamaged is Store.Chunk's answer for a chunk its file says is held but that cannot be
+// ErrChunkDamaged is BlobReader.Chunk's answer for a chunk its file says is held but that cannot be
 // read whole (cut short on the disk): its reader drops it, so that it is fetched again.
 var ErrChunkDamaged = errors.New("app: a piece of a file is damaged on this device")
 
@@ -460,9 +471,17 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 	if slices.Contains(have, false) {
 		return ErrNotHere
 	}
+	br, ok, err := s.store.ReadBlob(id, blob)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotHere // deleted meanwhile
+	}
+	defer br.Close()
 	buf := make([]byte, 0, community.SealedChunkSize)
 	for i := range m.Chunks {
-		ct, ok, err := s.store.Chunk(id, blob, i, buf)
+		ct, ok, err := br.Chunk(i, buf)
 		if err != nil && !errors.Is(err, ErrChunkDamaged) {
 			return err
 		}

@@ -74,12 +74,10 @@ type Store interface {
 	// CreateBlob starts a file of one's own of count chunks: its chunks are stored as it is
 	// sealed, and it is found under its ID once committed.
 	CreateBlob(c community.Hash, count int) (BlobWriter, error)
-	// PutChunks stores chunks (fetched from others) of a file of count chunks, each whole or not
-	// at all, and says how many bytes the new ones take.
-	PutChunks(c, blob community.Hash, count int, chunks []Chunk) (added int64, err error)
-	// Chunk returns chunk i of a file (ok false: not held), read into buf when it has room; one
-	// held but damaged is an error wrapping ErrChunkDamaged, with ok true.
-	Chunk(c, blob community.Hash, i int, buf []byte) (data []byte, ok bool, err error)
+	// OpenBlob opens (or makes) a file of count chunks to store chunks fetched from others.
+	OpenBlob(c, blob community.Hash, count int) (BlobFile, error)
+	// ReadBlob opens a file to read its chunks; ok false when none is held.
+	ReadBlob(c, blob community.Hash) (r BlobReader, ok bool, err error)
 	// HasChunks reports, for each of a file's count chunks, whether it is held.
 	HasChunks(c, blob community.Hash, count int) ([]bool, error)
 	// DropChunks deletes chunks of a file (a damaged one), or the whole file when chunks is nil

@@ -140,17 +140,49 @@ func (s *Store) holds(c CommunityID, op string) error {
 	return err
 }
 
-// PutChunks stores chunks of a blob of count chunks of community c (fetched from others), each
-// marked held once written, and says how many bytes the new ones take; chunks held already are
-// left as they are. They are not synced: after a crash a chunk marked held may read wrong, and
-// its reader, checking it against its hash, drops it and fetches it again. A community this
-// store does not hold (forgotten meanwhile) takes none.
-func (s *Store) PutChunks(c CommunityID, blob BlobID, count int, chunks []Chunk) (added int64, err error) {
-	if len(chunks) == 0 {
-		return 0, nil
+// A BlobFile is a blob's file open to store chunks fetched from others: a fetch stores a
+// request's chunks through one, as they arrive. It is not safe for concurrent use.
+type BlobFile struct {
+	s     *Store
+	c     CommunityID
+	f     *os.File
+	count int
+	held  []byte
+}
+
+// OpenBlob opens (or makes) the file of a blob of count chunks of community c, to store chunks
+// fetched from others. A community this store does not hold (forgotten meanwhile) takes none.
+func (s *Store) OpenBlob(c CommunityID, blob BlobID, count int) (*BlobFile, error) {
+	if err := checkChunks(count, nil); err != nil {
+		return nil, err
 	}
-	if err := checkChunks(count, chunks); err != nil {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.inflight.Done()
+	s.blobMu.RLock()
+	defer s.blobMu.RUnlock()
+	if err := s.holds(c, "store a file"); err != nil {
+		return nil, err
+	}
+	f, held, err := s.openBlobToWrite(c, blob, count)
+	if err != nil {
+		return nil, s.writeErr("store a file", err)
+	}
+	return &BlobFile{s: s, c: c, f: f, count: count, held: held}, nil
+}
+
+// Put stores chunk i, marked held once written, and says how many bytes it took (0: it was
+// held already, and is left as it is). Chunks are not synced: after a crash a chunk marked held
+// may read wrong, and its reader, checking it against its hash, drops it and fetches it again.
+func (b *BlobFile) Put(i int, data []byte) (added int64, err error) {
+	ch := Chunk{Index: i, Data: data}
+	if err := checkChunks(b.count, []Chunk{ch}); err != nil {
 		return 0, err
+	}
+	s := b.s
+	if b.f == nil {
+		return 0, errors.New("storage: store a file: the file is closed")
 	}
 	if err := s.enter(); err != nil {
 		return 0, err
@@ -161,25 +193,48 @@ func (s *Store) PutChunks(c CommunityID, blob BlobID, count int, chunks []Chunk)
 	}
 	s.blobMu.RLock()
 	defer s.blobMu.RUnlock()
-	if err := s.holds(c, "store a file"); err != nil {
+	if err := s.holds(b.c, "store a file"); err != nil {
 		return 0, err
 	}
-	f, held, err := s.openBlobToWrite(c, blob, count)
-	if err != nil {
+	if b.held[i] == 1 {
+		return 0, nil
+	}
+	if err := writeChunk(b.f, b.count, ch); err != nil {
 		return 0, s.writeErr("store a file", err)
 	}
-	defer f.Close()
-	for _, ch := range chunks {
-		if held[ch.Index] == 1 {
-			continue
-		}
-		if err := writeChunk(f, count, ch); err != nil {
-			return added, s.writeErr("store a file", err)
-		}
-		held[ch.Index] = 1
-		added += int64(len(ch.Data))
+	b.held[i] = 1
+	return int64(len(data)), nil
+}
+
+// Close closes the file. It is safe to call twice.
+func (b *BlobFile) Close() error {
+	if b.f == nil {
+		return nil
 	}
-	return added, nil
+	err := b.f.Close()
+	b.f = nil
+	return err
+}
+
+// PutChunks stores chunks of a blob of count chunks of community c (see BlobFile.Put), and says
+// how many bytes the new ones take.
+func (s *Store) PutChunks(c CommunityID, blob BlobID, count int, chunks []Chunk) (added int64, err error) {
+	if err := checkChunks(count, chunks); err != nil {
+		return 0, err
+	}
+	b, err := s.OpenBlob(c, blob, count)
+	if err != nil {
+		return 0, err
+	}
+	defer b.Close()
+	for _, ch := range chunks {
+		n, err := b.Put(ch.Index, ch.Data)
+		added += n
+		if err != nil {
+			return added, err
+		}
+	}
+	return added, b.Close()
 }
 
 // writeChunk writes a chunk in its place, then marks it held; the last chunk ends the file (a
@@ -361,16 +416,24 @@ func (w *BlobWriter) Abort() {
 	w.done, w.f = true, nil
 }
 
-// Chunk returns chunk i of a blob of community c, or an error wrapping ErrNotFound when it is
-// not held (ErrDamaged when its file says it is but cannot hold it). It reads into buf when buf
-// has room (a fetch serves many chunks, and fresh memory for each costs more than the reading).
-func (s *Store) Chunk(c CommunityID, blob BlobID, i int, buf []byte) ([]byte, error) {
+// A BlobReader is a blob's file open to read its chunks (served to others, or saved).
+type BlobReader struct {
+	s     *Store
+	c     CommunityID
+	f     *os.File
+	count int
+	held  []byte
+}
+
+// ReadBlob opens a blob's file of community c to read its chunks; an error wrapping ErrNotFound
+// when it holds none.
+func (s *Store) ReadBlob(c CommunityID, blob BlobID) (*BlobReader, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.inflight.Done()
-	fail := func(err error) ([]byte, error) {
-		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", c[:8], err)
+	fail := func(err error) (*BlobReader, error) {
+		return nil, fmt.Errorf("storage: read a file of community %x: %w", c[:8], err)
 	}
 	f, err := openShared(s.blobPath(c, blob))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -379,21 +442,42 @@ func (s *Store) Chunk(c CommunityID, blob BlobID, i int, buf []byte) ([]byte, er
 	if err != nil {
 		return fail(err)
 	}
-	defer f.Close()
 	count, held, ok, err := readBlobHeader(f)
+	if err == nil && !ok {
+		err = ErrNotFound
+	}
 	if err != nil {
+		f.Close()
 		return fail(err)
 	}
-	if !ok || i < 0 || i >= count || held[i] != 1 {
+	return &BlobReader{s: s, c: c, f: f, count: count, held: held}, nil
+}
+
+// Chunk returns chunk i, or an error wrapping ErrNotFound when it is not held (as the file said
+// when it was opened) and ErrDamaged when the file says it is but cannot hold it. It reads into
+// buf when buf has room (a fetch serves many chunks, and fresh memory for each costs more than
+// the reading).
+func (r *BlobReader) Chunk(i int, buf []byte) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		return nil, fmt.Errorf("storage: read a chunk of community %x: %w", r.c[:8], err)
+	}
+	if r.f == nil {
+		return fail(errors.New("the file is closed"))
+	}
+	if err := r.s.enter(); err != nil {
+		return nil, err
+	}
+	defer r.s.inflight.Done()
+	if i < 0 || i >= r.count || r.held[i] != 1 {
 		return fail(ErrNotFound)
 	}
 	n := int64(ChunkSize)
-	if i == count-1 {
-		st, err := f.Stat()
+	if i == r.count-1 {
+		st, err := r.f.Stat()
 		if err != nil {
 			return fail(err)
 		}
-		if n = st.Size() - chunkAt(count, i); n < 1 || n > ChunkSize {
+		if n = st.Size() - chunkAt(r.count, i); n < 1 || n > ChunkSize {
 			return fail(fmt.Errorf("%w (its last chunk is %d bytes)", ErrDamaged, n))
 		}
 	}
@@ -402,13 +486,33 @@ func (s *Store) Chunk(c CommunityID, blob BlobID, i int, buf []byte) ([]byte, er
 		data = make([]byte, n)
 	}
 	data = data[:n]
-	if _, err := f.ReadAt(data, chunkAt(count, i)); err != nil {
+	if _, err := r.f.ReadAt(data, chunkAt(r.count, i)); err != nil {
 		if errors.Is(err, io.EOF) {
 			return fail(fmt.Errorf("%w (chunk %d is cut short)", ErrDamaged, i))
 		}
 		return fail(err)
 	}
 	return data, nil
+}
+
+// Close closes the file. It is safe to call twice.
+func (r *BlobReader) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	return err
+}
+
+// Chunk returns chunk i of a blob of community c (see BlobReader.Chunk).
+func (s *Store) Chunk(c CommunityID, blob BlobID, i int, buf []byte) ([]byte, error) {
+	r, err := s.ReadBlob(c, blob)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Chunk(i, buf)
 }
 
 // HasChunks reports, for each chunk of a blob of count chunks, whether it is held.

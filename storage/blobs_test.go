@@ -100,6 +100,49 @@ func TestBlobs(t *testing.T) {
 	}
 }
 
+// TestOpenBlobFiles: a file open to store chunks and one open to read them, each used for many
+// chunks as a fetch and a server do; both are safe to close twice and refuse use after.
+func TestOpenBlobFiles(t *testing.T) {
+	c := community(1)
+	s := withCommunity(t, c)
+	b := BlobID(hash32("blob"))
+	if _, err := s.ReadBlob(c, b); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("reading a blob not here: %v", err)
+	}
+	w, err := s.OpenBlob(c, b, 3)
+	must(t, err)
+	for i, ch := range []Chunk{fullChunk(0, 'a'), {Index: 2, Data: []byte("end")}, fullChunk(0, 'a')} {
+		added, err := w.Put(ch.Index, ch.Data)
+		if want := []int64{ChunkSize, 3, 0}[i]; err != nil || added != want {
+			t.Fatalf("Put %d: %d bytes, %v (want %d)", i, added, err, want)
+		}
+	}
+	must(t, w.Close())
+	must(t, w.Close())
+	if _, err := w.Put(1, fullChunk(1, 'b').Data); err == nil {
+		t.Fatal("a Put after Close")
+	}
+	r, err := s.ReadBlob(c, b)
+	must(t, err)
+	buf := make([]byte, 0, ChunkSize)
+	for i, want := range []string{"a", "", "end"} {
+		got, err := r.Chunk(i, buf)
+		switch {
+		case want == "" && !errors.Is(err, ErrNotFound):
+			t.Fatalf("chunk %d, not held: %v", i, err)
+		case want == "a" && (err != nil || len(got) != ChunkSize || got[0] != 'a'):
+			t.Fatalf("chunk %d: %d bytes, %v", i, len(got), err)
+		case want == "end" && (err != nil || string(got) != "end"):
+			t.Fatalf("chunk %d: %q, %v", i, got, err)
+		}
+	}
+	must(t, r.Close())
+	must(t, r.Close())
+	if _, err := r.Chunk(0, nil); err == nil {
+		t.Fatal("a read after Close")
+	}
+}
+
 // TestBadChunksRefused: a chunk outside its blob, or of the wrong length for its place, is
 // refused before anything is written.
 func TestBadChunksRefused(t *testing.T) {

@@ -17,27 +17,33 @@
 //	           community (see Damage)
 //	dir/damaged-YYYYMMDD-HHMMSS/
 //	           a damaged db/ and its MARK, moved there by SetAside
-//	dir/blobs/<community>/<hash>
-//	           the encrypted chunks of files, one file each, named by the hex
-//	           SHA-256 of its bytes
+//	dir/blobs/<community>/<blob>
+//	           the encrypted files sent with messages, one file each, named by the
+//	           hex ID of its manifest
 //	dir/blobs/tmp/
-//	           chunks being written, renamed into place once whole; cleared by Open
+//	           files being sealed, renamed into place once whole; cleared by Open
 //
 // # Files
 //
-// Chunks of files (256 KiB each) live outside Badger: kept in Badger, every one was copied
-// through its log, memtables, flushes and compactions, which held a transfer to a few tens of
-// MiB/s. A chunk file is written in tmp/ and renamed, so one that has its name is whole; one's
-// own chunks are fsynced with their folders (PutChunks' durable; the community's folder, blobs/
-// and dir too when the first chunk made it), those fetched from others are not (they can be
-// fetched again, and a reader checks each against its hash). An empty chunk file (a crash before
-// the data of one not synced reached the disk) reads as not held; PutChunks writes any file not
-// of the chunk's size again; one of the right size but damaged fails its hash when read, and its
-// reader drops it. PutChunks refuses a community the store does not hold. Forget renames the
-// community's folder into tmp/ under the locks, drops its keys, and deletes the folder after
-// releasing them (Open clears what is left). On Windows chunk files are opened so that they can
-// be deleted or renamed while read. (Key prefix 0x0C is not used: development builds kept
-// chunks there.)
+// Files sent with messages live outside Badger: kept in Badger, every chunk was copied through
+// its log, memtables, flushes and compactions, which held a transfer to a few tens of MiB/s; a
+// file of its own for every chunk cost a file made and renamed per 256 KiB (about 110 µs on a
+// small VM, most of what a fetch spent beyond hashing). So a blob is one file: a 16-byte header
+// (`kithblob`, version 1, 3 zero bytes, the chunk count as 4 bytes big-endian), a byte per chunk
+// (1: held), then, from the next 4 KiB boundary, chunk i at i × ChunkSize (256 KiB and the
+// AEAD's tag; the last chunk ends the file). One's own file is written in tmp/ as it is sealed,
+// fsynced, and renamed under its ID (the ID covers every chunk, so it is known last), its folder
+// synced (blobs/ and dir too when the community's folder was made): a file under its ID is
+// whole. A file fetched from others is written in place, each chunk before the byte that marks
+// it held, and neither is synced: after a crash a chunk marked held may read wrong, which its
+// reader's hash check finds (the app drops it and fetches it again); a chunk cut short reads as
+// ErrDamaged. A file with no whole header (a crash while it was made) holds nothing and starts
+// again empty. Blobs are named by their ID, not their chunks' hashes, so a copy of a manifest
+// changed in any way is another file and cannot reach the original's. OpenBlob and Put refuse
+// a community the store does not hold. Forget renames the community's folder into tmp/ under
+// the locks, drops its keys, and deletes the folder after releasing them (Open clears what is
+// left). On Windows blob files are opened so that they can be deleted or renamed while open.
+// (Key prefix 0x0C is not used: development builds kept chunks there.)
 //
 // # Durability
 //

@@ -40,7 +40,7 @@ func (s *Store) forget(c CommunityID, settings []string) (gone string, err error
 		s.marked = next
 	}
 	s.markMu.Unlock()
-	s.blobMu.Lock() // until the record is gone too: PutChunks then refuses the community
+	s.blobMu.Lock() // until the record is gone too: OpenBlob and Put then refuse the community
 	defer s.blobMu.Unlock()
 	if gone, err = s.hideBlobs(c); err != nil {
 		return "", s.writeErr("forget a community's files", err)

@@ -327,18 +327,34 @@ func (b blobWriter) Put(i int, data []byte) error     { return b.w.Put(i, data) 
 func (b blobWriter) Commit(blob community.Hash) error { return b.w.Commit(storage.BlobID(blob)) }
 func (b blobWriter) Abort()                           { b.w.Abort() }
 
-// PutChunks stores chunks of a file fetched from others.
-func (s Store) PutChunks(c, blob community.Hash, count int, chunks []app.Chunk) (int64, error) {
-	out := make([]storage.Chunk, len(chunks))
-	for i, ch := range chunks {
-		out[i] = storage.Chunk{Index: ch.Index, Data: ch.Data}
+// OpenBlob opens a file to store chunks fetched from others.
+func (s Store) OpenBlob(c, blob community.Hash, count int) (app.BlobFile, error) {
+	f, err := s.S.OpenBlob(storage.CommunityID(c), storage.BlobID(blob), count)
+	if err != nil {
+		return nil, err
 	}
-	return s.S.PutChunks(storage.CommunityID(c), storage.BlobID(blob), count, out)
+	return f, nil
 }
 
-// Chunk returns a stored chunk, read into buf when it has room.
-func (s Store) Chunk(c, blob community.Hash, i int, buf []byte) ([]byte, bool, error) {
-	data, err := s.S.Chunk(storage.CommunityID(c), storage.BlobID(blob), i, buf)
+// ReadBlob opens a file to read its chunks.
+func (s Store) ReadBlob(c, blob community.Hash) (app.BlobReader, bool, error) {
+	r, err := s.S.ReadBlob(storage.CommunityID(c), storage.BlobID(blob))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return blobReader{r}, true, nil
+}
+
+type blobReader struct{ r *storage.BlobReader }
+
+func (b blobReader) Chunk(i int, buf []byte) ([]byte, bool, error) { return chunkOf(b.r.Chunk(i, buf)) }
+func (b blobReader) Close() error                                  { return b.r.Close() }
+
+// chunkOf is a chunk read, as app reads it.
+func chunkOf(data []byte, err error) ([]byte, bool, error) {
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, false, nil
@@ -346,6 +362,11 @@ func (s Store) Chunk(c, blob community.Hash, i int, buf []byte) ([]byte, bool, e
 		return nil, true, fmt.Errorf("%w: %w", app.ErrChunkDamaged, err)
 	}
 	return data, err == nil, err
+}
+
+// Chunk returns a stored chunk, read into buf when it has room (for tests).
+func (s Store) Chunk(c, blob community.Hash, i int, buf []byte) ([]byte, bool, error) {
+	return chunkOf(s.S.Chunk(storage.CommunityID(c), storage.BlobID(blob), i, buf))
 }
 
 // HasChunks reports which chunks of a file are stored.

@@ -39,7 +39,7 @@ const (
 // transfer.
 func (b *bench) blobSuite(ctx context.Context) (*suite, error) {
 	s := &suite{Name: "blobs", Title: fmt.Sprintf("a %d MiB file from one member to %d others on loopback", blobSize>>20, blobReceivers),
-		RatioOf: "Kith MiB/s ÷ raw libp2p streams MiB/s (medians)", Target: "≥ 0.5 of raw streams; text meanwhile p50 < 1 ms, p99 < 5 ms"}
+		RatioOf: "Kith MiB/s ÷ raw libp2p streams MiB/s (medians)", Target: "≥ 0.5 of raw streams; text meanwhile p99 < 100 ms, to one member fetching p50 < 1 ms, p99 < 5 ms"}
 	b.progress.stepf("blobs: %d installs", blobReceivers+1)
 	owner, err := openInstall(ctx, "Owner", filepath.Join(b.tmp, "blob-owner"), true, b.log)
 	if err != nil {
@@ -74,7 +74,7 @@ func (b *bench) blobSuite(ctx context.Context) (*suite, error) {
 	var kithRates, rawRates, cpuPerMiB []float64
 	for round := range max(b.size.blobRounds, 1) {
 		b.progress.stepf("blobs: round %d of %d: %d members fetch %d MiB", round+1, b.size.blobRounds, blobReceivers, blobSize>>20)
-		d, cpu, err := b.blobRound(ctx, g, round, nil)
+		d, cpu, err := b.blobRound(ctx, g, g.installs[1:], round, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -89,8 +89,13 @@ func (b *bench) blobSuite(ctx context.Context) (*suite, error) {
 			cpuPerMiB = append(cpuPerMiB, cpu*1000/mib)
 		}
 	}
-	b.progress.stepf("blobs: text messages during transfers")
-	idle, during, err := b.textDuringFiles(ctx, g)
+	b.progress.stepf("blobs: text messages while five members fetch")
+	idle, during, err := b.textDuringFiles(ctx, g, g.installs[1:])
+	if err != nil {
+		return nil, err
+	}
+	b.progress.stepf("blobs: text messages while one member fetches")
+	idle1, during1, err := b.textDuringFiles(ctx, g, g.installs[1:2])
 	if err != nil {
 		return nil, err
 	}
@@ -102,26 +107,35 @@ func (b *bench) blobSuite(ctx context.Context) (*suite, error) {
 	}
 	s.Figures.add("text_meanwhile_p50_ms", ms(quantile(during, 0.5)))
 	s.Figures.add("text_meanwhile_p99_ms", ms(quantile(during, 0.99)))
+	s.Figures.add("text_pair_meanwhile_p50_ms", ms(quantile(during1, 0.5)))
+	s.Figures.add("text_pair_meanwhile_p99_ms", ms(quantile(during1, 0.99)))
 	s.Baseline.add("raw_mib_per_s", rawRate)
 	s.Baseline.add("text_idle_p50_ms", ms(quantile(idle, 0.5)))
 	s.Baseline.add("text_idle_p99_ms", ms(quantile(idle, 0.99)))
+	s.Baseline.add("text_pair_idle_p50_ms", ms(quantile(idle1, 0.5)))
+	s.Baseline.add("text_pair_idle_p99_ms", ms(quantile(idle1, 0.99)))
 	s.Ratio = num(kithRate / rawRate)
-	textOK := quantile(during, 0.5) < time.Millisecond && quantile(during, 0.99) < 5*time.Millisecond
-	s.Met = kithRate >= rawRate/2 && textOK
+	// The gossip targets (DESIGN §8): across a group, p99 under 100 ms; between two peers, p50
+	// under 1 ms and p99 under 5 ms — here, at the one member fetching.
+	groupOK := quantile(during, 0.99) < 100*time.Millisecond
+	pairOK := quantile(during1, 0.5) < time.Millisecond && quantile(during1, 0.99) < 5*time.Millisecond
+	s.Met = kithRate >= rawRate/2 && groupOK && pairOK
 	switch {
 	case kithRate < rawRate/2:
 		s.Why = fmt.Sprintf("%.0f MiB/s against %.0f raw", kithRate, rawRate)
-	case !textOK:
-		s.Why = fmt.Sprintf("text during a transfer: p50 %.1f ms, p99 %.1f ms", ms(quantile(during, 0.5)), ms(quantile(during, 0.99)))
+	case !groupOK:
+		s.Why = fmt.Sprintf("text while five fetch: p99 %.1f ms", ms(quantile(during, 0.99)))
+	case !pairOK:
+		s.Why = fmt.Sprintf("text to the one member fetching: p50 %.1f ms, p99 %.1f ms", ms(quantile(during1, 0.5)), ms(quantile(during1, 0.99)))
 	}
 	return s, nil
 }
 
 // blobRound posts a new file from the owner, lets every member learn of the message, then times
-// the members fetching it from the owner all at once, and checks every copy; meanwhile, when not
+// fetchers fetching it from the owner all at once, and checks every copy; meanwhile, when not
 // nil, runs while the fetches do and is waited for. cpu is the process's CPU seconds over the
 // fetches (0 where it cannot be read).
-func (b *bench) blobRound(ctx context.Context, g *group, round int, meanwhile func(done <-chan struct{})) (d time.Duration, cpu float64, err error) {
+func (b *bench) blobRound(ctx context.Context, g *group, fetchers []*install, round int, meanwhile func(done <-chan struct{})) (d time.Duration, cpu float64, err error) {
 	owner := g.installs[0]
 	data := make([]byte, blobSize)
 	rand.Read(data)
@@ -148,8 +162,8 @@ func (b *bench) blobRound(ctx context.Context, g *group, round int, meanwhile fu
 		go func() { defer side.Done(); meanwhile(done) }()
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, blobReceivers)
-	for i, in := range g.installs[1:] {
+	errs := make([]error, len(fetchers))
+	for i, in := range fetchers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -165,7 +179,7 @@ func (b *bench) blobRound(ctx context.Context, g *group, round int, meanwhile fu
 		return 0, 0, err
 	}
 	want := sha256.Sum256(data)
-	for _, in := range g.installs[1:] { // every copy whole (hashed: no copy of it in memory)
+	for _, in := range fetchers { // every copy whole (hashed: no copy of it in memory)
 		h := sha256.New()
 		if err := in.svc.SaveFile(g.id, m.ID, blob, h); err != nil || !bytes.Equal(h.Sum(nil), want[:]) {
 			return 0, 0, fmt.Errorf("%s's copy differs from the file sent (%v)", in.name, err)
@@ -178,8 +192,9 @@ func (b *bench) blobRound(ctx context.Context, g *group, round int, meanwhile fu
 }
 
 // textDuringFiles times text messages from the owner to the members, as gossip delivers them:
-// first with nothing else going on, then while the members fetch files from the owner.
-func (b *bench) textDuringFiles(ctx context.Context, g *group) (idle, during []time.Duration, err error) {
+// first with nothing else going on, then while fetchers fetch files from the owner; the delays
+// are those of the fetchers.
+func (b *bench) textDuringFiles(ctx context.Context, g *group, fetchers []*install) (idle, during []time.Duration, err error) {
 	owner := g.installs[0]
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -189,7 +204,7 @@ func (b *bench) textDuringFiles(ctx context.Context, g *group) (idle, during []t
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	for _, in := range g.installs[1:] {
+	for _, in := range fetchers {
 		events := in.svc.Subscribe(rctx)
 		wg.Add(1)
 		go func() {
@@ -208,7 +223,7 @@ func (b *bench) textDuringFiles(ctx context.Context, g *group) (idle, during []t
 	}
 	n := 0
 	post := func() error {
-		text := fmt.Sprintf("text %d", n)
+		text := fmt.Sprintf("text %d of %d", n, len(fetchers))
 		n++
 		mu.Lock()
 		sent[text] = time.Now()
@@ -218,8 +233,8 @@ func (b *bench) textDuringFiles(ctx context.Context, g *group) (idle, during []t
 	}
 	// collect waits until every member has every message posted so far, and takes the delays.
 	collect := func() ([]time.Duration, error) {
-		err := waitFor(ctx, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= n*blobReceivers },
-			func() string { return fmt.Sprintf("%d of %d text messages arrived", len(got), n*blobReceivers) })
+		err := waitFor(ctx, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= n*len(fetchers) },
+			func() string { return fmt.Sprintf("%d of %d text messages arrived", len(got), n*len(fetchers)) })
 		mu.Lock()
 		defer mu.Unlock()
 		out := slices.Clone(got)
@@ -241,7 +256,7 @@ func (b *bench) textDuringFiles(ctx context.Context, g *group) (idle, during []t
 	n = 0
 	for round := range max(b.size.blobRounds, 1) {
 		var postErr error
-		_, _, err := b.blobRound(ctx, g, 1000+round, func(done <-chan struct{}) {
+		_, _, err := b.blobRound(ctx, g, fetchers, 1000*len(fetchers)+round, func(done <-chan struct{}) {
 			for {
 				select {
 				case <-done:
