@@ -31,9 +31,13 @@ const (
 	blobRequestTimeout = 30 * time.Second              // a request and its whole answer
 )
 
-// encodeBlobRequest is a request: 1 | community | blob | uvarint n | n × uvarint place.
+// blobRequestVersion is the request's first byte (1 asked for chunks by their hashes, in builds
+// that were never released: their requests are refused with "update Kith").
+const blobRequestVersion = 2
+
+// encodeBlobRequest is a request: 2 | community | blob | uvarint n | n × uvarint place.
 func encodeBlobRequest(id, blob community.Hash, places []int) []byte {
-	b := append([]byte{1}, id[:]...)
+	b := append([]byte{blobRequestVersion}, id[:]...)
 	b = append(b, blob[:]...)
 	b = binary.AppendUvarint(b, uint64(len(places)))
 	for _, i := range places {
@@ -45,7 +49,7 @@ func encodeBlobRequest(id, blob community.Hash, places []int) []byte {
 // decodeBlobRequest reads a request (bounded).
 func decodeBlobRequest(b []byte) (id, blob community.Hash, places []int, err error) {
 	bad := errors.New("a damaged chunk request")
-	if len(b) < 1+32+32+1 || b[0] != 1 {
+	if len(b) < 1+32+32+1 || b[0] != blobRequestVersion {
 		return id, blob, nil, bad
 	}
 	copy(id[:], b[1:33])

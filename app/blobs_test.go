@@ -93,7 +93,7 @@ func TestFetchFile(t *testing.T) {
 // the order asked), what to send (nil: "not here").
 func blobServer(p *apptest.Peer, serve func(i int) []byte) {
 	p.Node.HandleStream(app.ProtoBlob, 1024, func(_ context.Context, _ ed25519.PublicKey, req []byte) (func(io.Writer) error, error) {
-		n := int(req[65]) // 1 | community | blob | n (one byte: at most 8) | places
+		n := int(req[65]) // 2 | community | blob | n (one byte: at most 8) | places
 		return func(w io.Writer) error {
 			for i := range n {
 				c := serve(i)
@@ -195,9 +195,31 @@ func TestFetchFromBadServers(t *testing.T) {
 	}
 }
 
-// TestDamagedChunkOnDisk: a chunk damaged on this device's disk after it was stored makes
-// SaveFile fail with a sentence, having written nothing past the damage's chunk; the chunk is
-// dropped, the view says the file is not here, and fetching it again mends it.
+// damageChunks changes chunks of a file in p's blob file as damage would (from holds them
+// whole).
+func damageChunks(t *testing.T, p, from *apptest.Peer, id, blob community.Hash, damage func([]byte), chunks ...int) {
+	t.Helper()
+	path := filepath.Join(p.Dir, "blobs", fmt.Sprintf("%x", id[:]), fmt.Sprintf("%x", blob[:]))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range chunks {
+		c, _, err := from.Local.Store.Chunk(id, blob, i, nil)
+		at := bytes.Index(data, c)
+		if err != nil || at < 0 {
+			t.Fatalf("chunk %d is not in the blob file (%v)", i, err)
+		}
+		damage(data[at : at+len(c)])
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDamagedChunkOnDisk: chunks damaged on this device's disk after they were stored make
+// SaveFile fail with a sentence, having written nothing past the first damaged chunk; the
+// damaged chunks are all dropped, the view says the file is not here, and one fetch mends it.
 func TestDamagedChunkOnDisk(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -215,23 +237,7 @@ func TestDamagedChunkOnDisk(t *testing.T) {
 	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
 		t.Fatal(err)
 	}
-	second, _, err := ana.Local.Store.Chunk(id, blob, 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(bo.Dir, "blobs", fmt.Sprintf("%x", id[:]), fmt.Sprintf("%x", blob[:]))
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := bytes.Index(data, second)
-	if at < 0 {
-		t.Fatal("the second chunk is not in the blob file")
-	}
-	data[at+100] ^= 1
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	damageChunks(t, bo, ana, id, blob, func(c []byte) { c[100] ^= 1 }, 1, 2)
 	var out bytes.Buffer
 	err = bo.Svc.SaveFile(id, m.ID, blob, &out)
 	if app.KindOf(err) != app.KindDamaged || !strings.Contains(app.Sentence(err), "get the file again") || out.Len() > community.BlobChunkSize {
@@ -301,5 +307,64 @@ func TestDeletedWhileItsFileCame(t *testing.T) {
 	}
 	if n, _ := bo.Local.Store.ChunkBytes(id); n != 0 {
 		t.Fatalf("%d bytes of the deleted message's file stay", n)
+	}
+}
+
+// TestFilesCheckedAfterACrash: after a run that did not close (a power cut can leave chunks
+// fetched from others marked held and empty), the next start checks every file held, drops the
+// chunks that read wrong, and says the files are not here; once checked, it does not check
+// again, and one fetch mends the file.
+func TestFilesCheckedAfterACrash(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
+	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
+	chans, _ := ana.Svc.Channels(id)
+	doc := make([]byte, 3*community.BlobChunkSize)
+	rand.Read(doc)
+	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", community.Hash{}, []app.File{memFile("glaze.bin", doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := m.Attachments[0].Blob
+	syncFrom(t, ctx, bo, ana, id)
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := bo.Svc.CheckFilesAfterCrash(ctx); n != 0 || err != nil {
+		t.Fatalf("a check after a clean start: %d dropped, %v", n, err)
+	}
+	if err := bo.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageChunks(t, bo, ana, id, blob, func(c []byte) { clear(c) }, 0, 2)
+	if err := os.WriteFile(filepath.Join(bo.Dir, "blobs", "IN-USE"), nil, 0o600); err != nil { // as a power cut leaves it
+		t.Fatal(err)
+	}
+	bo = apptest.OpenPeer(t, bo.Dir)
+	if n, err := bo.Svc.CheckFilesAfterCrash(ctx); n != 2 || err != nil {
+		t.Fatalf("the check after a crash: %d dropped, %v (want 2)", n, err)
+	}
+	if v, _, _ := bo.Svc.Message(id, m.ID); v.Attachments[0].Have {
+		t.Fatal("the view says the damaged file is here")
+	}
+	if n, err := bo.Svc.CheckFilesAfterCrash(ctx); n != 0 || err != nil {
+		t.Fatalf("a second check: %d dropped, %v", n, err)
+	}
+	if err := bo.Node.Connect(ctx, ana.Node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := bo.Svc.SaveFile(id, m.ID, blob, &out); err != nil || !bytes.Equal(out.Bytes(), doc) {
+		t.Fatalf("after fetching again: %d bytes, %v", out.Len(), err)
+	}
+	if err := bo.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(bo.Dir, "blobs", "IN-USE")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("after a clean close, the files are still marked in use: %v", err)
 	}
 }

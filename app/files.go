@@ -30,7 +30,9 @@ import (
 
 // A BlobFile stores chunks of a file fetched from others (see Store.OpenBlob).
 type BlobFile interface {
-	// Put stores chunk i, whole or not at all, and says how many bytes it took (0: it was held).
+	// Put stores chunk i, marked held once written, and says how many bytes it took (0: it was
+	// held). It is not synced: after a crash a chunk may be marked held and read wrong, which
+	// Service.CheckFilesAfterCrash finds.
 	Put(i int, data []byte) (added int64, err error)
 	// Close closes the file; safe to call twice.
 	Close() error
@@ -493,8 +495,10 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 			p, err = m.OpenChunk(key, i, ct)
 		}
 		if err != nil && (ct == nil || m.CheckChunk(i, ct) != nil) {
-			// Damaged on this disk since it was checked: drop it, so that it is fetched again.
-			_, _ = s.store.DropChunks(id, blob, []int{i})
+			// Damaged on this disk since it was checked (a power cut can damage many): drop it and
+			// the others, so that one fetch mends them all.
+			bad, _ := damagedChunks(br, m, i+1, buf)
+			_, _ = s.store.DropChunks(id, blob, append(bad, i))
 			if v, ok, err := s.Message(id, message); err == nil && ok { // views: not here any more
 				s.Emit(MessageUpdated{Community: id, Message: v})
 			}
@@ -510,6 +514,22 @@ func (s *Service) SaveFile(id, message, blob community.Hash, w io.Writer) error 
 		}
 	}
 	return nil
+}
+
+// damagedChunks reads a held file's chunks from chunk from on, and returns those held whose bytes
+// do not match their hashes (cut short, or zeros after a power cut).
+func damagedChunks(br BlobReader, m *community.Manifest, from int, buf []byte) ([]int, error) {
+	var bad []int
+	for i := from; i < len(m.Chunks); i++ {
+		ct, ok, err := br.Chunk(i, buf)
+		if err != nil && !errors.Is(err, ErrChunkDamaged) {
+			return bad, err
+		}
+		if ok && (err != nil || m.CheckChunk(i, ct) != nil) {
+			bad = append(bad, i)
+		}
+	}
+	return bad, nil
 }
 
 // FindFile finds the message that carries a file (or the profile, for a member's picture), by the

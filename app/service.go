@@ -78,6 +78,11 @@ type Store interface {
 	OpenBlob(c, blob community.Hash, count int) (BlobFile, error)
 	// ReadBlob opens a file to read its chunks; ok false when none is held.
 	ReadBlob(c, blob community.Hash) (r BlobReader, ok bool, err error)
+	// FilesUnchecked reports that the last run did not close: chunks it fetched may be marked
+	// held and read wrong, until FilesChecked.
+	FilesUnchecked() bool
+	// FilesChecked says every file was checked since.
+	FilesChecked()
 	// HasChunks reports, for each of a file's count chunks, whether it is held.
 	HasChunks(c, blob community.Hash, count int) ([]bool, error)
 	// DropChunks deletes chunks of a file (a damaged one), or the whole file when chunks is nil

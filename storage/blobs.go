@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -145,6 +146,7 @@ func (s *Store) holds(c CommunityID, op string) error {
 type BlobFile struct {
 	s     *Store
 	c     CommunityID
+	blob  BlobID
 	f     *os.File
 	count int
 	held  []byte
@@ -165,16 +167,18 @@ func (s *Store) OpenBlob(c CommunityID, blob BlobID, count int) (*BlobFile, erro
 	if err := s.holds(c, "store a file"); err != nil {
 		return nil, err
 	}
+	s.blobLock(blob).Lock()
+	defer s.blobLock(blob).Unlock()
 	f, held, err := s.openBlobToWrite(c, blob, count)
 	if err != nil {
 		return nil, s.writeErr("store a file", err)
 	}
-	return &BlobFile{s: s, c: c, f: f, count: count, held: held}, nil
+	return &BlobFile{s: s, c: c, blob: blob, f: f, count: count, held: held}, nil
 }
 
 // Put stores chunk i, marked held once written, and says how many bytes it took (0: it was
 // held already, and is left as it is). Chunks are not synced: after a crash a chunk marked held
-// may read wrong, and its reader, checking it against its hash, drops it and fetches it again.
+// may read wrong (see FilesUnchecked).
 func (b *BlobFile) Put(i int, data []byte) (added int64, err error) {
 	ch := Chunk{Index: i, Data: data}
 	if err := checkChunks(b.count, []Chunk{ch}); err != nil {
@@ -196,6 +200,11 @@ func (b *BlobFile) Put(i int, data []byte) (added int64, err error) {
 	if err := s.holds(b.c, "store a file"); err != nil {
 		return 0, err
 	}
+	s.blobLock(b.blob).Lock()
+	defer s.blobLock(b.blob).Unlock()
+	if err := b.reopenIfGone(); err != nil {
+		return 0, s.writeErr("store a file", err)
+	}
 	if b.held[i] == 1 {
 		return 0, nil
 	}
@@ -204,6 +213,28 @@ func (b *BlobFile) Put(i int, data []byte) (added int64, err error) {
 	}
 	b.held[i] = 1
 	return int64(len(data)), nil
+}
+
+// reopenIfGone opens the blob's file again when the one open is no longer at its path (its last
+// chunks were dropped meanwhile): a chunk written there would be lost. The blob's lock is held.
+func (b *BlobFile) reopenIfGone() error {
+	at, err := os.Stat(b.s.blobPath(b.c, b.blob))
+	if err == nil {
+		var open os.FileInfo
+		if open, err = b.f.Stat(); err == nil && os.SameFile(at, open) {
+			return nil
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, held, err := b.s.openBlobToWrite(b.c, b.blob, b.count)
+	if err != nil {
+		return err
+	}
+	b.f.Close()
+	b.f, b.held = f, held
+	return nil
 }
 
 // Close closes the file. It is safe to call twice.
@@ -261,12 +292,14 @@ func writeChunk(f *os.File, count int, ch Chunk) error {
 	return err
 }
 
+// blobLock is the lock of a blob's stripe (see Store.blobLocks).
+func (s *Store) blobLock(blob BlobID) *sync.Mutex { return &s.blobLocks[blob[0]%64] }
+
 // openBlobToWrite opens a blob's file to write chunks in it, making it (and its community's
 // folder) when missing, and gives its bytes of presence. A file with no whole header, or one
-// for another count of chunks (damaged), starts again empty. s.blobMu is held.
+// for another count of chunks (damaged), starts again empty. s.blobMu and the blob's lock are
+// held.
 func (s *Store) openBlobToWrite(c CommunityID, blob BlobID, count int) (*os.File, []byte, error) {
-	s.blobFileMu.Lock() // two fetches of one file: one makes its header
-	defer s.blobFileMu.Unlock()
 	p := s.blobPath(c, blob)
 	f, err := openSharedRW(p, true)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -385,22 +418,21 @@ func (w *BlobWriter) Commit(id BlobID) error {
 		return err
 	}
 	p := s.blobPath(w.c, id)
-	dirs := []string{filepath.Dir(p)}
-	if _, err := os.Stat(filepath.Dir(p)); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			return s.writeErr("store a file", err)
-		}
-		dirs = append(dirs, s.blobsDir(), s.dir) // the community's first file: the folders that hold it
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return s.writeErr("store a file", err)
 	}
 	if err := os.Rename(w.f.Name(), p); err != nil {
 		return s.writeErr("store a file", err)
 	}
-	w.done = true
-	for _, d := range dirs {
+	// The file's name, and the community's folder's (a fetch may have made it, unsynced); blobs/
+	// itself is synced by Open.
+	for _, d := range []string{filepath.Dir(p), s.blobsDir()} {
 		if err := syncDir(d); err != nil {
+			_ = os.Remove(p) // not durable: not a file of one's own the message could name
 			return s.writeErr("store a file", err)
 		}
 	}
+	w.done = true
 	return nil
 }
 
@@ -552,6 +584,8 @@ func (s *Store) DropChunks(c CommunityID, blob BlobID, chunks []int) (freed int6
 	defer s.inflight.Done()
 	s.blobMu.RLock()
 	defer s.blobMu.RUnlock()
+	s.blobLock(blob).Lock()
+	defer s.blobLock(blob).Unlock()
 	fail := func(err error) (int64, error) {
 		return freed, fmt.Errorf("storage: delete a file of community %x: %w", c[:8], err)
 	}
@@ -662,15 +696,56 @@ func (s *Store) hideBlobs(c CommunityID) (string, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", nil
 		}
-		return "", err
+		// Windows refuses to rename a folder while a file in it is open (one being served):
+		// delete the files where they are (they are open so that they can be), then the folder.
+		entries, rerr := os.ReadDir(dir)
+		if rerr != nil {
+			return "", err
+		}
+		for _, e := range entries {
+			if rerr := os.Remove(filepath.Join(dir, e.Name())); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				return "", fmt.Errorf("%w (and deleting its files: %w)", err, rerr)
+			}
+		}
+		_ = os.Remove(dir) // a file still open goes when it is closed; the folder is empty then
+		return "", nil
 	}
 	return gone, nil
 }
 
-// openBlobs clears what a crash left half-written (files being sealed), and folders Forget left.
+// inUsePath is the mark that the store is open: made by Open, removed by a clean Close.
+func (s *Store) inUsePath() string { return filepath.Join(s.blobsDir(), "IN-USE") }
+
+// openBlobs clears what a crash left half-written (files being sealed), and folders Forget
+// left, and marks the files in use: found there, the last run did not close, and what it
+// fetched is to be checked (FilesUnchecked).
 func (s *Store) openBlobs() error {
 	if err := os.RemoveAll(filepath.Join(s.blobsDir(), "tmp")); err != nil {
 		return fmt.Errorf("storage: clear %s: %w", filepath.Join(s.blobsDir(), "tmp"), err)
 	}
-	return nil
+	if _, err := os.Stat(s.inUsePath()); err == nil {
+		s.filesUnchecked.Store(true)
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(s.blobsDir(), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.inUsePath(), nil, 0o600); err != nil {
+		return err
+	}
+	if err := syncDir(s.blobsDir()); err != nil { // on the disk before any chunk is
+		return err
+	}
+	return syncDir(s.dir)
 }
+
+// FilesUnchecked reports that the last run did not close (a crash, a power cut): chunks it
+// fetched from others were not synced, and some may be marked held yet read wrong. The caller
+// checks them against their hashes, drops the bad ones, and calls FilesChecked.
+func (s *Store) FilesUnchecked() bool { return s.filesUnchecked.Load() }
+
+// FilesChecked says the files were checked after FilesUnchecked: the next clean Close marks
+// the files closed.
+func (s *Store) FilesChecked() { s.filesUnchecked.Store(false) }

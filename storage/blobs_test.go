@@ -143,6 +143,56 @@ func TestOpenBlobFiles(t *testing.T) {
 	}
 }
 
+// TestPutAfterDrop: a chunk stored through a file open since before DropChunks deleted the file
+// (its last chunk was damaged) lands in the file at the blob's path, not in the one deleted.
+func TestPutAfterDrop(t *testing.T) {
+	c := community(1)
+	s := withCommunity(t, c)
+	b := BlobID(hash32("blob"))
+	f, err := s.OpenBlob(c, b, 2)
+	must(t, err)
+	defer f.Close()
+	_, err = f.Put(0, fullChunk(0, 'a').Data)
+	must(t, err)
+	_, err = s.DropChunks(c, b, []int{0})
+	must(t, err)
+	if added, err := f.Put(1, []byte("end")); err != nil || added != 3 {
+		t.Fatalf("Put: %d, %v", added, err)
+	}
+	if have, err := s.HasChunks(c, b, 2); err != nil || have[0] || !have[1] {
+		t.Fatalf("HasChunks: %v, %v", have, err)
+	}
+}
+
+// TestFilesUncheckedAfterACrash: a store that was not closed (blobs/IN-USE left) says its files
+// are to be checked, and goes on saying so after a clean Close until FilesChecked.
+func TestFilesUncheckedAfterACrash(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	if s.FilesUnchecked() {
+		t.Fatal("a new store's files are unchecked")
+	}
+	must(t, s.Close())
+	if _, err := os.Stat(filepath.Join(dir, "blobs", "IN-USE")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a clean Close left the in-use mark: %v", err)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "blobs", "IN-USE"), nil, 0o600)) // as a crash leaves it
+	for range 2 {
+		s = openTest(t, dir)
+		if !s.FilesUnchecked() {
+			t.Fatal("after a crash, the files are not to be checked")
+		}
+		must(t, s.Close())
+	}
+	s = openTest(t, dir)
+	s.FilesChecked()
+	must(t, s.Close())
+	s = openTest(t, dir)
+	if s.FilesUnchecked() {
+		t.Fatal("checked files are to be checked again")
+	}
+}
+
 // TestBadChunksRefused: a chunk outside its blob, or of the wrong length for its place, is
 // refused before anything is written.
 func TestBadChunksRefused(t *testing.T) {

@@ -22,6 +22,8 @@
 //	           hex ID of its manifest
 //	dir/blobs/tmp/
 //	           files being sealed, renamed into place once whole; cleared by Open
+//	dir/blobs/IN-USE
+//	           the store is open (or the last run did not close): see Files
 //
 // # Files
 //
@@ -35,15 +37,21 @@
 // fsynced, and renamed under its ID (the ID covers every chunk, so it is known last), its folder
 // synced (blobs/ and dir too when the community's folder was made): a file under its ID is
 // whole. A file fetched from others is written in place, each chunk before the byte that marks
-// it held, and neither is synced: after a crash a chunk marked held may read wrong, which its
-// reader's hash check finds (the app drops it and fetches it again); a chunk cut short reads as
-// ErrDamaged. A file with no whole header (a crash while it was made) holds nothing and starts
-// again empty. Blobs are named by their ID, not their chunks' hashes, so a copy of a manifest
-// changed in any way is another file and cannot reach the original's. OpenBlob and Put refuse
-// a community the store does not hold. Forget renames the community's folder into tmp/ under
-// the locks, drops its keys, and deletes the folder after releasing them (Open clears what is
-// left). On Windows blob files are opened so that they can be deleted or renamed while open.
-// (Key prefix 0x0C is not used: development builds kept chunks there.)
+// it held, and neither is synced (a fetch would wait for the disk at every chunk): after a power
+// cut a chunk marked held may read wrong. So Open makes blobs/IN-USE (synced) and a clean Close
+// removes it; found at Open, FilesUnchecked says the files are to be checked against their
+// hashes (the app does, in the background, and drops what reads wrong), and the mark stays
+// until FilesChecked. A chunk cut short reads as ErrDamaged. A file with no whole header (a crash
+// while it was made) holds nothing and starts again empty. What changes a blob's file (its
+// header, a chunk and its mark, a failed write cut back, a drop) is done under a lock of the
+// blob's, so two fetches of one file never undo each other's work; a file open to be written
+// that a drop deleted meanwhile is opened again. Blobs are named by their ID, not their chunks'
+// hashes, so a copy of a manifest changed in any way is another file and cannot reach the
+// original's. OpenBlob and Put refuse a community the store does not hold. Forget renames the
+// community's folder into tmp/ under the locks, drops its keys, and deletes the folder after
+// releasing them (Open clears what is left); where the rename is refused (Windows, a file in it
+// open) it deletes the files in place. On Windows blob files are opened so that they can be
+// deleted while open. (Key prefix 0x0C is not used: development builds kept chunks there.)
 //
 // # Durability
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -162,11 +163,16 @@ type Store struct {
 	// their indexes, heads, local marks, community records, state, envelopes.
 	writeMu sync.Mutex
 
-	// blobMu is held shared while chunk files are written or deleted, and exclusively while a
+	// blobMu is held shared while blob files are written or deleted, and exclusively while a
 	// community's folder of them goes (Forget), so no write lands in a folder being deleted.
 	blobMu sync.RWMutex
-	// blobFileMu is held while a blob's file is opened to be written, so that one makes its header.
-	blobFileMu sync.Mutex
+	// blobLocks serialise what changes a blob's file — making its header, writing a chunk and
+	// its mark (and cutting back a write that failed), dropping chunks — one lock a stripe of
+	// blob IDs; held after blobMu.
+	blobLocks [64]sync.Mutex
+	// filesUnchecked: the last run did not close (blobs/IN-USE was there), so chunks it fetched
+	// may be marked held and read wrong, until FilesChecked.
+	filesUnchecked atomic.Bool
 
 	own           chan *ownReq  // AppendOwn requests, read by the committer
 	stop          func()        // cancels the committer's and the mark loop's context
@@ -354,6 +360,11 @@ func (s *Store) Close() error {
 		// Badger's Close flushed every memtable into synced tables: held is durable.
 		if err := s.setMark(held); err != nil {
 			s.log.Warn("the high-water mark could not be raised", "err", err)
+		}
+	}
+	if !s.filesUnchecked.Load() { // every file fetched is as its marks say: a clean close
+		if err := os.Remove(s.inUsePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("the files' in-use mark could not be removed", "err", err)
 		}
 	}
 	if err := s.lock.unlock(); err != nil {

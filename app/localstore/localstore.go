@@ -369,6 +369,12 @@ func (s Store) Chunk(c, blob community.Hash, i int, buf []byte) ([]byte, bool, e
 	return chunkOf(s.S.Chunk(storage.CommunityID(c), storage.BlobID(blob), i, buf))
 }
 
+// FilesUnchecked reports that the last run did not close.
+func (s Store) FilesUnchecked() bool { return s.S.FilesUnchecked() }
+
+// FilesChecked says every file was checked since.
+func (s Store) FilesChecked() { s.S.FilesChecked() }
+
 // HasChunks reports which chunks of a file are stored.
 func (s Store) HasChunks(c, blob community.Hash, count int) ([]bool, error) {
 	return s.S.HasChunks(storage.CommunityID(c), storage.BlobID(blob), count)

@@ -271,7 +271,15 @@ func (p *Peer) start(ctx context.Context) error {
 	for _, id := range cids { // what changed while this install was offline, or a repair cut short
 		p.scheduleRepair(id)
 	}
-	p.loops.Add(5)
+	p.loops.Add(6)
+	go func() { // after a crash: chunks fetched then may read wrong
+		defer p.loops.Done()
+		if n, err := p.Svc.CheckFilesAfterCrash(loopCtx); err != nil && loopCtx.Err() == nil {
+			p.log.Warn("the files could not all be checked after the last run's end", "err", err)
+		} else if n > 0 {
+			p.log.Info("files checked after the last run's end", "pieces_dropped", n)
+		}
+	}()
 	go p.syncLoop(loopCtx)
 	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
 	go p.keepLoop(loopCtx, p.Svc.Subscribe(loopCtx))
