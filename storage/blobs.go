@@ -150,6 +150,7 @@ type BlobFile struct {
 	f     *os.File
 	count int
 	held  []byte
+	gone  uint64 // Store.blobsGone when f was known to be the file at the blob's path
 }
 
 // OpenBlob opens (or makes) the file of a blob of count chunks of community c, to store chunks
@@ -169,11 +170,12 @@ func (s *Store) OpenBlob(c CommunityID, blob BlobID, count int) (*BlobFile, erro
 	}
 	s.blobLock(blob).Lock()
 	defer s.blobLock(blob).Unlock()
+	gone := s.blobsGone.Load()
 	f, held, err := s.openBlobToWrite(c, blob, count)
 	if err != nil {
 		return nil, s.writeErr("store a file", err)
 	}
-	return &BlobFile{s: s, c: c, blob: blob, f: f, count: count, held: held}, nil
+	return &BlobFile{s: s, c: c, blob: blob, f: f, count: count, held: held, gone: gone}, nil
 }
 
 // Put stores chunk i, marked held once written, and says how many bytes it took (0: it was
@@ -197,13 +199,13 @@ func (b *BlobFile) Put(i int, data []byte) (added int64, err error) {
 	}
 	s.blobMu.RLock()
 	defer s.blobMu.RUnlock()
-	if err := s.holds(b.c, "store a file"); err != nil {
-		return 0, err
-	}
 	s.blobLock(b.blob).Lock()
 	defer s.blobLock(b.blob).Unlock()
-	if err := b.reopenIfGone(); err != nil {
-		return 0, s.writeErr("store a file", err)
+	if gen := s.blobsGone.Load(); gen != b.gone { // a blob file went since: this one?
+		if err := b.reopenIfGone(); err != nil {
+			return 0, err
+		}
+		b.gone = gen
 	}
 	if b.held[i] == 1 {
 		return 0, nil
@@ -216,7 +218,8 @@ func (b *BlobFile) Put(i int, data []byte) (added int64, err error) {
 }
 
 // reopenIfGone opens the blob's file again when the one open is no longer at its path (its last
-// chunks were dropped meanwhile): a chunk written there would be lost. The blob's lock is held.
+// chunks were dropped meanwhile: a chunk written there would be lost), unless its community was
+// forgotten (its folder is gone too). s.blobMu and the blob's lock are held.
 func (b *BlobFile) reopenIfGone() error {
 	at, err := os.Stat(b.s.blobPath(b.c, b.blob))
 	if err == nil {
@@ -226,11 +229,14 @@ func (b *BlobFile) reopenIfGone() error {
 		}
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return b.s.writeErr("store a file", err)
+	}
+	if err := b.s.holds(b.c, "store a file"); err != nil {
 		return err
 	}
 	f, held, err := b.s.openBlobToWrite(b.c, b.blob, b.count)
 	if err != nil {
-		return err
+		return b.s.writeErr("store a file", err)
 	}
 	b.f.Close()
 	b.f, b.held = f, held
@@ -283,8 +289,8 @@ func writeChunk(f *os.File, count int, ch Chunk) error {
 		}
 		return err
 	}
-	if ch.Index == count-1 {
-		if err := f.Truncate(at + int64(len(ch.Data))); err != nil {
+	if end := at + int64(len(ch.Data)); ch.Index == count-1 && st.Size() > end {
+		if err := f.Truncate(end); err != nil { // longer than its last chunk: damaged
 			return err
 		}
 	}
@@ -313,7 +319,13 @@ func (s *Store) openBlobToWrite(c CommunityID, blob BlobID, count int) (*os.File
 	n, held, ok, err := readBlobHeader(f)
 	if err == nil && (!ok || n != count) {
 		held = make([]byte, count)
-		if err = f.Truncate(0); err == nil {
+		// A damaged file is emptied first; a new one is not (a file truncated to nothing is
+		// written to the disk when it is closed, on ext4: a fetch would wait for it).
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil && st.Size() > 0 {
+			err = f.Truncate(0)
+		}
+		if err == nil {
 			_, err = f.WriteAt(newBlobHeader(count), 0)
 		}
 	}
@@ -632,6 +644,7 @@ func (s *Store) DropChunks(c CommunityID, blob BlobID, chunks []int) (freed int6
 		return fail(err)
 	}
 	if !left {
+		s.blobsGone.Add(1)
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fail(err)
 		}
@@ -687,6 +700,7 @@ func (s *Store) ChunkBytes(c CommunityID) (int64, error) {
 // so that no blob of it is found from then on, and returns where it went ("": there was none);
 // removeAll deletes it then, without holding the store's locks. s.blobMu is held.
 func (s *Store) hideBlobs(c CommunityID) (string, error) {
+	s.blobsGone.Add(1)
 	dir := s.communityBlobs(c)
 	gone := filepath.Join(s.blobsDir(), "tmp", "forgotten-"+hex.EncodeToString(c[:8])+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	if err := os.MkdirAll(filepath.Dir(gone), 0o700); err != nil {

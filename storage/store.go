@@ -170,6 +170,9 @@ type Store struct {
 	// its mark (and cutting back a write that failed), dropping chunks — one lock a stripe of
 	// blob IDs; held after blobMu.
 	blobLocks [64]sync.Mutex
+	// blobsGone counts blob files (and folders of them) deleted, so that a BlobFile checks that
+	// its file is still at its path only when one went.
+	blobsGone atomic.Uint64
 	// filesUnchecked: the last run did not close (blobs/IN-USE was there), so chunks it fetched
 	// may be marked held and read wrong, until FilesChecked.
 	filesUnchecked atomic.Bool
