@@ -217,6 +217,25 @@ func damageChunks(t *testing.T, p, from *apptest.Peer, id, blob community.Hash, 
 	}
 }
 
+// fetchedFile founds a community of Ana and Bo, in which Ana posts a file of three chunks of
+// random bytes (doc) and Bo fetches it.
+func fetchedFile(t *testing.T, ctx context.Context, ana, bo *apptest.Peer) (id community.Hash, m app.Message, doc []byte) {
+	t.Helper()
+	id = founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
+	chans, _ := ana.Svc.Channels(id)
+	doc = make([]byte, 3*community.BlobChunkSize)
+	rand.Read(doc)
+	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", community.Hash{}, []app.File{memFile("kiln.bin", doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncFrom(t, ctx, bo, ana, id)
+	if err := bo.Svc.FetchFile(ctx, id, m.ID, m.Attachments[0].Blob, []string{ana.Node.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	return id, m, doc
+}
+
 // TestDamagedChunkOnDisk: chunks damaged on this device's disk after they were stored make
 // SaveFile fail with a sentence, having written nothing past the first damaged chunk; the
 // damaged chunks are all dropped, the view says the file is not here, and one fetch mends it.
@@ -224,22 +243,11 @@ func TestDamagedChunkOnDisk(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
-	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
-	chans, _ := ana.Svc.Channels(id)
-	doc := make([]byte, 3*community.BlobChunkSize)
-	rand.Read(doc)
-	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", community.Hash{}, []app.File{memFile("kiln.bin", doc)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, m, doc := fetchedFile(t, ctx, ana, bo)
 	blob := m.Attachments[0].Blob
-	syncFrom(t, ctx, bo, ana, id)
-	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
-		t.Fatal(err)
-	}
 	damageChunks(t, bo, ana, id, blob, func(c []byte) { c[100] ^= 1 }, 1, 2)
 	var out bytes.Buffer
-	err = bo.Svc.SaveFile(id, m.ID, blob, &out)
+	err := bo.Svc.SaveFile(id, m.ID, blob, &out)
 	if app.KindOf(err) != app.KindDamaged || !strings.Contains(app.Sentence(err), "get the file again") || out.Len() > community.BlobChunkSize {
 		t.Fatalf("saving over a damaged chunk: %d bytes written, %v", out.Len(), err)
 	}
@@ -318,19 +326,8 @@ func TestFilesCheckedAfterACrash(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	ana, bo := apptest.NewPeer(t), apptest.NewPeer(t)
-	id := founded(t, ctx, ana, "Ana", map[*apptest.Peer]string{bo: "Bo"})
-	chans, _ := ana.Svc.Channels(id)
-	doc := make([]byte, 3*community.BlobChunkSize)
-	rand.Read(doc)
-	m, err := ana.Svc.PostFiles(ctx, id, chans[0].ID, "", community.Hash{}, []app.File{memFile("glaze.bin", doc)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, m, doc := fetchedFile(t, ctx, ana, bo)
 	blob := m.Attachments[0].Blob
-	syncFrom(t, ctx, bo, ana, id)
-	if err := bo.Svc.FetchFile(ctx, id, m.ID, blob, []string{ana.Node.ID()}); err != nil {
-		t.Fatal(err)
-	}
 	if n, err := bo.Svc.CheckFilesAfterCrash(ctx); n != 0 || err != nil {
 		t.Fatalf("a check after a clean start: %d dropped, %v", n, err)
 	}
