@@ -16,6 +16,11 @@ ARGS     ?=
 LAB_ARGS ?=
 LAB_REPORT ?=
 FUZZTIME ?= 10s
+# The release: FyneApp.toml's Version, stamped into kith and kithd (`kith --version`,
+# `kithd version`); the commit comes from the checkout.
+VERSION  ?= $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
+COMMIT   ?= $(shell git describe --always --dirty=-modified --abbrev=12 --exclude '*' 2>/dev/null)
+LDFLAGS  := -X github.com/kith-app/kith/app.version=$(VERSION) -X github.com/kith-app/kith/app.commit=$(COMMIT)
 
 .PHONY: help run test bench bench-go lint build fuzz-smoke screenshots lab
 
@@ -29,7 +34,7 @@ run:
 	@echo "==> checking build dependencies"
 	@bash .ci/deps.sh run
 	@echo "==> go run ./cmd/kith $(ARGS)"
-	$(GO) run ./cmd/kith $(ARGS)
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/kith $(ARGS)
 
 test:
 	@echo "==> checking build and test dependencies"
@@ -81,9 +86,9 @@ build:
 	@echo "==> checking build dependencies"
 	@bash .ci/deps.sh
 	@echo "==> go build ./..."
-	$(GO) build ./...
+	$(GO) build -ldflags "$(LDFLAGS)" ./...
 	@echo "==> CGO_ENABLED=0 go build ./cmd/kithd (the headless peer needs no C toolchain)"
-	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/kithd
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o /dev/null ./cmd/kithd
 
 screenshots:
 	@echo "==> checking build dependencies (Xvfb, xdotool, ImageMagick)"

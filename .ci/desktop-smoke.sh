@@ -27,8 +27,10 @@ fail() {
 	exit 1
 }
 
-$go build -o "$tmp/kith" ./cmd/kith
+$go build -ldflags "-X github.com/kith-app/kith/app.version=0.0.0-smoke" -o "$tmp/kith" ./cmd/kith
 $go build -o "$tmp/kithd" ./cmd/kithd
+# The version the build stamped, with no window and no data folder.
+"$tmp/kith" --version | grep -q '^kith 0\.0\.0-smoke (' || fail "kith --version: $("$tmp/kith" --version 2>&1)"
 export DISPLAY=:96 LANG=en_US.UTF-8
 Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
 pids+=($!)

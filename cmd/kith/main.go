@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -29,7 +30,12 @@ func main() {
 	data := flag.String("data", peer.DefaultDir(), "the data folder: this install's key and store (use another to run a second Kith)")
 	noMDNS := flag.Bool("no-mdns", false, "do not look for members on the local network (tests, labs)")
 	noNAT := flag.Bool("no-nat", false, "do not ask the router to forward a port or punch through NATs (tests, labs)")
+	showVersion := flag.Bool("version", false, "print which Kith this is, and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println("kith", app.ThisBuild())
+		return
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	a := fyneapp.NewWithID("app.kith.desktop")

@@ -299,6 +299,10 @@ var commands = []command{
 		existing: true,
 	},
 	{
+		name: "version", usage: []string{"version [--json]"},
+		help: []string{"which Kith this is: version, commit, Go, system"},
+	},
+	{
 		name: "verify-badge", usage: []string{"verify-badge [--community ID] FILE"},
 		help:  []string{"check a badge card offline (a card file, or - for", "standard input), of that community; exit 1 if not"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) { fs.StringVar(&r.Community, "community", "", "") },

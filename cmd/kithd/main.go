@@ -21,6 +21,7 @@
 //	kithd [--data DIR] leave [--community ID]
 //	kithd [--data DIR] recover [--community ID] (--cutoff SEQ | --keep-all | --list) < words
 //	kithd [--data DIR] resync [--timeout 60s]
+//	kithd version [--json]
 //
 // Exit status: 0 on success, 1 on an error (one line on stderr says what to do), 2 on a usage
 // error.
@@ -87,6 +88,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if req.Cmd == "verify-badge" { // offline: no data folder, no network
 		return verifyBadge(req.Out, req.Community, asJSON, stdout, stderr)
+	}
+	if req.Cmd == "version" { // nor this
+		b := app.ThisBuild()
+		if asJSON {
+			j, _ := json.Marshal(b)
+			fmt.Fprintln(stdout, string(j))
+		} else {
+			fmt.Fprintln(stdout, "kithd", b)
+		}
+		return 0
 	}
 	if req.Cmd == "recover" && !req.List {
 		if req.Words, err = readWords(stdin, stderr); err != nil {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -835,5 +836,22 @@ func kithdIn(t *testing.T, dir string) func(want int, args ...string) (string, s
 			t.Fatalf("kithd %q exited %d, want %d: %s", args, code, want, stderr)
 		}
 		return strings.TrimSuffix(stdout, "\n"), stderr
+	}
+}
+
+// TestVersion: `kithd version` says which Kith this is, with no data folder, on a line or as
+// JSON; a version stamped at build time is the one it prints.
+func TestVersion(t *testing.T) {
+	code, out, errOut := runKithd(t, "--data", filepath.Join(t.TempDir(), "none"), "version")
+	if code != 0 || !strings.HasPrefix(out, "kithd ") || !strings.Contains(out, runtime.GOOS+"/"+runtime.GOARCH) || errOut != "" {
+		t.Fatalf("version: %d, %q, %q", code, out, errOut)
+	}
+	code, out, _ = runKithd(t, "version", "--json")
+	var b app.Build
+	if err := json.Unmarshal([]byte(out), &b); code != 0 || err != nil || b.Version == "" || b.Go != runtime.Version() {
+		t.Fatalf("version --json: %d, %q, %v", code, out, err)
+	}
+	if code, _, errOut := runKithd(t, "version", "extra"); code != 2 || errOut == "" {
+		t.Fatalf("version with an argument: %d, %q", code, errOut)
 	}
 }
