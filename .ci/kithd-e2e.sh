@@ -226,7 +226,7 @@ ok
 begin 4 "join B and C"
 kd_ok B join --name Bo --timeout 60s --no-mdns "$inv"
 [[ $out == "$community" ]] || fail "join printed \"$out\", want the community ID $community"
-kd_ok C join --name Cy --timeout 60s --no-mdns "$inv"
+kd_ok C join --name Cy --timeout 60s --no-mdns "kith://join/$inv" # as a link
 [[ $out == "$community" ]] || fail "join printed \"$out\", want the community ID $community"
 ok
 

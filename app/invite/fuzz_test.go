@@ -61,6 +61,9 @@ func parseSeeds(tb testing.TB) []string {
 		invs[4].String(),
 		invs[2].String(),
 		invs[5].String(),
+		invs[0].Link(),
+		"KITH://JOIN/" + strings.ToUpper(text) + "/",
+		"kith://join/",
 	}
 }
 

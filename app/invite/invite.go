@@ -202,6 +202,13 @@ func (inv *Invite) payloadV2() []byte {
 	return append(b, sum[:checksumLen]...)
 }
 
+// LinkPrefix starts an invite written as a link that opens Kith: kith://join/<invite>.
+const LinkPrefix = "kith://join/"
+
+// Link returns the invite as a link that opens Kith's join screen with it filled in, where Kith
+// is installed (its packages register kith: links). Parse reads it as it reads the invite.
+func (inv *Invite) Link() string { return LinkPrefix + inv.String() }
+
 // String returns the invite as one line of text: "kith1" and lower-case
 // base32, only [a-z0-9].
 func (inv *Invite) String() string {

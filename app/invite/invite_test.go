@@ -272,6 +272,11 @@ func TestParseForgiving(t *testing.T) {
 		"markdown code":    "`" + text + "`",
 		"bom":              "\ufeff" + text,
 		"two lines before": "Hello\n\nJoin:\n" + text,
+		"link":             inv.Link(),
+		"link, upper case": strings.ToUpper(inv.Link()),
+		"link, a slash":    inv.Link() + "/",
+		"link in prose":    "Click to join: " + inv.Link() + " (needs Kith)",
+		"link, wrapped":    wrap(inv.Link(), 76, "\r\n"),
 	} {
 		got, err := Parse(in)
 		if err != nil {

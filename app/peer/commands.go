@@ -220,7 +220,10 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		if p.opts.OnShow == nil {
 			return Result{}, errors.New("peer: this data folder is used by kithd, which has no window: stop it (or use another folder) to open Kith here")
 		}
-		p.opts.OnShow()
+		if len(req.Invite) > invite.MaxTextLen {
+			return Result{}, usage("show: an invite is at most %d characters", invite.MaxTextLen)
+		}
+		p.opts.OnShow(req.Invite)
 		return Result{Text: "shown"}, nil
 	}
 	return Result{}, usage("unknown command %q: use create, invite, invites, revoke, join, run, post, messages, members, status, remove, promote, demote, delete, leave, recover or resync", req.Cmd)
@@ -290,7 +293,7 @@ func (p *Peer) doInvite(req Request) (Result, error) {
 	if questions == nil {
 		questions = []string{}
 	}
-	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "id": fmt.Sprintf("%x", inv.ID[:]), "members": members, "addrs": addrs,
+	res, err := jsonResult(inv.String(), map[string]any{"invite": inv.String(), "link": inv.Link(), "id": fmt.Sprintf("%x", inv.ID[:]), "members": members, "addrs": addrs,
 		"approval": inv.Approval, "questions": questions})
 	res.Warning = warning
 	return res, err

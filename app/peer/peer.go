@@ -63,8 +63,9 @@ type Options struct {
 	// NoControl leaves the local control socket off (tests that run many peers in one folder tree).
 	NoControl bool
 	// OnShow brings the desktop app's window to the front: a second start of the app on the same
-	// folder asks for it through the control socket ("show") instead of failing. Nil: kithd.
-	OnShow func()
+	// folder asks for it through the control socket ("show") instead of failing, with the invite
+	// it was started with (a kith://join/ link clicked), if any, to fill in. Nil: kithd.
+	OnShow func(invite string)
 	// Node adjusts the network's configuration before it starts (tests: p2p.Config.ForceRelayed).
 	Node func(*p2p.Config)
 	// Rate is the per-author rate limit of gossip (zero: gossip.DefaultRate; tests make it small).

@@ -255,6 +255,7 @@ func (v *CommunityView) askForget() {
 				cs, err := v.s.svc.Communities()
 				v.s.do(func() {
 					if err == nil && len(cs) == 0 {
+						v.s.hasCommunities = false
 						v.s.showWelcome(false)
 					}
 				})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/invite"
 )
 
 // The invite dialog's choices.
@@ -43,13 +44,15 @@ type inviteDialog struct {
 	current string // the invite text shown
 	copy    *widget.Button
 	qr      *canvas.Image
-	note    *widget.Label
-	result  *fyne.Container
-	issued  []app.Issued // Fyne thread only
-	list    *widget.List
-	noneYet *widget.Label
-	said    *widget.Label // what became of a revocation
-	confirm dialog.Dialog // the open "Revoke this invite?", if any
+	// copyLink copies the invite as a kith://join/ link.
+	copyLink *widget.Button
+	note     *widget.Label
+	result   *fyne.Container
+	issued   []app.Issued // Fyne thread only
+	list     *widget.List
+	noneYet  *widget.Label
+	said     *widget.Label // what became of a revocation
+	confirm  dialog.Dialog // the open "Revoke this invite?", if any
 }
 
 // openInvite is Ctrl+I: the invite dialog of the community shown.
@@ -107,12 +110,16 @@ func (v *CommunityView) openInvite() {
 		in.note.SetText("Copied. Send it to the person you invite, by any channel you trust.")
 	})
 	in.copy.Importance = widget.HighImportance
+	in.copyLink = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() {
+		v.s.app.Clipboard().SetContent(invite.LinkPrefix + in.current)
+		in.note.SetText("Copied as a link (kith://join/…): a click on it opens Kith where Kith is installed. Pasted into Kith, it works as the invite does.")
+	})
 	in.qr = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
 	in.qr.FillMode = canvas.ImageFillContain
 	in.qr.ScaleMode = canvas.ImageScalePixels
 	in.qr.SetMinSize(fyne.NewSize(200, 200))
 	in.note = wrapped("")
-	in.result = container.NewBorder(nil, nil, nil, in.qr, container.NewVBox(in.text, container.NewHBox(in.copy), in.note))
+	in.result = container.NewBorder(nil, nil, nil, in.qr, container.NewVBox(in.text, container.NewHBox(in.copy, in.copyLink), in.note))
 	in.result.Hide()
 
 	in.noneYet = wrapped("No invites yet.")

@@ -106,6 +106,11 @@ type Shell struct {
 	// for the owner: disabled for the others (setRoleMenus).
 	staffItems, ownerItems []*fyne.MenuItem
 	menuRole               community.Role
+	// listed: the first listing of communities is shown; until then an invite to open waits in
+	// openInvite, and hasCommunities is unknown.
+	listed         bool
+	openInvite     string
+	hasCommunities bool
 }
 
 // NewShell builds the window's content and starts loading what it shows. Call Close when the
@@ -146,6 +151,7 @@ func NewShell(a fyne.App, win fyne.Window, svc Service, net Network, opts Option
 			pending = net.PendingJoins()
 		}
 		s.do(func() {
+			s.listed, s.hasCommunities = true, len(items) > 0
 			for _, j := range pending { // a join that waited when Kith last stopped: it goes on
 				if !s.ended[j.Community] {
 					s.welcome.resume(j, len(pending)-1, net.Running())
@@ -157,9 +163,12 @@ func NewShell(a fyne.App, win fyne.Window, svc Service, net Network, opts Option
 				if err != nil {
 					s.welcome.createStatus.SetText(sentence(err))
 				}
-				return
+			} else {
+				s.showCommunities(items[0].ID)
 			}
-			s.showCommunities(items[0].ID)
+			if s.openInvite != "" { // a link Kith was started with
+				s.OpenInvite(s.openInvite)
+			}
 		})
 	}()
 	return s
@@ -257,6 +266,23 @@ func (s *Shell) setRoleMenus(role community.Role) {
 }
 
 // showWelcome shows the welcome screen; back offers a way back to the communities.
+// OpenInvite shows the join screen with text filled in (an invite, or a kith://join/ link):
+// what clicking a link opens, in this window or, through the control socket, from a second
+// start. A join under way is left as it is, and shown. Fyne thread.
+func (s *Shell) OpenInvite(text string) {
+	if !s.listed {
+		s.openInvite = text
+		return
+	}
+	s.openInvite = ""
+	s.showWelcome(s.hasCommunities)
+	if s.welcome.joining {
+		return
+	}
+	s.welcome.paste.SetText(strings.TrimSpace(text))
+	s.win.Canvas().Focus(s.welcome.paste)
+}
+
 func (s *Shell) showWelcome(back bool) {
 	s.welcome.back.Hidden = !back
 	s.welcome.focus()
@@ -266,6 +292,7 @@ func (s *Shell) showWelcome(back bool) {
 
 // showCommunities shows the community view with community id selected.
 func (s *Shell) showCommunities(id community.Hash) {
+	s.hasCommunities = true
 	s.win.SetContent(s.view.content)
 	s.view.reload(id)
 }

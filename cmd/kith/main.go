@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/invite"
 	"github.com/kith-app/kith/app/peer"
 	"github.com/kith-app/kith/app/ui"
 	"github.com/kith-app/kith/storage"
@@ -36,6 +37,15 @@ func main() {
 		fmt.Println("kith", app.ThisBuild())
 		return
 	}
+	// An invite to open, as a clicked kith://join/ link starts Kith (the desktop file's %u).
+	link := ""
+	switch args := flag.Args(); {
+	case len(args) == 1 && len(args[0]) <= invite.MaxTextLen:
+		link = args[0]
+	case len(args) > 0:
+		fmt.Fprintln(os.Stderr, "kith: takes one argument at most: an invite, or a kith://join/ link")
+		os.Exit(2)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	a := fyneapp.NewWithID("app.kith.desktop")
@@ -47,15 +57,15 @@ func main() {
 		<-sig
 		fyne.Do(a.Quit)
 	}()
-	stop, err := start(a, *data, log, peerFlags{noMDNS: *noMDNS, noNAT: *noNAT})
-	if errors.Is(err, storage.ErrAlreadyRunning) && showRunning(*data) {
+	stop, err := start(a, *data, log, peerFlags{noMDNS: *noMDNS, noNAT: *noNAT, link: link})
+	if errors.Is(err, storage.ErrAlreadyRunning) && showRunning(*data, link) {
 		log.Info("Kith is already running with this data folder: its window is in front now")
 		return
 	}
 	if errors.Is(err, storage.ErrDamaged) {
 		// The damaged store is said in a window that can rebuild it from other members.
 		log.Error("the local store is damaged", "err", err)
-		stop = repair(a, *data, log, peerFlags{noMDNS: *noMDNS, noNAT: *noNAT}, err)
+		stop = repair(a, *data, log, peerFlags{noMDNS: *noMDNS, noNAT: *noNAT, link: link}, err)
 	} else if err != nil {
 		log.Error("cannot start", "err", err)
 		showError(a, err)
@@ -68,8 +78,11 @@ func main() {
 	}
 }
 
-// peerFlags are the command line's network switches.
-type peerFlags struct{ noMDNS, noNAT bool }
+// peerFlags are the command line's network switches, and the invite it gave to open.
+type peerFlags struct {
+	noMDNS, noNAT bool
+	link          string
+}
 
 // start opens the data folder and shows the main window; the network starts in the background
 // (the window never waits for it). The returned stop closes everything in reverse order.
@@ -80,11 +93,15 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 		log.Warn("settings", "err", err)
 	}
 	var w fyne.Window // made once the folder is ours; show runs after Start, on the Fyne thread
-	show := func() {
+	var shell *ui.Shell
+	show := func(invite string) { // a second start of Kith on this folder, perhaps with a link
 		fyne.Do(func() {
 			if w != nil {
 				w.Show()
 				w.RequestFocus()
+			}
+			if shell != nil && invite != "" {
+				shell.OpenInvite(invite)
 			}
 		})
 	}
@@ -97,7 +114,10 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 		return nil, err
 	}
 	w = a.NewWindow("Kith")
-	shell := ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir})
+	shell = ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir})
+	if flags.link != "" {
+		shell.OpenInvite(flags.link)
+	}
 	w.Resize(settings.WindowSize()) // as it was last closed
 	w.SetMaster()
 	w.Show()
@@ -157,12 +177,13 @@ func repair(a fyne.App, dir string, log *slog.Logger, flags peerFlags, cause err
 }
 
 // showRunning asks the Kith running on dir to bring its window to the front (the usual desktop
-// answer to a second start); false when none answers or it has no window (kithd).
-func showRunning(dir string) bool {
+// answer to a second start), with the invite link this start was given, if any, filled in;
+// false when none answers or it has no window (kithd).
+func showRunning(dir, link string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for {
-		_, err := peer.Call(ctx, dir, peer.Request{Cmd: "show"})
+		_, err := peer.Call(ctx, dir, peer.Request{Cmd: "show", Invite: link})
 		if !errors.Is(err, peer.ErrNoControl) {
 			return err == nil
 		}

@@ -69,11 +69,12 @@ func TestApprovalAtTheCommandLine(t *testing.T) {
 		"--question", "How did you find us?", "--question", "What do you make?", "--json")
 	var inv struct {
 		Invite    string   `json:"invite"`
+		Link      string   `json:"link"`
 		ID        string   `json:"id"`
 		Approval  bool     `json:"approval"`
 		Questions []string `json:"questions"`
 	}
-	if err := json.Unmarshal([]byte(out), &inv); err != nil || !inv.Approval || len(inv.Questions) != 2 {
+	if err := json.Unmarshal([]byte(out), &inv); err != nil || !inv.Approval || len(inv.Questions) != 2 || inv.Link != "kith://join/"+inv.Invite {
 		t.Fatalf("invite --json: %v\n%s", err, out)
 	}
 	// Bad input, before any network work: exit 2 with a sentence.
