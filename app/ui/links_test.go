@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/kith-app/kith/app/invite"
@@ -11,22 +12,13 @@ import (
 
 // TestInviteLinkOpensTheJoinScreen: an invite copied as a kith://join/ link opens the join screen
 // with it filled in and ready, when Kith starts with it (before its communities are even listed)
-// and in a window that shows communities (with the way back); a join under way is kept.
+// and in a window that shows communities (with the way back); a link to a community this install
+// is in opens that community, and pasted, such an invite says so; a join under way is kept.
 func TestInviteLinkOpensTheJoinScreen(t *testing.T) {
 	a := test.NewTempApp(t)
 	ana := open(t, a)
 	ana.create(t, "Ana", "Clay Studio Friends")
-	v := ana.shell.view
-	v.openInvite()
-	in := v.invite
-	test.Tap(in.make)
-	eventually(t, "the invite text", func() bool { return strings.HasPrefix(in.text.Text, "kith1") }, ana.q)
-	test.Tap(in.copyLink)
-	link := a.Clipboard().Content()
-	if link != invite.LinkPrefix+in.text.Text {
-		t.Fatalf("Copy link copied %q", link)
-	}
-	in.d.Hide()
+	link := copiedLink(t, a, ana)
 
 	bo := open(t, a)
 	bo.shell.OpenInvite(link) // as Kith started with the link does, at once
@@ -38,16 +30,49 @@ func TestInviteLinkOpensTheJoinScreen(t *testing.T) {
 		t.Fatalf("the link reads %q; join disabled %v, back shown %v", w.check.Text, w.join.Disabled(), !w.back.Hidden)
 	}
 
-	ana.shell.OpenInvite("  " + link + "\n") // a window that shows a community: the way back too
+	// Ana, in a community of her own, opens a link to Bo's: the join screen, with the way back.
+	bo.create(t, "Bo", "Wood Fire Club")
+	bosLink := copiedLink(t, a, bo)
 	aw := ana.shell.welcome
-	if ana.win.Content() != aw.content || aw.paste.Text != link || aw.back.Hidden {
-		t.Fatalf("Ana's window: join screen %v, %q, back hidden %v", ana.win.Content() == aw.content, aw.paste.Text, aw.back.Hidden)
+	ana.shell.OpenInvite("  " + bosLink + "\n")
+	eventually(t, "Ana's join screen with Bo's link", func() bool {
+		return ana.win.Content() == aw.content && aw.paste.Text == bosLink
+	}, ana.q)
+	if aw.back.Hidden || aw.join.Disabled() {
+		t.Fatalf("Ana's join screen: back hidden %v, join disabled %v (%q)", aw.back.Hidden, aw.join.Disabled(), aw.check.Text)
 	}
+	aw.paste.SetText(link) // pasted: her own community's invite
+	if !strings.Contains(aw.check.Text, "already") || !aw.join.Disabled() {
+		t.Fatalf("her own community's invite, pasted: %q, join disabled %v", aw.check.Text, aw.join.Disabled())
+	}
+
+	ana.shell.OpenInvite(link) // clicked: her community opens
+	eventually(t, "Ana's community", func() bool {
+		return ana.win.Content() == ana.shell.view.content && strings.Contains(ana.shell.view.title.Text, "Clay Studio Friends")
+	}, ana.q)
 
 	aw.joining = true // a join under way keeps its invite
 	ana.shell.OpenInvite("kith://join/kith1other")
+	eventually(t, "the join screen", func() bool { return ana.win.Content() == aw.content }, ana.q)
 	if aw.paste.Text != link {
 		t.Fatalf("a join under way lost its invite: %q", aw.paste.Text)
 	}
 	aw.joining = false
+}
+
+// copiedLink makes an invite to k's community in the invite dialog and copies it as a link.
+func copiedLink(t *testing.T, a fyne.App, k *kith) string {
+	t.Helper()
+	v := k.shell.view
+	v.openInvite()
+	in := v.invite
+	test.Tap(in.make)
+	eventually(t, "the invite text", func() bool { return strings.HasPrefix(in.text.Text, "kith1") }, k.q)
+	test.Tap(in.copyLink)
+	link := a.Clipboard().Content()
+	if link != invite.LinkPrefix+in.text.Text {
+		t.Fatalf("Copy link copied %q", link)
+	}
+	in.d.Hide()
+	return link
 }

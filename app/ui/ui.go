@@ -268,13 +268,39 @@ func (s *Shell) setRoleMenus(role community.Role) {
 // showWelcome shows the welcome screen; back offers a way back to the communities.
 // OpenInvite shows the join screen with text filled in (an invite, or a kith://join/ link):
 // what clicking a link opens, in this window or, through the control socket, from a second
-// start. A join under way is left as it is, and shown. Fyne thread.
+// start. An invite to a community this install is in opens that community instead. A join
+// under way is left as it is, and shown. Fyne thread.
 func (s *Shell) OpenInvite(text string) {
 	if !s.listed {
 		s.openInvite = text
 		return
 	}
 	s.openInvite = ""
+	inv, err := invite.Parse(text)
+	if err != nil { // the join screen says what is wrong with it
+		s.showJoin(text)
+		return
+	}
+	id := community.Hash(inv.Community)
+	go func() { // the communities are on the disk: not read on the Fyne thread
+		in := false
+		if cs, err := s.svc.Communities(); err == nil {
+			for _, c := range cs {
+				in = in || c.ID == id
+			}
+		}
+		s.do(func() {
+			if in {
+				s.showCommunities(id)
+			} else {
+				s.showJoin(text)
+			}
+		})
+	}()
+}
+
+// showJoin shows the join screen with text in its invite entry, unless a join is under way.
+func (s *Shell) showJoin(text string) {
 	s.showWelcome(s.hasCommunities)
 	if s.welcome.joining {
 		return

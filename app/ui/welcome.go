@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kith-app/kith/app"
@@ -59,7 +60,7 @@ type Welcome struct {
 
 func newWelcome(s *Shell) *Welcome {
 	h := &Welcome{s: s}
-	h.back = widget.NewButton("← Back to your communities", func() { s.showCommunities(community.Hash{}) })
+	h.back = widget.NewButtonWithIcon("Back to your communities", theme.NavigateBackIcon(), func() { s.showCommunities(community.Hash{}) })
 	h.you = widget.NewEntry()
 	h.you.SetPlaceHolder("How members will see you, e.g. Ana")
 	h.you.SetText(s.settings.DisplayName)
@@ -275,6 +276,12 @@ func (h *Welcome) checkInvite() {
 	case !inv.NotBefore.IsZero() && now.Before(inv.NotBefore.Add(-invite.ClockSkew)):
 		h.check.Importance = widget.DangerImportance
 		h.check.SetText(fmt.Sprintf("This invite to %q is valid from %s on: try again then.", inv.CommunityName, inv.NotBefore.Local().Format("2 January 2006 at 15:04")))
+		return
+	}
+	if h.s.view.summary(community.Hash(inv.Community)) != nil {
+		h.check.Importance = widget.MediumImportance
+		h.check.SetText(fmt.Sprintf("You are in %q already: it is in your communities.", inv.CommunityName))
+		h.showQuestions(nil)
 		return
 	}
 	h.inv = inv
