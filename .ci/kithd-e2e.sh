@@ -344,4 +344,38 @@ for attempt in 1 2 3 4 5 6; do
 done
 ok
 
+# The systemd unit (cmd/kithd/kithd.service) runs kithd as written there: its ExecStart, with
+# the data folder in this run's and the listen addresses on loopback (port 0), must start,
+# report running, and stop cleanly on SIGTERM; systemd-analyze checks the unit itself.
+begin 14 "the systemd unit's command line"
+unit=cmd/kithd/kithd.service
+exec_args=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$unit" | sed 's/^ExecStart=//; s/\\$//' | tr '\n' ' ')
+read -r -a words <<<"$exec_args"
+[[ ${words[0]} == /usr/local/bin/kithd && ${words[1]} == --data && ${words[3]} == run ]] ||
+	fail "the unit's ExecStart is \"$exec_args\": want /usr/local/bin/kithd --data DIR run ..."
+ip6=0 # the unit listens on IPv6 too: here on ::1, where this machine has it
+grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null && ip6=1
+args=()
+for ((i = 4; i < ${#words[@]}; i++)); do
+	w=${words[i]}
+	if [[ $w == --listen && ${words[i + 1]} == /ip6/* ]] && ((ip6 == 0)); then
+		((i++))
+		continue
+	fi
+	w=${w/\/ip4\/0.0.0.0\//\/ip4\/127.0.0.1\/}
+	w=${w/\/ip6\/::\//\/ip6\/::1\/}
+	args+=("${w/\/4001/\/0}")
+done
+echo "=== kithd run as the unit starts it: ${args[*]}" >>"$tmp/G.log"
+"$kithd" --data "$tmp/G" run "${args[@]}" --no-nat >>"$tmp/G.log" 2>&1 &
+pid[G]=$!
+wait_running G
+stop_runner G
+if command -v systemd-analyze >/dev/null; then
+	sed "s#/usr/local/bin/kithd#$kithd#" "$unit" >"$tmp/kithd.service"
+	systemd-analyze verify "$tmp/kithd.service" >"$tmp/analyze.log" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$tmp/analyze.log")"
+fi
+ok
+
 echo "kithd-e2e: all steps passed in $((SECONDS - total_start))s ($((SECONDS - run_start))s after the build)"
