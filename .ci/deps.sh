@@ -8,7 +8,8 @@
 #   (no argument)  build packages only
 #   run            build packages, and the fonts that draw every script (Noto core and CJK);
 #                  a desktop user already has a display
-#   test           also Xvfb, Mesa's software GL and xdotool (the desktop smoke test), and
+#   test           also Xvfb, Mesa's software GL and xdotool (the desktop smoke test), Chromium
+#                  (an export's page), and
 #                  iproute2, nftables and conntrack (the NAT lab)
 #   lab            iproute2, nftables and conntrack only
 #   screenshots    test's, and ImageMagick's `import`
@@ -40,6 +41,10 @@ if [[ $mode == test || $mode == screenshots ]]; then
 	# windows and presses keys; x11-utils has xdpyinfo (is the display up?); xclip puts a
 	# picture on the X clipboard for the app to paste.
 	pkgs+=(xvfb xauth libgl1-mesa-dri xdotool x11-utils xclip)
+fi
+if [[ $mode == test ]]; then
+	# An export's page is opened in headless Chromium (app's TestExport), with no network.
+	pkgs+=(chromium)
 fi
 if [[ $mode == screenshots ]]; then
 	pkgs+=(imagemagick)

@@ -187,6 +187,8 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doOffer(ctx, req)
 	case "kudos", "helpful", "recognition":
 		return p.doRecognition(ctx, req)
+	case "export":
+		return p.doExport(ctx, req)
 	case "quote-ok", "testimonials":
 		return p.doQuotes(ctx, req)
 	case "promotions":

@@ -4,6 +4,8 @@ package peer
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/kith-app/kith/app"
@@ -47,4 +49,26 @@ func (p *Peer) doQuotes(ctx context.Context, req Request) (Result, error) {
 		return Result{}, asUsage(err)
 	}
 	return Result{Text: out}, nil
+}
+
+// doExport writes a community's history into req.Out (absolute: the client resolved it).
+func (p *Peer) doExport(ctx context.Context, req Request) (Result, error) {
+	id, err := p.community(req.Community)
+	if err != nil {
+		return Result{}, err
+	}
+	if !filepath.IsAbs(req.Out) {
+		return Result{}, usage("export: --out takes a folder's full path, not %q", req.Out)
+	}
+	sum, err := p.Svc.Export(ctx, id, req.Format, req.Out)
+	if err != nil {
+		return Result{}, err // a folder not empty is not a mistyped command: exit 1
+	}
+	open := "index.html"
+	if req.Format == "json" {
+		open = "export.json"
+	}
+	text := fmt.Sprintf("wrote %s: %d messages in %d channels, %d files (%d not on this device); open %s",
+		sum.Dir, sum.Messages, sum.Channels, sum.Files, sum.FilesMissing, filepath.Join(sum.Dir, open))
+	return jsonResult(text, sum)
 }

@@ -545,6 +545,30 @@ var commands = []command{
 		existing: true,
 	},
 	{
+		name: "export", usage: []string{"export [--community ID] --format html|json --out DIR"},
+		help: []string{"the community's history and the files held here, as", "a folder (html: any browser, offline); DIR new or empty"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			communityFlag(fs, r)
+			fs.StringVar(&r.Format, "format", "", "")
+			fs.StringVar(&r.Out, "out", "", "")
+		},
+		check: func(r *peer.Request) error {
+			if r.Format != "html" && r.Format != "json" {
+				return fmt.Errorf("export: --format is html or json, not %q", r.Format)
+			}
+			if r.Out == "" {
+				return errors.New("export: --out DIR says where to write it (a new or empty folder)")
+			}
+			abs, err := filepath.Abs(r.Out)
+			if err != nil {
+				return fmt.Errorf("export: --out %s: %v", r.Out, err)
+			}
+			r.Out = abs
+			return nil
+		},
+		existing: true,
+	},
+	{
 		name: "files", usage: []string{"files [--community ID] [--budget MIB] [--json]"},
 		help: []string{"what this device keeps of the community's files:", "the space they take, its budget (set with --budget),", "what it lacks"},
 		flags: func(fs *flag.FlagSet, r *peer.Request) {

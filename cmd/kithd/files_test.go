@@ -183,3 +183,33 @@ func TestProfilePictureAtTheCommandLine(t *testing.T) {
 		t.Fatalf("after --no-picture: %s", out)
 	}
 }
+
+// TestExportAtTheCommandLine: `kithd export` writes a community as a folder (a relative --out is
+// the caller's, not the running peer's), says what it wrote, and refuses a folder that is not
+// empty (exit 1, a sentence), a format it does not write and a missing --out (exit 2).
+func TestExportAtTheCommandLine(t *testing.T) {
+	k := makers(t, "Bo")
+	owner := k[0]
+	owner(0, "post", "Kiln day on Saturday")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	out, _ := owner(0, "export", "--format", "json", "--out", "studio", "--json")
+	var sum struct {
+		Dir      string `json:"dir"`
+		Messages int    `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Dir != filepath.Join(dir, "studio") || sum.Messages < 1 {
+		t.Fatalf("export --json: %s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "studio", "export.json")); err != nil || !strings.Contains(string(b), "Kiln day on Saturday") {
+		t.Fatalf("export.json: %v\n%s", err, b)
+	}
+	if _, stderr := owner(1, "export", "--format", "html", "--out", "studio"); !strings.Contains(stderr, "not empty") {
+		t.Fatalf("into a folder that is not empty: %s", stderr)
+	}
+	owner(2, "export", "--format", "pdf", "--out", "other")
+	owner(2, "export", "--format", "html")
+	if out, _ := owner(0, "export", "--format", "html", "--out", "page"); !strings.Contains(out, "index.html") {
+		t.Fatalf("export html says %q", out)
+	}
+}
