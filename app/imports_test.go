@@ -32,6 +32,7 @@ func TestImportRules(t *testing.T) {
 		{"app/community", false, []string{"fyne.io/", "github.com/libp2p/", "github.com/dgraph-io/"}, "the domain stays pure"},
 		{"app/invite", false, []string{"fyne.io/", "github.com/libp2p/", "github.com/dgraph-io/", mod + "/"}, "the domain stays pure; invite is a leaf"},
 		{"app/identity", false, []string{"fyne.io/", "github.com/libp2p/", "github.com/dgraph-io/"}, "the domain stays pure"},
+		{"app/backup", false, []string{"fyne.io/", "github.com/libp2p/", "github.com/dgraph-io/", mod + "/"}, "the backup file is a leaf: what goes in it is the caller's"},
 		{"p2p", false, []string{mod + "/app", mod + "/storage"}, "p2p declares the interfaces it calls"},
 		{"storage", false, []string{mod + "/app", mod + "/p2p"}, "storage stores records it defines"},
 		{"app/ui", false, []string{mod + "/p2p", mod + "/storage"}, "the UI talks to app.Service only"},
