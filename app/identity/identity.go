@@ -46,6 +46,9 @@ var (
 	ErrDamaged = errors.New("identity: the key file is damaged")
 	// ErrMissing is returned by Load when the data folder has no key file.
 	ErrMissing = errors.New("identity: the key file is missing")
+	// ErrExists is Install's answer for a data folder that has a key file already (it wraps
+	// fs.ErrExist): the file is left as it is.
+	ErrExists = fmt.Errorf("identity: this data folder has an identity already: %w", fs.ErrExist)
 )
 
 // Signer signs messages with a key it never hands out. *Identity is one.
@@ -129,21 +132,65 @@ func Create(dir string, log *slog.Logger) (*Identity, error) {
 	return create(filepath.Join(dir, FileName), log)
 }
 
-func load(path string, b []byte, log *slog.Logger) (*Identity, error) {
-	var keys []byte
-	v1 := false
+// keysOf reads a key file's keys (version 2, checked; or 1); v1 says it has no checksum.
+func keysOf(path string, b []byte) (keys []byte, v1 bool, err error) {
 	switch {
 	case len(b) == fileSize && bytes.HasPrefix(b, fileMagic):
 		body := b[:len(b)-sha256.Size]
 		sum := sha256.Sum256(body)
 		if subtle.ConstantTimeCompare(sum[:], b[len(body):]) != 1 {
-			return nil, fmt.Errorf("%w: %s fails its checksum: restore it from a backup (Kith will not make a new identity over it)", ErrDamaged, path)
+			return nil, false, fmt.Errorf("%w: %s fails its checksum: restore it from a backup (Kith will not make a new identity over it)", ErrDamaged, path)
 		}
-		keys = body[len(fileMagic):]
+		return body[len(fileMagic):], false, nil
 	case len(b) == fileSizeV1 && bytes.HasPrefix(b, fileMagicV1):
-		keys, v1 = b[len(fileMagicV1):], true
-	default:
-		return nil, fmt.Errorf("%w: %s is not a whole Kith key file (%d bytes): restore it from a backup (Kith will not make a new identity over it)", ErrDamaged, path, len(b))
+		return b[len(fileMagicV1):], true, nil
+	}
+	return nil, false, fmt.Errorf("%w: %s is not a whole Kith key file (%d bytes): restore it from a backup (Kith will not make a new identity over it)", ErrDamaged, path, len(b))
+}
+
+// KeyFile is id's key file (version 2), for a backup only: whoever holds it is this member.
+func (id *Identity) KeyFile() []byte { return id.fileBytes() }
+
+// Parse reads a key file's bytes, as Load reads the file (a backup carries one).
+func Parse(b []byte) (*Identity, error) {
+	keys, _, err := keysOf("the key", b)
+	if err != nil {
+		return nil, err
+	}
+	return fromBytes(keys[:ed25519.SeedSize], keys[ed25519.SeedSize:])
+}
+
+// Install saves id as dir/identity.key (0600), making the folder (0700) if missing: a restore.
+// A key file already there is never replaced, whatever it holds (ErrExists).
+func Install(dir string, id *Identity, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("identity: creating the data folder %s: %w (check its permissions)", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	tmp, err := writeTemp(path, id.fileBytes())
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w (%s)", ErrExists, path)
+	} else if err != nil {
+		return fmt.Errorf("identity: saving %s: %w", path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	log.Info("identity: installed a key from a backup", "path", path)
+	return nil
+}
+
+func load(path string, b []byte, log *slog.Logger) (*Identity, error) {
+	keys, v1, err := keysOf(path, b)
+	if err != nil {
+		return nil, err
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		log.Warn("identity: key file was readable by others; tightening to 0600", "path", path, "mode", fi.Mode().Perm().String())

@@ -227,3 +227,54 @@ func TestLoadNeverCreates(t *testing.T) {
 		t.Fatalf("Load created %s (%v)", dir, err)
 	}
 }
+
+// TestInstallFromABackup: an identity's key file, read back with Parse, installs into a new
+// folder as the same identity (0600, loaded by Load); a folder with a key file already keeps
+// its own, byte for byte; a damaged key file does not parse.
+func TestInstallFromABackup(t *testing.T) {
+	id, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(id.KeyFile())
+	if err != nil || !back.PublicKey().Equal(id.PublicKey()) {
+		t.Fatalf("Parse(KeyFile()): %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "new")
+	if err := Install(dir, back, nil); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(dir, nil)
+	if err != nil || !loaded.PublicKey().Equal(id.PublicKey()) {
+		t.Fatalf("Load after Install: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, FileName)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the installed key file: %v, %v", fi.Mode(), err)
+	}
+	other := t.TempDir()
+	mine, err := Create(other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(other, FileName))
+	if err := Install(other, back, nil); !errors.Is(err, ErrExists) || !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("Install over a key file: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(other, FileName)); !bytes.Equal(before, after) {
+		t.Fatal("Install changed the folder's key file")
+	}
+	if again, _ := Load(other, nil); !again.PublicKey().Equal(mine.PublicKey()) {
+		t.Fatal("the folder's identity changed")
+	}
+	if left, _ := filepath.Glob(filepath.Join(other, FileName+".tmp*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+	bad := id.KeyFile()
+	bad[30] ^= 1
+	if _, err := Parse(bad); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("a damaged key file: %v", err)
+	}
+	if _, err := Parse(bad[:40]); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("a cut key file: %v", err)
+	}
+}
