@@ -197,6 +197,9 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doInsights(req)
 	case "badge", "badges", "badge-card":
 		return p.doBadges(ctx, req)
+	case "version": // kithd says it itself, with no folder; the running peer says its own build
+		b := app.ThisBuild()
+		return jsonResult("kithd "+b.String(), b)
 	case "verify-badge": // kithd checks a card itself, offline; the control socket does the same
 		b, err := app.CheckCard(req.Text)
 		if err != nil {
