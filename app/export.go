@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -81,31 +82,49 @@ type (
 )
 
 // Export writes community id's history as this device reads it into dir, which must not exist
-// or be empty (nothing is written over): format "html" writes index.html, format "json"
-// export.json, and both the files this device holds under files/. It is written in a folder
-// beside dir and renamed into place when whole, so a failure leaves no half export.
+// or be an empty folder (nothing is written over; a link is refused): format "html" writes
+// index.html, format "json" export.json, and both the files this device holds under
+// files/<blob ID>/. It is written in a folder of its own and put in place when whole, so a
+// failure leaves no half export.
 func (s *Service) Export(ctx context.Context, id community.Hash, format, dir string) (ExportSummary, error) {
 	if format != "html" && format != "json" {
 		return ExportSummary{}, &sentenceError{msg: fmt.Sprintf("the export's format is html or json, not %q", format), kind: ErrBadInput}
 	}
 	dir = filepath.Clean(dir)
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return ExportSummary{}, &sentenceError{msg: fmt.Sprintf("%s is not empty: export into a new or empty folder (nothing was written)", dir), kind: ErrBadInput}
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	notEmpty := &sentenceError{msg: fmt.Sprintf("%s is not empty: export into a new or empty folder (nothing was written)", dir), kind: ErrBadInput}
+	exists := false
+	switch st, err := os.Lstat(dir); {
+	case err == nil && st.Mode()&fs.ModeSymlink != 0:
+		return ExportSummary{}, &sentenceError{msg: fmt.Sprintf("%s is a link: give the folder it points to (nothing was written)", dir), kind: ErrBadInput}
+	case err == nil && !st.IsDir():
+		return ExportSummary{}, notEmpty
+	case err == nil:
+		if entries, err := os.ReadDir(dir); err != nil {
+			return ExportSummary{}, fmt.Errorf("app: export into %s: %w", dir, err)
+		} else if len(entries) > 0 {
+			return ExportSummary{}, notEmpty
+		}
+		exists = true
+	case !errors.Is(err, fs.ErrNotExist):
 		return ExportSummary{}, fmt.Errorf("app: export into %s: %w", dir, err)
 	}
 	doc, err := s.exportDoc(ctx, id)
 	if err != nil {
 		return ExportSummary{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+	// Written in a folder of its own, then put in place: inside dir when it exists (an empty
+	// folder, perhaps a drive's root), else beside it.
+	parent := filepath.Dir(dir)
+	if exists {
+		parent = dir
+	} else if err := os.MkdirAll(parent, 0o700); err != nil {
 		return ExportSummary{}, fmt.Errorf("app: export into %s: %w", dir, err)
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".part-")
+	tmp, err := os.MkdirTemp(parent, ".kith-export-part-")
 	if err != nil {
 		return ExportSummary{}, fmt.Errorf("app: export into %s: %w", dir, err)
 	}
-	defer os.RemoveAll(tmp) // gone once renamed; else what was written
+	defer os.RemoveAll(tmp) // gone once in place; else what was written
 	sum := ExportSummary{Dir: dir, Channels: len(doc.Channels)}
 	if err := s.exportFiles(ctx, id, doc, tmp, &sum); err != nil {
 		return ExportSummary{}, err
@@ -122,16 +141,31 @@ func (s *Service) Export(ctx context.Context, id community.Hash, format, dir str
 	if err := os.WriteFile(filepath.Join(tmp, name), body, 0o600); err != nil {
 		return ExportSummary{}, fmt.Errorf("app: export into %s: %w", dir, err)
 	}
-	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) { // empty (checked above)
-		return ExportSummary{}, &sentenceError{msg: fmt.Sprintf("%s is not empty: export into a new or empty folder (nothing was written)", dir), kind: ErrBadInput}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := putInPlace(tmp, dir, exists); err != nil {
 		return ExportSummary{}, fmt.Errorf("app: export into %s: %w", dir, err)
 	}
 	for _, ch := range doc.Channels {
 		sum.Messages += len(ch.Messages)
 	}
 	return sum, nil
+}
+
+// putInPlace moves the export written in tmp to dir: its entries up into dir when dir existed
+// (tmp is inside it), else tmp itself, renamed.
+func putInPlace(tmp, dir string, exists bool) error {
+	if !exists {
+		return os.Rename(tmp, dir)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exportDoc reads the community's channels and their messages, oldest first.
@@ -171,7 +205,13 @@ func (s *Service) exportDoc(ctx context.Context, id community.Hash) (*exportDoc,
 				return nil, err
 			}
 			msgs = append(msgs, page...)
-			before = evs[len(evs)-1].Position()
+			// On from the last message read (an event that arrived between the two reads shifts the
+			// messages' page: none is skipped, none read twice), or past a page of none.
+			if len(page) > 0 {
+				before = page[len(page)-1].At
+			} else {
+				before = evs[len(evs)-1].Position()
+			}
 		}
 		slices.Reverse(msgs)
 		for _, m := range msgs {
@@ -205,7 +245,7 @@ func exportMessageOf(m Message) exportMessage {
 	for _, a := range m.Attachments {
 		ea := exportAttachment{Name: a.Name, Size: a.Size, Mime: a.Mime, BlobID: fmt.Sprintf("%x", a.Blob[:]), message: m.ID, blob: a.Blob}
 		if a.Have {
-			ea.File = "files/" + ea.BlobID[:12] + "-" + a.Name // names are clean: no separators, no control characters
+			ea.File = "files/" + ea.BlobID + "/" + exportName(a.Name, a.Mime)
 		}
 		em.Attachments = append(em.Attachments, ea)
 	}
@@ -215,7 +255,7 @@ func exportMessageOf(m Message) exportMessage {
 // exportFiles writes the files this device holds into dir/files, each checked chunk by chunk
 // as SaveFile does; one that turns out not whole is named, not written.
 func (s *Service) exportFiles(ctx context.Context, id community.Hash, doc *exportDoc, dir string, sum *ExportSummary) error {
-	written := map[string]bool{} // a file two messages carry is written once
+	written := map[community.Hash]bool{} // a file two messages carry is written once
 	for c := range doc.Channels {
 		for m := range doc.Channels[c].Messages {
 			msg := &doc.Channels[c].Messages[m]
@@ -228,18 +268,21 @@ func (s *Service) exportFiles(ctx context.Context, id community.Hash, doc *expor
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if written[at.File] {
+				if written[at.blob] {
 					continue
 				}
 				if err := s.exportFile(id, at.message, at.blob, filepath.Join(dir, filepath.FromSlash(at.File))); err != nil {
-					if errors.Is(err, ErrNotHere) || KindOf(err) == KindDamaged {
-						at.File = "" // dropped since the listing, or damaged here: named only
-						sum.FilesMissing++
-						continue
+					if ctx.Err() != nil {
+						return ctx.Err()
 					}
-					return err
+					// Dropped since the listing, damaged here, or a name this system refuses: the
+					// file is named, not written, and the rest goes on.
+					s.log.Warn("a file was left out of the export", "file", at.Name, "err", err)
+					at.File = ""
+					sum.FilesMissing++
+					continue
 				}
-				written[at.File] = true
+				written[at.blob] = true
 				sum.Files++
 			}
 		}
@@ -276,7 +319,7 @@ func exportHTML(doc *exportDoc) string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>%s — Kith export</title>
 <style>
@@ -336,7 +379,7 @@ img { max-width: 100%%; max-height: 480px; width: auto; height: auto; display: b
 				switch {
 				case a.File == "":
 					w("<div class=\"note\">📎 %s (%s, not on this device)</div>\n", e(a.Name), SizeWords(a.Size))
-				case strings.HasPrefix(a.Mime, "image/"):
+				case strings.HasPrefix(a.Mime, "image/") && !activeFile(a.Name, a.Mime):
 					w("<a href=\"%s\"><img src=\"%s\" alt=\"%s\" loading=\"lazy\"></a>\n", e(fileHref(a.File)), e(fileHref(a.File)), e(a.Name))
 				default:
 					w("<div>📎 <a href=\"%s\">%s</a> <span class=\"note\">%s</span></div>\n", e(fileHref(a.File)), e(a.Name), SizeWords(a.Size))
@@ -355,6 +398,47 @@ img { max-width: 100%%; max-height: 480px; width: auto; height: auto; display: b
 	}
 	w("</body>\n</html>\n")
 	return b.String()
+}
+
+// exportName is a file's name in the export: as sent, but safe on every system the folder may
+// be copied to (no character Windows refuses, no trailing dot or space, at most 200 bytes with
+// its extension kept), and with ".txt" after a page or script (HTML, SVG, XML, JavaScript),
+// which a browser would otherwise run from the export with no policy over it.
+func exportName(name, mime string) string {
+	name = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`<>:"/\|?*`, r) {
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.TrimRight(name, ". ")
+	if name == "" {
+		name = "file"
+	}
+	if activeFile(name, mime) {
+		name += ".txt"
+	}
+	if len(name) > 200 {
+		ext := filepath.Ext(name)
+		if len(ext) > 20 {
+			ext = ""
+		}
+		cut := 200 - len(ext)
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut] + ext
+	}
+	return name
+}
+
+// activeFile says a file is one a browser runs (a page, an SVG, a script).
+func activeFile(name, mime string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".html", ".htm", ".xhtml", ".xht", ".svg", ".svgz", ".xml", ".js", ".mjs", ".mht", ".mhtml", ".shtml":
+		return true
+	}
+	return strings.Contains(mime, "html") || strings.Contains(mime, "svg") || strings.Contains(mime, "xml") || strings.Contains(mime, "javascript")
 }
 
 // readableTime is an RFC 3339 time as people read it: "7 December 2026, 12:29 UTC".

@@ -99,6 +99,37 @@ func TestExport(t *testing.T) {
 		t.Fatalf("half exports left beside: %v", left)
 	}
 	openInChromium(t, filepath.Join(page, "index.html"), "Kiln day on Saturday", "The new celadon")
+
+	// A page sent as a file, under a long name: written as text a browser does not run, under a
+	// name every system takes.
+	long := strings.Repeat("é", 120) + ".html"
+	if _, err := ana.Svc.PostFiles(ctx, id, general, "a page", community.Hash{}, []app.File{memFile(long, []byte("<script>alert(1)</script>"))}); err != nil {
+		t.Fatal(err)
+	}
+	all := t.TempDir()
+	if sum, err := ana.Svc.Export(ctx, id, "json", all); err != nil || sum.FilesMissing != 0 || sum.Files != 3 {
+		t.Fatalf("Ana's export: %+v, %v", sum, err)
+	}
+	written, _ := filepath.Glob(filepath.Join(all, "files", "*", "*"))
+	pages := 0
+	for _, f := range written {
+		if base := filepath.Base(f); strings.Contains(base, "é") {
+			pages++
+			if !strings.HasSuffix(base, ".txt") || len(base) > 200 {
+				t.Fatalf("the page's name in the export: %q (%d bytes)", base, len(base))
+			}
+		}
+	}
+	if pages != 1 {
+		t.Fatalf("files written: %q", written)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ana.Svc.Export(ctx, id, "html", link); app.KindOf(err) != app.KindBadInput || !strings.Contains(app.Sentence(err), "link") {
+		t.Fatalf("an export into a link: %v", err)
+	}
 }
 
 // openInChromium opens a page in headless Chromium (Debian's package; CI installs it) with no

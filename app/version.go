@@ -30,12 +30,16 @@ type Build struct {
 // ThisBuild describes this binary.
 func ThisBuild() Build {
 	b := Build{Version: version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	info, hasInfo := debug.ReadBuildInfo()
+	if b.Version == "" && hasInfo && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		b.Version = info.Main.Version // go install github.com/kith-app/kith/cmd/kithd@v0.1.0
+	}
 	if b.Version == "" {
 		b.Version = "dev"
 	}
 	if c, ok := strings.CutSuffix(commit, "-modified"); commit != "" {
 		b.Commit, b.Modified = c, ok
-	} else if info, ok := debug.ReadBuildInfo(); ok {
+	} else if hasInfo {
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -34,7 +35,8 @@ const (
 	kdfArgon2  = 1
 	headerLen  = 80
 	trailerLen = sha256.Size
-	// MaxSize bounds a backup file: Open refuses a longer one unread.
+	// MaxSize bounds a backup file: Open refuses a longer one (a caller reads at most MaxSize+1
+	// bytes of a file).
 	MaxSize = 16 << 20
 	// MinPassphrase is the fewest characters Seal takes.
 	MinPassphrase = 8
@@ -50,13 +52,13 @@ type Params struct {
 // DefaultParams take about a second and 256 MiB on a small computer: what a guess costs.
 var DefaultParams = Params{Time: 3, MemoryKiB: 256 << 10, Threads: 4}
 
-// Bounds of Params read from a file, checked before anything is allocated: a crafted file
-// cannot make Open take more than 1 GiB or many passes.
+// Bounds of Params read from a file, checked before anything is allocated: twice the defaults
+// at most, so a crafted file cannot make Open take more than 512 MiB or a few seconds.
 const (
 	minMemoryKiB = 8 << 10
-	maxMemoryKiB = 1 << 20
-	maxTime      = 16
-	maxThreads   = 16
+	maxMemoryKiB = 512 << 10
+	maxTime      = 6
+	maxThreads   = 8
 )
 
 func (p Params) check() error {
@@ -105,7 +107,7 @@ func Seal(contents []byte, passphrase string, p Params, rand io.Reader) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	out := aead.Seal(h, h[36:60], contents, h)
+	out := aead.Seal(slices.Clone(h), h[36:60], contents, h) // (the output may not share the header's memory)
 	sum := sha256.Sum256(out)
 	return append(out, sum[:]...), nil
 }
@@ -133,7 +135,11 @@ func Open(file []byte, passphrase string) ([]byte, error) {
 		return nil, fmt.Errorf("%w (its key derivation is number %d)", ErrVersion, file[13])
 	}
 	h := file[:headerLen]
-	total := headerLen + int(binary.BigEndian.Uint32(h[76:80])) + trailerLen
+	length := uint64(binary.BigEndian.Uint32(h[76:80])) // (in 64 bits: no sum wraps, even where int is 32)
+	if length < chacha20poly1305.Overhead || length > MaxSize {
+		return nil, fmt.Errorf("%w (its length field says %d bytes)", ErrDamaged, length)
+	}
+	total := headerLen + int(length) + trailerLen
 	switch {
 	case len(file) < total:
 		return nil, fmt.Errorf("%w: %d bytes of %d", ErrTruncated, len(file), total)

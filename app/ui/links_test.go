@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/invite"
 )
 
@@ -75,4 +76,28 @@ func copiedLink(t *testing.T, a fyne.App, k *kith) string {
 	}
 	in.d.Hide()
 	return link
+}
+
+// TestLinkAfterLeaving: a member who left a community may join it again: its invite, pasted or
+// clicked, shows the join screen with Join on (the community is still listed, with no role).
+func TestLinkAfterLeaving(t *testing.T) {
+	a := test.NewTempApp(t)
+	ana, bo, ctx := anaAndBo(t, a)
+	bosWindow(t, ana, bo)
+	id := ana.shell.view.cur
+	if err := bo.p.Svc.Leave(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	bo.shell.view.reload(id)
+	eventually(t, "Bo has left", func() bool {
+		s := bo.shell.view.summary(id)
+		return s != nil && s.Role == community.RoleNone
+	}, bo.q)
+	link := copiedLink(t, a, ana)
+	bo.shell.OpenInvite(link)
+	w := bo.shell.welcome
+	eventually(t, "Bo's join screen", func() bool { return bo.win.Content() == w.content && w.paste.Text == link }, bo.q)
+	if w.join.Disabled() || strings.Contains(w.check.Text, "already") {
+		t.Fatalf("one who left, with a new invite: %q, join disabled %v", w.check.Text, w.join.Disabled())
+	}
 }

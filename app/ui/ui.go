@@ -286,7 +286,7 @@ func (s *Shell) OpenInvite(text string) {
 		in := false
 		if cs, err := s.svc.Communities(); err == nil {
 			for _, c := range cs {
-				in = in || c.ID == id
+				in = in || (c.ID == id && c.Role != community.RoleNone) // one who left may join again
 			}
 		}
 		s.do(func() {

@@ -278,7 +278,7 @@ func (h *Welcome) checkInvite() {
 		h.check.SetText(fmt.Sprintf("This invite to %q is valid from %s on: try again then.", inv.CommunityName, inv.NotBefore.Local().Format("2 January 2006 at 15:04")))
 		return
 	}
-	if h.s.view.summary(community.Hash(inv.Community)) != nil {
+	if c := h.s.view.summary(community.Hash(inv.Community)); c != nil && c.Role != community.RoleNone { // (one who left may join again)
 		h.check.Importance = widget.MediumImportance
 		h.check.SetText(fmt.Sprintf("You are in %q already: it is in your communities.", inv.CommunityName))
 		h.showQuestions(nil)

@@ -42,7 +42,9 @@ func main() {
 	switch args := flag.Args(); {
 	case len(args) == 1 && len(args[0]) <= invite.MaxTextLen:
 		link = args[0]
-	case len(args) > 0:
+	case len(args) == 1:
+		link = args[0][:invite.MaxTextLen] // longer than any invite: the join screen says it is not one
+	case len(args) > 1:
 		fmt.Fprintln(os.Stderr, "kith: takes one argument at most: an invite, or a kith://join/ link")
 		os.Exit(2)
 	}
