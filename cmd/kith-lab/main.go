@@ -249,7 +249,7 @@ func summarize(rows []row, took time.Duration) string {
 		case strings.Contains(r.Scenario, "random ports"):
 			figures = append(figures, "a-b "+r.Path)
 		case strings.Contains(r.Scenario, "picture over"):
-			figures = append(figures, r.Path+", "+dur(r.First)+" while the picture went")
+			figures = append(figures, r.Path+", "+dur(r.First)+" while the picture went (the median)")
 		}
 	}
 	return fmt.Sprintf("kith-lab: %d/%d scenarios met their targets in %.0f s; %s", ok, len(rows), took.Seconds(), strings.Join(figures, "; "))
