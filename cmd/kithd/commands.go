@@ -44,6 +44,20 @@ type command struct {
 	existing bool
 }
 
+// absOut makes r.Out absolute: the running peer that writes there has a working folder of its
+// own. missing is the sentence when --out was left out.
+func absOut(r *peer.Request, missing string) error {
+	if r.Out == "" {
+		return errors.New(missing)
+	}
+	abs, err := filepath.Abs(r.Out)
+	if err != nil {
+		return fmt.Errorf("%s: --out %s: %v", r.Cmd, r.Out, err)
+	}
+	r.Out = abs
+	return nil
+}
+
 // commands is kithd's contract, in the order `kithd help` lists it. `run` is parsed by runPeer
 // (it stays in the foreground); it is here for the help.
 var commands = []command{
@@ -531,17 +545,7 @@ var commands = []command{
 		wrongArgs: func(*peer.Request, int) string {
 			return "fetch takes one file id: the blob_id of `kithd messages --json`"
 		},
-		check: func(r *peer.Request) error {
-			if r.Out == "" {
-				return errors.New("fetch: --out PATH says where to save the file")
-			}
-			abs, err := filepath.Abs(r.Out)
-			if err != nil {
-				return fmt.Errorf("fetch: --out %s: %v", r.Out, err)
-			}
-			r.Out = abs
-			return nil
-		},
+		check:    func(r *peer.Request) error { return absOut(r, "fetch: --out PATH says where to save the file") },
 		existing: true,
 	},
 	{
@@ -556,15 +560,7 @@ var commands = []command{
 			if r.Format != "html" && r.Format != "json" {
 				return fmt.Errorf("export: --format is html or json, not %q", r.Format)
 			}
-			if r.Out == "" {
-				return errors.New("export: --out DIR says where to write it (a new or empty folder)")
-			}
-			abs, err := filepath.Abs(r.Out)
-			if err != nil {
-				return fmt.Errorf("export: --out %s: %v", r.Out, err)
-			}
-			r.Out = abs
-			return nil
+			return absOut(r, "export: --out DIR says where to write it (a new or empty folder)")
 		},
 		existing: true,
 	},
