@@ -15,6 +15,10 @@ import (
 // filesBudgetPref is this install's disk budget for a community's files, in MiB.
 const filesBudgetPref = "files-budget"
 
+// BackedUpPrefs are the preferences for a community that a backup carries: the person's own
+// choices, not what this install can work out again (the search index's mark).
+var BackedUpPrefs = []string{filesBudgetPref, mutePref}
+
 // Bounds of the disk budget.
 const (
 	// DefaultFilesBudgetMiB is a community's budget until this install's person sets one.

@@ -104,6 +104,9 @@ type Request struct {
 	WithName bool   `json:"with_name,omitempty"`
 	Format   string `json:"format,omitempty"`
 	Progress bool   `json:"progress,omitempty"` // the client reads progress lines before the answer (see Call)
+	// backup: the passphrase that will open the file (kithd reads it from a terminal or stdin,
+	// never from the command line).
+	Passphrase string `json:"passphrase,omitempty"`
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).
@@ -189,6 +192,10 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		return p.doRecognition(ctx, req)
 	case "export":
 		return p.doExport(ctx, req)
+	case "backup":
+		return p.doBackup(req)
+	case "restore": // kithd restores itself, into a folder no Kith runs on
+		return Result{}, errors.New("Kith is running with this data folder: stop it first, then run `kithd restore` again")
 	case "quote-ok", "testimonials":
 		return p.doQuotes(ctx, req)
 	case "promotions":

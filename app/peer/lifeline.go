@@ -2,6 +2,7 @@ package peer
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/storage"
 )
@@ -72,7 +75,26 @@ func (p *Peer) writeLifeline(forgotten ...community.Hash) error {
 	if err != nil || (len(cs) == 0 && len(forgotten) == 0) {
 		return err
 	}
-	l := lifeline{Version: 1}
+	path := filepath.Join(p.Dir, LifelineFile)
+	was, _ := os.ReadFile(path)
+	l, err := p.buildLifeline(cs, was, forgotten...)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(l, "", " ")
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(was, b) {
+		return nil // unchanged: no write and no fsync each time the address book is saved
+	}
+	return storage.WriteFileAtomic(path, b)
+}
+
+// buildLifeline is the lifeline of the store's communities cs and its address book, with the
+// communities the lifeline was (its bytes) names that the store lacks, but not those forgotten.
+func (p *Peer) buildLifeline(cs []app.Summary, was []byte, forgotten ...community.Hash) (lifeline, error) {
+	l := lifeline{Version: 1, Communities: []lifelineCommunity{}, Members: []lifelineMember{}}
 	ids := map[string]bool{}
 	for _, c := range cs {
 		l.Communities = append(l.Communities, lifelineCommunity{ID: c.ID.String(), Name: c.Name})
@@ -80,8 +102,6 @@ func (p *Peer) writeLifeline(forgotten ...community.Hash) error {
 	}
 	// A community the lifeline names that the store lacks was lost with a damaged store (one
 	// left stays stored): it stays named, so that a later resync can still bring it back.
-	path := filepath.Join(p.Dir, LifelineFile)
-	was, _ := os.ReadFile(path)
 	if old, err := decodeLifeline(was); err == nil {
 		for _, c := range old.Communities {
 			if !ids[c.ID] && !slices.ContainsFunc(forgotten, func(f community.Hash) bool { return f.String() == c.ID }) {
@@ -92,7 +112,7 @@ func (p *Peer) writeLifeline(forgotten ...community.Hash) error {
 	}
 	saved, err := p.Store.Peers()
 	if err != nil {
-		return err
+		return l, err
 	}
 	slices.SortFunc(saved, func(a, b storage.Peer) int { return b.LastSeen.Compare(a.LastSeen) })
 	for _, e := range saved {
@@ -107,14 +127,7 @@ func (p *Peer) writeLifeline(forgotten ...community.Hash) error {
 			l.Members = append(l.Members, m)
 		}
 	}
-	b, err := json.MarshalIndent(l, "", " ")
-	if err != nil {
-		return err
-	}
-	if bytes.Equal(was, b) {
-		return nil // unchanged: no write and no fsync each time the address book is saved
-	}
-	return storage.WriteFileAtomic(path, b)
+	return l, nil
 }
 
 // lifelineWith writes the lifeline when it does not list community id yet (a community created
@@ -161,4 +174,62 @@ func decodeLifeline(b []byte) (lifeline, error) {
 		return l, fmt.Errorf("version %d (update Kith)", l.Version)
 	}
 	return l, nil
+}
+
+// syncLifeline brings back the communities the lifeline names that the store lacks (a backup
+// restored with `kithd restore --offline` or while no member was online, or a resync cut
+// short): each from the members the lifeline names in it, dialled at once, until one answers.
+// A community no member of which is reached is tried again at the next round.
+func (p *Peer) syncLifeline(ctx context.Context) {
+	node := p.Node()
+	l, err := readLifeline(p.Dir)
+	if node == nil || err != nil {
+		return
+	}
+	cs, err := p.Svc.Communities()
+	if err != nil {
+		return
+	}
+	held := map[string]bool{}
+	for _, c := range cs {
+		held[c.ID.String()] = true
+	}
+	for _, c := range l.Communities {
+		id, err := community.ParseHash(c.ID)
+		if err != nil || held[c.ID] {
+			continue
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var reached []string
+		for _, m := range l.Members {
+			if m.PeerID == node.ID() || !slices.Contains(m.Communities, c.ID) {
+				continue
+			}
+			wg.Add(1)
+			go func(m lifelineMember) {
+				defer wg.Done()
+				dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+				defer cancel()
+				if err := node.Dial(dctx, m.PeerID, m.fullAddrs()); err != nil {
+					p.log.Debug("dial a member of a community to bring back", "peer", m.PeerID, "err", err)
+					return
+				}
+				mu.Lock()
+				reached = append(reached, m.PeerID)
+				mu.Unlock()
+			}(m)
+		}
+		wg.Wait()
+		for _, peerID := range reached {
+			sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			err := p.Svc.SyncFrom(sctx, node, peerID, id)
+			cancel()
+			if err == nil {
+				p.log.Info("a community of the lifeline is back", "community", c.Name, "from", peerID, "events", p.storedEvents(id))
+				break
+			}
+			p.log.Info("a community of the lifeline could not be synced", "community", c.Name, "from", peerID, "err", err)
+		}
+	}
 }

@@ -610,6 +610,7 @@ func (p *Peer) syncLoop(ctx context.Context) {
 	first := true
 	for {
 		p.dialMembers(ctx)
+		p.syncLifeline(ctx)
 		p.syncAll(ctx)
 		p.saveAddrs()
 		p.Svc.CloseDuePolls(ctx) // the polls this member asked whose time has come: members get the results

@@ -76,12 +76,7 @@ func Resync(ctx context.Context, dir string, opts Options, perMember time.Durati
 	members := slices.Clone(l.Members)
 	slices.SortStableFunc(members, func(a, b lifelineMember) int { return b.LastSeen.Compare(a.LastSeen) })
 	for _, m := range members {
-		var full []string
-		for _, a := range m.Addrs {
-			if strings.HasSuffix(a, "/p2p/"+m.PeerID) {
-				full = append(full, a)
-			}
-		}
+		full := m.fullAddrs()
 		_ = node.AddAddrs(full...)
 		var cs []community.Hash
 		for _, c := range m.Communities {
@@ -154,6 +149,17 @@ func (p *Peer) storedEvents(id community.Hash) int {
 	n := 0
 	_ = p.Store.Since(storage.CommunityID(id), 0, 0, func(uint64, storage.Event) error { n++; return nil })
 	return n
+}
+
+// fullAddrs are the member's addresses that end in its peer ID (what a dial needs).
+func (m lifelineMember) fullAddrs() []string {
+	var full []string
+	for _, a := range m.Addrs {
+		if strings.HasSuffix(a, "/p2p/"+m.PeerID) {
+			full = append(full, a)
+		}
+	}
+	return full
 }
 
 func shortID(peerID string) string {

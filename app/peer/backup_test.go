@@ -1,0 +1,258 @@
+package peer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kith-app/kith/app/backup"
+	"github.com/kith-app/kith/app/community"
+	"github.com/kith-app/kith/app/identity"
+	"github.com/kith-app/kith/app/localstore"
+	"github.com/kith-app/kith/app/peer"
+	"github.com/kith-app/kith/storage"
+)
+
+// cheapBackups makes the backups of a test quick to seal and open (the defaults take 256 MiB).
+func cheapBackups(t *testing.T) {
+	was := peer.BackupParams
+	peer.BackupParams = backup.Params{Time: 1, MemoryKiB: 8 << 10, Threads: 1}
+	t.Cleanup(func() { peer.BackupParams = was })
+}
+
+const pass = "correct horse battery"
+
+func restoreOpts() peer.Options {
+	return peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1,
+		Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoMDNS: true, NoNAT: true}
+}
+
+// TestBackupAndRestore: the owner backs up (identity, communities, the invites it issued, its
+// choices, its settings), and restores the backup into a new folder while a member is online:
+// the same identity, still the owner, the history back from the member, the invites and
+// choices back, the settings written. The owner's next message continues its chain.
+func TestBackupAndRestore(t *testing.T) {
+	cheapBackups(t)
+	n := newNet(t)
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0)
+	join(t, bo, inv, "Bo")
+	connected(t, id, ana, bo)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for _, text := range []string{"Ana: one", "Ana: two"} {
+		if _, err := ana.Do(ctx, peer.Request{Cmd: "post", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	budget := 123
+	if _, err := ana.Do(ctx, peer.Request{Cmd: "files", Budget: &budget}); err != nil {
+		t.Fatal(err)
+	}
+	settings := `{"display_name":"Ana","listen_port":4001,"theme":"dark","window_width":900,"bootstrap":["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWx"]}`
+	if err := os.WriteFile(filepath.Join(ana.Dir, peer.SettingsFile), []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "Bo to have Ana's messages", func() bool { return texts(bo, id, 20)["Ana: two"] })
+	issued, err := localstore.Store{S: ana.Store}.Issued(id)
+	if err != nil || len(issued) != 1 {
+		t.Fatalf("issued = %v, %v", issued, err)
+	}
+
+	res, err := ana.Do(ctx, peer.Request{Cmd: "backup", Passphrase: "short"})
+	var u *peer.UsageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "8 characters") {
+		t.Fatalf("a backup with a short passphrase: %v", err)
+	}
+	res, err = ana.Do(ctx, peer.Request{Cmd: "backup", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans peer.BackupAnswer
+	if err := json.Unmarshal(res.JSON, &ans); err != nil {
+		t.Fatal(err)
+	}
+	anaID, _ := peer.PeerID(ana.ID.PublicKey())
+	if ans.PeerID != anaID || len(ans.Communities) != 1 || ans.Communities[0].Name != "Makers" || len(ans.File) == 0 {
+		t.Fatalf("backup answer = %+v", ans)
+	}
+	if bytes.Contains(ans.File, ana.ID.KeyFile()[20:40]) {
+		t.Fatal("the backup holds the key in the clear")
+	}
+	if _, err := peer.ReadBackup(ans.File, "wrong horse battery"); !errors.Is(err, backup.ErrPassphrase) {
+		t.Fatalf("a wrong passphrase: %v", err)
+	}
+	b, err := peer.ReadBackup(ans.File, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ana's laptop is gone.
+	if err := ana.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "new-laptop")
+	var said []string
+	got, err := peer.Restore(ctx, dir, b, restoreOpts(), peer.RestoreOptions{PerMember: 30 * time.Second, Progress: func(s string) { said = append(said, s) }})
+	if err != nil {
+		t.Fatalf("Restore: %v (said %q)", err, said)
+	}
+	if !got.Synced || len(got.Resync.Communities) != 1 || got.Resync.Communities[0].Err != nil || got.MovedAside != "" {
+		t.Fatalf("Restore = %+v", got)
+	}
+	back := n.start(dir, 0)
+	if !back.ID.PublicKey().Equal(ana.ID.PublicKey()) {
+		t.Fatal("another identity came back")
+	}
+	if role, err := back.Svc.Role(id); err != nil || role != community.RoleOwner {
+		t.Fatalf("the role after the restore: %v, %v", role, err)
+	}
+	if ts := texts(back, id, 20); !ts["Ana: one"] || !ts["Ana: two"] {
+		t.Fatalf("after the restore Ana reads %v", ts)
+	}
+	ls := localstore.Store{S: back.Store}
+	if again, err := ls.Issued(id); err != nil || !slices.Equal(again, issued) {
+		t.Fatalf("the invites issued after the restore: %v, %v (want %v)", again, err, issued)
+	}
+	if v, err := ls.Pref(id, "files-budget"); err != nil || v != "123" {
+		t.Fatalf("the files budget after the restore: %q, %v", v, err)
+	}
+	var s map[string]any
+	raw, err := os.ReadFile(filepath.Join(dir, peer.SettingsFile))
+	if err != nil || json.Unmarshal(raw, &s) != nil {
+		t.Fatalf("settings after the restore: %v\n%s", err, raw)
+	}
+	if s["display_name"] != "Ana" || s["theme"] != "dark" || s["bootstrap"] == nil || s["listen_port"] != nil || s["window_width"] != nil {
+		t.Fatalf("settings after the restore: %s (the computer's own should stay out)", raw)
+	}
+	if _, err := back.Do(ctx, peer.Request{Cmd: "post", Text: "Ana: back"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "Bo to accept Ana's next message", func() bool { return texts(bo, id, 20)["Ana: back"] })
+	if member, _ := bo.Svc.IsMember(id, back.ID.PublicKey()); !member {
+		t.Fatal("Ana's next message forked her chain")
+	}
+}
+
+// TestRestoreRefusals: a folder holding another identity is refused and left as it was; with
+// Replace its contents move aside, nothing deleted; a folder Kith runs on is refused; a
+// restore into the same identity's folder adds to it.
+func TestRestoreRefusals(t *testing.T) {
+	cheapBackups(t)
+	ctx := context.Background()
+	ana, err := peer.Open(t.TempDir(), restoreOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ana.Close()
+	file, _, err := ana.Backup(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := peer.ReadBackup(file, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Kith runs on the folder.
+	if _, err := peer.Restore(ctx, ana.Dir, b, restoreOpts(), peer.RestoreOptions{Offline: true, Replace: true}); !errors.Is(err, storage.ErrAlreadyRunning) {
+		t.Fatalf("a restore into a running folder: %v", err)
+	}
+
+	// Another identity's folder.
+	other := t.TempDir()
+	op, err := peer.Open(other, restoreOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, op, "Theirs")
+	if err := op.Close(); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(other, identity.FileName)
+	was, _ := os.ReadFile(key)
+	_, err = peer.Restore(ctx, other, b, restoreOpts(), peer.RestoreOptions{Offline: true})
+	if !errors.Is(err, peer.ErrOtherIdentity) || !strings.Contains(err.Error(), "--replace") {
+		t.Fatalf("a restore over another identity: %v", err)
+	}
+	if now, _ := os.ReadFile(key); !bytes.Equal(now, was) {
+		t.Fatal("the refused restore changed the key file")
+	}
+	got, err := peer.Restore(ctx, other, b, restoreOpts(), peer.RestoreOptions{Offline: true, Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MovedAside == "" || got.Synced {
+		t.Fatalf("Restore with Replace = %+v", got)
+	}
+	if kept, _ := os.ReadFile(filepath.Join(got.MovedAside, identity.FileName)); !bytes.Equal(kept, was) {
+		t.Fatal("the replaced identity is not kept aside")
+	}
+	if _, err := os.Stat(filepath.Join(got.MovedAside, "db")); err != nil {
+		t.Fatalf("the replaced store is not kept aside: %v", err)
+	}
+	now, err := identity.Load(other, nil)
+	if err != nil || !now.PublicKey().Equal(ana.ID.PublicKey()) {
+		t.Fatalf("after the restore the folder's identity is not the backup's: %v", err)
+	}
+
+	// The same identity's folder: added to.
+	if err := ana.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err = peer.Restore(ctx, ana.Dir, b, restoreOpts(), peer.RestoreOptions{Offline: true})
+	if err != nil || !got.Same || got.MovedAside != "" {
+		t.Fatalf("a restore into the same identity's folder: %+v, %v", got, err)
+	}
+}
+
+// TestRestoreOfflineComesBackLater: a backup restored while no member is online brings the
+// community back once Kith runs and a member is: the running peer syncs the communities of
+// its lifeline that its store lacks, and follows their gossip.
+func TestRestoreOfflineComesBackLater(t *testing.T) {
+	cheapBackups(t)
+	n := newNet(t)
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0)
+	join(t, bo, inv, "Bo")
+	connected(t, id, ana, bo)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := bo.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: before"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "Ana to have Bo's message", func() bool { return texts(ana, id, 20)["Bo: before"] })
+	file, _, err := bo.Backup(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bo.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := peer.ReadBackup(file, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	got, err := peer.Restore(ctx, dir, b, restoreOpts(), peer.RestoreOptions{Offline: true})
+	if err != nil || got.Synced {
+		t.Fatalf("Restore offline = %+v, %v", got, err)
+	}
+	back := n.start(dir, 0)
+	eventually(t, 60*time.Second, "the community to come back", func() bool { return texts(back, id, 20)["Bo: before"] })
+	if _, err := ana.Do(ctx, peer.Request{Cmd: "post", Text: "Ana: live"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "Ana's next message to reach Bo", func() bool { return texts(back, id, 20)["Ana: live"] })
+}
