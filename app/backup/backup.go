@@ -115,42 +115,8 @@ func Seal(contents []byte, passphrase string, p Params, rand io.Reader) ([]byte,
 // Open reads a backup file with its passphrase and returns what Seal sealed, or an error
 // wrapping one of ErrNotBackup, ErrTruncated, ErrDamaged, ErrVersion and ErrPassphrase.
 func Open(file []byte, passphrase string) ([]byte, error) {
-	switch {
-	case len(file) > MaxSize:
-		return nil, fmt.Errorf("%w (%d MiB: no backup is over %d)", ErrNotBackup, len(file)>>20, MaxSize>>20)
-	case len(file) < len(magic):
-		if len(file) > 0 && bytes.HasPrefix([]byte(magic), file) {
-			return nil, ErrTruncated
-		}
-		return nil, ErrNotBackup
-	case string(file[:len(magic)]) != magic:
-		return nil, ErrNotBackup
-	case len(file) <= 12:
-		return nil, ErrTruncated
-	case file[12] != version:
-		return nil, fmt.Errorf("%w (its version is %d)", ErrVersion, file[12])
-	case len(file) < headerLen:
-		return nil, fmt.Errorf("%w: %d bytes of the header's %d", ErrTruncated, len(file), headerLen)
-	case file[13] != kdfArgon2:
-		return nil, fmt.Errorf("%w (its key derivation is number %d)", ErrVersion, file[13])
-	}
-	h := file[:headerLen]
-	length := uint64(binary.BigEndian.Uint32(h[76:80])) // (in 64 bits: no sum wraps, even where int is 32)
-	if length < chacha20poly1305.Overhead || length > MaxSize {
-		return nil, fmt.Errorf("%w (its length field says %d bytes)", ErrDamaged, length)
-	}
-	total := headerLen + int(length) + trailerLen
-	switch {
-	case len(file) < total:
-		return nil, fmt.Errorf("%w: %d bytes of %d", ErrTruncated, len(file), total)
-	case len(file) > total:
-		return nil, fmt.Errorf("%w: %d bytes after its end", ErrDamaged, len(file)-total)
-	}
-	if sum := sha256.Sum256(file[:total-trailerLen]); !bytes.Equal(sum[:], file[total-trailerLen:]) {
-		return nil, fmt.Errorf("%w (its checksum does not match)", ErrDamaged)
-	}
-	p := Params{Time: h[14], Threads: h[15], MemoryKiB: binary.BigEndian.Uint32(h[16:20])}
-	if err := p.check(); err != nil {
+	h, sealed, err := check(file)
+	if err != nil {
 		return nil, err
 	}
 	key := deriveKey(norm.NFC.String(passphrase), h)
@@ -161,11 +127,62 @@ func Open(file []byte, passphrase string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	contents, err := openSealed(aead, h, file[headerLen:total-trailerLen])
+	contents, err := openSealed(aead, h, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("%w (it does not decrypt)", ErrDamaged)
 	}
 	return contents, nil
+}
+
+// Check says whether file is a whole backup this Kith can open, without the passphrase (so
+// without its cost): nil, or Open's error for anything but the passphrase.
+func Check(file []byte) error {
+	_, _, err := check(file)
+	return err
+}
+
+// check reads a backup file's header and checks its length, checksum and costs: what Open
+// checks before it derives a key.
+func check(file []byte) (h, sealed []byte, err error) {
+	switch {
+	case len(file) > MaxSize:
+		return nil, nil, fmt.Errorf("%w (%d MiB: no backup is over %d)", ErrNotBackup, len(file)>>20, MaxSize>>20)
+	case len(file) < len(magic):
+		if len(file) > 0 && bytes.HasPrefix([]byte(magic), file) {
+			return nil, nil, ErrTruncated
+		}
+		return nil, nil, ErrNotBackup
+	case string(file[:len(magic)]) != magic:
+		return nil, nil, ErrNotBackup
+	case len(file) <= 12:
+		return nil, nil, ErrTruncated
+	case file[12] != version:
+		return nil, nil, fmt.Errorf("%w (its version is %d)", ErrVersion, file[12])
+	case len(file) < headerLen:
+		return nil, nil, fmt.Errorf("%w: %d bytes of the header's %d", ErrTruncated, len(file), headerLen)
+	case file[13] != kdfArgon2:
+		return nil, nil, fmt.Errorf("%w (its key derivation is number %d)", ErrVersion, file[13])
+	}
+	h = file[:headerLen]
+	length := uint64(binary.BigEndian.Uint32(h[76:80])) // (in 64 bits: no sum wraps, even where int is 32)
+	if length < chacha20poly1305.Overhead || length > MaxSize {
+		return nil, nil, fmt.Errorf("%w (its length field says %d bytes)", ErrDamaged, length)
+	}
+	total := headerLen + int(length) + trailerLen
+	switch {
+	case len(file) < total:
+		return nil, nil, fmt.Errorf("%w: %d bytes of %d", ErrTruncated, len(file), total)
+	case len(file) > total:
+		return nil, nil, fmt.Errorf("%w: %d bytes after its end", ErrDamaged, len(file)-total)
+	}
+	if sum := sha256.Sum256(file[:total-trailerLen]); !bytes.Equal(sum[:], file[total-trailerLen:]) {
+		return nil, nil, fmt.Errorf("%w (its checksum does not match)", ErrDamaged)
+	}
+	p := Params{Time: h[14], Threads: h[15], MemoryKiB: binary.BigEndian.Uint32(h[16:20])}
+	if err := p.check(); err != nil {
+		return nil, nil, err
+	}
+	return h, file[headerLen : total-trailerLen], nil
 }
 
 func openSealed(aead cipher.AEAD, h, sealed []byte) ([]byte, error) {

@@ -107,6 +107,9 @@ type Request struct {
 	// backup: the passphrase that will open the file (kithd reads it from a terminal or stdin,
 	// never from the command line).
 	Passphrase string `json:"passphrase,omitempty"`
+	// restore (kithd's own): move another identity's folder aside; sync nothing now.
+	Replace bool `json:"replace,omitempty"`
+	Offline bool `json:"offline,omitempty"`
 
 	// A join when no Kith runs on the folder: kithd goes online for it with these (a running
 	// peer uses its own).

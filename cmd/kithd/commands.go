@@ -758,6 +758,35 @@ var commands = []command{
 		existing: true,
 	},
 	{
+		name: "backup", usage: []string{"backup --out FILE [--json]", "", ""},
+		help:  []string{"your identity, communities, invites and settings in one", "file sealed with a passphrase (asked for, or one line", "of stdin); FILE must be new"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) { fs.StringVar(&r.Out, "out", "", "") },
+		check: func(r *peer.Request) error {
+			return absOut(r, "backup: --out FILE says where to write it (a new file: keep it off this computer)")
+		},
+		existing: true,
+	},
+	{
+		name: "restore", usage: []string{"restore [--replace] [--offline] [--timeout 60s] FILE", "", "", ""},
+		help: []string{"bring a backup's identity back here (passphrase asked", "for, or one line of stdin), then the history from the",
+			"members; --replace: move another identity aside;", "--offline: sync when Kith next runs"},
+		flags: func(fs *flag.FlagSet, r *peer.Request) {
+			fs.BoolVar(&r.Replace, "replace", false, "")
+			fs.BoolVar(&r.Offline, "offline", false, "")
+			fs.StringVar(&r.Timeout, "timeout", "60s", "")
+		},
+		arg: func(r *peer.Request) *string { return &r.Out },
+		wrongArgs: func(*peer.Request, int) string {
+			return "restore takes one file: the backup `kithd backup` or Back up… wrote"
+		},
+		check: func(r *peer.Request) error {
+			if d, err := time.ParseDuration(r.Timeout); err != nil || d <= 0 {
+				return fmt.Errorf("restore: --timeout takes a duration such as 60s or 2m, not %q", r.Timeout)
+			}
+			return nil
+		},
+	},
+	{
 		name:  "resync",
 		usage: []string{"resync [--timeout 60s]", "", ""},
 		help: []string{"rebuild a damaged store from other members, keeping", "your identity (the damaged one is kept aside);",

@@ -21,6 +21,8 @@
 //	kithd [--data DIR] leave [--community ID]
 //	kithd [--data DIR] recover [--community ID] (--cutoff SEQ | --keep-all | --list) < words
 //	kithd [--data DIR] resync [--timeout 60s]
+//	kithd [--data DIR] backup --out FILE
+//	kithd [--data DIR] restore [--replace] [--offline] [--timeout 60s] FILE
 //	kithd version [--json]
 //
 // Exit status: 0 on success, 1 on an error (one line on stderr says what to do), 2 on a usage
@@ -98,6 +100,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "kithd", b)
 		}
 		return 0
+	}
+	switch req.Cmd {
+	case "backup":
+		return backupCmd(*dir, req, asJSON, stdout, stderr)
+	case "restore":
+		return restoreCmd(*dir, req, asJSON, stdout, stderr)
 	}
 	if req.Cmd == "recover" && !req.List {
 		if req.Words, err = readWords(stdin, stderr); err != nil {
