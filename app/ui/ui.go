@@ -75,6 +75,9 @@ type Options struct {
 	TrayWorks func() bool
 	// Quit ends the app (nil: the app's Quit). Tests pass one that records the call.
 	Quit func()
+	// Backup seals this install's backup with a passphrase (cmd/kith: app/peer's Backup); nil:
+	// no File > Back up….
+	Backup func(passphrase string) ([]byte, error)
 }
 
 // Shell is the app's one window: the welcome screen until the person belongs to a community,
@@ -96,9 +99,12 @@ type Shell struct {
 	welcome  *Welcome
 	view     *CommunityView
 	tray     bool
-	dialogs  []openDialog            // open, newest last: Escape closes the newest
-	notified time.Time               // the last notification
-	ended    map[community.Hash]bool // joins that ended in this run (a stale list of pending ones is not shown)
+	dialogs  []openDialog  // open, newest last: Escape closes the newest
+	backup   *BackupDialog // the last backup dialog opened (tests read it)
+	// backupNow is the recovery words' button that opens the backup dialog (tests tap it).
+	backupNow *widget.Button
+	notified  time.Time               // the last notification
+	ended     map[community.Hash]bool // joins that ended in this run (a stale list of pending ones is not shown)
 	// requestCounts are the requests to join waiting per community this install owns or
 	// moderates, as last counted (a notification when there are more).
 	requestCounts map[community.Hash]int
@@ -341,6 +347,8 @@ func (s *Shell) installMenu() {
 	quit.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
 	another := fyne.NewMenuItem("Create or join a community…", func() { s.showWelcome(true) })
 	checkCard := fyne.NewMenuItem("Check a badge card…", s.openCheckCard)
+	backup := fyne.NewMenuItem("Back up…", s.openBackup)
+	backup.Disabled = s.opts.Backup == nil
 	about := fyne.NewMenuItem("About this community…", func() { s.view.openInfo() })
 	recover := fyne.NewMenuItem("Recover ownership…", func() { s.view.openRecover() })
 	requests := fyne.NewMenuItem("Requests to join…", func() { s.view.openRequests() })
@@ -357,7 +365,7 @@ func (s *Shell) installMenu() {
 	s.ownerItems = []*fyne.MenuItem{entry}
 	s.menuRole = community.RoleOwner + 1 // none yet: the first setRoleMenus applies
 	s.win.SetMainMenu(fyne.NewMainMenu(
-		fyne.NewMenu("File", another, checkCard, fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
+		fyne.NewMenu("File", another, checkCard, fyne.NewMenuItemSeparator(), backup, settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("View", jump, find, members),
 		fyne.NewMenu("Community", about, invite, poll, ask, offer, promos, board, quotes, insights, files, requests, entry, fyne.NewMenuItemSeparator(), recover),
 	))

@@ -114,7 +114,8 @@ func openAsked(t testing.TB, a fyne.App, dir string) *kith {
 		t.Fatal(err)
 	}
 	k := &kith{p: p, win: a.NewWindow("Kith"), q: make(uiQueue, 1<<14)}
-	k.shell = NewShell(a, k.win, p.Svc, p, Options{SettingsFile: filepath.Join(dir, "settings.json"), DataDir: dir, Do: k.q.do})
+	k.shell = NewShell(a, k.win, p.Svc, p, Options{SettingsFile: filepath.Join(dir, "settings.json"), DataDir: dir, Do: k.q.do,
+		Backup: func(pass string) ([]byte, error) { f, _, err := p.Backup(pass); return f, err }})
 	k.win.Resize(fyne.NewSize(1180, 760))
 	return k
 }

@@ -230,13 +230,14 @@ func (h *Welcome) submit() {
 			h.about.SetText("")
 			h.cap.SetText("")
 			h.s.showCommunities(created.ID)
-			h.s.showSticky(recoveryWords(h.s.win, created))
+			h.s.showSticky(h.s.recoveryWords(created))
 		})
 	}()
 }
 
-// recoveryWords is the dialog that shows the recovery words, once.
-func recoveryWords(win fyne.Window, c app.Created) dialog.Dialog {
+// recoveryWords is the dialog that shows the recovery words, once, and asks the owner to back
+// up this computer's key too (the words move ownership; only a backup keeps the identity).
+func (s *Shell) recoveryWords(c app.Created) dialog.Dialog {
 	words := strings.Fields(c.RecoveryWords)
 	grid := container.NewGridWithColumns(3)
 	for i, w := range words {
@@ -244,9 +245,25 @@ func recoveryWords(win fyne.Window, c app.Created) dialog.Dialog {
 	}
 	intro := wrapped("These words can move ownership of " + strconv.Quote(c.Name) +
 		" to a new key if this computer is lost or its key is stolen. Write them down on paper and keep them safe. Kith shows them only now and does not keep them.")
-	d := dialog.NewCustom("Write down your recovery words", "I have written them down",
-		container.NewVBox(intro, grid), win)
-	d.Resize(fyne.NewSize(560, 420))
+	box := container.NewVBox(intro, grid)
+	d := dialog.NewCustomWithoutButtons("Write down your recovery words", box, s.win)
+	done := widget.NewButton("I have written them down", d.Hide)
+	buttons := []fyne.CanvasObject{done}
+	if s.opts.Backup != nil {
+		box.Add(wrapped("Back up this computer's key too: with a backup, a new computer is you again, in every community, with your invites. " +
+			"You can do it later with File > Back up…"))
+		backup := widget.NewButton("Written down: back up now…", func() {
+			d.Hide()
+			s.openBackup()
+		})
+		backup.Importance = widget.HighImportance
+		buttons = append(buttons, backup)
+		s.backupNow = backup
+	} else {
+		done.Importance = widget.HighImportance
+	}
+	d.SetButtons(buttons)
+	d.Resize(fyne.NewSize(600, 460))
 	return d
 }
 

@@ -89,7 +89,7 @@ type peerFlags struct {
 // start opens the data folder and shows the main window; the network starts in the background
 // (the window never waits for it). The returned stop closes everything in reverse order.
 func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func() error, err error) {
-	settingsFile := filepath.Join(dir, "settings.json")
+	settingsFile := filepath.Join(dir, peer.SettingsFile)
 	settings, err := ui.LoadSettings(settingsFile)
 	if err != nil {
 		log.Warn("settings", "err", err)
@@ -116,7 +116,8 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 		return nil, err
 	}
 	w = a.NewWindow("Kith")
-	shell = ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir})
+	shell = ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir,
+		Backup: func(pass string) ([]byte, error) { f, _, err := p.Backup(pass); return f, err }})
 	if flags.link != "" {
 		shell.OpenInvite(flags.link)
 	}
@@ -148,7 +149,7 @@ func repair(a fyne.App, dir string, log *slog.Logger, flags peerFlags, cause err
 		mu      sync.Mutex
 		started func() error
 	)
-	settings, _ := ui.LoadSettings(filepath.Join(dir, "settings.json"))
+	settings, _ := ui.LoadSettings(filepath.Join(dir, peer.SettingsFile))
 	fix := func(ctx context.Context, progress func(string)) (string, error) {
 		res, err := peer.Resync(ctx, dir, peer.Options{
 			Logger: log, Listen: settings.Listen(), NoMDNS: flags.noMDNS, NoNAT: flags.noNAT,

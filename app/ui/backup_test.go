@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/kith-app/kith/app"
+	"github.com/kith-app/kith/app/backup"
+	"github.com/kith-app/kith/app/peer"
+)
+
+// TestBackUp: beside the recovery words, the owner is asked to back up; the backup dialog
+// refuses a short passphrase and two that differ, and writes a file the passphrase opens,
+// holding the identity and the community; File > Back up… opens the same dialog.
+func TestBackUp(t *testing.T) {
+	was := peer.BackupParams
+	peer.BackupParams = backup.Params{Time: 1, MemoryKiB: 8 << 10, Threads: 1}
+	t.Cleanup(func() { peer.BackupParams = was })
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	s := ana.shell
+	s.showSticky(s.recoveryWords(app.Created{Name: "Clay Studio Friends", RecoveryWords: "one two three"}))
+	if s.backupNow == nil {
+		t.Fatal("the recovery words do not offer a backup")
+	}
+	test.Tap(s.backupNow)
+	b := s.backup
+	if b == nil || len(s.dialogs) != 1 || s.dialogs[0].d != b.d {
+		t.Fatalf("after 'back up now': %d dialogs, backup dialog %v", len(s.dialogs), b)
+	}
+	test.Type(b.pass, "short")
+	test.Type(b.again, "short")
+	test.Tap(b.save)
+	if !strings.Contains(b.status.Text, "8 characters") || len(s.dialogs) != 1 {
+		t.Fatalf("a short passphrase says %q", b.status.Text)
+	}
+	b.pass.SetText("a long passphrase")
+	b.again.SetText("a long passphrase!")
+	test.Tap(b.save)
+	if !strings.Contains(b.status.Text, "differ") || len(s.dialogs) != 1 {
+		t.Fatalf("two passphrases that differ say %q", b.status.Text)
+	}
+	b.again.SetText("a long passphrase")
+	test.Tap(b.save)
+	if b.status.Text != "" || len(s.dialogs) != 2 {
+		t.Fatalf("good passphrases: %q, %d dialogs (want the file chooser)", b.status.Text, len(s.dialogs))
+	}
+	s.dialogs[1].d.Hide() // the file chooser, answered here:
+	path := filepath.Join(t.TempDir(), "kith.kithbackup")
+	w, err := storage.Writer(storage.NewFileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.write("a long passphrase", w)
+	eventually(t, "the backup to be saved", func() bool {
+		return len(s.dialogs) == 1 && s.dialogs[0].d != b.d
+	}, ana.q)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := backup.Open(file, "a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Identity []byte `json:"identity"`
+		Lifeline struct {
+			Communities []struct{ Name string } `json:"communities"`
+		} `json:"lifeline"`
+	}
+	if err := json.Unmarshal(plain, &c); err != nil || len(c.Identity) == 0 || len(c.Lifeline.Communities) != 1 || c.Lifeline.Communities[0].Name != "Clay Studio Friends" {
+		t.Fatalf("the backup holds %s (%v)", plain, err)
+	}
+	s.dialogs[0].d.Hide()
+
+	// File > Back up….
+	for _, m := range s.win.MainMenu().Items[0].Items {
+		if m.Label == "Back up…" {
+			m.Action()
+		}
+	}
+	if s.backup == b || len(s.dialogs) != 1 {
+		t.Fatal("File > Back up… did not open a backup dialog")
+	}
+}
