@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 	"unicode/utf8"
 
@@ -38,13 +39,16 @@ func (s *Shell) openBackup() {
 	b := &BackupDialog{s: s, pass: widget.NewPasswordEntry(), again: widget.NewPasswordEntry(), status: wrapped("")}
 	b.pass.SetPlaceHolder(fmt.Sprintf("A passphrase, %d characters or more", minPassphrase))
 	b.again.SetPlaceHolder("The same passphrase again")
+	b.pass.OnSubmitted = func(string) { s.win.Canvas().Focus(b.again) }
 	b.again.OnSubmitted = func(string) { b.choose() }
+	b.pass.OnChanged = func(string) { b.status.SetText("") } // what it said was of the last try
+	b.again.OnChanged = b.pass.OnChanged
 	b.save = widget.NewButton("Save the backup…", b.choose)
 	b.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { b.d.Hide() })
 	intro := wrapped("A backup holds your identity (the key that makes you you in every community), " +
 		"your communities, the invites you issued and your settings, sealed with a passphrase. " +
-		"On a new computer, `kithd restore` brings them back, and the history comes from the other members.")
+		"On a new computer, \"kithd restore FILE\" (it comes with Kith) brings them back before Kith starts there, and the history comes from the other members.")
 	warn := wrapped("Keep the file somewhere other than this computer. Nobody can open it without the passphrase: you neither, and Kith cannot reset it.")
 	body := container.NewVBox(intro, widget.NewForm(widget.NewFormItem("Passphrase", b.pass), widget.NewFormItem("Again", b.again)),
 		warn, b.status, container.NewHBox(layout.NewSpacer(), cancel, b.save))
@@ -95,6 +99,9 @@ func (b *BackupDialog) write(pass string, w fyne.URIWriteCloser) {
 	b.save.Disable()
 	b.status.Importance = widget.MediumImportance
 	b.status.SetText("Sealing the backup…")
+	if u := w.URI(); u.Scheme() == "file" {
+		_ = os.Chmod(u.Path(), 0o600) // sealed, but nobody else's to copy
+	}
 	go func() {
 		err := writeBackup(s.opts.Backup, pass, w)
 		if err != nil {

@@ -66,6 +66,9 @@ func TestBackUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("the backup file's mode is %v, want 0600", st.Mode().Perm())
+	}
 	plain, err := backup.Open(file, "a long passphrase")
 	if err != nil {
 		t.Fatal(err)
