@@ -10,7 +10,7 @@
 # start `run` together with a one-off command, several times, since those are
 # races: run must come up, as the identity saved in its folder. Every wait
 # polls a condition with a deadline. Prints one line per step; on a failure,
-# what failed, the last command's output and the runners' logs. About 10 s
+# what failed, the last command's output and the runners' logs. About 30 s
 # after the build on 2 cores.
 #
 #   GO=go1.26 bash .ci/kithd-e2e.sh      another go command (default: go)
@@ -376,6 +376,39 @@ if command -v systemd-analyze >/dev/null; then
 	systemd-analyze verify "$tmp/kithd.service" >"$tmp/analyze.log" 2>&1 ||
 		fail "systemd-analyze verify: $(cat "$tmp/analyze.log")"
 fi
+ok
+
+# A backup of Cy's folder, restored into a new one while Ana runs: the same identity, and the
+# history back from Ana; the passphrase comes as one line of standard input, a wrong one and a
+# folder Kith runs on are refused (exit 1), and an existing file is never written over.
+begin 15 "backup and restore"
+pass='a phrase for the backup'
+kd_pass() { # NAME PASSPHRASE ARGS...: kd with the passphrase on standard input
+	local name=$1 p=$2
+	shift 2
+	last_cmd="kithd --data $tmp/$name $* <<< passphrase"
+	if out=$(timeout 90 "$kithd" --data "$tmp/$name" "$@" <<<"$p" 2>"$tmp/stderr"); then rc=0; else rc=$?; fi
+	err=$(<"$tmp/stderr")
+}
+kd_pass C "$pass" backup --out "$tmp/cy.kithbackup"
+((rc == 0)) || fail "backup exited $rc: $err"
+[[ $(stat -c %a "$tmp/cy.kithbackup") == 600 ]] || fail "the backup's mode is $(stat -c %a "$tmp/cy.kithbackup"), want 600"
+kd_pass C "$pass" backup --out "$tmp/cy.kithbackup"
+((rc == 1)) && grep -qF "exists already" <<<"$err" || fail "a backup over a file exited $rc: $err"
+kd_ok C status --json
+cy_id=$(peer_id_of)
+start_runner A
+wait_running A
+kd_pass C2 "not the phrase" restore "$tmp/cy.kithbackup"
+((rc == 1)) && grep -qF "passphrase does not open" <<<"$err" || fail "a wrong passphrase exited $rc: $err"
+kd_pass A "$pass" restore "$tmp/cy.kithbackup"
+((rc == 1)) && grep -qF "stop it first" <<<"$err" || fail "a restore into a running folder exited $rc: $err"
+kd_pass C2 "$pass" restore --timeout 20s "$tmp/cy.kithbackup"
+((rc == 0)) || fail "restore exited $rc: $err"
+kd_ok C2 status --json
+[[ $(peer_id_of) == "$cy_id" ]] || fail "the restored identity is $(peer_id_of), want Cy's $cy_id"
+has_text C2 "hello from Ana" "while C was away 20" || fail "the restored folder lacks Ana's messages"
+stop_runner A
 ok
 
 echo "kithd-e2e: all steps passed in $((SECONDS - total_start))s ($((SECONDS - run_start))s after the build)"
