@@ -81,7 +81,7 @@ func KindOf(err error) Kind {
 		return KindDamaged
 	case errors.Is(err, ErrNotAllowed), errors.Is(err, community.ErrRole), errors.Is(err, community.ErrNotMember), errors.Is(err, ErrUnknownCommunity):
 		return KindNotAllowed
-	case errors.As(err, &busy) && busy.Unavailable(), errors.Is(err, ErrNoMemberReachable),
+	case errors.As(err, &busy) && busy.Unavailable(), errors.Is(err, ErrNoMemberReachable), errors.Is(err, ErrRestoredBehind),
 		errors.Is(err, invite.ErrNotYetValid), errors.Is(err, context.DeadlineExceeded):
 		return KindTryAgain
 	}

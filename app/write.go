@@ -5,10 +5,51 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/kith-app/kith/app/community"
 )
+
+// OwnFloorPref is a community's preference that holds the number of this install's own latest
+// event when it was backed up: a restored install writes there only once it holds that event
+// again (fetched from the members), or its next event would contradict one they have (the same
+// number twice: members would void the identity, as for a stolen key). DESIGN §3.
+const OwnFloorPref = "own-floor"
+
+// ErrRestoredBehind is the refusal of a write by an install restored from a backup that has
+// not got its own latest events back yet (KindTryAgain).
+var ErrRestoredBehind = errors.New("this device was restored from a backup and has not got back its own last messages in this community yet " +
+	"(writing now would contradict them): wait until a member who has them is online, Kith fetches them by itself")
+
+// OwnSeq is the number of this install's latest event in a community that it holds (0: none).
+func (s *Service) OwnSeq(id community.Hash) (uint64, error) {
+	r, err := s.room(id)
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mine == nil {
+		return 0, nil
+	}
+	return r.mine.Seq, nil
+}
+
+// checkOwnFloor refuses a write below the floor a restore set (OwnFloorPref), and forgets the
+// floor once this install holds its own events up to it. r.mu must be held.
+func (s *Service) checkOwnFloor(r *room) error {
+	v, err := s.store.Pref(r.id, OwnFloorPref)
+	if err != nil || v == "" {
+		return err
+	}
+	floor, _ := strconv.ParseUint(v, 10, 64)
+	if r.mine != nil && r.mine.Seq >= floor {
+		return s.store.SetPref(r.id, OwnFloorPref, "")
+	}
+	return ErrRestoredBehind
+}
 
 // writeOwnLocked signs an event of this install on top of what the room knows, stores it
 // durably and folds it in. r.mu must be held.
@@ -20,6 +61,9 @@ func (s *Service) writeOwnLocked(ctx context.Context, r *room, kind community.Ki
 		if at, ok := r.folder.State().RoleGrant(s.id.PublicKey()); ok {
 			cite = append(cite, at)
 		}
+	}
+	if err := s.checkOwnFloor(r); err != nil {
+		return nil, err
 	}
 	return s.writeAsLocked(ctx, r, s.id, r.mine, kind, body, channel, cite...)
 }

@@ -37,44 +37,49 @@ func SetAside(dir string) (string, error) {
 	return aside, nil
 }
 
-// MoveAside moves everything in data folder dir (the identity, the store, the settings) into a
-// new folder dir/replaced-YYYYMMDD-HHMMSS and returns it: for restoring a backup of another
-// identity into dir. Nothing is deleted; the lock file and earlier folders set aside stay
-// where they are. It takes the folder's lock, so it fails with ErrAlreadyRunning while Kith
-// runs on dir.
-func MoveAside(dir string) (string, error) {
+// Held is a data folder whose lock Locked holds.
+type Held struct{ dir string }
+
+// Locked runs fn while holding data folder dir's lock, as a Store does: it fails with
+// ErrAlreadyRunning while Kith runs on dir, and no Kith starts on dir meanwhile.
+func Locked(dir string, fn func(*Held) error) error {
 	lock, err := lockDir(dir)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer func() { _ = lock.unlock() }()
-	entries, err := os.ReadDir(dir)
+	return fn(&Held{dir: dir})
+}
+
+// MoveAside moves everything in the data folder (the identity, the store, the settings) into a
+// new folder in it, replaced-YYYYMMDD-HHMMSS, and returns that folder: for restoring a backup
+// of another identity there. Nothing is deleted; the lock file and earlier folders set aside
+// stay where they are.
+func (h *Held) MoveAside() (string, error) {
+	entries, err := os.ReadDir(h.dir)
 	if err != nil {
-		return "", fmt.Errorf("storage: read %s: %w", dir, err)
+		return "", fmt.Errorf("storage: read %s: %w", h.dir, err)
 	}
-	aside := filepath.Join(dir, "replaced-"+time.Now().UTC().Format("20060102-150405"))
-	if err := os.Mkdir(aside, 0o700); err != nil {
-		return "", fmt.Errorf("storage: make %s: %w", aside, mapWriteErr(err))
+	base := filepath.Join(h.dir, "replaced-"+time.Now().UTC().Format("20060102-150405"))
+	aside := base
+	for i := 2; ; i++ {
+		err := os.Mkdir(aside, 0o700)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || i > 100 {
+			return "", fmt.Errorf("storage: make %s: %w", aside, mapWriteErr(err))
+		}
+		aside = fmt.Sprintf("%s-%d", base, i)
 	}
 	for _, e := range entries {
 		name := e.Name()
 		if name == "LOCK" || strings.HasPrefix(name, "replaced-") || strings.HasPrefix(name, "damaged-") {
 			continue
 		}
-		if err := os.Rename(filepath.Join(dir, name), filepath.Join(aside, name)); err != nil {
+		if err := os.Rename(filepath.Join(h.dir, name), filepath.Join(aside, name)); err != nil {
 			return aside, fmt.Errorf("storage: move %s aside into %s: %w (what moved is there; move the rest by hand)", name, aside, mapWriteErr(err))
 		}
 	}
-	return aside, syncDir(dir)
-}
-
-// Locked runs fn while holding data folder dir's lock, as a Store does: it fails with
-// ErrAlreadyRunning while Kith runs on dir, and no Kith starts on dir meanwhile.
-func Locked(dir string, fn func() error) error {
-	lock, err := lockDir(dir)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = lock.unlock() }()
-	return fn()
+	return aside, syncDir(h.dir)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kith-app/kith/app"
@@ -40,6 +41,25 @@ const SettingsFile = "settings.json"
 // The rest (listen port, relay, window size, the tray) belong to the computer.
 var backedUpSettings = []string{"display_name", "theme", "notifications", "recent_emoji", "public_dht", "bootstrap", "members_hidden"}
 
+// settingOK says whether a backed-up setting's value has its type in app/ui's Settings.
+func settingOK(key string, v json.RawMessage) bool {
+	var err error
+	switch key {
+	case "display_name", "theme":
+		var s string
+		err = json.Unmarshal(v, &s)
+	case "notifications", "public_dht", "members_hidden":
+		var b bool
+		err = json.Unmarshal(v, &b)
+	case "recent_emoji", "bootstrap":
+		var l []string
+		err = json.Unmarshal(v, &l)
+	default:
+		return false
+	}
+	return err == nil
+}
+
 // BackupParams are the costs of the key derivation of the backups this process writes
 // (backup.DefaultParams; tests lower them).
 var BackupParams = backup.DefaultParams
@@ -62,7 +82,10 @@ type backupContents struct {
 }
 
 type backupCommunity struct {
-	ID      string            `json:"id"`
+	ID string `json:"id"`
+	// OwnSeq is the number of this install's latest event there: a restored install writes
+	// only once it holds that event again (app.OwnFloorPref).
+	OwnSeq  uint64            `json:"own_seq,omitempty"`
 	Prefs   map[string]string `json:"prefs,omitempty"`
 	Invites []string          `json:"invites,omitempty"`
 }
@@ -118,6 +141,7 @@ func (p *Peer) backupContents() (backupContents, error) {
 			continue
 		}
 		bc := backupCommunity{ID: l.ID, Prefs: map[string]string{}}
+		bc.OwnSeq, _ = p.Svc.OwnSeq(id) // (0 for a community the store lost: its lifeline entry stays)
 		for _, name := range app.BackedUpPrefs {
 			v, err := ls.Pref(id, name)
 			if err != nil {
@@ -195,8 +219,8 @@ func decodeBackup(b []byte) (backupContents, *identity.Identity, error) {
 	}
 	named := map[string]bool{}
 	for _, l := range c.Lifeline.Communities {
-		if h, err := community.ParseHash(l.ID); err != nil || h.String() != l.ID {
-			return bad("a community's ID %q", l.ID)
+		if h, err := community.ParseHash(l.ID); err != nil || h.String() != l.ID || named[l.ID] {
+			return bad("a community's ID %q (or twice)", l.ID)
 		}
 		named[l.ID] = true
 	}
@@ -208,10 +232,12 @@ func decodeBackup(b []byte) (backupContents, *identity.Identity, error) {
 		}
 	}
 	invites := 0
+	listed := map[string]bool{}
 	for _, bc := range c.Communities {
-		if !named[bc.ID] {
-			return bad("settings for a community it does not list")
+		if !named[bc.ID] || listed[bc.ID] {
+			return bad("settings for a community it does not list, or twice")
 		}
+		listed[bc.ID] = true
 		for name, v := range bc.Prefs {
 			if !slices.Contains(app.BackedUpPrefs, name) || len(v) > maxBackupPref {
 				return bad("a preference %q", name)
@@ -219,17 +245,21 @@ func decodeBackup(b []byte) (backupContents, *identity.Identity, error) {
 		}
 		invites += len(bc.Invites)
 		for _, text := range bc.Invites {
-			if _, err := invite.Parse(text); err != nil {
+			inv, err := invite.Parse(text)
+			if err != nil {
 				return bad("an invite it issued: %v", err)
+			}
+			if community.Hash(inv.Community).String() != bc.ID {
+				return bad("an invite to another community than the one it is listed under")
 			}
 		}
 	}
 	if invites > maxBackupInvites {
 		return bad("%d invites", invites)
 	}
-	for k := range c.Settings {
-		if !slices.Contains(backedUpSettings, k) {
-			delete(c.Settings, k) // a newer Kith's setting: not this one's to write
+	for k, v := range c.Settings {
+		if !settingOK(k, v) {
+			delete(c.Settings, k) // a newer Kith's setting, or not of its type: not this one's to write
 		}
 	}
 	return c, id, nil
@@ -305,8 +335,14 @@ func Restore(ctx context.Context, dir string, r *Backup, opts Options, ro Restor
 	if err := CheckFolder(dir, true); err != nil {
 		return res, err
 	}
-	var other string // why the folder is another install's ("" when it is not)
-	err := storage.Locked(dir, func() error {
+	keyLost, err := r.ownStoreWithoutKey(dir, opts)
+	if err != nil {
+		return res, err
+	}
+	// From the check to the last file written, under the folder's lock: no Kith starting
+	// meanwhile makes a key of its own or reads half of what is put back.
+	err = storage.Locked(dir, func(h *storage.Held) error {
+		var other string // why the folder is another install's ("" when it is not)
 		id, err := identity.Load(dir, opts.Logger)
 		switch {
 		case err == nil && id.PublicKey().Equal(r.id.PublicKey()):
@@ -319,35 +355,33 @@ func Restore(ctx context.Context, dir string, r *Backup, opts Options, ro Restor
 			if err != nil {
 				return err
 			}
-			if had {
-				other = "a store whose identity key is missing"
+			if had && !keyLost {
+				other = "a store of communities the backup does not name, with no identity key"
 			}
+			res.Same = had && keyLost
 		default:
 			other = "an identity key that does not load (" + app.Sentence(err) + ")"
 		}
-		return nil
+		if other != "" {
+			if !ro.Replace {
+				return fmt.Errorf("%w (%s): restore into a new folder (--data), or pass --replace to move what is here aside (nothing is deleted)", ErrOtherIdentity, other)
+			}
+			if res.MovedAside, err = h.MoveAside(); err != nil {
+				return err
+			}
+			say("what the folder held is kept in %s", res.MovedAside)
+		}
+		if _, err := os.Lstat(filepath.Join(dir, identity.FileName)); errors.Is(err, fs.ErrNotExist) {
+			if err := identity.Install(dir, r.id, opts.Logger); err != nil {
+				return err
+			}
+		}
+		if err := r.writeLifeline(dir, res.Same); err != nil {
+			return err
+		}
+		return r.writeSettings(dir)
 	})
 	if err != nil {
-		return res, err
-	}
-	if other != "" {
-		if !ro.Replace {
-			return res, fmt.Errorf("%w (%s): restore into a new folder (--data), or pass --replace to move what is here aside (nothing is deleted)", ErrOtherIdentity, other)
-		}
-		if res.MovedAside, err = storage.MoveAside(dir); err != nil {
-			return res, err
-		}
-		say("what the folder held is kept in %s", res.MovedAside)
-	}
-	if !res.Same {
-		if err := identity.Install(dir, r.id, opts.Logger); err != nil {
-			return res, err
-		}
-	}
-	if err := r.writeLifeline(dir, res.Same); err != nil {
-		return res, err
-	}
-	if err := r.writeSettings(dir); err != nil {
 		return res, err
 	}
 	opts.NoControl = true
@@ -372,7 +406,41 @@ func Restore(ctx context.Context, dir string, r *Backup, opts Options, ro Restor
 	}
 	res.Synced = true
 	res.Resync, err = Resync(ctx, dir, opts, per, ro.Progress)
-	return res, err
+	if err != nil {
+		return res, fmt.Errorf("the identity is back, but the sync stopped (%w): start Kith here, or run the restore again, to finish it", err)
+	}
+	return res, nil
+}
+
+// ownStoreWithoutKey says whether dir holds a store but no key file, and every community in
+// the store is one the backup names: this identity's store, whose key was lost (the restore
+// puts the key back and keeps the store).
+func (r *Backup) ownStoreWithoutKey(dir string, opts Options) (bool, error) {
+	if _, err := os.Lstat(filepath.Join(dir, identity.FileName)); !errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if had, err := storage.Exists(dir); err != nil || !had {
+		return false, err
+	}
+	st, err := storage.Open(dir, storage.Options{Logger: opts.Logger, MinFreeBytes: opts.MinFreeBytes})
+	if err != nil {
+		return false, err
+	}
+	defer st.Close()
+	cs, err := st.Communities()
+	if err != nil {
+		return false, err
+	}
+	named := map[string]bool{}
+	for _, c := range r.c.Lifeline.Communities {
+		named[c.ID] = true
+	}
+	for _, c := range cs {
+		if !named[community.Hash(c).String()] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // writeLifeline writes the backup's lifeline into dir, with what the folder's own lifeline
@@ -431,6 +499,17 @@ func (r *Backup) restoreStore(p *Peer) error {
 		id, err := community.ParseHash(bc.ID)
 		if err != nil {
 			continue
+		}
+		if bc.OwnSeq > 0 {
+			cur, err := ls.Pref(id, app.OwnFloorPref)
+			if err != nil {
+				return err
+			}
+			if n, _ := strconv.ParseUint(cur, 10, 64); n < bc.OwnSeq {
+				if err := ls.SetPref(id, app.OwnFloorPref, strconv.FormatUint(bc.OwnSeq, 10)); err != nil {
+					return err
+				}
+			}
 		}
 		for name, v := range bc.Prefs {
 			if cur, err := ls.Pref(id, name); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kith-app/kith/app"
 	"github.com/kith-app/kith/app/backup"
 	"github.com/kith-app/kith/app/community"
 	"github.com/kith-app/kith/app/identity"
@@ -255,4 +256,142 @@ func TestRestoreOfflineComesBackLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, "Ana's next message to reach Bo", func() bool { return texts(back, id, 20)["Ana: live"] })
+}
+
+// TestForgottenStaysForgotten: a community left, then forgotten with kithd while no Kith runs
+// on the folder, is not brought back from the lifeline at the next start.
+func TestForgottenStaysForgotten(t *testing.T) {
+	n := newNet(t)
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0)
+	join(t, bo, inv, "Bo")
+	connected(t, id, ana, bo)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := bo.Do(ctx, peer.Request{Cmd: "leave"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "Bo's leave to reach Ana", func() bool { return !isActive(ana, id, bo.ID.PublicKey()) })
+	dir := bo.Dir
+	if err := bo.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := peer.Open(dir, peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoControl: true, NoMDNS: true, NoNAT: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Do(ctx, peer.Request{Cmd: "forget", Community: id.String()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := os.ReadFile(filepath.Join(dir, peer.LifelineFile)); strings.Contains(string(l), id.String()) {
+		t.Fatal("the lifeline still names the forgotten community")
+	}
+	back := n.start(dir, 0)
+	time.Sleep(3 * time.Second) // ten rounds of the sync loops
+	cs, _ := back.Svc.Communities()
+	for _, c := range cs {
+		if c.ID == id {
+			t.Fatalf("the forgotten community %q came back", c.Name)
+		}
+	}
+}
+
+// TestRestoredWritesAfterItsOwnHead: a backup made after an event that only one member got
+// (Ana, offline at the restore) is restored from another (Cy): the restored install refuses to
+// write until it holds its own latest event again (its next would reuse that number: a fork),
+// then writes on top of it once Ana is back, and stays a member everywhere.
+func TestRestoredWritesAfterItsOwnHead(t *testing.T) {
+	cheapBackups(t)
+	n := newNet(t)
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0)
+	cy := n.start("", 1)
+	join(t, bo, inv, "Bo")
+	join(t, cy, inv, "Cy")
+	connected(t, id, ana, bo, cy)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	post(t, bo, id, "Bo: seen by all")
+	eventually(t, 30*time.Second, "Cy to have it", func() bool { return texts(cy, id, 20)["Bo: seen by all"] })
+	n.split(ana, bo, cy)
+	post(t, bo, id, "Bo: last")
+	eventually(t, 30*time.Second, "Ana to have Bo's last", func() bool { return texts(ana, id, 20)["Bo: last"] })
+	file, _, err := bo.Backup(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo.Close()
+	anaDir := ana.Dir
+	ana.Close()
+	n.partitioned.Store(false)
+	b, err := peer.ReadBackup(file, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := peer.Restore(ctx, dir, b, restoreOpts(), peer.RestoreOptions{Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	back := n.start(dir, 0)
+	eventually(t, 60*time.Second, "the community to come back from Cy", func() bool { return texts(back, id, 20)["Bo: seen by all"] })
+	if _, err := back.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: new"}); !errors.Is(err, app.ErrRestoredBehind) {
+		t.Fatalf("a post before Bo's own last event is back: %v, want app.ErrRestoredBehind", err)
+	}
+	ana2 := n.start(anaDir, 0)
+	eventually(t, 60*time.Second, "Bo's last event back from Ana", func() bool { return texts(back, id, 20)["Bo: last"] })
+	if _, err := back.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: new"}); err != nil {
+		t.Fatalf("a post once Bo's own last event is back: %v", err)
+	}
+	eventually(t, 30*time.Second, "Ana and Cy to read Bo's new post", func() bool {
+		return texts(ana2, id, 20)["Bo: new"] && texts(cy, id, 20)["Bo: new"]
+	})
+	for name, p := range map[string]*peer.Peer{"Ana": ana2, "Cy": cy} {
+		if member, _ := p.Svc.IsMember(id, back.ID.PublicKey()); !member {
+			t.Fatalf("%s voided Bo: his chain forked", name)
+		}
+	}
+}
+
+// TestRestoreIntoOwnStoreWithoutKey: a folder whose key file was lost but whose store is this
+// identity's (its communities are the backup's) gets its key back and keeps its store.
+func TestRestoreIntoOwnStoreWithoutKey(t *testing.T) {
+	cheapBackups(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	ana, err := peer.Open(dir, restoreOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := create(t, ana, "Makers")
+	if _, err := ana.Do(ctx, peer.Request{Cmd: "post", Text: "kept"}); err != nil {
+		t.Fatal(err)
+	}
+	file, _, err := ana.Backup(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana.Close()
+	if err := os.Remove(filepath.Join(dir, identity.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := peer.ReadBackup(file, pass)
+	got, err := peer.Restore(ctx, dir, b, restoreOpts(), peer.RestoreOptions{Offline: true})
+	if err != nil || got.MovedAside != "" || !got.Same {
+		t.Fatalf("restoring the folder's own identity: %+v, %v", got, err)
+	}
+	again, err := peer.Open(dir, restoreOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if !texts(again, id, 20)["kept"] {
+		t.Fatal("the store was not kept")
+	}
 }

@@ -224,6 +224,7 @@ func (p *Peer) DoWithProgress(ctx context.Context, req Request, progress func(st
 		if err := p.Svc.Forget(ctx, id); err != nil {
 			return Result{}, err
 		}
+		p.forgetLifeline(id) // now, not only when the network's loop reads the event: none may run
 		return jsonResult("forgotten: its history is gone from this device", map[string]any{"community": id.String(), "forgotten": true})
 	case "fetch":
 		return p.doFetch(ctx, req)

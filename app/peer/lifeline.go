@@ -176,11 +176,43 @@ func decodeLifeline(b []byte) (lifeline, error) {
 	return l, nil
 }
 
-// syncLifeline brings back the communities the lifeline names that the store lacks (a backup
+// lifelineLoop brings back the communities the lifeline names that the store lacks (a backup
 // restored with `kithd restore --offline` or while no member was online, or a resync cut
-// short): each from the members the lifeline names in it, dialled at once, until one answers.
-// A community no member of which is reached is tried again at the next round.
-func (p *Peer) syncLifeline(ctx context.Context) {
+// short), every SyncEvery, each community less often while none of its members answers (from
+// SyncEvery, doubling, to an hour), until ctx ends. It runs on its own: dials that wait for
+// members gone do not hold up the sync loop.
+func (p *Peer) lifelineLoop(ctx context.Context) {
+	defer p.loops.Done()
+	every := p.opts.SyncEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	b := lifelineBackoff{next: map[string]time.Time{}, wait: map[string]time.Duration{}, first: every}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		p.syncLifeline(ctx, &b)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// lifelineBackoff is when lifelineLoop tries each missing community again.
+type lifelineBackoff struct {
+	next  map[string]time.Time
+	wait  map[string]time.Duration
+	first time.Duration
+}
+
+// maxLifelineWait is the longest lifelineLoop waits between tries of a community.
+const maxLifelineWait = time.Hour
+
+// syncLifeline tries each missing community that is due: the members the lifeline names in it
+// are dialled at once (those connected already are not), then synced from until one answers.
+func (p *Peer) syncLifeline(ctx context.Context, b *lifelineBackoff) {
 	node := p.Node()
 	l, err := readLifeline(p.Dir)
 	if node == nil || err != nil {
@@ -194,42 +226,67 @@ func (p *Peer) syncLifeline(ctx context.Context) {
 	for _, c := range cs {
 		held[c.ID.String()] = true
 	}
+	now := time.Now()
 	for _, c := range l.Communities {
 		id, err := community.ParseHash(c.ID)
-		if err != nil || held[c.ID] {
+		if err != nil || held[c.ID] || now.Before(b.next[c.ID]) {
 			continue
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var reached []string
-		for _, m := range l.Members {
-			if m.PeerID == node.ID() || !slices.Contains(m.Communities, c.ID) {
-				continue
-			}
-			wg.Add(1)
-			go func(m lifelineMember) {
-				defer wg.Done()
-				dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-				defer cancel()
-				if err := node.Dial(dctx, m.PeerID, m.fullAddrs()); err != nil {
-					p.log.Debug("dial a member of a community to bring back", "peer", m.PeerID, "err", err)
-					return
-				}
-				mu.Lock()
-				reached = append(reached, m.PeerID)
-				mu.Unlock()
-			}(m)
+		if p.bringBack(ctx, l, c, id) {
+			delete(b.next, c.ID)
+			delete(b.wait, c.ID)
+			continue
 		}
-		wg.Wait()
-		for _, peerID := range reached {
-			sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-			err := p.Svc.SyncFrom(sctx, node, peerID, id)
-			cancel()
-			if err == nil {
-				p.log.Info("a community of the lifeline is back", "community", c.Name, "from", peerID, "events", p.storedEvents(id))
-				break
-			}
-			p.log.Info("a community of the lifeline could not be synced", "community", c.Name, "from", peerID, "err", err)
+		if ctx.Err() != nil {
+			return
 		}
+		w := min(max(2*b.wait[c.ID], b.first), maxLifelineWait)
+		b.wait[c.ID], b.next[c.ID] = w, time.Now().Add(w)
+		p.log.Info("a community this install belongs to is not back yet: none of its members answered", "community", c.Name, "next_try", w)
 	}
+}
+
+// bringBack syncs a community the store lacks from the members the lifeline names in it.
+func (p *Peer) bringBack(ctx context.Context, l lifeline, c lifelineCommunity, id community.Hash) bool {
+	node := p.Node()
+	if node == nil {
+		return false
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var reached []string
+	for _, m := range l.Members {
+		if m.PeerID == node.ID() || !slices.Contains(m.Communities, c.ID) {
+			continue
+		}
+		if _, ok := node.PathTo(m.PeerID); ok {
+			reached = append(reached, m.PeerID)
+			continue
+		}
+		wg.Add(1)
+		go func(m lifelineMember) {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			if err := node.Dial(dctx, m.PeerID, m.fullAddrs()); err != nil {
+				p.log.Debug("dial a member of a community to bring back", "peer", m.PeerID, "err", err)
+				return
+			}
+			mu.Lock()
+			reached = append(reached, m.PeerID)
+			mu.Unlock()
+		}(m)
+	}
+	wg.Wait()
+	for _, peerID := range reached {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		err := p.Svc.SyncFrom(sctx, node, peerID, id)
+		cancel()
+		if n := p.storedEvents(id); err == nil && n > 0 {
+			p.log.Info("a community of the lifeline is back", "community", c.Name, "from", peerID, "events", n)
+			return true
+		}
+		p.log.Info("a community of the lifeline could not be synced", "community", c.Name, "from", peerID, "err", err)
+	}
+	return false
 }

@@ -272,7 +272,7 @@ func (p *Peer) start(ctx context.Context) error {
 	for _, id := range cids { // what changed while this install was offline, or a repair cut short
 		p.scheduleRepair(id)
 	}
-	p.loops.Add(6)
+	p.loops.Add(7)
 	go func() { // after a crash: chunks fetched then may read wrong
 		defer p.loops.Done()
 		if n, err := p.Svc.CheckFilesAfterCrash(loopCtx); err != nil && loopCtx.Err() == nil {
@@ -282,6 +282,7 @@ func (p *Peer) start(ctx context.Context) error {
 		}
 	}()
 	go p.syncLoop(loopCtx)
+	go p.lifelineLoop(loopCtx)
 	go p.followCommunities(loopCtx, p.Svc.Subscribe(loopCtx))
 	go p.keepLoop(loopCtx, p.Svc.Subscribe(loopCtx))
 	go p.rendezvousLoop(loopCtx)
@@ -610,7 +611,6 @@ func (p *Peer) syncLoop(ctx context.Context) {
 	first := true
 	for {
 		p.dialMembers(ctx)
-		p.syncLifeline(ctx)
 		p.syncAll(ctx)
 		p.saveAddrs()
 		p.Svc.CloseDuePolls(ctx) // the polls this member asked whose time has come: members get the results

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 	"unicode/utf8"
@@ -29,6 +27,7 @@ type BackupDialog struct {
 	again  *widget.Entry
 	status *widget.Label
 	save   *widget.Button
+	sealed []byte // the last backup sealed (tests read it)
 }
 
 // openBackup shows the backup dialog.
@@ -71,7 +70,9 @@ func (b *BackupDialog) check() string {
 	return ""
 }
 
-// choose checks the passphrases, then asks where to save.
+// choose checks the passphrases, seals the backup off the window's goroutine, then asks where
+// to save it (sealed first: a file chosen, perhaps an older backup, is written only with a
+// whole backup in hand).
 func (b *BackupDialog) choose() {
 	s := b.s
 	if msg := b.check(); msg != "" {
@@ -79,36 +80,49 @@ func (b *BackupDialog) choose() {
 		b.status.SetText(msg)
 		return
 	}
-	b.status.Importance = widget.MediumImportance
-	b.status.SetText("")
 	pass := b.pass.Text
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			return
-		}
-		b.write(pass, w)
-	}, s.win)
-	d.SetFileName("kith-" + time.Now().Format("2006-01-02") + ".kithbackup")
-	s.show(d)
-}
-
-// write seals the backup and writes it to w, off the window's goroutine; a file that could not
-// be written whole is removed.
-func (b *BackupDialog) write(pass string, w fyne.URIWriteCloser) {
-	s := b.s
 	b.save.Disable()
 	b.status.Importance = widget.MediumImportance
 	b.status.SetText("Sealing the backup…")
+	go func() {
+		file, err := s.opts.Backup(pass)
+		s.do(func() {
+			b.save.Enable()
+			if err != nil {
+				b.status.Importance = widget.DangerImportance
+				b.status.SetText("The backup could not be made: " + sentence(err))
+				return
+			}
+			b.status.SetText("")
+			b.sealed = file
+			d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+				if err != nil || w == nil {
+					return
+				}
+				b.write(file, w)
+			}, s.win)
+			d.SetFileName("kith-" + time.Now().Format("2006-01-02") + ".kithbackup")
+			s.show(d)
+		})
+	}()
+}
+
+// write writes the sealed backup to w, off the window's goroutine; a file that could not be
+// written whole is removed.
+func (b *BackupDialog) write(file []byte, w fyne.URIWriteCloser) {
+	s := b.s
 	if u := w.URI(); u.Scheme() == "file" {
 		_ = os.Chmod(u.Path(), 0o600) // sealed, but nobody else's to copy
 	}
 	go func() {
-		err := writeBackup(s.opts.Backup, pass, w)
+		_, err := w.Write(file)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			_ = storage.Delete(w.URI())
 		}
 		s.do(func() {
-			b.save.Enable()
 			if err != nil {
 				b.status.Importance = widget.DangerImportance
 				b.status.SetText("The backup was not saved: " + sentence(err))
@@ -119,15 +133,4 @@ func (b *BackupDialog) write(pass string, w fyne.URIWriteCloser) {
 				". Copy it somewhere other than this computer (a USB stick, a password manager), and keep the passphrase apart from it.", s.win))
 		})
 	}()
-}
-
-// writeBackup seals a backup with seal and writes it to w, which it closes.
-func writeBackup(seal func(string) ([]byte, error), pass string, w io.WriteCloser) error {
-	file, err := seal(pass)
-	if err != nil {
-		w.Close()
-		return err
-	}
-	_, werr := w.Write(file)
-	return errors.Join(werr, w.Close())
 }

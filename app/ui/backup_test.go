@@ -49,16 +49,16 @@ func TestBackUp(t *testing.T) {
 	}
 	b.again.SetText("a long passphrase")
 	test.Tap(b.save)
-	if b.status.Text != "" || len(s.dialogs) != 2 {
-		t.Fatalf("good passphrases: %q, %d dialogs (want the file chooser)", b.status.Text, len(s.dialogs))
-	}
+	eventually(t, "the file chooser, once the backup is sealed", func() bool {
+		return b.status.Text == "" && len(s.dialogs) == 2 && b.sealed != nil
+	}, ana.q)
 	s.dialogs[1].d.Hide() // the file chooser, answered here:
 	path := filepath.Join(t.TempDir(), "kith.kithbackup")
 	w, err := storage.Writer(storage.NewFileURI(path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.write("a long passphrase", w)
+	b.write(b.sealed, w)
 	eventually(t, "the backup to be saved", func() bool {
 		return len(s.dialogs) == 1 && s.dialogs[0].d != b.d
 	}, ana.q)
