@@ -295,7 +295,7 @@ type RestoreOptions struct {
 	// when it holds another identity; without it Restore refuses such a folder.
 	Replace bool
 	// Offline puts the identity and the rest in place but syncs nothing: the communities come
-	// back from their members when Kith next runs on the folder (syncLifeline).
+	// back from their members when Kith next runs on the folder (lifelineLoop).
 	Offline bool
 	// PerMember bounds the sync from each member (0: a minute).
 	PerMember time.Duration
