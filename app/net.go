@@ -353,6 +353,9 @@ func (s *Service) SyncFrom(ctx context.Context, n Network, peerID string, id com
 	defer func() {
 		p.Finished, p.Err = true, err
 		s.noteSync(p)
+		if err == nil {
+			s.syncedForFloor(id, peerID)
+		}
 	}()
 	// The next batch is asked for while this one is verified and stored: the member's reading
 	// and the transfer overlap with the work here (measured by kith-bench's catch-up suite).

@@ -126,6 +126,8 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the runners' goroutines (see spawn); Close waits for them
 
+	floorMu sync.Mutex // serialises changes to OwnFloorFromPref (syncs with several members at once)
+
 	// beforeStore, when set (tests), is called by a runner before it stores a batch.
 	beforeStore atomic.Pointer[func(id community.Hash, events int)]
 

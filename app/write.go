@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -18,10 +20,17 @@ import (
 // number twice: members would void the identity, as for a stolen key). DESIGN §3.
 const OwnFloorPref = "own-floor"
 
+// OwnFloorFromPref names the members (peer IDs, comma-separated) a restored install has not
+// synced from since the restore: once it has synced from every one of them, none has an own
+// event it lacks (one written offline before the backup and never sent is lost, not a fork),
+// and the floor goes.
+const OwnFloorFromPref = "own-floor-from"
+
 // ErrRestoredBehind is the refusal of a write by an install restored from a backup that has
 // not got its own latest events back yet (KindTryAgain).
 var ErrRestoredBehind = errors.New("this device was restored from a backup and has not got back its own last messages in this community yet " +
-	"(writing now would contradict them): wait until a member who has them is online, Kith fetches them by itself")
+	"(writing now would contradict them): wait until a member who has them is online, Kith fetches them by itself " +
+	"(once it has synced with every member it knew, it writes again even without them)")
 
 // OwnSeq is the number of this install's latest event in a community that it holds (0: none).
 func (s *Service) OwnSeq(id community.Hash) (uint64, error) {
@@ -37,6 +46,25 @@ func (s *Service) OwnSeq(id community.Hash) (uint64, error) {
 	return r.mine.Seq, nil
 }
 
+// syncedForFloor notes a sync from peerID that ended well, for a restored install's floor.
+func (s *Service) syncedForFloor(id community.Hash, peerID string) {
+	s.floorMu.Lock()
+	defer s.floorMu.Unlock()
+	v, err := s.store.Pref(id, OwnFloorFromPref)
+	if err != nil || v == "" {
+		return
+	}
+	left := slices.DeleteFunc(strings.Split(v, ","), func(p string) bool { return p == peerID })
+	if len(left) > 0 {
+		_ = s.store.SetPref(id, OwnFloorFromPref, strings.Join(left, ","))
+		return
+	}
+	if err := s.store.SetPref(id, OwnFloorPref, ""); err == nil {
+		_ = s.store.SetPref(id, OwnFloorFromPref, "")
+		s.log.Info("synced with every member known before the restore: this install writes in the community again", "community", id)
+	}
+}
+
 // checkOwnFloor refuses a write below the floor a restore set (OwnFloorPref), and forgets the
 // floor once this install holds its own events up to it. r.mu must be held.
 func (s *Service) checkOwnFloor(r *room) error {
@@ -46,7 +74,7 @@ func (s *Service) checkOwnFloor(r *room) error {
 	}
 	floor, _ := strconv.ParseUint(v, 10, 64)
 	if r.mine != nil && r.mine.Seq >= floor {
-		return s.store.SetPref(r.id, OwnFloorPref, "")
+		return errors.Join(s.store.SetPref(r.id, OwnFloorPref, ""), s.store.SetPref(r.id, OwnFloorFromPref, ""))
 	}
 	return ErrRestoredBehind
 }

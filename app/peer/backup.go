@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kith-app/kith/app"
@@ -500,13 +501,21 @@ func (r *Backup) restoreStore(p *Peer) error {
 		if err != nil {
 			continue
 		}
-		if bc.OwnSeq > 0 {
+		var others []string // who may hold this install's latest events there
+		for _, m := range r.c.Lifeline.Members {
+			if slices.Contains(m.Communities, bc.ID) && m.PeerID != r.Holds().PeerID {
+				others = append(others, m.PeerID)
+			}
+		}
+		if bc.OwnSeq > 0 && len(others) > 0 {
 			cur, err := ls.Pref(id, app.OwnFloorPref)
 			if err != nil {
 				return err
 			}
 			if n, _ := strconv.ParseUint(cur, 10, 64); n < bc.OwnSeq {
-				if err := ls.SetPref(id, app.OwnFloorPref, strconv.FormatUint(bc.OwnSeq, 10)); err != nil {
+				err := errors.Join(ls.SetPref(id, app.OwnFloorPref, strconv.FormatUint(bc.OwnSeq, 10)),
+					ls.SetPref(id, app.OwnFloorFromPref, strings.Join(others, ",")))
+				if err != nil {
 					return err
 				}
 			}

@@ -395,3 +395,52 @@ func TestRestoreIntoOwnStoreWithoutKey(t *testing.T) {
 		t.Fatal("the store was not kept")
 	}
 }
+
+// TestRestoredAfterAnUnsentEvent: an event written while offline, never sent, then backed up
+// and the computer lost, is gone for good: the restored install writes again once it has
+// synced with every member it knew (none of them has that event, so nothing forks).
+func TestRestoredAfterAnUnsentEvent(t *testing.T) {
+	cheapBackups(t)
+	n := newNet(t)
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0)
+	join(t, bo, inv, "Bo")
+	connected(t, id, ana, bo)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := bo.Dir
+	if err := bo.Close(); err != nil {
+		t.Fatal(err)
+	}
+	off, err := peer.Open(dir, restoreOpts()) // offline: never started
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := off.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: never sent"}); err != nil {
+		t.Fatal(err)
+	}
+	file, _, err := off.Backup(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off.Close()
+	b, err := peer.ReadBackup(file, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newDir := t.TempDir()
+	if _, err := peer.Restore(ctx, newDir, b, restoreOpts(), peer.RestoreOptions{Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	back := n.start(newDir, 0)
+	eventually(t, 60*time.Second, "the restored Bo to write again, after syncing with Ana", func() bool {
+		_, err := back.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: back"})
+		return err == nil
+	})
+	eventually(t, 30*time.Second, "Ana to read it", func() bool { return texts(ana, id, 20)["Bo: back"] })
+	if member, _ := ana.Svc.IsMember(id, back.ID.PublicKey()); !member {
+		t.Fatal("Ana voided Bo")
+	}
+}

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -13,10 +15,12 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/kith-app/kith/app/backup"
 )
 
-// minPassphrase is the fewest characters a backup's passphrase has (app/backup.MinPassphrase).
-const minPassphrase = 8
+// minPassphrase is the fewest characters a backup's passphrase has.
+const minPassphrase = backup.MinPassphrase
 
 // BackupDialog is File > Back up…: a passphrase typed twice, then where to save the file. The
 // backup is sealed (about a second of work) off the window's goroutine.
@@ -131,6 +135,87 @@ func (b *BackupDialog) write(file []byte, w fyne.URIWriteCloser) {
 			b.d.Hide()
 			s.show(dialog.NewInformation("Backup saved", "Saved as "+w.URI().Name()+
 				". Copy it somewhere other than this computer (a USB stick, a password manager), and keep the passphrase apart from it.", s.win))
+		})
+	}()
+}
+
+// RestoreDialog is the welcome screen's "Restore a backup…": the file, then its passphrase;
+// Options.Restore puts the backup in this install's place and starts Kith again.
+type RestoreDialog struct {
+	s       *Shell
+	d       dialog.Dialog
+	pass    *widget.Entry
+	status  *widget.Label
+	restore *widget.Button
+}
+
+// openRestore asks for a backup file, checks it, then asks for its passphrase.
+func (s *Shell) openRestore() {
+	if s.opts.Restore == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		go func() {
+			file, err := io.ReadAll(io.LimitReader(r, backup.MaxSize+1))
+			r.Close()
+			if err == nil {
+				err = backup.Check(file) // what is wrong with it, before a passphrase is asked
+			}
+			s.do(func() {
+				if err != nil {
+					s.show(dialog.NewError(fmt.Errorf("%s", sentence(err)), s.win))
+					return
+				}
+				s.askRestore(r.URI().Name(), file)
+			})
+		}()
+	}, s.win)
+	s.show(d)
+}
+
+// askRestore asks for the passphrase of a backup file that checked out, and restores it.
+func (s *Shell) askRestore(name string, file []byte) {
+	r := &RestoreDialog{s: s, pass: widget.NewPasswordEntry(), status: wrapped("")}
+	r.pass.SetPlaceHolder("The passphrase you chose when you made the backup")
+	r.pass.OnSubmitted = func(string) { r.start(file) }
+	r.pass.OnChanged = func(string) { r.status.SetText("") }
+	r.restore = widget.NewButton("Restore and start again", func() { r.start(file) })
+	r.restore.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() { r.d.Hide() })
+	intro := wrapped("Restoring " + strconv.Quote(name) + " makes this computer the one the backup came from: its identity, " +
+		"communities, invites and settings. The new identity Kith made here, in no community yet, is kept aside in the data folder. " +
+		"Kith then starts again, and the history comes from the other members.")
+	warn := wrapped("Use it on one computer at a time: stop Kith for good on the old one.")
+	body := container.NewVBox(intro, widget.NewForm(widget.NewFormItem("Passphrase", r.pass)), warn, r.status,
+		container.NewHBox(layout.NewSpacer(), cancel, r.restore))
+	r.d = dialog.NewCustomWithoutButtons("Restore a backup", body, s.win)
+	r.d.Resize(fyne.NewSize(560, 0))
+	s.restoring = r
+	s.show(r.d)
+	s.win.Canvas().Focus(r.pass)
+}
+
+// start restores the backup off the window's goroutine; a wrong passphrase or any other
+// refusal is said in the dialog, which stays.
+func (r *RestoreDialog) start(file []byte) {
+	s, pass := r.s, r.pass.Text
+	if pass == "" {
+		return
+	}
+	r.restore.Disable()
+	r.status.Importance = widget.MediumImportance
+	r.status.SetText("Opening the backup…")
+	go func() {
+		err := s.opts.Restore(file, pass) // (on success, Kith starts again: no return)
+		s.do(func() {
+			r.restore.Enable()
+			if err != nil {
+				r.status.Importance = widget.DangerImportance
+				r.status.SetText(sentence(err))
+			}
 		})
 	}()
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"fyne.io/fyne/v2/storage"
@@ -93,4 +94,49 @@ func TestBackUp(t *testing.T) {
 	if s.backup == b || len(s.dialogs) != 1 {
 		t.Fatal("File > Back up… did not open a backup dialog")
 	}
+}
+
+// TestRestoreFromTheWelcomeScreen: a fresh install's welcome screen offers to restore a
+// backup (not the welcome screen opened from a community); a file that is not a backup is
+// refused before any passphrase is asked; a wrong passphrase is said in the dialog, which
+// stays; the right one hands the backup over (cmd/kith then restores and starts again).
+func TestRestoreFromTheWelcomeScreen(t *testing.T) {
+	was := peer.BackupParams
+	peer.BackupParams = backup.Params{Time: 1, MemoryKiB: 8 << 10, Threads: 1}
+	t.Cleanup(func() { peer.BackupParams = was })
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	file, _, err := ana.p.Backup("a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ana.shell.showWelcome(true); !ana.shell.welcome.restore.Hidden {
+		t.Error("the welcome screen opened from a community offers a restore")
+	}
+
+	bo := open(t, a)
+	var restored atomic.Bool
+	bo.shell.opts.Restore = func(f []byte, pass string) error {
+		if _, err := peer.ReadBackup(f, pass); err != nil {
+			return err
+		}
+		restored.Store(true)
+		return nil
+	}
+	w := bo.shell.welcome
+	eventually(t, "Bo's welcome screen with a restore", func() bool {
+		bo.shell.showWelcome(false)
+		return bo.win.Content() == w.content && !w.restore.Hidden
+	}, bo.q)
+	bo.shell.askRestore("kith.kithbackup", file)
+	r := bo.shell.restoring
+	test.Type(r.pass, "not the passphrase")
+	test.Tap(r.restore)
+	eventually(t, "the wrong passphrase said", func() bool {
+		return strings.Contains(r.status.Text, "passphrase does not open") && !r.restore.Disabled()
+	}, bo.q)
+	r.pass.SetText("a long passphrase")
+	test.Tap(r.restore)
+	eventually(t, "the backup handed over", func() bool { return restored.Load() && r.status.Text == "Opening the backup…" }, bo.q)
 }

@@ -78,6 +78,10 @@ type Options struct {
 	// Backup seals this install's backup with a passphrase (cmd/kith: app/peer's Backup); nil:
 	// no File > Back up….
 	Backup func(passphrase string) ([]byte, error)
+	// Restore puts a backup file in this install's place and starts Kith again (cmd/kith:
+	// app/peer's ReadBackup and Restore, then a new start); it returns only with an error (a
+	// wrong passphrase, a refusal). Nil: no "Restore a backup…".
+	Restore func(file []byte, passphrase string) error
 }
 
 // Shell is the app's one window: the welcome screen until the person belongs to a community,
@@ -101,6 +105,8 @@ type Shell struct {
 	tray     bool
 	dialogs  []openDialog  // open, newest last: Escape closes the newest
 	backup   *BackupDialog // the last backup dialog opened (tests read it)
+	// restoring is the last restore dialog opened (tests read it).
+	restoring *RestoreDialog
 	// backupNow is the recovery words' button that opens the backup dialog (tests tap it).
 	backupNow *widget.Button
 	notified  time.Time               // the last notification
@@ -317,6 +323,7 @@ func (s *Shell) showJoin(text string) {
 
 func (s *Shell) showWelcome(back bool) {
 	s.welcome.back.Hidden = !back
+	s.welcome.restore.Hidden = back || s.hasCommunities || s.opts.Restore == nil // (never over a community)
 	s.welcome.focus()
 	s.win.SetContent(s.welcome.content)
 	s.win.Canvas().Focus(s.welcome.firstEntry())

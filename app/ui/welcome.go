@@ -29,6 +29,7 @@ type Welcome struct {
 	s       *Shell
 	content fyne.CanvasObject
 	back    *widget.Button
+	restore *fyne.Container // "Restore a backup…", while this install is in no community
 	you     *widget.Entry
 
 	name         *widget.Entry
@@ -120,10 +121,15 @@ func newWelcome(s *Shell) *Welcome {
 	title.SizeName = "headingText"
 	intro := wrapped("A private space for a small community, run by its members' computers. Choose your name, then create a community or join one.")
 	name := widget.NewForm(widget.NewFormItem("Your name", h.you))
+	restore := widget.NewButtonWithIcon("Restore a backup…", theme.HistoryIcon(), s.openRestore)
+	restore.Importance = widget.LowImportance
+	h.restore = container.NewHBox(widget.NewLabel("Moving from another computer?"), restore)
+	h.restore.Hide()
 	h.content = container.NewVScroll(container.NewPadded(container.NewVBox(
 		container.NewHBox(h.back),
 		title, intro, name,
 		container.NewGridWithColumns(2, createCard, joinCard),
+		h.restore,
 	)))
 	return h
 }

@@ -116,16 +116,26 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 		return nil, err
 	}
 	w = a.NewWindow("Kith")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	started := make(chan struct{})
+	stop = func() error {
+		shell.Close()
+		cancel()
+		<-started
+		return p.Close()
+	}
+	restore := func(file []byte, pass string) error {
+		return restoreHere(p, dir, log, flags, file, pass, stop)
+	}
 	shell = ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir,
-		Backup: func(pass string) ([]byte, error) { f, _, err := p.Backup(pass); return f, err }})
+		Backup:  func(pass string) ([]byte, error) { f, _, err := p.Backup(pass); return f, err },
+		Restore: restore})
 	if flags.link != "" {
 		shell.OpenInvite(flags.link)
 	}
 	w.Resize(settings.WindowSize()) // as it was last closed
 	w.SetMaster()
 	w.Show()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	started := make(chan struct{})
 	go func() {
 		defer close(started)
 		defer cancel()
@@ -134,12 +144,33 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 			shell.NetworkFailed(err)
 		}
 	}()
-	return func() error {
-		shell.Close()
-		cancel()
-		<-started
-		return p.Close()
-	}, nil
+	return stop, nil
+}
+
+// restoreHere is the welcome screen's restore: the backup is opened (a wrong passphrase
+// returns, and nothing changed), this install stops (stop: the network, then the store), the
+// backup takes its place (what it held moves aside: it is in no community), and Kith starts
+// again. The communities come back from their members once it runs (offline restore: the
+// window is not held while members are looked for).
+func restoreHere(p *peer.Peer, dir string, log *slog.Logger, flags peerFlags, file []byte, pass string, stop func() error) error {
+	b, err := peer.ReadBackup(file, pass)
+	if err != nil {
+		return err
+	}
+	if cs, err := p.Svc.Communities(); err != nil || len(cs) > 0 {
+		return errors.New("this install belongs to a community: restore into another data folder (kith --data DIR), or with kithd restore --replace")
+	}
+	if err := stop(); err != nil {
+		log.Error("stopping for the restore", "err", err)
+	}
+	res, err := peer.Restore(context.Background(), dir, b, peer.Options{Logger: log, NoMDNS: flags.noMDNS, NoNAT: flags.noNAT},
+		peer.RestoreOptions{Replace: true, Offline: true})
+	if err != nil {
+		log.Error("the restore did not finish: Kith starts again with what the folder holds", "err", err)
+	} else {
+		log.Info("restored a backup: Kith starts again", "peer", b.Holds().PeerID, "moved_aside", res.MovedAside)
+	}
+	return startAgain()
 }
 
 // repair shows the repair window for a damaged store: peer.Resync with the settings' network
