@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
@@ -139,4 +142,52 @@ func TestRestoreFromTheWelcomeScreen(t *testing.T) {
 	r.pass.SetText("a long passphrase")
 	test.Tap(r.restore)
 	eventually(t, "the backup handed over", func() bool { return restored.Load() && r.status.Text == "Opening the backup…" }, bo.q)
+}
+
+// TestRestoredCommunityShows: Kith started on a folder a backup was restored into, while no
+// member was online, shows the welcome screen; once the community comes back from a member,
+// the window shows it.
+func TestRestoredCommunityShows(t *testing.T) {
+	was := peer.BackupParams
+	peer.BackupParams = backup.Params{Time: 1, MemoryKiB: 8 << 10, Threads: 1}
+	t.Cleanup(func() { peer.BackupParams = was })
+	a := test.NewTempApp(t)
+	ana := open(t, a)
+	ana.create(t, "Ana", "Clay Studio Friends")
+	bo := open(t, a)
+	inv, _, err := ana.p.Invite(ana.shell.view.cur, app.InviteParams{Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := bo.p.Join(ctx, inv, "Bo"); err != nil {
+		t.Fatal(err)
+	}
+	file, _, err := bo.p.Backup("a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo.close()
+	b, err := peer.ReadBackup(file, "a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := peer.Restore(ctx, dir, b, peer.Options{Logger: slog.New(slog.DiscardHandler), MinFreeBytes: -1, NoMDNS: true, NoNAT: true},
+		peer.RestoreOptions{Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	anaDir := ana.p.Dir
+	ana.close() // no member online when the restored Kith starts
+	back := openIn(t, a, dir)
+	defer back.close()
+	eventually(t, "the welcome screen, while no member is online", func() bool {
+		return back.shell.listed && back.win.Content() == back.shell.welcome.content
+	}, back.q)
+	again := openIn(t, a, anaDir)
+	defer again.close()
+	eventually(t, "the restored community in the window", func() bool {
+		return back.win.Content() == back.shell.view.content && strings.Contains(back.shell.view.title.Text, "Clay Studio Friends")
+	}, back.q)
 }

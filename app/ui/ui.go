@@ -186,6 +186,26 @@ func NewShell(a fyne.App, win fyne.Window, svc Service, net Network, opts Option
 	return s
 }
 
+// communityArrived shows the communities when the first one arrives while the first welcome
+// screen shows with no join under way: one a restored backup named, synced from its members
+// once Kith runs (a join shows its own community when it ends).
+func (s *Shell) communityArrived() {
+	if !s.listed || s.hasCommunities || s.welcome.joining || s.win.Content() != s.welcome.content {
+		return
+	}
+	go func() {
+		items, err := s.svc.Communities()
+		if err != nil || len(items) == 0 {
+			return
+		}
+		s.do(func() {
+			if !s.hasCommunities && !s.welcome.joining && s.win.Content() == s.welcome.content {
+				s.showCommunities(items[0].ID)
+			}
+		})
+	}()
+}
+
 // bridge is the one path from the service's events to the widgets: each event is handled on
 // the Fyne thread, in order.
 func (s *Shell) bridge(events <-chan app.Event) {
@@ -206,6 +226,8 @@ func (s *Shell) handle(ev app.Event) {
 		s.joinEnded(e)
 	case app.FeedbackStatusChanged:
 		s.feedbackChanged(e)
+	case app.CommunityChanged:
+		s.communityArrived()
 	}
 	s.view.handle(ev)
 	if e, ok := ev.(app.MessageAdded); ok && !e.Message.Mine {
