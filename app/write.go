@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kith-app/kith/app/community"
 )
@@ -21,16 +22,23 @@ import (
 const OwnFloorPref = "own-floor"
 
 // OwnFloorFromPref names the members (peer IDs, comma-separated) a restored install has not
-// synced from since the restore: once it has synced from every one of them, none has an own
-// event it lacks (one written offline before the backup and never sent is lost, not a fork),
-// and the floor goes.
+// synced from since the restore: once it has synced from every one of them still in the
+// community, none has an own event it lacks (one written offline before the backup and never
+// sent is lost, not forked), and the floor goes.
 const OwnFloorFromPref = "own-floor-from"
+
+// OwnFloorSincePref is when the floor was set (Unix seconds): after OwnFloorPatience it goes
+// even while members are not reached (one gone for good must not silence the install).
+const OwnFloorSincePref = "own-floor-since"
+
+// OwnFloorPatience is how long a restored install waits for members it has not reached (the
+// refusal's sentence says 3 days).
+const OwnFloorPatience = 72 * time.Hour
 
 // ErrRestoredBehind is the refusal of a write by an install restored from a backup that has
 // not got its own latest events back yet (KindTryAgain).
 var ErrRestoredBehind = errors.New("this device was restored from a backup and has not got back its own last messages in this community yet " +
-	"(writing now would contradict them): wait until a member who has them is online, Kith fetches them by itself " +
-	"(once it has synced with every member it knew, it writes again even without them)")
+	"(writing now would contradict them): Kith fetches them from the members by itself")
 
 // OwnSeq is the number of this install's latest event in a community that it holds (0: none).
 func (s *Service) OwnSeq(id community.Hash) (uint64, error) {
@@ -55,28 +63,54 @@ func (s *Service) syncedForFloor(id community.Hash, peerID string) {
 		return
 	}
 	left := slices.DeleteFunc(strings.Split(v, ","), func(p string) bool { return p == peerID })
-	if len(left) > 0 {
-		_ = s.store.SetPref(id, OwnFloorFromPref, strings.Join(left, ","))
-		return
+	if len(left) == 0 {
+		left = []string{"-"} // every one reached: checkOwnFloor lifts the floor at the next write
 	}
-	if err := s.store.SetPref(id, OwnFloorPref, ""); err == nil {
-		_ = s.store.SetPref(id, OwnFloorFromPref, "")
-		s.log.Info("synced with every member known before the restore: this install writes in the community again", "community", id)
-	}
+	_ = s.store.SetPref(id, OwnFloorFromPref, strings.Join(left, ","))
 }
 
-// checkOwnFloor refuses a write below the floor a restore set (OwnFloorPref), and forgets the
-// floor once this install holds its own events up to it. r.mu must be held.
+// checkOwnFloor refuses a write below the floor a restore set (OwnFloorPref), and lifts the
+// floor once this install holds its own events up to it, has synced from every member named
+// with it that is still in the community, or waited OwnFloorPatience. r.mu must be held.
 func (s *Service) checkOwnFloor(r *room) error {
+	s.floorMu.Lock()
+	defer s.floorMu.Unlock()
 	v, err := s.store.Pref(r.id, OwnFloorPref)
 	if err != nil || v == "" {
 		return err
 	}
 	floor, _ := strconv.ParseUint(v, 10, 64)
-	if r.mine != nil && r.mine.Seq >= floor {
-		return errors.Join(s.store.SetPref(r.id, OwnFloorPref, ""), s.store.SetPref(r.id, OwnFloorFromPref, ""))
+	lift := func(why string) error {
+		s.log.Info("a restored install writes in the community again", "community", r.id, "because", why)
+		return errors.Join(s.store.SetPref(r.id, OwnFloorPref, ""), s.store.SetPref(r.id, OwnFloorFromPref, ""),
+			s.store.SetPref(r.id, OwnFloorSincePref, ""))
 	}
-	return ErrRestoredBehind
+	if r.mine != nil && r.mine.Seq >= floor {
+		return lift("its own latest event is back")
+	}
+	from, _ := s.store.Pref(r.id, OwnFloorFromPref)
+	var waiting []string
+	st, n := r.folder.State(), s.network()
+	for _, p := range strings.Split(from, ",") {
+		if p == "" || p == "-" {
+			continue
+		}
+		if n != nil {
+			if k, err := n.KeyOf(p); err == nil && st.RoleOf(k) == community.RoleNone {
+				continue // left or removed since: it cannot hold this install back
+			}
+		}
+		waiting = append(waiting, p)
+	}
+	if len(waiting) == 0 {
+		return lift("synced with every member it knew")
+	}
+	since, _ := s.store.Pref(r.id, OwnFloorSincePref)
+	if at, err := strconv.ParseInt(since, 10, 64); err == nil && s.now().Sub(time.Unix(at, 0)) > OwnFloorPatience {
+		return lift("waited long enough for the members not reached")
+	}
+	return fmt.Errorf("%w (%d of the members it knew not reached yet: it writes once they are, or 3 days after the restore at the latest)",
+		ErrRestoredBehind, len(waiting))
 }
 
 // writeOwnLocked signs an event of this install on top of what the room knows, stores it

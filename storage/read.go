@@ -463,3 +463,16 @@ func (s *Store) Setting(name string) ([]byte, error) {
 	}
 	return v, nil
 }
+
+// Sync makes every write so far durable (Badger runs without a sync per write): for a caller
+// that deletes what it just copied into the store, such as a file beside it.
+func (s *Store) Sync() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.inflight.Done()
+	if err := s.db.Sync(); err != nil {
+		return s.writeErr("sync", err)
+	}
+	return nil
+}

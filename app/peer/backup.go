@@ -372,6 +372,11 @@ func Restore(ctx context.Context, dir string, r *Backup, opts Options, ro Restor
 			}
 			say("what the folder held is kept in %s", res.MovedAside)
 		}
+		// The floor first: whatever stops the restore after this, the key never goes in without
+		// it (Open applies it to the store).
+		if err := r.writeFloor(dir); err != nil {
+			return err
+		}
 		if _, err := os.Lstat(filepath.Join(dir, identity.FileName)); errors.Is(err, fs.ErrNotExist) {
 			if err := identity.Install(dir, r.id, opts.Logger); err != nil {
 				return err
@@ -444,6 +449,90 @@ func (r *Backup) ownStoreWithoutKey(dir string, opts Options) (bool, error) {
 	return true, nil
 }
 
+// RestoreFloorFile holds, from a restore until the next Open applies it to the store, the own
+// event numbers below which the restored install must not write (app.OwnFloorPref): it is
+// written before the key, so a restore cut short anywhere after cannot leave the key without it.
+const RestoreFloorFile = "restore-floor.json"
+
+type restoreFloor struct {
+	Version int                   `json:"version"`
+	Since   int64                 `json:"since"` // Unix seconds
+	Floors  []floorOfOneCommunity `json:"floors"`
+}
+
+type floorOfOneCommunity struct {
+	ID   string   `json:"id"`
+	Seq  uint64   `json:"seq"`
+	From []string `json:"from"` // the other members the backup named there
+}
+
+// writeFloor writes RestoreFloorFile for the backup's communities where this install had
+// written and other members may hold its latest events (none named: no floor; nobody to
+// contradict).
+func (r *Backup) writeFloor(dir string) error {
+	f := restoreFloor{Version: 1, Since: time.Now().Unix(), Floors: []floorOfOneCommunity{}}
+	me := r.Holds().PeerID
+	for _, bc := range r.c.Communities {
+		var others []string
+		for _, m := range r.c.Lifeline.Members {
+			if slices.Contains(m.Communities, bc.ID) && m.PeerID != me && !strings.Contains(m.PeerID, ",") {
+				others = append(others, m.PeerID)
+			}
+		}
+		if bc.OwnSeq > 0 && len(others) > 0 {
+			f.Floors = append(f.Floors, floorOfOneCommunity{ID: bc.ID, Seq: bc.OwnSeq, From: others})
+		}
+	}
+	if len(f.Floors) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return storage.WriteFileAtomic(filepath.Join(dir, RestoreFloorFile), b)
+}
+
+// applyRestoreFloor puts the floors of RestoreFloorFile in dir into the store (a floor there
+// already stays when higher), then removes the file.
+func applyRestoreFloor(dir string, ls localstore.Store) error {
+	path := filepath.Join(dir, RestoreFloorFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var f restoreFloor
+	if err := json.Unmarshal(b, &f); err != nil || f.Version != 1 {
+		return fmt.Errorf("peer: %s is damaged (%v): restore the backup again", path, err)
+	}
+	for _, fl := range f.Floors {
+		id, err := community.ParseHash(fl.ID)
+		if err != nil {
+			continue
+		}
+		cur, err := ls.Pref(id, app.OwnFloorPref)
+		if err != nil {
+			return err
+		}
+		if n, _ := strconv.ParseUint(cur, 10, 64); n >= fl.Seq {
+			continue
+		}
+		err = errors.Join(ls.SetPref(id, app.OwnFloorPref, strconv.FormatUint(fl.Seq, 10)),
+			ls.SetPref(id, app.OwnFloorFromPref, strings.Join(fl.From, ",")),
+			ls.SetPref(id, app.OwnFloorSincePref, strconv.FormatInt(f.Since, 10)))
+		if err != nil {
+			return err
+		}
+	}
+	if err := ls.S.Sync(); err != nil { // the floors durable before the file goes
+		return err
+	}
+	return os.Remove(path)
+}
+
 // writeLifeline writes the backup's lifeline into dir, with what the folder's own lifeline
 // names when it is the same identity's (merge).
 func (r *Backup) writeLifeline(dir string, merge bool) error {
@@ -500,25 +589,6 @@ func (r *Backup) restoreStore(p *Peer) error {
 		id, err := community.ParseHash(bc.ID)
 		if err != nil {
 			continue
-		}
-		var others []string // who may hold this install's latest events there
-		for _, m := range r.c.Lifeline.Members {
-			if slices.Contains(m.Communities, bc.ID) && m.PeerID != r.Holds().PeerID {
-				others = append(others, m.PeerID)
-			}
-		}
-		if bc.OwnSeq > 0 && len(others) > 0 {
-			cur, err := ls.Pref(id, app.OwnFloorPref)
-			if err != nil {
-				return err
-			}
-			if n, _ := strconv.ParseUint(cur, 10, 64); n < bc.OwnSeq {
-				err := errors.Join(ls.SetPref(id, app.OwnFloorPref, strconv.FormatUint(bc.OwnSeq, 10)),
-					ls.SetPref(id, app.OwnFloorFromPref, strings.Join(others, ",")))
-				if err != nil {
-					return err
-				}
-			}
 		}
 		for name, v := range bc.Prefs {
 			if cur, err := ls.Pref(id, name); err != nil {

@@ -444,3 +444,108 @@ func TestRestoredAfterAnUnsentEvent(t *testing.T) {
 		t.Fatal("Ana voided Bo")
 	}
 }
+
+// TestRestoreCutShortKeepsTheFloor: a restore that stops after the key went in (here the store
+// cannot open: the disk is full) still leaves the floor, which the next start applies: the
+// restored install does not write before its own latest event is back.
+func TestRestoreCutShortKeepsTheFloor(t *testing.T) {
+	cheapBackups(t)
+	n := newNet(t)
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0)
+	cy := n.start("", 1)
+	join(t, bo, inv, "Bo")
+	join(t, cy, inv, "Cy")
+	connected(t, id, ana, bo, cy)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	post(t, bo, id, "Bo: seen by all")
+	eventually(t, 30*time.Second, "Cy to have it", func() bool { return texts(cy, id, 20)["Bo: seen by all"] })
+	n.split(ana, bo, cy)
+	post(t, bo, id, "Bo: last")
+	eventually(t, 30*time.Second, "Ana to have Bo's last", func() bool { return texts(ana, id, 20)["Bo: last"] })
+	file, _, err := bo.Backup(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo.Close()
+	ana.Close()
+	n.partitioned.Store(false)
+	b, err := peer.ReadBackup(file, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	full := restoreOpts()
+	full.MinFreeBytes = 1 << 62
+	if _, err := peer.Restore(ctx, dir, b, full, peer.RestoreOptions{Offline: true}); err == nil {
+		t.Fatal("a restore onto a full disk went through")
+	}
+	back := n.start(dir, 0) // space freed
+	eventually(t, 60*time.Second, "the community back from Cy", func() bool {
+		_, err := back.Svc.Role(id)
+		return err == nil
+	})
+	if _, err := back.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: new"}); !errors.Is(err, app.ErrRestoredBehind) {
+		t.Fatalf("wrote before its own last event is back: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, peer.RestoreFloorFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the floor file stays after it was applied: %v", err)
+	}
+}
+
+// TestFloorGoesAfterPatience: a member the restored install knew never comes back; the floor
+// says how many are awaited, and goes three days after the restore.
+func TestFloorGoesAfterPatience(t *testing.T) {
+	cheapBackups(t)
+	n := newNet(t)
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0)
+	cy := n.start("", 0)
+	join(t, bo, inv, "Bo")
+	join(t, cy, inv, "Cy")
+	connected(t, id, ana, bo, cy)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	post(t, bo, id, "Bo: to all")
+	eventually(t, 30*time.Second, "Cy to have it", func() bool { return texts(cy, id, 20)["Bo: to all"] })
+	cy.Close() // gone for good
+	dir := bo.Dir
+	bo.Close()
+	off, err := peer.Open(dir, restoreOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := off.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: never sent"}); err != nil {
+		t.Fatal(err)
+	}
+	file, _, err := off.Backup(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off.Close()
+	b, err := peer.ReadBackup(file, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newDir := t.TempDir()
+	if _, err := peer.Restore(ctx, newDir, b, restoreOpts(), peer.RestoreOptions{Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	back := n.start(newDir, 0)
+	eventually(t, 60*time.Second, "the community back from Ana", func() bool { return texts(back, id, 20)["Bo: to all"] })
+	var err2 error
+	eventually(t, 30*time.Second, "the refusal to name one member awaited", func() bool {
+		_, err2 = back.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: now"})
+		return errors.Is(err2, app.ErrRestoredBehind) && strings.Contains(err2.Error(), "1 of the members")
+	})
+	back.Close()
+	later := n.start(newDir, 0, func(o *peer.Options) { o.Now = func() time.Time { return time.Now().Add(73 * time.Hour) } })
+	if _, err := later.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: three days on"}); err != nil {
+		t.Fatalf("three days after the restore: %v", err)
+	}
+}

@@ -175,6 +175,11 @@ func Open(dir string, opts Options) (*Peer, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := applyRestoreFloor(dir, localstore.Store{S: st}); err != nil { // (a restore's: before any write)
+		svc.Close()
+		st.Close()
+		return nil, err
+	}
 	return &Peer{Dir: dir, ID: id, Store: st, Svc: svc, opts: opts, log: log, tried: make(chan struct{}), greeted: map[string]int{}, renewed: map[string]time.Time{}, joins: map[community.Hash]*joinRun{}, punches: map[string]*punchState{}, announceNow: make(chan struct{}, 1), announceAll: make(chan struct{}, 1)}, nil
 }
 

@@ -474,6 +474,11 @@ func (s *Shell) saveQuietly() {
 	}
 }
 
+// Tell shows a message in the window (safe from any goroutine).
+func (s *Shell) Tell(title, text string) {
+	s.do(func() { s.show(dialog.NewInformation(title, text, s.win)) })
+}
+
 // NetworkFailed tells the person that the network did not start, and why (safe from any
 // goroutine).
 func (s *Shell) NetworkFailed(err error) {

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -124,14 +125,22 @@ func start(a fyne.App, dir string, log *slog.Logger, flags peerFlags) (stop func
 		<-started
 		return p.Close()
 	}
+	var stopped atomic.Bool // by a restore that could not start Kith again
 	restore := func(file []byte, pass string) error {
-		return restoreHere(p, dir, log, flags, file, pass, stop)
+		if stopped.Load() {
+			return errors.New("Kith stopped for the restore but could not start again: quit it, then start it again")
+		}
+		return restoreHere(p, dir, log, flags, file, pass, func() error { stopped.Store(true); return stop() })
 	}
 	shell = ui.NewShell(a, w, p.Svc, p, ui.Options{SettingsFile: settingsFile, Settings: &settings, DataDir: dir,
 		Backup:  func(pass string) ([]byte, error) { f, _, err := p.Backup(pass); return f, err },
 		Restore: restore})
 	if flags.link != "" {
 		shell.OpenInvite(flags.link)
+	}
+	if msg := os.Getenv(restoreFailedEnv); msg != "" { // said by the start before this one
+		os.Unsetenv(restoreFailedEnv)
+		shell.Tell("The restore did not finish", msg+"\n\nKith started with what its data folder holds. Try the restore again, or run kithd restore.")
 	}
 	w.Resize(settings.WindowSize()) // as it was last closed
 	w.SetMaster()
@@ -160,6 +169,9 @@ func restoreHere(p *peer.Peer, dir string, log *slog.Logger, flags peerFlags, fi
 	if cs, err := p.Svc.Communities(); err != nil || len(cs) > 0 {
 		return errors.New("this install belongs to a community: restore into another data folder (kith --data DIR), or with kithd restore --replace")
 	}
+	if len(p.PendingJoins()) > 0 {
+		return errors.New("a join is under way here: cancel it first (the restore would set it aside)")
+	}
 	if err := stop(); err != nil {
 		log.Error("stopping for the restore", "err", err)
 	}
@@ -167,11 +179,22 @@ func restoreHere(p *peer.Peer, dir string, log *slog.Logger, flags peerFlags, fi
 		peer.RestoreOptions{Replace: true, Offline: true})
 	if err != nil {
 		log.Error("the restore did not finish: Kith starts again with what the folder holds", "err", err)
+		os.Setenv(restoreFailedEnv, ui.Sentence(err))
 	} else {
 		log.Info("restored a backup: Kith starts again", "peer", b.Holds().PeerID, "moved_aside", res.MovedAside)
 	}
-	return startAgain()
+	// The same flags, but not an invite link Kith was started with: it was for the install
+	// that just went aside.
+	args := os.Args
+	if flags.link != "" && len(args) > 0 && args[len(args)-1] == flags.link {
+		args = args[:len(args)-1]
+	}
+	return startAgain(args)
 }
+
+// restoreFailedEnv carries why a restore from the welcome screen did not finish to the start
+// of Kith that follows it, which says so.
+const restoreFailedEnv = "KITH_RESTORE_FAILED"
 
 // repair shows the repair window for a damaged store: peer.Resync with the settings' network
 // options, then the usual start. The returned stop closes what started, if anything did.

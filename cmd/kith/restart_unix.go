@@ -7,12 +7,12 @@ import (
 	"syscall"
 )
 
-// startAgain replaces this process with a new start of Kith, with the same arguments (after a
+// startAgain replaces this process with a new start of Kith with args (os.Args' form; after a
 // restore: everything opens afresh from the data folder). It returns only when that fails.
-func startAgain() error {
+func startAgain(args []string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	return syscall.Exec(exe, os.Args, os.Environ())
+	return syscall.Exec(exe, args, os.Environ())
 }

@@ -5,14 +5,14 @@ import (
 	"os/exec"
 )
 
-// startAgain starts Kith again, with the same arguments, and ends this process (after a
+// startAgain starts Kith again with args (os.Args' form), and ends this process (after a
 // restore: everything opens afresh from the data folder). It returns only when that fails.
-func startAgain() error {
+func startAgain(args []string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd := exec.Command(exe, args[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
