@@ -485,8 +485,8 @@ func TestRestoreCutShortKeepsTheFloor(t *testing.T) {
 	}
 	back := n.start(dir, 0) // space freed
 	eventually(t, 60*time.Second, "the community back from Cy", func() bool {
-		_, err := back.Svc.Role(id)
-		return err == nil
+		role, err := back.Svc.Role(id)
+		return err == nil && role == community.RoleMember && texts(back, id, 20)["Bo: seen by all"]
 	})
 	if _, err := back.Do(ctx, peer.Request{Cmd: "post", Text: "Bo: new"}); !errors.Is(err, app.ErrRestoredBehind) {
 		t.Fatalf("wrote before its own last event is back: %v", err)
