@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# .ci/deps.sh [run|test] — make sure this machine can build (and test) Kith.
+# .ci/deps.sh [run|test|dist|...] — make sure this machine can build (and test) Kith.
 #
 # Installs the Debian/Ubuntu packages that Fyne's cgo build needs when they
 # are missing, then checks that the Go toolchain is new enough for go.mod.
@@ -9,8 +9,11 @@
 #   run            build packages, and the fonts that draw every script (Noto core and CJK);
 #                  a desktop user already has a display
 #   test           also Xvfb, Mesa's software GL and xdotool (the desktop smoke test), Chromium
-#                  (an export's page), and
-#                  iproute2, nftables and conntrack (the NAT lab)
+#                  (an export's page),
+#                  iproute2, nftables and conntrack (the NAT lab), and dist's packages
+#   dist           build packages, and what `make dist` packs and checks with: MinGW-w64
+#                  (kith.exe), dpkg-dev (the .deb), zip, xz, file, AppStream and
+#                  desktop-file-utils (the validators)
 #   lab            iproute2, nftables and conntrack only
 #   screenshots    test's, and ImageMagick's `import`
 #
@@ -19,9 +22,9 @@ set -euo pipefail
 
 mode=${1:-build}
 case $mode in
-build | run | test | screenshots | lab) ;;
+build | run | test | screenshots | lab | dist) ;;
 *)
-	echo "usage: $0 [run|test|screenshots|lab]" >&2
+	echo "usage: $0 [run|test|screenshots|lab|dist]" >&2
 	exit 2
 	;;
 esac
@@ -48,6 +51,13 @@ if [[ $mode == test ]]; then
 fi
 if [[ $mode == screenshots ]]; then
 	pkgs+=(imagemagick)
+fi
+if [[ $mode == test || $mode == dist ]]; then
+	# make dist (.ci/dist.sh, .ci/dist-test.sh): kith.exe is cross-built with cgo by MinGW-w64;
+	# dpkg-dev has dpkg-deb and dpkg-shlibdeps (the .deb's Depends); xz-utils and zip pack,
+	# unzip and file check; appstreamcli and desktop-file-validate check the metainfo and the
+	# desktop entry.
+	pkgs+=(gcc-mingw-w64-x86-64 dpkg-dev xz-utils zip unzip file appstream desktop-file-utils)
 fi
 if [[ $mode == test || $mode == lab ]]; then
 	# The NAT lab (cmd/kith-lab): network namespaces, veth pairs and bridges (ip), NAT rules
