@@ -6,6 +6,7 @@
 #   make screenshots                       the real app under Xvfb -> docs/screenshots/*.png
 #   make bench ARGS=--json                 kith-bench --quick, as one JSON document
 #   make lab                               the NAT lab (root): docs/REACHABILITY.md's table
+#   make dist                              dist/: the release's packages, checked (.ci/dist.sh)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -22,10 +23,10 @@ VERSION  ?= $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 COMMIT   ?= $(shell git describe --always --dirty=-modified --abbrev=12 --exclude '*' 2>/dev/null)
 LDFLAGS  := -X github.com/kith-app/kith/app.version=$(VERSION) -X github.com/kith-app/kith/app.commit=$(COMMIT)
 
-.PHONY: help run test bench bench-go lint build fuzz-smoke screenshots lab
+.PHONY: help run test bench bench-go lint build fuzz-smoke screenshots lab dist
 
 help:
-	@echo "targets: run [ARGS=...], test, bench [ARGS=--json], bench-go, lint, build, fuzz-smoke [FUZZTIME=10s], screenshots, lab [LAB_ARGS='--keep -v']"
+	@echo "targets: run [ARGS=...], test, dist, bench [ARGS=--json], bench-go, lint, build, fuzz-smoke [FUZZTIME=10s], screenshots, lab [LAB_ARGS='--keep -v']"
 
 # Fyne logs "Error parsing user locale C" under LANG=C.UTF-8.
 test bench-go fuzz-smoke screenshots: export LANG := en_US.UTF-8
@@ -51,6 +52,18 @@ test:
 	@GO=$(GO) LAB_SKIP_OK=1 bash .ci/lab.sh
 	@echo "==> fuzz smoke ($(FUZZTIME) per target)"
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
+	@$(MAKE) --no-print-directory dist
+
+# The release's files in dist/: the Linux tarball (fyne package) and .deb, the Windows zip
+# (kith.exe cross-built with MinGW-w64), kithd for five platforms, SHA256SUMS; then every one
+# is unpacked and checked. .github/workflows/release.yml adds the macOS app on a tag.
+dist:
+	@echo "==> checking build and packaging dependencies (MinGW-w64, dpkg-dev, zip, AppStream)"
+	@bash .ci/deps.sh dist
+	@echo "==> .ci/dist.sh: dist/ (a cold build cache: about 10 minutes on 2 cores)"
+	@GO=$(GO) VERSION=$(VERSION) COMMIT=$(COMMIT) bash .ci/dist.sh
+	@echo "==> .ci/dist-test.sh: every artifact unpacked and checked"
+	@VERSION=$(VERSION) bash .ci/dist-test.sh
 
 lab:
 	@echo "==> checking the lab's dependencies (iproute2, nftables, conntrack)"
