@@ -52,7 +52,6 @@ test:
 	@GO=$(GO) LAB_SKIP_OK=1 bash .ci/lab.sh
 	@echo "==> fuzz smoke ($(FUZZTIME) per target)"
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash .ci/fuzz-smoke.sh
-	@$(MAKE) --no-print-directory dist
 
 # The release's files in dist/: the Linux tarball (fyne package) and .deb, the Windows zip
 # (kith.exe cross-built with MinGW-w64), kithd for five platforms, SHA256SUMS; then every one
