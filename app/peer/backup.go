@@ -125,6 +125,9 @@ func (p *Peer) Backup(passphrase string) ([]byte, BackedUp, error) {
 }
 
 func (p *Peer) backupContents() (backupContents, error) {
+	// The address book as the node knows it now (a no-op when it is not running): the members
+	// online, where they are, written before the lifeline is built from it.
+	p.saveAddrs()
 	c := backupContents{Version: 1, Made: time.Now().UTC().Truncate(time.Second), Build: app.ThisBuild().String(),
 		Identity: p.ID.KeyFile(), Communities: []backupCommunity{}}
 	cs, err := p.Svc.Communities()

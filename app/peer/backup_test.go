@@ -549,3 +549,47 @@ func TestFloorGoesAfterPatience(t *testing.T) {
 		t.Fatalf("three days after the restore: %v", err)
 	}
 }
+
+// TestAShortVisitLeavesAddresses: a member greeted before its addresses were known (identify
+// comes after an inbound connection) and gone before the next save of the address book is in
+// the book with the addresses the node learned once it goes offline: the lifeline (so a backup
+// made then) can find it again. Here the saves are an hour apart.
+func TestAShortVisitLeavesAddresses(t *testing.T) {
+	n := newNet(t)
+	hourly := func(o *peer.Options) { o.SyncEvery = time.Hour }
+	ana := n.start("", 0)
+	id := create(t, ana, "Makers")
+	inv := inviteOf(t, ana, id, 0)
+	bo := n.start("", 0, hourly)
+	join(t, bo, inv, "Bo")
+	cy := n.start("", 0)
+	join(t, cy, inv, "Cy")
+	connected(t, id, ana, bo, cy)
+	cyID := cy.Node().ID()
+	entry := func() (storage.Peer, bool) {
+		book, err := bo.Store.Peers()
+		if err != nil {
+			return storage.Peer{}, false
+		}
+		i := slices.IndexFunc(book, func(e storage.Peer) bool { return e.ID == cyID })
+		if i < 0 {
+			return storage.Peer{}, false
+		}
+		return book[i], true
+	}
+	eventually(t, 30*time.Second, "Bo to know where Cy listens", func() bool {
+		e, ok := entry()
+		return ok && len(e.Addrs) > 0 && len(bo.Node().AddrsOf(cyID)) > 0
+	})
+	// As the book is when Cy was greeted before identify ran, and no save came since.
+	e, _ := entry()
+	e.Addrs = nil
+	if err := bo.Store.PutPeer(e); err != nil {
+		t.Fatal(err)
+	}
+	cy.Close()
+	eventually(t, 30*time.Second, "Bo to have Cy's addresses in the book", func() bool {
+		e, ok := entry()
+		return ok && len(e.Addrs) > 0 && slices.Contains(e.Communities, storage.CommunityID(id))
+	})
+}

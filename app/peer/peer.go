@@ -117,6 +117,7 @@ type Peer struct {
 	closed    bool                        // guarded by mu
 
 	joinsMu     sync.Mutex              // serialises changes to the kept joins (settingJoins)
+	bookMu      sync.Mutex              // serialises rememberAll's read, change and write of the address book
 	announceNow chan struct{}           // capacity 1: announce at the rendezvous now (see announceSoon)
 	announceAll chan struct{}           // capacity 1: announce every community again (a new DHT)
 	lifelined   map[community.Hash]bool // the communities the lifeline was last written with (guarded by mu)
@@ -476,7 +477,10 @@ func (p *Peer) onPeer(ctx context.Context, peerID string, connected bool) {
 		p.mu.Unlock()
 		if was && node != nil {
 			node.Unprotect(peerID, "kith-member")
-			p.remember(peerID, nil, nil, true) // the last time it was seen online
+			// The last time it was seen online, and where: the addresses identify learned may
+			// have come after the greeting (an inbound connection), and saveAddrs records only
+			// members online at its tick, so a short visit would leave none in the book.
+			p.remember(peerID, node.AddrsOf(peerID), nil, true)
 			p.Svc.Emit(app.PeersChanged{})
 		}
 		return
@@ -731,6 +735,8 @@ func (p *Peer) remember(peerID string, addrs []string, communities []community.H
 
 // rememberAll is remember for several members, with one read of the address book.
 func (p *Peer) rememberAll(ss []sighting) {
+	p.bookMu.Lock() // the sync loop, greetings and a backup's saveAddrs may run at once
+	defer p.bookMu.Unlock()
 	book := map[string]storage.Peer{}
 	if saved, err := p.Store.Peers(); err == nil {
 		for _, e := range saved {
