@@ -16,14 +16,20 @@
 # (`kith --version`, `kithd version`); archives get the commit's time and root as owner, so a
 # rebuild of the same commit gives the same kithd files and archive layouts. The Linux kith,
 # the Windows kith and the five kithd builds run side by side (logs are shown on a failure).
-# About 10 minutes on 2 cores with an empty build cache, a minute with a warm one
-# (README.md, "Developing"). `make dist` installs the Debian packages first (.ci/deps.sh dist);
-# .ci/dist-test.sh checks the result.
+# Seven builds for four platforms: with an empty build cache about 45 CPU-minutes, 22-27
+# minutes on 2 cores (the cgo builds of Fyne's OpenGL code for Linux and Windows are the long
+# ones); with a warm cache 4-5 minutes, mostly compressing archives. `make dist` installs the
+# Debian packages first (.ci/deps.sh dist); .ci/dist-test.sh checks the result.
 #
 #   VERSION=0.1.0 COMMIT=1a2b3c4d5e6f GO=go bash .ci/dist.sh    (the Makefile passes these)
+#   DIST_ONLY=linux bash .ci/dist.sh     the Linux half: the tarball, the .deb, kithd for
+#                                        linux/amd64 and SHA256SUMS (what make test builds:
+#                                        about a third of the work)
 #
 # fyne (fyne.io/tools v1.7.4) is installed in ~/.cache/kith-dist/bin; it runs `go` from PATH.
 # It writes into the folder it packages, so it packages a copy of the source.
+# The build_* functions run through start() and cleanup through a trap:
+# shellcheck disable=SC2317
 set -euo pipefail
 
 fail() {
@@ -87,7 +93,7 @@ build_kithd() {
 		os=${t%/*} arch=${t#*/} ext=
 		[[ $os == windows ]] && ext=.exe
 		echo "go build kithd for $os/$arch"
-		CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$go" build -trimpath -buildvcs=false \
+		CGO_ENABLED=0 GOOS=$os GOARCH=$arch nice -n 10 "$go" build -trimpath -buildvcs=false \
 			-ldflags "$ldflags" -o "$dist/kithd-$version-$os-$arch$ext" ./cmd/kithd
 	done
 }
@@ -101,7 +107,9 @@ build_linux() {
 	mkdir -p "$out"
 	cd "$out"
 	# A position-independent executable, as Debian builds its programs (Windows' is by default).
-	GOFLAGS="$fyne_goflags -buildmode=pie" CGO_ENABLED=1 "$fyne" package -os linux --release -v --src "$src/cmd/kith"
+	# (XZ_OPT: fyne's own tarball is unpacked again at once; it need not be small.)
+	GOFLAGS="$fyne_goflags -buildmode=pie" CGO_ENABLED=1 XZ_OPT=-0 \
+		nice -n 5 "$fyne" package -os linux --release -v --src "$src/cmd/kith"
 	mkdir x
 	tar -xJf ./*.tar.xz -C x
 	local top=kith-$version-linux-amd64 root prefix local=
@@ -241,6 +249,12 @@ main() {
 	fyne_version=v1.7.4
 	app_id=$(sed -n 's/^ *ID *= *"\(.*\)"/\1/p' FyneApp.toml) # app.kith.desktop
 	kithd_targets=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64)
+	only=${DIST_ONLY:-}
+	case $only in
+	"") ;;
+	linux) kithd_targets=(linux/amd64) ;;
+	*) fail "DIST_ONLY=$only: only \"linux\" (or nothing, for everything) is known" ;;
+	esac
 	dist=$repo/dist
 
 	[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "FyneApp.toml's Version \"$version\" is not x.y.z"
@@ -273,23 +287,31 @@ main() {
 	trap 'exit 143' TERM
 	rm -rf "$dist"
 	mkdir -p "$dist" "$stage/logs"
-	echo "dist: Kith $version (commit ${commit:-unknown}) into dist/"
+	echo "dist: Kith $version (commit ${commit:-unknown}) into dist/${only:+ (only $only)}"
 	maintainer=${DEB_MAINTAINER:-Kith developers <kith@kith.invalid>}
 
+	# With an empty build cache the Windows build is the longest (its C compiles are one
+	# thread each), then the Linux one: they get the CPU first (kithd's builds run at nice 10,
+	# the Linux one at 5) and the kithd builds fill the gaps.
 	start kithd build_kithd
-	fyne=${XDG_CACHE_HOME:-$HOME/.cache}/kith-dist/bin/fyne
+	local cache_home=${XDG_CACHE_HOME:-${HOME:+$HOME/.cache}}
+	fyne=${cache_home:-$stage}/kith-dist/bin/fyne
 	echo "dist: fyne $fyne_version (go install fyne.io/tools/cmd/fyne@$fyne_version)"
 	GOBIN=${fyne%/*} "$go" install "fyne.io/tools/cmd/fyne@$fyne_version"
 	[[ $("$fyne" version) == *"cli version: $fyne_version"* ]] || fail "$fyne is not $fyne_version"
+	[[ $only == linux ]] || start windows build_windows
 	start linux build_linux
-	start windows build_windows
 	finish kithd linux
-	build_deb
-	finish windows
-	build_zip
+	start deb build_deb
+	if [[ $only != linux ]]; then
+		finish windows
+		start zip build_zip
+		finish zip
+	fi
+	finish deb
 	(cd "$dist" && sha256sum -- * >SHA256SUMS)
 	echo "dist: done in $SECONDS s:"
-	(cd "$dist" && ls -l --time-style=+ -- * | awk '{ printf "  %12s  %s\n", $5, $NF }')
+	(cd "$dist" && find . -maxdepth 1 -type f -printf '  %12s  %f\n' | sort -k2)
 }
 
 main "$@"; exit
