@@ -5,6 +5,12 @@
 # from the X clipboard; on a folder kithd holds, it says "Kith is
 # already running with this data folder" in a window of its own; SIGTERM quits the first
 # cleanly (exit 0, the store closed: kithd can open it).
+#
+#   bash .ci/desktop-smoke.sh            builds kith and kithd first
+#   KITH_TARBALL=dist/kith-0.1.0-linux-amd64.tar.xz KITH_VERSION=0.1.0 \
+#   KITHD=dist/kithd-0.1.0-linux-amd64 bash .ci/desktop-smoke.sh
+#                                        the release's kith (from its tarball) and kithd instead:
+#                                        what make test runs, after make dist
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,10 +33,24 @@ fail() {
 	exit 1
 }
 
-$go build -ldflags "-X github.com/kith-app/kith/app.version=0.0.0-smoke" -o "$tmp/kith" ./cmd/kith
-$go build -o "$tmp/kithd" ./cmd/kithd
+version=0.0.0-smoke
+if [[ -n ${KITH_TARBALL:-} ]]; then
+	version=${KITH_VERSION:?KITH_TARBALL needs KITH_VERSION, the version it should say}
+	mkdir "$tmp/tar"
+	tar -xJf "$KITH_TARBALL" -C "$tmp/tar" || fail "cannot unpack $KITH_TARBALL"
+	bin=$(find "$tmp/tar" -path '*/bin/kith' -type f -print -quit)
+	[[ -n $bin ]] || fail "$KITH_TARBALL holds no bin/kith"
+	mv "$bin" "$tmp/kith"
+else
+	$go build -ldflags "-X github.com/kith-app/kith/app.version=$version" -o "$tmp/kith" ./cmd/kith
+fi
+if [[ -n ${KITHD:-} ]]; then
+	cp "$KITHD" "$tmp/kithd" || fail "KITHD=$KITHD: cannot copy it"
+else
+	$go build -o "$tmp/kithd" ./cmd/kithd
+fi
 # The version the build stamped, with no window and no data folder.
-"$tmp/kith" --version | grep -q '^kith 0\.0\.0-smoke (' || fail "kith --version: $("$tmp/kith" --version 2>&1)"
+"$tmp/kith" --version | grep -qF "kith $version (" || fail "kith --version: $("$tmp/kith" --version 2>&1), want $version"
 export DISPLAY=:96 LANG=en_US.UTF-8
 Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
 pids+=($!)

@@ -7,7 +7,7 @@
 # says why and is skipped, never passed: `make lab` then fails (exit 3); `make test`, which sets
 # LAB_SKIP_OK=1, goes on after saying SKIPPED.
 #
-#   bash .ci/lab.sh                     what make test and make lab run
+#   bash .ci/lab.sh                     what make lab runs (make test adds KITHD=dist/kithd-…)
 #   LAB_ARGS='--keep -v' bash .ci/lab.sh   keep the logs, say what it does
 #   LAB_REPORT=docs/REACHABILITY.table bash .ci/lab.sh   also write the table as Markdown
 set -euo pipefail
@@ -16,8 +16,15 @@ cd "$(dirname "$0")/.."
 go=${GO:-go}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-$go build -o "$tmp/kithd" ./cmd/kithd
-$go build -o "$tmp/kith-lab" ./cmd/kith-lab
+# KITHD: a built kithd (make test passes the release's, from make dist). kith-lab is then built
+# as dist.sh builds kithd (CGO_ENABLED=0, -trimpath), so that it reuses that build's packages.
+if [[ -n ${KITHD:-} ]]; then
+	cp "$KITHD" "$tmp/kithd"
+	CGO_ENABLED=0 $go build -trimpath -buildvcs=false -o "$tmp/kith-lab" ./cmd/kith-lab
+else
+	$go build -o "$tmp/kithd" ./cmd/kithd
+	$go build -o "$tmp/kith-lab" ./cmd/kith-lab
+fi
 args=(--kithd "$tmp/kithd")
 if [[ -n ${LAB_REPORT:-} ]]; then
 	args+=(--report "$LAB_REPORT")
