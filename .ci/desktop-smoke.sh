@@ -7,10 +7,10 @@
 # cleanly (exit 0, the store closed: kithd can open it).
 #
 #   bash .ci/desktop-smoke.sh            builds kith and kithd first
-#   KITH_TARBALL=dist/kith-0.1.0-linux-amd64.tar.xz KITH_VERSION=0.1.0 \
-#   KITHD=dist/kithd-0.1.0-linux-amd64 bash .ci/desktop-smoke.sh
-#                                        the release's kith (from its tarball) and kithd instead:
-#                                        what make test runs, after make dist
+#   KITH_TARBALL=dist/kith-0.1.0-linux-amd64.tar.xz KITHD=dist/kithd-0.1.0-linux-amd64 \
+#   bash .ci/desktop-smoke.sh            the release's kith (from its tarball) and kithd instead:
+#                                        what make test runs, after make dist; kith must say
+#                                        KITH_VERSION (default: FyneApp.toml's Version)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ fail() {
 
 version=0.0.0-smoke
 if [[ -n ${KITH_TARBALL:-} ]]; then
-	version=${KITH_VERSION:?KITH_TARBALL needs KITH_VERSION, the version it should say}
+	version=${KITH_VERSION:-$(sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)}
 	mkdir "$tmp/tar"
 	tar -xJf "$KITH_TARBALL" -C "$tmp/tar" || fail "cannot unpack $KITH_TARBALL"
 	bin=$(find "$tmp/tar" -path '*/bin/kith' -type f -print -quit)

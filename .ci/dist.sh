@@ -16,9 +16,9 @@
 # (`kith --version`, `kithd version`); archives get the commit's time and root as owner, so a
 # rebuild of the same commit gives the same kithd files and archive layouts. The Linux kith,
 # the Windows kith and the five kithd builds run side by side (logs are shown on a failure).
-# Seven builds for four platforms: with an empty build cache about 45 CPU-minutes, 22-27
-# minutes on 2 cores (the cgo builds of Fyne's OpenGL code for Linux and Windows are the long
-# ones); with a warm cache 4-5 minutes, mostly compressing archives. `make dist` installs the
+# Seven builds for four platforms: with an empty build cache 46 CPU-minutes, 25 minutes on 2
+# cores (measured; the cgo builds of Fyne's OpenGL code for Linux and Windows are the long
+# ones, Windows' 23 minutes of it); with a warm cache 3 minutes, mostly compressing archives. `make dist` installs the
 # Debian packages first (.ci/deps.sh dist); .ci/dist-test.sh checks the result.
 #
 #   VERSION=0.1.0 COMMIT=1a2b3c4d5e6f GO=go bash .ci/dist.sh    (the Makefile passes these)
